@@ -1,0 +1,96 @@
+// Package abi is the contract between the wactor host and an actor class
+// (a WebAssembly module): export and import names, the CBOR value encoding with
+// its decode limits, the result envelope and the method manifest.
+//
+// It is a leaf package: it imports nothing from the host, so guest tooling and
+// clients can use it alone. docs/ABI.md is the normative text; this package
+// holds the same facts as Go constants and codecs.
+//
+// All functions in this package are safe for concurrent use.
+package abi
+
+// Version is the ABI version this package describes; a guest's
+// wactor_abi_version export must return it.
+const Version = 1
+
+// Names of the exports a guest provides.
+const (
+	ExportMemory     = "memory"
+	ExportVersion    = "wactor_abi_version"
+	ExportAlloc      = "wactor_alloc"
+	ExportInit       = "wactor_init"
+	ExportManifest   = "wactor_manifest"
+	ExportInitialize = "_initialize"
+	ExportStart      = "_start"
+)
+
+// ReservedPrefixes are export-name prefixes that never name methods.
+var reservedPrefixes = [...]string{"_", "wactor_"}
+
+// IsReservedExport reports whether an export name is reserved by the ABI
+// (and therefore never a method).
+func IsReservedExport(name string) bool {
+	for _, p := range reservedPrefixes {
+		if len(name) >= len(p) && name[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
+
+// ManifestSection is the name of the custom section that may carry the manifest.
+const ManifestSection = "wactor.manifest"
+
+// ImportModule is the module name of the host functions wactor provides.
+const ImportModule = "wactor"
+
+// WASIModule is the module name of the WASI preview 1 functions.
+const WASIModule = "wasi_snapshot_preview1"
+
+// Host function names in ImportModule that version 1 provides.
+const (
+	ImportLog    = "log"
+	ImportSelfID = "self_id"
+	ImportExit   = "exit"
+)
+
+// ReservedImports are host function names reserved for a later ABI version
+// (actor-to-actor calls); a module importing one fails to load.
+func ReservedImports() []string {
+	return []string{"call", "send", "await", "spawn", "get_actor", "kill", "checkpoint"}
+}
+
+// Log levels for the log import.
+const (
+	LogDebug = 0
+	LogInfo  = 1
+	LogWarn  = 2
+	LogError = 3
+)
+
+// Decode limits applied to CBOR from an untrusted side.
+const (
+	MaxDepth              = 32
+	MaxElements           = 65536
+	DefaultMaxArgBytes    = 4 << 20
+	DefaultMaxResultBytes = 16 << 20
+)
+
+// CBOR tags reserved by the ABI for later versions.
+const (
+	TagActorHandle = 51000
+	TagFutureRef   = 51001
+)
+
+// Envelope kinds: the first element of a result envelope.
+const (
+	KindValue  = 0
+	KindValues = 1
+	KindError  = 2
+)
+
+// PackPtrLen packs a guest pointer and length the way methods return them.
+func PackPtrLen(ptr, length uint32) uint64 { return uint64(ptr)<<32 | uint64(length) }
+
+// UnpackPtrLen splits a method's i64 result into pointer and length.
+func UnpackPtrLen(v uint64) (ptr, length uint32) { return uint32(v >> 32), uint32(v) }
