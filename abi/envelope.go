@@ -1,10 +1,6 @@
 package abi
 
-import (
-	"fmt"
-
-	"github.com/fxamacker/cbor/v2"
-)
+import "fmt"
 
 // Envelope is a decoded result envelope (docs/ABI.md section 4).
 type Envelope struct {
@@ -29,53 +25,43 @@ func DecodeEnvelope(b []byte, maxBytes int) (Envelope, error) {
 	if len(b) > maxBytes {
 		return Envelope{}, fmt.Errorf("%w: result of %d bytes exceeds the limit of %d", ErrTooLarge, len(b), maxBytes)
 	}
-	var items []cbor.RawMessage
-	if err := decMode.Unmarshal(b, &items); err != nil {
-		return Envelope{}, fmt.Errorf("%w: %v", ErrEnvelope, err)
+	var buf [3]Value
+	items, err := splitArray(b, buf[:0])
+	if err != nil {
+		return Envelope{}, fmt.Errorf("%w: %w", ErrEnvelope, err)
 	}
-	if len(items) < 2 {
+	if len(items) < 2 || len(items) > 3 {
 		return Envelope{}, fmt.Errorf("%w: want an array of 2 or 3 items, got %d", ErrEnvelope, len(items))
 	}
-	var kind uint8
-	if err := decMode.Unmarshal(items[0], &kind); err != nil {
-		return Envelope{}, fmt.Errorf("%w: kind: %v", ErrEnvelope, err)
+	if len(items[0]) != 1 || items[0][0] > KindError {
+		return Envelope{}, fmt.Errorf("%w: unknown kind %s", ErrEnvelope, items[0])
+	}
+	kind := int(items[0][0])
+	if (kind == KindError) != (len(items) == 3) {
+		return Envelope{}, fmt.Errorf("%w: kind %d envelope has %d items", ErrEnvelope, kind, len(items))
 	}
 	switch kind {
 	case KindValue:
-		if len(items) != 2 {
-			return Envelope{}, fmt.Errorf("%w: value envelope has %d items", ErrEnvelope, len(items))
-		}
-		return Envelope{Kind: KindValue, Values: []Value{Value(items[1])}}, nil
+		return Envelope{Kind: KindValue, Values: []Value{clone(items[1])}}, nil
 	case KindValues:
-		if len(items) != 2 {
-			return Envelope{}, fmt.Errorf("%w: values envelope has %d items", ErrEnvelope, len(items))
+		all := clone(items[1])
+		vals, err := splitArray(all, nil)
+		if err != nil {
+			return Envelope{}, fmt.Errorf("%w: values: %w", ErrEnvelope, err)
 		}
-		var vals []cbor.RawMessage
-		if err := decMode.Unmarshal(items[1], &vals); err != nil {
-			return Envelope{}, fmt.Errorf("%w: values: %v", ErrEnvelope, err)
-		}
-		out := make([]Value, len(vals))
-		for i, v := range vals {
-			out[i] = Value(v)
-		}
-		return Envelope{Kind: KindValues, Values: out}, nil
-	case KindError:
-		if len(items) != 3 {
-			return Envelope{}, fmt.Errorf("%w: error envelope has %d items", ErrEnvelope, len(items))
-		}
-		var e Envelope
-		e.Kind = KindError
-		if err := decMode.Unmarshal(items[1], &e.Code); err != nil {
-			return Envelope{}, fmt.Errorf("%w: error code: %v", ErrEnvelope, err)
-		}
-		if err := decMode.Unmarshal(items[2], &e.Message); err != nil {
-			return Envelope{}, fmt.Errorf("%w: error message: %v", ErrEnvelope, err)
-		}
-		return e, nil
+		return Envelope{Kind: KindValues, Values: vals}, nil
 	default:
-		return Envelope{}, fmt.Errorf("%w: unknown kind %d", ErrEnvelope, kind)
+		code, ok1 := decodeText(items[1])
+		msg, ok2 := decodeText(items[2])
+		if !ok1 || !ok2 {
+			return Envelope{}, fmt.Errorf("%w: error code and message must be text", ErrEnvelope)
+		}
+		return Envelope{Kind: KindError, Code: code, Message: msg}, nil
 	}
 }
+
+// clone copies guest bytes so the value outlives the guest's buffer.
+func clone(v Value) Value { return append(Value(nil), v...) }
 
 // EncodeEnvelope encodes an envelope (the guest side of the ABI, and tests).
 func EncodeEnvelope(e Envelope) ([]byte, error) {

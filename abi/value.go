@@ -101,8 +101,12 @@ func (v Value) String() string {
 
 // Validate checks that b holds exactly one well-formed CBOR item within the limits.
 func Validate(b []byte) error {
-	if err := decMode.Wellformed(b); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	n, err := skipItem(b, 0)
+	if err != nil {
+		return err
+	}
+	if n != len(b) {
+		return fmt.Errorf("%w: %d bytes after the item", ErrMalformed, len(b)-n)
 	}
 	return nil
 }

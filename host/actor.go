@@ -1,0 +1,545 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/scheduler"
+)
+
+// State is an actor's lifecycle state.
+type State string
+
+// Actor states.
+const (
+	// StatePending: the constructor is running.
+	StatePending State = "pending"
+	// StateAlive: serving calls.
+	StateAlive State = "alive"
+	// StateRestarting: a trap discarded the sandbox; a fresh one is being made.
+	StateRestarting State = "restarting"
+	// StateDead: killed, exited, or out of restarts; calls fail with ErrActorDied.
+	StateDead State = "dead"
+)
+
+// ActorInfo is a snapshot of an actor's state, for listing and inspection.
+type ActorInfo struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name,omitempty"`
+	Class       string    `json:"class"`
+	State       State     `json:"state"`
+	QueueLen    int       `json:"queue_len"`
+	MemoryBytes uint64    `json:"memory_bytes"`
+	CallsServed uint64    `json:"calls_served"`
+	Restarts    int       `json:"restarts"`
+	Options     Options   `json:"options"`
+	Created     time.Time `json:"created"`
+	// Death says why a dead actor died ("" while it lives).
+	Death DeathReason `json:"death,omitempty"`
+	// DeathError is the error that killed it, if any.
+	DeathError string `json:"death_error,omitempty"`
+}
+
+// actor is the host's record of one actor. Its sandbox is used only by the
+// worker running its mailbox; mu guards state, sb (the pointer) and death.
+type actor struct {
+	h        *Host
+	id       string
+	class    *class
+	opts     Options
+	initArgs []byte
+	created  time.Time
+	logs     *logRing
+	mb       *scheduler.Mailbox[*call]
+	seq      atomic.Uint64
+	served   atomic.Uint64
+	memBytes atomic.Uint64
+
+	mu       sync.Mutex
+	state    State
+	restarts int
+	sb       *sandbox
+	died     *ActorDiedError
+}
+
+// call is one method invocation on its way through an actor's mailbox.
+type call struct {
+	ctx    context.Context
+	method string
+	midx   int
+	args   []byte // encoded argument array, once all dependencies are resolved
+	futs   []*Future
+
+	// With futures among the arguments: the encoded arguments, with nil where
+	// deps[i] goes.
+	parts []abi.Value
+	deps  []*Future
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ready reports whether every future argument is resolved.
+func (c *call) ready() bool {
+	for _, d := range c.deps {
+		if d != nil && !d.Ready() {
+			return false
+		}
+	}
+	return true
+}
+
+// materialize builds the argument array from resolved dependencies.
+func (c *call) materialize(maxBytes int) error {
+	if c.deps == nil {
+		return nil
+	}
+	vals := make([]any, len(c.parts))
+	for i, p := range c.parts {
+		if d := c.deps[i]; d != nil {
+			v, err := d.result()
+			if err != nil {
+				return fmt.Errorf("argument %d (future %s): %w", i, d.ID(), err)
+			}
+			vals[i] = v
+			continue
+		}
+		vals[i] = p
+	}
+	b, err := abi.EncodeArgs(vals)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	if len(b) > maxBytes {
+		return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, len(b), maxBytes)
+	}
+	c.args, c.parts, c.deps = b, nil, nil
+	return nil
+}
+
+func (c *call) fail(err error) {
+	for _, f := range c.futs {
+		f.set(nil, err)
+	}
+}
+
+// resolve hands an envelope's values to the call's futures (docs/ABI.md §4).
+func (c *call) resolve(env abi.Envelope) {
+	if env.Kind == abi.KindError {
+		c.fail(&AppError{Code: env.Code, Message: env.Message})
+		return
+	}
+	k := len(c.futs)
+	if k == 1 {
+		if env.Kind == abi.KindValues {
+			b := abi.AppendArrayHeader(nil, len(env.Values))
+			for _, v := range env.Values {
+				b = append(b, v...)
+			}
+			c.futs[0].set(b, nil)
+			return
+		}
+		c.futs[0].set(env.Values[0], nil)
+		return
+	}
+	vals := env.Values
+	if env.Kind == abi.KindValue {
+		var items []abi.Value
+		if err := env.Values[0].Decode(&items); err != nil || len(items) != k {
+			c.fail(fmt.Errorf("%w: %s wants %d values, got a single non-array or wrong-length value", ErrReturnCount, c.method, k))
+			return
+		}
+		vals = items
+	}
+	if len(vals) != k {
+		c.fail(fmt.Errorf("%w: %s returned %d values, the caller asked for %d", ErrReturnCount, c.method, len(vals), k))
+		return
+	}
+	for i, f := range c.futs {
+		f.set(vals[i], nil)
+	}
+}
+
+// start makes a sandbox and runs the constructor.
+func (a *actor) start(ctx context.Context) (*sandbox, error) {
+	sb, err := newSandbox(ctx, a.h.eng, a.class, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if sb.init != nil {
+		env, err := sb.invoke(ctx, abi.ExportInit, sb.init, a.initArgs, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+		if err != nil {
+			sb.close()
+			return nil, err
+		}
+		if env.Kind == abi.KindError {
+			sb.close()
+			return nil, &AppError{Code: env.Code, Message: env.Message}
+		}
+	}
+	a.memBytes.Store(sb.memoryBytes())
+	return sb, nil
+}
+
+// handle runs one call; the mailbox calls it on a pool worker.
+func (a *actor) handle(c *call) {
+	if c.ctx != nil && c.ctx.Err() != nil {
+		c.fail(fmt.Errorf("call cancelled before it ran: %w", c.ctx.Err()))
+		return
+	}
+	a.mu.Lock()
+	if a.state == StateDead {
+		err := a.died
+		a.mu.Unlock()
+		c.fail(err)
+		return
+	}
+	sb := a.sb
+	a.mu.Unlock()
+	if sb == nil {
+		if sb = a.restart(); sb == nil {
+			c.fail(a.deathError())
+			return
+		}
+	}
+	env, err := sb.invoke(c.ctx, c.method, sb.methods[c.midx], c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	a.served.Add(1)
+	if err != nil {
+		a.onTrap(sb, err)
+		if died := a.deathError(); died != nil && errors.Is(err, ErrTrap) && isKilled(err) {
+			err = died
+		}
+		c.fail(err)
+		return
+	}
+	a.memBytes.Store(sb.memoryBytes())
+	c.resolve(env)
+	if sb.exitRequested {
+		a.die(DeathExited, nil)
+	}
+}
+
+func isKilled(err error) bool {
+	var te *TrapError
+	return errors.As(err, &te) && te.Reason == TrapKilled
+}
+
+// onTrap discards a failed sandbox and restarts the actor if its policy allows.
+func (a *actor) onTrap(sb *sandbox, err error) {
+	sb.close()
+	a.mu.Lock()
+	if a.sb == sb {
+		a.sb = nil
+	}
+	if a.state == StateDead {
+		a.mu.Unlock()
+		return
+	}
+	if a.opts.MaxRestarts != -1 && a.restarts >= a.opts.MaxRestarts {
+		a.mu.Unlock()
+		a.die(DeathRestartsExhausted, err)
+		return
+	}
+	a.restarts++
+	a.state = StateRestarting
+	a.mu.Unlock()
+	a.logs.add(abi.LogWarn, "wactor: sandbox discarded after: "+err.Error())
+	a.restart()
+}
+
+// restart makes a fresh sandbox (constructor re-run with the original
+// arguments). It returns nil if the actor is dead or the restart failed,
+// which kills it.
+func (a *actor) restart() *sandbox {
+	a.mu.Lock()
+	if a.state == StateDead {
+		a.mu.Unlock()
+		return nil
+	}
+	if a.sb != nil {
+		sb := a.sb
+		a.mu.Unlock()
+		return sb
+	}
+	a.mu.Unlock()
+	sb, err := a.start(context.Background())
+	if err != nil {
+		a.die(DeathInitFailed, err)
+		return nil
+	}
+	a.mu.Lock()
+	if a.state == StateDead {
+		a.mu.Unlock()
+		sb.close()
+		return nil
+	}
+	a.sb = sb
+	a.state = StateAlive
+	a.mu.Unlock()
+	return sb
+}
+
+// die marks the actor dead, fails its queued calls, stops a running call and
+// releases its name. Only the first call has an effect.
+func (a *actor) die(reason DeathReason, cause error) {
+	a.mu.Lock()
+	if a.state == StateDead {
+		a.mu.Unlock()
+		return
+	}
+	a.state = StateDead
+	a.died = &ActorDiedError{ActorID: a.id, Reason: reason, Cause: cause}
+	sb := a.sb
+	a.mu.Unlock()
+	if sb != nil {
+		sb.interrupt(0, TrapKilled)
+	}
+	if a.mb != nil {
+		for _, c := range a.mb.Close() {
+			c.fail(a.died)
+		}
+	}
+	a.h.forget(a)
+	a.logs.add(abi.LogInfo, "wactor: actor died: "+a.died.Error())
+}
+
+func (a *actor) deathError() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.died == nil {
+		return nil
+	}
+	return a.died
+}
+
+func (a *actor) info() ActorInfo {
+	a.mu.Lock()
+	info := ActorInfo{
+		ID: a.id, Name: a.opts.Name, Class: a.class.info.ID, State: a.state,
+		Restarts: a.restarts, Options: a.opts, Created: a.created,
+	}
+	if a.died != nil {
+		info.Death = a.died.Reason
+		if a.died.Cause != nil {
+			info.DeathError = a.died.Cause.Error()
+		}
+	}
+	a.mu.Unlock()
+	if a.mb != nil {
+		info.QueueLen = a.mb.Len()
+	}
+	info.MemoryBytes = a.memBytes.Load()
+	info.CallsServed = a.served.Load()
+	return info
+}
+
+// Actor is a handle to an actor. Handles are cheap; each handle is one
+// caller: calls submitted through one handle run in submission order, also
+// when some of them wait for futures. A handle is safe for concurrent use.
+type Actor struct {
+	a *actor
+
+	mu      sync.Mutex // guards waiting; held while pushing to keep caller order
+	waiting []*call    // calls held back behind a call with unresolved futures
+}
+
+// CallOptions adjust one call.
+type CallOptions struct {
+	// NumReturns is the number of futures the call returns (Ray's
+	// num_return_vals); 0 means the method's default from the manifest, else 1.
+	NumReturns int
+}
+
+// ID returns the actor's globally unique ID.
+func (h *Actor) ID() string { return h.a.id }
+
+// Name returns the actor's name ("" if unnamed).
+func (h *Actor) Name() string { return h.a.opts.Name }
+
+// Class returns the actor's class ID.
+func (h *Actor) Class() string { return h.a.class.info.ID }
+
+// Info returns the actor's current state.
+func (h *Actor) Info() ActorInfo { return h.a.info() }
+
+// Logs returns the actor's kept log lines with Seq >= since, and a channel
+// that is closed when a newer line arrives (for following the log).
+func (h *Actor) Logs(since uint64) ([]LogLine, <-chan struct{}) { return h.a.logs.since(since) }
+
+// Call submits a call and returns one future for its result (for a
+// multi-return method, the whole tuple as one array value). It returns at
+// once; Future.Get waits. ctx governs the call itself: cancelled before the
+// call starts, the call is dropped; cancelled while it runs, the guest is
+// stopped (which discards its sandbox, as a trap does).
+func (h *Actor) Call(ctx context.Context, method string, args ...any) (*Future, error) {
+	futs, err := h.Submit(ctx, method, CallOptions{NumReturns: 1}, args...)
+	if err != nil {
+		return nil, err
+	}
+	return futs[0], nil
+}
+
+// Invoke is Call followed by Get: a synchronous call.
+func (h *Actor) Invoke(ctx context.Context, method string, args ...any) (abi.Value, error) {
+	f, err := h.Call(ctx, method, args...)
+	if err != nil {
+		return nil, err
+	}
+	return f.Get(ctx)
+}
+
+// Submit submits a call and returns one future per return value. Arguments
+// are Go values (encoded as CBOR), abi.Value (passed as is) or *Future (the
+// call waits for it and receives its value). Errors that can be known before
+// the call runs are returned here: unknown method, wrong arity, arguments
+// that do not encode or are too large, a dead actor, a full mailbox.
+func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, args ...any) ([]*Future, error) {
+	a := h.a
+	if err := a.deathError(); err != nil {
+		return nil, err
+	}
+	midx, m, err := a.class.lookup(method)
+	if err != nil {
+		return nil, err
+	}
+	if m.checked && !m.spec.CheckArity(len(args)) {
+		return nil, fmt.Errorf("%w: %s takes %d, got %d", ErrArity, method, len(m.spec.Params), len(args))
+	}
+	n := opts.NumReturns
+	if n == 0 {
+		n = m.spec.DefaultReturns()
+	}
+	if n < 1 || n > 64 {
+		return nil, fmt.Errorf("%w: NumReturns %d out of range 1..64", ErrInvalidOptions, n)
+	}
+	c := &call{ctx: ctx, method: method, midx: midx}
+	if err := c.encode(args, a.h.cfg.MaxArgBytes); err != nil {
+		return nil, err
+	}
+	callID := a.id + "/" + strconv.FormatUint(a.seq.Add(1), 10)
+	c.futs = make([]*Future, n)
+	for i := range c.futs {
+		c.futs[i] = newFuture(callID, i)
+	}
+	if err := h.enqueue(c); err != nil {
+		return nil, err
+	}
+	return c.futs, nil
+}
+
+func (c *call) encode(args []any, maxBytes int) error {
+	hasDeps := false
+	for _, x := range args {
+		if _, ok := x.(*Future); ok {
+			hasDeps = true
+			break
+		}
+	}
+	if !hasDeps {
+		b, err := abi.EncodeArgs(args)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		}
+		if len(b) > maxBytes {
+			return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, len(b), maxBytes)
+		}
+		c.args = b
+		return nil
+	}
+	c.parts = make([]abi.Value, len(args))
+	c.deps = make([]*Future, len(args))
+	size := 0
+	for i, x := range args {
+		if f, ok := x.(*Future); ok {
+			if f == nil {
+				return fmt.Errorf("%w: argument %d is a nil *Future", ErrInvalidArgument, i)
+			}
+			c.deps[i] = f
+			continue
+		}
+		v, err := abi.Encode(x)
+		if err != nil {
+			return fmt.Errorf("%w: argument %d: %w", ErrInvalidArgument, i, err)
+		}
+		c.parts[i] = v
+		size += len(v)
+	}
+	if size > maxBytes {
+		return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, size, maxBytes)
+	}
+	return nil
+}
+
+// enqueue pushes c to the mailbox, or holds it behind earlier calls of this
+// handle that wait for futures, keeping the handle's calls in order.
+func (h *Actor) enqueue(c *call) error {
+	h.mu.Lock()
+	if len(h.waiting) == 0 && c.ready() {
+		err := h.a.push(c)
+		h.mu.Unlock()
+		return err
+	}
+	h.waiting = append(h.waiting, c)
+	h.mu.Unlock()
+	for _, d := range c.deps {
+		if d != nil {
+			d.whenDone(h.flush)
+		}
+	}
+	h.flush()
+	return nil
+}
+
+// flush pushes the held calls whose futures are resolved, in order, up to
+// the first one still waiting.
+func (h *Actor) flush() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for len(h.waiting) > 0 && h.waiting[0].ready() {
+		c := h.waiting[0]
+		h.waiting[0] = nil
+		h.waiting = h.waiting[1:]
+		if err := h.a.push(c); err != nil {
+			c.fail(err)
+		}
+	}
+}
+
+// push materializes the arguments and puts the call in the mailbox.
+func (a *actor) push(c *call) error {
+	if err := c.materialize(a.h.cfg.MaxArgBytes); err != nil {
+		return err
+	}
+	switch err := a.mb.Push(c); {
+	case err == nil:
+		return nil
+	case errors.Is(err, scheduler.ErrFull):
+		return fmt.Errorf("%w: actor %s has %d pending calls", ErrBackpressure, a.id, a.opts.MaxPending)
+	default:
+		if d := a.deathError(); d != nil {
+			return d
+		}
+		return fmt.Errorf("actor %s: %w", a.id, err)
+	}
+}
+
+// Kill kills the actor: a running call is stopped, queued calls fail with
+// ErrActorDied (reason killed), and its name is released.
+func (h *Actor) Kill(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	h.a.die(DeathKilled, nil)
+	return nil
+}

@@ -1,0 +1,164 @@
+package host
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// Config configures a Host. The zero value means sensible defaults; New
+// validates it once.
+type Config struct {
+	// Workers is the number of goroutines that run guest code (default GOMAXPROCS).
+	Workers int `json:"workers,omitempty"`
+	// MaxClassBytes bounds the size of a module passed to LoadClass (default 64 MiB).
+	MaxClassBytes int `json:"max_class_bytes,omitempty"`
+	// MaxArgBytes bounds one call's encoded arguments (default abi.DefaultMaxArgBytes).
+	MaxArgBytes int `json:"max_arg_bytes,omitempty"`
+	// MaxResultBytes bounds one result envelope (default abi.DefaultMaxResultBytes).
+	MaxResultBytes int `json:"max_result_bytes,omitempty"`
+	// LogLines is how many log lines each actor keeps (default 1000).
+	LogLines int `json:"log_lines,omitempty"`
+	// Defaults holds the Options used where a Spawn leaves a field zero.
+	Defaults Options `json:"defaults,omitempty"`
+	// Logger receives the host's structured logs (default slog.Default()).
+	Logger *slog.Logger `json:"-"`
+}
+
+// Options configures one actor at Spawn. Zero fields take the host's
+// Config.Defaults, then the built-in defaults.
+type Options struct {
+	// Name, if set, must be unique among live actors of the host; GetActor finds it.
+	Name string `json:"name,omitempty"`
+	// MemoryPages limits the actor's linear memory, in 64 KiB pages (default 4096 = 256 MiB).
+	MemoryPages uint32 `json:"memory_pages,omitempty"`
+	// CallTimeout is the deadline of each call, the constructor included (default 30s).
+	CallTimeout time.Duration `json:"call_timeout,omitempty"`
+	// MaxPending bounds calls queued on the actor; beyond it Call fails with
+	// ErrBackpressure (default 100000).
+	MaxPending int `json:"max_pending,omitempty"`
+	// MaxRestarts is how often the actor is recreated after a trap: 0 never
+	// (the default), N times, or -1 without limit (Ray's max_reconstructions).
+	MaxRestarts int `json:"max_restarts,omitempty"`
+
+	// Ray resource requests: accepted and validated now; admission uses them
+	// once the scheduler places actors by resources.
+	NumCPUs   float64            `json:"num_cpus,omitempty"`
+	NumGPUs   float64            `json:"num_gpus,omitempty"`
+	Memory    int64              `json:"memory,omitempty"` // bytes
+	Resources map[string]float64 `json:"resources,omitempty"`
+}
+
+const (
+	defaultMaxClassBytes = 64 << 20
+	defaultLogLines      = 1000
+	defaultMemoryPages   = 4096
+	defaultCallTimeout   = 30 * time.Second
+	defaultMaxPending    = 100000
+	maxMemoryPages       = 65536
+)
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 {
+		return c, fmt.Errorf("%w: negative Config field", ErrInvalidOptions)
+	}
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.MaxClassBytes == 0 {
+		c.MaxClassBytes = defaultMaxClassBytes
+	}
+	if c.MaxArgBytes == 0 {
+		c.MaxArgBytes = abi.DefaultMaxArgBytes
+	}
+	if c.MaxResultBytes == 0 {
+		c.MaxResultBytes = abi.DefaultMaxResultBytes
+	}
+	if c.LogLines == 0 {
+		c.LogLines = defaultLogLines
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Defaults.Name != "" {
+		return c, fmt.Errorf("%w: Config.Defaults.Name must be empty", ErrInvalidOptions)
+	}
+	builtin := Options{MemoryPages: defaultMemoryPages, CallTimeout: defaultCallTimeout, MaxPending: defaultMaxPending}
+	d, err := c.Defaults.merge(builtin)
+	if err != nil {
+		return c, err
+	}
+	c.Defaults = d
+	return c, nil
+}
+
+// merge fills zero fields of o from d and validates the result.
+func (o Options) merge(d Options) (Options, error) {
+	if o.MemoryPages == 0 {
+		o.MemoryPages = d.MemoryPages
+	}
+	if o.CallTimeout == 0 {
+		o.CallTimeout = d.CallTimeout
+	}
+	if o.MaxPending == 0 {
+		o.MaxPending = d.MaxPending
+	}
+	if o.MaxRestarts == 0 {
+		o.MaxRestarts = d.MaxRestarts
+	}
+	return o, o.validate()
+}
+
+func (o Options) validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...)
+	}
+	switch {
+	case o.MemoryPages > maxMemoryPages:
+		return bad("memory_pages %d exceeds %d (4 GiB)", o.MemoryPages, maxMemoryPages)
+	case o.CallTimeout < 0:
+		return bad("negative call_timeout")
+	case o.MaxPending < 0:
+		return bad("negative max_pending")
+	case o.MaxRestarts < -1:
+		return bad("max_restarts %d: want -1 (unlimited), 0 or more", o.MaxRestarts)
+	case len(o.Name) > 256:
+		return bad("name longer than 256 bytes")
+	}
+	if err := checkQuantity("num_cpus", o.NumCPUs); err != nil {
+		return err
+	}
+	if err := checkQuantity("num_gpus", o.NumGPUs); err != nil {
+		return err
+	}
+	// Ray: fractional GPUs only below one GPU.
+	if o.NumGPUs > 1 && o.NumGPUs != math.Trunc(o.NumGPUs) {
+		return bad("num_gpus %v: a request above 1 must be a whole number", o.NumGPUs)
+	}
+	if o.Memory < 0 {
+		return bad("negative memory")
+	}
+	for k, v := range o.Resources {
+		switch k {
+		case "":
+			return bad("empty resource name")
+		case "CPU", "GPU", "memory", "object_store_memory":
+			return bad("resource %q: use the dedicated field", k)
+		}
+		if err := checkQuantity("resources["+k+"]", v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkQuantity(name string, v float64) error {
+	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%w: %s must be a finite number >= 0, got %v", ErrInvalidOptions, name, v)
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package host
+
+import (
+	"context"
+	"strconv"
+	"sync"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// Future is the eventual result of one return value of a call (Ray's
+// ObjectRef). It can be waited on with Get, or passed as an argument to
+// another call, on the same or another actor: that call runs once the value
+// is ready, without a round trip through the caller. Safe for concurrent use.
+type Future struct {
+	id string
+
+	mu    sync.Mutex
+	done  bool
+	val   abi.Value
+	err   error
+	ch    chan struct{} // made on demand by waiters
+	onSet []func()
+}
+
+func newFuture(callID string, index int) *Future {
+	if index == 0 {
+		return &Future{id: callID}
+	}
+	return &Future{id: callID + "." + strconv.Itoa(index)}
+}
+
+// ID returns the future's globally unique ID: the actor ID, the call's
+// sequence number and, for results after the first, the result's index.
+func (f *Future) ID() string { return f.id }
+
+// Get waits for the value (or ctx) and returns it. The error is the call's:
+// *AppError, *TrapError, *ActorDiedError, ...
+func (f *Future) Get(ctx context.Context) (abi.Value, error) {
+	f.mu.Lock()
+	if f.done {
+		f.mu.Unlock()
+		return f.val, f.err
+	}
+	if f.ch == nil {
+		f.ch = make(chan struct{})
+	}
+	ch := f.ch
+	f.mu.Unlock()
+	select {
+	case <-ch:
+		return f.val, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Ready reports whether the result is available (Get would not block).
+func (f *Future) Ready() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.done
+}
+
+// Await waits for f and decodes its value into a T.
+func Await[T any](ctx context.Context, f *Future) (T, error) {
+	var out T
+	v, err := f.Get(ctx)
+	if err != nil {
+		return out, err
+	}
+	err = v.Decode(&out)
+	return out, err
+}
+
+// set resolves the future once; later calls are ignored.
+func (f *Future) set(v abi.Value, err error) {
+	f.mu.Lock()
+	if f.done {
+		f.mu.Unlock()
+		return
+	}
+	f.done, f.val, f.err = true, v, err
+	if f.ch != nil {
+		close(f.ch)
+	}
+	cbs := f.onSet
+	f.onSet = nil
+	f.mu.Unlock()
+	for _, cb := range cbs {
+		cb()
+	}
+}
+
+// whenDone runs cb once the future is resolved (at once if it is).
+func (f *Future) whenDone(cb func()) {
+	f.mu.Lock()
+	if !f.done {
+		f.onSet = append(f.onSet, cb)
+		f.mu.Unlock()
+		return
+	}
+	f.mu.Unlock()
+	cb()
+}
+
+func (f *Future) result() (abi.Value, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.val, f.err
+}

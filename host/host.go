@@ -1,0 +1,306 @@
+// Package host runs WebAssembly actor classes: one sandbox per actor, method
+// calls queued per actor and run on a bounded worker pool, results as futures.
+//
+// A Go program embeds it like this:
+//
+//	h, _ := host.New(ctx, host.Config{})
+//	defer h.Close(ctx)
+//	class, _ := h.LoadClass(ctx, wasmBytes)
+//	counter, _ := h.Spawn(ctx, class.ID, host.Options{}, 10)
+//	fut, _ := counter.Call(ctx, "incr", 1)
+//	n, _ := host.Await[int64](ctx, fut)
+//
+// Host, Actor and Future are safe for concurrent use.
+//
+// Lock order: Actor.mu (a handle's held calls) -> scheduler mailbox -> scheduler
+// pool. Host.mu, actor.mu and Future.mu are leaves: nothing else is acquired
+// while one is held, and futures run their callbacks after releasing theirs.
+package host
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/scheduler"
+)
+
+// Host runs actors. Create it with New and release it with Close.
+type Host struct {
+	cfg  Config
+	eng  *engine
+	pool *scheduler.Pool
+
+	mu      sync.Mutex
+	closed  bool
+	classes map[string]*class
+	loading map[string]chan struct{}
+	actors  map[string]*actor
+	names   map[string]*actor
+}
+
+// New validates cfg and starts a host.
+func New(ctx context.Context, cfg Config) (*Host, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := newEngine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Host{
+		cfg:     cfg,
+		eng:     eng,
+		pool:    scheduler.NewPool(scheduler.Config{Workers: cfg.Workers}),
+		classes: map[string]*class{},
+		loading: map[string]chan struct{}{},
+		actors:  map[string]*actor{},
+		names:   map[string]*actor{},
+	}, nil
+}
+
+// Config returns the host's configuration with defaults filled in.
+func (h *Host) Config() Config { return h.cfg }
+
+// Close kills every actor (reason: host closed), stops the workers and frees
+// the engine. It waits for running calls to stop, or for ctx.
+func (h *Host) Close(ctx context.Context) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	actors := make([]*actor, 0, len(h.actors))
+	for _, a := range h.actors {
+		actors = append(actors, a)
+	}
+	h.mu.Unlock()
+	for _, a := range actors {
+		a.die(DeathHostClosed, nil)
+	}
+	err := h.pool.Close(ctx)
+	if e := h.eng.close(context.WithoutCancel(ctx)); err == nil {
+		err = e
+	}
+	return err
+}
+
+// LoadClass validates and compiles a module and returns its class. The class
+// ID is the module's content address, so loading the same bytes again returns
+// the loaded class at no cost. Bad modules fail with a *ModuleError
+// (ErrInvalidModule) that says why; oversized ones with ErrTooLarge.
+func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
+	if len(wasm) > h.cfg.MaxClassBytes {
+		return ClassInfo{}, fmt.Errorf("%w: module of %d bytes exceeds the limit of %d", ErrTooLarge, len(wasm), h.cfg.MaxClassBytes)
+	}
+	id := ClassID(wasm)
+	var ch chan struct{}
+	for {
+		h.mu.Lock()
+		if h.closed {
+			h.mu.Unlock()
+			return ClassInfo{}, ErrClosed
+		}
+		if c, ok := h.classes[id]; ok {
+			h.mu.Unlock()
+			return c.info, nil
+		}
+		wait, busy := h.loading[id]
+		if !busy {
+			ch = make(chan struct{})
+			h.loading[id] = ch
+			h.mu.Unlock()
+			break
+		}
+		h.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ClassInfo{}, ctx.Err()
+		}
+	}
+
+	c, err := compileClass(ctx, h.eng, id, wasm)
+	if err == nil {
+		if err = c.probe(ctx, h.eng, h.cfg.Defaults); err != nil {
+			_ = c.compiled.Close(ctx)
+		} else {
+			c.finish()
+		}
+	}
+	h.mu.Lock()
+	delete(h.loading, id)
+	if err == nil {
+		h.classes[id] = c
+	}
+	h.mu.Unlock()
+	close(ch)
+	if err != nil {
+		return ClassInfo{}, err
+	}
+	h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "class loaded", slog.String("class", id), slog.Int("methods", len(c.methods)))
+	return c.info, nil
+}
+
+// Class returns a loaded class.
+func (h *Host) Class(ctx context.Context, id string) (ClassInfo, error) {
+	c, err := h.class(id)
+	if err != nil {
+		return ClassInfo{}, err
+	}
+	return c.info, nil
+}
+
+func (h *Host) class(id string) (*class, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	c, ok := h.classes[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrClassNotFound, id)
+	}
+	return c, nil
+}
+
+// Classes lists the loaded classes by ID.
+func (h *Host) Classes(ctx context.Context) []ClassInfo {
+	h.mu.Lock()
+	out := make([]ClassInfo, 0, len(h.classes))
+	for _, c := range h.classes {
+		out = append(out, c.info)
+	}
+	h.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Spawn creates an actor of a loaded class: it makes a sandbox, runs the
+// constructor with args (which may include futures: Spawn waits for them),
+// and returns a handle. A trap or an application error in the constructor
+// fails Spawn and leaves no actor behind.
+func (h *Host) Spawn(ctx context.Context, classID string, opts Options, args ...any) (*Actor, error) {
+	c, err := h.class(classID)
+	if err != nil {
+		return nil, err
+	}
+	opts, err = opts.merge(h.cfg.Defaults)
+	if err != nil {
+		return nil, err
+	}
+	if c.minPages > opts.MemoryPages {
+		return nil, fmt.Errorf("%w: memory_pages %d is below the module's minimum of %d", ErrInvalidOptions, opts.MemoryPages, c.minPages)
+	}
+	if !c.hasInit && len(args) > 0 {
+		return nil, fmt.Errorf("%w: class has no constructor, got %d arguments", ErrArity, len(args))
+	}
+	if c.initSpec != nil && !c.initSpec.CheckArity(len(args)) {
+		return nil, fmt.Errorf("%w: constructor takes %d, got %d", ErrArity, len(c.initSpec.Params), len(args))
+	}
+	for i, x := range args {
+		if f, ok := x.(*Future); ok {
+			v, err := f.Get(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("constructor argument %d: %w", i, err)
+			}
+			args[i] = v
+		}
+	}
+	initArgs, err := abi.EncodeArgs(args)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	if len(initArgs) > h.cfg.MaxArgBytes {
+		return nil, fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, len(initArgs), h.cfg.MaxArgBytes)
+	}
+	a := &actor{
+		h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
+		created: time.Now(), logs: newLogRing(h.cfg.LogLines), state: StatePending,
+	}
+	if err := h.register(a); err != nil {
+		return nil, err
+	}
+	sb, err := a.start(ctx)
+	if err != nil {
+		h.forget(a)
+		return nil, err
+	}
+	a.mb = scheduler.NewMailbox(h.pool, opts.MaxPending, a.handle)
+	a.mu.Lock()
+	a.sb, a.state = sb, StateAlive
+	a.mu.Unlock()
+	h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.info.ID))
+	return &Actor{a: a}, nil
+}
+
+func (h *Host) register(a *actor) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return ErrClosed
+	}
+	if name := a.opts.Name; name != "" {
+		if _, taken := h.names[name]; taken {
+			return fmt.Errorf("%w: %q", ErrNameTaken, name)
+		}
+		h.names[name] = a
+	}
+	h.actors[a.id] = a
+	return nil
+}
+
+// forget removes a dead (or never started) actor and releases its name.
+func (h *Host) forget(a *actor) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.actors[a.id] == a {
+		delete(h.actors, a.id)
+	}
+	if name := a.opts.Name; name != "" && h.names[name] == a {
+		delete(h.names, name)
+	}
+}
+
+// GetActor returns a new handle to the live actor with that name (Ray's
+// get_actor).
+func (h *Host) GetActor(ctx context.Context, name string) (*Actor, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if a, ok := h.names[name]; ok {
+		return &Actor{a: a}, nil
+	}
+	return nil, fmt.Errorf("%w: no actor named %q", ErrActorNotFound, name)
+}
+
+// Actor returns a new handle to the live actor with that ID.
+func (h *Host) Actor(ctx context.Context, id string) (*Actor, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if a, ok := h.actors[id]; ok {
+		return &Actor{a: a}, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrActorNotFound, id)
+}
+
+// Actors lists the live actors, ordered by creation time.
+func (h *Host) Actors(ctx context.Context) []ActorInfo {
+	h.mu.Lock()
+	list := make([]*actor, 0, len(h.actors))
+	for _, a := range h.actors {
+		list = append(list, a)
+	}
+	h.mu.Unlock()
+	out := make([]ActorInfo, len(list))
+	for i, a := range list {
+		out[i] = a.info()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out
+}

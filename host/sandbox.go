@@ -1,0 +1,465 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// engine owns the wazero runtime shared by all classes and sandboxes of a host.
+type engine struct {
+	rt       wazero.Runtime
+	wasiDefs map[string]api.FunctionDefinition
+	hostDefs map[string]api.FunctionDefinition
+	modCfg   wazero.ModuleConfig
+}
+
+func newEngine(ctx context.Context) (*engine, error) {
+	// Guests stop themselves at deadlines through the instrumented interrupt
+	// global (internal/instrument), so the costly WithCloseOnContextDone
+	// stays off.
+	rc := wazero.NewRuntimeConfig().WithCustomSections(true).WithCloseOnContextDone(false)
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("host: instantiating WASI: %w", err)
+	}
+	hostMod, err := rt.NewHostModuleBuilder(abi.ImportModule).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).Export(abi.ImportLog).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostSelfID), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).Export(abi.ImportSelfID).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostExit), nil, nil).Export(abi.ImportExit).
+		Instantiate(ctx)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("host: instantiating host module: %w", err)
+	}
+	e := &engine{
+		rt:       rt,
+		wasiDefs: rt.Module(abi.WASIModule).ExportedFunctionDefinitions(),
+		hostDefs: hostMod.ExportedFunctionDefinitions(),
+		modCfg: wazero.NewModuleConfig().WithName("").WithStartFunctions().
+			WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader),
+	}
+	return e, nil
+}
+
+func (e *engine) close(ctx context.Context) error { return e.rt.Close(ctx) }
+
+// sandboxKey is the context key under which host functions find their sandbox.
+type sandboxKey struct{}
+
+// sandbox is one instance of a class: the unit of isolation. Its calls are
+// made by one goroutine at a time (the actor's mailbox worker); interrupt may
+// be called from any goroutine.
+type sandbox struct {
+	class   *class
+	actorID string
+	logs    *logRing
+	ctx     context.Context
+	mod     api.Module
+	mem     api.Memory
+	alloc   api.Function
+	methods []api.Function // by class method index
+	init    api.Function
+	stack   []uint64
+
+	interruptG api.MutableGlobal
+	timer      *time.Timer
+	stderr     tailBuffer
+
+	// Set by host functions during a call.
+	exitRequested bool
+	abiErr        error
+
+	mu       sync.Mutex // guards the fields below against the timer and interrupt
+	inCall   bool
+	gen      uint64
+	stopWhy  TrapReason // why the running call was interrupted ("" if not)
+	maxBytes uint64
+}
+
+// limitedMemory backs a linear memory and refuses growth past a limit, which
+// the guest sees as memory.grow returning -1.
+type limitedMemory struct {
+	buf   []byte
+	limit uint64
+}
+
+func (m *limitedMemory) Reallocate(size uint64) []byte {
+	if size > m.limit {
+		return nil
+	}
+	if size <= uint64(cap(m.buf)) {
+		m.buf = m.buf[:size]
+		return m.buf
+	}
+	newCap := 2 * uint64(cap(m.buf))
+	if newCap < size {
+		newCap = size
+	}
+	if newCap > m.limit {
+		newCap = m.limit
+	}
+	nb := make([]byte, size, newCap)
+	copy(nb, m.buf)
+	m.buf = nb
+	return nb
+}
+
+// Free is a no-op: the garbage collector reclaims the buffer, which keeps a
+// concurrent interrupt safe.
+func (m *limitedMemory) Free() {}
+
+// newSandbox instantiates a class and runs _initialize. It does not run the
+// constructor.
+func newSandbox(ctx context.Context, e *engine, c *class, actorID string, logs *logRing, memPages uint32, timeout time.Duration) (*sandbox, error) {
+	limit := uint64(memPages) * 65536
+	sb := &sandbox{class: c, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit}
+	sb.ctx = context.WithValue(context.Background(), sandboxKey{}, sb)
+	allocCtx := experimental.WithMemoryAllocator(sb.ctx, experimental.MemoryAllocatorFunc(func(capacity, max uint64) experimental.LinearMemory {
+		l := limit
+		if max < l {
+			l = max
+		}
+		if capacity > l {
+			capacity = l
+		}
+		return &limitedMemory{buf: make([]byte, 0, capacity), limit: l}
+	}))
+	cfg := e.modCfg.WithStdout(&lineWriter{logs: logs, level: abi.LogInfo}).
+		WithStderr(&lineWriter{logs: logs, level: abi.LogError, tail: &sb.stderr})
+	// One timer per sandbox, re-armed per call: it interrupts whatever call is
+	// running when it fires (run treats a timer that fired as a deadline).
+	sb.timer = time.AfterFunc(time.Hour, func() { sb.interrupt(0, TrapDeadline) })
+	sb.timer.Stop()
+
+	var mod api.Module
+	var err error
+	// Instantiation runs no guest code (no start functions), so it needs no deadline.
+	mod, err = e.rt.InstantiateModule(allocCtx, c.compiled, cfg)
+	if err != nil {
+		return nil, moduleErrorf(err, "instantiate: %v", err)
+	}
+	sb.mod = mod
+	sb.mem = mod.Memory()
+	if sb.mem == nil {
+		_ = mod.Close(ctx)
+		return nil, moduleErrorf(nil, "no memory")
+	}
+	sb.alloc = mod.ExportedFunction(abi.ExportAlloc)
+	sb.methods = make([]api.Function, len(c.methods))
+	for i, m := range c.methods {
+		sb.methods[i] = mod.ExportedFunction(m.name)
+	}
+	if c.hasInit {
+		sb.init = mod.ExportedFunction(abi.ExportInit)
+	}
+	if c.interruptExport != "" {
+		g, ok := mod.ExportedGlobal(c.interruptExport).(api.MutableGlobal)
+		if !ok {
+			_ = mod.Close(ctx)
+			return nil, moduleErrorf(nil, "instrumentation global missing")
+		}
+		sb.interruptG = g
+	}
+	if fn := mod.ExportedFunction(abi.ExportInitialize); fn != nil {
+		if _, err := sb.run(ctx, abi.ExportInitialize, timeout, func() error { return fn.CallWithStack(sb.ctx, nil) }); err != nil {
+			sb.close()
+			return nil, err
+		}
+	}
+	return sb, nil
+}
+
+// close discards the sandbox.
+func (sb *sandbox) close() {
+	sb.timer.Stop()
+	_ = sb.mod.Close(context.Background())
+}
+
+// interrupt stops the call running as generation gen (any call if gen == 0)
+// at its next loop header or function entry.
+func (sb *sandbox) interrupt(gen uint64, why TrapReason) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if !sb.inCall || (gen != 0 && gen != sb.gen) || sb.stopWhy != "" {
+		return
+	}
+	sb.stopWhy = why
+	if sb.interruptG != nil {
+		sb.interruptG.Set(1)
+	} else {
+		// Uninstrumented code cannot be stopped cooperatively; closing makes
+		// the next host call fail.
+		_ = sb.mod.CloseWithExitCode(context.Background(), sys.ExitCodeDeadlineExceeded)
+	}
+}
+
+// run executes fn as one guest call with a deadline and cancellation by
+// callCtx, and classifies its failure.
+func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Duration, fn func() error) (TrapReason, error) {
+	sb.mu.Lock()
+	sb.inCall = true
+	sb.gen++
+	gen := sb.gen
+	sb.stopWhy = ""
+	sb.mu.Unlock()
+	sb.abiErr = nil
+	sb.stderr.reset()
+
+	if timeout > 0 {
+		sb.timer.Reset(timeout)
+	}
+	var stopCancel func() bool
+	if callCtx != nil && callCtx.Done() != nil {
+		stopCancel = context.AfterFunc(callCtx, func() { sb.interrupt(gen, TrapCancelled) })
+	}
+
+	err := fn()
+
+	if stopCancel != nil {
+		stopCancel()
+	}
+	fired := timeout > 0 && !sb.timer.Stop()
+	sb.mu.Lock()
+	sb.inCall = false
+	why := sb.stopWhy
+	sb.mu.Unlock()
+	if why == "" && fired {
+		// The timer fired as the call returned; its interrupt may still be on
+		// its way, so the sandbox is not safe to reuse.
+		why = TrapDeadline
+	}
+	if why != "" {
+		// The flag may have been set after the guest returned: either way the
+		// sandbox is discarded so no later call sees it.
+		return why, sb.trap(method, why, err)
+	}
+	if err != nil {
+		return TrapGuest, sb.classify(method, err)
+	}
+	return "", nil
+}
+
+func (sb *sandbox) trap(method string, why TrapReason, err error) *TrapError {
+	te := &TrapError{ActorID: sb.actorID, Method: method, Reason: why, GuestOutput: sb.stderr.String()}
+	switch why {
+	case TrapDeadline:
+		te.Message = "call exceeded its deadline"
+	case TrapCancelled:
+		te.Message = "caller cancelled the call"
+	case TrapKilled:
+		te.Message = "actor killed during the call"
+	default:
+		if err != nil {
+			te.Message = firstLine(err.Error())
+		}
+	}
+	return te
+}
+
+func (sb *sandbox) classify(method string, err error) *TrapError {
+	if sb.abiErr != nil {
+		te := sb.trap(method, TrapABI, nil)
+		te.Message = sb.abiErr.Error()
+		return te
+	}
+	why := TrapGuest
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		out := sb.stderr.String()
+		if strings.Contains(out, "out of memory") || strings.Contains(out, "cannot allocate memory") {
+			why = TrapMemory
+		}
+		te := sb.trap(method, why, nil)
+		te.Message = fmt.Sprintf("guest exited with code %d", exit.ExitCode())
+		return te
+	}
+	return sb.trap(method, why, err)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 1024 {
+		s = s[:1024] + "..."
+	}
+	return s
+}
+
+// invoke calls a method-shaped export with encoded arguments and returns the
+// decoded envelope.
+func (sb *sandbox) invoke(callCtx context.Context, method string, fn api.Function, args []byte, timeout time.Duration, maxResult int) (abi.Envelope, error) {
+	var env abi.Envelope
+	var envErr error
+	_, err := sb.run(callCtx, method, timeout, func() error {
+		stack := sb.stack[:2]
+		stack[0] = uint64(len(args))
+		if err := sb.alloc.CallWithStack(sb.ctx, stack[:1]); err != nil {
+			return err
+		}
+		ptr := uint32(stack[0])
+		if ptr == 0 && len(args) > 0 {
+			sb.abiErr = fmt.Errorf("%s returned 0 for %d bytes", abi.ExportAlloc, len(args))
+			return sb.abiErr
+		}
+		if !sb.mem.Write(ptr, args) {
+			sb.abiErr = fmt.Errorf("%s returned %d: %d bytes do not fit in memory", abi.ExportAlloc, ptr, len(args))
+			return sb.abiErr
+		}
+		stack[0], stack[1] = uint64(ptr), uint64(len(args))
+		if err := fn.CallWithStack(sb.ctx, stack); err != nil {
+			return err
+		}
+		rptr, rlen := abi.UnpackPtrLen(stack[0])
+		if int64(rlen) > int64(maxResult) {
+			sb.abiErr = fmt.Errorf("result of %d bytes exceeds the limit of %d: %w", rlen, maxResult, abi.ErrTooLarge)
+			return sb.abiErr
+		}
+		raw, ok := sb.mem.Read(rptr, rlen)
+		if !ok {
+			sb.abiErr = fmt.Errorf("result [%d, +%d) is out of bounds of memory (%d bytes)", rptr, rlen, sb.mem.Size())
+			return sb.abiErr
+		}
+		// Decoding copies what it keeps, so raw can stay a view of guest memory.
+		env, envErr = abi.DecodeEnvelope(raw, maxResult)
+		if envErr != nil {
+			sb.abiErr = envErr
+			return envErr
+		}
+		return nil
+	})
+	return env, err
+}
+
+// memoryBytes returns the current size of linear memory.
+func (sb *sandbox) memoryBytes() uint64 { return uint64(sb.mem.Size()) }
+
+// Host functions. They find their sandbox through the call context; a bad
+// pointer records an ABI error and panics, which wazero turns into a trap.
+
+var errBadPointer = errors.New("bad pointer passed to a host function")
+
+func sandboxFrom(ctx context.Context) *sandbox {
+	sb, _ := ctx.Value(sandboxKey{}).(*sandbox)
+	return sb
+}
+
+func (sb *sandbox) abiPanic(format string, args ...any) {
+	sb.abiErr = fmt.Errorf(format+": %w", append(args, errBadPointer)...)
+	panic(sb.abiErr)
+}
+
+const maxLogLine = 16 << 10
+
+func hostLog(ctx context.Context, mod api.Module, stack []uint64) {
+	sb := sandboxFrom(ctx)
+	if sb == nil {
+		return
+	}
+	level, ptr, n := int32(stack[0]), uint32(stack[1]), uint32(stack[2])
+	b, ok := mod.Memory().Read(ptr, n)
+	if !ok {
+		sb.abiPanic("wactor.log(%d, %d, %d)", level, ptr, n)
+	}
+	if len(b) > maxLogLine {
+		b = b[:maxLogLine]
+	}
+	sb.logs.add(int(level), string(bytes.ToValidUTF8(b, []byte("\uFFFD"))))
+}
+
+func hostSelfID(ctx context.Context, mod api.Module, stack []uint64) {
+	sb := sandboxFrom(ctx)
+	if sb == nil {
+		stack[0] = 0
+		return
+	}
+	ptr, capacity := uint32(stack[0]), uint32(stack[1])
+	id := sb.actorID
+	n := uint32(len(id))
+	if capacity < n {
+		n = capacity
+	}
+	if !mod.Memory().WriteString(ptr, id[:n]) {
+		sb.abiPanic("wactor.self_id(%d, %d)", ptr, capacity)
+	}
+	stack[0] = uint64(len(id))
+}
+
+func hostExit(ctx context.Context, _ api.Module, _ []uint64) {
+	if sb := sandboxFrom(ctx); sb != nil {
+		sb.exitRequested = true
+	}
+}
+
+// tailBuffer keeps the last bytes a guest wrote to stderr, for trap messages.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailSize = 2048
+
+func (t *tailBuffer) write(p []byte) {
+	t.mu.Lock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > tailSize {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailSize:]...)
+	}
+	t.mu.Unlock()
+}
+
+func (t *tailBuffer) reset() {
+	t.mu.Lock()
+	t.buf = t.buf[:0]
+	t.mu.Unlock()
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
+
+// lineWriter turns a guest's stdout/stderr into log lines.
+type lineWriter struct {
+	logs    *logRing
+	level   int
+	tail    *tailBuffer
+	partial []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	if w.tail != nil {
+		w.tail.write(p)
+	}
+	data := append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			break
+		}
+		w.logs.add(w.level, string(bytes.ToValidUTF8(data[:i], []byte("\uFFFD"))))
+		data = data[i+1:]
+	}
+	if len(data) > maxLogLine {
+		w.logs.add(w.level, string(bytes.ToValidUTF8(data, []byte("\uFFFD"))))
+		data = data[:0]
+	}
+	w.partial = append(w.partial[:0], data...)
+	return len(p), nil
+}

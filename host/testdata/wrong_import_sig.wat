@@ -1,0 +1,10 @@
+;; wrong_import_sig.wat: imports wactor.log as (param i32) instead of
+;; (param i32 i32 i32). Expected: load fails with ErrInvalidModule naming wactor.log.
+(module
+  (import "wactor" "log" (func (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0x100) "\82\00\18\2a")       ;; [0, 42]
+  (func (export "wactor_abi_version") (result i32) (i32.const 1))
+  (func (export "wactor_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "get") (param i32 i32) (result i64)
+    (i64.const 0x0000010000000004)))

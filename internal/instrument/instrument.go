@@ -1,0 +1,534 @@
+package instrument
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Export names added by Rewrite.
+const (
+	InterruptExport    = "wactor_interrupt"
+	FuelExport         = "wactor_fuel"
+	GlobalExportPrefix = "wactor_global_" // followed by the decimal global index
+)
+
+// Options selects the rewrites; the zero value changes nothing.
+type Options struct {
+	// Interrupt adds an exported mutable i32 global "wactor_interrupt"
+	// (initially 0) checked at every function entry and loop header: a
+	// non-zero value makes the guest trap with unreachable.
+	Interrupt bool
+	// Fuel adds an exported mutable i64 global "wactor_fuel" (initially 0)
+	// from which every function entry and loop header subtracts a static
+	// cost; the guest traps with unreachable when it becomes negative.
+	Fuel bool
+	// ExportGlobals exports every global not exported yet as
+	// "wactor_global_<index>".
+	ExportGlobals bool
+}
+
+// Result is a rewritten module and where to find its globals.
+type Result struct {
+	Wasm []byte // the rewritten module (never aliases the input)
+
+	InterruptExport string // export name of the interrupt global, "" when not added
+	FuelExport      string // export name of the fuel global, "" when not added
+
+	// GlobalExports maps the index of every global of the original module
+	// (0 <= index < Globals) that the rewritten module exports to one
+	// export name: its first existing export name, else the added
+	// "wactor_global_<index>". With ExportGlobals it covers every global;
+	// without, only the ones the module already exported. The globals added
+	// for Interrupt and Fuel are not included.
+	GlobalExports map[uint32]string
+
+	Globals int // number of globals (imported and defined) before rewriting
+}
+
+// Errors returned by Rewrite wrap one of these; all mean that the module
+// should be rejected.
+var (
+	ErrMalformed    = errors.New("malformed module")
+	ErrUnsupported  = errors.New("unsupported module feature")
+	ErrNameConflict = errors.New("reserved export name already in use")
+)
+
+// Error describes why a module could not be rewritten.
+type Error struct {
+	Offset int   // byte offset in the input module
+	Kind   error // ErrMalformed, ErrUnsupported or ErrNameConflict
+	Detail string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("instrument: %v: %s (at offset %#x)", e.Kind, e.Detail, e.Offset)
+}
+
+// Unwrap returns Kind, so that errors.Is(err, ErrUnsupported) works.
+func (e *Error) Unwrap() error { return e.Kind }
+
+func malformed(off int, format string, args ...any) error {
+	return &Error{Offset: off, Kind: ErrMalformed, Detail: fmt.Sprintf(format, args...)}
+}
+
+func unsupported(off int, format string, args ...any) error {
+	return &Error{Offset: off, Kind: ErrUnsupported, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Section ids.
+const (
+	secCustom   = 0
+	secImport   = 2
+	secFunction = 3
+	secGlobal   = 6
+	secExport   = 7
+	secCode     = 10
+)
+
+// sectionRank gives the position a non-custom section must respect; 0 for
+// an unknown id.
+func sectionRank(id byte) int {
+	switch id {
+	case 1, 2, 3, 4, 5: // type import function table memory
+		return int(id)
+	case 13: // tag
+		return 6
+	case 6, 7, 8, 9: // global export start element
+		return int(id) + 1
+	case 12: // data count
+		return 11
+	case 10: // code
+		return 12
+	case 11: // data
+		return 13
+	}
+	return 0
+}
+
+type section struct {
+	id         byte
+	hdr        int // offset of the id byte
+	start, end int // content
+}
+
+// stats are counters for tests.
+type stats struct {
+	funcs, loops int
+}
+
+// Rewrite returns a copy of the WebAssembly module wasm rewritten as opts
+// ask. It never modifies wasm. An error wraps ErrMalformed, ErrUnsupported
+// or ErrNameConflict; a module that already exports "wactor_interrupt" or
+// "wactor_fuel" is refused whatever the options.
+func Rewrite(wasm []byte, opts Options) (*Result, error) {
+	res, _, err := rewrite(wasm, opts)
+	return res, err
+}
+
+func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
+	var st stats
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return nil, st, malformed(0, "not a WebAssembly binary")
+	}
+	if string(wasm[4:8]) != "\x01\x00\x00\x00" {
+		return nil, st, unsupported(4, "binary version or layer (components are not supported)")
+	}
+
+	// Pass 1: split into sections and parse those that matter.
+	secs := make([]section, 0, 16)
+	lastRank := 0
+	for p := 8; p < len(wasm); {
+		hdr := p
+		id := wasm[p]
+		size, np, err := readU32(wasm, p+1)
+		if err != nil {
+			return nil, st, err
+		}
+		if int64(size) > int64(len(wasm)-np) {
+			return nil, st, malformed(hdr, "section %d size %d exceeds the module", id, size)
+		}
+		if id != secCustom {
+			rank := sectionRank(id)
+			if rank == 0 {
+				return nil, st, malformed(hdr, "unknown section id %d", id)
+			}
+			if rank <= lastRank {
+				return nil, st, malformed(hdr, "section %d duplicated or out of order", id)
+			}
+			lastRank = rank
+		}
+		secs = append(secs, section{id: id, hdr: hdr, start: np, end: np + int(size)})
+		p = np + int(size)
+	}
+
+	var (
+		importedGlobals, definedGlobals uint32
+		globalSec, exportSec, codeSec   = -1, -1, -1
+		funcCount                       uint32
+		exportCount                     uint32
+		reserved                        map[string]struct{} // existing export names starting with "wactor_"
+		globalExports                   = map[uint32]string{}
+	)
+	for i, s := range secs {
+		b := wasm[:s.end]
+		var err error
+		switch s.id {
+		case secImport:
+			importedGlobals, err = parseImports(b, s.start)
+		case secFunction:
+			funcCount, _, err = readU32(b, s.start)
+		case secGlobal:
+			globalSec = i
+			definedGlobals, err = parseGlobals(b, s.start)
+		case secExport:
+			exportSec = i
+			total := uint64(importedGlobals) + uint64(definedGlobals)
+			exportCount, reserved, err = parseExports(b, s.start, total, globalExports)
+		case secCode:
+			codeSec = i
+		}
+		if err != nil {
+			return nil, st, err
+		}
+	}
+	globals := uint64(importedGlobals) + uint64(definedGlobals)
+	if globals+2 > math.MaxUint32 {
+		return nil, st, malformed(0, "too many globals")
+	}
+	if _, ok := reserved[InterruptExport]; ok {
+		return nil, st, &Error{Kind: ErrNameConflict, Detail: "module already exports " + InterruptExport}
+	}
+	if _, ok := reserved[FuelExport]; ok {
+		return nil, st, &Error{Kind: ErrNameConflict, Detail: "module already exports " + FuelExport}
+	}
+	if codeSec >= 0 {
+		n, _, err := readU32(wasm[:secs[codeSec].end], secs[codeSec].start)
+		if err != nil {
+			return nil, st, err
+		}
+		if n != funcCount {
+			return nil, st, malformed(secs[codeSec].hdr, "%d function bodies for %d functions", n, funcCount)
+		}
+	} else if funcCount != 0 {
+		return nil, st, malformed(0, "%d functions but no code section", funcCount)
+	}
+
+	res := &Result{Globals: int(globals), GlobalExports: globalExports}
+	r := &rewriter{opts: opts}
+
+	// New globals and exports.
+	var newGlobals, newExports []byte
+	var addedGlobals, addedExports uint32
+	next := uint32(globals)
+	if opts.Interrupt {
+		r.interruptIdx = next
+		next++
+		newGlobals = append(newGlobals, 0x7f, 0x01, 0x41, 0x00, 0x0b) // mut i32 (i32.const 0)
+		newExports = appendExport(newExports, InterruptExport, r.interruptIdx)
+		addedGlobals++
+		addedExports++
+		res.InterruptExport = InterruptExport
+	}
+	if opts.Fuel {
+		r.fuelIdx = next
+		newGlobals = append(newGlobals, 0x7e, 0x01, 0x42, 0x00, 0x0b) // mut i64 (i64.const 0)
+		newExports = appendExport(newExports, FuelExport, r.fuelIdx)
+		addedGlobals++
+		addedExports++
+		res.FuelExport = FuelExport
+	}
+	if opts.ExportGlobals {
+		var nameBuf []byte
+		for i := uint32(0); i < uint32(globals); i++ {
+			if _, ok := globalExports[i]; ok {
+				continue
+			}
+			nameBuf = strconv.AppendUint(append(nameBuf[:0], GlobalExportPrefix...), uint64(i), 10)
+			name := string(nameBuf)
+			if _, ok := reserved[name]; ok {
+				return nil, st, &Error{Kind: ErrNameConflict, Detail: "module already exports " + name}
+			}
+			globalExports[i] = name
+			newExports = appendExport(newExports, name, i)
+			addedExports++
+		}
+	}
+	if uint64(exportCount)+uint64(addedExports) > math.MaxUint32 {
+		return nil, st, malformed(0, "too many exports")
+	}
+
+	// Pass 2: emit.
+	extra := len(newGlobals) + len(newExports) + 32
+	if opts.Interrupt || opts.Fuel {
+		extra += len(wasm) / 8
+	}
+	out := make([]byte, 0, len(wasm)+extra)
+	out = append(out, wasm[:8]...)
+	globalDone := addedGlobals == 0 || globalSec >= 0
+	exportDone := addedExports == 0 || exportSec >= 0
+	pending := func(out []byte, rank int) []byte {
+		if !globalDone && sectionRank(secGlobal) < rank {
+			globalDone = true
+			out = appendSection(out, secGlobal, appendU32(nil, addedGlobals), nil, newGlobals)
+		}
+		if !exportDone && sectionRank(secExport) < rank {
+			exportDone = true
+			out = appendSection(out, secExport, appendU32(nil, addedExports), nil, newExports)
+		}
+		return out
+	}
+	for _, s := range secs {
+		if s.id != secCustom {
+			out = pending(out, sectionRank(s.id))
+		}
+		switch {
+		case s.id == secGlobal && addedGlobals > 0:
+			_, p, _ := readU32(wasm, s.start)
+			out = appendSection(out, secGlobal, appendU32(nil, definedGlobals+addedGlobals), wasm[p:s.end], newGlobals)
+		case s.id == secExport && addedExports > 0:
+			_, p, _ := readU32(wasm, s.start)
+			out = appendSection(out, secExport, appendU32(nil, exportCount+addedExports), wasm[p:s.end], newExports)
+		case s.id == secCode && (opts.Interrupt || opts.Fuel):
+			var err error
+			if out, err = r.rewriteCode(out, wasm[:s.end], s.start); err != nil {
+				return nil, st, err
+			}
+		default:
+			out = append(out, wasm[s.hdr:s.end]...)
+		}
+	}
+	out = pending(out, math.MaxInt)
+	res.Wasm = out
+	st.funcs, st.loops = r.funcs, r.loops
+	return res, st, nil
+}
+
+// parseImports validates the import section and counts imported globals.
+func parseImports(b []byte, p int) (uint32, error) {
+	n, p, err := readU32(b, p)
+	if err != nil {
+		return 0, err
+	}
+	if int64(n) > int64(len(b)-p) {
+		return 0, malformed(p, "import count %d exceeds the section", n)
+	}
+	var globals uint32
+	for i := uint32(0); i < n; i++ {
+		for j := 0; j < 2; j++ { // module and field names
+			var l uint32
+			if l, p, err = readU32(b, p); err != nil {
+				return 0, err
+			}
+			if p, err = skipBytes(b, p, int(l)); err != nil {
+				return 0, err
+			}
+		}
+		if p >= len(b) {
+			return 0, malformed(p, "truncated import")
+		}
+		kind := b[p]
+		p++
+		switch kind {
+		case 0x00: // func: type index
+			p, err = skipU32(b, p)
+		case 0x01: // table: reftype limits
+			if p, err = skipValType(b, p); err == nil {
+				p, err = skipLimits(b, p)
+			}
+		case 0x02: // memory: limits
+			p, err = skipLimits(b, p)
+		case 0x03: // global: valtype mut
+			if p, err = skipValType(b, p); err == nil {
+				p, err = skipMut(b, p)
+			}
+			globals++
+		case 0x04: // tag: attribute type index
+			if p, err = skipBytes(b, p, 1); err == nil {
+				p, err = skipU32(b, p)
+			}
+		default:
+			return 0, malformed(p-1, "invalid import kind %d", kind)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if p != len(b) {
+		return 0, malformed(p, "import section size mismatch")
+	}
+	return globals, nil
+}
+
+// skipLimits skips table or memory limits (flags: bit 0 max present, bit 1
+// shared, bit 2 64-bit).
+func skipLimits(b []byte, p int) (int, error) {
+	if p >= len(b) {
+		return p, malformed(p, "truncated limits")
+	}
+	flags := b[p]
+	if flags > 0x07 {
+		return p, unsupported(p, "limits flags 0x%02x", flags)
+	}
+	p++
+	maxLen := 5
+	if flags&0x04 != 0 {
+		maxLen = 10
+	}
+	p, err := skipLEB(b, p, maxLen)
+	if err == nil && flags&0x01 != 0 {
+		p, err = skipLEB(b, p, maxLen)
+	}
+	return p, err
+}
+
+func skipMut(b []byte, p int) (int, error) {
+	if p >= len(b) {
+		return p, malformed(p, "truncated global type")
+	}
+	if b[p] > 0x03 { // bit 0 mutable, bit 1 shared (threads)
+		return p, malformed(p, "invalid global mutability 0x%02x", b[p])
+	}
+	return p + 1, nil
+}
+
+// parseGlobals validates the global section and returns its entry count.
+func parseGlobals(b []byte, p int) (uint32, error) {
+	n, p, err := readU32(b, p)
+	if err != nil {
+		return 0, err
+	}
+	if int64(n) > int64(len(b)-p)/3 { // valtype, mut, end at least
+		return 0, malformed(p, "global count %d exceeds the section", n)
+	}
+	for i := uint32(0); i < n; i++ {
+		if p, err = skipValType(b, p); err != nil {
+			return 0, err
+		}
+		if p, err = skipMut(b, p); err != nil {
+			return 0, err
+		}
+		if p, err = skipConstExpr(b, p); err != nil {
+			return 0, err
+		}
+	}
+	if p != len(b) {
+		return 0, malformed(p, "global section size mismatch")
+	}
+	return n, nil
+}
+
+// parseExports validates the export section, records the first export name
+// of every global into globalExports and returns the entry count and the set
+// of existing names that start with "wactor_".
+func parseExports(b []byte, p int, globals uint64, globalExports map[uint32]string) (uint32, map[string]struct{}, error) {
+	n, p, err := readU32(b, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	if int64(n) > int64(len(b)-p)/3 { // name length, kind, index at least
+		return 0, nil, malformed(p, "export count %d exceeds the section", n)
+	}
+	var reserved map[string]struct{}
+	for i := uint32(0); i < n; i++ {
+		var l uint32
+		if l, p, err = readU32(b, p); err != nil {
+			return 0, nil, err
+		}
+		nameStart := p
+		if p, err = skipBytes(b, p, int(l)); err != nil {
+			return 0, nil, err
+		}
+		name := b[nameStart:p]
+		if p >= len(b) {
+			return 0, nil, malformed(p, "truncated export")
+		}
+		kind := b[p]
+		if kind > 0x04 {
+			return 0, nil, malformed(p, "invalid export kind %d", kind)
+		}
+		var idx uint32
+		if idx, p, err = readU32(b, p+1); err != nil {
+			return 0, nil, err
+		}
+		if strings.HasPrefix(string(name), "wactor_") {
+			if reserved == nil {
+				reserved = map[string]struct{}{}
+			}
+			reserved[string(name)] = struct{}{}
+		}
+		if kind == 0x03 {
+			if uint64(idx) >= globals {
+				return 0, nil, malformed(p, "export of global %d out of range", idx)
+			}
+			if _, ok := globalExports[idx]; !ok {
+				globalExports[idx] = string(name)
+			}
+		}
+	}
+	if p != len(b) {
+		return 0, nil, malformed(p, "export section size mismatch")
+	}
+	return n, reserved, nil
+}
+
+func appendU32(b []byte, v uint32) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+func u32Len(v uint32) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+func appendExport(b []byte, name string, global uint32) []byte {
+	b = appendU32(b, uint32(len(name)))
+	b = append(b, name...)
+	b = append(b, 0x03)
+	return appendU32(b, global)
+}
+
+// appendSection appends a section whose content is the concatenation of the
+// three parts.
+func appendSection(out []byte, id byte, a, b, c []byte) []byte {
+	out = append(out, id)
+	out = appendU32(out, uint32(len(a)+len(b)+len(c)))
+	out = append(out, a...)
+	out = append(out, b...)
+	return append(out, c...)
+}
+
+// beginSized reserves 5 bytes for a u32 size in out and returns the
+// position where the sized content starts.
+func beginSized(out []byte) ([]byte, int) {
+	out = append(out, 0, 0, 0, 0, 0)
+	return out, len(out)
+}
+
+// endSized writes the size of out[start:] as a minimal u32 LEB128 in the 5
+// bytes reserved before start, moving the content down when fewer are
+// needed.
+func endSized(out []byte, start int) ([]byte, error) {
+	size := len(out) - start
+	if size > math.MaxUint32 {
+		return out, malformed(0, "rewritten size exceeds 4 GiB")
+	}
+	w := u32Len(uint32(size))
+	pos := start - 5
+	appendU32(out[pos:pos], uint32(size))
+	if w < 5 {
+		copy(out[pos+w:], out[start:])
+		out = out[:len(out)-(5-w)]
+	}
+	return out, nil
+}

@@ -1,0 +1,38 @@
+;; Bulk memory, table and reference-type instructions (0xFC prefix, table.*,
+;; ref.*, typed select), saturating truncation and sign extension.
+(module
+  (type $v2i (func (result i32)))
+  (memory (export "memory") 1)
+  (data $d "\10\20\30\40")
+  (table $t 4 funcref)
+  (table $e 2 externref)
+  (elem $el func $one $two)
+  (elem declare func $two)
+  (func $one (result i32) (i32.const 1))
+  (func $two (result i32) (i32.const 2))
+  (func (export "run") (result i32)
+    (local $i i32) (local $acc i32)
+    ;; memory.init / data.drop / memory.copy / memory.fill
+    (memory.init $d (i32.const 0) (i32.const 0) (i32.const 4))
+    (data.drop $d)
+    (memory.copy (i32.const 8) (i32.const 0) (i32.const 4))
+    (memory.fill (i32.const 12) (i32.const 0x7f) (i32.const 2))
+    ;; table.init / elem.drop / table.copy / table.grow / table.size / table.fill
+    (table.init $t $el (i32.const 0) (i32.const 0) (i32.const 2))
+    (elem.drop $el)
+    (table.copy $t $t (i32.const 2) (i32.const 0) (i32.const 2))
+    (drop (table.grow $t (ref.null func) (i32.const 1)))
+    (table.fill $e (i32.const 0) (ref.null extern) (i32.const 2))
+    (table.set $t (i32.const 4) (ref.func $two))
+    (local.set $acc (i32.add (table.size $t) (i32.load (i32.const 8))))
+    (loop $l
+      (local.set $acc (i32.add (local.get $acc)
+        (call_indirect (type $v2i) (local.get $i))))
+      (local.set $acc (i32.add (local.get $acc)
+        (select (result i32) (i32.const 1) (i32.const 0)
+          (ref.is_null (table.get $t (local.get $i))))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 5))))
+    (local.set $acc (i32.add (local.get $acc) (i32.trunc_sat_f32_s (f32.const 1e20))))
+    (local.set $acc (i32.add (local.get $acc) (i32.extend8_s (i32.load8_u (i32.const 12)))))
+    (i32.add (local.get $acc) (i32.wrap_i64 (i64.extend16_s (i64.const 0xffff)))))
+)
