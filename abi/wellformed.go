@@ -10,9 +10,6 @@ import (
 // element bounds) and returns its length. It allocates nothing, so hostile
 // bytes cost at most a linear scan.
 func skipItem(b []byte, depth int) (int, error) {
-	if depth > MaxDepth {
-		return 0, fmt.Errorf("%w: nesting deeper than %d", ErrMalformed, MaxDepth)
-	}
 	if len(b) == 0 {
 		return 0, fmt.Errorf("%w: unexpected end of data", ErrMalformed)
 	}
@@ -42,6 +39,9 @@ func skipItem(b []byte, depth int) (int, error) {
 		}
 		return end, nil
 	case 4, 5:
+		if depth >= MaxDepth {
+			return 0, fmt.Errorf("%w: more than %d nested arrays and maps", ErrMalformed, MaxDepth)
+		}
 		if arg > MaxElements {
 			return 0, fmt.Errorf("%w: %d elements exceeds %d", ErrMalformed, arg, MaxElements)
 		}
@@ -92,6 +92,10 @@ func splitArray(b []byte, dst []Value) ([]Value, error) {
 	}
 	return dst, nil
 }
+
+// SplitArray checks that v is one well-formed array and returns its
+// elements, which share v's memory.
+func SplitArray(v Value) ([]Value, error) { return splitArray(v, nil) }
 
 // decodeText decodes a well-formed CBOR text item.
 func decodeText(v Value) (string, bool) {

@@ -42,6 +42,8 @@ type ActorInfo struct {
 	Restarts    int       `json:"restarts"`
 	Options     Options   `json:"options"`
 	Created     time.Time `json:"created"`
+	// Running is the method running now ("" when idle).
+	Running string `json:"running,omitempty"`
 	// Death says why a dead actor died ("" while it lives).
 	Death DeathReason `json:"death,omitempty"`
 	// DeathError is the error that killed it, if any.
@@ -62,6 +64,7 @@ type actor struct {
 	seq      atomic.Uint64
 	served   atomic.Uint64
 	memBytes atomic.Uint64
+	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
 
 	mu       sync.Mutex
 	state    State
@@ -155,8 +158,8 @@ func (c *call) resolve(env abi.Envelope) {
 	}
 	vals := env.Values
 	if env.Kind == abi.KindValue {
-		var items []abi.Value
-		if err := env.Values[0].Decode(&items); err != nil || len(items) != k {
+		items, err := abi.SplitArray(env.Values[0])
+		if err != nil || len(items) != k {
 			c.fail(fmt.Errorf("%w: %s wants %d values, got a single non-array or wrong-length value", ErrReturnCount, c.method, k))
 			return
 		}
@@ -213,7 +216,9 @@ func (a *actor) handle(c *call) {
 			return
 		}
 	}
+	a.running.Store(&c.method)
 	env, err := sb.invoke(c.ctx, c.method, sb.methods[c.midx], c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	a.running.Store(nil)
 	a.served.Add(1)
 	if err != nil {
 		a.onTrap(sb, err)
@@ -340,6 +345,9 @@ func (a *actor) info() ActorInfo {
 		info.QueueLen = a.mb.Len()
 	}
 	info.MemoryBytes = a.memBytes.Load()
+	if m := a.running.Load(); m != nil {
+		info.Running = *m
+	}
 	info.CallsServed = a.served.Load()
 	return info
 }

@@ -88,6 +88,7 @@ type sandbox struct {
 	inCall   bool
 	gen      uint64
 	stopWhy  TrapReason // why the running call was interrupted ("" if not)
+	killed   bool       // set by a kill: no further call may start
 	maxBytes uint64
 }
 
@@ -195,6 +196,10 @@ func (sb *sandbox) close() {
 func (sb *sandbox) interrupt(gen uint64, why TrapReason) {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	if why == TrapKilled {
+		// Sticky, so a call about to start does not escape the kill.
+		sb.killed = true
+	}
 	if !sb.inCall || (gen != 0 && gen != sb.gen) || sb.stopWhy != "" {
 		return
 	}
@@ -212,6 +217,10 @@ func (sb *sandbox) interrupt(gen uint64, why TrapReason) {
 // callCtx, and classifies its failure.
 func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Duration, fn func() error) (TrapReason, error) {
 	sb.mu.Lock()
+	if sb.killed {
+		sb.mu.Unlock()
+		return TrapKilled, sb.trap(method, TrapKilled, nil)
+	}
 	sb.inCall = true
 	sb.gen++
 	gen := sb.gen
