@@ -21,6 +21,10 @@ type Config struct {
 	MaxArgBytes int `json:"max_arg_bytes,omitempty"`
 	// MaxResultBytes bounds one result envelope (default abi.DefaultMaxResultBytes).
 	MaxResultBytes int `json:"max_result_bytes,omitempty"`
+	// CacheDir, if set, keeps compiled classes on disk so a restarted host
+	// does not compile them again. Without it, compiled code is shared in
+	// memory by the hosts of one process.
+	CacheDir string `json:"cache_dir,omitempty"`
 	// LogLines is how many log lines each actor keeps (default 1000).
 	LogLines int `json:"log_lines,omitempty"`
 	// Defaults holds the Options used where a Spawn leaves a field zero.

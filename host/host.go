@@ -49,7 +49,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng, err := newEngine(ctx)
+	eng, err := newEngine(ctx, cfg.CacheDir)
 	if err != nil {
 		return nil, err
 	}

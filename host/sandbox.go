@@ -27,11 +27,24 @@ type engine struct {
 	modCfg   wazero.ModuleConfig
 }
 
-func newEngine(ctx context.Context) (*engine, error) {
+// processCache shares compiled code between the hosts of one process: a
+// class loaded by a second host (or a restarted one) is not compiled again.
+var processCache = wazero.NewCompilationCache()
+
+func newEngine(ctx context.Context, cacheDir string) (*engine, error) {
+	cache := processCache
+	if cacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("host: compilation cache: %w", err)
+		}
+		cache = c
+	}
 	// Guests stop themselves at deadlines through the instrumented interrupt
 	// global (internal/instrument), so the costly WithCloseOnContextDone
 	// stays off.
-	rc := wazero.NewRuntimeConfig().WithCustomSections(true).WithCloseOnContextDone(false)
+	rc := wazero.NewRuntimeConfig().WithCustomSections(true).WithCloseOnContextDone(false).
+		WithCompilationCache(cache)
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		_ = rt.Close(ctx)
@@ -287,12 +300,13 @@ func (sb *sandbox) classify(method string, err error) *TrapError {
 		return te
 	}
 	why := TrapGuest
+	// A runtime that cannot grow its memory says so on stderr before it
+	// aborts (Go: "fatal error: out of memory").
+	if out := sb.stderr.String(); strings.Contains(out, "out of memory") || strings.Contains(out, "cannot allocate memory") {
+		why = TrapMemory
+	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
-		out := sb.stderr.String()
-		if strings.Contains(out, "out of memory") || strings.Contains(out, "cannot allocate memory") {
-			why = TrapMemory
-		}
 		te := sb.trap(method, why, nil)
 		te.Message = fmt.Sprintf("guest exited with code %d", exit.ExitCode())
 		return te
@@ -415,7 +429,9 @@ func hostExit(ctx context.Context, _ api.Module, _ []uint64) {
 	}
 }
 
-// tailBuffer keeps the last bytes a guest wrote to stderr, for trap messages.
+// tailBuffer keeps the first bytes a guest wrote to stderr during a call,
+// for trap messages: runtimes put the cause first ("panic: ...", "fatal
+// error: ...") and a long traceback after it.
 type tailBuffer struct {
 	mu  sync.Mutex
 	buf []byte
@@ -425,9 +441,11 @@ const tailSize = 2048
 
 func (t *tailBuffer) write(p []byte) {
 	t.mu.Lock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > tailSize {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailSize:]...)
+	if room := tailSize - len(t.buf); room > 0 {
+		if len(p) > room {
+			p = p[:room]
+		}
+		t.buf = append(t.buf, p...)
 	}
 	t.mu.Unlock()
 }
