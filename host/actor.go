@@ -524,10 +524,14 @@ func (h *Actor) flush() {
 	}
 }
 
-// push materializes the arguments and puts the call in the mailbox.
+// push materializes the arguments and puts the call in the mailbox. A
+// failed future argument (or arguments that grew too large) fails the call's
+// futures, whether or not the future was resolved at submission, so the
+// outcome does not depend on timing; only mailbox errors are returned.
 func (a *actor) push(c *call) error {
 	if err := c.materialize(a.h.cfg.MaxArgBytes); err != nil {
-		return err
+		c.fail(err)
+		return nil
 	}
 	switch err := a.mb.Push(c); {
 	case err == nil:

@@ -70,7 +70,7 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
 		return nil, moduleErrorf(nil, "not a WebAssembly module (bad magic number)")
 	}
-	inst, err := instrument.Rewrite(wasm, instrument.Options{Interrupt: true})
+	inst, err := instrument.Rewrite(wasm, instrument.Options{Interrupt: true, Yield: true})
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}

@@ -6,8 +6,11 @@ type rewriter struct {
 	opts         Options
 	interruptIdx uint32
 	fuelIdx      uint32
+	ticksIdx     uint32
+	yield        bool
 
 	interruptCheck []byte // global.get $i; if; unreachable; end
+	yieldCheck     []byte // see prepare
 	fuelCheck      []byte // see prepare
 	fuelPatch      int    // offset of the padded cost in fuelCheck
 
@@ -27,6 +30,20 @@ func (r *rewriter) prepare() {
 	if r.opts.Interrupt {
 		c := append([]byte{0x23}, appendU32(nil, r.interruptIdx)...) // global.get $interrupt
 		r.interruptCheck = append(c, 0x04, 0x40, 0x00, 0x0b)         // if (empty) unreachable end
+	}
+	if r.yield {
+		t := appendU32(nil, r.ticksIdx)
+		c := append([]byte{0x23}, t...)       // global.get $ticks
+		c = append(c, 0x41, 0x01, 0x6b)       // i32.const 1; i32.sub
+		c = append(append(c, 0x24), t...)     // global.set $ticks
+		c = append(append(c, 0x23), t...)     // global.get $ticks
+		c = append(c, 0x41, 0x00, 0x4c)       // i32.const 0; i32.le_s
+		c = append(c, 0x04, 0x40)             // if (empty)
+		c = append(c, 0x41, 0x00, 0x40, 0x00) //   i32.const 0; memory.grow 0
+		c = append(c, 0x1a, 0x41)             //   drop; i32.const YieldEvery
+		c = appendS32(c, YieldEvery)
+		c = append(append(c, 0x24), t...) //   global.set $ticks
+		r.yieldCheck = append(c, 0x0b)    // end
 	}
 	if r.opts.Fuel {
 		idx := appendU32(nil, r.fuelIdx)
@@ -48,6 +65,7 @@ func (r *rewriter) prepare() {
 // opens a fuel scope.
 func (r *rewriter) appendCheck(out []byte) []byte {
 	out = append(out, r.interruptCheck...)
+	out = append(out, r.yieldCheck...)
 	patch := -1
 	if r.fuelCheck != nil {
 		patch = len(out) + r.fuelPatch

@@ -42,8 +42,9 @@
 // exports to the end of the export section, so no existing index moves and
 // no instruction operand has to change: only the global, export and code
 // sections are re-encoded (a global or export section is created, in a valid
-// position, when absent). No function, import or type is added. Custom
-// sections are copied unchanged and stay where they are; note that DWARF
+// position and before any trailing custom sections, when absent). No
+// function, import or type is added. Custom sections are copied unchanged
+// and stay where they are; note that DWARF
 // (.debug_*) sections address code by byte offsets, which the code rewrite
 // shifts.
 //
@@ -56,7 +57,7 @@
 // as opaque bytes; github.com/go-interpreter/wagon (archived in 2020) knows
 // only the MVP opcodes (no SIMD, bulk memory or reference types). The
 // walker here only skips immediates, which keeps it small, allocation free
-// and fast (a 3 MB Go module is rewritten in a few milliseconds), and the
+// and fast (a 3 MB Go module is rewritten in about 10 ms), and the
 // package depends on the standard library alone.
 //
 // # Supported instruction set

@@ -10,8 +10,12 @@ import (
 
 // Export names added by Rewrite.
 const (
-	InterruptExport    = "wactor_interrupt"
-	FuelExport         = "wactor_fuel"
+	InterruptExport = "wactor_interrupt"
+	FuelExport      = "wactor_fuel"
+	TicksExport     = "wactor_ticks"
+	// YieldEvery is how many checks (function entries and loop iterations)
+	// pass between two exits to the embedder with Options.Yield.
+	YieldEvery         = 4096
 	GlobalExportPrefix = "wactor_global_" // followed by the decimal global index
 )
 
@@ -25,6 +29,15 @@ type Options struct {
 	// from which every function entry and loop header subtracts a static
 	// cost; the guest traps with unreachable when it becomes negative.
 	Fuel bool
+	// Yield adds an exported mutable i32 global "wactor_ticks" counted down
+	// at every function entry and loop header; when it reaches zero the guest
+	// executes memory.grow 0 (which changes nothing) and the counter restarts
+	// at YieldEvery. wazero implements memory.grow as a call into Go, so a
+	// long-running guest regularly reaches a point where the Go runtime can
+	// preempt it: without one, a guest in a loop holds up every
+	// stop-the-world pause of the garbage collector, and with it the whole
+	// process. Ignored for a module without memory.
+	Yield bool
 	// ExportGlobals exports every global not exported yet as
 	// "wactor_global_<index>".
 	ExportGlobals bool
@@ -36,6 +49,7 @@ type Result struct {
 
 	InterruptExport string // export name of the interrupt global, "" when not added
 	FuelExport      string // export name of the fuel global, "" when not added
+	TicksExport     string // export name of the yield counter, "" when not added
 
 	// GlobalExports maps the index of every global of the original module
 	// (0 <= index < Globals) that the rewritten module exports to one
@@ -83,6 +97,7 @@ const (
 	secCustom   = 0
 	secImport   = 2
 	secFunction = 3
+	secMemory   = 5
 	secGlobal   = 6
 	secExport   = 7
 	secCode     = 10
@@ -171,13 +186,20 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		exportCount                     uint32
 		reserved                        map[string]struct{} // existing export names starting with "wactor_"
 		globalExports                   = map[uint32]string{}
+		hasMemory                       bool
 	)
 	for i, s := range secs {
 		b := wasm[:s.end]
 		var err error
 		switch s.id {
 		case secImport:
-			importedGlobals, err = parseImports(b, s.start)
+			var mems uint32
+			importedGlobals, mems, err = parseImports(b, s.start)
+			hasMemory = hasMemory || mems > 0
+		case secMemory:
+			var n uint32
+			n, _, err = readU32(b, s.start)
+			hasMemory = hasMemory || n > 0
 		case secFunction:
 			funcCount, _, err = readU32(b, s.start)
 		case secGlobal:
@@ -195,7 +217,7 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		}
 	}
 	globals := uint64(importedGlobals) + uint64(definedGlobals)
-	if globals+2 > math.MaxUint32 {
+	if globals+3 > math.MaxUint32 {
 		return nil, st, malformed(0, "too many globals")
 	}
 	if _, ok := reserved[InterruptExport]; ok {
@@ -203,6 +225,9 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	}
 	if _, ok := reserved[FuelExport]; ok {
 		return nil, st, &Error{Kind: ErrNameConflict, Detail: "module already exports " + FuelExport}
+	}
+	if _, ok := reserved[TicksExport]; ok {
+		return nil, st, &Error{Kind: ErrNameConflict, Detail: "module already exports " + TicksExport}
 	}
 	if codeSec >= 0 {
 		n, _, err := readU32(wasm[:secs[codeSec].end], secs[codeSec].start)
@@ -234,11 +259,24 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	}
 	if opts.Fuel {
 		r.fuelIdx = next
+		next++
 		newGlobals = append(newGlobals, 0x7e, 0x01, 0x42, 0x00, 0x0b) // mut i64 (i64.const 0)
 		newExports = appendExport(newExports, FuelExport, r.fuelIdx)
 		addedGlobals++
 		addedExports++
 		res.FuelExport = FuelExport
+	}
+	if opts.Yield && hasMemory {
+		r.ticksIdx = next
+		next++
+		r.yield = true
+		newGlobals = append(newGlobals, 0x7f, 0x01, 0x41) // mut i32 (i32.const YieldEvery)
+		newGlobals = appendS32(newGlobals, YieldEvery)
+		newGlobals = append(newGlobals, 0x0b)
+		newExports = appendExport(newExports, TicksExport, r.ticksIdx)
+		addedGlobals++
+		addedExports++
+		res.TicksExport = TicksExport
 	}
 	if opts.ExportGlobals {
 		var nameBuf []byte
@@ -280,7 +318,20 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		}
 		return out
 	}
-	for _, s := range secs {
+	// Sections that no existing section must follow go right after the last
+	// non-custom section, so that trailing custom sections stay last (wazero,
+	// for one, tolerates a name section that overruns the end of the module
+	// only when nothing follows it).
+	lastStd := -1
+	for i, s := range secs {
+		if s.id != secCustom {
+			lastStd = i
+		}
+	}
+	if lastStd < 0 {
+		out = pending(out, math.MaxInt)
+	}
+	for i, s := range secs {
 		if s.id != secCustom {
 			out = pending(out, sectionRank(s.id))
 		}
@@ -299,35 +350,36 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		default:
 			out = append(out, wasm[s.hdr:s.end]...)
 		}
+		if i == lastStd {
+			out = pending(out, math.MaxInt)
+		}
 	}
-	out = pending(out, math.MaxInt)
 	res.Wasm = out
 	st.funcs, st.loops = r.funcs, r.loops
 	return res, st, nil
 }
 
 // parseImports validates the import section and counts imported globals.
-func parseImports(b []byte, p int) (uint32, error) {
+func parseImports(b []byte, p int) (globals, memories uint32, err error) {
 	n, p, err := readU32(b, p)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if int64(n) > int64(len(b)-p) {
-		return 0, malformed(p, "import count %d exceeds the section", n)
+		return 0, 0, malformed(p, "import count %d exceeds the section", n)
 	}
-	var globals uint32
 	for i := uint32(0); i < n; i++ {
 		for j := 0; j < 2; j++ { // module and field names
 			var l uint32
 			if l, p, err = readU32(b, p); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			if p, err = skipBytes(b, p, int(l)); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 		}
 		if p >= len(b) {
-			return 0, malformed(p, "truncated import")
+			return 0, 0, malformed(p, "truncated import")
 		}
 		kind := b[p]
 		p++
@@ -340,6 +392,7 @@ func parseImports(b []byte, p int) (uint32, error) {
 			}
 		case 0x02: // memory: limits
 			p, err = skipLimits(b, p)
+			memories++
 		case 0x03: // global: valtype mut
 			if p, err = skipValType(b, p); err == nil {
 				p, err = skipMut(b, p)
@@ -350,16 +403,16 @@ func parseImports(b []byte, p int) (uint32, error) {
 				p, err = skipU32(b, p)
 			}
 		default:
-			return 0, malformed(p-1, "invalid import kind %d", kind)
+			return 0, 0, malformed(p-1, "invalid import kind %d", kind)
 		}
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	if p != len(b) {
-		return 0, malformed(p, "import section size mismatch")
+		return 0, 0, malformed(p, "import section size mismatch")
 	}
-	return globals, nil
+	return globals, memories, nil
 }
 
 // skipLimits skips table or memory limits (flags: bit 0 max present, bit 1
@@ -472,6 +525,18 @@ func parseExports(b []byte, p int, globals uint64, globalExports map[uint32]stri
 		return 0, nil, malformed(p, "export section size mismatch")
 	}
 	return n, reserved, nil
+}
+
+// appendS32 appends v as a signed LEB128 (an i32.const immediate).
+func appendS32(b []byte, v int32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
 }
 
 func appendU32(b []byte, v uint32) []byte {
