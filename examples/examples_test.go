@@ -1,0 +1,269 @@
+package examples_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/wactor/wactor/examples"
+	"github.com/wactor/wactor/host"
+)
+
+// env is one host with every example class loaded, shared by the tests of
+// this package (compiling a Go guest takes a second or more).
+type env struct {
+	h       *host.Host
+	classes map[string]string
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	h, err := host.New(ctx, host.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close(ctx) })
+	e := &env{h: h, classes: map[string]string{}}
+	for _, name := range examples.Names() {
+		wasm, err := examples.Wasm(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := h.LoadClass(ctx, wasm)
+		if err != nil {
+			t.Fatalf("load %s: %v", name, err)
+		}
+		e.classes[name] = c.ID
+	}
+	return e
+}
+
+func (e *env) spawn(t *testing.T, class string, opts host.Options, args ...any) *host.Actor {
+	t.Helper()
+	a, err := e.h.Spawn(context.Background(), e.classes[class], opts, args...)
+	if err != nil {
+		t.Fatalf("spawn %s: %v", class, err)
+	}
+	return a
+}
+
+func call[T any](t *testing.T, a *host.Actor, method string, args ...any) (T, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f, err := a.Call(ctx, method, args...)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return host.Await[T](ctx, f)
+}
+
+func must[T any](t *testing.T, a *host.Actor, method string, args ...any) T {
+	t.Helper()
+	v, err := call[T](t, a, method, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", method, err)
+	}
+	return v
+}
+
+func appCode(err error) string {
+	var ae *host.AppError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return ""
+}
+
+func TestExamples(t *testing.T) {
+	e := setup(t)
+
+	t.Run("counter", func(t *testing.T) {
+		c := e.spawn(t, "counter", host.Options{}, 10)
+		for i, want := range []int64{11, 13, 16} {
+			if got := must[int64](t, c, "incr", i+1); got != want {
+				t.Fatalf("incr(%d) = %d, want %d", i+1, got, want)
+			}
+		}
+		if got := must[int64](t, c, "reset"); got != 16 {
+			t.Fatalf("reset returned %d", got)
+		}
+		if got := must[int64](t, c, "get"); got != 0 {
+			t.Fatalf("get after reset = %d", got)
+		}
+		zero := e.spawn(t, "counter", host.Options{})
+		if got := must[int64](t, zero, "get"); got != 0 {
+			t.Fatalf("counter without start = %d", got)
+		}
+		if _, err := call[int64](t, c, "incr", "not a number"); appCode(err) != "bad_args" {
+			t.Fatalf("incr(text): %v", err)
+		}
+	})
+
+	t.Run("c-counter", func(t *testing.T) {
+		c := e.spawn(t, "c-counter", host.Options{}, 5)
+		if got := must[int64](t, c, "incr", -7); got != -2 {
+			t.Fatalf("incr(-7) = %d", got)
+		}
+		if got := must[[]any](t, c, "echo", []any{"x", 1.5, nil}); len(got) != 3 {
+			t.Fatalf("echo = %v", got)
+		}
+	})
+
+	t.Run("kv", func(t *testing.T) {
+		kv := e.spawn(t, "kv", host.Options{})
+		if !must[bool](t, kv, "put", "a", map[string]any{"n": 1}) {
+			t.Fatal("first put not new")
+		}
+		if must[bool](t, kv, "put", "a", 2) {
+			t.Fatal("second put reported new")
+		}
+		must[bool](t, kv, "put", "b", []byte{1, 2})
+		if got := must[int64](t, kv, "get", "a"); got != 2 {
+			t.Fatalf("get a = %d", got)
+		}
+		if got := must[[]string](t, kv, "keys"); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+			t.Fatalf("keys = %v", got)
+		}
+		if _, err := call[any](t, kv, "get", "zzz"); appCode(err) != "not_found" {
+			t.Fatalf("get missing: %v", err)
+		}
+		if !must[bool](t, kv, "delete", "a") || must[int64](t, kv, "len") != 1 {
+			t.Fatal("delete")
+		}
+	})
+
+	t.Run("bank", func(t *testing.T) {
+		b := e.spawn(t, "bank", host.Options{}, "ada", 100)
+		if got := must[string](t, b, "owner"); got != "ada" {
+			t.Fatalf("owner = %q", got)
+		}
+		if got := must[int64](t, b, "deposit", 50); got != 150 {
+			t.Fatalf("deposit = %d", got)
+		}
+		if _, err := call[int64](t, b, "withdraw", 1000); appCode(err) != "insufficient_funds" {
+			t.Fatalf("overdraw: %v", err)
+		}
+		if _, err := call[int64](t, b, "withdraw", -1); appCode(err) != "invalid_amount" {
+			t.Fatalf("negative: %v", err)
+		}
+		if got := must[int64](t, b, "balance"); got != 150 {
+			t.Fatalf("balance after failed withdrawals = %d", got)
+		}
+		if _, err := e.h.Spawn(context.Background(), e.classes["bank"], host.Options{}, "ada"); !errors.Is(err, host.ErrArity) {
+			t.Fatalf("bank with one constructor argument: %v", err)
+		}
+	})
+
+	t.Run("divmod", func(t *testing.T) {
+		d := e.spawn(t, "divmod", host.Options{})
+		ctx := context.Background()
+		futs, err := d.Submit(ctx, "divmod", host.CallOptions{}, 17, 5)
+		if err != nil || len(futs) != 2 {
+			t.Fatalf("Submit: %d futures, %v", len(futs), err)
+		}
+		q, _ := host.Await[int64](ctx, futs[0])
+		r, _ := host.Await[int64](ctx, futs[1])
+		if q != 3 || r != 2 {
+			t.Fatalf("divmod(17,5) = %d, %d", q, r)
+		}
+		futs, _ = d.Submit(ctx, "divmod", host.CallOptions{}, 1, 0)
+		for _, f := range futs {
+			if _, err := f.Get(ctx); appCode(err) != "division_by_zero" {
+				t.Fatalf("division by zero: %v", err)
+			}
+		}
+		if got := must[int64](t, d, "sum", []int64{1, 2, 3, 4}); got != 10 {
+			t.Fatalf("sum = %d", got)
+		}
+	})
+
+	t.Run("pipeline", func(t *testing.T) {
+		ctx := context.Background()
+		sq := e.spawn(t, "pipeline", host.Options{})
+		col := e.spawn(t, "pipeline", host.Options{})
+		var last *host.Future
+		for x := 1; x <= 10; x++ {
+			f, err := sq.Call(ctx, "square", x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := sq.Call(ctx, "add", f, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last, err = col.Call(ctx, "collect", sum); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := host.Await[int64](ctx, last); err != nil || n != 10 {
+			t.Fatalf("collect count = %d, %v", n, err)
+		}
+		got := must[[]int64](t, col, "collected")
+		for i, v := range got {
+			if want := int64((i+1)*(i+1) + 1); v != want {
+				t.Fatalf("collected[%d] = %d, want %d", i, v, want)
+			}
+		}
+	})
+
+	t.Run("misbehave", func(t *testing.T) {
+		ctx := context.Background()
+		bystander := e.spawn(t, "counter", host.Options{})
+		bad := e.spawn(t, "misbehave", host.Options{CallTimeout: 200 * time.Millisecond, MaxRestarts: -1})
+		var te *host.TrapError
+		if _, err := call[int64](t, bad, "spin"); !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("spin: %v", err)
+		}
+		if _, err := call[int64](t, bad, "crash"); !errors.As(err, &te) || te.Reason != host.TrapGuest {
+			t.Fatalf("crash: %v", err)
+		}
+		if got := must[string](t, bad, "ok"); got != "ok" {
+			t.Fatalf("ok after traps = %q", got)
+		}
+		if got := must[string](t, bad, "whoami"); got != bad.ID() {
+			t.Fatalf("whoami = %q", got)
+		}
+		must[bool](t, bad, "log", "hello from go")
+		lines, _ := bad.Logs(0)
+		found := 0
+		for _, l := range lines {
+			if l.Text == "hello from go" {
+				found++
+			}
+		}
+		if found != 2 { // once through wactor.log, once through stderr
+			t.Fatalf("log lines: %+v", lines)
+		}
+
+		bomber := e.spawn(t, "misbehave", host.Options{MemoryPages: 1024})
+		if _, err := call[int64](t, bomber, "bomb", 256); !errors.As(err, &te) || te.Reason != host.TrapMemory {
+			t.Fatalf("bomb: %v", err)
+		}
+		if info := bomber.Info(); info.State != host.StateDead {
+			t.Fatalf("bomber state %s, want dead (no restarts)", info.State)
+		}
+
+		leaver := e.spawn(t, "misbehave", host.Options{})
+		bye, _ := leaver.Call(ctx, "exit")
+		after, _ := leaver.Call(ctx, "ok")
+		if v, err := host.Await[string](ctx, bye); err != nil || v != "bye" {
+			t.Fatalf("exit: %q, %v", v, err)
+		}
+		var de *host.ActorDiedError
+		if _, err := after.Get(ctx); !errors.As(err, &de) || de.Reason != host.DeathExited {
+			t.Fatalf("after exit: %v", err)
+		}
+
+		if _, err := e.h.Spawn(ctx, e.classes["misbehave"], host.Options{}, "trap"); !errors.As(err, &te) {
+			t.Fatalf("trap in constructor: %v", err)
+		}
+		// None of it touched the bystander.
+		if got := must[int64](t, bystander, "incr", 1); got != 1 {
+			t.Fatalf("bystander = %d", got)
+		}
+	})
+}
