@@ -140,14 +140,49 @@ func appendHead(b []byte, major byte, n uint64) []byte {
 	}
 }
 
+func appendInt(b []byte, v int64) []byte {
+	if v >= 0 {
+		return appendHead(b, 0x00, uint64(v))
+	}
+	return appendHead(b, 0x20, uint64(-1-v))
+}
+
 // EncodeArgs encodes call arguments as one CBOR array, the form a method
 // receives. Elements that are already a Value are copied in unchanged.
 func EncodeArgs(args []any) ([]byte, error) {
 	b := make([]byte, 0, 16+8*len(args))
 	b = AppendArrayHeader(b, len(args))
 	for i, a := range args {
-		if raw, ok := a.(Value); ok {
-			b = append(b, raw...)
+		// Fast paths for the common scalars; everything else goes through
+		// the reflection-based encoder.
+		switch x := a.(type) {
+		case Value:
+			b = append(b, x...)
+			continue
+		case int:
+			b = appendInt(b, int64(x))
+			continue
+		case int64:
+			b = appendInt(b, x)
+			continue
+		case int32:
+			b = appendInt(b, int64(x))
+			continue
+		case uint64:
+			b = appendHead(b, 0x00, x)
+			continue
+		case string:
+			b = appendText(b, x)
+			continue
+		case bool:
+			if x {
+				b = append(b, 0xf5)
+			} else {
+				b = append(b, 0xf4)
+			}
+			continue
+		case nil:
+			b = append(b, 0xf6)
 			continue
 		}
 		enc, err := encMode.Marshal(a)

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -435,10 +434,10 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 	if err := c.encode(args, a.h.cfg.MaxArgBytes); err != nil {
 		return nil, err
 	}
-	callID := a.id + "/" + strconv.FormatUint(a.seq.Add(1), 10)
+	seq := a.seq.Add(1)
 	c.futs = make([]*Future, n)
 	for i := range c.futs {
-		c.futs[i] = newFuture(callID, i)
+		c.futs[i] = newFuture(a.id, seq, i)
 	}
 	if err := h.enqueue(c); err != nil {
 		return nil, err

@@ -13,7 +13,9 @@ import (
 // another call, on the same or another actor: that call runs once the value
 // is ready, without a round trip through the caller. Safe for concurrent use.
 type Future struct {
-	id string
+	actorID string
+	seq     uint64
+	index   int
 
 	mu    sync.Mutex
 	done  bool
@@ -23,16 +25,19 @@ type Future struct {
 	onSet []func()
 }
 
-func newFuture(callID string, index int) *Future {
-	if index == 0 {
-		return &Future{id: callID}
-	}
-	return &Future{id: callID + "." + strconv.Itoa(index)}
+func newFuture(actorID string, seq uint64, index int) *Future {
+	return &Future{actorID: actorID, seq: seq, index: index}
 }
 
 // ID returns the future's globally unique ID: the actor ID, the call's
 // sequence number and, for results after the first, the result's index.
-func (f *Future) ID() string { return f.id }
+func (f *Future) ID() string {
+	id := f.actorID + "/" + strconv.FormatUint(f.seq, 10)
+	if f.index > 0 {
+		id += "." + strconv.Itoa(f.index)
+	}
+	return id
+}
 
 // Get waits for the value (or ctx) and returns it. The error is the call's:
 // *AppError, *TrapError, *ActorDiedError, ...
