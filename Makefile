@@ -3,6 +3,7 @@ GO        ?= go
 GOTEST    ?= $(GO) test
 PKGS      ?= ./...
 BENCHTIME ?= 1s
+BENCHCOUNT ?= 3
 
 .PHONY: help build test test-short bench check fmt vet lint tidy-check run guests c-guest fixtures fuzz clean
 
@@ -27,7 +28,7 @@ test-short:
 	$(GOTEST) -short -count=1 $(PKGS)
 
 bench:
-	$(GOTEST) -run '^$$' -bench . -benchtime $(BENCHTIME) -count 1 ./host/ ./scheduler/
+	$(GOTEST) -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./host/ ./scheduler/ ./internal/instrument/ ./guest-sdk/go/
 
 run:
 	$(GO) run ./examples/demo

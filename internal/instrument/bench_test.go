@@ -41,6 +41,7 @@ type loopVariant struct {
 	name     string
 	opts     *Options // nil: the module as it is
 	closeCtx bool     // wazero WithCloseOnContextDone(true), called with a deadline
+	file     string   // testdata module (default loops.wasm)
 }
 
 var loopVariants = []loopVariant{
@@ -49,6 +50,9 @@ var loopVariants = []loopVariant{
 	{name: "fuel", opts: &Options{Fuel: true}},
 	{name: "interrupt+fuel", opts: &Options{Interrupt: true, Fuel: true}},
 	{name: "closeOnContextDone", closeCtx: true},
+	// The same loop in a module with a memory, so Yield applies.
+	{name: "mem/plain", file: "spinmem.wasm"},
+	{name: "mem/interrupt+yield", opts: &Options{Interrupt: true, Yield: true}, file: "spinmem.wasm"},
 }
 
 // variantRuntime prepares the runtime, module bytes and call context of a
@@ -77,10 +81,13 @@ func variantRuntime(b *testing.B, v loopVariant, wasm []byte) (wazero.Runtime, [
 // variant; ns/iter is the cost of one loop iteration.
 func BenchmarkLoop(b *testing.B) {
 	const iters = 1_000_000
-	orig := readTestdata(b, "loops.wasm")
 	for _, v := range loopVariants {
 		b.Run(v.name, func(b *testing.B) {
-			rt, wasm, callCtx, res := variantRuntime(b, v, orig)
+			file := "loops.wasm"
+			if v.file != "" {
+				file = v.file
+			}
+			rt, wasm, callCtx, res := variantRuntime(b, v, readTestdata(b, file))
 			mod := instantiate(b, rt, wasm, "loops")
 			var fuel api.MutableGlobal
 			if res != nil && res.FuelExport != "" {
