@@ -240,3 +240,52 @@ func FuzzEncodeArgs_Int(f *testing.F) {
 		}
 	})
 }
+
+func TestHandle(t *testing.T) {
+	h := Handle{ID: "a1", Class: "sha256:x"}
+	b := MustEncode(h)
+	if b[0] != 0xd9 || b[1] != 0xc7 || b[2] != 0x38 { // tag 51000
+		t.Fatalf("handle encoding %x does not start with tag 51000", b)
+	}
+	if err := Validate(b); err != nil {
+		t.Fatalf("Validate(handle): %v", err)
+	}
+	got, err := DecodeHandle(b)
+	if err != nil || got.ID != h.ID || got.Class != h.Class {
+		t.Fatalf("DecodeHandle = %+v, %v", got, err)
+	}
+	var x any
+	if err := MustEncode([]any{h}).Decode(&x); err != nil {
+		t.Fatal(err)
+	}
+	if hs, ok := x.([]any); !ok || hs[0] != h {
+		t.Fatalf("handle in any = %#v", x)
+	}
+	for name, bad := range map[string][]byte{
+		"other tag":      {0xc1, 0x00},
+		"tag over int":   {0xd9, 0xc7, 0x38, 0x01},
+		"one element":    {0xd9, 0xc7, 0x38, 0x81, 0x61, 'a'},
+		"non-text ID":    {0xd9, 0xc7, 0x38, 0x82, 0x01, 0x61, 'a'},
+		"empty ID":       {0xd9, 0xc7, 0x38, 0x82, 0x60, 0x60},
+		"truncated":      {0xd9, 0xc7, 0x38, 0x82, 0x61},
+		"not a handle":   {0x01},
+		"handle trailer": append(append([]byte{}, b...), 0x00),
+	} {
+		if _, err := DecodeHandle(bad); err == nil {
+			t.Errorf("%s: DecodeHandle accepted %x", name, bad)
+		}
+	}
+}
+
+func FuzzDecodeHandle(f *testing.F) {
+	f.Add([]byte(MustEncode(Handle{ID: "a", Class: "b"})))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := DecodeHandle(b)
+		if err != nil {
+			return
+		}
+		if again, err := DecodeHandle(MustEncode(h)); err != nil || again != h {
+			t.Fatalf("round trip: %+v, %v", again, err)
+		}
+	})
+}

@@ -54,6 +54,9 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 	if len(b) > maxManifestBytes {
 		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrManifest, len(b), maxManifestBytes)
 	}
+	if err := Validate(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
+	}
 	var m Manifest
 	if err := decMode.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrManifest, err)

@@ -19,25 +19,28 @@ var (
 
 func init() {
 	var err error
+	tags := handleTags()
 	decMode, err = cbor.DecOptions{
 		MaxNestedLevels:  MaxDepth,
 		MaxArrayElements: MaxElements,
 		MaxMapPairs:      MaxElements,
 		IndefLength:      cbor.IndefLengthForbidden,
-		TagsMd:           cbor.TagsForbidden,
-		DupMapKey:        cbor.DupMapKeyQuiet,
-		UTF8:             cbor.UTF8RejectInvalid,
-		IntDec:           cbor.IntDecConvertSigned,
-		DefaultMapType:   reflect.TypeOf(map[string]any(nil)),
-	}.DecMode()
+		// Only the ABI's registered tags occur: guest bytes are checked by
+		// Validate (skipItem) first, which rejects all others.
+		TagsMd:         cbor.TagsAllowed,
+		DupMapKey:      cbor.DupMapKeyQuiet,
+		UTF8:           cbor.UTF8RejectInvalid,
+		IntDec:         cbor.IntDecConvertSignedOrBigInt,
+		DefaultMapType: reflect.TypeOf(map[string]any(nil)),
+	}.DecModeWithTags(tags)
 	if err != nil {
 		panic(err)
 	}
 	encMode, err = cbor.EncOptions{
 		IndefLength: cbor.IndefLengthForbidden,
 		Time:        cbor.TimeRFC3339Nano,
-		TagsMd:      cbor.TagsForbidden,
-	}.EncMode()
+		TagsMd:      cbor.TagsAllowed,
+	}.EncModeWithTags(tags)
 	if err != nil {
 		panic(err)
 	}

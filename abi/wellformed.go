@@ -62,7 +62,26 @@ func skipItem(b []byte, depth int) (int, error) {
 		}
 		return off, nil
 	case 6:
-		return 0, fmt.Errorf("%w: tag %d is not allowed", ErrMalformed, arg)
+		if arg != TagActorHandle {
+			return 0, fmt.Errorf("%w: tag %d is not allowed", ErrMalformed, arg)
+		}
+		// A handle: [id text, class text].
+		content := b[h:]
+		if len(content) < 1 || content[0] != 0x82 {
+			return 0, fmt.Errorf("%w: tag %d must hold an array of two texts", ErrMalformed, arg)
+		}
+		off := h + 1
+		for i := 0; i < 2; i++ {
+			if off >= len(b) || b[off]>>5 != 3 {
+				return 0, fmt.Errorf("%w: tag %d must hold an array of two texts", ErrMalformed, arg)
+			}
+			k, err := skipItem(b[off:], depth+1)
+			if err != nil {
+				return 0, err
+			}
+			off += k
+		}
+		return off, nil
 	default: // 7: simple values and floats
 		if ai == 24 && arg < 32 {
 			return 0, fmt.Errorf("%w: invalid simple value encoding", ErrMalformed)

@@ -1,0 +1,46 @@
+package abi
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Handle is an actor handle as a value (docs/ABI.md section 2): CBOR tag
+// 51000 around [actor ID, class ID]. It can be passed as an argument and
+// returned as a result; a host resolves it to the actor by ID, so it means
+// the same actor wherever it travels.
+type Handle struct {
+	_     struct{} `cbor:",toarray"`
+	ID    string   `json:"id"`
+	Class string   `json:"class"`
+}
+
+// String returns the actor ID.
+func (h Handle) String() string { return h.ID }
+
+func handleTags() cbor.TagSet {
+	tags := cbor.NewTagSet()
+	err := tags.Add(cbor.TagOptions{EncTag: cbor.EncTagRequired, DecTag: cbor.DecTagRequired},
+		reflect.TypeOf(Handle{}), TagActorHandle)
+	if err != nil {
+		panic(err)
+	}
+	return tags
+}
+
+// DecodeHandle decodes an encoded handle from untrusted bytes.
+func DecodeHandle(b []byte) (Handle, error) {
+	if err := Validate(b); err != nil {
+		return Handle{}, err
+	}
+	var h Handle
+	if err := decMode.Unmarshal(b, &h); err != nil {
+		return Handle{}, fmt.Errorf("%w: not an actor handle: %v", ErrMalformed, err)
+	}
+	if h.ID == "" {
+		return Handle{}, fmt.Errorf("%w: actor handle without an ID", ErrMalformed)
+	}
+	return h, nil
+}
