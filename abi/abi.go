@@ -52,12 +52,20 @@ const (
 	ImportLog    = "log"
 	ImportSelfID = "self_id"
 	ImportExit   = "exit"
+
+	ImportCall     = "call"
+	ImportSend     = "send"
+	ImportAwait    = "await"
+	ImportSpawn    = "spawn"
+	ImportGetActor = "get_actor"
+	ImportKill     = "kill"
+	ImportTake     = "take"
 )
 
-// ReservedImports are host function names reserved for a later ABI version
-// (actor-to-actor calls); a module importing one fails to load.
+// ReservedImports are host function names reserved for a later ABI
+// version; a module importing one fails to load.
 func ReservedImports() []string {
-	return []string{"call", "send", "await", "spawn", "get_actor", "kill", "checkpoint"}
+	return []string{"checkpoint"}
 }
 
 // Log levels for the log import.

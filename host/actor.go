@@ -65,11 +65,36 @@ type actor struct {
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
 
+	// ready is closed when the constructor has finished; startErr (written
+	// before) says whether it failed.
+	ready    chan struct{}
+	startErr error
+	// owner and children are guarded by Host.mu.
+	owner    *owner
+	children owner
+
 	mu       sync.Mutex
 	state    State
 	restarts int
 	sb       *sandbox
 	died     *ActorDiedError
+}
+
+// owner is what actors can belong to: a Session, a parent actor, or nothing
+// (the host) for Host.Spawn and detached actors. Guarded by Host.mu.
+type owner struct {
+	owned  map[*actor]struct{}
+	closed bool
+	limit  int // 0: no limit
+}
+
+func (a *actor) started() bool {
+	select {
+	case <-a.ready:
+		return a.startErr == nil
+	default:
+		return false
+	}
 }
 
 // call is one method invocation on its way through an actor's mailbox.
@@ -175,7 +200,7 @@ func (c *call) resolve(env abi.Envelope) {
 
 // start makes a sandbox and runs the constructor.
 func (a *actor) start(ctx context.Context) (*sandbox, error) {
-	sb, err := newSandbox(ctx, a.h.eng, a.class, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout)
+	sb, err := newSandbox(ctx, a.h.eng, a.class, a, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -314,8 +339,11 @@ func (a *actor) die(reason DeathReason, cause error) {
 			c.fail(a.died)
 		}
 	}
-	a.h.forget(a)
+	kids := a.h.forget(a)
 	a.logs.add(abi.LogInfo, "wactor: actor died: "+a.died.Error())
+	for _, k := range kids {
+		k.die(DeathOwnerGone, nil)
+	}
 }
 
 func (a *actor) deathError() error {
@@ -370,6 +398,14 @@ type CallOptions struct {
 
 // ID returns the actor's globally unique ID.
 func (h *Actor) ID() string { return h.a.id }
+
+// Ref returns the actor as a handle value, which can be passed to other
+// actors (as an argument or result) and resolved with Host.Resolve. Passing
+// an *Actor as a call argument passes its Ref.
+func (h *Actor) Ref() abi.Handle { return abi.Handle{ID: h.a.id, Class: h.a.class.info.ID} }
+
+// Namespace returns the namespace of the actor's name.
+func (h *Actor) Namespace() string { return h.a.opts.Namespace }
 
 // Name returns the actor's name ("" if unnamed).
 func (h *Actor) Name() string { return h.a.opts.Name }
@@ -445,12 +481,39 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 	return c.futs, nil
 }
 
+// submitEncoded submits a call whose arguments are already an encoded
+// array of n elements (a guest's call), with the method's default number of
+// results.
+func (h *Actor) submitEncoded(method string, args []byte, n int) ([]*Future, error) {
+	a := h.a
+	midx, m, err := a.class.lookup(method)
+	if err != nil {
+		return nil, err
+	}
+	if m.checked && !m.spec.CheckArity(n) {
+		return nil, fmt.Errorf("%w: %s takes %d, got %d", ErrArity, method, len(m.spec.Params), n)
+	}
+	if len(args) > a.h.cfg.MaxArgBytes {
+		return nil, fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, len(args), a.h.cfg.MaxArgBytes)
+	}
+	c := &call{method: method, midx: midx, args: args, futs: []*Future{newFuture(a.id, a.seq.Add(1), 0)}}
+	if err := h.enqueue(c); err != nil {
+		return nil, err
+	}
+	return c.futs, nil
+}
+
 func (c *call) encode(args []any, maxBytes int) error {
-	hasDeps := false
-	for _, x := range args {
-		if _, ok := x.(*Future); ok {
+	hasDeps, copied := false, false
+	for i, x := range args {
+		switch v := x.(type) {
+		case *Future:
 			hasDeps = true
-			break
+		case *Actor:
+			if !copied {
+				args, copied = append([]any(nil), args...), true // keep the caller's slice as it was
+			}
+			args[i] = v.Ref()
 		}
 	}
 	if !hasDeps {

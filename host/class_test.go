@@ -22,6 +22,7 @@ func TestHost_LoadClass(t *testing.T) {
 		{"bad_import", "env.foo"},
 		{"reserved_import", "reserved for a later ABI version"},
 		{"wrong_import_sig", "wactor.log"},
+		{"wrong_call_sig", "wactor.call"},
 		{"no_memory", "memory"},
 		{"no_alloc", "wactor_alloc"},
 		{"no_version", "wactor_abi_version"},

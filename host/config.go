@@ -36,8 +36,22 @@ type Config struct {
 // Options configures one actor at Spawn. Zero fields take the host's
 // Config.Defaults, then the built-in defaults.
 type Options struct {
-	// Name, if set, must be unique among live actors of the host; GetActor finds it.
+	// Name, if set, must be unique among the live actors of its namespace;
+	// GetActor and Lookup find it.
 	Name string `json:"name,omitempty"`
+	// Namespace scopes Name (default "default"; a child spawned by a guest
+	// defaults to its parent's namespace).
+	Namespace string `json:"namespace,omitempty"`
+	// GetIfExists makes Spawn return the live actor of that name and class
+	// instead of failing with ErrNameTaken (Ray's get_if_exists). Concurrent
+	// calls create exactly one actor.
+	GetIfExists bool `json:"get_if_exists,omitempty"`
+	// Detached actors have no owner: they live until killed or exited. Others
+	// die with their owner (a Session, a parent actor, or the host).
+	Detached bool `json:"detached,omitempty"`
+	// MaxChildren bounds the live actors this actor may own through the
+	// spawn import (default 1000).
+	MaxChildren int `json:"max_children,omitempty"`
 	// MemoryPages limits the actor's linear memory, in 64 KiB pages (default 4096 = 256 MiB).
 	MemoryPages uint32 `json:"memory_pages,omitempty"`
 	// CallTimeout is the deadline of each call, the constructor included (default 30s).
@@ -64,7 +78,12 @@ const (
 	defaultCallTimeout   = 30 * time.Second
 	defaultMaxPending    = 100000
 	maxMemoryPages       = 65536
+	defaultMaxChildren   = 1000
+	maxGuestFutures      = 10000
 )
+
+// DefaultNamespace is the namespace of actors spawned without one.
+const DefaultNamespace = "default"
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 {
@@ -91,7 +110,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Defaults.Name != "" {
 		return c, fmt.Errorf("%w: Config.Defaults.Name must be empty", ErrInvalidOptions)
 	}
-	builtin := Options{MemoryPages: defaultMemoryPages, CallTimeout: defaultCallTimeout, MaxPending: defaultMaxPending}
+	builtin := Options{MemoryPages: defaultMemoryPages, CallTimeout: defaultCallTimeout, MaxPending: defaultMaxPending,
+		Namespace: DefaultNamespace, MaxChildren: defaultMaxChildren}
 	d, err := c.Defaults.merge(builtin)
 	if err != nil {
 		return c, err
@@ -114,6 +134,12 @@ func (o Options) merge(d Options) (Options, error) {
 	if o.MaxRestarts == 0 {
 		o.MaxRestarts = d.MaxRestarts
 	}
+	if o.Namespace == "" {
+		o.Namespace = d.Namespace
+	}
+	if o.MaxChildren == 0 {
+		o.MaxChildren = d.MaxChildren
+	}
 	return o, o.validate()
 }
 
@@ -132,6 +158,12 @@ func (o Options) validate() error {
 		return bad("max_restarts %d: want -1 (unlimited), 0 or more", o.MaxRestarts)
 	case len(o.Name) > 256:
 		return bad("name longer than 256 bytes")
+	case len(o.Namespace) > 256:
+		return bad("namespace longer than 256 bytes")
+	case o.MaxChildren < 0:
+		return bad("negative max_children")
+	case o.GetIfExists && o.Name == "":
+		return bad("get_if_exists needs a name")
 	}
 	if err := checkQuantity("num_cpus", o.NumCPUs); err != nil {
 		return err
@@ -159,6 +191,8 @@ func (o Options) validate() error {
 	}
 	return nil
 }
+
+func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
 
 func checkQuantity(name string, v float64) error {
 	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {

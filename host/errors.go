@@ -41,6 +41,10 @@ var (
 	ErrTrap = errors.New("guest trapped")
 	// ErrApp: the guest returned an application error; *AppError has it.
 	ErrApp = errors.New("application error")
+	// ErrDeadlock: waiting would close a cycle of actors waiting on each other.
+	ErrDeadlock = errors.New("deadlock")
+	// ErrQuota: an actor reached its limit of children or outstanding futures.
+	ErrQuota = errors.New("quota exceeded")
 )
 
 // ModuleError says why a module was rejected. It wraps ErrInvalidModule.
@@ -143,6 +147,7 @@ const (
 	DeathRestartsExhausted DeathReason = "restarts exhausted"
 	DeathHostClosed        DeathReason = "host closed"
 	DeathInitFailed        DeathReason = "constructor failed"
+	DeathOwnerGone         DeathReason = "owner gone"
 )
 
 // ActorDiedError is returned for calls to (or queued on) an actor that died.

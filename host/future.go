@@ -60,6 +60,19 @@ func (f *Future) Get(ctx context.Context) (abi.Value, error) {
 	}
 }
 
+// doneChan returns a channel closed once the future is resolved.
+func (f *Future) doneChan() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done {
+		return closedChan
+	}
+	if f.ch == nil {
+		f.ch = make(chan struct{})
+	}
+	return f.ch
+}
+
 // Ready reports whether the result is available (Get would not block).
 func (f *Future) Ready() bool {
 	f.mu.Lock()

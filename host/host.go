@@ -40,7 +40,19 @@ type Host struct {
 	classes map[string]*class
 	loading map[string]chan struct{}
 	actors  map[string]*actor
-	names   map[string]*actor
+	names   map[string]*actor // by nameKey(namespace, name)
+
+	waits waitGraph
+}
+
+// actorByID returns the live actor with that ID.
+func (h *Host) actorByID(id string) (*actor, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if a, ok := h.actors[id]; ok {
+		return a, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrActorNotFound, id)
 }
 
 // New validates cfg and starts a host.
@@ -185,108 +197,196 @@ func (h *Host) Classes(ctx context.Context) []ClassInfo {
 // Spawn creates an actor of a loaded class: it makes a sandbox, runs the
 // constructor with args (which may include futures: Spawn waits for them),
 // and returns a handle. A trap or an application error in the constructor
-// fails Spawn and leaves no actor behind.
+// fails Spawn and leaves no actor behind. The actor is owned by the host
+// (it lives until killed, exited or Close); use a Session for actors that
+// should die with a client.
 func (h *Host) Spawn(ctx context.Context, classID string, opts Options, args ...any) (*Actor, error) {
+	return h.spawnFor(ctx, nil, classID, opts, args)
+}
+
+func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts Options, args []any) (*Actor, error) {
 	c, err := h.class(classID)
 	if err != nil {
 		return nil, err
 	}
-	opts, err = opts.merge(h.cfg.Defaults)
-	if err != nil {
-		return nil, err
-	}
-	if c.minPages > opts.MemoryPages {
-		return nil, fmt.Errorf("%w: memory_pages %d is below the module's minimum of %d", ErrInvalidOptions, opts.MemoryPages, c.minPages)
-	}
-	if !c.hasInit && len(args) > 0 {
-		return nil, fmt.Errorf("%w: class has no constructor, got %d arguments", ErrArity, len(args))
-	}
-	if c.initSpec != nil && !c.initSpec.CheckArity(len(args)) {
-		return nil, fmt.Errorf("%w: constructor takes %d, got %d", ErrArity, len(c.initSpec.Params), len(args))
-	}
+	args = append([]any(nil), args...)
 	for i, x := range args {
-		if f, ok := x.(*Future); ok {
-			v, err := f.Get(ctx)
+		switch v := x.(type) {
+		case *Future:
+			val, err := v.Get(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("constructor argument %d: %w", i, err)
 			}
-			args[i] = v
+			args[i] = val
+		case *Actor:
+			args[i] = v.Ref()
 		}
 	}
 	initArgs, err := abi.EncodeArgs(args)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
+	return h.spawn(ctx, owner, c, opts, initArgs, len(args))
+}
+
+// spawn creates an actor from encoded constructor arguments.
+func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int) (*Actor, error) {
+	opts, err := opts.merge(h.cfg.Defaults)
+	if err != nil {
+		return nil, err
+	}
+	if c.minPages > opts.MemoryPages {
+		return nil, fmt.Errorf("%w: memory_pages %d is below the module's minimum of %d", ErrInvalidOptions, opts.MemoryPages, c.minPages)
+	}
+	if !c.hasInit && nargs > 0 {
+		return nil, fmt.Errorf("%w: class has no constructor, got %d arguments", ErrArity, nargs)
+	}
+	if c.initSpec != nil && !c.initSpec.CheckArity(nargs) {
+		return nil, fmt.Errorf("%w: constructor takes %d, got %d", ErrArity, len(c.initSpec.Params), nargs)
+	}
 	if len(initArgs) > h.cfg.MaxArgBytes {
 		return nil, fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, len(initArgs), h.cfg.MaxArgBytes)
 	}
-	a := &actor{
-		h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
-		created: time.Now(), logs: newLogRing(h.cfg.LogLines), state: StatePending,
+	if opts.Detached {
+		own = nil
 	}
-	if err := h.register(a); err != nil {
-		return nil, err
+	for {
+		a := &actor{
+			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
+			created: time.Now(), logs: newLogRing(h.cfg.LogLines), state: StatePending,
+			ready: make(chan struct{}),
+		}
+		a.children.limit = opts.MaxChildren
+		existing, err := h.register(a, own)
+		if err != nil {
+			return nil, err
+		}
+		if existing != nil {
+			// get_if_exists: the actor of that name, once its constructor is done.
+			select {
+			case <-existing.ready:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if existing.startErr != nil {
+				continue // it failed and released the name: try to be the one
+			}
+			if existing.class != c {
+				return nil, fmt.Errorf("%w: %q exists with class %s", ErrNameTaken, opts.Name, existing.class.info.ID)
+			}
+			return &Actor{a: existing}, nil
+		}
+		sb, err := a.start(ctx)
+		if err != nil {
+			a.startErr = err
+			h.forget(a)
+			close(a.ready)
+			return nil, err
+		}
+		a.mb = scheduler.NewMailbox(h.pool, opts.MaxPending, a.handle)
+		a.mu.Lock()
+		a.sb, a.state = sb, StateAlive
+		a.mu.Unlock()
+		close(a.ready)
+		h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.info.ID))
+		return &Actor{a: a}, nil
 	}
-	sb, err := a.start(ctx)
-	if err != nil {
-		h.forget(a)
-		return nil, err
-	}
-	a.mb = scheduler.NewMailbox(h.pool, opts.MaxPending, a.handle)
-	a.mu.Lock()
-	a.sb, a.state = sb, StateAlive
-	a.mu.Unlock()
-	h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.info.ID))
-	return &Actor{a: a}, nil
 }
 
-func (h *Host) register(a *actor) error {
+func nameKey(namespace, name string) string { return namespace + "\x00" + name }
+
+// register adds a to the host and reserves its name. With GetIfExists and
+// the name taken, it returns the actor that has it instead.
+func (h *Host) register(a *actor, own *owner) (existing *actor, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return ErrClosed
+		return nil, ErrClosed
+	}
+	if own != nil {
+		if own.closed {
+			return nil, fmt.Errorf("%w: owner is gone", ErrActorDied)
+		}
+		if own.limit > 0 && len(own.owned) >= own.limit {
+			return nil, fmt.Errorf("%w: owner has %d live children (max_children)", ErrQuota, len(own.owned))
+		}
 	}
 	if name := a.opts.Name; name != "" {
-		if _, taken := h.names[name]; taken {
-			return fmt.Errorf("%w: %q", ErrNameTaken, name)
+		key := nameKey(a.opts.Namespace, name)
+		if other, taken := h.names[key]; taken {
+			if a.opts.GetIfExists {
+				return other, nil
+			}
+			return nil, fmt.Errorf("%w: %q in namespace %q", ErrNameTaken, name, a.opts.Namespace)
 		}
-		h.names[name] = a
+		h.names[key] = a
 	}
 	h.actors[a.id] = a
-	return nil
+	if own != nil {
+		if own.owned == nil {
+			own.owned = map[*actor]struct{}{}
+		}
+		own.owned[a] = struct{}{}
+		a.owner = own
+	}
+	return nil, nil
 }
 
-// forget removes a dead (or never started) actor and releases its name.
-func (h *Host) forget(a *actor) {
+// forget removes a dead (or never started) actor, releases its name and
+// detaches it from its owner. It returns the actors a owned.
+func (h *Host) forget(a *actor) []*actor {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.actors[a.id] == a {
 		delete(h.actors, a.id)
 	}
-	if name := a.opts.Name; name != "" && h.names[name] == a {
-		delete(h.names, name)
+	if name := a.opts.Name; name != "" {
+		if key := nameKey(a.opts.Namespace, name); h.names[key] == a {
+			delete(h.names, key)
+		}
 	}
+	if a.owner != nil {
+		delete(a.owner.owned, a)
+		a.owner = nil
+	}
+	a.children.closed = true
+	kids := make([]*actor, 0, len(a.children.owned))
+	for k := range a.children.owned {
+		kids = append(kids, k)
+	}
+	return kids
 }
 
-// GetActor returns a new handle to the live actor with that name (Ray's
-// get_actor).
+// GetActor returns a new handle to the live actor with that name in the
+// default namespace (Ray's get_actor).
 func (h *Host) GetActor(ctx context.Context, name string) (*Actor, error) {
+	return h.Lookup(ctx, DefaultNamespace, name)
+}
+
+// Lookup returns a new handle to the live actor with that name in namespace.
+func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if a, ok := h.names[name]; ok {
+	if a, ok := h.names[nameKey(namespace, name)]; ok && a.started() {
 		return &Actor{a: a}, nil
 	}
-	return nil, fmt.Errorf("%w: no actor named %q", ErrActorNotFound, name)
+	return nil, fmt.Errorf("%w: no actor named %q in namespace %q", ErrActorNotFound, name, namespace)
 }
 
 // Actor returns a new handle to the live actor with that ID.
 func (h *Host) Actor(ctx context.Context, id string) (*Actor, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if a, ok := h.actors[id]; ok {
+	if a, ok := h.actors[id]; ok && a.started() {
 		return &Actor{a: a}, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrActorNotFound, id)
+}
+
+// Resolve returns a handle for an actor handle value (for example one
+// returned by a guest).
+func (h *Host) Resolve(ctx context.Context, ref abi.Handle) (*Actor, error) {
+	return h.Actor(ctx, ref.ID)
 }
 
 // Actors lists the live actors, ordered by creation time.

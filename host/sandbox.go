@@ -50,11 +50,27 @@ func newEngine(ctx context.Context, cacheDir string) (*engine, error) {
 		_ = rt.Close(ctx)
 		return nil, fmt.Errorf("host: instantiating WASI: %w", err)
 	}
-	hostMod, err := rt.NewHostModuleBuilder(abi.ImportModule).
-		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).Export(abi.ImportLog).
-		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostSelfID), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).Export(abi.ImportSelfID).
-		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostExit), nil, nil).Export(abi.ImportExit).
-		Instantiate(ctx)
+	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
+	b := rt.NewHostModuleBuilder(abi.ImportModule)
+	for _, f := range []struct {
+		name            string
+		fn              api.GoModuleFunc
+		params, results []api.ValueType
+	}{
+		{abi.ImportLog, hostLog, []api.ValueType{i32, i32, i32}, nil},
+		{abi.ImportSelfID, hostSelfID, []api.ValueType{i32, i32}, []api.ValueType{i32}},
+		{abi.ImportExit, hostExit, nil, nil},
+		{abi.ImportCall, hostCall, []api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}},
+		{abi.ImportSend, hostSend, []api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i64}},
+		{abi.ImportAwait, hostAwait, []api.ValueType{i64}, []api.ValueType{i32}},
+		{abi.ImportSpawn, hostSpawn, []api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}},
+		{abi.ImportGetActor, hostGetActor, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}},
+		{abi.ImportKill, hostKill, []api.ValueType{i32, i32}, []api.ValueType{i32}},
+		{abi.ImportTake, hostTake, []api.ValueType{i32, i32}, []api.ValueType{i32}},
+	} {
+		b = b.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).Export(f.name)
+	}
+	hostMod, err := b.Instantiate(ctx)
 	if err != nil {
 		_ = rt.Close(ctx)
 		return nil, fmt.Errorf("host: instantiating host module: %w", err)
@@ -79,6 +95,8 @@ type sandboxKey struct{}
 // be called from any goroutine.
 type sandbox struct {
 	class   *class
+	actor   *actor // nil for a class probe
+	guest   guestState
 	actorID string
 	logs    *logRing
 	ctx     context.Context
@@ -100,8 +118,9 @@ type sandbox struct {
 	mu       sync.Mutex // guards the fields below against the timer and interrupt
 	inCall   bool
 	gen      uint64
-	stopWhy  TrapReason // why the running call was interrupted ("" if not)
-	killed   bool       // set by a kill: no further call may start
+	stopWhy  TrapReason    // why the running call was interrupted ("" if not)
+	killed   bool          // set by a kill: no further call may start
+	stopCh   chan struct{} // made on demand by host functions that block; closed by interrupt
 	maxBytes uint64
 }
 
@@ -139,9 +158,9 @@ func (m *limitedMemory) Free() {}
 
 // newSandbox instantiates a class and runs _initialize. It does not run the
 // constructor.
-func newSandbox(ctx context.Context, e *engine, c *class, actorID string, logs *logRing, memPages uint32, timeout time.Duration) (*sandbox, error) {
+func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID string, logs *logRing, memPages uint32, timeout time.Duration) (*sandbox, error) {
 	limit := uint64(memPages) * 65536
-	sb := &sandbox{class: c, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit}
+	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit}
 	sb.ctx = context.WithValue(context.Background(), sandboxKey{}, sb)
 	allocCtx := experimental.WithMemoryAllocator(sb.ctx, experimental.MemoryAllocatorFunc(func(capacity, max uint64) experimental.LinearMemory {
 		l := limit
@@ -198,6 +217,21 @@ func newSandbox(ctx context.Context, e *engine, c *class, actorID string, logs *
 	return sb, nil
 }
 
+// stopChan returns a channel closed when the running call is interrupted.
+func (sb *sandbox) stopChan() <-chan struct{} {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.stopWhy != "" || sb.killed {
+		return closedChan
+	}
+	if sb.stopCh == nil {
+		sb.stopCh = make(chan struct{})
+	}
+	return sb.stopCh
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 // close discards the sandbox.
 func (sb *sandbox) close() {
 	sb.timer.Stop()
@@ -217,6 +251,10 @@ func (sb *sandbox) interrupt(gen uint64, why TrapReason) {
 		return
 	}
 	sb.stopWhy = why
+	if sb.stopCh != nil {
+		close(sb.stopCh)
+		sb.stopCh = nil
+	}
 	if sb.interruptG != nil {
 		sb.interruptG.Set(1)
 	} else {
@@ -238,6 +276,7 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	sb.gen++
 	gen := sb.gen
 	sb.stopWhy = ""
+	sb.stopCh = nil
 	sb.mu.Unlock()
 	sb.abiErr = nil
 	sb.stderr.reset()

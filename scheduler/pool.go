@@ -51,6 +51,7 @@ type Pool struct {
 	head, n int
 	closed  bool
 	idle    int // workers waiting on cond
+	running int // workers not inside Blocking (idle ones included)
 	group   goroutines.Group
 }
 
@@ -59,9 +60,11 @@ func NewPool(cfg Config) *Pool {
 	p := &Pool{cfg: cfg.withDefaults()}
 	p.cond.L = &p.mu
 	p.queue = make([]runnable, 64)
+	p.mu.Lock()
 	for i := 0; i < p.cfg.Workers; i++ {
-		p.group.Go(p.worker)
+		p.startWorkerLocked()
 	}
+	p.mu.Unlock()
 	return p
 }
 
@@ -91,15 +94,48 @@ func (p *Pool) push(r runnable) {
 	p.n++
 	if p.idle > 0 {
 		p.cond.Signal()
+	} else if p.running < p.cfg.Workers && !p.closed {
+		// Some workers are blocked (see Blocking): replace one.
+		p.startWorkerLocked()
 	}
 	p.mu.Unlock()
+}
+
+func (p *Pool) startWorkerLocked() {
+	p.running++
+	p.group.Go(p.worker)
+}
+
+// Blocking runs fn, which may block for long (for example waiting for
+// another actor's result), from inside a mailbox handler. While it blocks the
+// worker does not count against Config.Workers, so other mailboxes keep
+// running: a replacement worker starts if work is waiting, and the surplus
+// worker exits once fn returns and the pool has more than enough.
+func (p *Pool) Blocking(fn func()) {
+	p.mu.Lock()
+	p.running--
+	if p.n > 0 && p.idle == 0 && p.running < p.cfg.Workers && !p.closed {
+		p.startWorkerLocked()
+	}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.running++
+		p.mu.Unlock()
+	}()
+	fn()
 }
 
 func (p *Pool) pop() (runnable, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.n == 0 {
-		if p.closed {
+	for p.n == 0 || p.running > p.cfg.Workers {
+		if p.closed || p.running > p.cfg.Workers {
+			// Closing, or a surplus worker after a Blocking call returned.
+			p.running--
+			if p.n > 0 && p.idle > 0 {
+				p.cond.Signal() // pass on a wake-up this worker may have taken
+			}
 			return nil, false
 		}
 		p.idle++

@@ -177,3 +177,51 @@ func BenchmarkMailbox_Push(b *testing.B) {
 	}
 	wg.Wait()
 }
+
+// TestPool_Blocking: handlers that block inside Blocking do not use up the
+// pool: with one worker, a chain of mailboxes each waiting on the next still
+// completes, and the pool shrinks back afterwards.
+func TestPool_Blocking(t *testing.T) {
+	p := newTestPool(t, 1)
+	const depth = 20
+	mbs := make([]*Mailbox[chan struct{}], depth)
+	for i := depth - 1; i >= 0; i-- {
+		i := i
+		mbs[i] = NewMailbox(p, 0, func(done chan struct{}) {
+			if i == depth-1 {
+				close(done)
+				return
+			}
+			next := make(chan struct{})
+			if err := mbs[i+1].Push(next); err != nil {
+				t.Error(err)
+			}
+			p.Blocking(func() { <-next })
+			close(done)
+		})
+	}
+	done := make(chan struct{})
+	if err := mbs[0].Push(done); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("chain of blocking handlers deadlocked the pool")
+	}
+	eventually := time.Now().Add(10 * time.Second)
+	for {
+		p.mu.Lock()
+		running := p.running
+		p.mu.Unlock()
+		if running == 1 {
+			break
+		}
+		if time.Now().After(eventually) {
+			t.Fatalf("pool did not shrink back: %d running workers", running)
+		}
+		// Surplus workers exit on their next pop; give them work to wake up.
+		_ = mbs[depth-1].Push(make(chan struct{}))
+		time.Sleep(time.Millisecond)
+	}
+}

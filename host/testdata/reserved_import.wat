@@ -1,7 +1,7 @@
-;; reserved_import.wat: imports wactor.call, reserved for a later ABI version.
+;; reserved_import.wat: imports wactor.checkpoint, reserved for a later ABI version.
 ;; Expected: load fails with ErrInvalidModule, "reserved for a later ABI version".
 (module
-  (import "wactor" "call" (func (param i32 i32 i32 i32) (result i64)))
+  (import "wactor" "checkpoint" (func (param i32 i32 i32 i32) (result i64)))
   (memory (export "memory") 1)
   (data (i32.const 0x100) "\82\00\18\2a")       ;; [0, 42]
   (func (export "wactor_abi_version") (result i32) (i32.const 1))

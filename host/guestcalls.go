@@ -1,0 +1,416 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// Actor-to-actor calls: the host side of the wactor.call, send, await,
+// spawn, get_actor, kill and take imports (docs/ABI.md section 6). They run
+// on the calling actor's worker, inside its guest call. Every outcome is an
+// envelope left pending in the sandbox for the guest to take.
+
+// Error codes in host-made envelopes.
+const (
+	codeActorNotFound  = "wactor.actor_not_found"
+	codeMethodNotFound = "wactor.method_not_found"
+	codeArity          = "wactor.arity"
+	codeActorDied      = "wactor.actor_died"
+	codeTrap           = "wactor.trap"
+	codeDeadlock       = "wactor.deadlock"
+	codeBackpressure   = "wactor.backpressure"
+	codeQuota          = "wactor.quota"
+	codeBadHandle      = "wactor.bad_handle"
+	codeBadArgs        = "wactor.bad_args"
+	codeNameTaken      = "wactor.name_taken"
+	codeCancelled      = "wactor.cancelled"
+	codeError          = "wactor.error"
+)
+
+// errorCode maps a host error to the code a guest sees.
+func errorCode(err error) (code, msg string) {
+	var ae *AppError
+	if errors.As(err, &ae) {
+		return ae.Code, ae.Message
+	}
+	msg = err.Error()
+	switch {
+	case errors.Is(err, ErrDeadlock):
+		return codeDeadlock, msg
+	case errors.Is(err, ErrActorDied):
+		return codeActorDied, msg
+	case errors.Is(err, ErrTrap):
+		return codeTrap, msg
+	case errors.Is(err, ErrActorNotFound):
+		return codeActorNotFound, msg
+	case errors.Is(err, ErrMethodNotFound):
+		return codeMethodNotFound, msg
+	case errors.Is(err, ErrArity):
+		return codeArity, msg
+	case errors.Is(err, ErrBackpressure):
+		return codeBackpressure, msg
+	case errors.Is(err, ErrQuota):
+		return codeQuota, msg
+	case errors.Is(err, ErrNameTaken):
+		return codeNameTaken, msg
+	case errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrTooLarge), errors.Is(err, ErrInvalidOptions),
+		errors.Is(err, ErrClassNotFound), errors.Is(err, abi.ErrMalformed):
+		return codeBadArgs, msg
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return codeCancelled, msg
+	}
+	return codeError, msg
+}
+
+func errorEnvelope(code, msg string) []byte {
+	b, _ := abi.EncodeEnvelope(abi.Envelope{Kind: abi.KindError, Code: code, Message: msg})
+	return b
+}
+
+func envelopeFor(v abi.Value, err error) []byte {
+	if err != nil {
+		return errorEnvelope(errorCode(err))
+	}
+	b, _ := abi.EncodeEnvelope(abi.Envelope{Kind: abi.KindValue, Values: []abi.Value{v}})
+	return b
+}
+
+// guestState is the per-sandbox state of actor-to-actor calls. Only the
+// actor's worker touches it (inside guest calls).
+type guestState struct {
+	pending  []byte            // envelope waiting for take
+	futures  map[int64]*Future // from send, until awaited
+	nextFut  int64             //
+	outgoing map[string]*Actor // one caller handle per target, for per-caller order
+}
+
+// waitGraph records which actor each blocked actor waits for, to refuse a
+// wait that would close a cycle. Safe for concurrent use.
+type waitGraph struct {
+	mu sync.Mutex
+	on map[*actor]*actor
+}
+
+// add records that a waits for b, or returns ErrDeadlock naming the cycle.
+func (g *waitGraph) add(a, b *actor) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	chain := []*actor{a}
+	for x := b; x != nil; x = g.on[x] {
+		chain = append(chain, x)
+		if x == a {
+			names := make([]string, len(chain))
+			for i, c := range chain {
+				names[i] = c.label()
+			}
+			return fmt.Errorf("%w: %s", ErrDeadlock, strings.Join(names, " -> "))
+		}
+		if len(chain) > 10000 {
+			break
+		}
+	}
+	if g.on == nil {
+		g.on = map[*actor]*actor{}
+	}
+	g.on[a] = b
+	return nil
+}
+
+func (g *waitGraph) remove(a *actor) {
+	g.mu.Lock()
+	delete(g.on, a)
+	g.mu.Unlock()
+}
+
+// label names an actor in messages: its name if it has one, else its ID.
+func (a *actor) label() string {
+	if a.opts.Name != "" {
+		return a.opts.Name + "(" + a.id[:8] + ")"
+	}
+	return a.id
+}
+
+// guestActor returns the calling sandbox and actor, or nil (class probe).
+func guestActor(ctx context.Context) (*sandbox, *actor) {
+	sb := sandboxFrom(ctx)
+	if sb == nil || sb.actor == nil {
+		return sb, nil
+	}
+	return sb, sb.actor
+}
+
+func (sb *sandbox) readBytes(ptr, n uint32, what string) []byte {
+	b, ok := sb.mem.Read(ptr, n)
+	if !ok {
+		sb.abiPanic("%s [%d, +%d) out of bounds", what, ptr, n)
+	}
+	return append([]byte(nil), b...)
+}
+
+func (sb *sandbox) setPending(env []byte) uint64 {
+	sb.guest.pending = env
+	return uint64(uint32(len(env)))
+}
+
+// submitFromGuest sends one call from actor a to the target handle.
+func (sb *sandbox) submitFromGuest(a *actor, target, method, args []byte) (*Future, *actor, error) {
+	ref, err := abi.DecodeHandle(target)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: target: %w", ErrInvalidArgument, err)
+	}
+	if !utf8.Valid(method) {
+		return nil, nil, fmt.Errorf("%w: method name is not UTF-8", ErrInvalidArgument)
+	}
+	n, err := abi.ArgCount(args)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: arguments: %w", ErrInvalidArgument, err)
+	}
+	hd := sb.guest.outgoing[ref.ID]
+	if hd == nil {
+		if hd, err = a.h.Actor(context.Background(), ref.ID); err != nil {
+			return nil, nil, err
+		}
+		if sb.guest.outgoing == nil {
+			sb.guest.outgoing = map[string]*Actor{}
+		}
+		sb.guest.outgoing[ref.ID] = hd
+	}
+	if err := hd.a.deathError(); err != nil {
+		delete(sb.guest.outgoing, ref.ID)
+		return nil, nil, err
+	}
+	futs, err := hd.submitEncoded(string(method), args, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	return futs[0], hd.a, nil
+}
+
+// wait blocks the calling actor until f resolves, refusing waits that would
+// deadlock and giving up when the actor's own call is interrupted.
+func (sb *sandbox) wait(a *actor, f *Future, on *actor) []byte {
+	if !f.Ready() {
+		if err := a.h.waits.add(a, on); err != nil {
+			return envelopeFor(nil, err)
+		}
+		defer a.h.waits.remove(a)
+		stop := sb.stopChan()
+		a.h.pool.Blocking(func() {
+			select {
+			case <-f.doneChan():
+			case <-stop:
+			}
+		})
+		if !f.Ready() {
+			return errorEnvelope(codeCancelled, "the calling actor's call was interrupted while it waited")
+		}
+	}
+	return envelopeFor(f.result())
+}
+
+// Host functions.
+
+func hostCall(ctx context.Context, _ api.Module, stack []uint64) {
+	sb, a := guestActor(ctx)
+	if sb == nil {
+		return
+	}
+	target := sb.readBytes(uint32(stack[0]), uint32(stack[1]), "call target")
+	method := sb.readBytes(uint32(stack[2]), uint32(stack[3]), "call method")
+	args := sb.readBytes(uint32(stack[4]), uint32(stack[5]), "call arguments")
+	if a == nil {
+		stack[0] = sb.setPending(errorEnvelope(codeError, "actor calls are not available while a class loads"))
+		return
+	}
+	f, on, err := sb.submitFromGuest(a, target, method, args)
+	if err != nil {
+		stack[0] = sb.setPending(envelopeFor(nil, err))
+		return
+	}
+	stack[0] = sb.setPending(sb.wait(a, f, on))
+}
+
+func hostSend(ctx context.Context, _ api.Module, stack []uint64) {
+	sb, a := guestActor(ctx)
+	if sb == nil {
+		return
+	}
+	target := sb.readBytes(uint32(stack[0]), uint32(stack[1]), "send target")
+	method := sb.readBytes(uint32(stack[2]), uint32(stack[3]), "send method")
+	args := sb.readBytes(uint32(stack[4]), uint32(stack[5]), "send arguments")
+	fail := func(env []byte) { stack[0] = uint64(-int64(len(env))); sb.guest.pending = env }
+	if a == nil {
+		fail(errorEnvelope(codeError, "actor calls are not available while a class loads"))
+		return
+	}
+	if len(sb.guest.futures) >= maxGuestFutures {
+		fail(errorEnvelope(codeQuota, fmt.Sprintf("%d futures not awaited yet", len(sb.guest.futures))))
+		return
+	}
+	f, _, err := sb.submitFromGuest(a, target, method, args)
+	if err != nil {
+		fail(envelopeFor(nil, err))
+		return
+	}
+	if sb.guest.futures == nil {
+		sb.guest.futures = map[int64]*Future{}
+	}
+	sb.guest.nextFut++
+	sb.guest.futures[sb.guest.nextFut] = f
+	stack[0] = uint64(sb.guest.nextFut)
+}
+
+func hostAwait(ctx context.Context, _ api.Module, stack []uint64) {
+	sb, a := guestActor(ctx)
+	if sb == nil {
+		return
+	}
+	id := int64(stack[0])
+	f, ok := sb.guest.futures[id]
+	if !ok || a == nil {
+		stack[0] = sb.setPending(errorEnvelope(codeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id)))
+		return
+	}
+	delete(sb.guest.futures, id)
+	on, _ := a.h.actorByID(f.actorID)
+	stack[0] = sb.setPending(sb.wait(a, f, on))
+}
+
+// guestSpawnOptions is the opts map of the spawn import.
+type guestSpawnOptions struct {
+	Name          string `cbor:"name,omitempty"`
+	Namespace     string `cbor:"namespace,omitempty"`
+	Detached      bool   `cbor:"detached,omitempty"`
+	GetIfExists   bool   `cbor:"get_if_exists,omitempty"`
+	MaxRestarts   int    `cbor:"max_restarts,omitempty"`
+	MemoryPages   uint32 `cbor:"memory_pages,omitempty"`
+	CallTimeoutMS int64  `cbor:"call_timeout_ms,omitempty"`
+}
+
+func hostSpawn(ctx context.Context, _ api.Module, stack []uint64) {
+	sb, a := guestActor(ctx)
+	if sb == nil {
+		return
+	}
+	classID := sb.readBytes(uint32(stack[0]), uint32(stack[1]), "spawn class")
+	args := sb.readBytes(uint32(stack[2]), uint32(stack[3]), "spawn arguments")
+	rawOpts := sb.readBytes(uint32(stack[4]), uint32(stack[5]), "spawn options")
+	if a == nil {
+		stack[0] = sb.setPending(errorEnvelope(codeError, "spawn is not available while a class loads"))
+		return
+	}
+	stack[0] = sb.setPending(envelopeFor(a.spawnChild(string(classID), args, rawOpts)))
+}
+
+func (a *actor) spawnChild(classID string, args, rawOpts []byte) (abi.Value, error) {
+	var o guestSpawnOptions
+	if len(rawOpts) > 0 {
+		if err := abi.Validate(rawOpts); err != nil {
+			return nil, fmt.Errorf("%w: spawn options: %w", ErrInvalidArgument, err)
+		}
+		if err := abi.Value(rawOpts).Decode(&o); err != nil {
+			return nil, fmt.Errorf("%w: spawn options: %w", ErrInvalidArgument, err)
+		}
+	}
+	if o.CallTimeoutMS < 0 {
+		return nil, fmt.Errorf("%w: negative call_timeout_ms", ErrInvalidOptions)
+	}
+	c := a.class
+	if classID != "" {
+		var err error
+		if c, err = a.h.class(classID); err != nil {
+			return nil, err
+		}
+	}
+	n, err := abi.ArgCount(args)
+	if err != nil {
+		return nil, fmt.Errorf("%w: arguments: %w", ErrInvalidArgument, err)
+	}
+	ns := o.Namespace
+	if ns == "" {
+		ns = a.opts.Namespace
+	}
+	opts := Options{
+		Name: o.Name, Namespace: ns, Detached: o.Detached, GetIfExists: o.GetIfExists,
+		MaxRestarts: o.MaxRestarts, MemoryPages: o.MemoryPages,
+		CallTimeout: msDuration(o.CallTimeoutMS),
+	}
+	child, err := a.h.spawn(context.Background(), &a.children, c, opts, args, n)
+	if err != nil {
+		return nil, err
+	}
+	return abi.Encode(child.Ref())
+}
+
+func hostGetActor(ctx context.Context, _ api.Module, stack []uint64) {
+	sb, a := guestActor(ctx)
+	if sb == nil {
+		return
+	}
+	ns := sb.readBytes(uint32(stack[0]), uint32(stack[1]), "get_actor namespace")
+	name := sb.readBytes(uint32(stack[2]), uint32(stack[3]), "get_actor name")
+	if a == nil {
+		stack[0] = sb.setPending(errorEnvelope(codeError, "get_actor is not available while a class loads"))
+		return
+	}
+	namespace := string(ns)
+	if namespace == "" {
+		namespace = a.opts.Namespace
+	}
+	hd, err := a.h.Lookup(context.Background(), namespace, string(name))
+	if err != nil {
+		stack[0] = sb.setPending(envelopeFor(nil, err))
+		return
+	}
+	stack[0] = sb.setPending(envelopeFor(abi.Encode(hd.Ref())))
+}
+
+func hostKill(ctx context.Context, _ api.Module, stack []uint64) {
+	sb, a := guestActor(ctx)
+	if sb == nil {
+		return
+	}
+	target := sb.readBytes(uint32(stack[0]), uint32(stack[1]), "kill target")
+	if a == nil {
+		stack[0] = sb.setPending(errorEnvelope(codeError, "kill is not available while a class loads"))
+		return
+	}
+	ref, err := abi.DecodeHandle(target)
+	if err != nil {
+		stack[0] = sb.setPending(errorEnvelope(codeBadHandle, err.Error()))
+		return
+	}
+	t, err := a.h.actorByID(ref.ID)
+	if err != nil {
+		stack[0] = sb.setPending(envelopeFor(nil, err))
+		return
+	}
+	t.die(DeathKilled, fmt.Errorf("killed by actor %s", a.id))
+	stack[0] = sb.setPending(envelopeFor(abi.Null(), nil))
+}
+
+func hostTake(ctx context.Context, mod api.Module, stack []uint64) {
+	sb := sandboxFrom(ctx)
+	if sb == nil {
+		return
+	}
+	ptr, capacity := uint32(stack[0]), uint32(stack[1])
+	env := sb.guest.pending
+	if uint32(len(env)) > capacity {
+		stack[0] = uint64(uint32(-int32(len(env))))
+		return
+	}
+	if !mod.Memory().Write(ptr, env) {
+		sb.abiPanic("wactor.take(%d, %d)", ptr, capacity)
+	}
+	sb.guest.pending = nil
+	stack[0] = uint64(len(env))
+}
