@@ -404,6 +404,10 @@ func (h *Actor) ID() string { return h.a.id }
 // an *Actor as a call argument passes its Ref.
 func (h *Actor) Ref() abi.Handle { return abi.Handle{ID: h.a.id, Class: h.a.class.info.ID} }
 
+// MarshalCBOR encodes the handle as its Ref, so an *Actor can be passed
+// anywhere in a call's arguments (also inside slices, maps and structs).
+func (h *Actor) MarshalCBOR() ([]byte, error) { return abi.Encode(h.Ref()) }
+
 // Namespace returns the namespace of the actor's name.
 func (h *Actor) Namespace() string { return h.a.opts.Namespace }
 
@@ -504,16 +508,11 @@ func (h *Actor) submitEncoded(method string, args []byte, n int) ([]*Future, err
 }
 
 func (c *call) encode(args []any, maxBytes int) error {
-	hasDeps, copied := false, false
-	for i, x := range args {
-		switch v := x.(type) {
-		case *Future:
+	hasDeps := false
+	for _, x := range args {
+		if _, ok := x.(*Future); ok {
 			hasDeps = true
-		case *Actor:
-			if !copied {
-				args, copied = append([]any(nil), args...), true // keep the caller's slice as it was
-			}
-			args[i] = v.Ref()
+			break
 		}
 	}
 	if !hasDeps {

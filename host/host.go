@@ -211,15 +211,12 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 	}
 	args = append([]any(nil), args...)
 	for i, x := range args {
-		switch v := x.(type) {
-		case *Future:
-			val, err := v.Get(ctx)
+		if f, ok := x.(*Future); ok {
+			val, err := f.Get(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("constructor argument %d: %w", i, err)
 			}
 			args[i] = val
-		case *Actor:
-			args[i] = v.Ref()
 		}
 	}
 	initArgs, err := abi.EncodeArgs(args)
