@@ -100,6 +100,7 @@ func (a *actor) started() bool {
 // call is one method invocation on its way through an actor's mailbox.
 type call struct {
 	ctx    context.Context
+	queued time.Time // when it entered the mailbox
 	method string
 	midx   int
 	args   []byte // encoded argument array, once all dependencies are resolved
@@ -241,9 +242,15 @@ func (a *actor) handle(c *call) {
 		}
 	}
 	a.running.Store(&c.method)
+	start := time.Now()
 	env, err := sb.invoke(c.ctx, c.method, sb.methods[c.midx], c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	a.running.Store(nil)
 	a.served.Add(1)
+	ev := CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method, Queued: start.Sub(c.queued), Ran: time.Since(start), Err: err}
+	if err == nil && env.Kind == abi.KindError {
+		ev.Err = &AppError{Code: env.Code, Message: env.Message}
+	}
+	a.h.cfg.Observer.CallDone(ev)
 	if err != nil {
 		a.onTrap(sb, err)
 		if died := a.deathError(); died != nil && errors.Is(err, ErrTrap) && isKilled(err) {
@@ -283,6 +290,7 @@ func (a *actor) onTrap(sb *sandbox, err error) {
 	a.restarts++
 	a.state = StateRestarting
 	a.mu.Unlock()
+	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateRestarting})
 	a.logs.add(abi.LogWarn, "wactor: sandbox discarded after: "+err.Error())
 	a.restart()
 }
@@ -316,6 +324,7 @@ func (a *actor) restart() *sandbox {
 	a.sb = sb
 	a.state = StateAlive
 	a.mu.Unlock()
+	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateAlive})
 	return sb
 }
 
@@ -339,6 +348,7 @@ func (a *actor) die(reason DeathReason, cause error) {
 			c.fail(a.died)
 		}
 	}
+	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateDead, Death: reason})
 	kids := a.h.forget(a)
 	a.logs.add(abi.LogInfo, "wactor: actor died: "+a.died.Error())
 	for _, k := range kids {
@@ -594,6 +604,7 @@ func (a *actor) push(c *call) error {
 		c.fail(err)
 		return nil
 	}
+	c.queued = time.Now()
 	switch err := a.mb.Push(c); {
 	case err == nil:
 		return nil

@@ -31,6 +31,8 @@ type Config struct {
 	Defaults Options `json:"defaults,omitempty"`
 	// Logger receives the host's structured logs (default slog.Default()).
 	Logger *slog.Logger `json:"-"`
+	// Observer receives call and actor events, for metrics (default none).
+	Observer Observer `json:"-"`
 }
 
 // Options configures one actor at Spawn. Zero fields take the host's
@@ -106,6 +108,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 	if c.Defaults.Name != "" {
 		return c, fmt.Errorf("%w: Config.Defaults.Name must be empty", ErrInvalidOptions)

@@ -43,6 +43,8 @@ var (
 	ErrApp = errors.New("application error")
 	// ErrDeadlock: waiting would close a cycle of actors waiting on each other.
 	ErrDeadlock = errors.New("deadlock")
+	// ErrClassInUse: the class has live actors.
+	ErrClassInUse = errors.New("class in use")
 	// ErrQuota: an actor reached its limit of children or outstanding futures.
 	ErrQuota = errors.New("quota exceeded")
 )

@@ -182,6 +182,26 @@ func (h *Host) class(id string) (*class, error) {
 	return c, nil
 }
 
+// UnloadClass removes a class that no live actor uses (ErrClassInUse
+// otherwise). Loading the same bytes again gives the same ID.
+func (h *Host) UnloadClass(ctx context.Context, id string) error {
+	h.mu.Lock()
+	c, ok := h.classes[id]
+	if !ok {
+		h.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrClassNotFound, id)
+	}
+	for _, a := range h.actors {
+		if a.class == c {
+			h.mu.Unlock()
+			return fmt.Errorf("%w: actor %s uses class %s", ErrClassInUse, a.id, id)
+		}
+	}
+	delete(h.classes, id)
+	h.mu.Unlock()
+	return c.compiled.Close(ctx)
+}
+
 // Classes lists the loaded classes by ID.
 func (h *Host) Classes(ctx context.Context) []ClassInfo {
 	h.mu.Lock()
@@ -285,6 +305,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		a.sb, a.state = sb, StateAlive
 		a.mu.Unlock()
 		close(a.ready)
+		h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.info.ID, State: StateAlive})
 		h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.info.ID))
 		return &Actor{a: a}, nil
 	}
