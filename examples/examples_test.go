@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/examples"
 	"github.com/wactor/wactor/host"
 )
@@ -264,6 +265,134 @@ func TestExamples(t *testing.T) {
 		// None of it touched the bystander.
 		if got := must[int64](t, bystander, "incr", 1); got != 1 {
 			t.Fatalf("bystander = %d", got)
+		}
+	})
+}
+
+// TestActorToActor covers guests calling guests: sync and async calls,
+// handles as arguments and results, deadlock detection, spawning and
+// supervising children, and a parameter server shared by workers.
+func TestActorToActor(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+
+	t.Run("pingpong", func(t *testing.T) {
+		a := e.spawn(t, "pingpong", host.Options{})
+		b := e.spawn(t, "pingpong", host.Options{})
+		// sum of (i+1) for i in 0..9 = 55
+		if got := must[int64](t, a, "ping", b, 10); got != 55 {
+			t.Fatalf("ping = %d", got)
+		}
+		if got := must[int64](t, a, "ping_async", b, 100); got != 5050 {
+			t.Fatalf("ping_async = %d", got)
+		}
+		if b.Info().CallsServed != 110 {
+			t.Fatalf("peer served %d calls, want 110", b.Info().CallsServed)
+		}
+	})
+
+	t.Run("self call is a deadlock", func(t *testing.T) {
+		a := e.spawn(t, "pingpong", host.Options{})
+		start := time.Now()
+		_, err := call[int64](t, a, "ping_self")
+		if appCode(err) != "wactor.deadlock" {
+			t.Fatalf("ping_self: %v", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("deadlock reported after %v", d)
+		}
+		// The actor is still usable.
+		if got := must[int64](t, a, "pong", 1); got != 2 {
+			t.Fatalf("pong after deadlock = %d", got)
+		}
+	})
+
+	t.Run("two-actor cycle is a deadlock", func(t *testing.T) {
+		// a.ping(b) makes b run pong... which does not call back; instead
+		// make b ping a while a pings b: b's call to a waits behind a's
+		// call, which waits for b.
+		a := e.spawn(t, "pingpong", host.Options{Name: "A"})
+		b := e.spawn(t, "pingpong", host.Options{Name: "B"})
+		fa, err := a.Call(ctx, "ping", b, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb, err := b.Call(ctx, "ping", a, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		_, errA := fa.Get(wctx)
+		_, errB := fb.Get(wctx)
+		// No hang; whichever closed the cycle got wactor.deadlock (if the
+		// two pings never overlapped, both simply succeed).
+		for name, err := range map[string]error{"A": errA, "B": errB} {
+			if err != nil && appCode(err) != "wactor.deadlock" {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+	})
+
+	t.Run("supervisor", func(t *testing.T) {
+		sup := e.spawn(t, "supervisor", host.Options{})
+		kids := must[[]abi.Handle](t, sup, "start", e.classes["misbehave"], 3)
+		if len(kids) != 3 {
+			t.Fatalf("start returned %d children", len(kids))
+		}
+		if got := must[int64](t, sup, "check"); got != 0 {
+			t.Fatalf("check with healthy children replaced %d", got)
+		}
+		// Kill one child from outside; the supervisor notices and replaces it.
+		victim, err := e.h.Resolve(ctx, kids[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := victim.Kill(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := must[int64](t, sup, "check"); got != 1 {
+			t.Fatalf("check after a kill replaced %d, want 1", got)
+		}
+		now := must[[]abi.Handle](t, sup, "children")
+		if len(now) != 3 || now[1] == kids[1] {
+			t.Fatalf("children after replacement: %v", now)
+		}
+		// Children are owned by the supervisor: killing it kills them.
+		if err := sup.Kill(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range now {
+			if _, err := e.h.Resolve(ctx, k); !errors.Is(err, host.ErrActorNotFound) {
+				t.Fatalf("child %s outlived its owner: %v", k.ID, err)
+			}
+		}
+	})
+
+	t.Run("paramserver", func(t *testing.T) {
+		server := e.spawn(t, "paramserver", host.Options{}, 4)
+		const workers, steps = 4, 25
+		futs := make([]*host.Future, workers)
+		for i := range futs {
+			w := e.spawn(t, "paramserver", host.Options{})
+			f, err := w.Call(ctx, "work", server, steps, 1.0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			futs[i] = f
+		}
+		for _, f := range futs {
+			if n, err := host.Await[int64](ctx, f); err != nil || n != steps {
+				t.Fatalf("worker: %d, %v", n, err)
+			}
+		}
+		if v := must[int64](t, server, "version"); v != workers*steps {
+			t.Fatalf("version = %d, want %d", v, workers*steps)
+		}
+		for _, p := range must[[]float64](t, server, "get") {
+			if p < 0.99 || p > 1.01 {
+				t.Fatalf("params did not converge to 1.0: %v", p)
+			}
 		}
 	})
 }
