@@ -12,6 +12,7 @@ import (
 
 //go:embed counter/counter.wasm kv/kv.wasm bank/bank.wasm divmod/divmod.wasm
 //go:embed pipeline/pipeline.wasm misbehave/misbehave.wasm c-counter/counter.wasm
+//go:embed pingpong/pingpong.wasm paramserver/paramserver.wasm supervisor/supervisor.wasm
 var files embed.FS
 
 var paths = map[string]string{
@@ -22,6 +23,10 @@ var paths = map[string]string{
 	"pipeline":  "pipeline/pipeline.wasm",
 	"misbehave": "misbehave/misbehave.wasm",
 	"c-counter": "c-counter/counter.wasm",
+	// Classes whose actors call other actors (docs/ABI.md section 6).
+	"pingpong":    "pingpong/pingpong.wasm",
+	"paramserver": "paramserver/paramserver.wasm",
+	"supervisor":  "supervisor/supervisor.wasm",
 }
 
 // Names lists the example classes.

@@ -2,6 +2,10 @@
 # Go guest whose sources (the example, the guest SDK, go.mod) are newer.
 # Included from the top Makefile; paths are relative to the repository root.
 # examples/c-counter is built by `make c-guest`, not here.
+# The guests are found, not listed: counter, kv, bank, divmod, pipeline,
+# misbehave, and pingpong, paramserver and supervisor (which call other
+# actors through the wactor call/send/await/spawn/get_actor/kill/take
+# imports, so they need a host with actor-to-actor calls).
 
 GO ?= go
 

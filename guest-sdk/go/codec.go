@@ -1,8 +1,8 @@
 package wactor
 
 // A small CBOR (RFC 8949) encoder and decoder that follows section 2 of
-// docs/ABI.md: definite lengths only, no tags, nesting depth at most
-// MaxDepth, at most MaxElements elements per array or pairs per map, text
+// docs/ABI.md: definite lengths only, no tags but the actor handle (tag
+// 51000, see Handle), nesting depth at most MaxDepth (tags count), at most MaxElements elements per array or pairs per map, text
 // must be valid UTF-8. The decoder never panics on hostile input and checks
 // every length against the bytes that remain before it allocates.
 //
@@ -35,7 +35,7 @@ const (
 var (
 	errEOF        = errors.New("cbor: unexpected end of data")
 	errIndefinite = errors.New("cbor: indefinite-length items are not allowed")
-	errTag        = errors.New("cbor: tags are not allowed")
+	errTag        = errors.New("cbor: tags are not allowed (except 51000, an actor handle)")
 	errTooDeep    = errors.New("cbor: nesting deeper than 32 levels")
 	errTooMany    = errors.New("cbor: more than 65536 elements in one array or map")
 	errUTF8       = errors.New("cbor: text is not valid UTF-8")
@@ -53,8 +53,10 @@ var (
 // float64 values as double precision, nil slices and maps as empty ones, nil
 // pointers and interfaces as null. Map entries are sorted by their encoded
 // key (deterministic output); struct fields keep their declaration order.
-// Strings must be valid UTF-8. Channels, functions and complex numbers
-// cannot be encoded.
+// Strings must be valid UTF-8. A Handle encodes as tag 51000 around
+// [ID, Class]; a Raw as its bytes, unchanged (they must be one well-formed
+// item; an empty Raw encodes as null). Channels, functions and complex
+// numbers cannot be encoded.
 func Marshal(v any) ([]byte, error) {
 	e := encoder{buf: make([]byte, 0, 64)}
 	if err := e.encode(v); err != nil {
@@ -72,7 +74,9 @@ func Marshal(v any) ([]byte, error) {
 // arrays (exactly N elements); maps into maps and structs; null into a nil
 // pointer, slice, map or interface. Into an interface{} (any), values decode
 // as int64 (uint64 only above math.MaxInt64), float64, bool, string, []byte,
-// []any, map[string]any (map[any]any when a key is not text) or nil.
+// []any, map[string]any (map[any]any when a key is not text), Handle (tag
+// 51000) or nil. Into Handle only an actor handle decodes; into Raw any
+// well-formed item does (a copy of its bytes). Every other tag is rejected.
 // Struct fields are matched case-sensitively against the name in the
 // `cbor:"name"` tag or the field name; unknown keys are ignored.
 func Unmarshal(b []byte, v any) error {
@@ -184,6 +188,9 @@ func (d *decoder) typeErr(want string) error {
 	case "end of data":
 		return errEOF
 	case "tag":
+		if d.isHandleTag() {
+			return newError("cbor: cannot decode an actor handle into ", want)
+		}
 		return errTag
 	}
 	if d.off < len(d.b) && d.b[d.off]&0x1f == 31 {
@@ -568,7 +575,11 @@ func (d *decoder) any() (any, error) {
 	case 5:
 		return d.mapAny()
 	case 6:
-		return nil, errTag
+		h, err := d.handle()
+		if err != nil {
+			return nil, err
+		}
+		return h, nil
 	}
 	switch c {
 	case 0xf4:
@@ -704,7 +715,8 @@ func (d *decoder) skip() error {
 		d.leave()
 		return nil
 	case 6:
-		return errTag
+		_, _, err := d.handleView()
+		return err
 	case 7:
 		switch c := d.b[d.off]; {
 		case c >= 0xf4 && c <= 0xf7:
@@ -766,6 +778,10 @@ func (d *decoder) into(v any) error {
 		*p, err = d.any()
 	case *[]any:
 		*p, err = d.sliceAny()
+	case *Handle:
+		*p, err = d.handle()
+	case *Raw:
+		*p, err = d.raw()
 	default:
 		return d.value(rv.Elem(), 0)
 	}
@@ -779,6 +795,16 @@ const maxPtrHops = 64
 // value decodes the next item into the settable value v.
 func (d *decoder) value(v reflect.Value, hops int) error {
 	t := v.Type()
+	switch t {
+	case handleType:
+		h, err := d.handle()
+		v.Set(reflect.ValueOf(h))
+		return err
+	case rawType:
+		r, err := d.raw()
+		v.SetBytes(r)
+		return err
+	}
 	if d.isNull() {
 		switch v.Kind() {
 		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
@@ -1274,6 +1300,10 @@ func (e *encoder) encode(v any) error {
 		return e.sliceString(x)
 	case []int64:
 		return e.sliceInt64(x)
+	case Handle:
+		return e.handle(x)
+	case Raw:
+		return e.raw(x)
 	default:
 		return e.value(reflect.ValueOf(v), 0)
 	}
@@ -1377,6 +1407,9 @@ func (e *encoder) value(v reflect.Value, hops int) error {
 	case reflect.String:
 		return e.string(v.String())
 	case reflect.Slice:
+		if v.Type() == rawType {
+			return e.raw(Raw(v.Bytes()))
+		}
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			e.bytes(v.Bytes())
 			return nil
@@ -1394,6 +1427,9 @@ func (e *encoder) value(v reflect.Value, hops int) error {
 	case reflect.Map:
 		return e.mapValue(v)
 	case reflect.Struct:
+		if v.Type() == handleType {
+			return e.handle(Handle{ID: v.Field(0).String(), Class: v.Field(1).String()})
+		}
 		return e.structValue(v)
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
@@ -1526,6 +1562,10 @@ func decoderFor[T any]() decodeFunc[T] {
 		f = (*decoder).any
 	case *[]any:
 		f = (*decoder).sliceAny
+	case *Handle:
+		f = (*decoder).handle
+	case *Raw:
+		f = (*decoder).raw
 	}
 	if f != nil {
 		return f.(func(*decoder) (T, error))
@@ -1572,6 +1612,10 @@ func encoderFor[T any]() encodeFunc[T] {
 		f = (*encoder).sliceInt64
 	case *map[string]any:
 		f = (*encoder).mapStringAny
+	case *Handle:
+		f = (*encoder).handle
+	case *Raw:
+		f = (*encoder).raw
 	}
 	if f != nil {
 		return f.(func(*encoder, T) error)

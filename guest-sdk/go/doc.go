@@ -69,6 +69,25 @@
 // absent). The manifest cannot say "at most n", so such a method is listed
 // with its required parameters only and "variadic": true.
 //
+// # Calling other actors
+//
+// A Handle refers to an actor (CBOR tag 51000 around [ID, Class]); it can be
+// a parameter or a result, or sit inside one, like any other value. Self
+// returns this actor's handle. Handle.Call calls a method of another actor
+// and waits for the result (CallAs decodes it); Handle.Send queues the call
+// and returns a Future, whose Get (or Await) waits for the result later.
+// Spawn creates a child actor (of this class when the class is ""),
+// GetActor finds a named actor and Kill kills one. Results come back as Raw
+// (one encoded CBOR value; Raw.Decode converts it) and failures as *Error:
+// the host's codes (CodeDeadlock, CodeActorDied, CodeActorNotFound,
+// CodeQuota, ...) or the called method's own application error, unchanged,
+// so a method can return it to its caller as it is. An actor waiting for a
+// result runs nothing else: a call back into it fails with CodeDeadlock.
+// These functions use the wactor imports call, send, await, spawn,
+// get_actor, kill and take (docs/ABI.md section 6), which are linked only
+// into guests that use them; outside a wasip1 build they fail with an
+// *Error.
+//
 // # Cost
 //
 // Function calls are expensive in a Go wasm guest (20 to 50 ns per call
@@ -90,6 +109,7 @@
 //
 // Outside a wasip1 build (unit tests of a class's functions on the
 // development machine) the package compiles too: Log writes to standard
-// error, SelfID returns "", Exit does nothing, and Handler.Invoke runs a
-// method on CBOR bytes the way Handler.Call does in a guest.
+// error, SelfID returns "", Exit does nothing, the actor-call functions
+// fail with an *Error of code "wactor.unavailable", and Handler.Invoke runs
+// a method on CBOR bytes the way Handler.Call does in a guest.
 package wactor

@@ -22,6 +22,9 @@ type fuzzTarget struct {
 	H  [2]byte          `cbor:"h"`
 	Ls [][]string       `cbor:"ls"`
 	Y  any              `cbor:"y"`
+	Hd Handle           `cbor:"hd"`
+	Hs []*Handle        `cbor:"hs"`
+	R  Raw              `cbor:"r"`
 }
 
 // FuzzUnmarshal checks that decoding never panics, and that whatever decodes
@@ -37,6 +40,8 @@ func FuzzUnmarshal(f *testing.F) {
 		strings.Repeat("81", 33) + "00", "9a00010000", "5bffffffffffffffff",
 		"a561690161750261666103617364616263", // struct-shaped
 		"a16170a1617001", "a1617882010261", "a1616b" + "a2010261" + "62" + "6162",
+		"d9c73882626131616b", "82d9c7388260608101", "d9c73883606060", "d9c7388160", "da0000c7388260f6",
+		"a262686482617862636b6172811819", // {"hd": handle, "r": [25]}
 	}
 	for _, s := range seeds {
 		b, _ := hex.DecodeString(s)
@@ -69,6 +74,22 @@ func FuzzUnmarshal(f *testing.F) {
 		_ = Unmarshal(data, &i8)
 		var arr [3]uint16
 		_ = Unmarshal(data, &arr)
+		var h Handle
+		errHandle := Unmarshal(data, &h)
+		if errHandle == nil && errAny != nil {
+			t.Fatalf("decoded a handle but not into any: %v", errAny)
+		}
+		// Raw accepts exactly what skipping accepts, and keeps the bytes.
+		var r Raw
+		errRaw := Unmarshal(data, &r)
+		if (errRaw == nil) != (errSkip == nil) || errRaw == nil && !bytes.Equal(r, data) {
+			t.Fatalf("Raw: %v (skip: %v), % x", errRaw, errSkip, r)
+		}
+		if errRaw == nil {
+			if b, err := Marshal(r); err != nil || !bytes.Equal(b, data) {
+				t.Fatalf("Raw re-encodes as % x, %v", b, err)
+			}
+		}
 
 		if errAny != nil {
 			return
@@ -121,6 +142,8 @@ func depthOf(v any) int {
 			d = max(d, depthOf(e))
 		}
 		return d + 1
+	case Handle:
+		return 2 // the tag and its array
 	}
 	return 0
 }

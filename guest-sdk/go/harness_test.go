@@ -52,7 +52,7 @@ func getRuntime(tb testing.TB, k guestKey) *guestRuntime {
 	cfg = cfg.WithCloseOnContextDone(k.closeOnDone)
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
-	_, err := rt.NewHostModuleBuilder("wactor").
+	b := rt.NewHostModuleBuilder("wactor").
 		NewFunctionBuilder().WithFunc(func(ctx context.Context, m api.Module, level, ptr, n uint32) {
 		b, ok := m.Memory().Read(ptr, n)
 		if !ok {
@@ -77,8 +77,9 @@ func getRuntime(tb testing.TB, k guestKey) *guestRuntime {
 		if g, _ := ctx.Value(guestCtxKey{}).(*guest); g != nil {
 			g.exited = true
 		}
-	}).Export("exit").
-		Instantiate(ctx)
+	}).Export("exit")
+	// call, send, await, spawn, get_actor, kill and take: actors_harness_test.go.
+	_, err := withActorImports(b).Instantiate(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -104,6 +105,7 @@ type guest struct {
 	alloc  api.Function
 	fns    map[string]api.Function
 	stack  []uint64
+	actor  *fakeActor // the guest's state in a fakeSystem (nil outside one)
 }
 
 // examplePath returns the path of an example guest, skipping the test when

@@ -50,7 +50,8 @@ func (h *Handler) MinArgs(n int) *Handler {
 
 // Invoke runs the method on a CBOR-encoded argument array and returns a copy
 // of the encoded result envelope, exactly as a call through the ABI would.
-// It exists for tests and tools; guests call Handler.Call.
+// It exists for tests and tools; guests call Handler.Call. Like calls into a
+// guest, Invoke calls must not overlap (the SDK's buffers are shared).
 func (h *Handler) Invoke(args []byte) []byte {
 	return append([]byte(nil), h.invoke(args)...)
 }
@@ -243,6 +244,9 @@ func registerInit(h *Handler) *Handler {
 func paramType(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t == handleType || t == rawType {
+		return "any" // the manifest has no type name for handles
 	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:

@@ -63,6 +63,30 @@ func BenchmarkIncr(b *testing.B) {
 	}
 }
 
+// BenchmarkIncrCallOnly is BenchmarkIncr without wactor_alloc and the
+// memory write: the arguments stay in the input buffer (the SDK does not
+// modify it), so only the incr export and the envelope read are measured.
+func BenchmarkIncrCallOnly(b *testing.B) {
+	g := newGuest(b, "counter", guestKey{compiler: true})
+	ctx := context.Background()
+	incr, mem := g.fn("incr"), g.mod.Memory()
+	stack := []uint64{2, 0}
+	if err := g.alloc.CallWithStack(ctx, stack); err != nil {
+		b.Fatal(err)
+	}
+	ptr := stack[0]
+	mem.Write(uint32(ptr), []byte{0x81, 0x01})
+	for b.Loop() {
+		stack[0], stack[1] = ptr, 2
+		if err := incr.CallWithStack(ctx, stack); err != nil {
+			b.Fatal(err)
+		}
+		if env, ok := mem.Read(uint32(stack[0]>>32), uint32(stack[0])); !ok || env[0] != 0x82 {
+			b.Fatal("bad envelope")
+		}
+	}
+}
+
 // BenchmarkIncrNative runs the same method through the SDK natively (no
 // WebAssembly): the SDK's own share of the cost.
 func BenchmarkIncrNative(b *testing.B) {

@@ -129,3 +129,55 @@ func SelfID() string {
 // Exit ends the actor once the current call returns (Ray's exit_actor): the
 // call completes normally, calls queued behind it fail.
 func Exit() { hostExit() }
+
+// Actor-to-actor calls (docs/ABI.md section 6). Each returns the length of
+// the envelope the host holds until take copies it (see actor.go). A
+// //go:wasmimport function is only imported when a guest uses it, so a
+// class that makes no actor calls imports none of these.
+
+//go:wasmimport wactor call
+func importCall(targetPtr unsafe.Pointer, targetLen uint32, methodPtr unsafe.Pointer, methodLen uint32, argsPtr unsafe.Pointer, argsLen uint32) int32
+
+//go:wasmimport wactor send
+func importSend(targetPtr unsafe.Pointer, targetLen uint32, methodPtr unsafe.Pointer, methodLen uint32, argsPtr unsafe.Pointer, argsLen uint32) int64
+
+//go:wasmimport wactor await
+func importAwait(future int64) int32
+
+//go:wasmimport wactor spawn
+func importSpawn(classPtr unsafe.Pointer, classLen uint32, argsPtr unsafe.Pointer, argsLen uint32, optsPtr unsafe.Pointer, optsLen uint32) int32
+
+//go:wasmimport wactor get_actor
+func importGetActor(nsPtr unsafe.Pointer, nsLen uint32, namePtr unsafe.Pointer, nameLen uint32) int32
+
+//go:wasmimport wactor kill
+func importKill(targetPtr unsafe.Pointer, targetLen uint32) int32
+
+//go:wasmimport wactor take
+func importTake(ptr unsafe.Pointer, capacity uint32) int32
+
+func bytesPtr(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
+
+func stringPtr(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
+
+func hostCall(target []byte, method string, args []byte) int32 {
+	return importCall(bytesPtr(target), uint32(len(target)), stringPtr(method), uint32(len(method)), bytesPtr(args), uint32(len(args)))
+}
+
+func hostSend(target []byte, method string, args []byte) int64 {
+	return importSend(bytesPtr(target), uint32(len(target)), stringPtr(method), uint32(len(method)), bytesPtr(args), uint32(len(args)))
+}
+
+func hostAwait(future int64) int32 { return importAwait(future) }
+
+func hostSpawn(class string, args, opts []byte) int32 {
+	return importSpawn(stringPtr(class), uint32(len(class)), bytesPtr(args), uint32(len(args)), bytesPtr(opts), uint32(len(opts)))
+}
+
+func hostGetActor(namespace, name string) int32 {
+	return importGetActor(stringPtr(namespace), uint32(len(namespace)), stringPtr(name), uint32(len(name)))
+}
+
+func hostKill(target []byte) int32 { return importKill(bytesPtr(target), uint32(len(target))) }
+
+func hostTake(buf []byte) int32 { return importTake(bytesPtr(buf), uint32(len(buf))) }

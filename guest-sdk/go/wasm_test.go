@@ -20,7 +20,12 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 )
 
-var goExamples = []string{"counter", "kv", "bank", "divmod", "pipeline", "misbehave"}
+var goExamples = []string{"counter", "kv", "bank", "divmod", "pipeline", "misbehave", "pingpong", "paramserver", "supervisor"}
+
+// actorExamples are the examples that call other actors; the others must
+// not import the actor-call functions (the SDK's //go:wasmimport functions
+// are only linked into a guest that uses them).
+var actorExamples = map[string]bool{"pingpong": true, "paramserver": true, "supervisor": true}
 
 // TestGuestModuleShape checks every Go example against docs/ABI.md
 // section 1, 5 and 6.
@@ -68,13 +73,33 @@ func TestGuestModuleShape(t *testing.T) {
 					t.Errorf("missing export %s", n)
 				}
 			}
+			// The wactor imports have the signatures of docs/ABI.md section 6.
+			i32s := func(n int) string { return typesString(slices.Repeat([]api.ValueType{i32}, n)) }
+			wactorImports := map[string]string{
+				"log":       i32s(3) + "->",
+				"self_id":   i32s(2) + "->" + i32s(1),
+				"exit":      "->",
+				"call":      i32s(6) + "->" + i32s(1),
+				"send":      i32s(6) + "->" + typesString([]api.ValueType{i64}),
+				"await":     typesString([]api.ValueType{i64}) + "->" + i32s(1),
+				"spawn":     i32s(6) + "->" + i32s(1),
+				"get_actor": i32s(4) + "->" + i32s(1),
+				"kill":      i32s(2) + "->" + i32s(1),
+				"take":      i32s(2) + "->" + i32s(1),
+			}
 			for _, imp := range cm.ImportedFunctions() {
 				mod, n, _ := imp.Import()
 				switch mod {
 				case "wasi_snapshot_preview1":
 				case "wactor":
-					if n != "log" && n != "self_id" && n != "exit" {
+					w, ok := wactorImports[n]
+					switch {
+					case !ok:
 						t.Errorf("imports wactor.%s", n)
+					case sig(imp) != w:
+						t.Errorf("wactor.%s: signature %s, want %s", n, sig(imp), w)
+					case !actorExamples[name] && n != "log" && n != "self_id" && n != "exit":
+						t.Errorf("imports wactor.%s without making actor calls", n)
 					}
 				default:
 					t.Errorf("imports %s.%s", mod, n)
