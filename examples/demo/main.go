@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/examples"
 	"github.com/wactor/wactor/host"
 )
@@ -131,11 +132,75 @@ func run(ctx context.Context) error {
 	show("misbehave.ok() after all that", call[string](ctx, bad, "ok"))
 	show("counter.get(), untouched", call[int64](ctx, counter, "get"))
 
+	step("pingpong: actors calling actors through the host")
+	pa, err := h.Spawn(ctx, classes["pingpong"], host.Options{Name: "ping"})
+	if err != nil {
+		return err
+	}
+	pb, err := h.Spawn(ctx, classes["pingpong"], host.Options{Name: "pong"})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	show("ping.ping(pong, 1000) (sync calls pong 1000x)", call[int64](ctx, pa, "ping", pb, 1000))
+	fmt.Printf("  %-45s    %v per guest-to-guest round trip\n", "", (time.Since(start) / 1000).Round(time.Microsecond/10))
+	show("ping.ping_async(pong, 1000) (futures)", call[int64](ctx, pa, "ping_async", pb, 1000))
+	show("ping.ping_self() (would wait for itself)", call[int64](ctx, pa, "ping_self"))
+
+	step("paramserver: Ray's parameter server, 4 workers holding its handle")
+	ps, err := h.Spawn(ctx, classes["paramserver"], host.Options{Name: "ps"}, 4)
+	if err != nil {
+		return err
+	}
+	var work []*host.Future
+	for i := 0; i < 4; i++ {
+		w, err := h.Spawn(ctx, classes["paramserver"], host.Options{})
+		if err != nil {
+			return err
+		}
+		f, err := w.Call(ctx, "work", ps, 20, 1.0)
+		if err != nil {
+			return err
+		}
+		work = append(work, f)
+	}
+	for _, f := range work {
+		if _, err := f.Get(ctx); err != nil {
+			return err
+		}
+	}
+	show("ps.version() after 4 workers x 20 steps", call[int64](ctx, ps, "version"))
+	show("ps.get() (converging to 1.0)", call[[]float64](ctx, ps, "get"))
+
+	step("supervisor: spawns children, notices a dead one, replaces it")
+	sup, err := h.Spawn(ctx, classes["supervisor"], host.Options{Name: "sup"})
+	if err != nil {
+		return err
+	}
+	kids, err := host.Await[[]abi.Handle](ctx, mustCall(ctx, sup, "start", classes["misbehave"], 3))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  %-45s -> %d children\n", "sup.start(misbehave, 3)", len(kids))
+	if victim, err := h.Resolve(ctx, kids[0]); err == nil {
+		_ = victim.Kill(ctx)
+		fmt.Printf("  %-45s\n", "killed child "+kids[0].ID[:8]+" from outside")
+	}
+	show("sup.check() (children replaced)", call[int64](ctx, sup, "check"))
+
 	step("actors")
 	for _, a := range h.Actors(ctx) {
 		fmt.Printf("  %s %-8s %-6s calls=%-3d restarts=%d mem=%dKiB\n", a.ID[:8], a.Name, a.State, a.CallsServed, a.Restarts, a.MemoryBytes>>10)
 	}
 	return nil
+}
+
+func mustCall(ctx context.Context, a *host.Actor, method string, args ...any) *host.Future {
+	f, err := a.Call(ctx, method, args...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return f
 }
 
 type result struct {
