@@ -3,6 +3,7 @@ package examples_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -304,6 +305,35 @@ func TestActorToActor(t *testing.T) {
 		// The actor is still usable.
 		if got := must[int64](t, a, "pong", 1); got != 2 {
 			t.Fatalf("pong after deadlock = %d", got)
+		}
+	})
+
+	t.Run("three-actor cycle is a deadlock", func(t *testing.T) {
+		a := e.spawn(t, "pingpong", host.Options{Name: "A"})
+		b := e.spawn(t, "pingpong", host.Options{Name: "B"})
+		c := e.spawn(t, "pingpong", host.Options{Name: "C"})
+		if got := must[int64](t, a, "relay", []*host.Actor{b, c}); got != 2 {
+			t.Fatalf("relay without a cycle = %d hops", got)
+		}
+		start := time.Now()
+		_, err := call[int64](t, a, "relay", []*host.Actor{b, c, a})
+		var ae *host.AppError
+		if !errors.As(err, &ae) || ae.Code != "wactor.deadlock" {
+			t.Fatalf("relay around a cycle: %v", err)
+		}
+		for _, name := range []string{"A(", "B(", "C("} {
+			if !strings.Contains(ae.Message, name) {
+				t.Fatalf("deadlock message %q does not name %s", ae.Message, name)
+			}
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("deadlock reported after %v", d)
+		}
+		// All three are still alive and idle.
+		for _, x := range []*host.Actor{a, b, c} {
+			if got := must[int64](t, x, "pong", 0); got != 1 {
+				t.Fatalf("%s after the deadlock: %d", x.Name(), got)
+			}
 		}
 	})
 

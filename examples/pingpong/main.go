@@ -85,6 +85,20 @@ var pingSelf = wactor.Method0("ping_self", func() (int64, error) {
 	return 0, wactor.Errorf("no_deadlock", "calling myself returned %d instead of failing with %s", r, wactor.CodeDeadlock)
 }).Doc("Calls pong on itself, which the host refuses: fails with the host's error (code wactor.deadlock).")
 
+var relay = wactor.Method1("relay", func(chain []wactor.Handle) (int64, error) {
+	if len(chain) == 0 {
+		return 0, nil
+	}
+	n, err := wactor.CallAs[int64](chain[0], "relay", chain[1:])
+	if err != nil {
+		return 0, err
+	}
+	return n + 1, nil
+}).Doc("Calls chain[0].relay(chain[1:]) synchronously and returns the hops made; relay([b, c, a]) on a closes a cycle a -> b -> c -> a.")
+
+//go:wasmexport relay
+func relayExport(ptr, size uint32) uint64 { return relay.Call(ptr, size) }
+
 //go:wasmexport pong
 func pongExport(ptr, size uint32) uint64 { return pong.Call(ptr, size) }
 
