@@ -349,7 +349,8 @@ func (a *actor) die(reason DeathReason, cause error) {
 		}
 	}
 	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateDead, Death: reason})
-	kids := a.h.forget(a)
+	info := a.info()
+	kids := a.h.forget(a, &info)
 	a.logs.add(abi.LogInfo, "wactor: actor died: "+a.died.Error())
 	for _, k := range kids {
 		k.die(DeathOwnerGone, nil)

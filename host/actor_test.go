@@ -611,8 +611,15 @@ func TestHost_Actors(t *testing.T) {
 		t.Fatalf("info = %+v", info)
 	}
 	_ = a.Kill(ctx)
-	if n := len(h.Actors(ctx)); n != 0 {
-		t.Fatalf("dead actor still listed: %d", n)
+	list = h.Actors(ctx)
+	if len(list) != 1 || list[0].State != StateDead || list[0].Death != DeathKilled || list[0].CallsServed != 2 {
+		t.Fatalf("dead actor listing: %+v", list)
+	}
+	if info, err := h.Info(ctx, a.ID()); err != nil || info.State != StateDead {
+		t.Fatalf("Info(dead) = %+v, %v", info, err)
+	}
+	if _, err := h.Info(ctx, "nope"); !errors.Is(err, ErrActorNotFound) {
+		t.Fatalf("Info(unknown): %v", err)
 	}
 }
 

@@ -41,6 +41,7 @@ type Host struct {
 	loading map[string]chan struct{}
 	actors  map[string]*actor
 	names   map[string]*actor // by nameKey(namespace, name)
+	dead    []ActorInfo       // the most recently dead actors, oldest first
 
 	waits waitGraph
 }
@@ -296,7 +297,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		sb, err := a.start(ctx)
 		if err != nil {
 			a.startErr = err
-			h.forget(a)
+			h.forget(a, nil)
 			close(a.ready)
 			return nil, err
 		}
@@ -350,11 +351,21 @@ func (h *Host) register(a *actor, own *owner) (existing *actor, err error) {
 	return nil, nil
 }
 
+// keptDead is how many dead actors Actors keeps listing.
+const keptDead = 1000
+
 // forget removes a dead (or never started) actor, releases its name and
-// detaches it from its owner. It returns the actors a owned.
-func (h *Host) forget(a *actor) []*actor {
+// detaches it from its owner. It returns the actors a owned. info, if not
+// nil, is the dead actor's final state, kept for listing.
+func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if info != nil {
+		if len(h.dead) >= keptDead {
+			h.dead = append(h.dead[:0], h.dead[1:]...)
+		}
+		h.dead = append(h.dead, *info)
+	}
 	if h.actors[a.id] == a {
 		delete(h.actors, a.id)
 	}
@@ -407,18 +418,40 @@ func (h *Host) Resolve(ctx context.Context, ref abi.Handle) (*Actor, error) {
 	return h.Actor(ctx, ref.ID)
 }
 
-// Actors lists the live actors, ordered by creation time.
+// Actors lists the live actors (pending, alive or restarting) and the last
+// 1,000 dead ones, ordered by creation time.
 func (h *Host) Actors(ctx context.Context) []ActorInfo {
 	h.mu.Lock()
 	list := make([]*actor, 0, len(h.actors))
 	for _, a := range h.actors {
 		list = append(list, a)
 	}
+	out := make([]ActorInfo, len(list), len(list)+len(h.dead))
+	out = append(out, h.dead...)
 	h.mu.Unlock()
-	out := make([]ActorInfo, len(list))
 	for i, a := range list {
 		out[i] = a.info()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
 	return out
+}
+
+// Info returns the state of a live actor, or of a recently dead one.
+func (h *Host) Info(ctx context.Context, id string) (ActorInfo, error) {
+	h.mu.Lock()
+	a, ok := h.actors[id]
+	if !ok {
+		for i := len(h.dead) - 1; i >= 0; i-- {
+			if h.dead[i].ID == id {
+				info := h.dead[i]
+				h.mu.Unlock()
+				return info, nil
+			}
+		}
+	}
+	h.mu.Unlock()
+	if !ok {
+		return ActorInfo{}, fmt.Errorf("%w: %s", ErrActorNotFound, id)
+	}
+	return a.info(), nil
 }
