@@ -19,7 +19,7 @@ help:
 
 build:
 	$(GO) build ./...
-	$(GO) build -o bin/wactor ./cmd/wactor
+	@if [ -d cmd/wactor ]; then echo "$(GO) build -o bin/wactor ./cmd/wactor"; $(GO) build -o bin/wactor ./cmd/wactor; fi
 
 test:
 	$(GOTEST) -race -count=1 -timeout 8m $(PKGS)
