@@ -309,9 +309,9 @@ func TestActorToActor(t *testing.T) {
 	})
 
 	t.Run("three-actor cycle is a deadlock", func(t *testing.T) {
-		a := e.spawn(t, "pingpong", host.Options{Name: "A"})
-		b := e.spawn(t, "pingpong", host.Options{Name: "B"})
-		c := e.spawn(t, "pingpong", host.Options{Name: "C"})
+		a := e.spawn(t, "pingpong", host.Options{Name: "X"})
+		b := e.spawn(t, "pingpong", host.Options{Name: "Y"})
+		c := e.spawn(t, "pingpong", host.Options{Name: "Z"})
 		if got := must[int64](t, a, "relay", []*host.Actor{b, c}); got != 2 {
 			t.Fatalf("relay without a cycle = %d hops", got)
 		}
@@ -321,7 +321,7 @@ func TestActorToActor(t *testing.T) {
 		if !errors.As(err, &ae) || ae.Code != "wactor.deadlock" {
 			t.Fatalf("relay around a cycle: %v", err)
 		}
-		for _, name := range []string{"A(", "B(", "C("} {
+		for _, name := range []string{"X(", "Y(", "Z("} {
 			if !strings.Contains(ae.Message, name) {
 				t.Fatalf("deadlock message %q does not name %s", ae.Message, name)
 			}
