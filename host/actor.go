@@ -12,6 +12,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
+	"github.com/wactor/wactor/snapshots"
 )
 
 // State is an actor's lifecycle state.
@@ -73,11 +74,12 @@ type actor struct {
 	owner    *owner
 	children owner
 
-	mu       sync.Mutex
-	state    State
-	restarts int
-	sb       *sandbox
-	died     *ActorDiedError
+	mu          sync.Mutex
+	state       State
+	restarts    int
+	sb          *sandbox
+	died        *ActorDiedError
+	checkpoints []*snapshots.State // oldest first, at most keepCheckpoints
 }
 
 // owner is what actors can belong to: a Session, a parent actor, or nothing
@@ -99,6 +101,10 @@ func (a *actor) started() bool {
 
 // call is one method invocation on its way through an actor's mailbox.
 type call struct {
+	// control, if set, runs instead of a method, between calls, with the
+	// actor's sandbox (checkpoint, restore); its result goes to futs[0].
+	control func(sb *sandbox) (abi.Value, error)
+
 	ctx    context.Context
 	queued time.Time // when it entered the mailbox
 	method string
@@ -199,13 +205,13 @@ func (c *call) resolve(env abi.Envelope) {
 	}
 }
 
-// start makes a sandbox and runs the constructor.
-func (a *actor) start(ctx context.Context) (*sandbox, error) {
-	sb, err := newSandbox(ctx, a.h.eng, a.class, a, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout)
+// start makes a sandbox and runs the constructor, or restores from.
+func (a *actor) start(ctx context.Context, from *snapshots.State) (*sandbox, error) {
+	sb, err := newSandbox(ctx, a.h.eng, a.class, a, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout, from)
 	if err != nil {
 		return nil, err
 	}
-	if sb.init != nil {
+	if sb.init != nil && from == nil {
 		env, err := sb.invoke(ctx, abi.ExportInit, sb.init, a.initArgs, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 		if err != nil {
 			sb.close()
@@ -240,6 +246,11 @@ func (a *actor) handle(c *call) {
 			c.fail(a.deathError())
 			return
 		}
+	}
+	if c.control != nil {
+		v, err := c.control(sb)
+		c.futs[0].set(v, err)
+		return
 	}
 	a.running.Store(&c.method)
 	start := time.Now()
@@ -310,7 +321,9 @@ func (a *actor) restart() *sandbox {
 		return sb
 	}
 	a.mu.Unlock()
-	sb, err := a.start(context.Background())
+	// Back to the latest checkpoint if there is one, else a fresh
+	// constructor run (Ray's reconstruction without checkpoints).
+	sb, err := a.start(context.Background(), a.latestCheckpoint())
 	if err != nil {
 		a.die(DeathInitFailed, err)
 		return nil

@@ -50,6 +50,7 @@ type class struct {
 	initSpec        *abi.MethodSpec
 	minPages        uint32
 	interruptExport string
+	globals         map[uint32]string // every original global's export name, for snapshots
 }
 
 // ClassID computes the content address of module bytes, as LoadClass does.
@@ -70,7 +71,7 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
 		return nil, moduleErrorf(nil, "not a WebAssembly module (bad magic number)")
 	}
-	inst, err := instrument.Rewrite(wasm, instrument.Options{Interrupt: true, Yield: true})
+	inst, err := instrument.Rewrite(wasm, instrument.Options{Interrupt: true, Yield: true, ExportGlobals: true})
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
@@ -78,7 +79,7 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
-	c := &class{compiled: compiled, byName: map[string]int{}, interruptExport: inst.InterruptExport}
+	c := &class{compiled: compiled, byName: map[string]int{}, interruptExport: inst.InterruptExport, globals: inst.GlobalExports}
 	fail := func(format string, args ...any) (*class, error) {
 		_ = compiled.Close(ctx)
 		return nil, moduleErrorf(nil, format, args...)
@@ -214,7 +215,7 @@ func (c *class) applyManifest(b []byte) error {
 // it serves through the wactor_manifest export.
 func (c *class) probe(ctx context.Context, e *engine, limits Options) error {
 	logs := newLogRing(16)
-	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, limits.CallTimeout)
+	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, limits.CallTimeout, nil)
 	if err != nil {
 		var te *TrapError
 		if errors.As(err, &te) {

@@ -45,6 +45,8 @@ var (
 	ErrDeadlock = errors.New("deadlock")
 	// ErrClassInUse: the class has live actors.
 	ErrClassInUse = errors.New("class in use")
+	// ErrCheckpointNotFound: no kept checkpoint with that ID.
+	ErrCheckpointNotFound = errors.New("checkpoint not found")
 	// ErrQuota: an actor reached its limit of children or outstanding futures.
 	ErrQuota = errors.New("quota exceeded")
 )

@@ -343,7 +343,7 @@ func (a *actor) spawnChild(classID string, args, rawOpts []byte) (abi.Value, err
 		MaxRestarts: o.MaxRestarts, MemoryPages: o.MemoryPages,
 		CallTimeout: msDuration(o.CallTimeoutMS),
 	}
-	child, err := a.h.spawn(context.Background(), &a.children, c, opts, args, n)
+	child, err := a.h.spawn(context.Background(), &a.children, c, opts, args, n, nil)
 	if err != nil {
 		return nil, err
 	}

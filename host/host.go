@@ -27,6 +27,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/scheduler"
+	"github.com/wactor/wactor/snapshots"
 )
 
 // Host runs actors. Create it with New and release it with Close.
@@ -244,11 +245,11 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
-	return h.spawn(ctx, owner, c, opts, initArgs, len(args))
+	return h.spawn(ctx, owner, c, opts, initArgs, len(args), nil)
 }
 
 // spawn creates an actor from encoded constructor arguments.
-func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int) (*Actor, error) {
+func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
 	opts, err := opts.merge(h.cfg.Defaults)
 	if err != nil {
 		return nil, err
@@ -259,7 +260,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	if !c.hasInit && nargs > 0 {
 		return nil, fmt.Errorf("%w: class has no constructor, got %d arguments", ErrArity, nargs)
 	}
-	if c.initSpec != nil && !c.initSpec.CheckArity(nargs) {
+	if from == nil && c.initSpec != nil && !c.initSpec.CheckArity(nargs) {
 		return nil, fmt.Errorf("%w: constructor takes %d, got %d", ErrArity, len(c.initSpec.Params), nargs)
 	}
 	if len(initArgs) > h.cfg.MaxArgBytes {
@@ -294,7 +295,10 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			}
 			return &Actor{a: existing}, nil
 		}
-		sb, err := a.start(ctx)
+		if from != nil {
+			a.checkpoints = []*snapshots.State{from}
+		}
+		sb, err := a.start(ctx, from)
 		if err != nil {
 			a.startErr = err
 			h.forget(a, nil)

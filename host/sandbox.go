@@ -17,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/snapshots"
 )
 
 // engine owns the wazero runtime shared by all classes and sandboxes of a host.
@@ -156,9 +157,9 @@ func (m *limitedMemory) Reallocate(size uint64) []byte {
 // concurrent interrupt safe.
 func (m *limitedMemory) Free() {}
 
-// newSandbox instantiates a class and runs _initialize. It does not run the
-// constructor.
-func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID string, logs *logRing, memPages uint32, timeout time.Duration) (*sandbox, error) {
+// newSandbox instantiates a class and runs _initialize, or, with from, puts
+// the snapshot's state into it instead. It does not run the constructor.
+func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID string, logs *logRing, memPages uint32, timeout time.Duration, from *snapshots.State) (*sandbox, error) {
 	limit := uint64(memPages) * 65536
 	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit}
 	sb.ctx = context.WithValue(context.Background(), sandboxKey{}, sb)
@@ -207,6 +208,13 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 			return nil, moduleErrorf(nil, "instrumentation global missing")
 		}
 		sb.interruptG = g
+	}
+	if from != nil {
+		if err := sb.restore(from); err != nil {
+			sb.close()
+			return nil, err
+		}
+		return sb, nil
 	}
 	if fn := mod.ExportedFunction(abi.ExportInitialize); fn != nil {
 		if _, err := sb.run(ctx, abi.ExportInitialize, timeout, func() error { return fn.CallWithStack(sb.ctx, nil) }); err != nil {
@@ -406,6 +414,53 @@ func (sb *sandbox) invoke(callCtx context.Context, method string, fn api.Functio
 		return nil
 	})
 	return env, err
+}
+
+// capture copies the sandbox's state. Call it only between calls.
+func (sb *sandbox) capture(actorID string, calls uint64) *snapshots.State {
+	size := sb.mem.Size()
+	b, _ := sb.mem.Read(0, size)
+	st := &snapshots.State{
+		ClassID: sb.class.info.ID, ActorID: actorID, Memory: append([]byte(nil), b...),
+		Globals: make(map[uint32]uint64, len(sb.class.globals)), Taken: time.Now(), Calls: calls,
+	}
+	for idx, name := range sb.class.globals {
+		if g, ok := sb.mod.ExportedGlobal(name).(api.MutableGlobal); ok {
+			st.Globals[idx] = g.Get()
+		}
+	}
+	st.ID = snapshots.NewID(actorID, st.Taken, st.Memory)
+	return st
+}
+
+// restore puts a snapshot's state into a fresh sandbox of the same class.
+func (sb *sandbox) restore(st *snapshots.State) error {
+	if st.ClassID != sb.class.info.ID {
+		return fmt.Errorf("%w: snapshot of class %s cannot restore into class %s", ErrInvalidArgument, st.ClassID, sb.class.info.ID)
+	}
+	if uint64(len(st.Memory)) > sb.maxBytes {
+		return fmt.Errorf("%w: snapshot memory of %d bytes exceeds the actor's limit of %d", ErrInvalidOptions, len(st.Memory), sb.maxBytes)
+	}
+	if cur := sb.mem.Size(); uint32(len(st.Memory)) > cur {
+		if _, ok := sb.mem.Grow((uint32(len(st.Memory)) - cur) / 65536); !ok {
+			return fmt.Errorf("%w: cannot grow memory to %d bytes", ErrInvalidOptions, len(st.Memory))
+		}
+	}
+	if !sb.mem.Write(0, st.Memory) {
+		return fmt.Errorf("%w: snapshot memory does not fit", ErrInvalidArgument)
+	}
+	for idx, v := range st.Globals {
+		name, ok := sb.class.globals[idx]
+		if !ok {
+			return fmt.Errorf("%w: snapshot has global %d, which the class does not", ErrInvalidArgument, idx)
+		}
+		g, ok := sb.mod.ExportedGlobal(name).(api.MutableGlobal)
+		if !ok {
+			return fmt.Errorf("%w: global %d is not mutable", ErrInvalidArgument, idx)
+		}
+		g.Set(v)
+	}
+	return nil
 }
 
 // memoryBytes returns the current size of linear memory.

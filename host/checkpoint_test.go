@@ -1,0 +1,119 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+func TestActor_CheckpointRestore(t *testing.T) {
+	for _, g := range []struct {
+		name, path string
+		init       []any
+	}{
+		{"c", cCounterPath, []any{0}},
+		{"go", goCounterPath, nil},
+	} {
+		t.Run(g.name, func(t *testing.T) {
+			h := newTestHost(t, Config{})
+			ctx := context.Background()
+			a := spawn(t, h, readWasm(t, g.path), Options{}, g.init...)
+			invoke[int64](t, a, "incr", 5)
+			ck, err := a.Checkpoint(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ck.Size == 0 || ck.Calls != 1 || ck.ID == "" {
+				t.Fatalf("checkpoint info %+v", ck)
+			}
+			invoke[int64](t, a, "incr", 3)
+			if err := a.Restore(ctx, ck.ID); err != nil {
+				t.Fatal(err)
+			}
+			if got := invoke[int64](t, a, "get"); got != 5 {
+				t.Fatalf("get after restore = %d, want 5", got)
+			}
+			// The restored sandbox keeps working and diverges normally.
+			if got := invoke[int64](t, a, "incr", 1); got != 6 {
+				t.Fatalf("incr after restore = %d", got)
+			}
+
+			fork, err := h.Fork(ctx, a, "", Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			invoke[int64](t, fork, "incr", 100)
+			if got := invoke[int64](t, a, "get"); got != 6 {
+				t.Fatalf("source changed by its fork: %d", got)
+			}
+			if got := invoke[int64](t, fork, "get"); got != 106 {
+				t.Fatalf("fork = %d, want 106", got)
+			}
+			if fork.ID() == a.ID() {
+				t.Fatal("fork shares the source's ID")
+			}
+		})
+	}
+}
+
+// TestActor_RestartFromCheckpoint: after a trap, a Go guest that grew its
+// memory and ran its GC comes back from its checkpoint, not from scratch.
+func TestActor_RestartFromCheckpoint(t *testing.T) {
+	h := newTestHost(t, Config{})
+	ctx := context.Background()
+	a := spawn(t, h, readWasm(t, misbehavePath), Options{MaxRestarts: 1})
+	if got := invoke[int64](t, a, "bomb", 8); got != 8 {
+		t.Fatalf("bomb(8) = %d", got)
+	}
+	before := a.Info().MemoryBytes
+	if _, err := a.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.Invoke(ctx, "crash")
+	var te *TrapError
+	if !errors.As(err, &te) {
+		t.Fatalf("crash: %v", err)
+	}
+	if got := invoke[int64](t, a, "bomb", 0); got != 8 {
+		t.Fatalf("after restart from checkpoint the guest holds %d MiB, want 8", got)
+	}
+	if after := a.Info().MemoryBytes; after != before {
+		t.Fatalf("memory %d after restore, %d before", after, before)
+	}
+	if got := invoke[string](t, a, "whoami"); got != a.ID() {
+		t.Fatalf("whoami = %q", got)
+	}
+}
+
+func TestActor_Checkpoints(t *testing.T) {
+	h := newTestHost(t, Config{})
+	ctx := context.Background()
+	a := spawn(t, h, readWasm(t, cCounterPath), Options{}, 0)
+	var ids []string
+	for i := 0; i < 5; i++ {
+		invoke[int64](t, a, "incr", 1)
+		ck, err := a.Checkpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ck.ID)
+	}
+	list := a.Checkpoints(ctx)
+	if len(list) != keepCheckpoints {
+		t.Fatalf("%d checkpoints kept, want %d", len(list), keepCheckpoints)
+	}
+	for i, ck := range list {
+		if want := ids[len(ids)-1-i]; ck.ID != want {
+			t.Fatalf("checkpoint %d = %s, want %s (newest first)", i, ck.ID, want)
+		}
+	}
+	if err := a.Restore(ctx, ids[0]); !errors.Is(err, ErrCheckpointNotFound) {
+		t.Fatalf("restore of a dropped checkpoint: %v", err)
+	}
+	if err := a.Restore(ctx, list[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := invoke[int64](t, a, "get"); got != 3 {
+		t.Fatalf("get after restoring the oldest kept checkpoint = %d, want 3", got)
+	}
+}
