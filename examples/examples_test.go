@@ -399,6 +399,17 @@ func TestActorToActor(t *testing.T) {
 		}
 	})
 
+	t.Run("spawn quota", func(t *testing.T) {
+		sup := e.spawn(t, "supervisor", host.Options{MaxChildren: 2})
+		_, err := call[[]abi.Handle](t, sup, "start", e.classes["counter"], 3)
+		if appCode(err) != "wactor.quota" {
+			t.Fatalf("third child past max_children 2: %v", err)
+		}
+		if kids := must[[]abi.Handle](t, sup, "children"); len(kids) != 2 {
+			t.Fatalf("%d children kept", len(kids))
+		}
+	})
+
 	t.Run("paramserver", func(t *testing.T) {
 		server := e.spawn(t, "paramserver", host.Options{}, 4)
 		const workers, steps = 4, 25
