@@ -1,0 +1,97 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/wactor/wactor/host"
+)
+
+// Spawn creates an actor of a class (POST /v1/actors): it runs the
+// constructor with args (which may include FutureRefs) and returns the
+// actor. The actor gets the token's namespace (opts.Namespace may be empty
+// or that namespace; another one is ErrForbidden). opts.CallTimeout is sent
+// in milliseconds. With opts.Name and
+// opts.GetIfExists it returns the live actor of that name instead of failing
+// with ErrNameTaken. A failing constructor fails Spawn with ErrAppError or
+// ErrTrap and leaves no actor behind.
+func (c *Client) Spawn(ctx context.Context, class string, opts host.Options, args ...any) (host.ActorInfo, error) {
+	wa, err := wireArgs(args)
+	if err != nil {
+		return host.ActorInfo{}, err
+	}
+	in := struct {
+		Class   string      `json:"class"`
+		Args    []any       `json:"args"`
+		Options wireOptions `json:"options"`
+	}{class, wa, toWireOptions(opts)}
+	var info wireActor
+	if _, err = c.doJSON(ctx, http.MethodPost, c.endpoint(nil, "/v1/actors"), in, &info); err != nil {
+		return host.ActorInfo{}, err
+	}
+	return info.host(), nil
+}
+
+// ActorFilter selects actors in Actors; empty fields match everything.
+type ActorFilter struct {
+	// Class is a class ID.
+	Class string
+	// Name is an actor name.
+	Name string
+	// State is "pending", "alive", "restarting" or "dead".
+	State string
+}
+
+// Actors lists the live actors of the token's namespace that match the
+// filter (GET /v1/actors).
+func (c *Client) Actors(ctx context.Context, filter ActorFilter) ([]host.ActorInfo, error) {
+	q := url.Values{}
+	if filter.Class != "" {
+		q.Set("class", filter.Class)
+	}
+	if filter.Name != "" {
+		q.Set("name", filter.Name)
+	}
+	if filter.State != "" {
+		q.Set("state", filter.State)
+	}
+	var out struct {
+		Actors []wireActor `json:"actors"`
+	}
+	if _, err := c.doJSON(ctx, http.MethodGet, c.endpoint(q, "/v1/actors"), nil, &out); err != nil {
+		return nil, err
+	}
+	infos := make([]host.ActorInfo, len(out.Actors))
+	for i, a := range out.Actors {
+		infos[i] = a.host()
+	}
+	return infos, nil
+}
+
+// Actor returns one actor (GET /v1/actors/{id}); ErrActorNotFound for
+// unknown IDs and for actors of other namespaces.
+func (c *Client) Actor(ctx context.Context, id string) (host.ActorInfo, error) {
+	return c.actorInfo(ctx, c.endpoint(nil, "/v1/actors/", id))
+}
+
+func (c *Client) actorInfo(ctx context.Context, u string) (host.ActorInfo, error) {
+	var info wireActor
+	if _, err := c.doJSON(ctx, http.MethodGet, u, nil, &info); err != nil {
+		return host.ActorInfo{}, err
+	}
+	return info.host(), nil
+}
+
+// Lookup returns the live actor with that name in the token's namespace
+// (GET /v1/names/{name}).
+func (c *Client) Lookup(ctx context.Context, name string) (host.ActorInfo, error) {
+	return c.actorInfo(ctx, c.endpoint(nil, "/v1/names/", name))
+}
+
+// Kill kills an actor (DELETE /v1/actors/{id}): a running call is stopped,
+// queued calls fail with ErrActorDied, and its name is released.
+func (c *Client) Kill(ctx context.Context, id string) error {
+	_, err := c.doJSON(ctx, http.MethodDelete, c.endpoint(nil, "/v1/actors/", id), nil, nil)
+	return err
+}

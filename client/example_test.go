@@ -1,0 +1,117 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/wactor/wactor/client"
+	"github.com/wactor/wactor/host"
+)
+
+// A counter actor: upload its class, spawn it, call it.
+func Example() {
+	ctx := context.Background()
+	c, err := client.New(client.Config{Server: "http://127.0.0.1:7070", Token: os.Getenv("WACTOR_TOKEN")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	wasm, err := os.ReadFile("examples/c-counter/counter.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	class, err := c.PushClass(ctx, wasm, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	actor, err := c.Spawn(ctx, class.ID, host.Options{Name: "counter", GetIfExists: true}, 10)
+	if err != nil {
+		log.Fatal(err)
+	}
+	v, err := c.Call(ctx, actor.ID, "incr", 5)
+	if err != nil {
+		log.Fatal(err)
+	}
+	n, _ := v.Int()
+	fmt.Println(n)
+}
+
+// Submit returns futures; a future passed as an argument is resolved on the
+// server, so chains of calls need no round trips through the client.
+func ExampleClient_Submit() {
+	ctx := context.Background()
+	c, _ := client.New(client.Config{})
+	a, b := "ACTOR-A", "ACTOR-B"
+
+	futs, err := c.Submit(ctx, a, "incr", client.CallOptions{}, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// b.add(a.incr(1), 100), without waiting for a.incr.
+	sum, err := c.Submit(ctx, b, "add", client.CallOptions{}, futs[0], 100)
+	if err != nil {
+		log.Fatal(err)
+	}
+	v, err := c.Await(ctx, sum[0].ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(v.Raw()))
+}
+
+// Errors carry the API's code; errors.Is matches the package's sentinels.
+// Backpressure is never retried by the client: the caller decides.
+func ExampleError() {
+	ctx := context.Background()
+	c, _ := client.New(client.Config{})
+	for {
+		_, err := c.Call(ctx, "ACTOR", "add", 1, 2)
+		var ce *client.Error
+		switch {
+		case err == nil:
+			return
+		case errors.Is(err, client.ErrBackpressure) && errors.As(err, &ce):
+			time.Sleep(ce.RetryAfter) // the server's hint
+			continue
+		case errors.Is(err, client.ErrAppError) && errors.As(err, &ce):
+			fmt.Println("the method failed:", ce.Detail("code"), ce.Detail("message"))
+		case errors.Is(err, client.ErrNotFound):
+			fmt.Println("no such actor (or method) in this namespace")
+		default:
+			log.Fatal(err)
+		}
+		return
+	}
+}
+
+// Values decode into Go types: $bytes into []byte, $actor into ActorRef,
+// $map into maps with non-text keys.
+func ExampleValue_Decode() {
+	v := client.ValueOf([]byte(`{"owner": {"$actor": "9f3c", "class": "sha256:ab"}, "blob": {"$bytes": "AQI="}}`))
+	var out struct {
+		Owner client.ActorRef `json:"owner"`
+		Blob  []byte          `json:"blob"`
+	}
+	if err := v.Decode(&out); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(out.Owner.ID, out.Blob)
+	// Output: 9f3c [1 2]
+}
+
+// FollowLogs streams an actor's log until ctx is done.
+func ExampleClient_FollowLogs() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, _ := client.New(client.Config{})
+	err := c.FollowLogs(ctx, "ACTOR", 0, func(l host.LogLine) error {
+		fmt.Println(l.Seq, l.Text)
+		return nil
+	})
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Fatal(err)
+	}
+}

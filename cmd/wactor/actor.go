@@ -1,0 +1,260 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wactor/wactor/client"
+	"github.com/wactor/wactor/host"
+)
+
+func newActorCmd(a *app) *cobra.Command {
+	var opts host.Options
+	spawn := &cobra.Command{
+		Use:   "spawn CLASS [ARGS...]",
+		Short: "Create an actor of a class, running its constructor with ARGS",
+		Long: `Create an actor of a class, running its constructor with ARGS (JSON values;
+a word that is not valid JSON is a string).`,
+		Args: nargs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			info, err := c.Spawn(cmd.Context(), args[0], opts, parseArgs(args[1:])...)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return a.printJSON(actorJSON(info))
+			}
+			return a.printActors([]host.ActorInfo{info})
+		},
+	}
+	f := spawn.Flags()
+	f.StringVar(&opts.Name, "name", "", "actor name, unique among the live actors of the namespace")
+	f.StringVar(&opts.Namespace, "namespace", "", "namespace of the name (default: the token's)")
+	f.Uint32Var(&opts.MemoryPages, "memory-pages", 0, "memory limit in 64 KiB pages (default: the server's, 4096 = 256 MiB)")
+	f.DurationVar(&opts.CallTimeout, "timeout", 0, "deadline of each call, the constructor included (default: the server's, 30s)")
+	f.IntVar(&opts.MaxRestarts, "max-restarts", 0, "restarts after a trap: 0 never, N times, -1 always")
+	f.IntVar(&opts.MaxPending, "max-pending", 0, "queued calls before callers get backpressure (default: the server's)")
+	f.IntVar(&opts.MaxChildren, "max-children", 0, "live actors this actor may spawn (default: the server's)")
+	f.BoolVar(&opts.Detached, "detached", false, "no owner: live until killed or exited")
+	f.BoolVar(&opts.GetIfExists, "get-if-exists", false, "with --name: return the live actor of that name instead of failing")
+
+	var filter client.ActorFilter
+	ls := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List the live actors of this namespace",
+		Args:    nargs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch filter.State {
+			case "", string(host.StatePending), string(host.StateAlive), string(host.StateRestarting), string(host.StateDead):
+			default:
+				return usagef("--state must be pending, alive, restarting or dead, not %q", filter.State)
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			actors, err := c.Actors(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				list := make([]apiActor, len(actors))
+				for i, ai := range actors {
+					list[i] = actorJSON(ai)
+				}
+				return a.printJSON(map[string]any{"actors": list})
+			}
+			return a.printActors(actors)
+		},
+	}
+	ls.Flags().StringVar(&filter.Class, "class", "", "only actors of this class ID")
+	ls.Flags().StringVar(&filter.Name, "name", "", "only the actor with this name")
+	ls.Flags().StringVar(&filter.State, "state", "", "only actors in this state (pending, alive, restarting, dead)")
+
+	show := &cobra.Command{
+		Use:   "show ACTOR",
+		Short: "Show an actor (ID or name:NAME)",
+		Args:  nargs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			var info host.ActorInfo
+			if name, ok := strings.CutPrefix(args[0], "name:"); ok {
+				info, err = c.Lookup(cmd.Context(), name)
+			} else {
+				info, err = c.Actor(cmd.Context(), args[0])
+			}
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return a.printJSON(actorJSON(info))
+			}
+			return a.printActor(info)
+		},
+	}
+	kill := &cobra.Command{
+		Use:   "kill ACTOR",
+		Short: "Kill an actor (ID or name:NAME)",
+		Args:  nargs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			id, err := a.resolveActor(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			if err := c.Kill(cmd.Context(), id); err != nil {
+				return err
+			}
+			if a.json() {
+				return a.printJSON(map[string]any{"id": id, "killed": true})
+			}
+			fmt.Fprintf(a.stdout, "killed %s\n", id)
+			return nil
+		},
+	}
+	return group("actor", "Manage actors", spawn, ls, show, kill)
+}
+
+func (a *app) printActors(actors []host.ActorInfo) error {
+	tw := a.table()
+	fmt.Fprintln(tw, "ID\tNAME\tCLASS\tSTATE\tQUEUE\tCALLS\tRESTARTS\tMEMORY\tAGE")
+	for _, ai := range actors {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", ai.ID, dash(ai.Name), shortClass(ai.Class),
+			ai.State, ai.QueueLen, ai.CallsServed, ai.Restarts, size(int64(ai.MemoryBytes)), age(ai.Created))
+	}
+	return tw.Flush()
+}
+
+func (a *app) printActor(ai host.ActorInfo) error {
+	tw := a.table()
+	fmt.Fprintf(tw, "ID:\t%s\n", ai.ID)
+	fmt.Fprintf(tw, "Name:\t%s\n", dash(ai.Name))
+	if ai.Options.Namespace != "" {
+		fmt.Fprintf(tw, "Namespace:\t%s\n", ai.Options.Namespace)
+	}
+	fmt.Fprintf(tw, "Class:\t%s\n", ai.Class)
+	fmt.Fprintf(tw, "State:\t%s\n", ai.State)
+	if ai.Running != "" {
+		fmt.Fprintf(tw, "Running:\t%s\n", ai.Running)
+	}
+	if ai.Death != "" {
+		fmt.Fprintf(tw, "Death:\t%s\n", ai.Death)
+	}
+	if ai.DeathError != "" {
+		fmt.Fprintf(tw, "Death error:\t%s\n", ai.DeathError)
+	}
+	fmt.Fprintf(tw, "Queue:\t%d\n", ai.QueueLen)
+	fmt.Fprintf(tw, "Calls served:\t%d\n", ai.CallsServed)
+	fmt.Fprintf(tw, "Restarts:\t%d\n", ai.Restarts)
+	fmt.Fprintf(tw, "Memory:\t%s\n", size(int64(ai.MemoryBytes)))
+	fmt.Fprintf(tw, "Created:\t%s (%s ago)\n", ai.Created.Local().Format("2006-01-02 15:04:05"), age(ai.Created))
+	o := ai.Options
+	var opts []string
+	if o.MemoryPages != 0 {
+		opts = append(opts, fmt.Sprintf("memory-pages=%d", o.MemoryPages))
+	}
+	if o.CallTimeout != 0 {
+		opts = append(opts, "timeout="+o.CallTimeout.String())
+	}
+	if o.MaxRestarts != 0 {
+		opts = append(opts, fmt.Sprintf("max-restarts=%d", o.MaxRestarts))
+	}
+	if o.MaxPending != 0 {
+		opts = append(opts, fmt.Sprintf("max-pending=%d", o.MaxPending))
+	}
+	if o.MaxChildren != 0 {
+		opts = append(opts, fmt.Sprintf("max-children=%d", o.MaxChildren))
+	}
+	if o.Detached {
+		opts = append(opts, "detached")
+	}
+	fmt.Fprintf(tw, "Options:\t%s\n", dash(strings.Join(opts, " ")))
+	return tw.Flush()
+}
+
+// shortClass abbreviates a class ID for tables: sha256:0123456789ab.
+func shortClass(id string) string {
+	if len(id) > len("sha256:")+12 && strings.HasPrefix(id, "sha256:") {
+		return id[:len("sha256:")+12]
+	}
+	return id
+}
+
+// age formats the time since t: 45s, 12m, 3h, 2d.
+func age(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// apiActor is an actor as the API shows it (docs/API.md): durations in
+// milliseconds, the namespace at the top. -o json prints this form.
+type apiActor struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name,omitempty"`
+	Namespace   string     `json:"namespace"`
+	Class       string     `json:"class"`
+	State       host.State `json:"state"`
+	QueueLen    int        `json:"queue_len"`
+	MemoryBytes uint64     `json:"memory_bytes"`
+	CallsServed uint64     `json:"calls_served"`
+	Restarts    int        `json:"restarts"`
+	Options     apiOptions `json:"options"`
+	Created     time.Time  `json:"created"`
+	Running     string     `json:"running,omitempty"`
+	Death       string     `json:"death,omitempty"`
+	DeathError  string     `json:"death_error,omitempty"`
+}
+
+type apiOptions struct {
+	Name          string             `json:"name,omitempty"`
+	Namespace     string             `json:"namespace,omitempty"`
+	Detached      bool               `json:"detached,omitempty"`
+	MaxChildren   int                `json:"max_children,omitempty"`
+	MemoryPages   uint32             `json:"memory_pages,omitempty"`
+	CallTimeoutMS int64              `json:"call_timeout_ms,omitempty"`
+	MaxPending    int                `json:"max_pending,omitempty"`
+	MaxRestarts   int                `json:"max_restarts,omitempty"`
+	NumCPUs       float64            `json:"num_cpus,omitempty"`
+	NumGPUs       float64            `json:"num_gpus,omitempty"`
+	Memory        int64              `json:"memory,omitempty"`
+	Resources     map[string]float64 `json:"resources,omitempty"`
+}
+
+func actorJSON(ai host.ActorInfo) apiActor {
+	o := ai.Options
+	return apiActor{
+		ID: ai.ID, Name: ai.Name, Namespace: o.Namespace, Class: ai.Class, State: ai.State,
+		QueueLen: ai.QueueLen, MemoryBytes: ai.MemoryBytes, CallsServed: ai.CallsServed, Restarts: ai.Restarts,
+		Options: apiOptions{
+			Name: o.Name, Namespace: o.Namespace, Detached: o.Detached, MaxChildren: o.MaxChildren,
+			MemoryPages: o.MemoryPages, CallTimeoutMS: o.CallTimeout.Milliseconds(), MaxPending: o.MaxPending,
+			MaxRestarts: o.MaxRestarts, NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
+		},
+		Created: ai.Created, Running: ai.Running, Death: string(ai.Death), DeathError: ai.DeathError,
+	}
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/host"
+)
+
+func newLogsCmd(a *app) *cobra.Command {
+	var (
+		follow bool
+		since  uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "logs ACTOR",
+		Short: "Print an actor's log (ID or name:NAME)",
+		Long: `Print an actor's kept log lines (what it logged and wrote to stdout/stderr):
+sequence number, time, level and text. With --follow, keep printing new lines
+until interrupted or the actor dies. With -o json, one JSON object per line.`,
+		Args: nargs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			id, err := a.resolveActor(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
+			if !follow {
+				lines, err := c.Logs(ctx, id, since)
+				if err != nil {
+					return err
+				}
+				for _, l := range lines {
+					if err := a.printLogLine(l); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			err = c.FollowLogs(ctx, id, since, a.printLogLine)
+			if errors.Is(err, context.Canceled) {
+				return nil // interrupted
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new lines")
+	cmd.Flags().Uint64Var(&since, "since", 0, "only lines with a sequence number >= N")
+	return cmd
+}
+
+func (a *app) printLogLine(l host.LogLine) error {
+	if a.json() {
+		b, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(a.stdout, "%s\n", b)
+		return err
+	}
+	_, err := fmt.Fprintf(a.stdout, "%-5d %s %-5s %s\n", l.Seq, l.Time.Local().Format("2006-01-02T15:04:05.000"), levelName(l.Level), l.Text)
+	return err
+}
+
+func levelName(level int) string {
+	switch level {
+	case abi.LogDebug:
+		return "DEBUG"
+	case abi.LogInfo:
+		return "INFO"
+	case abi.LogWarn:
+		return "WARN"
+	case abi.LogError:
+		return "ERROR"
+	}
+	return fmt.Sprintf("L%d", level)
+}
+
+func newCheckpointCmd(a *app) *cobra.Command {
+	// do runs one checkpoint route and prints its JSON response. Until
+	// snapshots exist the server answers 501 not_implemented, which is
+	// printed as any error.
+	do := func(cmd *cobra.Command, actor, method, suffix string, body any) error {
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		id, err := a.resolveActor(cmd.Context(), c, actor)
+		if err != nil {
+			return err
+		}
+		var out json.RawMessage
+		if err := c.Do(cmd.Context(), method, "/v1/actors/"+url.PathEscape(id)+suffix, body, &out); err != nil {
+			return err
+		}
+		return a.printJSON(out)
+	}
+	create := &cobra.Command{
+		Use:   "create ACTOR",
+		Short: "Checkpoint an actor's state",
+		Args:  nargs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return do(cmd, args[0], http.MethodPost, "/checkpoints", struct{}{})
+		},
+	}
+	ls := &cobra.Command{
+		Use:     "ls ACTOR",
+		Aliases: []string{"list"},
+		Short:   "List an actor's checkpoints",
+		Args:    nargs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return do(cmd, args[0], http.MethodGet, "/checkpoints", nil)
+		},
+	}
+	restore := &cobra.Command{
+		Use:   "restore ACTOR [CHECKPOINT]",
+		Short: "Restore an actor from a checkpoint (default: the latest)",
+		Args:  nargs(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{}
+			if len(args) == 2 {
+				body["checkpoint"] = args[1]
+			}
+			return do(cmd, args[0], http.MethodPost, "/restore", body)
+		},
+	}
+	c := group("checkpoint", "Checkpoint and restore actors (not implemented by the server yet)", create, ls, restore)
+	return c
+}

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/server"
+)
+
+// Defaults of wactor serve.
+const (
+	defaultAddr    = "127.0.0.1:7070"
+	defaultDataDir = "./wactor-data"
+	// shutdownTimeout bounds the graceful shutdown after SIGINT/SIGTERM.
+	shutdownTimeout = 15 * time.Second
+)
+
+// fileConfig is the JSON configuration file of wactor serve (--config): the
+// fields of server.Config, with durations as Go duration strings ("10m") or
+// nanoseconds. Unknown fields are an error.
+type fileConfig struct {
+	Addr         string      `json:"addr"`
+	DataDir      string      `json:"data_dir"`
+	TokensFile   string      `json:"tokens_file"`
+	TLSCert      string      `json:"tls_cert"`
+	TLSKey       string      `json:"tls_key"`
+	MaxBodyBytes int64       `json:"max_body_bytes"`
+	FutureTTL    duration    `json:"future_ttl"`
+	Host         host.Config `json:"host"`
+	LogLevel     string      `json:"log_level"`
+	Preload      []string    `json:"preload"`
+}
+
+// duration reads "10m" or a number of nanoseconds.
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		*d = duration(v)
+		return nil
+	}
+	var n int64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("duration must be a string like \"10m\" or nanoseconds: %s", b)
+	}
+	*d = duration(n)
+	return nil
+}
+
+// serveFlags are the command line of wactor serve.
+type serveFlags struct {
+	addr, data, tokens, tlsCert, tlsKey, config, logLevel string
+	preload                                               []string
+}
+
+func newServeCmd(a *app) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a wactor server (HTTP API)",
+		Long: `Run a wactor server: the HTTP API of docs/API.md over a host.
+
+Configuration is read from --config (a JSON file with the keys addr, data_dir,
+tokens_file, tls_cert, tls_key, max_body_bytes, future_ttl, host, log_level and
+preload), then the environment (WACTOR_ADDR, WACTOR_DATA, WACTOR_TOKENS), then
+the flags; later sources win.
+
+The first line of output is "wactor listening on ADDR" (the actual address, so
+--addr 127.0.0.1:0 picks a free port). --preload loads .wasm files (for a
+directory, every *.wasm under it) into namespace "default" and prints each
+class ID and file. SIGINT or SIGTERM shuts the server down gracefully.
+
+Without --tokens every request is in namespace "default", and the server
+refuses to listen on a non-loopback address.`,
+		Args: nargs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.serve(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", defaultAddr, "listen address (env WACTOR_ADDR)")
+	fl.StringVar(&f.data, "data", defaultDataDir, "data directory (env WACTOR_DATA)")
+	fl.StringVar(&f.tokens, "tokens", "", "tokens file (env WACTOR_TOKENS); without it every request is in namespace default")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (with --tls-key)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS key file (with --tls-cert)")
+	fl.StringVar(&f.config, "config", "", "JSON configuration file")
+	fl.StringArrayVar(&f.preload, "preload", nil, "load .wasm files (a file, or a directory searched recursively) into namespace default; repeatable")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+// serveConfig merges the configuration file, the environment and the flags
+// (in that order of precedence, lowest first).
+func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, string, []string, error) {
+	fc := fileConfig{Addr: defaultAddr, DataDir: defaultDataDir, LogLevel: "info"}
+	if f.config != "" {
+		b, err := os.ReadFile(f.config)
+		if err != nil {
+			return server.Config{}, "", nil, &codedError{"config", err}
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&fc); err != nil {
+			return server.Config{}, "", nil, &codedError{"config", fmt.Errorf("%s: %w", f.config, err)}
+		}
+	}
+	for _, e := range []struct {
+		name string
+		dst  *string
+	}{{"WACTOR_ADDR", &fc.Addr}, {"WACTOR_DATA", &fc.DataDir}, {"WACTOR_TOKENS", &fc.TokensFile}} {
+		if v := a.getenv(e.name); v != "" {
+			*e.dst = v
+		}
+	}
+	changed := cmd.Flags().Changed
+	set := func(name string, dst *string, v string) {
+		if changed(name) {
+			*dst = v
+		}
+	}
+	set("addr", &fc.Addr, f.addr)
+	set("data", &fc.DataDir, f.data)
+	set("tokens", &fc.TokensFile, f.tokens)
+	set("tls-cert", &fc.TLSCert, f.tlsCert)
+	set("tls-key", &fc.TLSKey, f.tlsKey)
+	set("log-level", &fc.LogLevel, f.logLevel)
+	preload := fc.Preload
+	if changed("preload") {
+		preload = f.preload
+	}
+	if (fc.TLSCert == "") != (fc.TLSKey == "") {
+		return server.Config{}, "", nil, usagef("--tls-cert and --tls-key go together")
+	}
+	cfg := server.Config{
+		Addr:         fc.Addr,
+		DataDir:      fc.DataDir,
+		TokensFile:   fc.TokensFile,
+		TLSCert:      fc.TLSCert,
+		TLSKey:       fc.TLSKey,
+		MaxBodyBytes: fc.MaxBodyBytes,
+		FutureTTL:    time.Duration(fc.FutureTTL),
+		Host:         fc.Host,
+	}
+	return cfg, fc.LogLevel, preload, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, usagef("--log-level must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}
+
+func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
+	cfg, level, preload, err := a.serveConfig(cmd, f)
+	if err != nil {
+		return err
+	}
+	lvl, err := parseLevel(level)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
+	cfg.Logger = logger
+	if cfg.Host.Logger == nil {
+		cfg.Host.Logger = logger
+	}
+	files, err := wasmFiles(preload)
+	if err != nil {
+		return err
+	}
+
+	ctx := cmd.Context() // cancelled by SIGINT/SIGTERM (see main)
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return &codedError{"serve", err}
+	}
+	closeSrv := func() error {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		return srv.Close(cctx)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		_ = closeSrv()
+		return &codedError{"serve", err}
+	}
+	fmt.Fprintf(a.stdout, "wactor listening on %s\n", ln.Addr())
+	for _, file := range files {
+		wasm, err := os.ReadFile(file)
+		if err == nil {
+			var info host.ClassInfo
+			if info, err = srv.LoadClass(ctx, host.DefaultNamespace, wasm); err == nil {
+				fmt.Fprintf(a.stdout, "loaded %s %s\n", info.ID, file)
+				continue
+			}
+		}
+		_ = ln.Close()
+		_ = closeSrv()
+		return &codedError{"preload", fmt.Errorf("%s: %w", file, err)}
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	var serveErr error
+	select {
+	case serveErr = <-done:
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		serveErr = <-done
+	}
+	closeErr := closeSrv()
+	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {
+		return &codedError{"serve", serveErr}
+	}
+	if closeErr != nil {
+		return &codedError{"serve", closeErr}
+	}
+	return nil
+}
+
+// wasmFiles expands --preload arguments: files as given, directories into
+// every *.wasm file under them (recursively, sorted).
+func wasmFiles(args []string) ([]string, error) {
+	var out []string
+	for _, p := range args {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, &codedError{"preload", err}
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".wasm") {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, &codedError{"preload", err}
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}

@@ -1,0 +1,207 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wactor/wactor/host"
+)
+
+// metrics holds the server's Prometheus series, in a registry of its own
+// (not the global one), so that several servers can live in one process.
+type metrics struct {
+	reg      *prometheus.Registry
+	calls    *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	queue    *prometheus.HistogramVec
+	traps    *prometheus.CounterVec
+	restarts *prometheus.CounterVec
+	requests *prometheus.CounterVec
+	host     atomic.Pointer[host.Host]
+
+	mu    sync.RWMutex
+	cache map[seriesKey]*callSeries
+}
+
+// callBuckets span a C guest's microseconds to the 30 s default deadline.
+var callBuckets = []float64{1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1, 5, 30}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		cache: map[seriesKey]*callSeries{},
+		reg:   prometheus.NewRegistry(),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wactor_calls_total",
+			Help: "Method calls that ran, by class, method and outcome (ok, app_error, trap, deadline, cancelled, killed, actor_died, error).",
+		}, []string{"class", "method", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "wactor_call_duration_seconds",
+			Help:    "Time a call ran in its sandbox.",
+			Buckets: callBuckets,
+		}, []string{"class", "method"}),
+		queue: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "wactor_call_queue_seconds",
+			Help:    "Time a call waited in its actor's mailbox before it ran.",
+			Buckets: callBuckets,
+		}, []string{"class"}),
+		traps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wactor_traps_total",
+			Help: "Calls that ended in a trap, by class and reason (trap, deadline, cancelled, memory, abi, killed).",
+		}, []string{"class", "reason"}),
+		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wactor_restarts_total",
+			Help: "Actor restarts after a trap, by class.",
+		}, []string{"class"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wactor_http_requests_total",
+			Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+	}
+	m.reg.MustRegister(m.calls, m.duration, m.queue, m.traps, m.restarts, m.requests,
+		actorsCollector{m},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// watch sets the host whose actors the wactor_actors and wactor_queue_depth
+// gauges count at scrape time.
+func (m *metrics) watch(h *host.Host) { m.host.Store(h) }
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func (m *metrics) request(route string, status int) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+}
+
+// observer returns the host.Observer that feeds the metrics, and also next
+// if it is not nil.
+func (m *metrics) observer(next host.Observer) host.Observer {
+	if next == nil {
+		return m
+	}
+	return teeObserver{m, next}
+}
+
+// callSeries are the series of one class and method, looked up once:
+// label lookups cost more than the C guest's calls.
+type callSeries struct {
+	ok              prometheus.Counter
+	duration, queue prometheus.Observer
+}
+
+type seriesKey struct{ class, method string }
+
+// series returns the cached series of a class and method.
+func (m *metrics) series(class, method string) *callSeries {
+	k := seriesKey{class, method}
+	m.mu.RLock()
+	s := m.cache[k]
+	m.mu.RUnlock()
+	if s != nil {
+		return s
+	}
+	s = &callSeries{
+		ok:       m.calls.WithLabelValues(class, method, "ok"),
+		duration: m.duration.WithLabelValues(class, method),
+		queue:    m.queue.WithLabelValues(class),
+	}
+	m.mu.Lock()
+	m.cache[k] = s
+	m.mu.Unlock()
+	return s
+}
+
+// CallDone counts a finished call.
+func (m *metrics) CallDone(e host.CallEvent) {
+	s := m.series(e.Class, e.Method)
+	if e.Err == nil {
+		s.ok.Inc()
+	} else {
+		m.calls.WithLabelValues(e.Class, e.Method, outcome(e.Err)).Inc()
+	}
+	s.duration.Observe(e.Ran.Seconds())
+	s.queue.Observe(e.Queued.Seconds())
+	var trap *host.TrapError
+	if errors.As(e.Err, &trap) {
+		m.traps.WithLabelValues(e.Class, string(trap.Reason)).Inc()
+	}
+}
+
+// ActorChanged counts restarts.
+func (m *metrics) ActorChanged(e host.ActorEvent) {
+	if e.State == host.StateRestarting {
+		m.restarts.WithLabelValues(e.Class).Inc()
+	}
+}
+
+// outcome classifies a call's result for wactor_calls_total.
+func outcome(err error) string {
+	var (
+		trap *host.TrapError
+		app  *host.AppError
+		died *host.ActorDiedError
+	)
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &app):
+		return "app_error"
+	case errors.As(err, &died):
+		return "actor_died"
+	case errors.As(err, &trap):
+		switch trap.Reason {
+		case host.TrapDeadline:
+			return "deadline"
+		case host.TrapCancelled:
+			return "cancelled"
+		case host.TrapKilled:
+			return "killed"
+		}
+		return "trap"
+	}
+	return "error"
+}
+
+type teeObserver struct{ a, b host.Observer }
+
+func (t teeObserver) CallDone(e host.CallEvent)      { t.a.CallDone(e); t.b.CallDone(e) }
+func (t teeObserver) ActorChanged(e host.ActorEvent) { t.a.ActorChanged(e); t.b.ActorChanged(e) }
+
+var (
+	actorsDesc = prometheus.NewDesc("wactor_actors", "Live actors by state.", []string{"state"}, nil)
+	queueDesc  = prometheus.NewDesc("wactor_queue_depth", "Calls queued in all actors' mailboxes.", nil, nil)
+)
+
+// actorsCollector computes the actor gauges from Host.Actors at scrape time.
+type actorsCollector struct{ m *metrics }
+
+func (c actorsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- actorsDesc
+	ch <- queueDesc
+}
+
+func (c actorsCollector) Collect(ch chan<- prometheus.Metric) {
+	counts := map[host.State]int{host.StatePending: 0, host.StateAlive: 0, host.StateRestarting: 0, host.StateDead: 0}
+	depth := 0
+	if h := c.m.host.Load(); h != nil {
+		for _, a := range h.Actors(context.Background()) {
+			counts[a.State]++
+			depth += a.QueueLen
+		}
+	}
+	for st, n := range counts {
+		ch <- prometheus.MustNewConstMetric(actorsDesc, prometheus.GaugeValue, float64(n), string(st))
+	}
+	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(depth))
+}
