@@ -5,10 +5,11 @@ PKGS      ?= ./...
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 3
 
-.PHONY: help build test test-short bench check fmt vet lint tidy-check run guests c-guest fixtures fuzz clean
+.PHONY: help build test test-short bench check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
 
 help:
-	@echo "make run     - build the examples and run the demo"
+	@echo "make run     - run the demo, then serve the example classes over HTTP"
+	@echo "make demo    - only the demo program"
 	@echo "make test    - the whole test suite, with -race"
 	@echo "make bench   - host benchmarks (figures for docs/benchmarks.md)"
 	@echo "make check   - gofmt, go vet, staticcheck, go mod tidy"
@@ -30,7 +31,25 @@ test-short:
 bench:
 	$(GOTEST) -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./host/ ./scheduler/ ./internal/instrument/ ./guest-sdk/go/
 
-run:
+# run: the demo program, then the server with every example class loaded.
+run: build
+	$(GO) run ./examples/demo
+	@echo
+	@echo "== Starting the server with the example classes loaded (Ctrl-C stops it)."
+	@echo "   In another terminal, with the CLI:"
+	@echo "     bin/wactor class ls"
+	@echo "     bin/wactor actor spawn CLASS_ID_OF_counter 10 --name c"
+	@echo "     bin/wactor call name:c incr 5"
+	@echo "     bin/wactor call name:c get --async && bin/wactor future get FUTURE_ID --wait"
+	@echo "   or with curl:"
+	@echo "     curl -s localhost:7070/v1/classes"
+	@echo "     curl -s -X POST localhost:7070/v1/actors -d '{\"class\": \"CLASS_ID\", \"args\": [10], \"options\": {\"name\": \"c2\"}}'"
+	@echo "     curl -s -X POST localhost:7070/v1/actors/ACTOR_ID/call/incr -d '{\"args\": [5]}'"
+	@echo "     curl -s localhost:7070/metrics | grep wactor_"
+	@echo
+	bin/wactor serve --preload examples
+
+demo:
 	$(GO) run ./examples/demo
 
 check: fmt vet lint tidy-check
