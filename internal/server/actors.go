@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -190,6 +191,7 @@ func (s *Server) spawnActor(rq *request) error {
 		return err
 	}
 	rq.info.actor = a.ID()
+	rq.logEvent("actor spawned", slog.String("actor", a.ID()), slog.String("class", a.Class()), slog.String("name", a.Name()))
 	rq.reply(http.StatusCreated, toWireActor(a.Info()))
 	return nil
 }
@@ -246,6 +248,7 @@ func (s *Server) killActor(rq *request) error {
 	if err := a.Kill(rq.ctx()); err != nil {
 		return err
 	}
+	rq.logEvent("actor killed", slog.String("actor", a.ID()))
 	rq.noContent()
 	return nil
 }

@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -482,11 +485,14 @@ func TestCloseEndsLogStreams(t *testing.T) {
 	go func() { done <- e.s.Close(context.Background()) }()
 	select {
 	case ev := <-events:
-		if ev.name != "end" {
+		if ev.name != "end" || !strings.Contains(ev.data, "shutting down") {
 			t.Fatalf("event %+v", ev)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stream did not end")
+	}
+	for ev := range events {
+		t.Errorf("event after the end: %+v", ev)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -566,5 +572,81 @@ func TestNoAuthDefaultNamespace(t *testing.T) {
 	}
 	if n := anon.callInt(a.ID, "get"); n != 3 {
 		t.Fatalf("get = %d", n)
+	}
+}
+
+// lockedBuffer is an io.Writer safe for the server's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestLogging(t *testing.T) {
+	var out lockedBuffer
+	e := newEnv(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	_, a := e.counter(e.c, 0, nil)
+	e.c.do("POST", "/v1/actors/"+a.ID+"/call/trap", nil, "X-Request-Id", "trace-1").apiErr(http.StatusBadGateway, codeTrap)
+	want := []string{
+		`"msg":"actor spawned"`,
+		`"msg":"http request","request_id":"trace-1","method":"POST","route":"POST /v1/actors/{id}/call/{method}"`,
+		`"status":502`,
+		`"actor":"` + a.ID + `"`,
+		`"error_code":"trap"`,
+		`"namespace":"team-a","token":"a"`,
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		logs := out.String()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(logs, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("logs lack %s:\n%s", missing, logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if strings.Contains(out.String(), tokenA) {
+		t.Fatal("a token secret in the logs")
+	}
+}
+
+// countingObserver counts events; the server passes them on.
+type countingObserver struct{ calls, changes atomic.Int64 }
+
+func (o *countingObserver) CallDone(host.CallEvent)      { o.calls.Add(1) }
+func (o *countingObserver) ActorChanged(host.ActorEvent) { o.changes.Add(1) }
+
+func TestHostObserverKept(t *testing.T) {
+	var o countingObserver
+	e := newEnv(t, func(c *Config) { c.Host.Observer = &o })
+	_, a := e.counter(e.c, 0, nil)
+	e.c.callInt(a.ID, "incr", 1)
+	if o.calls.Load() != 1 || o.changes.Load() != 1 {
+		t.Fatalf("observer saw %d calls, %d changes", o.calls.Load(), o.changes.Load())
+	}
+	r := e.as("").do("GET", "/metrics", nil)
+	if !strings.Contains(string(r.body), `method="incr",outcome="ok"} 1`) {
+		t.Fatal("metrics missed the call")
 	}
 }

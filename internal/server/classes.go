@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"sync"
@@ -83,6 +84,7 @@ func (s *Server) uploadClass(rq *request) error {
 	if err != nil {
 		return err
 	}
+	rq.logEvent("class uploaded", slog.String("class", info.ID), slog.String("name", info.Name), slog.Int("size", info.Size))
 	rq.reply(http.StatusCreated, info)
 	return nil
 }
@@ -173,6 +175,7 @@ func (s *Server) deleteClass(rq *request) error {
 			return fmt.Errorf("%w: actor %s uses class %s", host.ErrClassInUse, a.ID, id)
 		}
 	}
+	unloaded := false
 	if s.classes.remove(id, rq.ns) {
 		err := s.host.UnloadClass(rq.ctx(), id)
 		switch {
@@ -182,7 +185,9 @@ func (s *Server) deleteClass(rq *request) error {
 		case err != nil && !errors.Is(err, host.ErrClassNotFound):
 			return err
 		}
+		unloaded = true
 	}
+	rq.logEvent("class deleted", slog.String("class", id), slog.Bool("unloaded", unloaded))
 	rq.noContent()
 	return nil
 }

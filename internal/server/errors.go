@@ -84,6 +84,7 @@ type apiError struct {
 	Details map[string]any `json:"details,omitempty"`
 }
 
+// Error returns the code and the message.
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 // status returns the HTTP status of the error's code.

@@ -158,6 +158,8 @@ type statusWriter struct {
 	swallow bool
 }
 
+// WriteHeader records the status; a 404 or 405 of the mux itself is
+// answered as an API error instead.
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status != 0 {
 		return
@@ -182,6 +184,7 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write writes the body (and drops the mux's own plain-text error body).
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
@@ -193,13 +196,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // Flush lets log streams flush through the wrapper.
-func (w *statusWriter) Flush() {
+func (w *statusWriter) Flush() { _ = w.FlushError() }
+
+// FlushError flushes and reports a client that went away
+// (http.ResponseController uses it).
+func (w *statusWriter) FlushError() error {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // Unwrap gives http.ResponseController the underlying writer.
@@ -217,6 +222,13 @@ type request struct {
 }
 
 func (rq *request) ctx() context.Context { return rq.r.Context() }
+
+// logEvent logs a change the request made (a class loaded, an actor spawned
+// or killed), with the request ID and namespace.
+func (rq *request) logEvent(msg string, attrs ...slog.Attr) {
+	attrs = append(attrs, slog.String("request_id", rq.info.id), slog.String("namespace", rq.ns))
+	rq.s.log.LogAttrs(rq.ctx(), slog.LevelInfo, msg, attrs...)
+}
 
 // wrap turns a route into an http.Handler: content negotiation,
 // authentication, and errors written in the API's format.

@@ -71,6 +71,10 @@ func (s *Server) streamLogs(rq *request, a *host.Actor, since uint64) error {
 		_ = rc.Flush()
 	}
 	for {
+		if s.closing() {
+			end("server shutting down")
+			return nil
+		}
 		lines, more := a.Logs(since)
 		for _, l := range lines {
 			b, err := json.Marshal(l)
@@ -96,8 +100,6 @@ func (s *Server) streamLogs(rq *request, a *host.Actor, since uint64) error {
 		case <-rq.ctx().Done():
 			return nil
 		case <-s.drainCtx.Done():
-			end("server shutting down")
-			return nil
 		case <-tick.C:
 			if _, err := fmt.Fprint(rq.w, ": keepalive\n\n"); err != nil {
 				return nil

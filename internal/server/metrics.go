@@ -173,24 +173,30 @@ func outcome(err error) string {
 	return "error"
 }
 
+// teeObserver passes events to two observers.
 type teeObserver struct{ a, b host.Observer }
 
-func (t teeObserver) CallDone(e host.CallEvent)      { t.a.CallDone(e); t.b.CallDone(e) }
+// CallDone reports to both observers.
+func (t teeObserver) CallDone(e host.CallEvent) { t.a.CallDone(e); t.b.CallDone(e) }
+
+// ActorChanged reports to both observers.
 func (t teeObserver) ActorChanged(e host.ActorEvent) { t.a.ActorChanged(e); t.b.ActorChanged(e) }
 
 var (
-	actorsDesc = prometheus.NewDesc("wactor_actors", "Live actors by state.", []string{"state"}, nil)
+	actorsDesc = prometheus.NewDesc("wactor_actors", "Actors by state: the live ones and the host's last 1,000 dead ones.", []string{"state"}, nil)
 	queueDesc  = prometheus.NewDesc("wactor_queue_depth", "Calls queued in all actors' mailboxes.", nil, nil)
 )
 
 // actorsCollector computes the actor gauges from Host.Actors at scrape time.
 type actorsCollector struct{ m *metrics }
 
+// Describe sends the gauges' descriptions.
 func (c actorsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- actorsDesc
 	ch <- queueDesc
 }
 
+// Collect counts the host's actors by state and their queued calls.
 func (c actorsCollector) Collect(ch chan<- prometheus.Metric) {
 	counts := map[host.State]int{host.StatePending: 0, host.StateAlive: 0, host.StateRestarting: 0, host.StateDead: 0}
 	depth := 0

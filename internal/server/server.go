@@ -233,9 +233,10 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // Serve serves on ln (with TLS if configured) until ctx is cancelled or
 // Close is called, then shuts down gracefully: it stops accepting, ends log
 // streams and long polls, and waits for the requests in flight (after ctx is
-// cancelled, for at most 30 s) before it returns nil. Cancelling ctx does not
-// close the host; Close does. Without a tokens file, a listener on a
-// non-loopback address is refused.
+// cancelled, for at most 30 s) before it returns nil. Cancelling ctx puts
+// the whole server in shutdown (readyz answers 503) but does not close the
+// host: call Close. Without a tokens file, a listener on a non-loopback
+// address is refused.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.tokens == nil {
 		if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
