@@ -583,9 +583,16 @@ func TestErrors(t *testing.T) {
 	_, err = c.Spawn(ctx, class, host.Options{MaxRestarts: -2})
 	wantErr(t, err, client.ErrInvalidArgument, "invalid_argument")
 
-	// Checkpoints through the raw route.
-	err = c.Do(ctx, http.MethodPost, "/v1/actors/"+id+"/checkpoints", struct{}{}, nil)
-	wantErr(t, err, client.ErrNotImplemented, "not_implemented")
+	// Checkpoints through the raw routes.
+	var ck struct{ ID string }
+	if err := c.Do(ctx, http.MethodPost, "/v1/actors/"+id+"/checkpoints", struct{}{}, &ck); err != nil || ck.ID == "" {
+		t.Fatalf("checkpoint: %+v, %v", ck, err)
+	}
+	if err := c.Do(ctx, http.MethodPost, "/v1/actors/"+id+"/restore", map[string]string{"checkpoint": ck.ID}, nil); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	err = c.Do(ctx, http.MethodPost, "/v1/actors/"+id+"/restore", map[string]string{"checkpoint": "ck-nope"}, nil)
+	wantErr(t, err, client.ErrNotFound, "checkpoint_not_found")
 	err = c.Do(ctx, http.MethodGet, "/v1/nothing-here", nil, nil)
 	wantErr(t, err, client.ErrNotFound, "not_found")
 

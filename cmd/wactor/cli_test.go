@@ -186,9 +186,16 @@ func TestCLI(t *testing.T) {
 	p.fails(t, "", 1, "unauthorized", "actor", "ls")
 	p.fails(t, cliTokenB, 1, "actor_not_found", "actor", "show", actor.ID)
 	p.fails(t, cliTokenB, 1, "class_not_found", "class", "show", class.ID)
-	p.fails(t, cliTokenA, 1, "not_implemented", "checkpoint", "create", "name:c1")
-	p.fails(t, cliTokenA, 1, "not_implemented", "checkpoint", "ls", actor.ID)
-	p.fails(t, cliTokenA, 1, "not_implemented", "checkpoint", "restore", actor.ID)
+	p.fails(t, cliTokenA, 1, "checkpoint_not_found", "checkpoint", "restore", actor.ID, "ck-nope")
+	var ck struct{ ID string }
+	p.okJSON(t, &ck, "checkpoint", "create", actor.ID)
+	if ck.ID == "" {
+		t.Fatal("checkpoint create printed no ID")
+	}
+	if out := p.ok(t, "checkpoint", "ls", actor.ID); !strings.Contains(out, ck.ID) {
+		t.Fatalf("checkpoint ls: %s", out)
+	}
+	p.ok(t, "checkpoint", "restore", actor.ID)
 
 	// Usage errors exit 2.
 	for _, args := range [][]string{

@@ -88,9 +88,7 @@ func levelName(level int) string {
 }
 
 func newCheckpointCmd(a *app) *cobra.Command {
-	// do runs one checkpoint route and prints its JSON response. Until
-	// snapshots exist the server answers 501 not_implemented, which is
-	// printed as any error.
+	// do runs one checkpoint route and prints its JSON response.
 	do := func(cmd *cobra.Command, actor, method, suffix string, body any) error {
 		c, err := a.client()
 		if err != nil {
@@ -128,13 +126,33 @@ func newCheckpointCmd(a *app) *cobra.Command {
 		Short: "Restore an actor from a checkpoint (default: the latest)",
 		Args:  nargs(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body := map[string]any{}
+			ck := ""
 			if len(args) == 2 {
-				body["checkpoint"] = args[1]
+				ck = args[1]
+			} else {
+				// The latest: the first of the newest-first list.
+				c, err := a.client()
+				if err != nil {
+					return err
+				}
+				id, err := a.resolveActor(cmd.Context(), c, args[0])
+				if err != nil {
+					return err
+				}
+				var list struct {
+					Checkpoints []struct{ ID string } `json:"checkpoints"`
+				}
+				if err := c.Do(cmd.Context(), http.MethodGet, "/v1/actors/"+url.PathEscape(id)+"/checkpoints", nil, &list); err != nil {
+					return err
+				}
+				if len(list.Checkpoints) == 0 {
+					return fmt.Errorf("actor %s has no checkpoint", id)
+				}
+				ck = list.Checkpoints[0].ID
 			}
-			return do(cmd, args[0], http.MethodPost, "/restore", body)
+			return do(cmd, args[0], http.MethodPost, "/restore", map[string]any{"checkpoint": ck})
 		},
 	}
-	c := group("checkpoint", "Checkpoint and restore actors (not implemented by the server yet)", create, ls, restore)
+	c := group("checkpoint", "Checkpoint and restore actors (in memory on the server; docs/SNAPSHOTS.md)", create, ls, restore)
 	return c
 }

@@ -650,3 +650,30 @@ func TestHostObserverKept(t *testing.T) {
 		t.Fatal("metrics missed the call")
 	}
 }
+
+func TestCheckpoints(t *testing.T) {
+	e := newEnv(t, nil)
+	_, a := e.counter(e.c, 10, nil)
+	e.c.callInt(a.ID, "incr", 5)
+	var ck struct {
+		ID    string `json:"id"`
+		Size  int    `json:"size"`
+		Calls int    `json:"calls"`
+	}
+	e.c.do("POST", "/v1/actors/"+a.ID+"/checkpoints", nil).ok(http.StatusCreated, &ck)
+	if ck.ID == "" || ck.Size == 0 || ck.Calls != 1 {
+		t.Fatalf("checkpoint %+v", ck)
+	}
+	e.c.callInt(a.ID, "incr", 100)
+	var list struct {
+		Checkpoints []struct{ ID string } `json:"checkpoints"`
+	}
+	e.c.do("GET", "/v1/actors/"+a.ID+"/checkpoints", nil).ok(http.StatusOK, &list)
+	if len(list.Checkpoints) != 1 || list.Checkpoints[0].ID != ck.ID {
+		t.Fatalf("list %+v", list)
+	}
+	e.c.do("POST", "/v1/actors/"+a.ID+"/restore", map[string]any{"checkpoint": ck.ID}).ok(http.StatusOK, nil)
+	if n := e.c.callInt(a.ID, "get"); n != 15 {
+		t.Fatalf("get after restore = %d, want 15", n)
+	}
+}

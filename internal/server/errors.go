@@ -15,62 +15,62 @@ import (
 // codeStatus. A guest's fault (a trap, an application error, a deadline) is
 // never 500: internal is reserved for bugs in wactor.
 const (
-	codeBadRequest       = "bad_request"
-	codeInvalidArgument  = "invalid_argument"
-	codeUnauthorized     = "unauthorized"
-	codeForbidden        = "forbidden"
-	codeNotFound         = "not_found"
-	codeMethodNotAllowed = "method_not_allowed"
-	codeClassNotFound    = "class_not_found"
-	codeActorNotFound    = "actor_not_found"
-	codeMethodNotFound   = "method_not_found"
-	codeFutureNotFound   = "future_not_found"
-	codeNameTaken        = "name_taken"
-	codeClassInUse       = "class_in_use"
-	codeDeadlock         = "deadlock"
-	codeActorDied        = "actor_died"
-	codeTooLarge         = "too_large"
-	codeArity            = "arity"
-	codeInvalidModule    = "invalid_module"
-	codeAppError         = "app_error"
-	codeReturnCount      = "return_count"
-	codeBackpressure     = "backpressure"
-	codeQuotaExceeded    = "quota_exceeded"
-	codeTrap             = "trap"
-	codeDeadlineExceeded = "deadline_exceeded"
-	codeUnavailable      = "unavailable"
-	codeNotImplemented   = "not_implemented"
-	codeInternal         = "internal"
+	codeBadRequest         = "bad_request"
+	codeInvalidArgument    = "invalid_argument"
+	codeUnauthorized       = "unauthorized"
+	codeForbidden          = "forbidden"
+	codeNotFound           = "not_found"
+	codeMethodNotAllowed   = "method_not_allowed"
+	codeClassNotFound      = "class_not_found"
+	codeActorNotFound      = "actor_not_found"
+	codeMethodNotFound     = "method_not_found"
+	codeFutureNotFound     = "future_not_found"
+	codeCheckpointNotFound = "checkpoint_not_found"
+	codeNameTaken          = "name_taken"
+	codeClassInUse         = "class_in_use"
+	codeDeadlock           = "deadlock"
+	codeActorDied          = "actor_died"
+	codeTooLarge           = "too_large"
+	codeArity              = "arity"
+	codeInvalidModule      = "invalid_module"
+	codeAppError           = "app_error"
+	codeReturnCount        = "return_count"
+	codeBackpressure       = "backpressure"
+	codeQuotaExceeded      = "quota_exceeded"
+	codeTrap               = "trap"
+	codeDeadlineExceeded   = "deadline_exceeded"
+	codeUnavailable        = "unavailable"
+	codeInternal           = "internal"
 )
 
 // codeStatus maps every error code to its HTTP status.
 var codeStatus = map[string]int{
-	codeBadRequest:       http.StatusBadRequest,
-	codeInvalidArgument:  http.StatusBadRequest,
-	codeUnauthorized:     http.StatusUnauthorized,
-	codeForbidden:        http.StatusForbidden,
-	codeNotFound:         http.StatusNotFound,
-	codeMethodNotAllowed: http.StatusMethodNotAllowed,
-	codeClassNotFound:    http.StatusNotFound,
-	codeActorNotFound:    http.StatusNotFound,
-	codeMethodNotFound:   http.StatusNotFound,
-	codeFutureNotFound:   http.StatusNotFound,
-	codeNameTaken:        http.StatusConflict,
-	codeClassInUse:       http.StatusConflict,
-	codeDeadlock:         http.StatusConflict,
-	codeActorDied:        http.StatusGone,
-	codeTooLarge:         http.StatusRequestEntityTooLarge,
-	codeArity:            http.StatusUnprocessableEntity,
-	codeInvalidModule:    http.StatusUnprocessableEntity,
-	codeAppError:         http.StatusUnprocessableEntity,
-	codeReturnCount:      http.StatusUnprocessableEntity,
-	codeBackpressure:     http.StatusTooManyRequests,
-	codeQuotaExceeded:    http.StatusTooManyRequests,
-	codeTrap:             http.StatusBadGateway,
-	codeDeadlineExceeded: http.StatusGatewayTimeout,
-	codeUnavailable:      http.StatusServiceUnavailable,
-	codeNotImplemented:   http.StatusNotImplemented,
-	codeInternal:         http.StatusInternalServerError,
+	codeBadRequest:         http.StatusBadRequest,
+	codeInvalidArgument:    http.StatusBadRequest,
+	codeUnauthorized:       http.StatusUnauthorized,
+	codeForbidden:          http.StatusForbidden,
+	codeNotFound:           http.StatusNotFound,
+	codeMethodNotAllowed:   http.StatusMethodNotAllowed,
+	codeClassNotFound:      http.StatusNotFound,
+	codeActorNotFound:      http.StatusNotFound,
+	codeMethodNotFound:     http.StatusNotFound,
+	codeFutureNotFound:     http.StatusNotFound,
+	codeCheckpointNotFound: http.StatusNotFound,
+	codeNameTaken:          http.StatusConflict,
+	codeClassInUse:         http.StatusConflict,
+	codeDeadlock:           http.StatusConflict,
+	codeActorDied:          http.StatusGone,
+	codeTooLarge:           http.StatusRequestEntityTooLarge,
+	codeArity:              http.StatusUnprocessableEntity,
+	codeInvalidModule:      http.StatusUnprocessableEntity,
+	codeAppError:           http.StatusUnprocessableEntity,
+	codeReturnCount:        http.StatusUnprocessableEntity,
+	codeBackpressure:       http.StatusTooManyRequests,
+	codeQuotaExceeded:      http.StatusTooManyRequests,
+	codeTrap:               http.StatusBadGateway,
+	codeDeadlineExceeded:   http.StatusGatewayTimeout,
+	codeUnavailable:        http.StatusServiceUnavailable,
+	codeInternal:           http.StatusInternalServerError,
 }
 
 // errFutureNotFound: no future with that ID in the caller's namespace (or its
@@ -146,6 +146,8 @@ func errorFor(err error) *apiError {
 		return &apiError{Code: codeDeadlineExceeded, Message: msg}
 	case errors.Is(err, context.Canceled):
 		return &apiError{Code: codeUnavailable, Message: "request cancelled: " + msg}
+	case errors.Is(err, host.ErrCheckpointNotFound):
+		return &apiError{Code: codeCheckpointNotFound, Message: msg}
 	case errors.Is(err, host.ErrClassNotFound):
 		return &apiError{Code: codeClassNotFound, Message: msg}
 	case errors.Is(err, host.ErrActorNotFound):

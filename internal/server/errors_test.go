@@ -217,9 +217,10 @@ func TestErrors(t *testing.T) {
 					t.Error("no Allow header")
 				}
 			}},
-		{"checkpoint", 501, codeNotImplemented, func() *resp { return a.do("POST", "/v1/actors/"+actor.ID+"/checkpoints", nil) }, nil},
-		{"list checkpoints", 501, codeNotImplemented, func() *resp { return a.do("GET", "/v1/actors/"+actor.ID+"/checkpoints", nil) }, nil},
-		{"restore", 501, codeNotImplemented, func() *resp { return a.do("POST", "/v1/actors/"+actor.ID+"/restore", nil) }, nil},
+		{"restore unknown checkpoint", 404, codeCheckpointNotFound, func() *resp {
+			return a.do("POST", "/v1/actors/"+actor.ID+"/restore", map[string]any{"checkpoint": "ck-nope"})
+		}, nil},
+		{"restore without checkpoint", 400, codeInvalidArgument, func() *resp { return a.do("POST", "/v1/actors/"+actor.ID+"/restore", map[string]any{}) }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()

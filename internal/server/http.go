@@ -53,9 +53,9 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/v1/futures/{id...}", handle: s.getFuture},
 		{method: "POST", path: "/v1/batch", handle: s.batch},
 		{method: "GET", path: "/v1/actors/{id}/logs", handle: s.actorLogs},
-		{method: "POST", path: "/v1/actors/{id}/checkpoints", handle: s.notImplemented},
-		{method: "GET", path: "/v1/actors/{id}/checkpoints", handle: s.notImplemented},
-		{method: "POST", path: "/v1/actors/{id}/restore", handle: s.notImplemented},
+		{method: "POST", path: "/v1/actors/{id}/checkpoints", handle: s.createCheckpoint},
+		{method: "GET", path: "/v1/actors/{id}/checkpoints", handle: s.listCheckpoints},
+		{method: "POST", path: "/v1/actors/{id}/restore", handle: s.restoreActor},
 		{method: "GET", path: "/metrics", public: true, raw: s.metrics.handler().ServeHTTP},
 		{method: "GET", path: "/healthz", public: true, raw: s.healthz},
 		{method: "GET", path: "/readyz", public: true, raw: s.readyz},
@@ -470,9 +470,4 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, "ok\n")
-}
-
-// notImplemented answers the snapshot routes until snapshots land.
-func (s *Server) notImplemented(rq *request) error {
-	return newError(codeNotImplemented, "checkpoints and restore are not implemented yet (snapshots: issue 3)")
 }

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/wactor/wactor/host"
+)
+
+// createCheckpoint: POST /v1/actors/{id}/checkpoints, taken between two
+// calls (in order with this request's view of the actor's calls).
+func (s *Server) createCheckpoint(rq *request) error {
+	a, err := s.actor(rq)
+	if err != nil {
+		return err
+	}
+	info, err := a.Checkpoint(rq.ctx())
+	if err != nil {
+		return err
+	}
+	rq.logEvent("checkpoint taken", slog.String("actor", a.ID()), slog.String("checkpoint", info.ID))
+	rq.reply(http.StatusCreated, info)
+	return nil
+}
+
+// listCheckpoints: GET /v1/actors/{id}/checkpoints, newest first.
+func (s *Server) listCheckpoints(rq *request) error {
+	a, err := s.actor(rq)
+	if err != nil {
+		return err
+	}
+	rq.reply(http.StatusOK, struct {
+		Checkpoints []host.CheckpointInfo `json:"checkpoints"`
+	}{a.Checkpoints(rq.ctx())})
+	return nil
+}
+
+// restoreActor: POST /v1/actors/{id}/restore {"checkpoint": id}.
+func (s *Server) restoreActor(rq *request) error {
+	a, err := s.actor(rq)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Checkpoint string `json:"checkpoint"`
+	}
+	if err := rq.decode(&body); err != nil {
+		return err
+	}
+	if body.Checkpoint == "" {
+		return newError(codeInvalidArgument, "checkpoint is required")
+	}
+	if err := a.Restore(rq.ctx(), body.Checkpoint); err != nil {
+		return err
+	}
+	rq.logEvent("actor restored", slog.String("actor", a.ID()), slog.String("checkpoint", body.Checkpoint))
+	rq.reply(http.StatusOK, toWireActor(a.Info()))
+	return nil
+}
