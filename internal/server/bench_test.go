@@ -120,4 +120,35 @@ func BenchmarkHTTP(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "calls/s")
 	})
+
+	// Batches from GOMAXPROCS clients at once: the server decodes one batch
+	// while the actors run another's calls.
+	b.Run("batch1000-parallel", func(b *testing.B) {
+		const n = 1000
+		var buf bytes.Buffer
+		buf.WriteString(`{"wait": true, "calls": [`)
+		for i := range n {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			fmt.Fprintf(&buf, `{"actor": %q, "method": "incr", "args": [1]}`, actors[i%len(actors)])
+		}
+		buf.WriteString(`]}`)
+		body := buf.Bytes()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				out, err := post("/v1/batch", body)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if bytes.Contains(out, []byte(`"error"`)) {
+					b.Errorf("batch failed: %.200s", out)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "calls/s")
+	})
 }
