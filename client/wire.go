@@ -58,6 +58,7 @@ type wireActor struct {
 	MemoryBytes uint64      `json:"memory_bytes"`
 	CallsServed uint64      `json:"calls_served"`
 	Restarts    int         `json:"restarts"`
+	Checkpoints int         `json:"checkpoints"`
 	Options     wireOptions `json:"options"`
 	Created     time.Time   `json:"created"`
 	Running     string      `json:"running"`
@@ -72,7 +73,7 @@ func (a wireActor) host() host.ActorInfo {
 	}
 	return host.ActorInfo{
 		ID: a.ID, Name: a.Name, Class: a.Class, State: a.State, QueueLen: a.QueueLen,
-		MemoryBytes: a.MemoryBytes, CallsServed: a.CallsServed, Restarts: a.Restarts,
+		MemoryBytes: a.MemoryBytes, CallsServed: a.CallsServed, Restarts: a.Restarts, Checkpoints: a.Checkpoints,
 		Options: opts, Created: a.Created, Running: a.Running,
 		Death: host.DeathReason(a.Death), DeathError: a.DeathError,
 	}

@@ -32,14 +32,16 @@ const (
 
 // ActorInfo is a snapshot of an actor's state, for listing and inspection.
 type ActorInfo struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name,omitempty"`
-	Class       string    `json:"class"`
-	State       State     `json:"state"`
-	QueueLen    int       `json:"queue_len"`
-	MemoryBytes uint64    `json:"memory_bytes"`
-	CallsServed uint64    `json:"calls_served"`
-	Restarts    int       `json:"restarts"`
+	ID          string `json:"id"`
+	Name        string `json:"name,omitempty"`
+	Class       string `json:"class"`
+	State       State  `json:"state"`
+	QueueLen    int    `json:"queue_len"`
+	MemoryBytes uint64 `json:"memory_bytes"`
+	CallsServed uint64 `json:"calls_served"`
+	Restarts    int    `json:"restarts"`
+	// Checkpoints is how many checkpoints the actor keeps.
+	Checkpoints int       `json:"checkpoints"`
 	Options     Options   `json:"options"`
 	Created     time.Time `json:"created"`
 	// Running is the method running now ("" when idle).
@@ -383,7 +385,7 @@ func (a *actor) info() ActorInfo {
 	a.mu.Lock()
 	info := ActorInfo{
 		ID: a.id, Name: a.opts.Name, Class: a.class.info.ID, State: a.state,
-		Restarts: a.restarts, Options: a.opts, Created: a.created,
+		Restarts: a.restarts, Checkpoints: len(a.checkpoints), Options: a.opts, Created: a.created,
 	}
 	if a.died != nil {
 		info.Death = a.died.Reason

@@ -71,6 +71,7 @@ type wireActor struct {
 	MemoryBytes uint64      `json:"memory_bytes"`
 	CallsServed uint64      `json:"calls_served"`
 	Restarts    int         `json:"restarts"`
+	Checkpoints int         `json:"checkpoints"`
 	Options     wireOptions `json:"options"`
 	Created     time.Time   `json:"created"`
 	Running     string      `json:"running,omitempty"`
@@ -81,7 +82,7 @@ type wireActor struct {
 func toWireActor(i host.ActorInfo) wireActor {
 	return wireActor{
 		ID: i.ID, Name: i.Name, Namespace: i.Options.Namespace, Class: i.Class, State: i.State,
-		QueueLen: i.QueueLen, MemoryBytes: i.MemoryBytes, CallsServed: i.CallsServed, Restarts: i.Restarts,
+		QueueLen: i.QueueLen, MemoryBytes: i.MemoryBytes, CallsServed: i.CallsServed, Restarts: i.Restarts, Checkpoints: i.Checkpoints,
 		Options: toWireOptions(i.Options), Created: i.Created, Running: i.Running,
 		Death: string(i.Death), DeathError: i.DeathError,
 	}
