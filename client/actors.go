@@ -6,13 +6,14 @@ import (
 	"net/url"
 
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/wire"
 )
 
 // Spawn creates an actor of a class (POST /v1/actors): it runs the
 // constructor with args (which may include FutureRefs) and returns the
 // actor. The actor gets the token's namespace (opts.Namespace may be empty
 // or that namespace; another one is ErrForbidden). opts.CallTimeout is sent
-// in milliseconds. With opts.Name and
+// in milliseconds (a positive timeout under 1ms as 1ms). With opts.Name and
 // opts.GetIfExists it returns the live actor of that name instead of failing
 // with ErrNameTaken. A failing constructor fails Spawn with ErrAppError or
 // ErrTrap and leaves no actor behind.
@@ -21,16 +22,20 @@ func (c *Client) Spawn(ctx context.Context, class string, opts host.Options, arg
 	if err != nil {
 		return host.ActorInfo{}, err
 	}
+	wo := wire.FromOptions(opts)
+	if wo.CallTimeoutMS == 0 && opts.CallTimeout > 0 {
+		wo.CallTimeoutMS = 1 // a sub-millisecond timeout is not "the default"
+	}
 	in := struct {
-		Class   string      `json:"class"`
-		Args    []any       `json:"args"`
-		Options wireOptions `json:"options"`
-	}{class, wa, toWireOptions(opts)}
-	var info wireActor
+		Class   string       `json:"class"`
+		Args    []any        `json:"args"`
+		Options wire.Options `json:"options"`
+	}{class, wa, wo}
+	var info wire.Actor
 	if _, err = c.doJSON(ctx, http.MethodPost, c.endpoint(nil, "/v1/actors"), in, &info); err != nil {
 		return host.ActorInfo{}, err
 	}
-	return info.host(), nil
+	return info.ToHost(), nil
 }
 
 // ActorFilter selects actors in Actors; empty fields match everything.
@@ -56,15 +61,13 @@ func (c *Client) Actors(ctx context.Context, filter ActorFilter) ([]host.ActorIn
 	if filter.State != "" {
 		q.Set("state", filter.State)
 	}
-	var out struct {
-		Actors []wireActor `json:"actors"`
-	}
+	var out wire.ActorList
 	if _, err := c.doJSON(ctx, http.MethodGet, c.endpoint(q, "/v1/actors"), nil, &out); err != nil {
 		return nil, err
 	}
 	infos := make([]host.ActorInfo, len(out.Actors))
 	for i, a := range out.Actors {
-		infos[i] = a.host()
+		infos[i] = a.ToHost()
 	}
 	return infos, nil
 }
@@ -76,11 +79,11 @@ func (c *Client) Actor(ctx context.Context, id string) (host.ActorInfo, error) {
 }
 
 func (c *Client) actorInfo(ctx context.Context, u string) (host.ActorInfo, error) {
-	var info wireActor
+	var info wire.Actor
 	if _, err := c.doJSON(ctx, http.MethodGet, u, nil, &info); err != nil {
 		return host.ActorInfo{}, err
 	}
-	return info.host(), nil
+	return info.ToHost(), nil
 }
 
 // Lookup returns the live actor with that name in the token's namespace

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/internal/wire"
 )
 
 // FutureRef names a future on the server (IDs look like "<actor id>/<seq>").
@@ -30,7 +30,7 @@ func (f FutureRef) String() string { return f.ID }
 
 // MarshalJSON encodes the reference as {"$future": id}.
 func (f FutureRef) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"$future": f.ID})
+	return json.Marshal(map[string]string{wire.KeyFuture: f.ID})
 }
 
 // UnmarshalJSON accepts {"$future": id} or the ID as a string.
@@ -65,7 +65,7 @@ func (a ActorRef) String() string { return a.ID }
 
 // MarshalJSON encodes the reference as {"$actor": id}.
 func (a ActorRef) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"$actor": a.ID})
+	return json.Marshal(map[string]string{wire.KeyActor: a.ID})
 }
 
 // UnmarshalJSON accepts {"$actor": id, "class": class} or the ID as a string.
@@ -93,7 +93,7 @@ type Bytes []byte
 
 // MarshalJSON encodes the bytes as {"$bytes": base64}.
 func (b Bytes) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"$bytes": base64.StdEncoding.EncodeToString(b)})
+	return json.Marshal(map[string]string{wire.KeyBytes: base64.StdEncoding.EncodeToString(b)})
 }
 
 // UnmarshalJSON accepts {"$bytes": base64} or base64 text.
@@ -196,7 +196,7 @@ func (v Value) String() (string, error) {
 func (v Value) Bytes() ([]byte, error) {
 	var b Bytes
 	var x map[string]json.RawMessage
-	if err := json.Unmarshal(v.Raw(), &x); err != nil || len(x) != 1 || x["$bytes"] == nil {
+	if err := json.Unmarshal(v.Raw(), &x); err != nil || len(x) != 1 || x[wire.KeyBytes] == nil {
 		return nil, fmt.Errorf("client: value %s is not bytes", truncate(v.Raw()))
 	}
 	if err := b.UnmarshalJSON(v.Raw()); err != nil {
@@ -304,7 +304,7 @@ func fromWire(x any, native bool) (any, error) {
 		return x, nil
 	case map[string]any:
 		if len(x) == 1 {
-			if s, ok := x["$bytes"].(string); ok {
+			if s, ok := x[wire.KeyBytes].(string); ok {
 				if !native {
 					return s, nil
 				}
@@ -314,22 +314,17 @@ func fromWire(x any, native bool) (any, error) {
 				}
 				return b, nil
 			}
-			if pairs, ok := x["$map"].([]any); ok {
+			if pairs, ok := x[wire.KeyMap].([]any); ok {
 				return fromWireMap(pairs, native)
 			}
-			if f, ok := x["$float"].(string); ok && native {
-				switch f {
-				case "NaN":
-					return math.NaN(), nil
-				case "Infinity":
-					return math.Inf(1), nil
-				case "-Infinity":
-					return math.Inf(-1), nil
+			if name, ok := x[wire.KeyFloat].(string); ok && native {
+				if f, ok := wire.FloatNamed(name); ok {
+					return f, nil
 				}
 			}
 		}
-		if id, ok := x["$actor"].(string); ok && native {
-			class, _ := x["class"].(string)
+		if id, ok := x[wire.KeyActor].(string); ok && native {
+			class, _ := x[wire.KeyClass].(string)
 			return ActorRef{ID: id, Class: class}, nil
 		}
 		for k, e := range x {
@@ -455,9 +450,9 @@ func toWire(v any) (any, error) {
 	case string, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 		return x, nil
 	case float64:
-		return floatJSON(x)
+		return floatJSON(x), nil
 	case float32:
-		return floatJSON(float64(x))
+		return floatJSON(float64(x)), nil
 	case []any:
 		return wireSlice(reflect.ValueOf(x))
 	case map[string]any:
@@ -494,7 +489,7 @@ func toWire(v any) (any, error) {
 		}
 		return wireMap(rv)
 	case reflect.Float32, reflect.Float64:
-		return floatJSON(rv.Float())
+		return floatJSON(rv.Float()), nil
 	case reflect.String:
 		return rv.String(), nil
 	case reflect.Bool:
@@ -560,7 +555,7 @@ func wireMap(rv reflect.Value) (any, error) {
 	for i, p := range pairs {
 		list[i] = [2]any{p.k, p.v}
 	}
-	return map[string]any{"$map": list}, nil
+	return map[string]any{wire.KeyMap: list}, nil
 }
 
 // dollarKeys reports whether a map with string keys has a key starting with
@@ -578,20 +573,8 @@ func dollarKeys(rv reflect.Value) bool {
 // floatJSON encodes a float so the server decodes it as a float: with a
 // fraction or an exponent even when it is integral (2 -> 2.0), and NaN and
 // the infinities as {"$float": "NaN" | "Infinity" | "-Infinity"}.
-func floatJSON(f float64) (any, error) {
-	switch {
-	case math.IsNaN(f):
-		return map[string]string{"$float": "NaN"}, nil
-	case math.IsInf(f, 1):
-		return map[string]string{"$float": "Infinity"}, nil
-	case math.IsInf(f, -1):
-		return map[string]string{"$float": "-Infinity"}, nil
-	}
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eE") {
-		s += ".0"
-	}
-	return json.RawMessage(s), nil
+func floatJSON(f float64) json.RawMessage {
+	return wire.AppendFloat(nil, f, 64)
 }
 
 // wireArgs converts call arguments; nil args are sent as [].

@@ -76,6 +76,11 @@ type actor struct {
 	owner    *owner
 	children owner
 
+	// journal holds the calls completed since the latest checkpoint (or
+	// since start-up), for exact restarts; only the worker touches it.
+	journal      []*entry
+	journalBytes int
+
 	mu          sync.Mutex
 	state       State
 	restarts    int
@@ -207,12 +212,15 @@ func (c *call) resolve(env abi.Envelope) {
 	}
 }
 
-// start makes a sandbox and runs the constructor, or restores from.
-func (a *actor) start(ctx context.Context, from *snapshots.State) (*sandbox, error) {
-	sb, err := newSandbox(ctx, a.h.eng, a.class, a, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout, from)
+// start makes a sandbox and runs the constructor, or restores from. With
+// startup, the start-up's nondeterministic inputs are recorded into it (mode
+// recOn) or replayed from it (recReplay).
+func (a *actor) start(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
+	sb, err := newSandbox(ctx, a.h.eng, a.class, a, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout, from, startup, mode)
 	if err != nil {
 		return nil, err
 	}
+	defer sb.rec.stop()
 	if sb.init != nil && from == nil {
 		env, err := sb.invoke(ctx, abi.ExportInit, sb.init, a.initArgs, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 		if err != nil {
@@ -255,9 +263,18 @@ func (a *actor) handle(c *call) {
 		return
 	}
 	a.running.Store(&c.method)
+	var rec *entry
+	if a.journaling() {
+		rec = &entry{method: c.method, midx: c.midx, args: c.args}
+		sb.rec.start(rec, recOn)
+	}
 	start := time.Now()
 	env, err := sb.invoke(c.ctx, c.method, sb.methods[c.midx], c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	sb.rec.stop()
 	a.running.Store(nil)
+	if err == nil && rec != nil {
+		a.record(sb, rec)
+	}
 	a.served.Add(1)
 	ev := CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method, Queued: start.Sub(c.queued), Ran: time.Since(start), Err: err}
 	if err == nil && env.Kind == abi.KindError {
@@ -323,9 +340,7 @@ func (a *actor) restart() *sandbox {
 		return sb
 	}
 	a.mu.Unlock()
-	// Back to the latest checkpoint if there is one, else a fresh
-	// constructor run (Ray's reconstruction without checkpoints).
-	sb, err := a.start(context.Background(), a.latestCheckpoint())
+	sb, err := a.rebuild()
 	if err != nil {
 		a.die(DeathInitFailed, err)
 		return nil

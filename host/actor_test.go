@@ -102,9 +102,10 @@ func TestActor_Trap(t *testing.T) {
 				}
 				return
 			}
-			// Recreated fresh: the constructor ran again with its arguments.
-			if got := invoke[int64](t, a, "get"); got != 7 {
-				t.Fatalf("get after restart = %d, want the constructor's 7", got)
+			// Rebuilt exactly: start-up replayed, then incr(3) replayed; the
+			// trapping call is not.
+			if got := invoke[int64](t, a, "get"); got != 10 {
+				t.Fatalf("get after restart = %d, want 10 (the state before the trap)", got)
 			}
 			if a.Info().Restarts != 1 {
 				t.Fatalf("restarts = %d", a.Info().Restarts)

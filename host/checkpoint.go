@@ -69,16 +69,23 @@ func (h *Actor) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
 	var info CheckpointInfo
 	_, err := h.control(ctx, func(sb *sandbox) (abi.Value, error) {
 		st := sb.capture(a.id, a.served.Load())
-		a.mu.Lock()
-		a.checkpoints = append(a.checkpoints, st)
-		if len(a.checkpoints) > keepCheckpoints {
-			a.checkpoints = append(a.checkpoints[:0], a.checkpoints[len(a.checkpoints)-keepCheckpoints:]...)
-		}
-		a.mu.Unlock()
+		a.keepCheckpoint(st)
 		info = checkpointInfo(st)
 		return abi.Null(), nil
 	})
 	return info, err
+}
+
+// keepCheckpoint adds a checkpoint (dropping the oldest past the limit) and
+// empties the journal, which it makes unnecessary. Worker only.
+func (a *actor) keepCheckpoint(st *snapshots.State) {
+	a.mu.Lock()
+	a.checkpoints = append(a.checkpoints, st)
+	if len(a.checkpoints) > keepCheckpoints {
+		a.checkpoints = append(a.checkpoints[:0], a.checkpoints[len(a.checkpoints)-keepCheckpoints:]...)
+	}
+	a.mu.Unlock()
+	a.resetJournal()
 }
 
 // Checkpoints lists the actor's kept checkpoints, newest first.
@@ -102,7 +109,7 @@ func (h *Actor) Restore(ctx context.Context, checkpointID string) error {
 		return err
 	}
 	_, err = h.control(ctx, func(old *sandbox) (abi.Value, error) {
-		sb, err := a.start(ctx, st)
+		sb, err := a.start(ctx, st, nil, recOff)
 		if err != nil {
 			return nil, err
 		}
@@ -114,6 +121,7 @@ func (h *Actor) Restore(ctx context.Context, checkpointID string) error {
 		}
 		a.sb = sb
 		a.mu.Unlock()
+		a.resetJournal()
 		old.close()
 		a.memBytes.Store(sb.memoryBytes())
 		return abi.Null(), nil

@@ -215,7 +215,7 @@ func (c *class) applyManifest(b []byte) error {
 // it serves through the wactor_manifest export.
 func (c *class) probe(ctx context.Context, e *engine, limits Options) error {
 	logs := newLogRing(16)
-	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, limits.CallTimeout, nil)
+	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, limits.CallTimeout, nil, nil, recOff)
 	if err != nil {
 		var te *TrapError
 		if errors.As(err, &te) {

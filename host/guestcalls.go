@@ -230,12 +230,18 @@ func hostCall(ctx context.Context, _ api.Module, stack []uint64) {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "actor calls are not available while a class loads"))
 		return
 	}
-	f, on, err := sb.submitFromGuest(a, target, method, args)
-	if err != nil {
-		stack[0] = sb.setPending(envelopeFor(nil, err))
+	if env, ok := sb.rec.external(); ok { // replaying: the call was made before
+		stack[0] = sb.setPending(env)
 		return
 	}
-	stack[0] = sb.setPending(sb.wait(a, f, on))
+	var env []byte
+	if f, on, err := sb.submitFromGuest(a, target, method, args); err != nil {
+		env = envelopeFor(nil, err)
+	} else {
+		env = sb.wait(a, f, on)
+	}
+	sb.rec.recordExternal(env)
+	stack[0] = sb.setPending(env)
 }
 
 func hostSend(ctx context.Context, _ api.Module, stack []uint64) {
@@ -251,13 +257,27 @@ func hostSend(ctx context.Context, _ api.Module, stack []uint64) {
 		fail(errorEnvelope(codeError, "actor calls are not available while a class loads"))
 		return
 	}
+	if env, ok := sb.rec.external(); ok { // replaying: the call was sent before
+		var id int64
+		if e, err := abi.DecodeEnvelope(env, 0); err == nil && e.Kind == abi.KindValue && e.Values[0].Decode(&id) == nil {
+			stack[0] = uint64(id)
+			return
+		}
+		fail(env)
+		return
+	}
+	record := func(env []byte) { sb.rec.recordExternal(env) }
 	if len(sb.guest.futures) >= maxGuestFutures {
-		fail(errorEnvelope(codeQuota, fmt.Sprintf("%d futures not awaited yet", len(sb.guest.futures))))
+		env := errorEnvelope(codeQuota, fmt.Sprintf("%d futures not awaited yet", len(sb.guest.futures)))
+		record(env)
+		fail(env)
 		return
 	}
 	f, _, err := sb.submitFromGuest(a, target, method, args)
 	if err != nil {
-		fail(envelopeFor(nil, err))
+		env := envelopeFor(nil, err)
+		record(env)
+		fail(env)
 		return
 	}
 	if sb.guest.futures == nil {
@@ -265,6 +285,7 @@ func hostSend(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	sb.guest.nextFut++
 	sb.guest.futures[sb.guest.nextFut] = f
+	record(envelopeFor(abi.Encode(sb.guest.nextFut)))
 	stack[0] = uint64(sb.guest.nextFut)
 }
 
@@ -273,15 +294,22 @@ func hostAwait(ctx context.Context, _ api.Module, stack []uint64) {
 	if sb == nil {
 		return
 	}
-	id := int64(stack[0])
-	f, ok := sb.guest.futures[id]
-	if !ok || a == nil {
-		stack[0] = sb.setPending(errorEnvelope(codeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id)))
+	if env, ok := sb.rec.external(); ok {
+		stack[0] = sb.setPending(env)
 		return
 	}
-	delete(sb.guest.futures, id)
-	on, _ := a.h.actorByID(f.actorID)
-	stack[0] = sb.setPending(sb.wait(a, f, on))
+	id := int64(stack[0])
+	f, ok := sb.guest.futures[id]
+	var env []byte
+	if !ok || a == nil {
+		env = errorEnvelope(codeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
+	} else {
+		delete(sb.guest.futures, id)
+		on, _ := a.h.actorByID(f.actorID)
+		env = sb.wait(a, f, on)
+	}
+	sb.rec.recordExternal(env)
+	stack[0] = sb.setPending(env)
 }
 
 // guestSpawnOptions is the opts map of the spawn import.
@@ -307,7 +335,13 @@ func hostSpawn(ctx context.Context, _ api.Module, stack []uint64) {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "spawn is not available while a class loads"))
 		return
 	}
-	stack[0] = sb.setPending(envelopeFor(a.spawnChild(string(classID), args, rawOpts)))
+	if env, ok := sb.rec.external(); ok {
+		stack[0] = sb.setPending(env)
+		return
+	}
+	env := envelopeFor(a.spawnChild(string(classID), args, rawOpts))
+	sb.rec.recordExternal(env)
+	stack[0] = sb.setPending(env)
 }
 
 func (a *actor) spawnChild(classID string, args, rawOpts []byte) (abi.Value, error) {
@@ -361,16 +395,22 @@ func hostGetActor(ctx context.Context, _ api.Module, stack []uint64) {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "get_actor is not available while a class loads"))
 		return
 	}
+	if env, ok := sb.rec.external(); ok {
+		stack[0] = sb.setPending(env)
+		return
+	}
 	namespace := string(ns)
 	if namespace == "" {
 		namespace = a.opts.Namespace
 	}
-	hd, err := a.h.Lookup(context.Background(), namespace, string(name))
-	if err != nil {
-		stack[0] = sb.setPending(envelopeFor(nil, err))
-		return
+	var env []byte
+	if hd, err := a.h.Lookup(context.Background(), namespace, string(name)); err != nil {
+		env = envelopeFor(nil, err)
+	} else {
+		env = envelopeFor(abi.Encode(hd.Ref()))
 	}
-	stack[0] = sb.setPending(envelopeFor(abi.Encode(hd.Ref())))
+	sb.rec.recordExternal(env)
+	stack[0] = sb.setPending(env)
 }
 
 func hostKill(ctx context.Context, _ api.Module, stack []uint64) {
@@ -383,18 +423,26 @@ func hostKill(ctx context.Context, _ api.Module, stack []uint64) {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "kill is not available while a class loads"))
 		return
 	}
+	if env, ok := sb.rec.external(); ok {
+		stack[0] = sb.setPending(env)
+		return
+	}
+	env := a.killFromGuest(target)
+	sb.rec.recordExternal(env)
+	stack[0] = sb.setPending(env)
+}
+
+func (a *actor) killFromGuest(target []byte) []byte {
 	ref, err := abi.DecodeHandle(target)
 	if err != nil {
-		stack[0] = sb.setPending(errorEnvelope(codeBadHandle, err.Error()))
-		return
+		return errorEnvelope(codeBadHandle, err.Error())
 	}
 	t, err := a.h.actorByID(ref.ID)
 	if err != nil {
-		stack[0] = sb.setPending(envelopeFor(nil, err))
-		return
+		return envelopeFor(nil, err)
 	}
 	t.die(DeathKilled, fmt.Errorf("killed by actor %s", a.id))
-	stack[0] = sb.setPending(envelopeFor(abi.Null(), nil))
+	return envelopeFor(abi.Null(), nil)
 }
 
 func hostTake(ctx context.Context, mod api.Module, stack []uint64) {

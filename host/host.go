@@ -295,10 +295,15 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			}
 			return &Actor{a: existing}, nil
 		}
+		var startup *entry
+		mode := recOff
 		if from != nil {
 			a.checkpoints = []*snapshots.State{from}
+		} else if a.journaling() {
+			startup, mode = &entry{method: "(start)", midx: -1}, recOn
+			a.journal = []*entry{startup}
 		}
-		sb, err := a.start(ctx, from)
+		sb, err := a.start(ctx, from, startup, mode)
 		if err != nil {
 			a.startErr = err
 			h.forget(a, nil)

@@ -7,21 +7,21 @@ import (
 	"testing"
 )
 
-type recorder struct {
+type eventRecorder struct {
 	mu     sync.Mutex
 	calls  []CallEvent
 	actors []ActorEvent
 }
 
-func (r *recorder) CallDone(e CallEvent) { r.mu.Lock(); r.calls = append(r.calls, e); r.mu.Unlock() }
-func (r *recorder) ActorChanged(e ActorEvent) {
+func (r *eventRecorder) CallDone(e CallEvent) { r.mu.Lock(); r.calls = append(r.calls, e); r.mu.Unlock() }
+func (r *eventRecorder) ActorChanged(e ActorEvent) {
 	r.mu.Lock()
 	r.actors = append(r.actors, e)
 	r.mu.Unlock()
 }
 
 func TestHost_Observer(t *testing.T) {
-	rec := &recorder{}
+	rec := &eventRecorder{}
 	h := newTestHost(t, Config{Observer: rec})
 	a := spawn(t, h, readWasm(t, cCounterPath), Options{MaxRestarts: 1}, 0)
 	invoke[int64](t, a, "incr", 1)

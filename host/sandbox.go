@@ -3,7 +3,6 @@ package host
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,8 +79,7 @@ func newEngine(ctx context.Context, cacheDir string) (*engine, error) {
 		rt:       rt,
 		wasiDefs: rt.Module(abi.WASIModule).ExportedFunctionDefinitions(),
 		hostDefs: hostMod.ExportedFunctionDefinitions(),
-		modCfg: wazero.NewModuleConfig().WithName("").WithStartFunctions().
-			WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader),
+		modCfg:   wazero.NewModuleConfig().WithName("").WithStartFunctions(),
 	}
 	return e, nil
 }
@@ -98,6 +96,7 @@ type sandbox struct {
 	class   *class
 	actor   *actor // nil for a class probe
 	guest   guestState
+	rec     recorder
 	actorID string
 	logs    *logRing
 	ctx     context.Context
@@ -159,9 +158,12 @@ func (m *limitedMemory) Free() {}
 
 // newSandbox instantiates a class and runs _initialize, or, with from, puts
 // the snapshot's state into it instead. It does not run the constructor.
-func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID string, logs *logRing, memPages uint32, timeout time.Duration, from *snapshots.State) (*sandbox, error) {
+func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID string, logs *logRing, memPages uint32, timeout time.Duration, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
 	limit := uint64(memPages) * 65536
 	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit}
+	if startup != nil {
+		sb.rec.start(startup, mode)
+	}
 	sb.ctx = context.WithValue(context.Background(), sandboxKey{}, sb)
 	allocCtx := experimental.WithMemoryAllocator(sb.ctx, experimental.MemoryAllocatorFunc(func(capacity, max uint64) experimental.LinearMemory {
 		l := limit
@@ -173,8 +175,12 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 		}
 		return &limitedMemory{buf: make([]byte, 0, capacity), limit: l}
 	}))
-	cfg := e.modCfg.WithStdout(&lineWriter{logs: logs, level: abi.LogInfo}).
-		WithStderr(&lineWriter{logs: logs, level: abi.LogError, tail: &sb.stderr})
+	// Clocks and randomness go through the recorder, so a journal can replay
+	// them exactly (journal.go).
+	cfg := e.modCfg.WithStdout(&lineWriter{sb: sb, logs: logs, level: abi.LogInfo}).
+		WithStderr(&lineWriter{sb: sb, logs: logs, level: abi.LogError, tail: &sb.stderr}).
+		WithWalltime(sb.walltime, sys.ClockResolution(1)).WithNanotime(sb.nanotime, sys.ClockResolution(1)).
+		WithRandSource(&sb.rec)
 	// One timer per sandbox, re-armed per call: it interrupts whatever call is
 	// running when it fires (run treats a timer that fired as a deadline).
 	sb.timer = time.AfterFunc(time.Hour, func() { sb.interrupt(0, TrapDeadline) })
@@ -496,6 +502,9 @@ func hostLog(ctx context.Context, mod api.Module, stack []uint64) {
 	if len(b) > maxLogLine {
 		b = b[:maxLogLine]
 	}
+	if sb.rec.replaying() {
+		return
+	}
 	sb.logs.add(int(level), string(bytes.ToValidUTF8(b, []byte("\uFFFD"))))
 }
 
@@ -558,6 +567,7 @@ func (t *tailBuffer) String() string {
 
 // lineWriter turns a guest's stdout/stderr into log lines.
 type lineWriter struct {
+	sb      *sandbox
 	logs    *logRing
 	level   int
 	tail    *tailBuffer
@@ -565,6 +575,9 @@ type lineWriter struct {
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
+	if w.sb.rec.replaying() {
+		return len(p), nil // written the first time the call ran
+	}
 	if w.tail != nil {
 		w.tail.write(p)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wactor/wactor/client"
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/wire"
 )
 
 func newActorCmd(a *app) *cobra.Command {
@@ -29,7 +30,7 @@ a word that is not valid JSON is a string).`,
 				return err
 			}
 			if a.json() {
-				return a.printJSON(actorJSON(info))
+				return a.printJSON(wire.FromActorInfo(info)) // as the API shows it
 			}
 			return a.printActors([]host.ActorInfo{info})
 		},
@@ -66,11 +67,11 @@ a word that is not valid JSON is a string).`,
 				return err
 			}
 			if a.json() {
-				list := make([]apiActor, len(actors))
+				list := wire.ActorList{Actors: make([]wire.Actor, len(actors))}
 				for i, ai := range actors {
-					list[i] = actorJSON(ai)
+					list.Actors[i] = wire.FromActorInfo(ai)
 				}
-				return a.printJSON(map[string]any{"actors": list})
+				return a.printJSON(list)
 			}
 			return a.printActors(actors)
 		},
@@ -98,7 +99,7 @@ a word that is not valid JSON is a string).`,
 				return err
 			}
 			if a.json() {
-				return a.printJSON(actorJSON(info))
+				return a.printJSON(wire.FromActorInfo(info))
 			}
 			return a.printActor(info)
 		},
@@ -209,52 +210,4 @@ func age(t time.Time) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-// apiActor is an actor as the API shows it (docs/API.md): durations in
-// milliseconds, the namespace at the top. -o json prints this form.
-type apiActor struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name,omitempty"`
-	Namespace   string     `json:"namespace"`
-	Class       string     `json:"class"`
-	State       host.State `json:"state"`
-	QueueLen    int        `json:"queue_len"`
-	MemoryBytes uint64     `json:"memory_bytes"`
-	CallsServed uint64     `json:"calls_served"`
-	Restarts    int        `json:"restarts"`
-	Options     apiOptions `json:"options"`
-	Created     time.Time  `json:"created"`
-	Running     string     `json:"running,omitempty"`
-	Death       string     `json:"death,omitempty"`
-	DeathError  string     `json:"death_error,omitempty"`
-}
-
-type apiOptions struct {
-	Name          string             `json:"name,omitempty"`
-	Namespace     string             `json:"namespace,omitempty"`
-	Detached      bool               `json:"detached,omitempty"`
-	MaxChildren   int                `json:"max_children,omitempty"`
-	MemoryPages   uint32             `json:"memory_pages,omitempty"`
-	CallTimeoutMS int64              `json:"call_timeout_ms,omitempty"`
-	MaxPending    int                `json:"max_pending,omitempty"`
-	MaxRestarts   int                `json:"max_restarts,omitempty"`
-	NumCPUs       float64            `json:"num_cpus,omitempty"`
-	NumGPUs       float64            `json:"num_gpus,omitempty"`
-	Memory        int64              `json:"memory,omitempty"`
-	Resources     map[string]float64 `json:"resources,omitempty"`
-}
-
-func actorJSON(ai host.ActorInfo) apiActor {
-	o := ai.Options
-	return apiActor{
-		ID: ai.ID, Name: ai.Name, Namespace: o.Namespace, Class: ai.Class, State: ai.State,
-		QueueLen: ai.QueueLen, MemoryBytes: ai.MemoryBytes, CallsServed: ai.CallsServed, Restarts: ai.Restarts,
-		Options: apiOptions{
-			Name: o.Name, Namespace: o.Namespace, Detached: o.Detached, MaxChildren: o.MaxChildren,
-			MemoryPages: o.MemoryPages, CallTimeoutMS: o.CallTimeout.Milliseconds(), MaxPending: o.MaxPending,
-			MaxRestarts: o.MaxRestarts, NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
-		},
-		Created: ai.Created, Running: ai.Running, Death: string(ai.Death), DeathError: ai.DeathError,
-	}
 }

@@ -62,13 +62,14 @@ func TestCLI(t *testing.T) {
 	}
 	// -o json prints actors as the API does.
 	var apiForm struct {
-		Namespace string
-		Options   struct {
+		Namespace   string
+		Checkpoints *int `json:"checkpoints"`
+		Options     struct {
 			CallTimeoutMS int64 `json:"call_timeout_ms"`
 		}
 	}
 	p.okJSON(t, &apiForm, "actor", "show", actor.ID)
-	if apiForm.Namespace != "team-a" || apiForm.Options.CallTimeoutMS != 30000 {
+	if apiForm.Namespace != "team-a" || apiForm.Options.CallTimeoutMS != 30000 || apiForm.Checkpoints == nil {
 		t.Fatalf("actor show -o json: %+v", apiForm)
 	}
 	var same host.ActorInfo

@@ -9,83 +9,24 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/wire"
 )
 
 // maxTimeoutMs bounds the millisecond durations of requests (7 days).
 const maxTimeoutMs = 7 * 24 * 3600 * 1000
 
-// wireOptions is host.Options on the wire (docs/API.md, "Options"), with
-// durations in milliseconds.
-type wireOptions struct {
-	Name          string             `json:"name,omitempty"`
-	Namespace     string             `json:"namespace,omitempty"`
-	GetIfExists   bool               `json:"get_if_exists,omitempty"`
-	Detached      bool               `json:"detached,omitempty"`
-	MaxChildren   int                `json:"max_children,omitempty"`
-	MemoryPages   uint32             `json:"memory_pages,omitempty"`
-	CallTimeoutMs int64              `json:"call_timeout_ms,omitempty"`
-	MaxPending    int                `json:"max_pending,omitempty"`
-	MaxRestarts   int                `json:"max_restarts,omitempty"`
-	NumCPUs       float64            `json:"num_cpus,omitempty"`
-	NumGPUs       float64            `json:"num_gpus,omitempty"`
-	Memory        int64              `json:"memory,omitempty"`
-	Resources     map[string]float64 `json:"resources,omitempty"`
-}
-
-// hostOptions converts spawn options; the actor goes to the caller's
+// spawnOptions converts spawn options; the actor goes to the caller's
 // namespace, and asking for another one is forbidden.
-func (o wireOptions) hostOptions(namespace string) (host.Options, error) {
+func spawnOptions(o wire.Options, namespace string) (host.Options, error) {
 	if o.Namespace != "" && o.Namespace != namespace {
 		return host.Options{}, newError(codeForbidden, "options.namespace %q: this token may only spawn in namespace %q", o.Namespace, namespace)
 	}
-	if o.CallTimeoutMs < 0 || o.CallTimeoutMs > maxTimeoutMs {
-		return host.Options{}, newError(codeInvalidArgument, "options.call_timeout_ms %d out of range [0, %d]", o.CallTimeoutMs, maxTimeoutMs)
+	if o.CallTimeoutMS < 0 || o.CallTimeoutMS > maxTimeoutMs {
+		return host.Options{}, newError(codeInvalidArgument, "options.call_timeout_ms %d out of range [0, %d]", o.CallTimeoutMS, maxTimeoutMs)
 	}
-	return host.Options{
-		Name: o.Name, Namespace: namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
-		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
-		CallTimeout: time.Duration(o.CallTimeoutMs) * time.Millisecond,
-		MaxPending:  o.MaxPending, MaxRestarts: o.MaxRestarts,
-		NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
-	}, nil
-}
-
-func toWireOptions(o host.Options) wireOptions {
-	return wireOptions{
-		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
-		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
-		CallTimeoutMs: o.CallTimeout.Milliseconds(),
-		MaxPending:    o.MaxPending, MaxRestarts: o.MaxRestarts,
-		NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
-	}
-}
-
-// wireActor is host.ActorInfo on the wire (docs/API.md, "ActorInfo").
-type wireActor struct {
-	ID          string      `json:"id"`
-	Name        string      `json:"name,omitempty"`
-	Namespace   string      `json:"namespace"`
-	Class       string      `json:"class"`
-	State       host.State  `json:"state"`
-	QueueLen    int         `json:"queue_len"`
-	MemoryBytes uint64      `json:"memory_bytes"`
-	CallsServed uint64      `json:"calls_served"`
-	Restarts    int         `json:"restarts"`
-	Checkpoints int         `json:"checkpoints"`
-	Options     wireOptions `json:"options"`
-	Created     time.Time   `json:"created"`
-	Running     string      `json:"running,omitempty"`
-	Death       string      `json:"death,omitempty"`
-	DeathError  string      `json:"death_error,omitempty"`
-}
-
-func toWireActor(i host.ActorInfo) wireActor {
-	return wireActor{
-		ID: i.ID, Name: i.Name, Namespace: i.Options.Namespace, Class: i.Class, State: i.State,
-		QueueLen: i.QueueLen, MemoryBytes: i.MemoryBytes, CallsServed: i.CallsServed, Restarts: i.Restarts, Checkpoints: i.Checkpoints,
-		Options: toWireOptions(i.Options), Created: i.Created, Running: i.Running,
-		Death: string(i.Death), DeathError: i.DeathError,
-	}
+	opts := o.ToHost()
+	opts.Namespace = namespace
+	return opts, nil
 }
 
 // actorIn returns a handle to the live actor id of namespace; another
@@ -161,9 +102,9 @@ func (s *Server) args(rq *request, raw []rawArg) ([]any, error) {
 
 // spawnRequest is the body of POST /v1/actors.
 type spawnRequest struct {
-	Class   string      `json:"class"`
-	Args    []rawArg    `json:"args"`
-	Options wireOptions `json:"options"`
+	Class   string       `json:"class"`
+	Args    []rawArg     `json:"args"`
+	Options wire.Options `json:"options"`
 }
 
 // spawnActor: POST /v1/actors. The actor is owned by the host (see the
@@ -179,7 +120,7 @@ func (s *Server) spawnActor(rq *request) error {
 	if !s.classes.owns(rq.ns, req.Class) {
 		return fmt.Errorf("%w: %s", host.ErrClassNotFound, req.Class)
 	}
-	opts, err := req.Options.hostOptions(rq.ns)
+	opts, err := spawnOptions(req.Options, rq.ns)
 	if err != nil {
 		return err
 	}
@@ -193,13 +134,8 @@ func (s *Server) spawnActor(rq *request) error {
 	}
 	rq.info.actor = a.ID()
 	rq.logEvent("actor spawned", slog.String("actor", a.ID()), slog.String("class", a.Class()), slog.String("name", a.Name()))
-	rq.reply(http.StatusCreated, toWireActor(a.Info()))
+	rq.reply(http.StatusCreated, wire.FromActorInfo(a.Info()))
 	return nil
-}
-
-// actorList is the body of GET /v1/actors.
-type actorList struct {
-	Actors []wireActor `json:"actors"`
 }
 
 // listActors: GET /v1/actors?class=&name=&state=, the namespace's live
@@ -212,13 +148,13 @@ func (s *Server) listActors(rq *request) error {
 	default:
 		return newError(codeBadRequest, "query parameter state=%q: want pending, alive, restarting or dead", state)
 	}
-	out := actorList{Actors: []wireActor{}}
+	out := wire.ActorList{Actors: []wire.Actor{}}
 	for _, a := range s.host.Actors(rq.ctx()) {
 		if a.Options.Namespace != rq.ns || class != "" && a.Class != class ||
 			name != "" && a.Name != name || state != "" && a.State != state {
 			continue
 		}
-		out.Actors = append(out.Actors, toWireActor(a))
+		out.Actors = append(out.Actors, wire.FromActorInfo(a))
 	}
 	rq.reply(http.StatusOK, out)
 	return nil
@@ -232,7 +168,7 @@ func (s *Server) showActor(rq *request) error {
 	if err != nil {
 		return err
 	}
-	rq.reply(http.StatusOK, toWireActor(info))
+	rq.reply(http.StatusOK, wire.FromActorInfo(info))
 	return nil
 }
 
@@ -262,6 +198,6 @@ func (s *Server) lookupName(rq *request) error {
 		return err
 	}
 	rq.info.actor = a.ID()
-	rq.reply(http.StatusOK, toWireActor(a.Info()))
+	rq.reply(http.StatusOK, wire.FromActorInfo(a.Info()))
 	return nil
 }

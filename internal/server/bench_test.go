@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/wire"
 )
 
 // BenchmarkHTTP measures the API over a real loopback listener with
@@ -74,7 +75,7 @@ func BenchmarkHTTP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var a wireActor
+		var a wire.Actor
 		_ = json.Unmarshal(out, &a)
 		actors[i] = a.ID
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/wire"
 )
 
 // createCheckpoint: POST /v1/actors/{id}/checkpoints, taken between two
@@ -54,6 +55,6 @@ func (s *Server) restoreActor(rq *request) error {
 		return err
 	}
 	rq.logEvent("actor restored", slog.String("actor", a.ID()), slog.String("checkpoint", body.Checkpoint))
-	rq.reply(http.StatusOK, toWireActor(a.Info()))
+	rq.reply(http.StatusOK, wire.FromActorInfo(a.Info()))
 	return nil
 }

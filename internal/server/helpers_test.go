@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/wire"
 )
 
 // Test tokens: two tenants.
@@ -224,7 +225,7 @@ func (c *client) upload(wasm []byte) host.ClassInfo {
 }
 
 // spawn spawns an actor through the API.
-func (c *client) spawn(class string, args []any, opts map[string]any) wireActor {
+func (c *client) spawn(class string, args []any, opts map[string]any) wire.Actor {
 	c.t.Helper()
 	body := map[string]any{"class": class}
 	if args != nil {
@@ -233,7 +234,7 @@ func (c *client) spawn(class string, args []any, opts map[string]any) wireActor 
 	if opts != nil {
 		body["options"] = opts
 	}
-	var a wireActor
+	var a wire.Actor
 	c.do("POST", "/v1/actors", body).ok(http.StatusCreated, &a)
 	return a
 }
@@ -272,7 +273,7 @@ func (c *client) submit(actor, method string, body any) []string {
 }
 
 // counter uploads the C counter and spawns one with start value.
-func (e *env) counter(c *client, start int64, opts map[string]any) (host.ClassInfo, wireActor) {
+func (e *env) counter(c *client, start int64, opts map[string]any) (host.ClassInfo, wire.Actor) {
 	e.t.Helper()
 	class := c.upload(counterWasm(e.t))
 	return class, c.spawn(class.ID, []any{start}, opts)

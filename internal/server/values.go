@@ -16,21 +16,15 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/internal/wire"
 )
 
 // JSON has no bytes, no maps with non-text keys, no actor handles and no
 // NaN; docs/API.md ("Values in JSON") maps them to objects with one key
 // starting with "$". This file converts between those JSON values and the
-// CBOR values the host passes around (abi.Value), in both directions.
-
-const (
-	keyBytes  = "$bytes"
-	keyMap    = "$map"
-	keyActor  = "$actor"
-	keyFuture = "$future"
-	keyFloat  = "$float"
-	keyClass  = "class"
-)
+// CBOR values the host passes around (abi.Value), in both directions; the
+// "$" keys and the float form, which the Go client shares, are in
+// internal/wire.
 
 func argErrorf(format string, args ...any) error {
 	return &apiError{Code: codeInvalidArgument, Message: fmt.Sprintf(format, args...)}
@@ -61,10 +55,10 @@ func jsonArg(raw json.RawMessage, res refResolver) (any, error) {
 		return nil, argErrorf("argument is not one JSON value")
 	}
 	if m, ok := v.(map[string]any); ok && len(m) == 1 {
-		if id, ok := m[keyFuture]; ok {
+		if id, ok := m[wire.KeyFuture]; ok {
 			s, ok := id.(string)
 			if !ok {
-				return nil, argErrorf("%s wants a future ID (text)", keyFuture)
+				return nil, argErrorf("%s wants a future ID (text)", wire.KeyFuture)
 			}
 			return res.future(s)
 		}
@@ -194,7 +188,7 @@ func appendJSONObject(b []byte, m map[string]any, depth int, res refResolver) ([
 func appendSpecial(b []byte, key string, m map[string]any, depth int, res refResolver) ([]byte, error) {
 	extra := len(m) != 1
 	switch key {
-	case keyBytes:
+	case wire.KeyBytes:
 		s, ok := m[key].(string)
 		if !ok || extra {
 			return nil, argErrorf(`%s wants {"%s": "<base64>"}`, key, key)
@@ -205,26 +199,19 @@ func appendSpecial(b []byte, key string, m map[string]any, depth int, res refRes
 		}
 		b = appendHead(b, 2, uint64(len(raw)))
 		return append(b, raw...), nil
-	case keyFloat:
+	case wire.KeyFloat:
 		s, ok := m[key].(string)
 		if !ok || extra {
 			return nil, argErrorf(`%s wants {"%s": "NaN" | "Infinity" | "-Infinity"}`, key, key)
 		}
-		var f float64
-		switch s {
-		case "NaN":
-			f = math.NaN()
-		case "Infinity":
-			f = math.Inf(1)
-		case "-Infinity":
-			f = math.Inf(-1)
-		default:
+		f, ok := wire.FloatNamed(s)
+		if !ok {
 			return nil, argErrorf("%s: %q is not NaN, Infinity or -Infinity", key, s)
 		}
 		return appendFloat64(b, f), nil
-	case keyActor:
+	case wire.KeyActor:
 		id, ok := m[key].(string)
-		class, hasClass := m[keyClass]
+		class, hasClass := m[wire.KeyClass]
 		if !ok || len(m) > 2 || (len(m) == 2 && !hasClass) {
 			return nil, argErrorf(`%s wants {"%s": "<actor id>"} or {"%s": "<actor id>", "class": "<class id>"}`, key, key, key)
 		}
@@ -242,7 +229,7 @@ func appendSpecial(b []byte, key string, m map[string]any, depth int, res refRes
 		b = append(b, 0x82)
 		b = appendText(b, id)
 		return appendText(b, actual), nil
-	case keyMap:
+	case wire.KeyMap:
 		pairs, ok := m[key].([]any)
 		if !ok || extra {
 			return nil, argErrorf(`%s wants {"%s": [[key, value], ...]}`, key, key)
@@ -267,10 +254,10 @@ func appendSpecial(b []byte, key string, m map[string]any, depth int, res refRes
 			}
 		}
 		return b, nil
-	case keyFuture:
+	case wire.KeyFuture:
 		return nil, argErrorf("%s is allowed only as a whole argument, not inside a value", key)
 	}
-	return nil, argErrorf("unknown encoding %q (to send a map with keys starting with $, use %s)", key, keyMap)
+	return nil, argErrorf("unknown encoding %q (to send a map with keys starting with $, use %s)", key, wire.KeyMap)
 }
 
 // appendNumber encodes a JSON number: an integer without fraction or
@@ -554,11 +541,11 @@ func appendCBORAsJSON(dst, b []byte) ([]byte, []byte, error) {
 	case 21:
 		return append(dst, "true"...), rest, nil
 	case 25:
-		return appendJSONFloat(dst, float64(halfToFloat32(uint16(arg))), 32), rest, nil
+		return wire.AppendFloat(dst, float64(halfToFloat32(uint16(arg))), 32), rest, nil
 	case 26:
-		return appendJSONFloat(dst, float64(math.Float32frombits(uint32(arg))), 32), rest, nil
+		return wire.AppendFloat(dst, float64(math.Float32frombits(uint32(arg))), 32), rest, nil
 	case 27:
-		return appendJSONFloat(dst, math.Float64frombits(arg), 64), rest, nil
+		return wire.AppendFloat(dst, math.Float64frombits(arg), 64), rest, nil
 	}
 	// null, undefined and unassigned simple values.
 	return append(dst, "null"...), rest, nil
@@ -581,23 +568,6 @@ func plainKeys(b []byte, n uint64) bool {
 		off += skipLen(b[off:])
 	}
 	return true
-}
-
-func appendJSONFloat(dst []byte, f float64, bits int) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(dst, `{"$float":"NaN"}`...)
-	case math.IsInf(f, 1):
-		return append(dst, `{"$float":"Infinity"}`...)
-	case math.IsInf(f, -1):
-		return append(dst, `{"$float":"-Infinity"}`...)
-	}
-	start := len(dst)
-	dst = strconv.AppendFloat(dst, f, 'g', -1, bits)
-	if !bytes.ContainsAny(dst[start:], ".e") {
-		dst = append(dst, ".0"...)
-	}
-	return dst
 }
 
 // halfToFloat32 converts an IEEE 754 half-precision float.

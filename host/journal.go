@@ -1,0 +1,186 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// The journal makes restarts exact: every call an actor completes after its
+// latest checkpoint is recorded with the results of the guest's
+// nondeterministic imports (clock reads, random bytes, and the outcomes of
+// its calls to other actors). After a trap the actor is restored from the
+// checkpoint (or rebuilt from its recorded start-up) and the journal is
+// replayed with those recorded results, which brings it back to the exact
+// state it had before the failing call. The failing call itself is not
+// replayed. Only actors that can restart (MaxRestarts != 0) keep a journal.
+
+// maxJournal bounds a journal: past it the actor checkpoints automatically,
+// which empties the journal.
+const (
+	maxJournalEntries = 10000
+	maxJournalBytes   = 64 << 20
+)
+
+// entry is one recorded call (midx -1: the start-up, _initialize plus the
+// constructor).
+type entry struct {
+	method string
+	midx   int
+	args   []byte
+	clocks []int64  // clock reads, in order (wall clock as Unix ns, monotonic as ns)
+	rnd    []byte   // random bytes read, in order
+	ext    [][]byte // results of actor-call imports, in order
+}
+
+func (e *entry) size() int {
+	n := len(e.args) + 8*len(e.clocks) + len(e.rnd)
+	for _, x := range e.ext {
+		n += len(x)
+	}
+	return n
+}
+
+type recMode int
+
+const (
+	recOff recMode = iota
+	recOn
+	recReplay
+)
+
+// recorder sits between a sandbox and its nondeterministic imports. Only
+// the sandbox's worker uses it.
+type recorder struct {
+	mode       recMode
+	e          *entry
+	ci, ri, ei int  // replay cursors
+	diverged   bool // replay needed more than was recorded
+}
+
+func (r *recorder) start(e *entry, mode recMode) {
+	*r = recorder{mode: mode, e: e}
+}
+
+func (r *recorder) stop() { r.mode, r.e = recOff, nil }
+
+func (r *recorder) replaying() bool { return r.mode == recReplay }
+
+// clock returns live, or records it, or replays a recorded value.
+func (r *recorder) clock(live int64) int64 {
+	switch r.mode {
+	case recOn:
+		r.e.clocks = append(r.e.clocks, live)
+	case recReplay:
+		if r.ci < len(r.e.clocks) {
+			v := r.e.clocks[r.ci]
+			r.ci++
+			return v
+		}
+		r.diverged = true
+	}
+	return live
+}
+
+// Read implements io.Reader for the guest's random source.
+func (r *recorder) Read(p []byte) (int, error) {
+	if r.mode == recReplay {
+		if r.ri+len(p) <= len(r.e.rnd) {
+			r.ri += copy(p, r.e.rnd[r.ri:])
+			return len(p), nil
+		}
+		r.diverged = true
+	}
+	n, err := rand.Read(p)
+	if r.mode == recOn {
+		r.e.rnd = append(r.e.rnd, p[:n]...)
+	}
+	return n, err
+}
+
+// external records the outcome of an actor-call import, or in replay
+// returns the recorded one (ok) so the call is not made again.
+func (r *recorder) external() ([]byte, bool) {
+	if r.mode != recReplay {
+		return nil, false
+	}
+	if r.ei < len(r.e.ext) {
+		v := r.e.ext[r.ei]
+		r.ei++
+		return v, true
+	}
+	r.diverged = true
+	return errorEnvelope(codeError, "replay diverged: no recorded result"), true
+}
+
+func (r *recorder) recordExternal(v []byte) {
+	if r.mode == recOn {
+		r.e.ext = append(r.e.ext, v)
+	}
+}
+
+// monoEpoch anchors the guests' monotonic clock.
+var monoEpoch = time.Now()
+
+func (sb *sandbox) walltime() (int64, int32) {
+	ns := sb.rec.clock(time.Now().UnixNano())
+	return ns / 1e9, int32(ns % 1e9)
+}
+
+func (sb *sandbox) nanotime() int64 {
+	return sb.rec.clock(int64(time.Since(monoEpoch)))
+}
+
+func (a *actor) journaling() bool { return a.opts.MaxRestarts != 0 }
+
+// record appends a completed call to the journal, checkpointing when the
+// journal grows past its bounds.
+func (a *actor) record(sb *sandbox, e *entry) {
+	a.journal = append(a.journal, e)
+	a.journalBytes += e.size()
+	if len(a.journal) > maxJournalEntries || a.journalBytes > maxJournalBytes {
+		a.keepCheckpoint(sb.capture(a.id, a.served.Load()))
+	}
+}
+
+// resetJournal empties the journal: the actor's state is now a checkpoint.
+func (a *actor) resetJournal() { a.journal, a.journalBytes = nil, 0 }
+
+// rebuild makes a sandbox holding the state the actor had after its last
+// completed call: the latest checkpoint (or a replayed start-up, or a fresh
+// constructor run without a journal), then the journal replayed.
+func (a *actor) rebuild() (*sandbox, error) {
+	ctx := context.Background()
+	from := a.latestCheckpoint()
+	calls := a.journal
+	var startup *entry
+	mode := recOff
+	if from == nil && len(calls) > 0 && calls[0].midx < 0 {
+		startup, mode, calls = calls[0], recReplay, calls[1:]
+	}
+	sb, err := a.start(ctx, from, startup, mode)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range calls {
+		sb.rec.start(e, recReplay)
+		_, err := sb.invoke(nil, e.method, sb.methods[e.midx], e.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+		diverged := sb.rec.diverged
+		sb.rec.stop()
+		if err != nil {
+			sb.close()
+			return nil, fmt.Errorf("replaying call %d of %d (%s): %w", i+1, len(calls), e.method, err)
+		}
+		if diverged {
+			a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: replay of %s read more clock, random or actor-call results than were recorded", e.method))
+		}
+	}
+	sb.exitRequested = false
+	if n := len(calls); n > 0 {
+		a.logs.add(abi.LogInfo, fmt.Sprintf("wactor: replayed %d calls after restart", n))
+	}
+	return sb, nil
+}

@@ -1,0 +1,105 @@
+// Package wire holds the JSON shapes of docs/API.md shared by the server
+// (internal/server) and the Go client (client): one definition of each
+// shape, with its conversions from the host's types and back to them. The
+// CLI prints these shapes for -o json.
+package wire
+
+import (
+	"time"
+
+	"github.com/wactor/wactor/host"
+)
+
+// Options is host.Options on the wire (docs/API.md, "Options"), with
+// durations in milliseconds. Zero fields are omitted: they take the
+// server's defaults.
+type Options struct {
+	Name          string             `json:"name,omitempty"`
+	Namespace     string             `json:"namespace,omitempty"`
+	GetIfExists   bool               `json:"get_if_exists,omitempty"`
+	Detached      bool               `json:"detached,omitempty"`
+	MaxChildren   int                `json:"max_children,omitempty"`
+	MemoryPages   uint32             `json:"memory_pages,omitempty"`
+	CallTimeoutMS int64              `json:"call_timeout_ms,omitempty"`
+	MaxPending    int                `json:"max_pending,omitempty"`
+	MaxRestarts   int                `json:"max_restarts,omitempty"`
+	NumCPUs       float64            `json:"num_cpus,omitempty"`
+	NumGPUs       float64            `json:"num_gpus,omitempty"`
+	Memory        int64              `json:"memory,omitempty"`
+	Resources     map[string]float64 `json:"resources,omitempty"`
+}
+
+// FromOptions converts host options; CallTimeout is truncated to whole
+// milliseconds (a positive timeout under 1ms becomes 0, "the default": a
+// sender that means it rounds up itself).
+func FromOptions(o host.Options) Options {
+	return Options{
+		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
+		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
+		CallTimeoutMS: o.CallTimeout.Milliseconds(),
+		MaxPending:    o.MaxPending, MaxRestarts: o.MaxRestarts,
+		NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
+	}
+}
+
+// ToHost converts back to host options. It does not validate: the host
+// does (and the server checks the namespace and the timeout's range first).
+func (o Options) ToHost() host.Options {
+	return host.Options{
+		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
+		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
+		CallTimeout: time.Duration(o.CallTimeoutMS) * time.Millisecond,
+		MaxPending:  o.MaxPending, MaxRestarts: o.MaxRestarts,
+		NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
+	}
+}
+
+// Actor is host.ActorInfo on the wire (docs/API.md, "ActorInfo"): the
+// namespace at the top as well as in the options.
+type Actor struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name,omitempty"`
+	Namespace   string     `json:"namespace"`
+	Class       string     `json:"class"`
+	State       host.State `json:"state"`
+	QueueLen    int        `json:"queue_len"`
+	MemoryBytes uint64     `json:"memory_bytes"`
+	CallsServed uint64     `json:"calls_served"`
+	Restarts    int        `json:"restarts"`
+	Checkpoints int        `json:"checkpoints"`
+	Options     Options    `json:"options"`
+	Created     time.Time  `json:"created"`
+	Running     string     `json:"running,omitempty"`
+	Death       string     `json:"death,omitempty"`
+	DeathError  string     `json:"death_error,omitempty"`
+}
+
+// FromActorInfo converts an actor's state; the namespace is its options'.
+func FromActorInfo(i host.ActorInfo) Actor {
+	return Actor{
+		ID: i.ID, Name: i.Name, Namespace: i.Options.Namespace, Class: i.Class, State: i.State,
+		QueueLen: i.QueueLen, MemoryBytes: i.MemoryBytes, CallsServed: i.CallsServed, Restarts: i.Restarts, Checkpoints: i.Checkpoints,
+		Options: FromOptions(i.Options), Created: i.Created, Running: i.Running,
+		Death: string(i.Death), DeathError: i.DeathError,
+	}
+}
+
+// ToHost converts back to the host's form. The options' namespace is the
+// top-level one when the options leave it out.
+func (a Actor) ToHost() host.ActorInfo {
+	opts := a.Options.ToHost()
+	if opts.Namespace == "" {
+		opts.Namespace = a.Namespace
+	}
+	return host.ActorInfo{
+		ID: a.ID, Name: a.Name, Class: a.Class, State: a.State, QueueLen: a.QueueLen,
+		MemoryBytes: a.MemoryBytes, CallsServed: a.CallsServed, Restarts: a.Restarts, Checkpoints: a.Checkpoints,
+		Options: opts, Created: a.Created, Running: a.Running,
+		Death: host.DeathReason(a.Death), DeathError: a.DeathError,
+	}
+}
+
+// ActorList is the body of GET /v1/actors.
+type ActorList struct {
+	Actors []Actor `json:"actors"`
+}

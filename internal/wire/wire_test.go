@@ -1,0 +1,118 @@
+package wire
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/wactor/wactor/host"
+)
+
+func fullInfo() host.ActorInfo {
+	return host.ActorInfo{
+		ID: "a1", Name: "n", Class: "sha256:c", State: host.StateDead, QueueLen: 3, MemoryBytes: 65536,
+		CallsServed: 7, Restarts: 1, Checkpoints: 2, Created: time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC),
+		Running: "m", Death: host.DeathReason("trap"), DeathError: "boom",
+		Options: host.Options{
+			Name: "n", Namespace: "ns", GetIfExists: true, Detached: true, MaxChildren: 4, MemoryPages: 64,
+			CallTimeout: 1500 * time.Millisecond, MaxPending: 50, MaxRestarts: -1,
+			NumCPUs: 0.5, NumGPUs: 1, Memory: 1 << 20, Resources: map[string]float64{"x": 1},
+		},
+	}
+}
+
+// The JSON is docs/API.md's: these are the bytes the server sent before the
+// shapes moved here.
+func TestActorJSON(t *testing.T) {
+	for _, tc := range []struct {
+		in   host.ActorInfo
+		want string
+	}{
+		{fullInfo(), `{"id":"a1","name":"n","namespace":"ns","class":"sha256:c","state":"dead","queue_len":3,"memory_bytes":65536,"calls_served":7,"restarts":1,"checkpoints":2,"options":{"name":"n","namespace":"ns","get_if_exists":true,"detached":true,"max_children":4,"memory_pages":64,"call_timeout_ms":1500,"max_pending":50,"max_restarts":-1,"num_cpus":0.5,"num_gpus":1,"memory":1048576,"resources":{"x":1}},"created":"2025-01-02T03:04:05.000000006Z","running":"m","death":"trap","death_error":"boom"}`},
+		{host.ActorInfo{}, `{"id":"","namespace":"","class":"","state":"","queue_len":0,"memory_bytes":0,"calls_served":0,"restarts":0,"checkpoints":0,"options":{},"created":"0001-01-01T00:00:00Z"}`},
+		// Truncated to whole milliseconds.
+		{host.ActorInfo{Options: host.Options{CallTimeout: 500 * time.Microsecond}}, `{"id":"","namespace":"","class":"","state":"","queue_len":0,"memory_bytes":0,"calls_served":0,"restarts":0,"checkpoints":0,"options":{},"created":"0001-01-01T00:00:00Z"}`},
+	} {
+		got, err := json.Marshal(FromActorInfo(tc.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != tc.want {
+			t.Errorf("FromActorInfo(%+v):\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestActorRoundTrip(t *testing.T) {
+	in := fullInfo()
+	b, err := json.Marshal(FromActorInfo(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a Actor
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.ToHost(); !reflect.DeepEqual(got, in) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, in)
+	}
+}
+
+// Omitted fields decode as zero, and the options take the top-level
+// namespace when they leave theirs out.
+func TestActorToHostDefaults(t *testing.T) {
+	var a Actor
+	if err := json.Unmarshal([]byte(`{"id":"a1","namespace":"ns","class":"c","state":"alive","options":{"call_timeout_ms":30000}}`), &a); err != nil {
+		t.Fatal(err)
+	}
+	got := a.ToHost()
+	want := host.ActorInfo{ID: "a1", Class: "c", State: host.StateAlive, Options: host.Options{Namespace: "ns", CallTimeout: 30 * time.Second}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ToHost:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestOptionsRoundTrip(t *testing.T) {
+	in := fullInfo().Options
+	if got := FromOptions(in).ToHost(); !reflect.DeepEqual(got, in) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, in)
+	}
+}
+
+func TestAppendFloat(t *testing.T) {
+	for _, tc := range []struct {
+		f    float64
+		bits int
+		want string
+	}{
+		{2, 64, "2.0"},
+		{-0.5, 64, "-0.5"},
+		{1e21, 64, "1e+21"},
+		{float64(float32(0.1)), 32, "0.1"},
+		{float64(float32(0.1)), 64, "0.10000000149011612"},
+		{math.NaN(), 64, `{"$float":"NaN"}`},
+		{math.Inf(1), 32, `{"$float":"Infinity"}`},
+		{math.Inf(-1), 64, `{"$float":"-Infinity"}`},
+	} {
+		if got := string(AppendFloat([]byte("x"), tc.f, tc.bits)); got != "x"+tc.want {
+			t.Errorf("AppendFloat(%v, %d) = %s, want x%s", tc.f, tc.bits, got, tc.want)
+		}
+	}
+}
+
+func TestFloatNamed(t *testing.T) {
+	for _, name := range []string{"NaN", "Infinity", "-Infinity"} {
+		f, ok := FloatNamed(name)
+		if !ok {
+			t.Fatalf("FloatNamed(%q) not ok", name)
+		}
+		if got := string(AppendFloat(nil, f, 64)); got != `{"$float":"`+name+`"}` {
+			t.Errorf("FloatNamed(%q) = %v, which encodes as %s", name, f, got)
+		}
+	}
+	if _, ok := FloatNamed("nan"); ok {
+		t.Error(`FloatNamed("nan") ok`)
+	}
+}
