@@ -13,7 +13,11 @@ type eventRecorder struct {
 	actors []ActorEvent
 }
 
-func (r *eventRecorder) CallDone(e CallEvent) { r.mu.Lock(); r.calls = append(r.calls, e); r.mu.Unlock() }
+func (r *eventRecorder) CallDone(e CallEvent) {
+	r.mu.Lock()
+	r.calls = append(r.calls, e)
+	r.mu.Unlock()
+}
 func (r *eventRecorder) ActorChanged(e ActorEvent) {
 	r.mu.Lock()
 	r.actors = append(r.actors, e)
