@@ -276,7 +276,7 @@ func (a *actor) handle(c *call) {
 		a.record(sb, rec)
 	}
 	a.served.Add(1)
-	ev := CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method, Queued: start.Sub(c.queued), Ran: time.Since(start), Err: err}
+	ev := CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method, Queued: start.Sub(c.queued), Ran: time.Since(start), Fuel: sb.fuelUsed, Err: err}
 	if err == nil && env.Kind == abi.KindError {
 		ev.Err = &AppError{Code: env.Code, Message: env.Message}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -50,7 +51,12 @@ type class struct {
 	initSpec        *abi.MethodSpec
 	minPages        uint32
 	interruptExport string
-	globals         map[uint32]string // every original global's export name, for snapshots
+	wasm            []byte // as uploaded, for variants compiled on demand
+
+	fuelOnce sync.Once
+	fuel     wazero.CompiledModule // the variant with fuel metering, compiled on first use
+	fuelErr  error
+	globals  map[uint32]string // every original global's export name, for snapshots
 }
 
 // ClassID computes the content address of module bytes, as LoadClass does.
@@ -79,7 +85,7 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
-	c := &class{compiled: compiled, byName: map[string]int{}, interruptExport: inst.InterruptExport, globals: inst.GlobalExports}
+	c := &class{compiled: compiled, byName: map[string]int{}, interruptExport: inst.InterruptExport, globals: inst.GlobalExports, wasm: wasm}
 	fail := func(format string, args ...any) (*class, error) {
 		_ = compiled.Close(ctx)
 		return nil, moduleErrorf(nil, format, args...)
@@ -269,6 +275,22 @@ func (c *class) finish() {
 		c.info.Methods[i] = m.spec
 	}
 	c.info.Init = c.initSpec
+}
+
+// fuelVariant returns the class compiled with deterministic fuel metering
+// (docs/RATIONALE.md), compiling it on first use: only actors that ask for a
+// fuel limit pay for the metering. Its original globals keep their indices,
+// so snapshots move freely between the two variants.
+func (c *class) fuelVariant(ctx context.Context, e *engine) (wazero.CompiledModule, error) {
+	c.fuelOnce.Do(func() {
+		inst, err := instrument.Rewrite(c.wasm, instrument.Options{Interrupt: true, Yield: true, ExportGlobals: true, Fuel: true})
+		if err != nil {
+			c.fuelErr = moduleErrorf(err, "%v", err)
+			return
+		}
+		c.fuel, c.fuelErr = e.rt.CompileModule(ctx, inst.Wasm)
+	})
+	return c.fuel, c.fuelErr
 }
 
 func (c *class) lookup(name string) (int, *method, error) {

@@ -58,6 +58,12 @@ type Options struct {
 	MemoryPages uint32 `json:"memory_pages,omitempty"`
 	// CallTimeout is the deadline of each call, the constructor included (default 30s).
 	CallTimeout time.Duration `json:"call_timeout,omitempty"`
+	// Fuel, if set, limits each call (the constructor included) to that many
+	// units of deterministic fuel: roughly one unit per WebAssembly
+	// instruction executed. A call that runs out fails with a TrapError of
+	// reason fuel, like a trap. The same call on the same state always uses
+	// the same fuel, unlike a deadline.
+	Fuel uint64 `json:"fuel,omitempty"`
 	// MaxPending bounds calls queued on the actor; beyond it Call fails with
 	// ErrBackpressure (default 100000).
 	MaxPending int `json:"max_pending,omitempty"`
@@ -145,6 +151,9 @@ func (o Options) merge(d Options) (Options, error) {
 	if o.MaxChildren == 0 {
 		o.MaxChildren = d.MaxChildren
 	}
+	if o.Fuel == 0 {
+		o.Fuel = d.Fuel
+	}
 	return o, o.validate()
 }
 
@@ -165,6 +174,8 @@ func (o Options) validate() error {
 		return bad("name longer than 256 bytes")
 	case len(o.Namespace) > 256:
 		return bad("namespace longer than 256 bytes")
+	case o.Fuel > 1<<62:
+		return bad("fuel %d above 2^62", o.Fuel)
 	case o.MaxChildren < 0:
 		return bad("negative max_children")
 	case o.GetIfExists && o.Name == "":

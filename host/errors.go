@@ -41,6 +41,8 @@ var (
 	ErrTrap = errors.New("guest trapped")
 	// ErrApp: the guest returned an application error; *AppError has it.
 	ErrApp = errors.New("application error")
+	// ErrOutOfFuel: a call used up its fuel (Options.Fuel); *TrapError has it.
+	ErrOutOfFuel = errors.New("out of fuel")
 	// ErrDeadlock: waiting would close a cycle of actors waiting on each other.
 	ErrDeadlock = errors.New("deadlock")
 	// ErrClassInUse: the class has live actors.
@@ -88,6 +90,8 @@ const (
 	TrapABI TrapReason = "abi"
 	// TrapKilled: the actor was killed while the call ran.
 	TrapKilled TrapReason = "killed"
+	// TrapFuel: the call used up its fuel (Options.Fuel).
+	TrapFuel TrapReason = "fuel"
 )
 
 // TrapError reports a call (or constructor) that did not complete because the
@@ -125,6 +129,8 @@ func (e *TrapError) Unwrap() []error {
 		return []error{ErrTrap, context.DeadlineExceeded}
 	case TrapCancelled:
 		return []error{ErrTrap, context.Canceled}
+	case TrapFuel:
+		return []error{ErrTrap, ErrOutOfFuel}
 	}
 	return []error{ErrTrap}
 }

@@ -18,7 +18,10 @@ type Observer interface {
 type CallEvent struct {
 	ActorID, Class, Method string
 	Queued, Ran            time.Duration
-	Err                    error
+	// Fuel is the fuel the call used, for actors with a fuel limit (0
+	// otherwise). It is the same for the same call on the same state.
+	Fuel uint64
+	Err  error
 }
 
 // ActorEvent describes an actor's state change.

@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/internal/instrument"
 	"github.com/wactor/wactor/snapshots"
 )
 
@@ -108,6 +109,9 @@ type sandbox struct {
 	stack   []uint64
 
 	interruptG api.MutableGlobal
+	fuelG      api.MutableGlobal // nil without a fuel limit
+	fuelLimit  uint64
+	fuelUsed   uint64 // by the last call
 	timer      *time.Timer
 	stderr     tailBuffer
 
@@ -159,6 +163,15 @@ func (m *limitedMemory) Free() {}
 // newSandbox instantiates a class and runs _initialize, or, with from, puts
 // the snapshot's state into it instead. It does not run the constructor.
 func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID string, logs *logRing, memPages uint32, timeout time.Duration, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
+	compiled := c.compiled
+	var fuel uint64
+	if a != nil && a.opts.Fuel > 0 {
+		var err error
+		if compiled, err = c.fuelVariant(ctx, e); err != nil {
+			return nil, err
+		}
+		fuel = a.opts.Fuel
+	}
 	limit := uint64(memPages) * 65536
 	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit}
 	if startup != nil {
@@ -189,7 +202,7 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 	var mod api.Module
 	var err error
 	// Instantiation runs no guest code (no start functions), so it needs no deadline.
-	mod, err = e.rt.InstantiateModule(allocCtx, c.compiled, cfg)
+	mod, err = e.rt.InstantiateModule(allocCtx, compiled, cfg)
 	if err != nil {
 		return nil, moduleErrorf(err, "instantiate: %v", err)
 	}
@@ -214,6 +227,14 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 			return nil, moduleErrorf(nil, "instrumentation global missing")
 		}
 		sb.interruptG = g
+	}
+	if fuel > 0 {
+		g, ok := mod.ExportedGlobal(instrument.FuelExport).(api.MutableGlobal)
+		if !ok {
+			_ = mod.Close(ctx)
+			return nil, moduleErrorf(nil, "fuel global missing")
+		}
+		sb.fuelG, sb.fuelLimit = g, fuel
 	}
 	if from != nil {
 		if err := sb.restore(from); err != nil {
@@ -295,6 +316,9 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	sb.abiErr = nil
 	sb.stderr.reset()
 
+	if sb.fuelG != nil {
+		sb.fuelG.Set(sb.fuelLimit)
+	}
 	if timeout > 0 {
 		sb.timer.Reset(timeout)
 	}
@@ -304,6 +328,15 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	}
 
 	err := fn()
+	outOfFuel := false
+	if sb.fuelG != nil {
+		left := int64(sb.fuelG.Get())
+		outOfFuel = left < 0
+		sb.fuelUsed = sb.fuelLimit
+		if !outOfFuel {
+			sb.fuelUsed -= uint64(left)
+		}
+	}
 
 	if stopCancel != nil {
 		stopCancel()
@@ -317,6 +350,11 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 		// The timer fired as the call returned; its interrupt may still be on
 		// its way, so the sandbox is not safe to reuse.
 		why = TrapDeadline
+	}
+	if why == "" && outOfFuel && err != nil {
+		te := sb.trap(method, TrapFuel, nil)
+		te.Message = fmt.Sprintf("call used up its fuel (limit %d)", sb.fuelLimit)
+		return TrapFuel, te
 	}
 	if why != "" {
 		// The flag may have been set after the guest returned: either way the
