@@ -41,6 +41,7 @@ a word that is not valid JSON is a string).`,
 	f.Uint32Var(&opts.MemoryPages, "memory-pages", 0, "memory limit in 64 KiB pages (default: the server's, 4096 = 256 MiB)")
 	f.DurationVar(&opts.CallTimeout, "timeout", 0, "deadline of each call, the constructor included (default: the server's, 30s)")
 	f.IntVar(&opts.MaxRestarts, "max-restarts", 0, "restarts after a trap: 0 never, N times, -1 always")
+	f.Uint64Var(&opts.Fuel, "fuel", 0, "deterministic fuel per call (about one unit per instruction); 0 none")
 	f.IntVar(&opts.MaxPending, "max-pending", 0, "queued calls before callers get backpressure (default: the server's)")
 	f.IntVar(&opts.MaxChildren, "max-children", 0, "live actors this actor may spawn (default: the server's)")
 	f.BoolVar(&opts.Detached, "detached", false, "no owner: live until killed or exited")

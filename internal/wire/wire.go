@@ -23,6 +23,7 @@ type Options struct {
 	CallTimeoutMS int64              `json:"call_timeout_ms,omitempty"`
 	MaxPending    int                `json:"max_pending,omitempty"`
 	MaxRestarts   int                `json:"max_restarts,omitempty"`
+	Fuel          uint64             `json:"fuel,omitempty"`
 	NumCPUs       float64            `json:"num_cpus,omitempty"`
 	NumGPUs       float64            `json:"num_gpus,omitempty"`
 	Memory        int64              `json:"memory,omitempty"`
@@ -37,7 +38,7 @@ func FromOptions(o host.Options) Options {
 		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
 		CallTimeoutMS: o.CallTimeout.Milliseconds(),
-		MaxPending:    o.MaxPending, MaxRestarts: o.MaxRestarts,
+		MaxPending:    o.MaxPending, MaxRestarts: o.MaxRestarts, Fuel: o.Fuel,
 		NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
 	}
 }
@@ -49,7 +50,7 @@ func (o Options) ToHost() host.Options {
 		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
 		CallTimeout: time.Duration(o.CallTimeoutMS) * time.Millisecond,
-		MaxPending:  o.MaxPending, MaxRestarts: o.MaxRestarts,
+		MaxPending:  o.MaxPending, MaxRestarts: o.MaxRestarts, Fuel: o.Fuel,
 		NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
 	}
 }
