@@ -81,6 +81,11 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
+	if inst.MutatesTables {
+		// Snapshots hold memory and globals; a class that changes its tables
+		// could not be checkpointed or restarted exactly (docs/SNAPSHOTS.md).
+		return nil, moduleErrorf(nil, "the module changes its tables or element segments (table.set/grow/fill/copy/init, elem.drop), which snapshots cannot capture")
+	}
 	compiled, err := e.rt.CompileModule(ctx, inst.Wasm)
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)

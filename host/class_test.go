@@ -31,6 +31,7 @@ func TestHost_LoadClass(t *testing.T) {
 		{"bad_method_sig", `"foo"`},
 		{"bad_manifest", "manifest"},
 		{"manifest_unknown", `"missing"`},
+		{"table_grow", "changes its tables"},
 	}
 	h := newTestHost(t, Config{})
 	ctx := context.Background()

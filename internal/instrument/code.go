@@ -18,6 +18,7 @@ type rewriter struct {
 	scopes []scope // open fuel scopes: the function, then nested loops
 
 	funcs, loops int
+	tableWrites  int // table.set/grow/fill/copy/init and elem.drop seen
 }
 
 // scope is a function or loop whose fuel cost is patched at its end.
@@ -170,6 +171,9 @@ func (r *rewriter) rewriteBody(out, b []byte, p int) ([]byte, error) {
 		if err != nil {
 			return out, err
 		}
+		if isTableWrite(b, p) {
+			r.tableWrites++
+		}
 		count++
 		switch kind {
 		case kBlock:
@@ -205,4 +209,18 @@ func (r *rewriter) rewriteBody(out, b []byte, p int) ([]byte, error) {
 		}
 		p = np
 	}
+}
+
+// isTableWrite reports whether the instruction at p changes a table or an
+// element segment: state outside linear memory and globals.
+func isTableWrite(b []byte, p int) bool {
+	switch b[p] {
+	case 0x26: // table.set
+		return true
+	case 0xfc:
+		sub, _, err := readU32(b, p+1)
+		// table.init, elem.drop, table.copy, table.grow, table.fill
+		return err == nil && (sub == 12 || sub == 13 || sub == 14 || sub == 15 || sub == 17)
+	}
+	return false
 }

@@ -50,6 +50,11 @@ type Result struct {
 	InterruptExport string // export name of the interrupt global, "" when not added
 	FuelExport      string // export name of the fuel global, "" when not added
 	TicksExport     string // export name of the yield counter, "" when not added
+	// MutatesTables reports code that changes tables or element segments
+	// (table.set, table.grow, table.fill, table.copy, table.init,
+	// elem.drop): state that snapshots of memory and globals do not hold.
+	// Only computed when some option rewrote the code.
+	MutatesTables bool
 
 	// GlobalExports maps the index of every global of the original module
 	// (0 <= index < Globals) that the rewritten module exports to one
@@ -355,6 +360,7 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		}
 	}
 	res.Wasm = out
+	res.MutatesTables = r.tableWrites > 0
 	st.funcs, st.loops = r.funcs, r.loops
 	return res, st, nil
 }

@@ -554,3 +554,23 @@ func TestNextInstrImmediates(t *testing.T) {
 		}
 	}
 }
+
+func TestRewrite_MutatesTables(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want bool
+	}{
+		{"loops.wasm", false}, // call_indirect only reads its table
+		{"gomod.wasm", false}, // a Go guest
+		{"bulk.wasm", true},   // table.* bulk instructions
+		{"spinmem.wasm", false},
+	} {
+		res, err := Rewrite(readTestdata(t, tc.file), Options{Interrupt: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.MutatesTables != tc.want {
+			t.Errorf("%s: MutatesTables = %v, want %v", tc.file, res.MutatesTables, tc.want)
+		}
+	}
+}
