@@ -4,8 +4,48 @@
 // restoring a State into a fresh instance of the same class, without running
 // its start-up code, gives back the actor exactly as it was.
 //
-// This package is the in-memory form used by the host; the on-disk format,
-// incremental pages and stores come with the rest of issue 3.
+// Encode and Decode convert a State to and from a versioned, checksummed,
+// zstd-compressed binary form, either full or incremental (only the 64 KiB
+// pages that differ from a base snapshot). A Store keeps encoded snapshots
+// per actor, choosing full or incremental and applying retention: DirStore on
+// local disk, MemStore in memory.
+//
+// # Format
+//
+// Encode writes a State as follows (all integers little-endian):
+//
+//	header    [8]byte  Magic "WACTSNAP"
+//	          uint16   FormatVersion (1)
+//	          uint8    kind: 0 full, 1 incremental
+//	          uint8    reserved, 0
+//	          uint32   M, length of the metadata block (at most 1 MiB)
+//	metadata  str      ID           (str: uint16 length, then that many bytes; at most 4096)
+//	          str      ClassID
+//	          str      ActorID
+//	          str      base ID      (empty for a full snapshot)
+//	          int64    Taken, Unix seconds
+//	          uint32   Taken, nanoseconds within the second
+//	          uint64   Calls
+//	          uint64   memory size in bytes (at most MaxMemory)
+//	          uint32   page size (PageSize, 65536)
+//	          uint32   pages per frame (Encode writes 4; Decode accepts 1 to 64)
+//	          uint64   base memory size in bytes (0 for a full snapshot)
+//	          uint32   G, number of globals
+//	          G × (uint32 index, uint64 value), indices strictly increasing
+//	body      uint32   N, number of pages stored: every page of memory for a
+//	                   full snapshot, the pages that differ from the base for an
+//	                   incremental one
+//	          N × uint32 page indices, strictly increasing (incremental only)
+//	          ceil(N / pages per frame) × (uint32 length, zstd frame): each frame
+//	                   holds the next pages-per-frame stored pages, concatenated
+//	                   (the last page of memory may be shorter than PageSize)
+//	trailer   [32]byte SHA-256 of every byte before it
+//
+// Memory is compressed in independent frames so that large memories compress
+// and decompress on several cores, and so that Decode can bound every frame's
+// output. An incremental snapshot lists every page at or past the end of its
+// base's last whole page (grown memory), so the pages it does not list all
+// come from the base.
 package snapshots
 
 import (
