@@ -99,16 +99,7 @@ func BenchmarkHTTP(b *testing.B) {
 
 	b.Run("batch1000", func(b *testing.B) {
 		const n = 1000
-		var buf bytes.Buffer
-		buf.WriteString(`{"wait": true, "calls": [`)
-		for i := range n {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			fmt.Fprintf(&buf, `{"actor": %q, "method": "incr", "args": [1]}`, actors[i%len(actors)])
-		}
-		buf.WriteString(`]}`)
-		body := buf.Bytes()
+		body := batchBody(n, actors)
 		b.ResetTimer()
 		for b.Loop() {
 			out, err := post("/v1/batch", body)
@@ -126,16 +117,7 @@ func BenchmarkHTTP(b *testing.B) {
 	// while the actors run another's calls.
 	b.Run("batch1000-parallel", func(b *testing.B) {
 		const n = 1000
-		var buf bytes.Buffer
-		buf.WriteString(`{"wait": true, "calls": [`)
-		for i := range n {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			fmt.Fprintf(&buf, `{"actor": %q, "method": "incr", "args": [1]}`, actors[i%len(actors)])
-		}
-		buf.WriteString(`]}`)
-		body := buf.Bytes()
+		body := batchBody(n, actors)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -152,4 +134,18 @@ func BenchmarkHTTP(b *testing.B) {
 		})
 		b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "calls/s")
 	})
+}
+
+// batchBody is a /v1/batch request of n incr calls spread over actors.
+func batchBody(n int, actors []string) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"wait": true, "calls": [`)
+	for i := range n {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"actor": %q, "method": "incr", "args": [1]}`, actors[i%len(actors)])
+	}
+	buf.WriteString(`]}`)
+	return buf.Bytes()
 }
