@@ -155,3 +155,50 @@ func BenchmarkCall_Async1000(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSpawn: creating an actor (instantiate, _initialize, constructor)
+// and killing it, per guest.
+func BenchmarkSpawn(b *testing.B) {
+	for _, g := range benchGuests {
+		b.Run(g.name, func(b *testing.B) {
+			h, a := benchActor(b, g.path, g.init)
+			ctx := context.Background()
+			class := a.Class()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				x, err := h.Spawn(ctx, class, Options{}, g.init...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = x.Kill(ctx)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "spawns/s")
+		})
+	}
+}
+
+// BenchmarkCheckpointRestore: capture and restore of a Go guest's state
+// (about 3 MiB of memory) through Checkpoint and Restore.
+func BenchmarkCheckpointRestore(b *testing.B) {
+	_, a := benchActor(b, goCounterPath, nil)
+	ctx := context.Background()
+	b.Run("checkpoint", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := a.Checkpoint(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	ck, err := a.Checkpoint(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("restore", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if err := a.Restore(ctx, ck.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

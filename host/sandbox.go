@@ -473,7 +473,7 @@ func (sb *sandbox) capture(actorID string, calls uint64) *snapshots.State {
 			st.Globals[idx] = g.Get()
 		}
 	}
-	st.ID = snapshots.NewID(actorID, st.Taken, st.Memory)
+	st.ID = snapshots.NewID(actorID, st.Taken)
 	return st
 }
 

@@ -82,7 +82,7 @@ var testEpoch = time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC)
 func newState(actorID string, mem []byte, calls uint64) *State {
 	taken := testEpoch.Add(time.Duration(calls) * time.Second)
 	return &State{
-		ID:      NewID(actorID, taken, mem),
+		ID:      NewID(actorID, taken),
 		ClassID: "class-1",
 		ActorID: actorID,
 		Memory:  mem,

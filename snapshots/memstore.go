@@ -76,7 +76,7 @@ func (m *memBlobs) write(ctx context.Context, actorID, name string, fn func(io.W
 	if m.files[actorID] == nil {
 		m.files[actorID] = map[string][]byte{}
 	}
-	m.files[actorID][name] = buf.Bytes()
+	m.files[actorID][name] = bytes.Clone(buf.Bytes()) // without the buffer's spare capacity
 	return int64(buf.Len()), nil
 }
 
