@@ -219,52 +219,100 @@ func encode(w io.Writer, st, base *State, pages []uint32) (int64, error) {
 	}
 
 	frames := (n + framePages - 1) / framePages
-	batch := min(frames, 2*runtime.GOMAXPROCS(0))
-	out := make([]*[]byte, batch)
-	scratch := make([]*[]byte, batch)
-	defer func() {
-		for _, p := range append(out, scratch...) {
-			if p != nil {
-				bufPool.Put(p)
+	compress := func(k int, out, scratch *[]byte) {
+		first := k * framePages
+		last := min(first+framePages, n) - 1
+		src := frameSpan(st.Memory, pages, first, last)
+		if src == nil { // pages not contiguous: gather them
+			src = (*scratch)[:0]
+			for i := first; i <= last; i++ {
+				src = append(src, page(st.Memory, int(pages[i])*PageSize)...)
 			}
+			*scratch = src
 		}
-	}()
-	for i := range batch {
-		out[i] = bufPool.Get().(*[]byte)
+		*out = c.enc.EncodeAll(src, (*out)[:0])
 	}
-	mem := st.Memory
-	for start := 0; start < frames; start += batch {
-		cnt := min(batch, frames-start)
-		_ = parallel(cnt, func(j int) error {
-			first := (start + j) * framePages
-			last := min(first+framePages, n) - 1
-			src := frameSpan(mem, pages, first, last)
-			if src == nil { // pages not contiguous: gather them
-				if scratch[j] == nil {
-					scratch[j] = bufPool.Get().(*[]byte)
-				}
-				src = (*scratch[j])[:0]
-				for i := first; i <= last; i++ {
-					src = append(src, page(mem, int(pages[i])*PageSize)...)
-				}
-				*scratch[j] = src
-			}
-			*out[j] = c.enc.EncodeAll(src, (*out[j])[:0])
-			return nil
-		})
-		for j := range cnt {
-			var l [4]byte
-			le.PutUint32(l[:], uint32(len(*out[j])))
-			if _, err := hw.Write(l[:]); err != nil {
-				return hw.n, err
-			}
-			if _, err := hw.Write(*out[j]); err != nil {
-				return hw.n, err
-			}
+	var werr error
+	write := func(frame []byte) {
+		var l [4]byte
+		le.PutUint32(l[:], uint32(len(frame)))
+		if werr == nil {
+			_, werr = hw.Write(l[:])
 		}
+		if werr == nil {
+			_, werr = hw.Write(frame)
+		}
+	}
+	if workers := min(frames, runtime.GOMAXPROCS(0)); workers <= 1 {
+		out, scratch := bufPool.Get().(*[]byte), bufPool.Get().(*[]byte)
+		for k := 0; k < frames && werr == nil; k++ {
+			compress(k, out, scratch)
+			write(*out)
+		}
+		bufPool.Put(out)
+		bufPool.Put(scratch)
+	} else {
+		compressOrdered(frames, workers, compress, write, func() bool { return werr != nil })
+	}
+	if werr != nil {
+		return hw.n, werr
 	}
 	k, err := w.Write(hw.h.Sum(nil))
 	return hw.n + int64(k), err
+}
+
+// compressOrdered runs compress for frames 0 to frames-1 on workers
+// goroutines and passes each result to write in order, as soon as it and
+// the frames before it are done. At most 2*workers frames are in flight.
+// Once failed reports true, the remaining frames are skipped.
+func compressOrdered(frames, workers int, compress func(k int, out, scratch *[]byte), write func([]byte), failed func() bool) {
+	type slot struct {
+		free, done chan struct{}
+		out        *[]byte
+	}
+	slots := make([]slot, 2*workers)
+	for i := range slots {
+		slots[i] = slot{free: make(chan struct{}, 1), done: make(chan struct{}, 1), out: bufPool.Get().(*[]byte)}
+		slots[i].free <- struct{}{}
+	}
+	var (
+		next atomic.Int64
+		stop atomic.Bool
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			scratch := bufPool.Get().(*[]byte)
+			defer bufPool.Put(scratch)
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= frames {
+					return
+				}
+				s := &slots[k%len(slots)]
+				<-s.free // the writer is done with frame k-len(slots)
+				if !stop.Load() {
+					compress(k, s.out, scratch)
+				}
+				s.done <- struct{}{}
+			}
+		})
+	}
+	for k := range frames {
+		s := &slots[k%len(slots)]
+		<-s.done
+		if !stop.Load() {
+			write(*s.out)
+			if failed() {
+				stop.Store(true)
+			}
+		}
+		s.free <- struct{}{}
+	}
+	wg.Wait()
+	for _, s := range slots {
+		bufPool.Put(s.out)
+	}
 }
 
 // frameSpan returns the memory of stored pages first to last (indices into

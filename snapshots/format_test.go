@@ -414,3 +414,28 @@ func TestSmallSnapshotsAreSmall(t *testing.T) {
 		t.Fatalf("full %d bytes, incremental %d bytes: too big for byte-by-byte tests", len(full), len(incr))
 	}
 }
+
+// failingWriter fails once it has written n bytes.
+type failingWriter struct{ n int }
+
+var errWrite = errors.New("disk full")
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		n := f.n
+		f.n = 0
+		return n, errWrite
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+func TestEncodeWriterError(t *testing.T) {
+	st := newState("a", heapMemory(64*PageSize, 3), 1)
+	size := len(encoded(t, st, nil))
+	for _, n := range []int{0, 10, 500, size / 3, size / 2, size - 40, size - 1} {
+		if err := Encode(&failingWriter{n: n}, st, nil); !errors.Is(err, errWrite) {
+			t.Errorf("writer failing after %d of %d bytes: Encode = %v", n, size, err)
+		}
+	}
+}
