@@ -362,6 +362,45 @@ func TestActorToActor(t *testing.T) {
 				t.Fatalf("%s: %v", name, err)
 			}
 		}
+		// The racing pings above may never overlap; a relay closes the
+		// two-actor cycle every time: A -> B -> A.
+		_, err = call[int64](t, a, "relay", []*host.Actor{b, a})
+		if appCode(err) != "wactor.deadlock" {
+			t.Fatalf("relay A -> B -> A: %v", err)
+		}
+	})
+
+	t.Run("deadline while waiting for another actor", func(t *testing.T) {
+		// B is busy for a long time (a million sync calls to C); A, with a
+		// 300 ms deadline, waits behind it for B.pong. A's deadline must end
+		// the wait itself, not only once B gets to A's call.
+		a := e.spawn(t, "pingpong", host.Options{CallTimeout: 300 * time.Millisecond, MaxRestarts: -1})
+		b := e.spawn(t, "pingpong", host.Options{CallTimeout: 10 * time.Minute})
+		c := e.spawn(t, "pingpong", host.Options{})
+		busy, err := b.Call(ctx, "ping", c, 1_000_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err = call[int64](t, a, "ping", b, 1)
+		var te *host.TrapError
+		if !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("A's call: %v, want a deadline trap", err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Fatalf("A's deadline ended its wait only after %v", d)
+		}
+		if busy.Ready() {
+			t.Fatal("B finished first: the wait was not what the deadline ended")
+		}
+		// Killing B ends B's own wait on C the same way.
+		if err := b.Kill(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var de *host.ActorDiedError
+		if _, err := busy.Get(ctx); !errors.As(err, &de) {
+			t.Fatalf("B's call after kill: %v", err)
+		}
 	})
 
 	t.Run("supervisor", func(t *testing.T) {
