@@ -162,8 +162,8 @@ func (c *call) materialize(maxBytes int) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
-	if len(b) > maxBytes {
-		return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, len(b), maxBytes)
+	if err := checkArgSize(len(b), maxBytes); err != nil {
+		return err
 	}
 	c.args, c.parts, c.deps = b, nil, nil
 	return nil
@@ -175,12 +175,8 @@ func (c *call) fail(err error) {
 	}
 }
 
-// resolve hands an envelope's values to the call's futures (docs/ABI.md §4).
+// resolve hands a value envelope (KindValue or KindValues) to the futures.
 func (c *call) resolve(env abi.Envelope) {
-	if env.Kind == abi.KindError {
-		c.fail(&AppError{Code: env.Code, Message: env.Message})
-		return
-	}
 	k := len(c.futs)
 	if k == 1 {
 		if env.Kind == abi.KindValues {
@@ -276,21 +272,28 @@ func (a *actor) handle(c *call) {
 		a.record(sb, rec)
 	}
 	a.served.Add(1)
-	ev := CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method, Queued: start.Sub(c.queued), Ran: time.Since(start), Fuel: sb.fuelUsed, Err: err}
+	outcome := err
+	var appErr *AppError
 	if err == nil && env.Kind == abi.KindError {
-		ev.Err = &AppError{Code: env.Code, Message: env.Message}
+		appErr = &AppError{Code: env.Code, Message: env.Message}
+		outcome = appErr
 	}
-	a.h.cfg.Observer.CallDone(ev)
+	a.h.cfg.Observer.CallDone(CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method,
+		Queued: start.Sub(c.queued), Ran: time.Since(start), Fuel: sb.fuelUsed, Err: outcome})
 	if err != nil {
 		a.onTrap(sb, err)
-		if died := a.deathError(); died != nil && errors.Is(err, ErrTrap) && isKilled(err) {
+		if died := a.deathError(); died != nil && isKilled(err) {
 			err = died
 		}
 		c.fail(err)
 		return
 	}
 	a.memBytes.Store(sb.memoryBytes())
-	c.resolve(env)
+	if appErr != nil {
+		c.fail(appErr)
+	} else {
+		c.resolve(env)
+	}
 	if sb.exitRequested {
 		a.die(DeathExited, nil)
 	}
@@ -538,8 +541,8 @@ func (h *Actor) submitEncoded(method string, args []byte, n int) ([]*Future, err
 	if m.checked && !m.spec.CheckArity(n) {
 		return nil, fmt.Errorf("%w: %s takes %d, got %d", ErrArity, method, len(m.spec.Params), n)
 	}
-	if len(args) > a.h.cfg.MaxArgBytes {
-		return nil, fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, len(args), a.h.cfg.MaxArgBytes)
+	if err := checkArgSize(len(args), a.h.cfg.MaxArgBytes); err != nil {
+		return nil, err
 	}
 	c := &call{method: method, midx: midx, args: args, futs: []*Future{newFuture(a.id, a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
@@ -561,8 +564,8 @@ func (c *call) encode(args []any, maxBytes int) error {
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 		}
-		if len(b) > maxBytes {
-			return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, len(b), maxBytes)
+		if err := checkArgSize(len(b), maxBytes); err != nil {
+			return err
 		}
 		c.args = b
 		return nil
@@ -585,8 +588,8 @@ func (c *call) encode(args []any, maxBytes int) error {
 		c.parts[i] = v
 		size += len(v)
 	}
-	if size > maxBytes {
-		return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, size, maxBytes)
+	if err := checkArgSize(size, maxBytes); err != nil {
+		return err
 	}
 	return nil
 }

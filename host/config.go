@@ -216,3 +216,11 @@ func checkQuantity(name string, v float64) error {
 	}
 	return nil
 }
+
+// checkArgSize fails with ErrTooLarge for encoded arguments over the limit.
+func checkArgSize(n, limit int) error {
+	if n > limit {
+		return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, n, limit)
+	}
+	return nil
+}

@@ -263,8 +263,8 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	if from == nil && c.initSpec != nil && !c.initSpec.CheckArity(nargs) {
 		return nil, fmt.Errorf("%w: constructor takes %d, got %d", ErrArity, len(c.initSpec.Params), nargs)
 	}
-	if len(initArgs) > h.cfg.MaxArgBytes {
-		return nil, fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, len(initArgs), h.cfg.MaxArgBytes)
+	if err := checkArgSize(len(initArgs), h.cfg.MaxArgBytes); err != nil {
+		return nil, err
 	}
 	if opts.Detached {
 		own = nil

@@ -107,6 +107,8 @@ type sandbox struct {
 	methods []api.Function // by class method index
 	init    api.Function
 	stack   []uint64
+	// maxBytes is the memory limit in bytes.
+	maxBytes uint64
 
 	interruptG api.MutableGlobal
 	fuelG      api.MutableGlobal // nil without a fuel limit
@@ -119,13 +121,12 @@ type sandbox struct {
 	exitRequested bool
 	abiErr        error
 
-	mu       sync.Mutex // guards the fields below against the timer and interrupt
-	inCall   bool
-	gen      uint64
-	stopWhy  TrapReason    // why the running call was interrupted ("" if not)
-	killed   bool          // set by a kill: no further call may start
-	stopCh   chan struct{} // made on demand by host functions that block; closed by interrupt
-	maxBytes uint64
+	mu      sync.Mutex // guards the fields below against the timer and interrupt
+	inCall  bool
+	gen     uint64
+	stopWhy TrapReason    // why the running call was interrupted ("" if not)
+	killed  bool          // set by a kill: no further call may start
+	stopCh  chan struct{} // made on demand by host functions that block; closed by interrupt
 }
 
 // limitedMemory backs a linear memory and refuses growth past a limit, which
