@@ -289,3 +289,24 @@ func FuzzDecodeHandle(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendHead(t *testing.T) {
+	for _, tc := range []struct {
+		major byte
+		n     uint64
+		want  []byte
+	}{
+		{0, 23, []byte{0x17}},
+		{1, 24, []byte{0x38, 24}},
+		{3, 256, []byte{0x79, 0x01, 0x00}},
+		{6, TagActorHandle, []byte{0xd9, 0xc7, 0x38}},
+		{4, 1 << 32, []byte{0x9b, 0, 0, 0, 1, 0, 0, 0, 0}},
+	} {
+		if got := AppendHead(nil, tc.major, tc.n); !bytes.Equal(got, tc.want) {
+			t.Errorf("AppendHead(%d, %d) = %x, want %x", tc.major, tc.n, got, tc.want)
+		}
+	}
+	if got := AppendText(nil, "hé"); !bytes.Equal(got, MustEncode("hé")) {
+		t.Errorf("AppendText = %x", got)
+	}
+}

@@ -124,6 +124,13 @@ func isSyntaxErr(err error) bool {
 	return err.Error() == "EOF" || err.Error() == "unexpected EOF"
 }
 
+// AppendHead appends a CBOR item head: major type 0..7 and its argument
+// (a value, a length or a tag number), in the shortest form.
+func AppendHead(b []byte, major byte, n uint64) []byte { return appendHead(b, major<<5, n) }
+
+// AppendText appends s as a CBOR text string.
+func AppendText(b []byte, s string) []byte { return appendText(b, s) }
+
 // AppendArrayHeader appends the header of a definite-length CBOR array of n items.
 func AppendArrayHeader(b []byte, n int) []byte { return appendHead(b, 0x80, uint64(n)) }
 

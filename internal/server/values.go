@@ -100,7 +100,7 @@ func scalarJSON(raw []byte) ([]byte, bool) {
 				return nil, false
 			}
 		}
-		return appendText(nil, string(s)), true
+		return abi.AppendText(nil, string(s)), true
 	}
 	switch string(raw) {
 	case "true":
@@ -126,7 +126,7 @@ func appendJSONValue(b []byte, v any, depth int, res refResolver) ([]byte, error
 		}
 		return append(b, 0xf4), nil
 	case string:
-		return appendText(b, x), nil
+		return abi.AppendText(b, x), nil
 	case json.Number:
 		return appendNumber(b, string(x))
 	case []any:
@@ -136,7 +136,7 @@ func appendJSONValue(b []byte, v any, depth int, res refResolver) ([]byte, error
 		if len(x) > abi.MaxElements {
 			return nil, argErrorf("array of %d elements exceeds %d", len(x), abi.MaxElements)
 		}
-		b = appendHead(b, 4, uint64(len(x)))
+		b = abi.AppendHead(b, 4, uint64(len(x)))
 		for _, e := range x {
 			var err error
 			if b, err = appendJSONValue(b, e, depth+1, res); err != nil {
@@ -174,9 +174,9 @@ func appendJSONObject(b []byte, m map[string]any, depth int, res refResolver) ([
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	b = appendHead(b, 5, uint64(len(keys)))
+	b = abi.AppendHead(b, 5, uint64(len(keys)))
 	for _, k := range keys {
-		b = appendText(b, k)
+		b = abi.AppendText(b, k)
 		var err error
 		if b, err = appendJSONValue(b, m[k], depth+1, res); err != nil {
 			return nil, err
@@ -197,7 +197,7 @@ func appendSpecial(b []byte, key string, m map[string]any, depth int, res refRes
 		if err != nil {
 			return nil, argErrorf("%s: %v", key, err)
 		}
-		b = appendHead(b, 2, uint64(len(raw)))
+		b = abi.AppendHead(b, 2, uint64(len(raw)))
 		return append(b, raw...), nil
 	case wire.KeyFloat:
 		s, ok := m[key].(string)
@@ -225,10 +225,10 @@ func appendSpecial(b []byte, key string, m map[string]any, depth int, res refRes
 		if depth >= abi.MaxDepth {
 			return nil, argErrorf("value nested deeper than %d levels", abi.MaxDepth)
 		}
-		b = appendHead(b, 6, abi.TagActorHandle)
+		b = abi.AppendHead(b, 6, abi.TagActorHandle)
 		b = append(b, 0x82)
-		b = appendText(b, id)
-		return appendText(b, actual), nil
+		b = abi.AppendText(b, id)
+		return abi.AppendText(b, actual), nil
 	case wire.KeyMap:
 		pairs, ok := m[key].([]any)
 		if !ok || extra {
@@ -240,7 +240,7 @@ func appendSpecial(b []byte, key string, m map[string]any, depth int, res refRes
 		if len(pairs) > abi.MaxElements {
 			return nil, argErrorf("map of %d pairs exceeds %d", len(pairs), abi.MaxElements)
 		}
-		b = appendHead(b, 5, uint64(len(pairs)))
+		b = abi.AppendHead(b, 5, uint64(len(pairs)))
 		for i, p := range pairs {
 			kv, ok := p.([]any)
 			if !ok || len(kv) != 2 {
@@ -266,12 +266,12 @@ func appendNumber(b []byte, s string) ([]byte, error) {
 	if !strings.ContainsAny(s, ".eE") {
 		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 			if i >= 0 {
-				return appendHead(b, 0, uint64(i)), nil
+				return abi.AppendHead(b, 0, uint64(i)), nil
 			}
-			return appendHead(b, 1, uint64(-1-i)), nil
+			return abi.AppendHead(b, 1, uint64(-1-i)), nil
 		}
 		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
-			return appendHead(b, 0, u), nil
+			return abi.AppendHead(b, 0, u), nil
 		}
 		return nil, argErrorf("integer %s out of the range of int64 and uint64", s)
 	}
@@ -285,27 +285,6 @@ func appendNumber(b []byte, s string) ([]byte, error) {
 func appendFloat64(b []byte, f float64) []byte {
 	b = append(b, 0xfb)
 	return binary.BigEndian.AppendUint64(b, math.Float64bits(f))
-}
-
-func appendText(b []byte, s string) []byte {
-	b = appendHead(b, 3, uint64(len(s)))
-	return append(b, s...)
-}
-
-// appendHead appends a CBOR item head of the given major type.
-func appendHead(b []byte, major byte, n uint64) []byte {
-	m := major << 5
-	switch {
-	case n < 24:
-		return append(b, m|byte(n))
-	case n <= math.MaxUint8:
-		return append(b, m|24, byte(n))
-	case n <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(b, m|25), uint16(n))
-	case n <= math.MaxUint32:
-		return binary.BigEndian.AppendUint32(append(b, m|26), uint32(n))
-	}
-	return binary.BigEndian.AppendUint64(append(b, m|27), n)
 }
 
 // cborArg checks one CBOR argument (from a CBOR request body): a future
