@@ -35,6 +35,18 @@ const (
 	codeError          = "wactor.error"
 )
 
+// errBadHandle marks a target that is not an actor handle (wactor.bad_handle).
+var errBadHandle = errors.New("not an actor handle")
+
+// decodeTarget decodes the target handle of an actor-call import.
+func decodeTarget(b []byte) (abi.Handle, error) {
+	ref, err := abi.DecodeHandle(b)
+	if err != nil {
+		return ref, fmt.Errorf("%w: %w: %w", ErrInvalidArgument, errBadHandle, err)
+	}
+	return ref, nil
+}
+
 // errorCode maps a host error to the code a guest sees.
 func errorCode(err error) (code, msg string) {
 	var ae *AppError
@@ -43,6 +55,8 @@ func errorCode(err error) (code, msg string) {
 	}
 	msg = err.Error()
 	switch {
+	case errors.Is(err, errBadHandle):
+		return codeBadHandle, msg
 	case errors.Is(err, ErrDeadlock):
 		return codeDeadlock, msg
 	case errors.Is(err, ErrActorDied):
@@ -162,9 +176,9 @@ func (sb *sandbox) setPending(env []byte) uint64 {
 
 // submitFromGuest sends one call from actor a to the target handle.
 func (sb *sandbox) submitFromGuest(a *actor, target, method, args []byte) (*Future, *actor, error) {
-	ref, err := abi.DecodeHandle(target)
+	ref, err := decodeTarget(target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: target: %w", ErrInvalidArgument, err)
+		return nil, nil, err
 	}
 	if !utf8.Valid(method) {
 		return nil, nil, fmt.Errorf("%w: method name is not UTF-8", ErrInvalidArgument)
@@ -433,9 +447,9 @@ func hostKill(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func (a *actor) killFromGuest(target []byte) []byte {
-	ref, err := abi.DecodeHandle(target)
+	ref, err := decodeTarget(target)
 	if err != nil {
-		return errorEnvelope(codeBadHandle, err.Error())
+		return envelopeFor(nil, err)
 	}
 	t, err := a.h.actorByID(ref.ID)
 	if err != nil {

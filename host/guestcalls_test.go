@@ -1,0 +1,37 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+// TestGuestCalls_BadInput: malformed requests to the actor-call imports give
+// the guest an error envelope; out-of-bounds pointers trap the call.
+func TestGuestCalls_BadInput(t *testing.T) {
+	h := newTestHost(t, Config{})
+	a := spawn(t, h, fixture(t, "calls"), Options{MaxRestarts: -1})
+	for _, tt := range []struct {
+		method, code string
+	}{
+		{"await_unknown", codeBadArgs},
+		{"bad_handle", codeBadHandle},
+		{"missing", codeActorNotFound},
+	} {
+		_, err := a.Invoke(context.Background(), tt.method)
+		var ae *AppError
+		if !errors.As(err, &ae) || ae.Code != tt.code {
+			t.Errorf("%s: %v, want application error %s", tt.method, err, tt.code)
+		}
+	}
+	for _, method := range []string{"bad_call_ptr", "take_oob"} {
+		_, err := a.Invoke(context.Background(), method)
+		var te *TrapError
+		if !errors.As(err, &te) || te.Reason != TrapABI {
+			t.Errorf("%s: %v, want an abi trap", method, err)
+		}
+	}
+	if st := a.Info().State; st != StateAlive {
+		t.Fatalf("state %s after bad inputs", st)
+	}
+}
