@@ -17,6 +17,7 @@ func TestGuestCalls_BadInput(t *testing.T) {
 		{"await_unknown", codeBadArgs},
 		{"bad_handle", codeBadHandle},
 		{"missing", codeActorNotFound},
+		{"take_short", codeActorNotFound},
 	} {
 		_, err := a.Invoke(context.Background(), tt.method)
 		var ae *AppError

@@ -24,6 +24,14 @@
     (call $reply (call $call (i32.const 0x200) (i32.const 3) (i32.const 0x310) (i32.const 4) (i32.const 0x300) (i32.const 1))))
   (func (export "missing") (param i32 i32) (result i64)
     (call $reply (call $get_actor (i32.const 0) (i32.const 0) (i32.const 0x320) (i32.const 4))))
+  ;; take with too small a buffer copies nothing, returns -n and keeps the
+  ;; envelope for a second take (traps if the short take did not say so).
+  (func (export "take_short") (param i32 i32) (result i64)
+    (local $n i32)
+    (local.set $n (call $get_actor (i32.const 0) (i32.const 0) (i32.const 0x320) (i32.const 4)))
+    (if (i32.ne (call $take (i32.const 0x1000) (i32.const 1)) (i32.sub (i32.const 0) (local.get $n)))
+      (then unreachable))
+    (call $reply (local.get $n)))
   (func (export "bad_call_ptr") (param i32 i32) (result i64)
     (call $reply (call $call (i32.const 0x20000) (i32.const 4) (i32.const 0x310) (i32.const 4) (i32.const 0x300) (i32.const 1))))
   (func (export "take_oob") (param i32 i32) (result i64)
