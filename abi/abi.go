@@ -22,6 +22,11 @@ const (
 	ExportManifest   = "wactor_manifest"
 	ExportInitialize = "_initialize"
 	ExportStart      = "_start"
+	// ExportShouldCheckpoint, optional, (i64 calls, i64 ms) -> i32: asked
+	// after each completed call with the calls and milliseconds since the
+	// actor's latest checkpoint; non-zero takes a checkpoint (Ray's
+	// Checkpointable.should_checkpoint).
+	ExportShouldCheckpoint = "wactor_should_checkpoint"
 )
 
 // ReservedPrefixes are export-name prefixes that never name methods.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -80,6 +81,14 @@ type actor struct {
 	// since start-up), for exact restarts; only the worker touches it.
 	journal      []*entry
 	journalBytes int
+
+	// durable actors outlive the host (Host.durable); jf is their journal
+	// on disk (nil in DurabilityCheckpoint mode). Worker only, like journal.
+	durable bool
+	jf      *journal
+	// Checkpoint policy state; worker only.
+	lastCheckpoint time.Time
+	sinceCheckpoint int
 
 	mu          sync.Mutex
 	state       State
@@ -268,8 +277,9 @@ func (a *actor) handle(c *call) {
 	env, err := sb.invoke(c.ctx, c.method, sb.methods[c.midx], c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	sb.rec.stop()
 	a.running.Store(nil)
+	var persistErr error
 	if err == nil && rec != nil {
-		a.record(sb, rec)
+		persistErr = a.record(sb, rec, a.served.Load()+1)
 	}
 	a.served.Add(1)
 	outcome := err
@@ -289,9 +299,25 @@ func (a *actor) handle(c *call) {
 		return
 	}
 	a.memBytes.Store(sb.memoryBytes())
-	if appErr != nil {
+	a.sinceCheckpoint++
+	if persistErr == nil {
+		due, err := a.checkpointDue(sb)
+		if err != nil {
+			defer a.onTrap(sb, err)
+		} else if due {
+			if _, err := a.takeCheckpoint(sb); err != nil {
+				a.logs.add(abi.LogError, "wactor: checkpoint failed: "+err.Error())
+			}
+		}
+	}
+	switch {
+	case persistErr != nil:
+		// The call took effect but is not durable: its caller must not take
+		// it as acknowledged.
+		c.fail(fmt.Errorf("%w: call %s completed but its journal record was not written: %w", ErrPersist, c.method, persistErr))
+	case appErr != nil:
 		c.fail(appErr)
-	} else {
+	default:
 		c.resolve(env)
 	}
 	if sb.exitRequested {
@@ -372,9 +398,19 @@ func (a *actor) die(reason DeathReason, cause error) {
 	a.state = StateDead
 	a.died = &ActorDiedError{ActorID: a.id, Reason: reason, Cause: cause}
 	sb := a.sb
+	a.sb = nil
 	a.mu.Unlock()
 	if sb != nil {
 		sb.interrupt(0, TrapKilled)
+		sb.close() // now, or when its running call returns
+	}
+	if a.jf != nil {
+		a.jf.close()
+	}
+	if a.durable && reason != DeathHostClosed {
+		if err := a.h.persist.removeActor(context.Background(), a.id); err != nil {
+			a.h.cfg.Logger.Error("removing a dead durable actor's files", slog.String("actor", a.id), slog.Any("err", err))
+		}
 	}
 	if a.mb != nil {
 		for _, c := range a.mb.Close() {

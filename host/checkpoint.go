@@ -3,20 +3,23 @@ package host
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/snapshots"
 )
 
-// keepCheckpoints is how many checkpoints an actor keeps (newest first).
+// keepCheckpoints is how many checkpoints an actor keeps by default.
 const keepCheckpoints = 3
 
 // CheckpointInfo describes one checkpoint of an actor.
 type CheckpointInfo struct {
 	ID    string    `json:"id"`
 	Taken time.Time `json:"taken"`
-	// Size is the checkpoint's size in bytes (linear memory plus globals).
+	// Size is the checkpoint's size in bytes: linear memory plus globals in
+	// memory, or the encoded snapshot on disk for a durable actor.
 	Size int `json:"size"`
 	// Calls is how many calls the actor had served when it was taken.
 	Calls uint64 `json:"calls"`
@@ -35,12 +38,21 @@ func (a *actor) latestCheckpoint() *snapshots.State {
 	return nil
 }
 
-func (a *actor) checkpoint(id string) (*snapshots.State, error) {
+// checkpoint finds a checkpoint by ID (the latest for ""): in memory, or in
+// the store for a durable actor.
+func (a *actor) checkpoint(ctx context.Context, id string) (*snapshots.State, error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	for i := len(a.checkpoints) - 1; i >= 0; i-- {
 		if id == "" || a.checkpoints[i].ID == id {
-			return a.checkpoints[i], nil
+			st := a.checkpoints[i]
+			a.mu.Unlock()
+			return st, nil
+		}
+	}
+	a.mu.Unlock()
+	if a.durable && id != "" {
+		if st, err := a.h.persist.store.Get(ctx, a.id, id); err == nil {
+			return st, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: actor %s has no checkpoint %q", ErrCheckpointNotFound, a.id, id)
@@ -60,37 +72,93 @@ func (h *Actor) control(ctx context.Context, fn func(sb *sandbox) (abi.Value, er
 }
 
 // Checkpoint captures the actor's whole state (linear memory and globals)
-// between two calls and keeps it (the newest 3 per actor). After a trap, the
-// actor restarts from its latest checkpoint instead of re-running its
-// constructor. Calls made after the checkpoint are not replayed yet: a
-// restart loses them (docs/SNAPSHOTS.md).
+// between two calls and keeps it (Config.KeepCheckpoints per actor, newest
+// first; on disk too for a durable actor). After a trap, the actor restarts
+// from its latest checkpoint and replays the calls made since. Only the
+// pages written since the previous checkpoint are copied.
 func (h *Actor) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
 	a := h.a
 	var info CheckpointInfo
 	_, err := h.control(ctx, func(sb *sandbox) (abi.Value, error) {
-		st := sb.capture(a.id, a.served.Load())
-		a.keepCheckpoint(st)
+		st, err := a.takeCheckpoint(sb)
+		if err != nil {
+			return nil, err
+		}
 		info = checkpointInfo(st)
 		return abi.Null(), nil
 	})
 	return info, err
 }
 
+// takeCheckpoint captures and keeps a checkpoint, and stores it for a
+// durable actor, after which the journal on disk starts again. Worker only.
+func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
+	st, err := sb.capture(a.id, a.served.Load())
+	if err != nil {
+		return nil, err
+	}
+	if a.durable {
+		if _, err := a.h.persist.store.Put(context.Background(), st); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrPersist, err)
+		}
+		if a.jf != nil {
+			if err := a.jf.reset(); err != nil {
+				// The old records are skipped on recovery (they are older than
+				// the checkpoint), so this costs only space.
+				a.h.cfg.Logger.Warn("emptying a journal", slog.String("actor", a.id), slog.Any("err", err))
+			}
+		}
+	}
+	a.keepCheckpoint(st)
+	return st, nil
+}
+
 // keepCheckpoint adds a checkpoint (dropping the oldest past the limit) and
 // empties the journal, which it makes unnecessary. Worker only.
 func (a *actor) keepCheckpoint(st *snapshots.State) {
+	keep := a.h.cfg.KeepCheckpoints
 	a.mu.Lock()
 	a.checkpoints = append(a.checkpoints, st)
-	if len(a.checkpoints) > keepCheckpoints {
-		a.checkpoints = append(a.checkpoints[:0], a.checkpoints[len(a.checkpoints)-keepCheckpoints:]...)
+	if len(a.checkpoints) > keep {
+		a.checkpoints = append(a.checkpoints[:0], a.checkpoints[len(a.checkpoints)-keep:]...)
 	}
 	a.mu.Unlock()
 	a.resetJournal()
+	a.lastCheckpoint, a.sinceCheckpoint = time.Now(), 0
 }
 
-// Checkpoints lists the actor's kept checkpoints, newest first.
+// checkpointDue applies the actor's checkpoint policy after a completed
+// call: every CheckpointEvery calls, after CheckpointInterval, or when the
+// guest's should_checkpoint export says so. Worker only.
+// A guest that fails in should_checkpoint is treated as after a trap.
+func (a *actor) checkpointDue(sb *sandbox) (bool, error) {
+	o := a.opts
+	switch {
+	case o.CheckpointEvery > 0 && a.sinceCheckpoint >= o.CheckpointEvery:
+		return true, nil
+	case o.CheckpointInterval > 0 && time.Since(a.lastCheckpoint) >= o.CheckpointInterval:
+		return true, nil
+	case sb.shouldCheckpoint != nil:
+		return sb.askCheckpoint(uint64(a.sinceCheckpoint), time.Since(a.lastCheckpoint), a.opts.CallTimeout)
+	}
+	return false, nil
+}
+
+// Checkpoints lists the actor's kept checkpoints, newest first: for a
+// durable actor those in its store (which outlive the host), else those in
+// memory.
 func (h *Actor) Checkpoints(ctx context.Context) []CheckpointInfo {
 	a := h.a
+	if a.durable {
+		metas, err := a.h.persist.store.List(ctx, a.id)
+		if err == nil {
+			out := make([]CheckpointInfo, 0, len(metas))
+			for _, m := range metas {
+				out = append(out, CheckpointInfo{ID: m.ID, Taken: m.Taken, Size: int(m.Size), Calls: m.Calls})
+			}
+			return out
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := make([]CheckpointInfo, 0, len(a.checkpoints))
@@ -102,9 +170,11 @@ func (h *Actor) Checkpoints(ctx context.Context) []CheckpointInfo {
 
 // Restore puts the actor back to one of its checkpoints, between two calls:
 // its sandbox is replaced by a fresh one holding the checkpoint's state.
+// The restored checkpoint becomes the latest, so a later restart or host
+// recovery starts from it.
 func (h *Actor) Restore(ctx context.Context, checkpointID string) error {
 	a := h.a
-	st, err := a.checkpoint(checkpointID)
+	st, err := a.checkpoint(ctx, checkpointID)
 	if err != nil {
 		return err
 	}
@@ -121,9 +191,13 @@ func (h *Actor) Restore(ctx context.Context, checkpointID string) error {
 		}
 		a.sb = sb
 		a.mu.Unlock()
-		a.resetJournal()
 		old.close()
 		a.memBytes.Store(sb.memoryBytes())
+		// A new checkpoint of the restored state, so that the journal (now
+		// empty) starts from it, in memory and on disk.
+		if _, err := a.takeCheckpoint(sb); err != nil {
+			return nil, err
+		}
 		return abi.Null(), nil
 	})
 	return err
@@ -132,8 +206,9 @@ func (h *Actor) Restore(ctx context.Context, checkpointID string) error {
 // Fork creates a new actor holding a copy of src's state: of the checkpoint
 // checkpointID, or, if it is empty, of a checkpoint taken now. The new actor
 // has its own ID and options (opts, like Spawn's); it restarts from that
-// state after a trap. Randomness is not reseeded yet: a fork's guest
-// runtime continues the same random sequence as its source.
+// state after a trap. A guest that exports wactor_reseed gets fresh random
+// bytes before its first call (ABI.md); other guests continue the source's
+// random sequence where they keep it in memory.
 func (h *Host) Fork(ctx context.Context, src *Actor, checkpointID string, opts Options) (*Actor, error) {
 	if checkpointID == "" {
 		info, err := src.Checkpoint(ctx)
@@ -142,9 +217,40 @@ func (h *Host) Fork(ctx context.Context, src *Actor, checkpointID string, opts O
 		}
 		checkpointID = info.ID
 	}
-	st, err := src.a.checkpoint(checkpointID)
+	st, err := src.a.checkpoint(ctx, checkpointID)
 	if err != nil {
 		return nil, err
 	}
 	return h.spawn(ctx, nil, src.a.class, opts, src.a.initArgs, 0, st)
+}
+
+// persistStart writes a new durable actor's metadata and opens its journal,
+// before its constructor runs.
+func (a *actor) persistStart() error {
+	p := a.h.persist
+	if err := p.saveActor(actorMeta{ID: a.id, Class: a.class.info.ID, Options: a.opts, InitArgs: a.initArgs, Created: a.created}); err != nil {
+		return fmt.Errorf("%w: %w", ErrPersist, err)
+	}
+	if p.mode != DurabilityCheckpoint {
+		jf, err := openJournal(filepath.Join(p.actorDir(a.id), "journal"), p.mode == DurabilitySync, 0)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrPersist, err)
+		}
+		a.jf = jf
+	}
+	return nil
+}
+
+// persistStarted makes a new durable actor's start durable: its recorded
+// start-up goes to the journal, or, for a fork or without a journal, its
+// first state to the store.
+func (a *actor) persistStarted(sb *sandbox, startup *entry) error {
+	if a.jf != nil && startup != nil {
+		if err := a.jf.append(startup, 0); err != nil {
+			return fmt.Errorf("%w: %w", ErrPersist, err)
+		}
+		return nil
+	}
+	_, err := a.takeCheckpoint(sb)
+	return err
 }

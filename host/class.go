@@ -155,7 +155,8 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 	optional := map[string][2][]api.ValueType{
 		abi.ExportInit:       {methodParams, methodResults},
 		abi.ExportManifest:   {nil, {api.ValueTypeI64}},
-		abi.ExportInitialize: {nil, nil},
+		abi.ExportInitialize:       {nil, nil},
+		abi.ExportShouldCheckpoint: {{api.ValueTypeI64, api.ValueTypeI64}, {api.ValueTypeI32}},
 	}
 	for name, sig := range optional {
 		if d, ok := exports[name]; ok && !sameSig(d, sig[0], sig[1]) {

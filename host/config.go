@@ -33,6 +33,18 @@ type Config struct {
 	Logger *slog.Logger `json:"-"`
 	// Observer receives call and actor events, for metrics (default none).
 	Observer Observer `json:"-"`
+	// DataDir, if set, makes the host durable: it keeps there the classes it
+	// loads and its durable actors (Options.Durable, and detached actors),
+	// which a host started on the same DataDir brings back, also after a
+	// crash (docs/SNAPSHOTS.md). Compiled code is cached under it unless
+	// CacheDir is set. Without it nothing outlives the host.
+	DataDir string `json:"data_dir,omitempty"`
+	// Durability says when a durable actor's call is safe (default
+	// DurabilityWrite).
+	Durability Durability `json:"durability,omitempty"`
+	// KeepCheckpoints is how many checkpoints each actor keeps, newest first
+	// (default 3).
+	KeepCheckpoints int `json:"keep_checkpoints,omitempty"`
 }
 
 // Options configures one actor at Spawn. Zero fields take the host's
@@ -70,6 +82,16 @@ type Options struct {
 	// MaxRestarts is how often the actor is recreated after a trap: 0 never
 	// (the default), N times, or -1 without limit (Ray's max_reconstructions).
 	MaxRestarts int `json:"max_restarts,omitempty"`
+	// Durable actors outlive the host: a host started again on the same
+	// Config.DataDir brings them back with their state. Detached actors are
+	// durable on a host with a DataDir. Needs Config.DataDir.
+	Durable bool `json:"durable,omitempty"`
+	// CheckpointEvery, if set, checkpoints the actor after every that many
+	// completed calls.
+	CheckpointEvery int `json:"checkpoint_every,omitempty"`
+	// CheckpointInterval, if set, checkpoints the actor after a call that
+	// completes at least this long after its previous checkpoint.
+	CheckpointInterval time.Duration `json:"checkpoint_interval,omitempty"`
 
 	// Ray resource requests: accepted and validated now; admission uses them
 	// once the scheduler places actors by resources.
@@ -94,8 +116,18 @@ const (
 const DefaultNamespace = "default"
 
 func (c Config) withDefaults() (Config, error) {
-	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 {
+	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 {
 		return c, fmt.Errorf("%w: negative Config field", ErrInvalidOptions)
+	}
+	switch c.Durability {
+	case "":
+		c.Durability = DurabilityWrite
+	case DurabilitySync, DurabilityWrite, DurabilityCheckpoint:
+	default:
+		return c, fmt.Errorf("%w: durability %q (want sync, write or checkpoint)", ErrInvalidOptions, c.Durability)
+	}
+	if c.KeepCheckpoints == 0 {
+		c.KeepCheckpoints = keepCheckpoints
 	}
 	if c.Workers == 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
@@ -154,6 +186,12 @@ func (o Options) merge(d Options) (Options, error) {
 	if o.Fuel == 0 {
 		o.Fuel = d.Fuel
 	}
+	if o.CheckpointEvery == 0 {
+		o.CheckpointEvery = d.CheckpointEvery
+	}
+	if o.CheckpointInterval == 0 {
+		o.CheckpointInterval = d.CheckpointInterval
+	}
 	return o, o.validate()
 }
 
@@ -180,6 +218,8 @@ func (o Options) validate() error {
 		return bad("negative max_children")
 	case o.GetIfExists && o.Name == "":
 		return bad("get_if_exists needs a name")
+	case o.CheckpointEvery < 0 || o.CheckpointInterval < 0:
+		return bad("negative checkpoint_every or checkpoint_interval")
 	}
 	if err := checkQuantity("num_cpus", o.NumCPUs); err != nil {
 		return err

@@ -51,6 +51,9 @@ var (
 	ErrCheckpointNotFound = errors.New("checkpoint not found")
 	// ErrQuota: an actor reached its limit of children or outstanding futures.
 	ErrQuota = errors.New("quota exceeded")
+	// ErrPersist: the host could not write what Config.DataDir keeps (a
+	// class, a durable actor's journal or checkpoint).
+	ErrPersist = errors.New("could not persist")
 )
 
 // ModuleError says why a module was rejected. It wraps ErrInvalidModule.

@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -32,9 +33,10 @@ import (
 
 // Host runs actors. Create it with New and release it with Close.
 type Host struct {
-	cfg  Config
-	eng  *engine
-	pool *scheduler.Pool
+	cfg     Config
+	eng     *engine
+	pool    *scheduler.Pool
+	persist *persist // nil without Config.DataDir
 
 	mu      sync.Mutex
 	closed  bool
@@ -63,19 +65,40 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	var p *persist
+	if cfg.DataDir != "" {
+		if p, err = openPersist(cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints); err != nil {
+			return nil, err
+		}
+		if cfg.CacheDir == "" {
+			cfg.CacheDir = filepath.Join(cfg.DataDir, "compiled")
+		}
+	}
 	eng, err := newEngine(ctx, cfg.CacheDir)
 	if err != nil {
 		return nil, err
 	}
-	return &Host{
+	h := &Host{
 		cfg:     cfg,
 		eng:     eng,
+		persist: p,
 		pool:    scheduler.NewPool(scheduler.Config{Workers: cfg.Workers}),
 		classes: map[string]*class{},
 		loading: map[string]chan struct{}{},
 		actors:  map[string]*actor{},
 		names:   map[string]*actor{},
-	}, nil
+	}
+	if p != nil {
+		if err := h.recover(ctx); err != nil {
+			_ = h.Close(ctx)
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+func newMailbox(h *Host, a *actor) *scheduler.Mailbox[*call] {
+	return scheduler.NewMailbox(h.pool, a.opts.MaxPending, a.handle)
 }
 
 // Config returns the host's configuration with defaults filled in.
@@ -148,6 +171,12 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 			c.finish()
 		}
 	}
+	if err == nil && h.persist != nil {
+		if perr := h.persist.saveClass(id, wasm); perr != nil {
+			_ = c.compiled.Close(ctx)
+			err = fmt.Errorf("%w: saving class: %w", ErrPersist, perr)
+		}
+	}
 	h.mu.Lock()
 	delete(h.loading, id)
 	if err == nil {
@@ -201,6 +230,11 @@ func (h *Host) UnloadClass(ctx context.Context, id string) error {
 	}
 	delete(h.classes, id)
 	h.mu.Unlock()
+	if h.persist != nil {
+		if err := h.persist.removeClass(id); err != nil {
+			h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
+		}
+	}
 	return c.compiled.Close(ctx)
 }
 
@@ -269,11 +303,15 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	if opts.Detached {
 		own = nil
 	}
+	if opts.Durable && h.persist == nil {
+		return nil, fmt.Errorf("%w: a durable actor needs a host with Config.DataDir", ErrInvalidOptions)
+	}
+	durable := h.durable(opts)
 	for {
 		a := &actor{
 			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
 			created: time.Now(), logs: newLogRing(h.cfg.LogLines), state: StatePending,
-			ready: make(chan struct{}),
+			ready: make(chan struct{}), durable: durable,
 		}
 		a.children.limit = opts.MaxChildren
 		existing, err := h.register(a, own)
@@ -303,14 +341,35 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			startup, mode = &entry{method: "(start)", midx: -1}, recOn
 			a.journal = []*entry{startup}
 		}
-		sb, err := a.start(ctx, from, startup, mode)
-		if err != nil {
+		fail := func(err error) (*Actor, error) {
 			a.startErr = err
 			h.forget(a, nil)
 			close(a.ready)
+			if durable {
+				if a.jf != nil {
+					a.jf.close()
+				}
+				_ = h.persist.removeActor(context.WithoutCancel(ctx), a.id)
+			}
 			return nil, err
 		}
-		a.mb = scheduler.NewMailbox(h.pool, opts.MaxPending, a.handle)
+		if durable {
+			if err := a.persistStart(); err != nil {
+				return fail(err)
+			}
+		}
+		sb, err := a.start(ctx, from, startup, mode)
+		if err != nil {
+			return fail(err)
+		}
+		if durable {
+			if err := a.persistStarted(sb, startup); err != nil {
+				sb.close()
+				return fail(err)
+			}
+		}
+		a.lastCheckpoint = time.Now()
+		a.mb = newMailbox(h, a)
 		a.mu.Lock()
 		a.sb, a.state = sb, StateAlive
 		a.mu.Unlock()

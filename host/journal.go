@@ -131,19 +131,47 @@ func (sb *sandbox) walltime() (int64, int32) {
 }
 
 func (sb *sandbox) nanotime() int64 {
-	return sb.rec.clock(int64(time.Since(monoEpoch)))
+	v := sb.rec.clock(sb.liveNanotime())
+	if v > sb.lastNano {
+		sb.lastNano = v
+	}
+	return v
 }
 
-func (a *actor) journaling() bool { return a.opts.MaxRestarts != 0 }
+// liveNanotime is the guest's monotonic clock now: the host's, moved
+// forward so that it never goes back from what the guest last read,
+// including across a restore from a snapshot taken in another process.
+func (sb *sandbox) liveNanotime() int64 {
+	v := int64(time.Since(monoEpoch)) + sb.clockOffset
+	if v < sb.lastNano {
+		sb.clockOffset += sb.lastNano - v
+		v = sb.lastNano
+	}
+	return v
+}
 
-// record appends a completed call to the journal, checkpointing when the
-// journal grows past its bounds.
-func (a *actor) record(sb *sandbox, e *entry) {
+// guestNanotime is the clock a snapshot taken now records.
+func (sb *sandbox) guestNanotime() int64 { return sb.liveNanotime() }
+
+func (a *actor) journaling() bool { return a.opts.MaxRestarts != 0 || a.durable }
+
+// record appends a completed call to the journal (and, for a durable actor,
+// to its journal on disk, as call seq), checkpointing when the journal
+// grows past its bounds. It fails only when the disk journal does.
+func (a *actor) record(sb *sandbox, e *entry, seq uint64) error {
 	a.journal = append(a.journal, e)
 	a.journalBytes += e.size()
-	if len(a.journal) > maxJournalEntries || a.journalBytes > maxJournalBytes {
-		a.keepCheckpoint(sb.capture(a.id, a.served.Load()))
+	if a.jf != nil {
+		if err := a.jf.append(e, seq); err != nil {
+			return err
+		}
 	}
+	if len(a.journal) > maxJournalEntries || a.journalBytes > maxJournalBytes {
+		if _, err := a.takeCheckpoint(sb); err != nil {
+			a.logs.add(abi.LogError, "wactor: checkpoint of a full journal failed: "+err.Error())
+		}
+	}
+	return nil
 }
 
 // resetJournal empties the journal: the actor's state is now a checkpoint.

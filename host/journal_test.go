@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -16,8 +15,9 @@ func peek(t *testing.T, a *Actor) *snapshots.State {
 	t.Helper()
 	var st *snapshots.State
 	if _, err := a.control(context.Background(), func(sb *sandbox) (abi.Value, error) {
-		st = sb.capture(a.a.id, 0)
-		return abi.Null(), nil
+		var err error
+		st, err = sb.capture(a.a.id, 0)
+		return abi.Null(), err
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -26,14 +26,9 @@ func peek(t *testing.T, a *Actor) *snapshots.State {
 
 func sameState(t *testing.T, what string, want, got *snapshots.State) {
 	t.Helper()
-	if !bytes.Equal(want.Memory, got.Memory) {
-		n := 0
-		for i := 0; i+65536 <= min(len(want.Memory), len(got.Memory)); i += 65536 {
-			if !bytes.Equal(want.Memory[i:i+65536], got.Memory[i:i+65536]) {
-				n++
-			}
-		}
-		t.Fatalf("%s: memory differs (%d vs %d bytes, %d pages differ)", what, len(want.Memory), len(got.Memory), n)
+	if !want.Memory.Equal(got.Memory) {
+		n := len(snapshots.DiffPages(want.Memory, got.Memory))
+		t.Fatalf("%s: memory differs (%d vs %d bytes, %d pages differ)", what, want.Memory.Len(), got.Memory.Len(), n)
 	}
 	for idx, v := range want.Globals {
 		if got.Globals[idx] != v {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/instrument"
+	"github.com/wactor/wactor/internal/memtrack"
 	"github.com/wactor/wactor/snapshots"
 )
 
@@ -106,9 +107,20 @@ type sandbox struct {
 	alloc   api.Function
 	methods []api.Function // by class method index
 	init    api.Function
+	// shouldCheckpoint is the guest's wactor_should_checkpoint, if exported.
+	shouldCheckpoint api.Function
 	stack   []uint64
 	// maxBytes is the memory limit in bytes.
 	maxBytes uint64
+	// lm backs linear memory; image is the memory as last captured or
+	// restored, which capture updates with the pages written since.
+	lm       *limitedMemory
+	image    snapshots.Image
+	hasImage bool
+	// The guest's monotonic clock: live time plus clockOffset, never less
+	// than lastNano (it continues from a restored snapshot's clock).
+	clockOffset int64
+	lastNano    int64
 
 	interruptG api.MutableGlobal
 	fuelG      api.MutableGlobal // nil without a fuel limit
@@ -123,6 +135,8 @@ type sandbox struct {
 
 	mu      sync.Mutex // guards the fields below against the timer and interrupt
 	inCall  bool
+	closed  bool // close ran: memory is unmapped
+	closeAt bool // close was asked for during a call; run does it after
 	gen     uint64
 	stopWhy TrapReason    // why the running call was interrupted ("" if not)
 	killed  bool          // set by a kill: no further call may start
@@ -130,15 +144,29 @@ type sandbox struct {
 }
 
 // limitedMemory backs a linear memory and refuses growth past a limit, which
-// the guest sees as memory.grow returning -1.
+// the guest sees as memory.grow returning -1. With a region (the usual
+// case) memory is one mapping of the limit's size that never moves, and the
+// kernel tracks its written pages; without one, it is on the Go heap.
 type limitedMemory struct {
-	buf   []byte
-	limit uint64
+	buf    []byte
+	limit  uint64
+	region *memtrack.Region
+}
+
+func newLimitedMemory(capacity, limit uint64) *limitedMemory {
+	if r, err := memtrack.New(int(limit)); err == nil {
+		return &limitedMemory{buf: r.Bytes()[:capacity], limit: limit, region: r}
+	}
+	return &limitedMemory{buf: make([]byte, 0, capacity), limit: limit}
 }
 
 func (m *limitedMemory) Reallocate(size uint64) []byte {
 	if size > m.limit {
 		return nil
+	}
+	if m.region != nil {
+		m.buf = m.region.Bytes()[:size]
+		return m.buf
 	}
 	if size <= uint64(cap(m.buf)) {
 		m.buf = m.buf[:size]
@@ -187,7 +215,8 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 		if capacity > l {
 			capacity = l
 		}
-		return &limitedMemory{buf: make([]byte, 0, capacity), limit: l}
+		sb.lm = newLimitedMemory(capacity, l)
+		return sb.lm
 	}))
 	// Clocks and randomness go through the recorder, so a journal can replay
 	// them exactly (journal.go).
@@ -221,6 +250,7 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 	if c.hasInit {
 		sb.init = mod.ExportedFunction(abi.ExportInit)
 	}
+	sb.shouldCheckpoint = mod.ExportedFunction(abi.ExportShouldCheckpoint)
 	if c.interruptExport != "" {
 		g, ok := mod.ExportedGlobal(c.interruptExport).(api.MutableGlobal)
 		if !ok {
@@ -268,10 +298,48 @@ func (sb *sandbox) stopChan() <-chan struct{} {
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// close discards the sandbox.
+// close discards the sandbox and frees its memory. Called during a call
+// (by a dying actor), it takes effect when the call returns.
 func (sb *sandbox) close() {
+	sb.mu.Lock()
+	if sb.closed || sb.inCall {
+		sb.closeAt = sb.inCall
+		sb.mu.Unlock()
+		return
+	}
+	sb.closed = true
+	sb.mu.Unlock()
 	sb.timer.Stop()
-	_ = sb.mod.Close(context.Background())
+	if sb.mod != nil {
+		_ = sb.mod.Close(context.Background())
+	}
+	if sb.lm != nil && sb.lm.region != nil {
+		sb.lm.buf = nil
+		_ = sb.lm.region.Close()
+	}
+}
+
+// enter marks the sandbox busy outside a guest call (capture, restore), so
+// a concurrent close waits for leave; it reports false if it is closed.
+func (sb *sandbox) enter() bool {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.closed || sb.inCall {
+		return false
+	}
+	sb.inCall = true
+	return true
+}
+
+func (sb *sandbox) leave() {
+	sb.mu.Lock()
+	sb.inCall = false
+	later := sb.closeAt
+	sb.closeAt = false
+	sb.mu.Unlock()
+	if later {
+		sb.close()
+	}
 }
 
 // interrupt stops the call running as generation gen (any call if gen == 0)
@@ -304,7 +372,7 @@ func (sb *sandbox) interrupt(gen uint64, why TrapReason) {
 // callCtx, and classifies its failure.
 func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Duration, fn func() error) (TrapReason, error) {
 	sb.mu.Lock()
-	if sb.killed {
+	if sb.killed || sb.closed {
 		sb.mu.Unlock()
 		return TrapKilled, sb.trap(method, TrapKilled, nil)
 	}
@@ -346,7 +414,12 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	sb.mu.Lock()
 	sb.inCall = false
 	why := sb.stopWhy
+	later := sb.closeAt
+	sb.closeAt = false
 	sb.mu.Unlock()
+	if later {
+		sb.close()
+	}
 	if why == "" && fired {
 		// The timer fired as the call returned; its interrupt may still be on
 		// its way, so the sandbox is not safe to reuse.
@@ -461,13 +534,38 @@ func (sb *sandbox) invoke(callCtx context.Context, method string, fn api.Functio
 	return env, err
 }
 
-// capture copies the sandbox's state. Call it only between calls.
-func (sb *sandbox) capture(actorID string, calls uint64) *snapshots.State {
+// capture copies the sandbox's state. Call it only between calls. It copies
+// only the pages written since the previous capture or restore when the
+// kernel tracks writes, else the pages that differ from that image.
+func (sb *sandbox) capture(actorID string, calls uint64) (*snapshots.State, error) {
+	if !sb.enter() {
+		return nil, fmt.Errorf("%w: the actor's sandbox is gone", ErrActorDied)
+	}
+	defer sb.leave()
 	size := sb.mem.Size()
-	b, _ := sb.mem.Read(0, size)
+	mem, _ := sb.mem.Read(0, size)
+	r := sb.lm.region
+	switch {
+	case sb.hasImage && r != nil && r.Tracking():
+		var dirty []uint32
+		if err := r.Dirty(len(mem), snapshots.PageSize, func(p uint32) { dirty = append(dirty, p) }); err != nil {
+			sb.image = sb.image.Refresh(mem)
+		} else {
+			sb.image = sb.image.Update(mem, dirty)
+		}
+	case sb.hasImage:
+		sb.image = sb.image.Refresh(mem)
+	default:
+		sb.image = snapshots.ImageOf(mem)
+		if r != nil && r.Tracking() {
+			_ = r.Reset()
+		}
+	}
+	sb.hasImage = true
 	st := &snapshots.State{
-		ClassID: sb.class.info.ID, ActorID: actorID, Memory: append([]byte(nil), b...),
+		ClassID: sb.class.info.ID, ActorID: actorID, Memory: sb.image,
 		Globals: make(map[uint32]uint64, len(sb.class.globals)), Taken: time.Now(), Calls: calls,
+		Nanotime: sb.guestNanotime(),
 	}
 	for idx, name := range sb.class.globals {
 		if g, ok := sb.mod.ExportedGlobal(name).(api.MutableGlobal); ok {
@@ -475,7 +573,7 @@ func (sb *sandbox) capture(actorID string, calls uint64) *snapshots.State {
 		}
 	}
 	st.ID = snapshots.NewID(actorID, st.Taken)
-	return st
+	return st, nil
 }
 
 // restore puts a snapshot's state into a fresh sandbox of the same class.
@@ -483,17 +581,20 @@ func (sb *sandbox) restore(st *snapshots.State) error {
 	if st.ClassID != sb.class.info.ID {
 		return fmt.Errorf("%w: snapshot of class %s cannot restore into class %s", ErrInvalidArgument, st.ClassID, sb.class.info.ID)
 	}
-	if uint64(len(st.Memory)) > sb.maxBytes {
-		return fmt.Errorf("%w: snapshot memory of %d bytes exceeds the actor's limit of %d", ErrInvalidOptions, len(st.Memory), sb.maxBytes)
+	n := st.Memory.Len()
+	if uint64(n) > sb.maxBytes {
+		return fmt.Errorf("%w: snapshot memory of %d bytes exceeds the actor's limit of %d", ErrInvalidOptions, n, sb.maxBytes)
 	}
-	if cur := sb.mem.Size(); uint32(len(st.Memory)) > cur {
-		if _, ok := sb.mem.Grow((uint32(len(st.Memory)) - cur) / 65536); !ok {
-			return fmt.Errorf("%w: cannot grow memory to %d bytes", ErrInvalidOptions, len(st.Memory))
+	if cur := sb.mem.Size(); uint32(n) > cur {
+		if _, ok := sb.mem.Grow((uint32(n) - cur) / 65536); !ok {
+			return fmt.Errorf("%w: cannot grow memory to %d bytes", ErrInvalidOptions, n)
 		}
 	}
-	if !sb.mem.Write(0, st.Memory) {
+	mem, ok := sb.mem.Read(0, uint32(n))
+	if !ok {
 		return fmt.Errorf("%w: snapshot memory does not fit", ErrInvalidArgument)
 	}
+	st.Memory.CopyTo(mem)
 	for idx, v := range st.Globals {
 		name, ok := sb.class.globals[idx]
 		if !ok {
@@ -505,7 +606,23 @@ func (sb *sandbox) restore(st *snapshots.State) error {
 		}
 		g.Set(v)
 	}
+	sb.image, sb.hasImage = st.Memory, uint32(n) == sb.mem.Size()
+	if r := sb.lm.region; r != nil && r.Tracking() {
+		_ = r.Reset()
+	}
+	if st.Nanotime > sb.lastNano {
+		sb.lastNano = st.Nanotime
+	}
 	return nil
+}
+
+// askCheckpoint calls the guest's wactor_should_checkpoint.
+func (sb *sandbox) askCheckpoint(calls uint64, since time.Duration, timeout time.Duration) (bool, error) {
+	stack := []uint64{calls, uint64(since.Milliseconds())}
+	_, err := sb.run(nil, abi.ExportShouldCheckpoint, timeout, func() error {
+		return sb.shouldCheckpoint.CallWithStack(sb.ctx, stack)
+	})
+	return err == nil && uint32(stack[0]) != 0, err
 }
 
 // memoryBytes returns the current size of linear memory.

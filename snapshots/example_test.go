@@ -31,7 +31,7 @@ func ExampleDirStore() {
 			ID:      fmt.Sprintf("ck-%d", calls),
 			ClassID: "counter",
 			ActorID: "actor-1",
-			Memory:  append([]byte(nil), mem...),
+			Memory:  snapshots.ImageOf(mem),
 			Globals: map[uint32]uint64{0: 65536 - calls},
 			Taken:   taken,
 			Calls:   calls,
@@ -59,7 +59,7 @@ func ExampleDirStore() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(st.ID, st.Calls, st.Globals[0], len(st.Memory), len(skipped))
+	fmt.Println(st.ID, st.Calls, st.Globals[0], st.Memory.Len(), len(skipped))
 	// Output:
 	// ck-4 after 4 calls, base "ck-1"
 	// ck-3 after 3 calls, base "ck-1"

@@ -22,9 +22,9 @@ import (
 const (
 	// Magic opens every encoded snapshot.
 	Magic = "WACTSNAP"
-	// FormatVersion is the version of the encoding Encode writes, the only
-	// one Decode reads.
-	FormatVersion = 1
+	// FormatVersion is the version of the encoding Encode writes. Decode
+	// also reads version 1, which had no guest clock (Nanotime reads 0).
+	FormatVersion = 2
 	// PageSize is the size of a WebAssembly memory page, the unit in which
 	// incremental snapshots store memory.
 	PageSize = 64 << 10
@@ -92,11 +92,14 @@ var bufPool = sync.Pool{New: func() any { return new([]byte) }}
 // memories a and b, in increasing order, or nil if they are equal. When the
 // memories differ in length, every page past the end of the shorter one
 // counts as changed, as does a page that only one of them holds in full.
-func DiffPages(a, b []byte) []uint32 {
+// Pages the two images share (see Image.Update) are not read, so diffing
+// an image against the one it was updated from costs what changed.
+func DiffPages(a, b Image) []uint32 {
 	var out []uint32
-	for off := 0; off < max(len(a), len(b)); off += PageSize {
-		if !bytes.Equal(page(a, off), page(b, off)) {
-			out = append(out, uint32(off/PageSize))
+	for i := range max(a.NumPages(), b.NumPages()) {
+		pa, pb := a.Page(i), b.Page(i)
+		if !samePage(pa, pb) && !bytes.Equal(pa, pb) {
+			out = append(out, uint32(i))
 		}
 	}
 	return out
@@ -135,8 +138,8 @@ func checkEncode(st, base *State) error {
 	if st == nil {
 		return fmt.Errorf("%w: nil State", ErrInvalid)
 	}
-	if len(st.Memory) > MaxMemory {
-		return fmt.Errorf("%w: memory of %d bytes exceeds %d", ErrInvalid, len(st.Memory), MaxMemory)
+	if st.Memory.Len() > MaxMemory {
+		return fmt.Errorf("%w: memory of %d bytes exceeds %d", ErrInvalid, st.Memory.Len(), MaxMemory)
 	}
 	for _, s := range []string{st.ID, st.ClassID, st.ActorID} {
 		if len(s) > maxString {
@@ -154,8 +157,8 @@ func checkEncode(st, base *State) error {
 	case base.ClassID != st.ClassID || base.ActorID != st.ActorID:
 		return fmt.Errorf("%w: base %s is of actor %s class %s, not actor %s class %s",
 			ErrInvalid, base.ID, base.ActorID, base.ClassID, st.ActorID, st.ClassID)
-	case len(base.Memory) > MaxMemory:
-		return fmt.Errorf("%w: base memory of %d bytes exceeds %d", ErrInvalid, len(base.Memory), MaxMemory)
+	case base.Memory.Len() > MaxMemory:
+		return fmt.Errorf("%w: base memory of %d bytes exceeds %d", ErrInvalid, base.Memory.Len(), MaxMemory)
 	}
 	return nil
 }
@@ -169,12 +172,12 @@ func encode(w io.Writer, st, base *State, pages []uint32) (int64, error) {
 	}
 	kind, baseID, baseMem := byte(kindFull), "", 0
 	if base != nil {
-		kind, baseID, baseMem = kindIncremental, base.ID, len(base.Memory)
+		kind, baseID, baseMem = kindIncremental, base.ID, base.Memory.Len()
 	}
 	if base == nil {
 		pages = nil
 	}
-	total := numPages(uint64(len(st.Memory)))
+	total := st.Memory.NumPages()
 	if i, _ := slices.BinarySearch(pages, uint32(total)); i < len(pages) {
 		pages = pages[:i] // pages of a longer base, past the end of st
 	}
@@ -194,7 +197,8 @@ func encode(w io.Writer, st, base *State, pages []uint32) (int64, error) {
 	b = le.AppendUint64(b, uint64(st.Taken.Unix()))
 	b = le.AppendUint32(b, uint32(st.Taken.Nanosecond()))
 	b = le.AppendUint64(b, st.Calls)
-	b = le.AppendUint64(b, uint64(len(st.Memory)))
+	b = le.AppendUint64(b, uint64(st.Nanotime))
+	b = le.AppendUint64(b, uint64(st.Memory.Len()))
 	b = le.AppendUint32(b, PageSize)
 	b = le.AppendUint32(b, framePages)
 	b = le.AppendUint64(b, uint64(baseMem))
@@ -222,11 +226,18 @@ func encode(w io.Writer, st, base *State, pages []uint32) (int64, error) {
 	compress := func(k int, out, scratch *[]byte) {
 		first := k * framePages
 		last := min(first+framePages, n) - 1
-		src := frameSpan(st.Memory, pages, first, last)
-		if src == nil { // pages not contiguous: gather them
+		var src []byte
+		if pages == nil {
+			src = st.Memory.span(first, last)
+		}
+		if src == nil { // pages not in one buffer: gather them
 			src = (*scratch)[:0]
 			for i := first; i <= last; i++ {
-				src = append(src, page(st.Memory, int(pages[i])*PageSize)...)
+				p := i
+				if pages != nil {
+					p = int(pages[i])
+				}
+				src = append(src, st.Memory.Page(p)...)
 			}
 			*scratch = src
 		}
@@ -395,6 +406,7 @@ type header struct {
 	base       string
 	taken      time.Time
 	calls      uint64
+	nanotime   int64
 	memSize    uint64
 	framePages uint32
 	baseMem    uint64
@@ -459,8 +471,8 @@ func checkPrefix(data []byte) error {
 	if len(data) < len(Magic)+2 {
 		return corrupt("truncated at %d bytes", len(data))
 	}
-	if v := le.Uint16(data[len(Magic):]); v != FormatVersion {
-		return fmt.Errorf("%w: version %d, want %d", ErrFormat, v, FormatVersion)
+	if v := le.Uint16(data[len(Magic):]); v != 1 && v != FormatVersion {
+		return fmt.Errorf("%w: version %d, want 1 to %d", ErrFormat, v, FormatVersion)
 	}
 	return nil
 }
@@ -539,9 +551,9 @@ func decode(data []byte, baseFn func(id string) (*State, error)) (*State, error)
 		switch {
 		case base == nil:
 			return nil, fmt.Errorf("snapshots: base %s of %s: %w", h.base, h.id, ErrNotFound)
-		case base.ID != h.base || base.ClassID != h.classID || base.ActorID != h.actorID || uint64(len(base.Memory)) != h.baseMem:
+		case base.ID != h.base || base.ClassID != h.classID || base.ActorID != h.actorID || uint64(base.Memory.Len()) != h.baseMem:
 			return nil, corrupt("base %s (actor %s class %s, %d bytes) does not match %s's (%s: actor %s class %s, %d bytes)",
-				base.ID, base.ActorID, base.ClassID, len(base.Memory), h.id, h.base, h.actorID, h.classID, h.baseMem)
+				base.ID, base.ActorID, base.ClassID, base.Memory.Len(), h.id, h.base, h.actorID, h.classID, h.baseMem)
 		}
 	}
 	c, err := codec()
@@ -550,7 +562,7 @@ func decode(data []byte, baseFn func(id string) (*State, error)) (*State, error)
 	}
 	mem := make([]byte, h.memSize)
 	if base != nil {
-		copy(mem, base.Memory)
+		base.Memory.CopyTo(mem)
 	}
 	err = parallel(len(frames), func(k int) error {
 		first, last := k*fp, min(k*fp+fp, n)-1
@@ -584,7 +596,7 @@ func decode(data []byte, baseFn func(id string) (*State, error)) (*State, error)
 	}
 	return &State{
 		ID: h.id, ClassID: h.classID, ActorID: h.actorID,
-		Memory: mem, Globals: h.globals, Taken: h.taken, Calls: h.calls,
+		Memory: wrap(mem), Globals: h.globals, Taken: h.taken, Calls: h.calls, Nanotime: h.nanotime,
 	}, nil
 }
 
@@ -624,6 +636,9 @@ func parseHeader(b []byte) (header, []byte, error) {
 	sec, nsec := int64(r.u64()), r.u32()
 	h.taken = time.Unix(sec, int64(nsec))
 	h.calls = r.u64()
+	if le.Uint16(b[len(Magic):]) >= 2 {
+		h.nanotime = int64(r.u64())
+	}
 	h.memSize = r.u64()
 	pageSize := r.u32()
 	h.framePages = r.u32()

@@ -44,9 +44,11 @@ func sameState(got, want *State) error {
 		return fmt.Errorf("taken %v after %d calls, want %v after %d", got.Taken, got.Calls, want.Taken, want.Calls)
 	case !maps.Equal(got.Globals, want.Globals):
 		return fmt.Errorf("globals %v, want %v", got.Globals, want.Globals)
-	case len(got.Memory) != len(want.Memory):
-		return fmt.Errorf("memory of %d bytes, want %d", len(got.Memory), len(want.Memory))
-	case !bytes.Equal(got.Memory, want.Memory):
+	case got.Nanotime != want.Nanotime:
+		return fmt.Errorf("guest clock %d, want %d", got.Nanotime, want.Nanotime)
+	case got.Memory.Len() != want.Memory.Len():
+		return fmt.Errorf("memory of %d bytes, want %d", got.Memory.Len(), want.Memory.Len())
+	case !bytes.Equal(got.Memory.Bytes(), want.Memory.Bytes()):
 		return fmt.Errorf("memory differs in pages %v", DiffPages(got.Memory, want.Memory))
 	}
 	return nil
@@ -151,10 +153,10 @@ func TestDiffPages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := DiffPages(tt.a, tt.b); !slices.Equal(got, tt.want) {
+			if got := DiffPages(ImageOf(tt.a), ImageOf(tt.b)); !slices.Equal(got, tt.want) {
 				t.Errorf("DiffPages = %v, want %v", got, tt.want)
 			}
-			if got := DiffPages(tt.b, tt.a); !slices.Equal(got, tt.want) {
+			if got := DiffPages(ImageOf(tt.b), ImageOf(tt.a)); !slices.Equal(got, tt.want) {
 				t.Errorf("DiffPages reversed = %v, want %v", got, tt.want)
 			}
 		})
@@ -266,7 +268,7 @@ func TestDecodeCorruption(t *testing.T) {
 func TestDecodeFormat(t *testing.T) {
 	full, _, _, _ := smallSnapshots(t)
 	version := slices.Clone(full)
-	version[8] = 2
+	version[8] = 3
 	tests := []struct {
 		name string
 		in   []byte
@@ -276,7 +278,7 @@ func TestDecodeFormat(t *testing.T) {
 		{"magic prefix", []byte("WACT"), ErrCorrupt},
 		{"other file", []byte("\x7fELF and more bytes than a header and a trailer hold, to be sure"), ErrFormat},
 		{"wrong magic", append([]byte("WACTSNAQ"), full[8:]...), ErrFormat},
-		{"version 2", version, ErrFormat},
+		{"version 3", version, ErrFormat},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,6 +286,39 @@ func TestDecodeFormat(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestDecode_version1 decodes the first format, which had no guest clock:
+// Nanotime reads 0 and the rest decodes as written.
+func TestDecode_version1(t *testing.T) {
+	st := newState("actor-v1", heapMemory(2*PageSize, 5), 3)
+	st.Nanotime = 0
+	v2 := encoded(t, st, nil)
+	// The clock is the 8 bytes after Calls in the metadata: drop them.
+	off := headerSize
+	for range 4 {
+		off += 2 + int(le.Uint16(v2[off:]))
+	}
+	off += 8 + 4 + 8
+	if le.Uint64(v2[off:]) != 0 {
+		t.Fatalf("clock field not found at %d", off)
+	}
+	v1 := append(slices.Clone(v2[:off]), v2[off+8:]...)
+	le.PutUint16(v1[8:], 1)
+	le.PutUint32(v1[12:], le.Uint32(v1[12:])-8)
+	got, err := Decode(bytes.NewReader(rehash(v1)), nil)
+	if err != nil {
+		t.Fatalf("Decode(version 1): %v", err)
+	}
+	if err := sameState(got, st); err != nil {
+		t.Fatal(err)
+	}
+
+	st.Nanotime = 123456789
+	got, err = Decode(bytes.NewReader(encoded(t, st, nil)), nil)
+	if err != nil || got.Nanotime != st.Nanotime {
+		t.Fatalf("Decode(version 2): Nanotime = %d, %v; want %d", got.Nanotime, err, st.Nanotime)
 	}
 }
 
@@ -369,7 +404,7 @@ func TestDecodeHugeClaims(t *testing.T) {
 		{"pages out of order", build(kindIncremental, 4*PageSize, 16, u32s(3, 3, 2, 1, 0))},
 		{"bad frame size", build(kindFull, PageSize, 0, u32s(1, 0))},
 	}
-	base := &State{ID: "b", ClassID: "class-1", ActorID: "actor-x", Memory: make([]byte, PageSize)}
+	base := &State{ID: "b", ClassID: "class-1", ActorID: "actor-x", Memory: ImageOf(make([]byte, PageSize))}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := Decode(bytes.NewReader(tt.in), baseOf(base)); !errors.Is(err, ErrCorrupt) {
@@ -382,7 +417,7 @@ func TestDecodeHugeClaims(t *testing.T) {
 func TestDecodeBase(t *testing.T) {
 	_, incr, base, _ := smallSnapshots(t)
 	wrongSize := *base
-	wrongSize.Memory = base.Memory[:PageSize]
+	wrongSize.Memory = ImageOf(base.Memory.Bytes()[:PageSize])
 	wrongActor := *base
 	wrongActor.ActorID = "someone-else"
 	boom := errors.New("boom")

@@ -33,8 +33,8 @@ func checkDecoded(t *testing.T, st *State, err error) {
 		}
 		return
 	}
-	if len(st.Memory) > MaxMemory {
-		t.Fatalf("memory of %d bytes", len(st.Memory))
+	if st.Memory.Len() > MaxMemory {
+		t.Fatalf("memory of %d bytes", st.Memory.Len())
 	}
 	var buf bytes.Buffer
 	if err := Encode(&buf, st, nil); err != nil {

@@ -85,7 +85,7 @@ func newState(actorID string, mem []byte, calls uint64) *State {
 		ID:      NewID(actorID, taken),
 		ClassID: "class-1",
 		ActorID: actorID,
-		Memory:  mem,
+		Memory:  ImageOf(mem),
 		Globals: goGlobals(calls),
 		Taken:   taken,
 		Calls:   calls,

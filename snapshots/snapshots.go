@@ -16,7 +16,7 @@
 // Encode writes a State as follows (all integers little-endian):
 //
 //	header    [8]byte  Magic "WACTSNAP"
-//	          uint16   FormatVersion (1)
+//	          uint16   FormatVersion (2; Decode also reads 1)
 //	          uint8    kind: 0 full, 1 incremental
 //	          uint8    reserved, 0
 //	          uint32   M, length of the metadata block (at most 1 MiB)
@@ -27,6 +27,7 @@
 //	          int64    Taken, Unix seconds
 //	          uint32   Taken, nanoseconds within the second
 //	          uint64   Calls
+//	          int64    Nanotime (version 2 and later)
 //	          uint64   memory size in bytes (at most MaxMemory)
 //	          uint32   page size (PageSize, 65536)
 //	          uint32   pages per frame (Encode writes 4; Decode accepts 1 to 64)
@@ -66,7 +67,7 @@ type State struct {
 	// ActorID is the actor it was taken from.
 	ActorID string
 	// Memory is the whole linear memory.
-	Memory []byte
+	Memory Image
 	// Globals holds every mutable global by index in the module's global
 	// index space (a Go wasip1 guest has eight: SP, CTXT, g, RET0-3, PAUSE).
 	Globals map[uint32]uint64
@@ -74,10 +75,14 @@ type State struct {
 	// served then.
 	Taken time.Time
 	Calls uint64
+	// Nanotime is the guest's monotonic clock when the state was taken, in
+	// nanoseconds: a restored guest's clock continues from it (a Go guest
+	// whose clock goes back dies with "broken CPU time accounting").
+	Nanotime int64
 }
 
 // Size is the snapshot's size in bytes (memory plus globals).
-func (s *State) Size() int { return len(s.Memory) + 8*len(s.Globals) }
+func (s *State) Size() int { return s.Memory.Len() + 8*len(s.Globals) }
 
 // NewID makes a snapshot ID, unique with overwhelming probability: "ck-"
 // and 16 hex digits of SHA-256 over the actor, the time and 8 random bytes.

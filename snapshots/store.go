@@ -262,7 +262,7 @@ func (e *engine) put(ctx context.Context, st *State) (Meta, error) {
 	if b := a.base; b != nil && a.sinceFull+1 < fullEvery && b.ClassID == st.ClassID {
 		if f := a.latestFull(); f != nil && f.meta.ID == b.ID {
 			pages = DiffPages(b.Memory, st.Memory)
-			if 2*len(pages) <= numPages(uint64(len(st.Memory))) {
+			if 2*len(pages) <= st.Memory.NumPages() {
 				base = b
 			} else {
 				pages = nil

@@ -144,8 +144,8 @@ func TestStoreRoundTrip(t *testing.T) {
 				if m.ID != st.ID || m.ActorID != st.ActorID || m.ClassID != st.ClassID || m.Calls != st.Calls || !m.Taken.Equal(st.Taken) || m.Size <= 0 {
 					t.Errorf("Put %d: Meta %+v does not describe the State", i, m)
 				}
-				if m.Base != "" && m.Size > int64(len(st.Memory))/3 {
-					t.Errorf("Put %d: incremental snapshot of %d bytes for %d bytes of memory", i, m.Size, len(st.Memory))
+				if m.Base != "" && m.Size > int64(st.Memory.Len())/3 {
+					t.Errorf("Put %d: incremental snapshot of %d bytes for %d bytes of memory", i, m.Size, st.Memory.Len())
 				}
 				metas = append(metas, m)
 			}

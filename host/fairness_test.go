@@ -1,0 +1,254 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Fairness of the worker pool (scheduler.Pool, scheduler.Mailbox) as a
+// caller sees it: one actor is flooded with calls from several goroutines
+// while a quiet actor is called sequentially, and the quiet actor's latency
+// is compared with its latency when nothing else runs.
+//
+// What the pool promises (docs/ARCHITECTURE.md, "Scheduler"): a worker runs
+// at most a quantum (64) of one mailbox's calls, then puts the mailbox back
+// at the tail of the run queue. With one flooded actor, a quiet call that
+// finds every worker busy waits for at most the rest of one flood batch
+// (64 short calls, a few microseconds each, tens under -race) before its
+// mailbox is run: a bounded delay that does not grow with the flood's
+// backlog. The bound asserted, flooded p99 <= 2 x baseline p99 + 5 ms,
+// leaves room for that batch and for the CPU the flooding goroutines take
+// from the quiet caller (the Go scheduler, not the pool), while an unfair
+// pool, one that ran the flooded mailbox until empty or put the quiet one
+// behind its backlog, would show the flood's backlog (thousands of calls,
+// many milliseconds) in the quiet actor's tail.
+
+const (
+	fairnessFlooders = 4   // goroutines flooding the busy actor
+	fairnessWindow   = 256 // calls each flooder keeps outstanding
+)
+
+// quietObserver records the queueing time of one actor's calls.
+type quietObserver struct {
+	id     atomic.Pointer[string]
+	mu     sync.Mutex
+	queued []time.Duration
+}
+
+func (o *quietObserver) CallDone(e CallEvent) {
+	if id := o.id.Load(); id != nil && *id == e.ActorID && e.Method == "incr" {
+		o.mu.Lock()
+		o.queued = append(o.queued, e.Queued)
+		o.mu.Unlock()
+	}
+}
+
+func (o *quietObserver) ActorChanged(ActorEvent) {}
+
+// take returns the queueing times recorded since the last take.
+func (o *quietObserver) take() []time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	q := o.queued
+	o.queued = nil
+	return q
+}
+
+// quantile returns the q-quantile (nearest rank) of ds, which it sorts.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	i := int(float64(len(ds))*q+0.999999) - 1
+	return ds[max(0, min(i, len(ds)-1))]
+}
+
+// latencies makes n sequential calls to a and returns their latencies, from
+// Call to the result.
+func latencies(tb testing.TB, a *Actor, n int) []time.Duration {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		f, err := a.Call(ctx, "incr", 1)
+		if err != nil {
+			tb.Fatalf("quiet call: %v", err)
+		}
+		if _, err := f.Get(ctx); err != nil {
+			tb.Fatalf("quiet call: %v", err)
+		}
+		out = append(out, time.Since(start))
+	}
+	return out
+}
+
+// flood calls a from fairnessFlooders goroutines, each keeping
+// fairnessWindow calls outstanding, until the returned stop is called; stop
+// waits for the flooders and returns how many calls completed. It waits
+// until the flood is under way before returning.
+func flood(tb testing.TB, h *Host, a *Actor) (stop func() int64) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, fairnessFlooders)
+	for range fairnessFlooders {
+		handle, err := h.Actor(ctx, a.ID()) // one handle (caller) per goroutine
+		if err != nil {
+			tb.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var inflight []*Future
+			awaitOldest := func() error {
+				f := inflight[0]
+				inflight = inflight[1:]
+				_, err := f.Get(context.Background())
+				done.Add(1)
+				return err
+			}
+			defer func() {
+				for len(inflight) > 0 {
+					_ = awaitOldest()
+				}
+			}()
+			for ctx.Err() == nil {
+				if len(inflight) == fairnessWindow {
+					if err := awaitOldest(); err != nil {
+						errs <- err
+						return
+					}
+				}
+				f, err := handle.Call(ctx, "incr", 1)
+				switch {
+				case errors.Is(err, ErrBackpressure) && len(inflight) > 0:
+					if err := awaitOldest(); err != nil {
+						errs <- err
+						return
+					}
+					continue
+				case err != nil:
+					errs <- err
+					return
+				}
+				inflight = append(inflight, f)
+			}
+		}()
+	}
+	// The flood is under way once its actor has a backlog.
+	eventually(tb, "the flooded actor to have a backlog", func() bool {
+		return a.Info().QueueLen >= fairnessFlooders*fairnessWindow/2 || done.Load() > 10*fairnessWindow
+	})
+	return func() int64 {
+		cancel()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil && !errors.Is(err, context.Canceled) {
+				tb.Errorf("flooder: %v", err)
+			}
+		}
+		return done.Load()
+	}
+}
+
+// fairnessResult is one measurement: the quiet actor's p99 latency (and p99
+// time queued) without and with the flood.
+type fairnessResult struct {
+	baseP99, floodP99             time.Duration
+	baseQueuedP99, floodQueuedP99 time.Duration
+	baseP50, floodP50             time.Duration
+	floodCalls                    int64
+	floodRate                     float64 // flooded calls per second
+}
+
+func (r fairnessResult) String() string {
+	return fmt.Sprintf("quiet p50 %v -> %v, p99 %v -> %v (queued p99 %v -> %v); flood %d calls, %.0f/s",
+		r.baseP50, r.floodP50, r.baseP99, r.floodP99, r.baseQueuedP99, r.floodQueuedP99, r.floodCalls, r.floodRate)
+}
+
+// measureFairness spawns a quiet and a busy counter on a host with the
+// given workers, and measures n quiet calls without, then with, the flood.
+func measureFairness(tb testing.TB, workers, n int) fairnessResult {
+	tb.Helper()
+	obs := &quietObserver{}
+	h := newTestHost(tb, Config{Workers: workers, Observer: obs})
+	wasm := readWasm(tb, goCounterPath)
+	quiet := spawn(tb, h, wasm, Options{Name: "quiet"})
+	busy := spawn(tb, h, wasm, Options{Name: "busy"})
+	id := quiet.ID()
+	obs.id.Store(&id)
+
+	latencies(tb, quiet, n/10) // warm up
+	invoke[int64](tb, busy, "incr", 1)
+	obs.take()
+
+	var r fairnessResult
+	base := latencies(tb, quiet, n)
+	r.baseQueuedP99 = quantile(obs.take(), 0.99)
+	r.baseP50, r.baseP99 = quantile(base, 0.5), quantile(base, 0.99)
+
+	stop := flood(tb, h, busy)
+	start := time.Now()
+	flooded := latencies(tb, quiet, n)
+	elapsed := time.Since(start)
+	r.floodCalls = stop()
+	r.floodRate = float64(r.floodCalls) / elapsed.Seconds()
+	r.floodQueuedP99 = quantile(obs.take(), 0.99)
+	r.floodP50, r.floodP99 = quantile(flooded, 0.5), quantile(flooded, 0.99)
+	return r
+}
+
+// fairnessBound is the largest flooded p99 accepted for a baseline p99.
+func fairnessBound(base time.Duration) time.Duration { return 2*base + 5*time.Millisecond }
+
+// TestFairness_QuietActor: a flooded actor does not hold a quiet one's calls
+// back beyond a bounded delay, on one worker (the two actors share it) and
+// on two.
+func TestFairness_QuietActor(t *testing.T) {
+	n := 1000
+	if testing.Short() {
+		n = 300
+	}
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			r := measureFairness(t, workers, n)
+			t.Log(r)
+			if r.floodCalls < int64(n) {
+				t.Errorf("the flood completed only %d calls while the quiet actor made %d: not a flood", r.floodCalls, n)
+			}
+			if bound := fairnessBound(r.baseP99); r.floodP99 > bound {
+				t.Errorf("quiet actor's p99 latency %v under a flood, above 2 x %v + 5ms = %v (%v)",
+					r.floodP99, r.baseP99, bound, r)
+			}
+		})
+	}
+}
+
+// BenchmarkFairness_QuietP99 reports the quiet actor's p99 latency without
+// (base-p99-ns) and with (flood-p99-ns) a flood on another actor, per number
+// of workers. b.N is the number of quiet calls in each phase.
+func BenchmarkFairness_QuietP99(b *testing.B) {
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			n := max(b.N, 100)
+			r := measureFairness(b, workers, n)
+			b.ReportMetric(float64(r.baseP99.Nanoseconds()), "base-p99-ns")
+			b.ReportMetric(float64(r.floodP99.Nanoseconds()), "flood-p99-ns")
+			b.ReportMetric(float64(r.baseQueuedP99.Nanoseconds()), "base-queued-p99-ns")
+			b.ReportMetric(float64(r.floodQueuedP99.Nanoseconds()), "flood-queued-p99-ns")
+			b.ReportMetric(r.floodRate, "flood-calls/s")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}

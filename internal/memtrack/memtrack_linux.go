@@ -1,0 +1,201 @@
+//go:build linux && (amd64 || arm64)
+
+package memtrack
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// Kernel ABI (include/uapi/linux/userfaultfd.h, fs.h).
+const (
+	uffdAPI                  = 0xAA
+	uffdioAPI                = 0xC018AA3F // _IOWR(0xAA, 0x3F, struct uffdio_api)
+	uffdioRegister           = 0xC020AA00 // _IOWR(0xAA, 0x00, struct uffdio_register)
+	uffdioUnregister         = 0x8010AA01 // _IOR(0xAA, 0x01, struct uffdio_range)
+	uffdioWriteProtect       = 0xC018AA06 // _IOWR(0xAA, 0x06, struct uffdio_writeprotect)
+	uffdRegisterModeWP       = 1 << 1
+	uffdWriteProtectModeWP   = 1 << 0
+	uffdFeatureWPUnpopulated = 1 << 13
+	uffdFeatureWPAsync       = 1 << 15
+	uffdUserModeOnly         = 1
+
+	pagemapScan        = 0xC0606610 // _IOWR('f', 16, struct pm_scan_arg)
+	pmScanWPMatching   = 1 << 0
+	pmScanCheckWPAsync = 1 << 1
+	pageIsWritten      = 1 << 1
+)
+
+type uffdioAPIArg struct{ api, features, ioctls uint64 }
+
+type uffdioRange struct{ start, len uint64 }
+
+type uffdioRegisterArg struct {
+	rng    uffdioRange
+	mode   uint64
+	ioctls uint64
+}
+
+type uffdioWriteProtectArg struct {
+	rng  uffdioRange
+	mode uint64
+}
+
+type pmScanArg struct {
+	size, flags, start, end, walkEnd, vec, vecLen, maxPages       uint64
+	categoryInverted, categoryMask, categoryAnyofMask, returnMask uint64
+}
+
+type pageRegion struct{ start, end, categories uint64 }
+
+// tracker is the process's one userfaultfd and pagemap file, shared by all
+// regions (a file descriptor per sandbox would run into the fd limit).
+var tracker = sync.OnceValues(func() (*trackFiles, error) {
+	fd, _, errno := syscall.Syscall(sysUserfaultfd, syscall.O_CLOEXEC|syscall.O_NONBLOCK|uffdUserModeOnly, 0, 0)
+	if errno != 0 {
+		return nil, fmt.Errorf("userfaultfd: %w", errno)
+	}
+	arg := uffdioAPIArg{api: uffdAPI, features: uffdFeatureWPAsync | uffdFeatureWPUnpopulated}
+	if err := ioctl(int(fd), uffdioAPI, unsafe.Pointer(&arg)); err != nil {
+		syscall.Close(int(fd))
+		return nil, fmt.Errorf("userfaultfd API with asynchronous write protection: %w", err)
+	}
+	pm, err := os.Open("/proc/self/pagemap")
+	if err != nil {
+		syscall.Close(int(fd))
+		return nil, err
+	}
+	return &trackFiles{uffd: int(fd), pagemap: pm}, nil
+})
+
+type trackFiles struct {
+	uffd    int
+	pagemap *os.File
+}
+
+func ioctl(fd int, req uintptr, arg unsafe.Pointer) error {
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), req, uintptr(arg)); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// Region is a mapping of a fixed maximum size. See the package comment.
+type Region struct {
+	buf      []byte
+	tf       *trackFiles // nil without tracking
+	regions  []pageRegion
+	osPage   int
+	unmapped bool
+}
+
+// New maps size bytes (rounded up to the OS page size), zero-filled and
+// reserved without committing memory, and starts tracking writes if the
+// system allows.
+func New(size int) (*Region, error) {
+	osPage := os.Getpagesize()
+	size = (size + osPage - 1) &^ (osPage - 1)
+	if size == 0 {
+		size = osPage
+	}
+	buf, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
+	if err != nil {
+		return nil, fmt.Errorf("memtrack: mapping %d bytes: %w", size, err)
+	}
+	r := &Region{buf: buf, osPage: osPage}
+	if tf, err := tracker(); err == nil {
+		reg := uffdioRegisterArg{rng: r.rng(), mode: uffdRegisterModeWP}
+		if ioctl(tf.uffd, uffdioRegister, unsafe.Pointer(&reg)) == nil {
+			r.tf = tf
+		}
+	}
+	return r, nil
+}
+
+func (r *Region) rng() uffdioRange {
+	return uffdioRange{start: uint64(uintptr(unsafe.Pointer(unsafe.SliceData(r.buf)))), len: uint64(len(r.buf))}
+}
+
+// Bytes returns the whole mapping.
+func (r *Region) Bytes() []byte { return r.buf }
+
+// Tracking reports whether the kernel tracks writes to the region.
+func (r *Region) Tracking() bool { return r.tf != nil }
+
+// Reset forgets which pages were written: Dirty reports only writes after it.
+func (r *Region) Reset() error {
+	if r.tf == nil {
+		return ErrNotTracking
+	}
+	wp := uffdioWriteProtectArg{rng: r.rng(), mode: uffdWriteProtectModeWP}
+	if err := ioctl(r.tf.uffd, uffdioWriteProtect, unsafe.Pointer(&wp)); err != nil {
+		return fmt.Errorf("memtrack: write-protecting: %w", err)
+	}
+	return nil
+}
+
+// Dirty calls fn for each page of pageSize bytes (a multiple of the OS page
+// size) among the first limit bytes that was written since the last Reset
+// or Dirty, in increasing order, and forgets those writes.
+func (r *Region) Dirty(limit, pageSize int, fn func(page uint32)) error {
+	if r.tf == nil {
+		return ErrNotTracking
+	}
+	limit = min((limit+r.osPage-1)&^(r.osPage-1), len(r.buf))
+	if limit == 0 {
+		return nil
+	}
+	if r.regions == nil {
+		r.regions = make([]pageRegion, 256)
+	}
+	base := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(r.buf))))
+	start, end := base, base+uint64(limit)
+	last := int64(-1)
+	for start < end {
+		arg := pmScanArg{
+			size: uint64(unsafe.Sizeof(pmScanArg{})), flags: pmScanWPMatching | pmScanCheckWPAsync,
+			start: start, end: end,
+			vec: uint64(uintptr(unsafe.Pointer(&r.regions[0]))), vecLen: uint64(len(r.regions)),
+			categoryMask: pageIsWritten, returnMask: pageIsWritten,
+		}
+		n, _, errno := syscall.Syscall(syscall.SYS_IOCTL, r.tf.pagemap.Fd(), pagemapScan, uintptr(unsafe.Pointer(&arg)))
+		if errno != 0 {
+			return fmt.Errorf("memtrack: PAGEMAP_SCAN: %w", errno)
+		}
+		for _, pr := range r.regions[:n] {
+			for p := int64((pr.start - base) / uint64(pageSize)); p <= int64((pr.end-1-base)/uint64(pageSize)); p++ {
+				if p > last {
+					fn(uint32(p))
+					last = p
+				}
+			}
+		}
+		if arg.walkEnd <= start {
+			break
+		}
+		start = arg.walkEnd
+	}
+	return nil
+}
+
+// Close unmaps the region. The caller must hold no slice of it.
+func (r *Region) Close() error {
+	if r.unmapped {
+		return nil
+	}
+	r.unmapped = true
+	if r.tf != nil {
+		rng := r.rng()
+		_ = ioctl(r.tf.uffd, uffdioUnregister, unsafe.Pointer(&rng))
+	}
+	err := syscall.Munmap(r.buf)
+	r.buf = nil
+	if err != nil {
+		return errors.Join(errors.New("memtrack: unmapping"), err)
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+package memtrack
+
+const sysUserfaultfd = 282
