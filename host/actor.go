@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -87,7 +87,7 @@ type actor struct {
 	durable bool
 	jf      *journal
 	// Checkpoint policy state; worker only.
-	lastCheckpoint time.Time
+	lastCheckpoint  time.Time
 	sinceCheckpoint int
 
 	mu          sync.Mutex

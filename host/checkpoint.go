@@ -152,6 +152,9 @@ func (h *Actor) Checkpoints(ctx context.Context) []CheckpointInfo {
 	if a.durable {
 		metas, err := a.h.persist.store.List(ctx, a.id)
 		if err == nil {
+			// The store may also hold an older full snapshot that the newest
+			// ones are increments of: storage, not a kept checkpoint.
+			metas = metas[:min(len(metas), a.h.cfg.KeepCheckpoints)]
 			out := make([]CheckpointInfo, 0, len(metas))
 			for _, m := range metas {
 				out = append(out, CheckpointInfo{ID: m.ID, Taken: m.Taken, Size: int(m.Size), Calls: m.Calls})

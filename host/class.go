@@ -153,8 +153,8 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 		}
 	}
 	optional := map[string][2][]api.ValueType{
-		abi.ExportInit:       {methodParams, methodResults},
-		abi.ExportManifest:   {nil, {api.ValueTypeI64}},
+		abi.ExportInit:             {methodParams, methodResults},
+		abi.ExportManifest:         {nil, {api.ValueTypeI64}},
 		abi.ExportInitialize:       {nil, nil},
 		abi.ExportShouldCheckpoint: {{api.ValueTypeI64, api.ValueTypeI64}, {api.ValueTypeI32}},
 	}

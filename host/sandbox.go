@@ -109,7 +109,7 @@ type sandbox struct {
 	init    api.Function
 	// shouldCheckpoint is the guest's wactor_should_checkpoint, if exported.
 	shouldCheckpoint api.Function
-	stack   []uint64
+	stack            []uint64
 	// maxBytes is the memory limit in bytes.
 	maxBytes uint64
 	// lm backs linear memory; image is the memory as last captured or

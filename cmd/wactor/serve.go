@@ -69,6 +69,7 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 // serveFlags are the command line of wactor serve.
 type serveFlags struct {
 	addr, data, tokens, tlsCert, tlsKey, config, logLevel string
+	durability                                            string
 	preload                                               []string
 }
 
@@ -105,6 +106,7 @@ refuses to listen on a non-loopback address.`,
 	fl.StringVar(&f.config, "config", "", "JSON configuration file")
 	fl.StringArrayVar(&f.preload, "preload", nil, "load .wasm files (a file, or a directory searched recursively) into namespace default; repeatable")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.StringVar(&f.durability, "durability", "", "when a durable actor's call is safe: sync (fsync before the result), write (default: survives a crash of the process) or checkpoint (docs/SNAPSHOTS.md)")
 	return cmd
 }
 
@@ -143,6 +145,9 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 	set("tls-cert", &fc.TLSCert, f.tlsCert)
 	set("tls-key", &fc.TLSKey, f.tlsKey)
 	set("log-level", &fc.LogLevel, f.logLevel)
+	if changed("durability") {
+		fc.Host.Durability = host.Durability(f.durability)
+	}
 	preload := fc.Preload
 	if changed("preload") {
 		preload = f.preload

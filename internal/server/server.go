@@ -30,7 +30,8 @@ type Config struct {
 	// Addr is the address ListenAndServe listens on (default "127.0.0.1:7070").
 	Addr string
 	// DataDir holds the server's files (default "./wactor-data", created):
-	// for now the compilation cache, DataDir/cache, unless Host.CacheDir is set.
+	// the compilation cache (DataDir/cache) unless Host.CacheDir is set, and
+	// the classes and durable actors (DataDir/state) unless Host.DataDir is.
 	DataDir string
 	// TokensFile is the JSON file of bearer tokens (docs/API.md,
 	// "Authentication and tenancy"). Empty means no authentication: every
@@ -156,6 +157,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 
 	hcfg := cfg.Host
+	if hcfg.DataDir == "" {
+		// Classes and durable actors (detached, or spawned durable) outlive
+		// the server.
+		hcfg.DataDir = filepath.Join(cfg.DataDir, "state")
+	}
 	if hcfg.CacheDir == "" {
 		hcfg.CacheDir = filepath.Join(cfg.DataDir, "cache")
 	}
@@ -173,6 +179,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.maxJSON = 2 * int64(h.Config().MaxArgBytes)
 	s.futures = newFutureRegistry(cfg.FutureTTL)
 	s.classes.owners = map[string]map[string]struct{}{}
+	// Classes recovered from the data directory belong to the namespaces of
+	// the actors that came back with them (and, without authentication, to
+	// the only namespace). A tenant whose class has no live actor uploads it
+	// again (content-addressed: it is not compiled again).
+	for _, ai := range h.Actors(ctx) {
+		if ai.State != host.StateDead {
+			s.classes.add(ai.Class, ai.Options.Namespace)
+		}
+	}
+	if s.tokens == nil {
+		for _, c := range h.Classes(ctx) {
+			s.classes.add(c.ID, host.DefaultNamespace)
+		}
+	}
 	s.drainCtx, s.drain = context.WithCancel(context.Background())
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()

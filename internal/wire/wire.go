@@ -14,20 +14,24 @@ import (
 // durations in milliseconds. Zero fields are omitted: they take the
 // server's defaults.
 type Options struct {
-	Name          string             `json:"name,omitempty"`
-	Namespace     string             `json:"namespace,omitempty"`
-	GetIfExists   bool               `json:"get_if_exists,omitempty"`
-	Detached      bool               `json:"detached,omitempty"`
-	MaxChildren   int                `json:"max_children,omitempty"`
-	MemoryPages   uint32             `json:"memory_pages,omitempty"`
-	CallTimeoutMS int64              `json:"call_timeout_ms,omitempty"`
-	MaxPending    int                `json:"max_pending,omitempty"`
-	MaxRestarts   int                `json:"max_restarts,omitempty"`
-	Fuel          uint64             `json:"fuel,omitempty"`
-	NumCPUs       float64            `json:"num_cpus,omitempty"`
-	NumGPUs       float64            `json:"num_gpus,omitempty"`
-	Memory        int64              `json:"memory,omitempty"`
-	Resources     map[string]float64 `json:"resources,omitempty"`
+	Name          string `json:"name,omitempty"`
+	Namespace     string `json:"namespace,omitempty"`
+	GetIfExists   bool   `json:"get_if_exists,omitempty"`
+	Detached      bool   `json:"detached,omitempty"`
+	MaxChildren   int    `json:"max_children,omitempty"`
+	MemoryPages   uint32 `json:"memory_pages,omitempty"`
+	CallTimeoutMS int64  `json:"call_timeout_ms,omitempty"`
+	MaxPending    int    `json:"max_pending,omitempty"`
+	MaxRestarts   int    `json:"max_restarts,omitempty"`
+	Fuel          uint64 `json:"fuel,omitempty"`
+	Durable       bool   `json:"durable,omitempty"`
+	// CheckpointEvery and CheckpointIntervalMS are the checkpoint policy.
+	CheckpointEvery      int                `json:"checkpoint_every,omitempty"`
+	CheckpointIntervalMS int64              `json:"checkpoint_interval_ms,omitempty"`
+	NumCPUs              float64            `json:"num_cpus,omitempty"`
+	NumGPUs              float64            `json:"num_gpus,omitempty"`
+	Memory               int64              `json:"memory,omitempty"`
+	Resources            map[string]float64 `json:"resources,omitempty"`
 }
 
 // FromOptions converts host options; CallTimeout is truncated to whole
@@ -39,6 +43,7 @@ func FromOptions(o host.Options) Options {
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
 		CallTimeoutMS: o.CallTimeout.Milliseconds(),
 		MaxPending:    o.MaxPending, MaxRestarts: o.MaxRestarts, Fuel: o.Fuel,
+		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery, CheckpointIntervalMS: o.CheckpointInterval.Milliseconds(),
 		NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
 	}
 }
@@ -51,7 +56,9 @@ func (o Options) ToHost() host.Options {
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
 		CallTimeout: time.Duration(o.CallTimeoutMS) * time.Millisecond,
 		MaxPending:  o.MaxPending, MaxRestarts: o.MaxRestarts, Fuel: o.Fuel,
-		NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
+		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery,
+		CheckpointInterval: time.Duration(o.CheckpointIntervalMS) * time.Millisecond,
+		NumCPUs:            o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
 	}
 }
 

@@ -18,6 +18,7 @@ func fullInfo() host.ActorInfo {
 		Options: host.Options{
 			Name: "n", Namespace: "ns", GetIfExists: true, Detached: true, MaxChildren: 4, MemoryPages: 64,
 			CallTimeout: 1500 * time.Millisecond, MaxPending: 50, MaxRestarts: -1,
+			Durable: true, CheckpointEvery: 5, CheckpointInterval: 2 * time.Second,
 			NumCPUs: 0.5, NumGPUs: 1, Memory: 1 << 20, Resources: map[string]float64{"x": 1},
 		},
 	}
@@ -30,7 +31,7 @@ func TestActorJSON(t *testing.T) {
 		in   host.ActorInfo
 		want string
 	}{
-		{fullInfo(), `{"id":"a1","name":"n","namespace":"ns","class":"sha256:c","state":"dead","queue_len":3,"memory_bytes":65536,"calls_served":7,"restarts":1,"checkpoints":2,"options":{"name":"n","namespace":"ns","get_if_exists":true,"detached":true,"max_children":4,"memory_pages":64,"call_timeout_ms":1500,"max_pending":50,"max_restarts":-1,"num_cpus":0.5,"num_gpus":1,"memory":1048576,"resources":{"x":1}},"created":"2025-01-02T03:04:05.000000006Z","running":"m","death":"trap","death_error":"boom"}`},
+		{fullInfo(), `{"id":"a1","name":"n","namespace":"ns","class":"sha256:c","state":"dead","queue_len":3,"memory_bytes":65536,"calls_served":7,"restarts":1,"checkpoints":2,"options":{"name":"n","namespace":"ns","get_if_exists":true,"detached":true,"max_children":4,"memory_pages":64,"call_timeout_ms":1500,"max_pending":50,"max_restarts":-1,"durable":true,"checkpoint_every":5,"checkpoint_interval_ms":2000,"num_cpus":0.5,"num_gpus":1,"memory":1048576,"resources":{"x":1}},"created":"2025-01-02T03:04:05.000000006Z","running":"m","death":"trap","death_error":"boom"}`},
 		{host.ActorInfo{}, `{"id":"","namespace":"","class":"","state":"","queue_len":0,"memory_bytes":0,"calls_served":0,"restarts":0,"checkpoints":0,"options":{},"created":"0001-01-01T00:00:00Z"}`},
 		// Truncated to whole milliseconds.
 		{host.ActorInfo{Options: host.Options{CallTimeout: 500 * time.Microsecond}}, `{"id":"","namespace":"","class":"","state":"","queue_len":0,"memory_bytes":0,"calls_served":0,"restarts":0,"checkpoints":0,"options":{},"created":"0001-01-01T00:00:00Z"}`},
