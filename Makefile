@@ -5,7 +5,7 @@ PKGS      ?= ./...
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 3
 
-.PHONY: help build test test-short bench check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
+.PHONY: crash-test help build test test-short bench check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
 
 help:
 	@echo "make run     - run the demo, then serve the example classes over HTTP"
@@ -81,3 +81,8 @@ clean:
 
 -include mk/guests.mk
 -include mk/fixtures.mk
+
+# crash-test: the SIGKILL crash test with many more rounds than make test.
+CRASH_ROUNDS ?= 500
+crash-test:
+	CRASH_ROUNDS=$(CRASH_ROUNDS) $(GOTEST) -count=1 -timeout 60m -run TestCrash -v ./cmd/wactor/
