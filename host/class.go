@@ -16,6 +16,8 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/instrument"
+	"github.com/wactor/wactor/internal/memtrack"
+	"github.com/wactor/wactor/snapshots"
 )
 
 // ClassInfo describes a loaded class.
@@ -57,6 +59,32 @@ type class struct {
 	fuel     wazero.CompiledModule // the variant with fuel metering, compiled on first use
 	fuelErr  error
 	globals  map[uint32]string // every original global's export name, for snapshots
+
+	// segments are the data segments taken out of the compiled module
+	// (split), which a cold start writes itself and a start from a snapshot
+	// skips (instrument.SplitData).
+	segments []instrument.Segment
+	split    bool
+	// template is the class's state after _initialize, taken at load, which
+	// spawns start from; tmplFile holds its memory for sandboxes to map
+	// copy-on-write.
+	template *snapshots.State
+	tmplFile *memtrack.Template
+}
+
+// prepare rewrites a module for the host: instrumentation, then the data
+// segments taken out where possible.
+func prepare(wasm []byte, opts instrument.Options) (*instrument.Result, []instrument.Segment, bool, error) {
+	inst, err := instrument.Rewrite(wasm, opts)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	bare, segs, err := instrument.SplitData(inst.Wasm)
+	if err != nil {
+		return inst, nil, false, nil // keep the segments in the module
+	}
+	inst.Wasm = bare
+	return inst, segs, true, nil
 }
 
 // ClassID computes the content address of module bytes, as LoadClass does.
@@ -77,7 +105,7 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
 		return nil, moduleErrorf(nil, "not a WebAssembly module (bad magic number)")
 	}
-	inst, err := instrument.Rewrite(wasm, instrument.Options{Interrupt: true, Yield: true, ExportGlobals: true})
+	inst, segs, split, err := prepare(wasm, instrument.Options{Interrupt: true, Yield: true, ExportGlobals: true})
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
@@ -90,7 +118,7 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
-	c := &class{compiled: compiled, byName: map[string]int{}, interruptExport: inst.InterruptExport, globals: inst.GlobalExports, wasm: wasm}
+	c := &class{compiled: compiled, byName: map[string]int{}, interruptExport: inst.InterruptExport, globals: inst.GlobalExports, wasm: wasm, segments: segs, split: split}
 	fail := func(format string, args ...any) (*class, error) {
 		_ = compiled.Close(ctx)
 		return nil, moduleErrorf(nil, format, args...)
@@ -225,7 +253,9 @@ func (c *class) applyManifest(b []byte) error {
 
 // probe instantiates the class once to check its version and read a manifest
 // it serves through the wactor_manifest export.
-func (c *class) probe(ctx context.Context, e *engine, limits Options) error {
+// With template, it keeps the state after _initialize as the class's
+// template, which spawns start from instead of running _initialize again.
+func (c *class) probe(ctx context.Context, e *engine, limits Options, template bool) error {
 	logs := newLogRing(16)
 	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, limits.CallTimeout, nil, nil, recOff)
 	if err != nil {
@@ -236,6 +266,14 @@ func (c *class) probe(ctx context.Context, e *engine, limits Options) error {
 		return err
 	}
 	defer sb.close()
+	if template && !sb.usedTemplate {
+		if c.template, err = sb.capture("template:"+c.info.ID, 0); err != nil {
+			return err
+		}
+		if f, err := memtrack.NewTemplate(c.template.Memory.Bytes()); err == nil {
+			c.tmplFile = f
+		}
+	}
 	var version uint64
 	_, err = sb.run(ctx, abi.ExportVersion, limits.CallTimeout, func() error {
 		res, err := sb.mod.ExportedFunction(abi.ExportVersion).Call(sb.ctx)
@@ -289,7 +327,10 @@ func (c *class) finish() {
 // so snapshots move freely between the two variants.
 func (c *class) fuelVariant(ctx context.Context, e *engine) (wazero.CompiledModule, error) {
 	c.fuelOnce.Do(func() {
-		inst, err := instrument.Rewrite(c.wasm, instrument.Options{Interrupt: true, Yield: true, ExportGlobals: true, Fuel: true})
+		inst, _, split, err := prepare(c.wasm, instrument.Options{Interrupt: true, Yield: true, ExportGlobals: true, Fuel: true})
+		if err == nil && split != c.split {
+			err = errors.New("fuel variant's data segments differ")
+		}
 		if err != nil {
 			c.fuelErr = moduleErrorf(err, "%v", err)
 			return

@@ -45,6 +45,14 @@ type Config struct {
 	// KeepCheckpoints is how many checkpoints each actor keeps, newest first
 	// (default 3).
 	KeepCheckpoints int `json:"keep_checkpoints,omitempty"`
+	// ColdSpawn makes every actor run its class's start-up code
+	// (_initialize). By default a class's state after _initialize is taken
+	// once at load, as a template, and spawns copy it instead, which makes
+	// spawning a Go guest several times faster (docs/SNAPSHOTS.md). The
+	// price: actors of one class start with the same runtime-internal
+	// random state (for a Go guest: map iteration order, hash seeds and
+	// math/rand's top-level functions); use crypto/rand, or ColdSpawn.
+	ColdSpawn bool `json:"cold_spawn,omitempty"`
 }
 
 // Options configures one actor at Spawn. Zero fields take the host's

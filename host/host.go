@@ -165,7 +165,7 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 
 	c, err := compileClass(ctx, h.eng, id, wasm)
 	if err == nil {
-		if err = c.probe(ctx, h.eng, h.cfg.Defaults); err != nil {
+		if err = c.probe(ctx, h.eng, h.cfg.Defaults, !h.cfg.ColdSpawn); err != nil {
 			_ = c.compiled.Close(ctx)
 		} else {
 			c.finish()

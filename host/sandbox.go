@@ -109,6 +109,9 @@ type sandbox struct {
 	init    api.Function
 	// shouldCheckpoint is the guest's wactor_should_checkpoint, if exported.
 	shouldCheckpoint api.Function
+	// usedTemplate: the sandbox started from its class's template;
+	// preloaded: its memory maps the template's, copy-on-write.
+	usedTemplate, preloaded bool
 	stack            []uint64
 	// maxBytes is the memory limit in bytes.
 	maxBytes uint64
@@ -117,6 +120,9 @@ type sandbox struct {
 	lm       *limitedMemory
 	image    snapshots.Image
 	hasImage bool
+	// tracked is how many bytes of memory the kernel tracks writes to
+	// since image was taken (0: none, find changes by comparison).
+	tracked int
 	// The guest's monotonic clock: live time plus clockOffset, never less
 	// than lastNano (it continues from a restored snapshot's clock).
 	clockOffset int64
@@ -153,11 +159,16 @@ type limitedMemory struct {
 	region *memtrack.Region
 }
 
-func newLimitedMemory(capacity, limit uint64) *limitedMemory {
-	if r, err := memtrack.New(int(limit)); err == nil {
-		return &limitedMemory{buf: r.Bytes()[:capacity], limit: limit, region: r}
+// newLimitedMemory makes a memory; with tmpl its first bytes hold the
+// template's content, shared copy-on-write (preloaded reports it).
+func newLimitedMemory(capacity, limit uint64, tmpl *memtrack.Template) (m *limitedMemory, preloaded bool) {
+	if r, err := memtrack.NewFrom(int(limit), tmpl); err == nil {
+		return &limitedMemory{buf: r.Bytes()[:capacity], limit: limit, region: r}, tmpl != nil
 	}
-	return &limitedMemory{buf: make([]byte, 0, capacity), limit: limit}
+	if tmpl != nil {
+		return newLimitedMemory(capacity, limit, nil)
+	}
+	return &limitedMemory{buf: make([]byte, 0, capacity), limit: limit}, false
 }
 
 func (m *limitedMemory) Reallocate(size uint64) []byte {
@@ -194,6 +205,7 @@ func (m *limitedMemory) Free() {}
 func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID string, logs *logRing, memPages uint32, timeout time.Duration, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
 	compiled := c.compiled
 	var fuel uint64
+	usedTemplate := false
 	if a != nil && a.opts.Fuel > 0 {
 		var err error
 		if compiled, err = c.fuelVariant(ctx, e); err != nil {
@@ -201,8 +213,12 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 		}
 		fuel = a.opts.Fuel
 	}
+	if from == nil && a != nil && c.template != nil && uint64(c.template.Memory.Len()) <= uint64(memPages)*65536 {
+		// Start from the class's template instead of running _initialize.
+		from, usedTemplate = c.template, true
+	}
 	limit := uint64(memPages) * 65536
-	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit}
+	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit, usedTemplate: usedTemplate}
 	if startup != nil {
 		sb.rec.start(startup, mode)
 	}
@@ -215,7 +231,11 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 		if capacity > l {
 			capacity = l
 		}
-		sb.lm = newLimitedMemory(capacity, l)
+		var tmpl *memtrack.Template
+		if usedTemplate && c.split && c.tmplFile != nil && uint64(c.tmplFile.Len()) <= l {
+			tmpl = c.tmplFile
+		}
+		sb.lm, sb.preloaded = newLimitedMemory(capacity, l, tmpl)
 		return sb.lm
 	}))
 	// Clocks and randomness go through the recorder, so a journal can replay
@@ -273,6 +293,13 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 			return nil, err
 		}
 		return sb, nil
+	}
+	// A cold start: the data segments the class took out of the module.
+	for _, s := range c.segments {
+		if !sb.mem.Write(s.Offset, s.Data) {
+			sb.close()
+			return nil, moduleErrorf(nil, "data segment [%d, +%d) does not fit in memory (%d bytes)", s.Offset, len(s.Data), sb.mem.Size())
+		}
 	}
 	if fn := mod.ExportedFunction(abi.ExportInitialize); fn != nil {
 		if _, err := sb.run(ctx, abi.ExportInitialize, timeout, func() error { return fn.CallWithStack(sb.ctx, nil) }); err != nil {
@@ -546,10 +573,11 @@ func (sb *sandbox) capture(actorID string, calls uint64) (*snapshots.State, erro
 	mem, _ := sb.mem.Read(0, size)
 	r := sb.lm.region
 	switch {
-	case sb.hasImage && r != nil && r.Tracking():
+	case sb.hasImage && sb.tracked > 0:
+		// Pages past the tracked range (grown since) count as changed.
 		var dirty []uint32
-		if err := r.Dirty(len(mem), snapshots.PageSize, func(p uint32) { dirty = append(dirty, p) }); err != nil {
-			sb.image = sb.image.Refresh(mem)
+		if err := r.Dirty(sb.tracked, snapshots.PageSize, func(p uint32) { dirty = append(dirty, p) }); err != nil {
+			sb.image, sb.tracked = sb.image.Refresh(mem), 0
 		} else {
 			sb.image = sb.image.Update(mem, dirty)
 		}
@@ -557,11 +585,16 @@ func (sb *sandbox) capture(actorID string, calls uint64) (*snapshots.State, erro
 		sb.image = sb.image.Refresh(mem)
 	default:
 		sb.image = snapshots.ImageOf(mem)
-		if r != nil && r.Tracking() {
-			_ = r.Reset()
-		}
 	}
 	sb.hasImage = true
+	// Track writes from now on (once, and again after memory grew).
+	if r != nil && r.Tracking() && len(mem) > sb.tracked {
+		if r.Reset(len(mem)) == nil {
+			sb.tracked = len(mem)
+		} else {
+			sb.tracked = 0
+		}
+	}
 	st := &snapshots.State{
 		ClassID: sb.class.info.ID, ActorID: actorID, Memory: sb.image,
 		Globals: make(map[uint32]uint64, len(sb.class.globals)), Taken: time.Now(), Calls: calls,
@@ -594,7 +627,15 @@ func (sb *sandbox) restore(st *snapshots.State) error {
 	if !ok {
 		return fmt.Errorf("%w: snapshot memory does not fit", ErrInvalidArgument)
 	}
-	st.Memory.CopyTo(mem)
+	switch r := sb.lm.region; {
+	case sb.preloaded && st == sb.class.template:
+		// The memory maps the template: nothing to copy.
+	default:
+		if r != nil {
+			r.Populate(n)
+		}
+		st.Memory.CopyTo(mem)
+	}
 	for idx, v := range st.Globals {
 		name, ok := sb.class.globals[idx]
 		if !ok {
@@ -606,10 +647,9 @@ func (sb *sandbox) restore(st *snapshots.State) error {
 		}
 		g.Set(v)
 	}
-	sb.image, sb.hasImage = st.Memory, uint32(n) == sb.mem.Size()
-	if r := sb.lm.region; r != nil && r.Tracking() {
-		_ = r.Reset()
-	}
+	// The next capture compares with the image, then starts tracking:
+	// actors that never checkpoint pay nothing for it.
+	sb.image, sb.hasImage, sb.tracked = st.Memory, uint32(n) == sb.mem.Size(), 0
 	if st.Nanotime > sb.lastNano {
 		sb.lastNano = st.Nanotime
 	}

@@ -19,7 +19,7 @@ func TestRegion_Dirty(t *testing.T) {
 	if len(b) != 64*page {
 		t.Fatalf("len = %d", len(b))
 	}
-	if err := r.Reset(); err != nil {
+	if err := r.Reset(len(b)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -82,7 +82,7 @@ func BenchmarkRegion_Dirty(b *testing.B) {
 			for i := range buf {
 				buf[i] = byte(i)
 			}
-			_ = r.Reset()
+			_ = r.Reset(len(buf))
 			for b.Loop() {
 				for p := range 20 {
 					buf[p*(len(buf)/20)]++
@@ -98,3 +98,58 @@ func BenchmarkRegion_Dirty(b *testing.B) {
 }
 
 func itoa(n int) string { return string(rune('0'+n/10%10)) + string(rune('0'+n%10)) }
+
+func TestNewFrom(t *testing.T) {
+	const page = 64 << 10
+	content := make([]byte, 3*page)
+	for i := range content {
+		content[i] = byte(i * 7)
+	}
+	tmpl, err := NewTemplate(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tmpl.Close()
+	a, err := NewFrom(8*page, tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewFrom(8*page, tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if !slices.Equal(a.Bytes()[:len(content)], content) || !slices.Equal(b.Bytes()[:len(content)], content) {
+		t.Fatal("regions do not start with the template's content")
+	}
+	for _, x := range a.Bytes()[len(content):] {
+		if x != 0 {
+			t.Fatal("memory past the template is not zero")
+		}
+	}
+	// Writes are private to each region.
+	a.Bytes()[10] = 99
+	b.Bytes()[2*page] = 98
+	if b.Bytes()[10] != content[10] || a.Bytes()[2*page] != content[2*page] {
+		t.Fatal("a write reached another region")
+	}
+	if _, err := NewFrom(page, tmpl); err == nil {
+		t.Fatal("a template larger than the region was accepted")
+	}
+	t.Logf("write tracking over a template: %v", a.Tracking())
+	if a.Tracking() {
+		if err := a.Reset(8 * page); err != nil {
+			t.Fatal(err)
+		}
+		a.Bytes()[page+1] = 1
+		a.Bytes()[5*page] = 1
+		var got []uint32
+		if err := a.Dirty(8*page, page, func(p uint32) { got = append(got, p) }); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, []uint32{1, 5}) {
+			t.Errorf("Dirty over a template = %v, want [1 5]", got)
+		}
+	}
+}
