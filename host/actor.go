@@ -274,7 +274,7 @@ func (a *actor) handle(c *call) {
 		sb.rec.start(rec, recOn)
 	}
 	start := time.Now()
-	env, err := sb.invoke(c.ctx, c.method, sb.methods[c.midx], c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	env, err := sb.invoke(c.ctx, c.method, sb.method(c.midx), c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	sb.rec.stop()
 	a.running.Store(nil)
 	var persistErr error

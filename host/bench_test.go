@@ -1,15 +1,20 @@
 package host
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/snapshots"
 )
 
 // benchGuests are the guests every call benchmark runs on: a small C guest
@@ -201,4 +206,189 @@ func BenchmarkCheckpointRestore(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSnapshot: checkpoint and restore of a C guest whose memory was
+// grown to 2, 16 and 64 MiB and filled with heap-like data, next to a plain
+// copy of the same memory. "incremental" checkpoints after one incr call
+// (the kernel's write tracking finds the pages it dirtied); "full" forgets
+// the previous image first; "disk" adds encoding and an fsynced write of
+// the incremental snapshot (DurabilityCheckpoint). pages/op is how many 64
+// KiB pages a checkpoint copied, bytes/op on disk the encoded size.
+func BenchmarkSnapshot(b *testing.B) {
+	ctx := context.Background()
+	for _, mib := range []int{2, 16, 64} {
+		b.Run(fmt.Sprintf("%dMiB", mib), func(b *testing.B) {
+			h, err := New(ctx, Config{DataDir: b.TempDir(), Durability: DurabilityCheckpoint, KeepCheckpoints: 3})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close(ctx)
+			c, err := h.LoadClass(ctx, readWasm(b, cCounterPath))
+			if err != nil {
+				b.Fatal(err)
+			}
+			a, err := h.Spawn(ctx, c.ID, Options{Durable: true, MemoryPages: uint32(mib*16 + 64)}, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			size := mib << 20
+			// Grow to size and fill it like a heap: runs of words, some zeros.
+			if _, err := a.control(ctx, func(sb *sandbox) (abi.Value, error) {
+				if cur := int(sb.mem.Size()); cur < size {
+					sb.mem.Grow(uint32((size - cur) / 65536))
+				}
+				mem, _ := sb.mem.Read(0, sb.mem.Size())
+				x := uint64(42)
+				for i := 256 << 10; i+8 <= len(mem); i += 8 { // leave the guest's own data alone
+					x ^= x << 13
+					x ^= x >> 7
+					x ^= x << 17
+					if x%4 == 0 {
+						binary.LittleEndian.PutUint64(mem[i:], x%1024)
+					}
+				}
+				return abi.Null(), nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+			var mem []byte
+			_, _ = a.control(ctx, func(sb *sandbox) (abi.Value, error) {
+				m, _ := sb.mem.Read(0, sb.mem.Size())
+				mem = bytes.Clone(m)
+				return abi.Null(), nil
+			})
+			b.Run("memcopy", func(b *testing.B) {
+				dst := make([]byte, len(mem))
+				b.SetBytes(int64(len(mem)))
+				for b.Loop() {
+					copy(dst, mem)
+				}
+			})
+			capture := func(b *testing.B, full bool) {
+				pages := 0
+				for b.Loop() {
+					if !full {
+						b.StopTimer()
+						invoke[int64](b, a, "incr", 1)
+						b.StartTimer()
+					}
+					if _, err := a.control(ctx, func(sb *sandbox) (abi.Value, error) {
+						if full {
+							sb.hasImage, sb.tracked = false, 0
+						}
+						prev := sb.image
+						st, err := sb.capture(a.ID(), 0)
+						if err == nil {
+							pages += len(snapshots.DiffPages(prev, st.Memory))
+						}
+						return abi.Null(), err
+					}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(pages)/float64(b.N), "pages/op")
+			}
+			b.Run("checkpoint-full", func(b *testing.B) { capture(b, true) })
+			b.Run("checkpoint-incremental", func(b *testing.B) { capture(b, false) })
+			b.Run("checkpoint-incremental-disk", func(b *testing.B) {
+				var bytesOnDisk int
+				for b.Loop() {
+					b.StopTimer()
+					invoke[int64](b, a, "incr", 1)
+					b.StartTimer()
+					info, err := a.Checkpoint(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					for _, m := range a.Checkpoints(ctx) {
+						if m.ID == info.ID {
+							bytesOnDisk += m.Size
+						}
+					}
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(bytesOnDisk)/float64(b.N), "bytes/op")
+			})
+			b.Run("checkpoint-full-disk", func(b *testing.B) {
+				var bytesOnDisk int64
+				for b.Loop() {
+					b.StopTimer()
+					a.a.h.persist.store.SetFullEvery(1)
+					invoke[int64](b, a, "incr", 1)
+					b.StartTimer()
+					info, err := a.Checkpoint(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					for _, m := range a.Checkpoints(ctx) {
+						if m.ID == info.ID {
+							bytesOnDisk += int64(m.Size)
+						}
+					}
+					b.StartTimer()
+				}
+				a.a.h.persist.store.SetFullEvery(snapshots.DefaultFullEvery)
+				b.ReportMetric(float64(bytesOnDisk)/float64(b.N), "bytes/op")
+			})
+			st := a.a.latestCheckpoint()
+			b.Run("restore", func(b *testing.B) {
+				for b.Loop() {
+					sb, err := newSandbox(ctx, h.eng, a.a.class, a.a, a.ID(), a.a.logs, a.a.opts.MemoryPages, time.Minute, st, nil, recOff)
+					if err != nil {
+						b.Fatal(err)
+					}
+					sb.close()
+				}
+			})
+			b.Run("restore-from-disk", func(b *testing.B) {
+				for b.Loop() {
+					got, _, err := h.persist.store.Latest(ctx, a.ID())
+					if err != nil {
+						b.Fatal(err)
+					}
+					sb, err := newSandbox(ctx, h.eng, a.a.class, a.a, a.ID(), a.a.logs, a.a.opts.MemoryPages, time.Minute, got, nil, recOff)
+					if err != nil {
+						b.Fatal(err)
+					}
+					sb.close()
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkSpawn_Template: spawning from the class's template (the
+// default) against a cold start that runs _initialize (Config.ColdSpawn).
+func BenchmarkSpawn_Template(b *testing.B) {
+	ctx := context.Background()
+	for _, g := range benchGuests {
+		for _, cold := range []bool{false, true} {
+			name := g.name + "/template"
+			if cold {
+				name = g.name + "/cold"
+			}
+			b.Run(name, func(b *testing.B) {
+				h, err := New(ctx, Config{ColdSpawn: cold})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer h.Close(ctx)
+				c, err := h.LoadClass(ctx, readWasm(b, g.path))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					x, err := h.Spawn(ctx, c.ID, Options{}, g.init...)
+					if err != nil {
+						b.Fatal(err)
+					}
+					_ = x.Kill(ctx)
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "spawns/s")
+			})
+		}
+	}
 }

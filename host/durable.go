@@ -70,6 +70,11 @@ func openPersist(dir string, mode Durability, keep int) (*persist, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host: snapshot store: %w", err)
 	}
+	// An incremental snapshot holds the pages changed since its full base;
+	// the store writes a full one when they reach half of memory, not
+	// after a count of snapshots, so checkpoints of a large memory that
+	// changes little stay small.
+	store.SetFullEvery(1 << 30)
 	return &persist{dir: dir, mode: mode, store: store}, nil
 }
 

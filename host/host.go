@@ -44,7 +44,8 @@ type Host struct {
 	loading map[string]chan struct{}
 	actors  map[string]*actor
 	names   map[string]*actor // by nameKey(namespace, name)
-	dead    []ActorInfo       // the most recently dead actors, oldest first
+	dead    []ActorInfo       // the most recently dead actors, a ring from deadNext
+	deadNext int
 
 	waits waitGraph
 }
@@ -429,10 +430,12 @@ func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if info != nil {
-		if len(h.dead) >= keptDead {
-			h.dead = append(h.dead[:0], h.dead[1:]...)
+		if len(h.dead) < keptDead {
+			h.dead = append(h.dead, *info)
+		} else {
+			h.dead[h.deadNext] = *info
+			h.deadNext = (h.deadNext + 1) % keptDead
 		}
-		h.dead = append(h.dead, *info)
 	}
 	if h.actors[a.id] == a {
 		delete(h.actors, a.id)
@@ -495,7 +498,8 @@ func (h *Host) Actors(ctx context.Context) []ActorInfo {
 		list = append(list, a)
 	}
 	out := make([]ActorInfo, len(list), len(list)+len(h.dead))
-	out = append(out, h.dead...)
+	out = append(out, h.dead[h.deadNext:]...)
+	out = append(out, h.dead[:h.deadNext]...)
 	h.mu.Unlock()
 	for i, a := range list {
 		out[i] = a.info()

@@ -195,7 +195,7 @@ func (a *actor) rebuild() (*sandbox, error) {
 	}
 	for i, e := range calls {
 		sb.rec.start(e, recReplay)
-		_, err := sb.invoke(ctx, e.method, sb.methods[e.midx], e.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+		_, err := sb.invoke(ctx, e.method, sb.method(e.midx), e.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 		diverged := sb.rec.diverged
 		sb.rec.stop()
 		if err != nil {

@@ -263,10 +263,9 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 		return nil, moduleErrorf(nil, "no memory")
 	}
 	sb.alloc = mod.ExportedFunction(abi.ExportAlloc)
+	// Methods are resolved on first use (sandbox.method): most actors call
+	// few of theirs, and each costs wazero an allocation.
 	sb.methods = make([]api.Function, len(c.methods))
-	for i, m := range c.methods {
-		sb.methods[i] = mod.ExportedFunction(m.name)
-	}
 	if c.hasInit {
 		sb.init = mod.ExportedFunction(abi.ExportInit)
 	}
@@ -308,6 +307,16 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 		}
 	}
 	return sb, nil
+}
+
+// method returns the export of method midx, resolving it on first use.
+func (sb *sandbox) method(midx int) api.Function {
+	if f := sb.methods[midx]; f != nil {
+		return f
+	}
+	f := sb.mod.ExportedFunction(sb.class.methods[midx].name)
+	sb.methods[midx] = f
+	return f
 }
 
 // stopChan returns a channel closed when the running call is interrupted.
