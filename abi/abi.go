@@ -27,6 +27,11 @@ const (
 	// actor's latest checkpoint; non-zero takes a checkpoint (Ray's
 	// Checkpointable.should_checkpoint).
 	ExportShouldCheckpoint = "wactor_should_checkpoint"
+	// ExportReseed, optional, () -> (): called after the sandbox's state was
+	// copied from another actor's (a fork) or from the class's template,
+	// before any other call, so the guest reseeds the random generators it
+	// keeps in memory (from random_get).
+	ExportReseed = "wactor_reseed"
 )
 
 // ReservedPrefixes are export-name prefixes that never name methods.

@@ -244,16 +244,11 @@ func (a *actor) persistStart() error {
 	return nil
 }
 
-// persistStarted makes a new durable actor's start durable: its recorded
-// start-up goes to the journal, or, for a fork or without a journal, its
-// first state to the store.
-func (a *actor) persistStarted(sb *sandbox, startup *entry) error {
-	if a.jf != nil && startup != nil {
-		if err := a.jf.append(startup, 0); err != nil {
-			return fmt.Errorf("%w: %w", ErrPersist, err)
-		}
-		return nil
-	}
+// persistStarted makes a new durable actor's start durable: its first state
+// goes to the store. (Journaling the start-up instead would be cheaper, but
+// a replay must start from the same class template, and a host started
+// again makes a new one.)
+func (a *actor) persistStarted(sb *sandbox) error {
 	_, err := a.takeCheckpoint(sb)
 	return err
 }

@@ -185,6 +185,7 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 		abi.ExportManifest:         {nil, {api.ValueTypeI64}},
 		abi.ExportInitialize:       {nil, nil},
 		abi.ExportShouldCheckpoint: {{api.ValueTypeI64, api.ValueTypeI64}, {api.ValueTypeI32}},
+		abi.ExportReseed:           {nil, nil},
 	}
 	for name, sig := range optional {
 		if d, ok := exports[name]; ok && !sameSig(d, sig[0], sig[1]) {

@@ -246,3 +246,34 @@ func TestActor_CheckpointRetention(t *testing.T) {
 		}
 	}
 }
+
+// TestHost_ForkReseeds: forks and spawns from the template get their own
+// random sequence (wactor_reseed), while a restore of an actor's own
+// checkpoint repeats it.
+func TestHost_ForkReseeds(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHost(t, Config{})
+	src := spawn(t, h, readWasm(t, misbehavePath), Options{})
+	twin := spawn(t, h, readWasm(t, misbehavePath), Options{})
+	if a, b := invoke[int64](t, src, "random"), invoke[int64](t, twin, "random"); a == b {
+		t.Fatalf("two actors spawned from the class template drew the same number %d", a)
+	}
+	ck, err := src.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := invoke[int64](t, src, "random")
+	fork, err := h.Fork(ctx, src, ck.ID, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := invoke[int64](t, fork, "random"); got == next {
+		t.Fatalf("the fork repeated its source's next number %d", got)
+	}
+	if err := src.Restore(ctx, ck.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := invoke[int64](t, src, "random"); got != next {
+		t.Fatalf("after restoring its own checkpoint the actor drew %d, want %d again", got, next)
+	}
+}

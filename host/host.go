@@ -363,8 +363,16 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		if err != nil {
 			return fail(err)
 		}
-		if durable {
-			if err := a.persistStarted(sb, startup); err != nil {
+		switch {
+		case durable:
+			if err := a.persistStarted(sb); err != nil {
+				sb.close()
+				return fail(err)
+			}
+		case from != nil && a.journaling():
+			// A fork's first state (reseeded) is its own checkpoint, which a
+			// restart goes back to.
+			if _, err := a.takeCheckpoint(sb); err != nil {
 				sb.close()
 				return fail(err)
 			}

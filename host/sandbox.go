@@ -291,6 +291,14 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 			sb.close()
 			return nil, err
 		}
+		// A copy of another actor's state (a fork, or the template) gets
+		// fresh randomness: the guest reseeds from random_get.
+		if fn := mod.ExportedFunction(abi.ExportReseed); fn != nil && from.ActorID != actorID && a != nil {
+			if _, err := sb.run(ctx, abi.ExportReseed, timeout, func() error { return fn.CallWithStack(sb.ctx, nil) }); err != nil {
+				sb.close()
+				return nil, err
+			}
+		}
 		return sb, nil
 	}
 	// A cold start: the data segments the class took out of the module.

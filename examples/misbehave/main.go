@@ -78,6 +78,13 @@ var whoami = wactor.Method0("whoami", func() (string, error) {
 	return wactor.SelfID(), nil
 }).Doc("Returns the actor's ID (wactor.SelfID).")
 
+var random = wactor.Method0("random", func() (int64, error) {
+	return wactor.Rand().Int64(), nil
+}).Doc("Returns the next number of the actor's random generator (wactor.Rand).")
+
+//go:wasmexport random
+func randomExport(ptr, size uint32) uint64 { return random.Call(ptr, size) }
+
 //go:wasmexport ok
 func okExport(ptr, size uint32) uint64 { return ok.Call(ptr, size) }
 

@@ -181,3 +181,18 @@ func hostGetActor(namespace, name string) int32 {
 func hostKill(target []byte) int32 { return importKill(bytesPtr(target), uint32(len(target))) }
 
 func hostTake(buf []byte) int32 { return importTake(bytesPtr(buf), uint32(len(buf))) }
+
+// wactor_reseed is called by the host after it copied this sandbox's state
+// from another (a fork, or the class template): see Rand.
+//
+//go:wasmexport wactor_reseed
+func wactorReseed() { reseed() }
+
+//go:wasmimport wasi_snapshot_preview1 random_get
+func randomGet(ptr unsafe.Pointer, n uint32) uint32
+
+func randomBytes(b []byte) {
+	if len(b) == 0 || randomGet(unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b))) != 0 {
+		counterBytes(b)
+	}
+}
