@@ -29,6 +29,9 @@ const (
 	StateRestarting State = "restarting"
 	// StateDead: killed, exited, or out of restarts; calls fail with ErrActorDied.
 	StateDead State = "dead"
+	// StatePassive: idle, its sandbox freed and its state kept compressed
+	// (Config.PassivateAfter, Config.MemoryBudget); the next call restores it.
+	StatePassive State = "passive"
 )
 
 // ActorInfo is a snapshot of an actor's state, for listing and inspection.
@@ -68,6 +71,11 @@ type actor struct {
 	served   atomic.Uint64
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
+	// lastActive is when the actor last started a call (Unix ns), for
+	// passivation of the least recently used.
+	lastActive atomic.Int64
+	// passive holds a passivated actor's state; guarded by mu.
+	passive *passiveState
 
 	// ready is closed when the constructor has finished; startErr (written
 	// before) says whether it failed.
@@ -268,6 +276,7 @@ func (a *actor) handle(c *call) {
 		return
 	}
 	a.running.Store(&c.method)
+	a.lastActive.Store(time.Now().UnixNano())
 	var rec *entry
 	if a.journaling() {
 		rec = &entry{method: c.method, midx: c.midx, args: c.args}
@@ -382,7 +391,13 @@ func (a *actor) restart() *sandbox {
 	}
 	a.sb = sb
 	a.state = StateAlive
+	reactivated := a.passive != nil
+	a.passive = nil
 	a.mu.Unlock()
+	if reactivated {
+		a.h.reactivations.Add(1)
+		a.h.notePressure(sb.memoryBytes())
+	}
 	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateAlive})
 	return sb
 }

@@ -53,6 +53,15 @@ type Config struct {
 	// random state (for a Go guest: map iteration order, hash seeds and
 	// math/rand's top-level functions); use crypto/rand, or ColdSpawn.
 	ColdSpawn bool `json:"cold_spawn,omitempty"`
+	// PassivateAfter, if set, passivates actors idle for that long: their
+	// sandbox is freed and their state kept as a compressed snapshot (a few
+	// kilobytes for a small guest); the next call restores it
+	// transparently, with a little extra latency. 0: never.
+	PassivateAfter time.Duration `json:"passivate_after,omitempty"`
+	// MemoryBudget, if set, bounds the linear memory of live sandboxes, in
+	// bytes: past it the least recently used idle actors are passivated
+	// early. 0: no bound.
+	MemoryBudget int64 `json:"memory_budget,omitempty"`
 }
 
 // Options configures one actor at Spawn. Zero fields take the host's
@@ -124,7 +133,8 @@ const (
 const DefaultNamespace = "default"
 
 func (c Config) withDefaults() (Config, error) {
-	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 {
+	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 ||
+		c.PassivateAfter < 0 || c.MemoryBudget < 0 {
 		return c, fmt.Errorf("%w: negative Config field", ErrInvalidOptions)
 	}
 	switch c.Durability {

@@ -452,6 +452,7 @@ func (h *Host) recoverActor(ctx context.Context, m actorMeta) error {
 		}
 	}
 	a.logs.add(0, fmt.Sprintf("wactor: recovered after a host restart (checkpoint: %v, calls replayed: %d)", latest != nil, len(calls)))
+	a.lastActive.Store(time.Now().UnixNano())
 	a.mb = newMailbox(h, a)
 	a.mu.Lock()
 	a.sb, a.state = sb, StateAlive

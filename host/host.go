@@ -24,9 +24,11 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/internal/goroutines"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -38,16 +40,25 @@ type Host struct {
 	pool    *scheduler.Pool
 	persist *persist // nil without Config.DataDir
 
-	mu      sync.Mutex
-	closed  bool
-	classes map[string]*class
-	loading map[string]chan struct{}
-	actors  map[string]*actor
-	names   map[string]*actor // by nameKey(namespace, name)
-	dead    []ActorInfo       // the most recently dead actors, a ring from deadNext
+	mu       sync.Mutex
+	closed   bool
+	classes  map[string]*class
+	loading  map[string]chan struct{}
+	actors   map[string]*actor
+	names    map[string]*actor // by nameKey(namespace, name)
+	dead     []ActorInfo       // the most recently dead actors, a ring from deadNext
 	deadNext int
 
 	waits waitGraph
+
+	// The janitor (passivate.go), when PassivateAfter or MemoryBudget is set.
+	group    goroutines.Group
+	stop     chan struct{}
+	pressure chan struct{}
+	// liveBytes is the linear memory of live sandboxes as of the janitor's
+	// last sweep, plus what spawns and reactivations added since.
+	liveBytes                   atomic.Uint64
+	passivations, reactivations atomic.Uint64
 }
 
 // actorByID returns the live actor with that ID.
@@ -80,14 +91,19 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{
-		cfg:     cfg,
-		eng:     eng,
-		persist: p,
-		pool:    scheduler.NewPool(scheduler.Config{Workers: cfg.Workers}),
-		classes: map[string]*class{},
-		loading: map[string]chan struct{}{},
-		actors:  map[string]*actor{},
-		names:   map[string]*actor{},
+		cfg:      cfg,
+		eng:      eng,
+		persist:  p,
+		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers}),
+		classes:  map[string]*class{},
+		loading:  map[string]chan struct{}{},
+		actors:   map[string]*actor{},
+		names:    map[string]*actor{},
+		stop:     make(chan struct{}),
+		pressure: make(chan struct{}, 1),
+	}
+	if cfg.PassivateAfter > 0 || cfg.MemoryBudget > 0 {
+		h.group.Go(h.janitor)
 	}
 	if p != nil {
 		if err := h.recover(ctx); err != nil {
@@ -119,10 +135,14 @@ func (h *Host) Close(ctx context.Context) error {
 		actors = append(actors, a)
 	}
 	h.mu.Unlock()
+	close(h.stop)
+	err := h.group.Wait(ctx)
 	for _, a := range actors {
 		a.die(DeathHostClosed, nil)
 	}
-	err := h.pool.Close(ctx)
+	if e := h.pool.Close(ctx); err == nil {
+		err = e
+	}
 	if e := h.eng.close(context.WithoutCancel(ctx)); err == nil {
 		err = e
 	}
@@ -378,6 +398,8 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			}
 		}
 		a.lastCheckpoint = time.Now()
+		a.lastActive.Store(time.Now().UnixNano())
+		h.notePressure(sb.memoryBytes())
 		a.mb = newMailbox(h, a)
 		a.mu.Lock()
 		a.sb, a.state = sb, StateAlive

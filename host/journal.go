@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/snapshots"
 )
 
 // The journal makes restarts exact: every call an actor completes after its
@@ -183,6 +184,15 @@ func (a *actor) resetJournal() { a.journal, a.journalBytes = nil, 0 }
 func (a *actor) rebuild() (*sandbox, error) {
 	ctx := context.Background()
 	from := a.latestCheckpoint()
+	if st, err := a.passiveSnapshot(); err != nil {
+		return nil, fmt.Errorf("reactivating: %w", err)
+	} else if st != nil {
+		from = st
+		// While it lives again, it is the checkpoint a restart goes back to.
+		a.mu.Lock()
+		a.checkpoints = []*snapshots.State{st}
+		a.mu.Unlock()
+	}
 	calls := a.journal
 	var startup *entry
 	mode := recOff

@@ -1,0 +1,192 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/snapshots"
+)
+
+// Passivation frees the sandbox of an idle actor and keeps its state as a
+// compressed snapshot, encoded against its class's template (so it holds
+// only the pages that differ from it): a few kilobytes for a small guest.
+// The next call restores it transparently. A janitor goroutine passivates
+// actors idle for Config.PassivateAfter, and, when the memory of live
+// sandboxes exceeds Config.MemoryBudget, the least recently used idle ones
+// first.
+
+// passiveState is a passivated actor's state. Worker or janitor under the
+// actor's mailbox order only.
+type passiveState struct {
+	enc   []byte // snapshots.Encode, incremental against the class template when it has one
+	taken time.Time
+}
+
+// templateBase returns the class template as a base snapshot of actor id,
+// which Encode and Decode accept (a base must be of the same actor).
+func (a *actor) templateBase() *snapshots.State {
+	t := a.class.template
+	if t == nil {
+		return nil
+	}
+	b := *t
+	b.ID, b.ActorID = "template", a.id
+	return &b
+}
+
+// passivate checkpoints an idle actor into compressed form and frees its
+// sandbox. It runs on the worker, between calls; it does nothing if calls
+// are waiting (the actor is not idle after all).
+func (a *actor) passivate(sb *sandbox) error {
+	if a.mb != nil && a.mb.Len() > 1 { // Len counts the control call running this
+		return nil
+	}
+	st, err := sb.capture(a.id, a.served.Load())
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := snapshots.Encode(&buf, st, a.templateBase()); err != nil {
+		return fmt.Errorf("passivating: %w", err)
+	}
+	if a.durable {
+		// On disk too, so the journal can start again from here.
+		if _, err := a.h.persist.store.Put(context.Background(), st); err != nil {
+			return fmt.Errorf("%w: %w", ErrPersist, err)
+		}
+		if a.jf != nil {
+			_ = a.jf.reset()
+		}
+	}
+	a.mu.Lock()
+	if a.state != StateAlive || a.sb != sb {
+		a.mu.Unlock()
+		return nil
+	}
+	a.passive = &passiveState{enc: bytes.Clone(buf.Bytes()), taken: st.Taken}
+	a.checkpoints = nil // their memory is what passivation frees
+	a.sb = nil
+	a.state = StatePassive
+	a.mu.Unlock()
+	a.resetJournal()
+	a.lastCheckpoint, a.sinceCheckpoint = time.Now(), 0
+	sb.close()
+	a.memBytes.Store(0)
+	a.h.passivations.Add(1)
+	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StatePassive})
+	return nil
+}
+
+// passiveSnapshot decodes a passivated actor's state (nil if it is not
+// passivated), which rebuild restores.
+func (a *actor) passiveSnapshot() (*snapshots.State, error) {
+	a.mu.Lock()
+	p := a.passive
+	a.mu.Unlock()
+	if p == nil {
+		return nil, nil
+	}
+	return snapshots.Decode(bytes.NewReader(p.enc), func(id string) (*snapshots.State, error) {
+		if b := a.templateBase(); b != nil && b.ID == id {
+			return b, nil
+		}
+		return nil, fmt.Errorf("%w: base %s", snapshots.ErrNotFound, id)
+	})
+}
+
+// Passivate passivates the actor now, between two calls, unless calls are
+// queued. The next call restores it.
+func (h *Actor) Passivate(ctx context.Context) error {
+	_, err := h.control(ctx, func(sb *sandbox) (abi.Value, error) {
+		return abi.Null(), h.a.passivate(sb)
+	})
+	return err
+}
+
+// janitor passivates idle actors: those idle for PassivateAfter, and the
+// least recently used ones while live sandboxes use more than MemoryBudget.
+func (h *Host) janitor() {
+	every := time.Second
+	if p := h.cfg.PassivateAfter; p > 0 && p/4 < every {
+		every = max(p/4, 5*time.Millisecond)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		case <-h.pressure:
+		}
+		h.sweepIdle()
+	}
+}
+
+// idleActor is a candidate for passivation.
+type idleActor struct {
+	a    *actor
+	last int64
+	mem  uint64
+}
+
+func (h *Host) sweepIdle() {
+	now := time.Now().UnixNano()
+	var live uint64
+	var idle []idleActor
+	h.mu.Lock()
+	for _, a := range h.actors {
+		mem := a.memBytes.Load()
+		live += mem
+		if a.running.Load() != nil || (a.mb != nil && a.mb.Len() > 0) {
+			continue
+		}
+		a.mu.Lock()
+		ok := a.state == StateAlive && a.sb != nil
+		a.mu.Unlock()
+		if ok {
+			idle = append(idle, idleActor{a: a, last: a.lastActive.Load(), mem: mem})
+		}
+	}
+	h.mu.Unlock()
+	h.liveBytes.Store(live)
+	// Least recently used first.
+	slices.SortFunc(idle, func(x, y idleActor) int { return int(x.last - y.last) })
+	budget := uint64(h.cfg.MemoryBudget)
+	for _, c := range idle {
+		overBudget := budget > 0 && live > budget
+		tooIdle := h.cfg.PassivateAfter > 0 && now-c.last >= int64(h.cfg.PassivateAfter)
+		if !overBudget && !tooIdle {
+			continue
+		}
+		handle := &Actor{a: c.a}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := handle.Passivate(ctx); err == nil {
+			live -= c.mem
+		}
+		cancel()
+		select {
+		case <-h.stop:
+			return
+		default:
+		}
+	}
+	h.liveBytes.Store(live)
+}
+
+// notePressure wakes the janitor when live sandboxes exceed the budget.
+func (h *Host) notePressure(added uint64) {
+	if h.cfg.MemoryBudget <= 0 {
+		return
+	}
+	if h.liveBytes.Add(added) > uint64(h.cfg.MemoryBudget) {
+		select {
+		case h.pressure <- struct{}{}:
+		default:
+		}
+	}
+}
