@@ -391,7 +391,11 @@ func (a *actor) restart() *sandbox {
 	}
 	a.sb = sb
 	a.state = StateAlive
+	a.h.setLive(a, true)
 	reactivated := a.passive != nil
+	if reactivated {
+		a.h.passiveBytes.Add(-int64(len(a.passive.enc)))
+	}
 	a.passive = nil
 	a.mu.Unlock()
 	if reactivated {
@@ -415,6 +419,7 @@ func (a *actor) die(reason DeathReason, cause error) {
 	sb := a.sb
 	a.sb = nil
 	a.mu.Unlock()
+	a.h.setLive(a, false)
 	if sb != nil {
 		sb.interrupt(0, TrapKilled)
 		sb.close() // now, or when its running call returns

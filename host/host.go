@@ -13,8 +13,9 @@
 // Host, Actor and Future are safe for concurrent use.
 //
 // Lock order: Actor.mu (a handle's held calls) -> scheduler mailbox -> scheduler
-// pool. Host.mu, actor.mu and Future.mu are leaves: nothing else is acquired
-// while one is held, and futures run their callbacks after releasing theirs.
+// pool; actor.mu -> Host.liveMu. Host.mu, Host.liveMu and Future.mu are
+// leaves: nothing else is acquired while one is held, and futures run their
+// callbacks after releasing theirs.
 package host
 
 import (
@@ -59,6 +60,21 @@ type Host struct {
 	// last sweep, plus what spawns and reactivations added since.
 	liveBytes                   atomic.Uint64
 	passivations, reactivations atomic.Uint64
+	passiveBytes                atomic.Int64 // encoded states of passivated actors
+	// live holds the actors that have a sandbox (not passivated, not
+	// dead): what the janitor sweeps. liveMu is a leaf lock.
+	liveMu sync.Mutex
+	live   map[*actor]struct{}
+}
+
+func (h *Host) setLive(a *actor, live bool) {
+	h.liveMu.Lock()
+	if live {
+		h.live[a] = struct{}{}
+	} else {
+		delete(h.live, a)
+	}
+	h.liveMu.Unlock()
 }
 
 // actorByID returns the live actor with that ID.
@@ -100,6 +116,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		actors:   map[string]*actor{},
 		names:    map[string]*actor{},
 		stop:     make(chan struct{}),
+		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
 	}
 	if cfg.PassivateAfter > 0 || cfg.MemoryBudget > 0 {
@@ -403,6 +420,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		a.mb = newMailbox(h, a)
 		a.mu.Lock()
 		a.sb, a.state = sb, StateAlive
+		h.setLive(a, true)
 		a.mu.Unlock()
 		close(a.ready)
 		h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.info.ID, State: StateAlive})

@@ -2,6 +2,7 @@ package host
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -68,9 +69,11 @@ func (a *actor) passivate(sb *sandbox) error {
 		return nil
 	}
 	a.passive = &passiveState{enc: bytes.Clone(buf.Bytes()), taken: st.Taken}
+	a.h.passiveBytes.Add(int64(len(a.passive.enc)))
 	a.checkpoints = nil // their memory is what passivation frees
 	a.sb = nil
 	a.state = StatePassive
+	a.h.setLive(a, false)
 	a.mu.Unlock()
 	a.resetJournal()
 	a.lastCheckpoint, a.sinceCheckpoint = time.Now(), 0
@@ -138,27 +141,26 @@ func (h *Host) sweepIdle() {
 	now := time.Now().UnixNano()
 	var live uint64
 	var idle []idleActor
-	h.mu.Lock()
-	for _, a := range h.actors {
+	h.liveMu.Lock()
+	for a := range h.live {
 		mem := a.memBytes.Load()
 		live += mem
 		if a.running.Load() != nil || (a.mb != nil && a.mb.Len() > 0) {
 			continue
 		}
-		a.mu.Lock()
-		ok := a.state == StateAlive && a.sb != nil
-		a.mu.Unlock()
-		if ok {
-			idle = append(idle, idleActor{a: a, last: a.lastActive.Load(), mem: mem})
-		}
+		idle = append(idle, idleActor{a: a, last: a.lastActive.Load(), mem: mem})
 	}
-	h.mu.Unlock()
+	h.liveMu.Unlock()
 	h.liveBytes.Store(live)
 	// Least recently used first.
-	slices.SortFunc(idle, func(x, y idleActor) int { return int(x.last - y.last) })
+	slices.SortFunc(idle, func(x, y idleActor) int { return cmp.Compare(x.last, y.last) })
+	// Past the budget, passivate down to three quarters of it, so that the
+	// next spawns do not each start a sweep.
 	budget := uint64(h.cfg.MemoryBudget)
+	target := budget / 4 * 3
+	pressed := budget > 0 && live > budget
 	for _, c := range idle {
-		overBudget := budget > 0 && live > budget
+		overBudget := pressed && live > target
 		tooIdle := h.cfg.PassivateAfter > 0 && now-c.last >= int64(h.cfg.PassivateAfter)
 		if !overBudget && !tooIdle {
 			continue
