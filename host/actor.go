@@ -251,6 +251,7 @@ func (a *actor) start(ctx context.Context, from *snapshots.State, startup *entry
 
 // handle runs one call; the mailbox calls it on a pool worker.
 func (a *actor) handle(c *call) {
+	a.h.queued.Add(-1)
 	if c.ctx != nil && c.ctx.Err() != nil {
 		c.fail(fmt.Errorf("call cancelled before it ran: %w", c.ctx.Err()))
 		return
@@ -434,6 +435,7 @@ func (a *actor) die(reason DeathReason, cause error) {
 	}
 	if a.mb != nil {
 		for _, c := range a.mb.Close() {
+			a.h.queued.Add(-1)
 			c.fail(a.died)
 		}
 	}
@@ -695,12 +697,18 @@ func (a *actor) push(c *call) error {
 		return nil
 	}
 	c.queued = time.Now()
+	if max := a.h.cfg.MaxQueuedCalls; a.h.queued.Add(1) > int64(max) {
+		a.h.queued.Add(-1)
+		return fmt.Errorf("%w: the host has %d calls queued (max_queued_calls)", ErrBackpressure, max)
+	}
 	switch err := a.mb.Push(c); {
 	case err == nil:
 		return nil
 	case errors.Is(err, scheduler.ErrFull):
+		a.h.queued.Add(-1)
 		return fmt.Errorf("%w: actor %s has %d pending calls", ErrBackpressure, a.id, a.opts.MaxPending)
 	default:
+		a.h.queued.Add(-1)
 		if d := a.deathError(); d != nil {
 			return d
 		}

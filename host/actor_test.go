@@ -596,6 +596,46 @@ func TestActor_Backpressure(t *testing.T) {
 	}
 }
 
+// TestHost_MaxQueuedCalls: the host-wide bound on queued calls, across
+// actors, and its counter returns to zero once they are handled or failed.
+func TestHost_MaxQueuedCalls(t *testing.T) {
+	h := newTestHost(t, Config{MaxQueuedCalls: 4, Workers: 2})
+	ctx := context.Background()
+	x := spawn(t, h, fixture(t, "loop"), Options{})
+	y := spawn(t, h, fixture(t, "loop"), Options{})
+	spin, _ := x.Call(ctx, "spin")
+	spinY, _ := y.Call(ctx, "spin")
+	eventually(t, "spins to start", func() bool { return x.Info().Running == "spin" && y.Info().Running == "spin" })
+	var futs []*Future
+	for _, a := range []*Actor{x, x, y, y} {
+		f, err := a.Call(ctx, "get")
+		if err != nil {
+			t.Fatal(err)
+		}
+		futs = append(futs, f)
+	}
+	// spin runs (it is no longer queued) and four are queued: the next is
+	// refused, on either actor.
+	for _, a := range []*Actor{x, y} {
+		if _, err := a.Call(ctx, "get"); !errors.Is(err, ErrBackpressure) {
+			t.Fatalf("call past max_queued_calls: %v, want ErrBackpressure", err)
+		}
+	}
+	for _, a := range []*Actor{x, y} {
+		if err := a.Kill(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range append(futs, spin, spinY) {
+		_, _ = f.Get(ctx)
+	}
+	eventually(t, "queue to drain", func() bool { return h.queued.Load() == 0 })
+	z := spawn(t, h, fixture(t, "loop"), Options{})
+	if _, err := z.Invoke(ctx, "get"); err != nil {
+		t.Fatalf("call after the queue drained: %v", err)
+	}
+}
+
 func TestHost_Actors(t *testing.T) {
 	h := newTestHost(t, Config{})
 	ctx := context.Background()

@@ -62,6 +62,10 @@ type Config struct {
 	// bytes: past it the least recently used idle actors are passivated
 	// early. 0: no bound.
 	MemoryBudget int64 `json:"memory_budget,omitempty"`
+	// MaxQueuedCalls bounds the calls queued in all actors' mailboxes
+	// together (default 1,000,000); past it calls fail with ErrBackpressure
+	// (HTTP 429), like a full mailbox (Options.MaxPending).
+	MaxQueuedCalls int `json:"max_queued_calls,omitempty"`
 }
 
 // Options configures one actor at Spawn. Zero fields take the host's
@@ -119,14 +123,15 @@ type Options struct {
 }
 
 const (
-	defaultMaxClassBytes = 64 << 20
-	defaultLogLines      = 1000
-	defaultMemoryPages   = 4096
-	defaultCallTimeout   = 30 * time.Second
-	defaultMaxPending    = 100000
-	maxMemoryPages       = 65536
-	defaultMaxChildren   = 1000
-	maxGuestFutures      = 10000
+	defaultMaxClassBytes  = 64 << 20
+	defaultLogLines       = 1000
+	defaultMemoryPages    = 4096
+	defaultCallTimeout    = 30 * time.Second
+	defaultMaxPending     = 100000
+	maxMemoryPages        = 65536
+	defaultMaxChildren    = 1000
+	maxGuestFutures       = 10000
+	defaultMaxQueuedCalls = 1_000_000
 )
 
 // DefaultNamespace is the namespace of actors spawned without one.
@@ -134,7 +139,7 @@ const DefaultNamespace = "default"
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 ||
-		c.PassivateAfter < 0 || c.MemoryBudget < 0 {
+		c.PassivateAfter < 0 || c.MemoryBudget < 0 || c.MaxQueuedCalls < 0 {
 		return c, fmt.Errorf("%w: negative Config field", ErrInvalidOptions)
 	}
 	switch c.Durability {
@@ -143,6 +148,9 @@ func (c Config) withDefaults() (Config, error) {
 	case DurabilitySync, DurabilityWrite, DurabilityCheckpoint:
 	default:
 		return c, fmt.Errorf("%w: durability %q (want sync, write or checkpoint)", ErrInvalidOptions, c.Durability)
+	}
+	if c.MaxQueuedCalls == 0 {
+		c.MaxQueuedCalls = defaultMaxQueuedCalls
 	}
 	if c.KeepCheckpoints == 0 {
 		c.KeepCheckpoints = keepCheckpoints

@@ -61,6 +61,7 @@ type Host struct {
 	liveBytes                   atomic.Uint64
 	passivations, reactivations atomic.Uint64
 	passiveBytes                atomic.Int64 // encoded states of passivated actors
+	queued                      atomic.Int64 // calls in all mailboxes (Config.MaxQueuedCalls)
 	// live holds the actors that have a sandbox (not passivated, not
 	// dead): what the janitor sweeps. liveMu is a leaf lock.
 	liveMu sync.Mutex
