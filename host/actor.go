@@ -76,6 +76,8 @@ type actor struct {
 	lastActive atomic.Int64
 	// passive holds a passivated actor's state; guarded by mu.
 	passive *passiveState
+	// res is the actor's reserved resources, released when it dies.
+	res *scheduler.Reservation
 
 	// ready is closed when the constructor has finished; startErr (written
 	// before) says whether it failed.
@@ -421,6 +423,9 @@ func (a *actor) die(reason DeathReason, cause error) {
 	a.sb = nil
 	a.mu.Unlock()
 	a.h.setLive(a, false)
+	if a.res != nil {
+		a.res.Release()
+	}
 	if sb != nil {
 		sb.interrupt(0, TrapKilled)
 		sb.close() // now, or when its running call returns

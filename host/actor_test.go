@@ -286,7 +286,7 @@ func TestOptions_Validate(t *testing.T) {
 		{"negative timeout", Options{CallTimeout: -time.Second}, false},
 		{"negative memory", Options{Memory: -1}, false},
 	}
-	h := newTestHost(t, Config{})
+	h := newTestHost(t, Config{Node: NodeResources{GPU: 4, Custom: map[string]float64{"fpga": 4}}})
 	c, err := h.LoadClass(context.Background(), fixture(t, "minimal"))
 	if err != nil {
 		t.Fatal(err)

@@ -66,6 +66,24 @@ type Config struct {
 	// together (default 1,000,000); past it calls fail with ErrBackpressure
 	// (HTTP 429), like a full mailbox (Options.MaxPending).
 	MaxQueuedCalls int `json:"max_queued_calls,omitempty"`
+	// Node is this host's resource capacity, against which actors' resource
+	// requests (Options.NumCPUs, NumGPUs, Memory, Resources) are reserved
+	// for their lifetime, as Ray places actors (docs/SCHEDULING.md).
+	Node NodeResources `json:"node,omitempty"`
+	// AdmissionTimeout bounds how long a spawn waits for resources that are
+	// taken now (default 30s); one that can never fit fails at once.
+	AdmissionTimeout time.Duration `json:"admission_timeout,omitempty"`
+}
+
+// NodeResources is a host's resource capacity. Zero fields take defaults:
+// CPU the CPUs the process may use (GOMAXPROCS), GPU none, Memory
+// unlimited (when set, each actor reserves at least its memory limit),
+// Custom none.
+type NodeResources struct {
+	CPU    float64            `json:"cpu,omitempty"`
+	GPU    float64            `json:"gpu,omitempty"`
+	Memory int64              `json:"memory,omitempty"` // bytes
+	Custom map[string]float64 `json:"custom,omitempty"`
 }
 
 // Options configures one actor at Spawn. Zero fields take the host's
@@ -123,15 +141,16 @@ type Options struct {
 }
 
 const (
-	defaultMaxClassBytes  = 64 << 20
-	defaultLogLines       = 1000
-	defaultMemoryPages    = 4096
-	defaultCallTimeout    = 30 * time.Second
-	defaultMaxPending     = 100000
-	maxMemoryPages        = 65536
-	defaultMaxChildren    = 1000
-	maxGuestFutures       = 10000
-	defaultMaxQueuedCalls = 1_000_000
+	defaultMaxClassBytes    = 64 << 20
+	defaultLogLines         = 1000
+	defaultMemoryPages      = 4096
+	defaultCallTimeout      = 30 * time.Second
+	defaultMaxPending       = 100000
+	maxMemoryPages          = 65536
+	defaultMaxChildren      = 1000
+	maxGuestFutures         = 10000
+	defaultMaxQueuedCalls   = 1_000_000
+	defaultAdmissionTimeout = 30 * time.Second
 )
 
 // DefaultNamespace is the namespace of actors spawned without one.
@@ -148,6 +167,12 @@ func (c Config) withDefaults() (Config, error) {
 	case DurabilitySync, DurabilityWrite, DurabilityCheckpoint:
 	default:
 		return c, fmt.Errorf("%w: durability %q (want sync, write or checkpoint)", ErrInvalidOptions, c.Durability)
+	}
+	if c.AdmissionTimeout < 0 {
+		return c, fmt.Errorf("%w: negative admission_timeout", ErrInvalidOptions)
+	}
+	if c.AdmissionTimeout == 0 {
+		c.AdmissionTimeout = defaultAdmissionTimeout
 	}
 	if c.MaxQueuedCalls == 0 {
 		c.MaxQueuedCalls = defaultMaxQueuedCalls

@@ -40,6 +40,7 @@ type Host struct {
 	eng     *engine
 	pool    *scheduler.Pool
 	persist *persist // nil without Config.DataDir
+	admit   *scheduler.Admission
 
 	mu       sync.Mutex
 	closed   bool
@@ -103,6 +104,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			cfg.CacheDir = filepath.Join(cfg.DataDir, "compiled")
 		}
 	}
+	admit, err := scheduler.NewAdmission(scheduler.AdmissionConfig{
+		CPU: cfg.Node.CPU, GPU: cfg.Node.GPU, Memory: cfg.Node.Memory, Custom: cfg.Node.Custom,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: node resources: %w", ErrInvalidOptions, err)
+	}
 	eng, err := newEngine(ctx, cfg.CacheDir)
 	if err != nil {
 		return nil, err
@@ -111,6 +118,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		cfg:      cfg,
 		eng:      eng,
 		persist:  p,
+		admit:    admit,
 		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers}),
 		classes:  map[string]*class{},
 		loading:  map[string]chan struct{}{},
@@ -154,6 +162,7 @@ func (h *Host) Close(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	close(h.stop)
+	h.admit.Close()
 	err := h.group.Wait(ctx)
 	for _, a := range actors {
 		a.die(DeathHostClosed, nil)
@@ -346,6 +355,18 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		return nil, fmt.Errorf("%w: a durable actor needs a host with Config.DataDir", ErrInvalidOptions)
 	}
 	durable := h.durable(opts)
+	// Reserve the actor's resources for its lifetime (Ray's placement on
+	// one node): wait while they are taken, fail at once if they never fit.
+	res, err := h.admit.Reserve(ctx, h.request(opts), h.cfg.AdmissionTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("spawn: %w", err)
+	}
+	admitted := false
+	defer func() {
+		if !admitted {
+			res.Release()
+		}
+	}()
 	for {
 		a := &actor{
 			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
@@ -353,6 +374,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			ready: make(chan struct{}), durable: durable,
 		}
 		a.children.limit = opts.MaxChildren
+		a.res = res
 		existing, err := h.register(a, own)
 		if err != nil {
 			return nil, err
@@ -370,7 +392,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			if existing.class != c {
 				return nil, fmt.Errorf("%w: %q exists with class %s", ErrNameTaken, opts.Name, existing.class.info.ID)
 			}
-			return &Actor{a: existing}, nil
+			return &Actor{a: existing}, nil // res is released: the existing actor holds its own
 		}
 		var startup *entry
 		mode := recOff
@@ -415,6 +437,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 				return fail(err)
 			}
 		}
+		admitted = true
 		a.lastCheckpoint = time.Now()
 		a.lastActive.Store(time.Now().UnixNano())
 		h.notePressure(sb.memoryBytes())
@@ -575,4 +598,15 @@ func (h *Host) Info(ctx context.Context, id string) (ActorInfo, error) {
 		return ActorInfo{}, fmt.Errorf("%w: %s", ErrActorNotFound, id)
 	}
 	return a.info(), nil
+}
+
+// request is what an actor with these options reserves: its Ray resource
+// requests, and, when the node's memory is accounted, at least its memory
+// limit.
+func (h *Host) request(o Options) scheduler.Resources {
+	r := scheduler.Resources{CPU: o.NumCPUs, GPU: o.NumGPUs, Memory: o.Memory, Custom: o.Resources}
+	if h.cfg.Node.Memory > 0 {
+		r.Memory = max(r.Memory, int64(o.MemoryPages)*65536)
+	}
+	return r
 }

@@ -1,0 +1,91 @@
+package host
+
+import (
+	"context"
+	"math"
+)
+
+// NodeUsage is a host's resource use, for introspection (the server's GET
+// /v1/node and its metrics).
+type NodeUsage struct {
+	// Actors counts the live actors (passivated ones included), Passive the
+	// passivated ones, Sandboxes those holding a sandbox now.
+	Actors    int `json:"actors"`
+	Passive   int `json:"passive"`
+	Sandboxes int `json:"sandboxes"`
+	// MemoryBytes is the linear memory of the live sandboxes (pages shared
+	// with a class template count in full); MemoryBudget is
+	// Config.MemoryBudget (0: none).
+	MemoryBytes  uint64 `json:"memory_bytes"`
+	MemoryBudget int64  `json:"memory_budget,omitempty"`
+	// PassiveBytes is what the passivated actors' states take.
+	PassiveBytes int64 `json:"passive_bytes"`
+	// QueuedCalls is the calls queued in all mailboxes (Config.MaxQueuedCalls).
+	QueuedCalls int64 `json:"queued_calls"`
+	// Workers is the size of the pool that runs guest code.
+	Workers int `json:"workers"`
+	// Passivations and Reactivations count since the host started.
+	Passivations  uint64 `json:"passivations"`
+	Reactivations uint64 `json:"reactivations"`
+	// Resources is the admission of actors' resource requests.
+	Resources ResourceUsage `json:"resources"`
+}
+
+// ResourceUsage is the accounting of the node's resources.
+type ResourceUsage struct {
+	// Reservations is the number of actors holding resources; Waiting the
+	// spawns waiting for some.
+	Reservations int `json:"reservations"`
+	Waiting      int `json:"waiting"`
+	// Items has cpu, gpu and memory (bytes), then custom resources.
+	Items []ResourceAmount `json:"items"`
+}
+
+// ResourceAmount is one resource of the node.
+type ResourceAmount struct {
+	Name string `json:"name"`
+	// Capacity is -1 when unlimited.
+	Capacity float64 `json:"capacity"`
+	Reserved float64 `json:"reserved"`
+	// Pending is what waiting spawns ask for, Waiting how many ask for it.
+	Pending float64 `json:"pending"`
+	Waiting int     `json:"waiting"`
+}
+
+// Usage reports the host's resource use now.
+func (h *Host) Usage(ctx context.Context) NodeUsage {
+	u := NodeUsage{
+		MemoryBudget: h.cfg.MemoryBudget, PassiveBytes: h.passiveBytes.Load(), QueuedCalls: h.queued.Load(),
+		Workers: h.cfg.Workers, Passivations: h.passivations.Load(), Reactivations: h.reactivations.Load(),
+	}
+	h.mu.Lock()
+	actors := make([]*actor, 0, len(h.actors))
+	for _, a := range h.actors {
+		actors = append(actors, a)
+	}
+	h.mu.Unlock()
+	u.Actors = len(actors)
+	for _, a := range actors { // Host.mu is a leaf: not held here
+		a.mu.Lock()
+		if a.state == StatePassive {
+			u.Passive++
+		}
+		a.mu.Unlock()
+	}
+	h.liveMu.Lock()
+	u.Sandboxes = len(h.live)
+	for a := range h.live {
+		u.MemoryBytes += a.memBytes.Load()
+	}
+	h.liveMu.Unlock()
+	au := h.admit.Usage()
+	u.Resources = ResourceUsage{Reservations: au.Reservations, Waiting: au.Waiting}
+	for _, r := range au.Resources {
+		c := r.Capacity
+		if math.IsInf(c, 1) {
+			c = -1
+		}
+		u.Resources.Items = append(u.Resources.Items, ResourceAmount{Name: r.Name, Capacity: c, Reserved: r.Reserved, Pending: r.Pending, Waiting: r.Waiting})
+	}
+	return u
+}
