@@ -70,6 +70,8 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 type serveFlags struct {
 	addr, data, tokens, tlsCert, tlsKey, config, logLevel string
 	durability                                            string
+	passivateAfter                                        time.Duration
+	memoryBudgetMiB                                       int64
 	preload                                               []string
 }
 
@@ -106,6 +108,8 @@ refuses to listen on a non-loopback address.`,
 	fl.StringVar(&f.config, "config", "", "JSON configuration file")
 	fl.StringArrayVar(&f.preload, "preload", nil, "load .wasm files (a file, or a directory searched recursively) into namespace default; repeatable")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.DurationVar(&f.passivateAfter, "passivate-after", 0, "passivate actors idle this long (0: never; docs/SCHEDULING.md)")
+	fl.Int64Var(&f.memoryBudgetMiB, "memory-budget-mib", 0, "passivate the least recently used idle actors when live sandboxes exceed this memory (0: no bound)")
 	fl.StringVar(&f.durability, "durability", "", "when a durable actor's call is safe: sync (fsync before the result), write (default: survives a crash of the process) or checkpoint (docs/SNAPSHOTS.md)")
 	return cmd
 }
@@ -147,6 +151,12 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 	set("log-level", &fc.LogLevel, f.logLevel)
 	if changed("durability") {
 		fc.Host.Durability = host.Durability(f.durability)
+	}
+	if changed("passivate-after") {
+		fc.Host.PassivateAfter = f.passivateAfter
+	}
+	if changed("memory-budget-mib") {
+		fc.Host.MemoryBudget = f.memoryBudgetMiB << 20
 	}
 	preload := fc.Preload
 	if changed("preload") {

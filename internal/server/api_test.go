@@ -692,3 +692,34 @@ func TestCheckpoints(t *testing.T) {
 		t.Fatalf("get after restore = %d, want 15", n)
 	}
 }
+
+// TestNodeAndAdmission: GET /v1/node reports the host's use; a spawn whose
+// resources can never fit is 400 unschedulable, naming the resource; one
+// that waits past the admission timeout is 503 admission_timeout.
+func TestNodeAndAdmission(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.Host.Node = host.NodeResources{CPU: 1}
+		c.Host.AdmissionTimeout = 50 * time.Millisecond
+	})
+	class, a := e.counter(e.c, 0, map[string]any{"num_cpus": 1})
+	e.c.callInt(a.ID, "incr", 1)
+	var u host.NodeUsage
+	e.c.do("GET", "/v1/node", nil).ok(http.StatusOK, &u)
+	if u.Actors != 1 || u.Sandboxes != 1 || u.Resources.Reservations != 1 || len(u.Resources.Items) == 0 ||
+		u.Resources.Items[0].Name != "cpu" || u.Resources.Items[0].Capacity != 1 || u.Resources.Items[0].Reserved != 1 {
+		t.Fatalf("node usage %+v", u)
+	}
+	body := map[string]any{"class": class.ID, "args": []any{0}, "options": map[string]any{"num_cpus": 2}}
+	ae := e.c.do("POST", "/v1/actors", body).apiErr(http.StatusBadRequest, codeUnschedulable)
+	if ae.Details["resource"] != "cpu" {
+		t.Fatalf("unschedulable without the resource: %+v", ae)
+	}
+	body["options"] = map[string]any{"num_cpus": 1}
+	e.c.do("POST", "/v1/actors", body).apiErr(http.StatusServiceUnavailable, codeAdmissionTimeout)
+	text := string(e.as("").do("GET", "/metrics", nil).ok(http.StatusOK, nil).body)
+	for _, want := range []string{`wactor_resource{kind="reserved",resource="cpu"} 1`, `wactor_sandboxes 1`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

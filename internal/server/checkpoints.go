@@ -24,6 +24,12 @@ func (s *Server) createCheckpoint(rq *request) error {
 	return nil
 }
 
+// nodeUsage: GET /v1/node, the host's resource use (host.NodeUsage).
+func (s *Server) nodeUsage(rq *request) error {
+	rq.reply(http.StatusOK, s.host.Usage(rq.ctx()))
+	return nil
+}
+
 // listCheckpoints: GET /v1/actors/{id}/checkpoints, newest first.
 func (s *Server) listCheckpoints(rq *request) error {
 	a, err := s.actor(rq)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/scheduler"
 )
 
 // The error codes of the API: the single table of docs/API.md ("Errors").
@@ -40,6 +41,8 @@ const (
 	codeTrap               = "trap"
 	codeDeadlineExceeded   = "deadline_exceeded"
 	codeUnavailable        = "unavailable"
+	codeUnschedulable      = "unschedulable"
+	codeAdmissionTimeout   = "admission_timeout"
 	codeInternal           = "internal"
 )
 
@@ -70,6 +73,8 @@ var codeStatus = map[string]int{
 	codeTrap:               http.StatusBadGateway,
 	codeDeadlineExceeded:   http.StatusGatewayTimeout,
 	codeUnavailable:        http.StatusServiceUnavailable,
+	codeUnschedulable:      http.StatusBadRequest,
+	codeAdmissionTimeout:   http.StatusServiceUnavailable,
 	codeInternal:           http.StatusInternalServerError,
 }
 
@@ -106,12 +111,13 @@ func newError(code, format string, args ...any) *apiError {
 // unwraps to its cause).
 func errorFor(err error) *apiError {
 	var (
-		ae   *apiError
-		mbe  *http.MaxBytesError
-		died *host.ActorDiedError
-		trap *host.TrapError
-		app  *host.AppError
-		mod  *host.ModuleError
+		ae      *apiError
+		mbe     *http.MaxBytesError
+		died    *host.ActorDiedError
+		trap    *host.TrapError
+		app     *host.AppError
+		mod     *host.ModuleError
+		unsched *scheduler.InsufficientResourcesError
 	)
 	msg := err.Error()
 	switch {
@@ -142,6 +148,15 @@ func errorFor(err error) *apiError {
 		return &apiError{Code: codeInvalidModule, Message: msg, Details: map[string]any{"reason": mod.Reason}}
 	case errors.Is(err, host.ErrInvalidModule):
 		return &apiError{Code: codeInvalidModule, Message: msg, Details: map[string]any{"reason": msg}}
+	case errors.As(err, &unsched):
+		return &apiError{Code: codeUnschedulable, Message: msg, Details: map[string]any{
+			"resource": unsched.Resource, "requested": unsched.Requested, "capacity": unsched.Capacity}}
+	case errors.Is(err, scheduler.ErrAdmissionTimeout):
+		return &apiError{Code: codeAdmissionTimeout, Message: msg}
+	case errors.Is(err, scheduler.ErrInvalidResources):
+		return &apiError{Code: codeInvalidArgument, Message: msg}
+	case errors.Is(err, host.ErrPersist):
+		return &apiError{Code: codeUnavailable, Message: msg}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &apiError{Code: codeDeadlineExceeded, Message: msg}
 	case errors.Is(err, context.Canceled):

@@ -56,6 +56,7 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/v1/actors/{id}/checkpoints", handle: s.createCheckpoint},
 		{method: "GET", path: "/v1/actors/{id}/checkpoints", handle: s.listCheckpoints},
 		{method: "POST", path: "/v1/actors/{id}/restore", handle: s.restoreActor},
+		{method: "GET", path: "/v1/node", handle: s.nodeUsage},
 		{method: "GET", path: "/metrics", public: true, raw: s.metrics.handler().ServeHTTP},
 		{method: "GET", path: "/healthz", public: true, raw: s.healthz},
 		{method: "GET", path: "/readyz", public: true, raw: s.readyz},

@@ -185,6 +185,15 @@ func (t teeObserver) ActorChanged(e host.ActorEvent) { t.a.ActorChanged(e); t.b.
 var (
 	actorsDesc = prometheus.NewDesc("wactor_actors", "Actors by state: the live ones and the host's last 1,000 dead ones.", []string{"state"}, nil)
 	queueDesc  = prometheus.NewDesc("wactor_queue_depth", "Calls queued in all actors' mailboxes.", nil, nil)
+	nodeDescs  = map[string]*prometheus.Desc{
+		"sandboxes":     prometheus.NewDesc("wactor_sandboxes", "Actors holding a sandbox now (not passivated).", nil, nil),
+		"memory":        prometheus.NewDesc("wactor_sandbox_memory_bytes", "Linear memory of the live sandboxes.", nil, nil),
+		"passive_bytes": prometheus.NewDesc("wactor_passive_state_bytes", "Bytes kept for the states of passivated actors.", nil, nil),
+		"passivations":  prometheus.NewDesc("wactor_passivations_total", "Actors passivated since the host started.", nil, nil),
+		"reactivations": prometheus.NewDesc("wactor_reactivations_total", "Passivated actors restored by a call since the host started.", nil, nil),
+		"waiting":       prometheus.NewDesc("wactor_admission_waiting", "Spawns waiting for resources.", nil, nil),
+	}
+	resourceDesc = prometheus.NewDesc("wactor_resource", "Node resources by name and kind (capacity, reserved, pending); capacity -1 is unlimited.", []string{"resource", "kind"}, nil)
 )
 
 // actorsCollector computes the actor gauges from Host.Actors at scrape time.
@@ -194,11 +203,15 @@ type actorsCollector struct{ m *metrics }
 func (c actorsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- actorsDesc
 	ch <- queueDesc
+	for _, d := range nodeDescs {
+		ch <- d
+	}
+	ch <- resourceDesc
 }
 
 // Collect counts the host's actors by state and their queued calls.
 func (c actorsCollector) Collect(ch chan<- prometheus.Metric) {
-	counts := map[host.State]int{host.StatePending: 0, host.StateAlive: 0, host.StateRestarting: 0, host.StateDead: 0}
+	counts := map[host.State]int{host.StatePending: 0, host.StateAlive: 0, host.StateRestarting: 0, host.StateDead: 0, host.StatePassive: 0}
 	depth := 0
 	if h := c.m.host.Load(); h != nil {
 		for _, a := range h.Actors(context.Background()) {
@@ -210,4 +223,23 @@ func (c actorsCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(actorsDesc, prometheus.GaugeValue, float64(n), string(st))
 	}
 	ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(depth))
+	h := c.m.host.Load()
+	if h == nil {
+		return
+	}
+	u := h.Usage(context.Background())
+	gauge := func(name string, v float64, kind prometheus.ValueType) {
+		ch <- prometheus.MustNewConstMetric(nodeDescs[name], kind, v)
+	}
+	gauge("sandboxes", float64(u.Sandboxes), prometheus.GaugeValue)
+	gauge("memory", float64(u.MemoryBytes), prometheus.GaugeValue)
+	gauge("passive_bytes", float64(u.PassiveBytes), prometheus.GaugeValue)
+	gauge("passivations", float64(u.Passivations), prometheus.CounterValue)
+	gauge("reactivations", float64(u.Reactivations), prometheus.CounterValue)
+	gauge("waiting", float64(u.Resources.Waiting), prometheus.GaugeValue)
+	for _, r := range u.Resources.Items {
+		ch <- prometheus.MustNewConstMetric(resourceDesc, prometheus.GaugeValue, r.Capacity, r.Name, "capacity")
+		ch <- prometheus.MustNewConstMetric(resourceDesc, prometheus.GaugeValue, r.Reserved, r.Name, "reserved")
+		ch <- prometheus.MustNewConstMetric(resourceDesc, prometheus.GaugeValue, r.Pending, r.Name, "pending")
+	}
 }
