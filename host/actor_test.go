@@ -285,6 +285,8 @@ func TestOptions_Validate(t *testing.T) {
 		{"restarts below -1", Options{MaxRestarts: -2}, false},
 		{"negative timeout", Options{CallTimeout: -time.Second}, false},
 		{"negative memory", Options{Memory: -1}, false},
+		{"max_concurrency 1", Options{MaxConcurrency: 1}, true},
+		{"max_concurrency 4", Options{MaxConcurrency: 4}, false},
 	}
 	h := newTestHost(t, Config{Node: NodeResources{GPU: 4, Custom: map[string]float64{"fpga": 4}}})
 	c, err := h.LoadClass(context.Background(), fixture(t, "minimal"))

@@ -132,8 +132,15 @@ type Options struct {
 	// completes at least this long after its previous checkpoint.
 	CheckpointInterval time.Duration `json:"checkpoint_interval,omitempty"`
 
-	// Ray resource requests: accepted and validated now; admission uses them
-	// once the scheduler places actors by resources.
+	// MaxConcurrency is Ray's max_concurrency: how many calls of the actor
+	// may run at once. Only 1 (the default) is supported: a sandbox is
+	// single-threaded and holds the actor's whole state, so calls run one
+	// at a time; spawn several actors for parallelism. Larger values fail
+	// with ErrInvalidOptions (docs/SCHEDULING.md).
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
+
+	// Ray resource requests, reserved for the actor's lifetime against the
+	// host's Config.Node (admission).
 	NumCPUs   float64            `json:"num_cpus,omitempty"`
 	NumGPUs   float64            `json:"num_gpus,omitempty"`
 	Memory    int64              `json:"memory,omitempty"` // bytes
@@ -269,6 +276,8 @@ func (o Options) validate() error {
 		return bad("negative max_children")
 	case o.GetIfExists && o.Name == "":
 		return bad("get_if_exists needs a name")
+	case o.MaxConcurrency < 0 || o.MaxConcurrency > 1:
+		return bad("max_concurrency %d: only 1 is supported (a sandbox runs one call at a time; spawn several actors for parallelism)", o.MaxConcurrency)
 	case o.CheckpointEvery < 0 || o.CheckpointInterval < 0:
 		return bad("negative checkpoint_every or checkpoint_interval")
 	}

@@ -25,6 +25,8 @@ type Options struct {
 	MaxRestarts   int    `json:"max_restarts,omitempty"`
 	Fuel          uint64 `json:"fuel,omitempty"`
 	Durable       bool   `json:"durable,omitempty"`
+	// MaxConcurrency is Ray's max_concurrency (only 1 is supported).
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
 	// CheckpointEvery and CheckpointIntervalMS are the checkpoint policy.
 	CheckpointEvery      int                `json:"checkpoint_every,omitempty"`
 	CheckpointIntervalMS int64              `json:"checkpoint_interval_ms,omitempty"`
@@ -44,7 +46,8 @@ func FromOptions(o host.Options) Options {
 		CallTimeoutMS: o.CallTimeout.Milliseconds(),
 		MaxPending:    o.MaxPending, MaxRestarts: o.MaxRestarts, Fuel: o.Fuel,
 		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery, CheckpointIntervalMS: o.CheckpointInterval.Milliseconds(),
-		NumCPUs: o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
+		MaxConcurrency: o.MaxConcurrency,
+		NumCPUs:        o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
 	}
 }
 
@@ -56,7 +59,7 @@ func (o Options) ToHost() host.Options {
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
 		CallTimeout: time.Duration(o.CallTimeoutMS) * time.Millisecond,
 		MaxPending:  o.MaxPending, MaxRestarts: o.MaxRestarts, Fuel: o.Fuel,
-		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery,
+		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery, MaxConcurrency: o.MaxConcurrency,
 		CheckpointInterval: time.Duration(o.CheckpointIntervalMS) * time.Millisecond,
 		NumCPUs:            o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
 	}
