@@ -456,6 +456,7 @@ func (h *Host) recoverActor(ctx context.Context, m actorMeta) error {
 	a.mb = newMailbox(h, a)
 	a.mu.Lock()
 	a.sb, a.state = sb, StateAlive
+	h.setLive(a, true)
 	a.mu.Unlock()
 	close(a.ready)
 	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.info.ID, State: StateAlive})

@@ -112,7 +112,7 @@ type sandbox struct {
 	// usedTemplate: the sandbox started from its class's template;
 	// preloaded: its memory maps the template's, copy-on-write.
 	usedTemplate, preloaded bool
-	stack            []uint64
+	stack                   []uint64
 	// maxBytes is the memory limit in bytes.
 	maxBytes uint64
 	// lm backs linear memory; image is the memory as last captured or
