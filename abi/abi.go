@@ -32,6 +32,16 @@ const (
 	// before any other call, so the guest reseeds the random generators it
 	// keeps in memory (from random_get).
 	ExportReseed = "wactor_reseed"
+	// ExportLoadCheckpoint, optional, method shape: when the actor is
+	// rebuilt (after a trap, or by a host recovering it), called on a fresh
+	// sandbox with one argument, the available checkpoints newest first, as
+	// [[id, taken_unix_ms, calls], ...]; it returns the ID of the one to
+	// restore, or null for the newest (Ray's load_checkpoint).
+	ExportLoadCheckpoint = "wactor_load_checkpoint"
+	// ExportCheckpointExpired, optional, method shape: called between calls
+	// with one argument, the ID of a checkpoint that retention dropped
+	// (Ray's checkpoint_expired).
+	ExportCheckpointExpired = "wactor_checkpoint_expired"
 )
 
 // ReservedPrefixes are export-name prefixes that never name methods.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tetratelabs/wazero/api"
+
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -109,22 +111,107 @@ func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
 			}
 		}
 	}
-	a.keepCheckpoint(st)
+	dropped := a.keepCheckpoint(st)
+	if sb.checkpointExpired != nil {
+		for _, d := range dropped {
+			if err := a.callExport(sb, sb.checkpointExpired, abi.ExportCheckpointExpired, d.ID); err != nil {
+				a.logs.add(abi.LogError, "wactor: checkpoint_expired failed: "+err.Error())
+				a.onTrap(sb, err)
+				break
+			}
+		}
+	}
 	return st, nil
 }
 
-// keepCheckpoint adds a checkpoint (dropping the oldest past the limit) and
-// empties the journal, which it makes unnecessary. Worker only.
-func (a *actor) keepCheckpoint(st *snapshots.State) {
+// callExport calls a reserved, method-shaped export between calls, with
+// args, recording it in the journal like a call. Worker only.
+func (a *actor) callExport(sb *sandbox, fn api.Function, name string, args ...any) error {
+	enc, err := abi.EncodeArgs(args)
+	if err != nil {
+		return err
+	}
+	rec := &entry{method: name, midx: midxExport, args: enc}
+	if a.journaling() {
+		sb.rec.start(rec, recOn)
+	}
+	env, err := sb.invoke(context.Background(), name, fn, enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	sb.rec.stop()
+	if err != nil {
+		return err
+	}
+	if env.Kind == abi.KindError {
+		a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: %s returned an error: %s: %s", name, env.Code, env.Message))
+	}
+	if a.journaling() {
+		return a.record(sb, rec, a.served.Load())
+	}
+	return nil
+}
+
+// askLoadCheckpoint lets a guest that exports wactor_load_checkpoint
+// choose which checkpoint to restore (newest is the default): it asks a
+// fresh sandbox, which it then discards. Without the export, or with
+// nothing to choose from, it returns newest.
+func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) (*snapshots.State, error) {
+	if newest == nil || !a.class.hasLoadCheckpoint {
+		return newest, nil
+	}
+	var avail []any
+	var states []*snapshots.State
+	a.mu.Lock()
+	for i := len(a.checkpoints) - 1; i >= 0; i-- {
+		st := a.checkpoints[i]
+		states = append(states, st)
+		avail = append(avail, []any{st.ID, st.Taken.UnixMilli(), int64(st.Calls)})
+	}
+	a.mu.Unlock()
+	if len(states) == 0 {
+		states, avail = []*snapshots.State{newest}, []any{[]any{newest.ID, newest.Taken.UnixMilli(), int64(newest.Calls)}}
+	}
+	sb, err := newSandbox(ctx, a.h.eng, a.class, a, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout, nil, nil, recOff)
+	if err != nil {
+		return nil, err
+	}
+	defer sb.close()
+	enc, err := abi.EncodeArgs([]any{avail})
+	if err != nil {
+		return nil, err
+	}
+	env, err := sb.invoke(ctx, abi.ExportLoadCheckpoint, sb.mod.ExportedFunction(abi.ExportLoadCheckpoint), enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", abi.ExportLoadCheckpoint, err)
+	}
+	var id string
+	if env.Kind == abi.KindValue && len(env.Values) == 1 {
+		_ = env.Values[0].Decode(&id) // null or not a string: the newest
+	}
+	for _, st := range states {
+		if st.ID == id {
+			return st, nil
+		}
+	}
+	if id != "" {
+		a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: %s chose %q, which is not available; restoring the newest", abi.ExportLoadCheckpoint, id))
+	}
+	return newest, nil
+}
+
+// keepCheckpoint adds a checkpoint (dropping the oldest past the limit,
+// which it returns) and empties the journal, which it makes unnecessary.
+// Worker only.
+func (a *actor) keepCheckpoint(st *snapshots.State) (dropped []*snapshots.State) {
 	keep := a.h.cfg.KeepCheckpoints
 	a.mu.Lock()
 	a.checkpoints = append(a.checkpoints, st)
-	if len(a.checkpoints) > keep {
-		a.checkpoints = append(a.checkpoints[:0], a.checkpoints[len(a.checkpoints)-keep:]...)
+	if n := len(a.checkpoints); n > keep {
+		dropped = append(dropped, a.checkpoints[:n-keep]...)
+		a.checkpoints = append(a.checkpoints[:0], a.checkpoints[n-keep:]...)
 	}
 	a.mu.Unlock()
 	a.resetJournal()
 	a.lastCheckpoint, a.sinceCheckpoint = time.Now(), 0
+	return dropped
 }
 
 // checkpointDue applies the actor's checkpoint policy after a completed

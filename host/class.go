@@ -45,15 +45,17 @@ type method struct {
 }
 
 type class struct {
-	info            ClassInfo
-	compiled        wazero.CompiledModule
-	methods         []method
-	byName          map[string]int
-	hasInit         bool
-	initSpec        *abi.MethodSpec
-	minPages        uint32
-	interruptExport string
-	wasm            []byte // as uploaded, for variants compiled on demand
+	info     ClassInfo
+	compiled wazero.CompiledModule
+	methods  []method
+	byName   map[string]int
+	hasInit  bool
+	// hasLoadCheckpoint: the class exports wactor_load_checkpoint.
+	hasLoadCheckpoint bool
+	initSpec          *abi.MethodSpec
+	minPages          uint32
+	interruptExport   string
+	wasm              []byte // as uploaded, for variants compiled on demand
 
 	fuelOnce sync.Once
 	fuel     wazero.CompiledModule // the variant with fuel metering, compiled on first use
@@ -181,11 +183,13 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 		}
 	}
 	optional := map[string][2][]api.ValueType{
-		abi.ExportInit:             {methodParams, methodResults},
-		abi.ExportManifest:         {nil, {api.ValueTypeI64}},
-		abi.ExportInitialize:       {nil, nil},
-		abi.ExportShouldCheckpoint: {{api.ValueTypeI64, api.ValueTypeI64}, {api.ValueTypeI32}},
-		abi.ExportReseed:           {nil, nil},
+		abi.ExportInit:              {methodParams, methodResults},
+		abi.ExportManifest:          {nil, {api.ValueTypeI64}},
+		abi.ExportInitialize:        {nil, nil},
+		abi.ExportShouldCheckpoint:  {{api.ValueTypeI64, api.ValueTypeI64}, {api.ValueTypeI32}},
+		abi.ExportReseed:            {nil, nil},
+		abi.ExportLoadCheckpoint:    {methodParams, methodResults},
+		abi.ExportCheckpointExpired: {methodParams, methodResults},
 	}
 	for name, sig := range optional {
 		if d, ok := exports[name]; ok && !sameSig(d, sig[0], sig[1]) {
@@ -193,6 +197,7 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 		}
 	}
 	_, c.hasInit = exports[abi.ExportInit]
+	_, c.hasLoadCheckpoint = exports[abi.ExportLoadCheckpoint]
 
 	names := make([]string, 0, len(exports))
 	for name, d := range exports {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,15 +24,19 @@ import (
 // (64 short calls, a few microseconds each, tens under -race) before its
 // mailbox is run: a bounded delay that does not grow with the flood's
 // backlog. The bound asserted, flooded p99 <= 2 x baseline p99 + 5 ms,
-// leaves room for that batch and for the CPU the flooding goroutines take
-// from the quiet caller (the Go scheduler, not the pool), while an unfair
+// leaves room for that batch and for ordinary delays in getting the quiet
+// caller back onto a CPU when its result is ready, while an unfair
 // pool, one that ran the flooded mailbox until empty or put the quiet one
 // behind its backlog, would show the flood's backlog (thousands of calls,
 // many milliseconds) in the quiet actor's tail.
+//
+// The figures measured, and what they show about the pool with one worker,
+// are in docs/SCHEDULING.md ("The pool").
 
 const (
-	fairnessFlooders = 4   // goroutines flooding the busy actor
-	fairnessWindow   = 256 // calls each flooder keeps outstanding
+	fairnessFlooders = 4    // goroutines flooding the busy actor
+	fairnessWindow   = 1024 // calls each flooder keeps outstanding
+	poolQuantum      = 64   // scheduler.Config.Quantum's default, as the host uses it
 )
 
 // quietObserver records the queueing and running times of one actor's
@@ -100,13 +105,17 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 }
 
 // latencies makes n sequential calls to a and returns their latencies, from
-// Call to the result.
-func latencies(tb testing.TB, a *Actor, n int) []time.Duration {
+// Call to the result. If busy is not nil, it also returns busy's queue
+// length sampled before each call (outside the timed part).
+func latencies(tb testing.TB, a, busy *Actor, n int) (lat []time.Duration, backlog []int) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out := make([]time.Duration, 0, n)
+	lat = make([]time.Duration, 0, n)
 	for range n {
+		if busy != nil {
+			backlog = append(backlog, busy.Info().QueueLen)
+		}
 		start := time.Now()
 		f, err := a.Call(ctx, "incr", 1)
 		if err != nil {
@@ -115,9 +124,9 @@ func latencies(tb testing.TB, a *Actor, n int) []time.Duration {
 		if _, err := f.Get(ctx); err != nil {
 			tb.Fatalf("quiet call: %v", err)
 		}
-		out = append(out, time.Since(start))
+		lat = append(lat, time.Since(start))
 	}
-	return out
+	return lat, backlog
 }
 
 // flood calls a from fairnessFlooders goroutines, each keeping
@@ -142,7 +151,9 @@ func flood(tb testing.TB, h *Host, a *Actor) (stop func() int64) {
 			awaitOldest := func() error {
 				f := inflight[0]
 				inflight = inflight[1:]
-				_, err := f.Get(context.Background())
+				getCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				_, err := f.Get(getCtx)
 				done.Add(1)
 				return err
 			}
@@ -176,7 +187,7 @@ func flood(tb testing.TB, h *Host, a *Actor) (stop func() int64) {
 	}
 	// The flood is under way once its actor has a backlog.
 	eventually(tb, "the flooded actor to have a backlog", func() bool {
-		return a.Info().QueueLen >= fairnessFlooders*fairnessWindow/2 || done.Load() > 10*fairnessWindow
+		return a.Info().QueueLen >= fairnessFlooders*fairnessWindow/2
 	})
 	return func() int64 {
 		cancel()
@@ -197,13 +208,17 @@ type fairnessResult struct {
 	base, flood phase
 	floodCalls  int64
 	floodRate   float64 // flooded calls per second
+	// backlogged is the fraction of the quiet calls made while the busy
+	// actor had at least a quantum of calls queued: 1 for a sustained flood.
+	backlogged float64
 }
 
 func (r fairnessResult) String() string {
 	return fmt.Sprintf("quiet actor without -> with the flood: p50 %v -> %v, p99 %v -> %v; "+
-		"p99 queued in the pool %v -> %v, p99 outside pool and guest %v -> %v; flood %d calls, %.0f/s",
+		"p99 queued in the pool %v -> %v, p99 outside pool and guest %v -> %v; "+
+		"flood %d calls, %.0f/s, backlog >= %d at %.0f%% of quiet calls",
 		r.base.p50, r.flood.p50, r.base.p99, r.flood.p99, r.base.queuedP99, r.flood.queuedP99,
-		r.base.outsideP99, r.flood.outsideP99, r.floodCalls, r.floodRate)
+		r.base.outsideP99, r.flood.outsideP99, r.floodCalls, r.floodRate, poolQuantum, 100*r.backlogged)
 }
 
 // measureFairness spawns a quiet and a busy counter on a host with the
@@ -218,29 +233,46 @@ func measureFairness(tb testing.TB, workers, n int) fairnessResult {
 	id := quiet.ID()
 	obs.id.Store(&id)
 
-	latencies(tb, quiet, n/10) // warm up
+	latencies(tb, quiet, nil, n/10) // warm up
 	invoke[int64](tb, busy, "incr", 1)
 	obs.take()
 
 	var r fairnessResult
-	r.base = summarize(tb, latencies(tb, quiet, n), obs.take())
+	base, _ := latencies(tb, quiet, nil, n)
+	r.base = summarize(tb, base, obs.take())
 
 	stop := flood(tb, h, busy)
 	start := time.Now()
-	flooded := latencies(tb, quiet, n)
+	flooded, backlog := latencies(tb, quiet, busy, n)
 	elapsed := time.Since(start)
 	r.floodCalls = stop()
 	r.floodRate = float64(r.floodCalls) / elapsed.Seconds()
 	r.flood = summarize(tb, flooded, obs.take())
+	full := 0
+	for _, q := range backlog {
+		if q >= poolQuantum {
+			full++
+		}
+	}
+	r.backlogged = float64(full) / float64(len(backlog))
 	return r
 }
 
 // fairnessBound is the largest flooded p99 accepted for a baseline p99.
 func fairnessBound(base time.Duration) time.Duration { return 2*base + 5*time.Millisecond }
 
+// fairnessAttempts is how many measurements TestFairness_QuietActor makes
+// before it fails: the bound must hold in one of them.
+const fairnessAttempts = 3
+
 // TestFairness_QuietActor: a flooded actor does not hold a quiet one's calls
 // back beyond a bounded delay, on one worker (the two actors share it) and
 // on two.
+//
+// Latency on a shared machine also depends on what else runs on it (CI runs
+// packages in parallel), so the test measures up to fairnessAttempts times
+// and passes on the first measurement within the bound. An unfair pool fails
+// every attempt; a burst of outside load fails one.
 func TestFairness_QuietActor(t *testing.T) {
 	n := 1000
 	if testing.Short() {
@@ -248,15 +280,27 @@ func TestFairness_QuietActor(t *testing.T) {
 	}
 	for _, workers := range []int{1, 2} {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
-			r := measureFairness(t, workers, n)
-			t.Log(r)
-			if r.floodCalls < int64(n) {
-				t.Errorf("the flood completed only %d calls while the quiet actor made %d: not a flood", r.floodCalls, n)
+			var failures []string
+			for attempt := 1; attempt <= fairnessAttempts; attempt++ {
+				r := measureFairness(t, workers, n)
+				t.Logf("attempt %d: %v", attempt, r)
+				bound := fairnessBound(r.base.p99)
+				switch {
+				case r.flood.p99 > bound:
+					failures = append(failures, fmt.Sprintf("attempt %d: p99 %v > 2 x %v + 5ms = %v (%v)",
+						attempt, r.flood.p99, r.base.p99, bound, r))
+				case r.backlogged < 0.9:
+					// Within the bound, but the busy actor was not flooded
+					// all along, so the pass proves little.
+					failures = append(failures, fmt.Sprintf("attempt %d: inconclusive, not a sustained flood: "+
+						"the busy actor had %d or more calls queued at only %.0f%% of the quiet calls (%v)",
+						attempt, poolQuantum, 100*r.backlogged, r))
+				default:
+					return
+				}
 			}
-			if bound := fairnessBound(r.base.p99); r.flood.p99 > bound {
-				t.Errorf("quiet actor's p99 latency %v under a flood, above 2 x %v + 5ms = %v (%v)",
-					r.flood.p99, r.base.p99, bound, r)
-			}
+			t.Errorf("the quiet actor's p99 latency under a flood stayed above the bound in %d attempts:\n%s",
+				fairnessAttempts, strings.Join(failures, "\n"))
 		})
 	}
 }
@@ -274,7 +318,6 @@ func BenchmarkFairness_QuietP99(b *testing.B) {
 			b.ReportMetric(float64(r.base.queuedP99.Nanoseconds()), "base-queued-p99-ns")
 			b.ReportMetric(float64(r.flood.queuedP99.Nanoseconds()), "flood-queued-p99-ns")
 			b.ReportMetric(r.floodRate, "flood-calls/s")
-			b.ReportMetric(0, "ns/op")
 		})
 	}
 }

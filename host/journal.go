@@ -27,7 +27,7 @@ const (
 )
 
 // entry is one recorded call (midx -1: the start-up, _initialize plus the
-// constructor).
+// constructor; midxExport: the reserved export named by method).
 type entry struct {
 	method string
 	midx   int
@@ -44,6 +44,10 @@ func (e *entry) size() int {
 	}
 	return n
 }
+
+// midxExport marks a journal entry of a call to a reserved, method-shaped
+// export (wactor_checkpoint_expired) rather than to a method.
+const midxExport = -2
 
 type recMode int
 
@@ -194,6 +198,14 @@ func (a *actor) rebuild() (*sandbox, error) {
 		a.mu.Unlock()
 	}
 	calls := a.journal
+	if chosen, err := a.askLoadCheckpoint(ctx, from); err != nil {
+		return nil, err
+	} else if chosen != from {
+		// The guest chose an older checkpoint: the journal, which follows the
+		// newest, does not apply to it.
+		from, calls = chosen, nil
+		a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: the guest chose checkpoint %s; the calls since the newest are not replayed", chosen.ID))
+	}
 	var startup *entry
 	mode := recOff
 	if from == nil && len(calls) > 0 && calls[0].midx < 0 {
@@ -205,7 +217,11 @@ func (a *actor) rebuild() (*sandbox, error) {
 	}
 	for i, e := range calls {
 		sb.rec.start(e, recReplay)
-		_, err := sb.invoke(ctx, e.method, sb.method(e.midx), e.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+		fn := sb.mod.ExportedFunction(e.method)
+		if e.midx >= 0 {
+			fn = sb.method(e.midx)
+		}
+		_, err := sb.invoke(ctx, e.method, fn, e.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 		diverged := sb.rec.diverged
 		sb.rec.stop()
 		if err != nil {

@@ -109,6 +109,8 @@ type sandbox struct {
 	init    api.Function
 	// shouldCheckpoint is the guest's wactor_should_checkpoint, if exported.
 	shouldCheckpoint api.Function
+	// checkpointExpired is the guest's wactor_checkpoint_expired, if exported.
+	checkpointExpired api.Function
 	// usedTemplate: the sandbox started from its class's template;
 	// preloaded: its memory maps the template's, copy-on-write.
 	usedTemplate, preloaded bool
@@ -270,6 +272,7 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 		sb.init = mod.ExportedFunction(abi.ExportInit)
 	}
 	sb.shouldCheckpoint = mod.ExportedFunction(abi.ExportShouldCheckpoint)
+	sb.checkpointExpired = mod.ExportedFunction(abi.ExportCheckpointExpired)
 	if c.interruptExport != "" {
 		g, ok := mod.ExportedGlobal(c.interruptExport).(api.MutableGlobal)
 		if !ok {

@@ -6,6 +6,10 @@
 // queue if more remain. So items of one mailbox never run concurrently and run
 // in push order, many mailboxes share few workers fairly, and an idle mailbox
 // costs no goroutine.
+//
+// Admission accounts a node's resources (CPU slots, GPUs, memory, custom
+// resources) among actors, which reserve them for their lifetime, as Ray's
+// resource requests do; see docs/SCHEDULING.md.
 package scheduler
 
 import (
@@ -157,6 +161,11 @@ func (p *Pool) worker() {
 		}
 		if r.runBatch(p.cfg.Quantum) {
 			p.push(r)
+			// A worker that always has work never blocks, so it would keep
+			// its processor for a whole time slice while the callers it just
+			// answered (a quiet actor's among them) wait to run: yield once
+			// per batch (docs/SCHEDULING.md, "Fairness").
+			runtime.Gosched()
 		}
 	}
 }
