@@ -117,3 +117,45 @@ func TestActor_Checkpoints(t *testing.T) {
 		t.Fatalf("get after restoring the oldest kept checkpoint = %d, want 3", got)
 	}
 }
+
+// TestActor_RayCheckpointHooks: wactor_checkpoint_expired hears of every
+// checkpoint retention drops, and wactor_load_checkpoint chooses which
+// checkpoint a restart restores (this guest picks the oldest).
+func TestActor_RayCheckpointHooks(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHost(t, Config{KeepCheckpoints: 2})
+	a := spawn(t, h, fixture(t, "ckpolicy"), Options{MaxRestarts: 1}, 0)
+	values := map[string]int64{}
+	for i := range 4 {
+		v := invoke[int64](t, a, "incr", 1)
+		info, err := a.Checkpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		values[info.ID] = v
+		_ = i
+	}
+	// Four taken, two kept: two expired, and the calls to the hook were
+	// journaled like calls (a restart replays them).
+	if got := invoke[int64](t, a, "expired"); got != 2 {
+		t.Fatalf("expired = %d, want 2", got)
+	}
+	kept := a.Checkpoints(ctx)
+	oldest := kept[len(kept)-1]
+	invoke[int64](t, a, "incr", 100)
+	if _, err := a.Call(ctx, "trap"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "restart", func() bool { return a.Info().Restarts == 1 })
+	if got := invoke[int64](t, a, "get"); got != values[oldest.ID] {
+		t.Fatalf("after the restart get = %d, want %d (the oldest kept checkpoint, which the guest chose)", got, values[oldest.ID])
+	}
+	if !hasLine(logLines(a), "the guest chose checkpoint "+oldest.ID) {
+		t.Fatalf("no log line about the guest's choice: %v", logLines(a))
+	}
+}
+
+func logLines(a *Actor) []LogLine {
+	lines, _ := a.Logs(0)
+	return lines
+}

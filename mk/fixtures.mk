@@ -21,7 +21,7 @@ C_GUEST_CFLAGS ?= --target=wasm32-wasi -O2 -mexec-model=reactor -s -Wall -Wextra
 
 FIXTURE_DIR  := host/testdata
 FIXTURE_WAT  := $(wildcard $(FIXTURE_DIR)/*.wat)
-FIXTURE_WASM := $(FIXTURE_WAT:.wat=.wasm) $(FIXTURE_DIR)/truncated.wasm
+FIXTURE_WASM := $(FIXTURE_WAT:.wat=.wasm) $(FIXTURE_DIR)/truncated.wasm $(FIXTURE_DIR)/ckpolicy.wasm
 WAT2WASM_FLAGS ?= --enable-annotations
 
 .PHONY: c-guest fixtures
@@ -33,6 +33,10 @@ $(C_GUEST_DIR)/counter.wasm: $(C_GUEST_DIR)/counter.c
 	$(CLANG) $(C_GUEST_CFLAGS) -o $@ $<
 
 fixtures: $(FIXTURE_WASM)
+
+# the C counter with Ray's checkpoint hooks compiled in (-DCKPOLICY)
+$(FIXTURE_DIR)/ckpolicy.wasm: $(C_GUEST_DIR)/counter.c
+	$(CLANG) $(C_GUEST_CFLAGS) -DCKPOLICY -o $@ $<
 
 # wat2wasm from wabt 1.0.32 does not emit (@custom ...) sections; wat_custom.py
 # appends the ones it left out.

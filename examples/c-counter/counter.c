@@ -403,3 +403,56 @@ __asm__(".section .custom_section.wactor.manifest,\"\",@\n"
         M_METHOD("fail", P0)
         M_METHOD("trap", P0)
         ".text\n");
+
+#ifdef CKPOLICY
+/* ------------------------------------------------------------------------ */
+/* Test build (host/testdata/ckpolicy.wasm, make fixtures): Ray's          */
+/* checkpoint hooks, wactor_checkpoint_expired and wactor_load_checkpoint. */
+
+static int64_t expired_count;
+
+/* wactor_checkpoint_expired(id text): counts the expired checkpoints */
+EXPORT("wactor_checkpoint_expired") int64_t ck_expired(int32_t ptr, int32_t len) {
+  reader r;
+  uint64_t n;
+  const uint8_t *s;
+  size_t sl;
+  if (!args_begin(&r, ptr, len, 1, 1, &n) || !rd_text(&r, &s, &sl) || !args_end(&r)) return bad_args(&r);
+  expired_count++;
+  return ret_int(expired_count);
+}
+
+/* expired() -> int: how many checkpoints expired */
+METHOD(expired) {
+  reader r;
+  if (!int_args(&r, ptr, len, 0, 0)) return bad_args(&r);
+  return ret_int(expired_count);
+}
+
+/* wactor_load_checkpoint([[id, taken_ms, calls], ...] newest first) -> the
+ * oldest one's id (null when there is none) */
+EXPORT("wactor_load_checkpoint") int64_t ck_load(int32_t ptr, int32_t len) {
+  reader r;
+  uint64_t n, k, three;
+  const uint8_t *id = 0;
+  size_t idn = 0;
+  if (!args_begin(&r, ptr, len, 1, 1, &n) || !rd_array(&r, &k)) return bad_args(&r);
+  for (uint64_t i = 0; i < k; i++) {
+    int64_t ms, calls;
+    if (!rd_array(&r, &three) || three != 3 || !rd_text(&r, &id, &idn) || !rd_int(&r, &ms) || !rd_int(&r, &calls))
+      return bad_args(&r);
+  }
+  if (!args_end(&r)) return bad_args(&r);
+  uint8_t *p = out;
+  *p++ = 0x82;
+  *p++ = 0x00;
+  if (!id) {
+    *p++ = 0xf6;
+    return pack(out, (size_t)(p - out));
+  }
+  if (idn + 8 > sizeof out) return ret_error("bad_args", "checkpoint id too long");
+  p = wr_head(p, 3, idn);
+  for (size_t i = 0; i < idn; i++) *p++ = id[i];
+  return pack(out, (size_t)(p - out));
+}
+#endif
