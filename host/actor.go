@@ -403,7 +403,7 @@ func (a *actor) restart() *sandbox {
 	a.mu.Unlock()
 	if reactivated {
 		a.h.reactivations.Add(1)
-		a.h.notePressure(sb.memoryBytes())
+		a.h.pool.Blocking(func() { a.h.notePressure(sb.memoryBytes()) }) // on a worker
 	}
 	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateAlive})
 	return sb

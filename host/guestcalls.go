@@ -391,7 +391,12 @@ func (a *actor) spawnChild(classID string, args, rawOpts []byte) (abi.Value, err
 		MaxRestarts: o.MaxRestarts, MemoryPages: o.MemoryPages,
 		CallTimeout: msDuration(o.CallTimeoutMS),
 	}
-	child, err := a.h.spawn(context.Background(), &a.children, c, opts, args, n, nil)
+	// A spawn may wait (for resources, or for passivations under memory
+	// pressure): off the pool's count, like a wait for another actor.
+	var child *Actor
+	a.h.pool.Blocking(func() {
+		child, err = a.h.spawn(context.Background(), &a.children, c, opts, args, n, nil)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,9 @@ type Host struct {
 	// dead): what the janitor sweeps. liveMu is a leaf lock.
 	liveMu sync.Mutex
 	live   map[*actor]struct{}
+	// sweepMu serializes sweeps (the janitor's, and those of spawns far
+	// past the memory budget).
+	sweepMu sync.Mutex
 }
 
 func (h *Host) setLive(a *actor, live bool) {

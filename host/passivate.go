@@ -138,6 +138,13 @@ type idleActor struct {
 }
 
 func (h *Host) sweepIdle() {
+	h.sweepMu.Lock()
+	defer h.sweepMu.Unlock()
+	h.sweepIdleLocked()
+}
+
+// sweepIdleLocked is sweepIdle with sweepMu held.
+func (h *Host) sweepIdleLocked() {
 	now := time.Now().UnixNano()
 	var live uint64
 	var idle []idleActor
@@ -181,14 +188,28 @@ func (h *Host) sweepIdle() {
 }
 
 // notePressure wakes the janitor when live sandboxes exceed the budget.
+// Far past it (a quarter more), the caller (a spawn or a reactivation)
+// sweeps itself, so that spawning faster than the janitor passivates cannot
+// run the process out of memory (or of memory mappings). On a pool worker,
+// call it inside Pool.Blocking: the sweep waits for other actors' workers.
 func (h *Host) notePressure(added uint64) {
 	if h.cfg.MemoryBudget <= 0 {
 		return
 	}
-	if h.liveBytes.Add(added) > uint64(h.cfg.MemoryBudget) {
-		select {
-		case h.pressure <- struct{}{}:
-		default:
+	budget := uint64(h.cfg.MemoryBudget)
+	live := h.liveBytes.Add(added)
+	if live <= budget {
+		return
+	}
+	select {
+	case h.pressure <- struct{}{}:
+	default:
+	}
+	if live > budget+budget/4 {
+		h.sweepMu.Lock()
+		if h.liveBytes.Load() > budget+budget/4 {
+			h.sweepIdleLocked()
 		}
+		h.sweepMu.Unlock()
 	}
 }
