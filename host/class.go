@@ -74,6 +74,12 @@ type class struct {
 	tmplFile *memtrack.Template
 }
 
+// templateMinBytes is the smallest template that spawns start from: below
+// it (a C guest's 128 KiB), running _initialize is as fast as mapping the
+// template (BenchmarkSpawn_Template). Smaller templates still serve as the
+// base that passivated states are encoded against.
+const templateMinBytes = 1 << 20
+
 // prepare rewrites a module for the host: instrumentation, then the data
 // segments taken out where possible.
 func prepare(wasm []byte, opts instrument.Options) (*instrument.Result, []instrument.Segment, bool, error) {

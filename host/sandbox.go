@@ -215,7 +215,8 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 		}
 		fuel = a.opts.Fuel
 	}
-	if from == nil && a != nil && c.template != nil && uint64(c.template.Memory.Len()) <= uint64(memPages)*65536 {
+	if from == nil && a != nil && c.template != nil && c.template.Memory.Len() >= templateMinBytes &&
+		uint64(c.template.Memory.Len()) <= uint64(memPages)*65536 {
 		// Start from the class's template instead of running _initialize.
 		from, usedTemplate = c.template, true
 	}
