@@ -680,7 +680,7 @@ func (sb *sandbox) restore(st *snapshots.State) error {
 // askCheckpoint calls the guest's wactor_should_checkpoint.
 func (sb *sandbox) askCheckpoint(calls uint64, since time.Duration, timeout time.Duration) (bool, error) {
 	stack := []uint64{calls, uint64(since.Milliseconds())}
-	_, err := sb.run(nil, abi.ExportShouldCheckpoint, timeout, func() error {
+	_, err := sb.run(context.Background(), abi.ExportShouldCheckpoint, timeout, func() error {
 		return sb.shouldCheckpoint.CallWithStack(sb.ctx, stack)
 	})
 	return err == nil && uint32(stack[0]) != 0, err
