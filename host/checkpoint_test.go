@@ -3,7 +3,9 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 )
 
 func TestActor_CheckpointRestore(t *testing.T) {
@@ -158,4 +160,37 @@ func TestActor_RayCheckpointHooks(t *testing.T) {
 func logLines(a *Actor) []LogLine {
 	lines, _ := a.Logs(0)
 	return lines
+}
+
+// TestActor_ShouldCheckpoint: a guest's wactor_should_checkpoint, asked
+// after each call, takes checkpoints (this one every 5 calls); so do
+// CheckpointEvery and CheckpointInterval.
+func TestActor_ShouldCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name  string
+		wasm  func(t *testing.T) []byte
+		opts  Options
+		calls int
+		want  []uint64 // calls served at each checkpoint, newest first
+	}{
+		{"guest export", func(t *testing.T) []byte { return fixture(t, "ckpolicy") }, Options{}, 12, []uint64{10, 5}},
+		{"every 4 calls", func(t *testing.T) []byte { return readWasm(t, cCounterPath) }, Options{CheckpointEvery: 4}, 9, []uint64{8, 4}},
+		{"interval", func(t *testing.T) []byte { return readWasm(t, cCounterPath) }, Options{CheckpointInterval: time.Nanosecond}, 2, []uint64{2, 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newTestHost(t, Config{})
+			a := spawn(t, h, tt.wasm(t), tt.opts, 0)
+			for range tt.calls {
+				invoke[int64](t, a, "incr", 1)
+			}
+			var got []uint64
+			for _, c := range a.Checkpoints(ctx) {
+				got = append(got, c.Calls)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("checkpoints at calls %v, want %v", got, tt.want)
+			}
+		})
+	}
 }

@@ -455,4 +455,9 @@ EXPORT("wactor_load_checkpoint") int64_t ck_load(int32_t ptr, int32_t len) {
   for (size_t i = 0; i < idn; i++) *p++ = id[i];
   return pack(out, (size_t)(p - out));
 }
+/* wactor_should_checkpoint(calls, ms): every 5 calls */
+EXPORT("wactor_should_checkpoint") int32_t ck_should(int64_t calls, int64_t ms) {
+  (void)ms;
+  return calls >= 5;
+}
 #endif
