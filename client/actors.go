@@ -98,3 +98,10 @@ func (c *Client) Kill(ctx context.Context, id string) error {
 	_, err := c.doJSON(ctx, http.MethodDelete, c.endpoint(nil, "/v1/actors/", id), nil, nil)
 	return err
 }
+
+// Node returns the server's resource use (GET /v1/node).
+func (c *Client) Node(ctx context.Context) (host.NodeUsage, error) {
+	var u host.NodeUsage
+	_, err := c.doJSON(ctx, "GET", c.endpoint(nil, "/v1/node"), nil, &u)
+	return u, err
+}

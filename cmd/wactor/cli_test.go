@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wactor/wactor/host"
 )
@@ -327,5 +328,37 @@ func TestServeErrors(t *testing.T) {
 	}
 	if r := run("--addr", "127.0.0.1:0", "--preload", garbageWasm); r.code != 1 || !strings.Contains(r.stderr, "error: preload:") {
 		t.Fatalf("preload garbage: %+v", r)
+	}
+}
+
+// TestServeNodeAndPassivation: `wactor node` reports the server's use, and
+// --passivate-after passivates an idle actor, which a call restores.
+func TestServeNodeAndPassivation(t *testing.T) {
+	wasm, err := os.ReadFile(counterWasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, nil, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--preload", counterWasm, "--passivate-after", "50ms")
+	var actor host.ActorInfo
+	p.okJSON(t, &actor, "actor", "spawn", host.ClassID(wasm), "7")
+	if out := p.ok(t, "call", actor.ID, "incr", "3"); strings.TrimSpace(out) != "10" {
+		t.Fatalf("incr = %q", out)
+	}
+	var u host.NodeUsage
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		p.okJSON(t, &u, "node")
+		if u.Passive == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if u.Actors != 1 || u.Passive != 1 || u.Sandboxes != 0 || u.Passivations == 0 {
+		t.Fatalf("node after idling: %+v", u)
+	}
+	if out := p.ok(t, "call", actor.ID, "get"); strings.TrimSpace(out) != "10" {
+		t.Fatalf("get after passivation = %q, want 10", out)
+	}
+	if out := p.ok(t, "node"); !strings.Contains(out, "RESOURCE") || !strings.Contains(out, "reactivations 1") {
+		t.Fatalf("node table:\n%s", out)
 	}
 }

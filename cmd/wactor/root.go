@@ -66,6 +66,7 @@ not valid JSON is taken as a string.`,
 		newFutureCmd(a),
 		newLogsCmd(a),
 		newCheckpointCmd(a),
+		newNodeCmd(a),
 	)
 	return root
 }
