@@ -43,14 +43,23 @@ const (
 // calls, in order.
 type quietObserver struct {
 	id     atomic.Pointer[string]
+	busy   atomic.Pointer[Actor]
 	mu     sync.Mutex
 	events []CallEvent
+	// busyDone holds, per quiet call, the busy actor's calls served when
+	// the quiet call finished (read on the worker, as it finished).
+	busyDone []uint64
 }
 
 func (o *quietObserver) CallDone(e CallEvent) {
 	if id := o.id.Load(); id != nil && *id == e.ActorID && e.Method == "incr" {
+		var served uint64
+		if b := o.busy.Load(); b != nil {
+			served = b.Info().CallsServed
+		}
 		o.mu.Lock()
 		o.events = append(o.events, e)
+		o.busyDone = append(o.busyDone, served)
 		o.mu.Unlock()
 	}
 }
@@ -62,8 +71,15 @@ func (o *quietObserver) take() []CallEvent {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	ev := o.events
-	o.events = nil
+	o.events, o.busyDone = nil, nil
 	return ev
+}
+
+// takeBusy returns the busy actor's counts recorded since the last take.
+func (o *quietObserver) takeBusy() []uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.busyDone)
 }
 
 // phase summarizes the quiet actor's calls in one phase.
@@ -107,14 +123,18 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 // latencies makes n sequential calls to a and returns their latencies, from
 // Call to the result. If busy is not nil, it also returns busy's queue
 // length sampled before each call (outside the timed part).
-func latencies(tb testing.TB, a, busy *Actor, n int) (lat []time.Duration, backlog []int) {
+//
+// It also returns busy's calls served when each call was submitted.
+func latencies(tb testing.TB, a, busy *Actor, n int) (lat []time.Duration, backlog []int, before []uint64) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	lat = make([]time.Duration, 0, n)
 	for range n {
 		if busy != nil {
-			backlog = append(backlog, busy.Info().QueueLen)
+			info := busy.Info()
+			backlog = append(backlog, info.QueueLen)
+			before = append(before, info.CallsServed)
 		}
 		start := time.Now()
 		f, err := a.Call(ctx, "incr", 1)
@@ -126,7 +146,7 @@ func latencies(tb testing.TB, a, busy *Actor, n int) (lat []time.Duration, backl
 		}
 		lat = append(lat, time.Since(start))
 	}
-	return lat, backlog
+	return lat, backlog, before
 }
 
 // flood calls a from fairnessFlooders goroutines, each keeping
@@ -211,14 +231,18 @@ type fairnessResult struct {
 	// backlogged is the fraction of the quiet calls made while the busy
 	// actor had at least a quantum of calls queued: 1 for a sustained flood.
 	backlogged float64
+	// overtakenP99 and overtakenMax: how many of the busy actor's calls
+	// completed while a quiet call waited and ran (p99, max).
+	overtakenP99, overtakenMax int
 }
 
 func (r fairnessResult) String() string {
 	return fmt.Sprintf("quiet actor without -> with the flood: p50 %v -> %v, p99 %v -> %v; "+
 		"p99 queued in the pool %v -> %v, p99 outside pool and guest %v -> %v; "+
-		"flood %d calls, %.0f/s, backlog >= %d at %.0f%% of quiet calls",
+		"flood %d calls, %.0f/s, backlog >= %d at %.0f%% of quiet calls; busy calls overtaking a quiet one p99 %d, max %d",
 		r.base.p50, r.flood.p50, r.base.p99, r.flood.p99, r.base.queuedP99, r.flood.queuedP99,
-		r.base.outsideP99, r.flood.outsideP99, r.floodCalls, r.floodRate, poolQuantum, 100*r.backlogged)
+		r.base.outsideP99, r.flood.outsideP99, r.floodCalls, r.floodRate, poolQuantum, 100*r.backlogged,
+		r.overtakenP99, r.overtakenMax)
 }
 
 // measureFairness spawns a quiet and a busy counter on a host with the
@@ -233,17 +257,26 @@ func measureFairness(tb testing.TB, workers, n int) fairnessResult {
 	id := quiet.ID()
 	obs.id.Store(&id)
 
-	latencies(tb, quiet, nil, n/10) // warm up
+	_, _, _ = latencies(tb, quiet, nil, n/10) // warm up
 	invoke[int64](tb, busy, "incr", 1)
 	obs.take()
 
 	var r fairnessResult
-	base, _ := latencies(tb, quiet, nil, n)
+	base, _, _ := latencies(tb, quiet, nil, n)
 	r.base = summarize(tb, base, obs.take())
 
+	obs.busy.Store(busy)
 	stop := flood(tb, h, busy)
 	start := time.Now()
-	flooded, backlog := latencies(tb, quiet, busy, n)
+	flooded, backlog, before := latencies(tb, quiet, busy, n)
+	// How many of the busy actor's calls completed between each quiet
+	// call's submission and its completion on the worker: the pool's
+	// fairness in calls, which CPU contention does not blur.
+	done := obs.takeBusy()
+	overtaken := make([]int, len(before))
+	for i := range before {
+		overtaken[i] = int(done[i] - before[i])
+	}
 	elapsed := time.Since(start)
 	r.floodCalls = stop()
 	r.floodRate = float64(r.floodCalls) / elapsed.Seconds()
@@ -255,11 +288,14 @@ func measureFairness(tb testing.TB, workers, n int) fairnessResult {
 		}
 	}
 	r.backlogged = float64(full) / float64(len(backlog))
+	slices.Sort(overtaken)
+	r.overtakenP99 = overtaken[min(len(overtaken)-1, len(overtaken)*99/100)]
+	r.overtakenMax = overtaken[len(overtaken)-1]
 	return r
 }
 
 // fairnessBound is the largest flooded p99 accepted for a baseline p99.
-func fairnessBound(base time.Duration) time.Duration { return 2*base + 5*time.Millisecond }
+func fairnessBound(base time.Duration) time.Duration { return 2*base + 50*time.Millisecond }
 
 // fairnessAttempts is how many measurements TestFairness_QuietActor makes
 // before it fails: the bound must hold in one of them.
@@ -286,8 +322,23 @@ func TestFairness_QuietActor(t *testing.T) {
 				t.Logf("attempt %d: %v", attempt, r)
 				bound := fairnessBound(r.base.p99)
 				switch {
+				case workers == 1 && r.overtakenP99 > 2*poolQuantum:
+					// In calls, which load on the machine does not blur: with
+					// one worker, a quiet call waits for at most the rest of
+					// the busy actor's running batch (measured: exactly one
+					// quantum at most), and an unfair pool would let the
+					// busy actor's whole backlog (thousands) run first. (The
+					// max can exceed it when the test goroutine is descheduled
+					// between sampling the count and submitting.)
+					failures = append(failures, fmt.Sprintf("attempt %d: p99 %d of the busy actor's calls ran ahead of a quiet call, more than 2 quanta (%d) (%v)",
+						attempt, r.overtakenP99, 2*poolQuantum, r))
 				case r.flood.p99 > bound:
-					failures = append(failures, fmt.Sprintf("attempt %d: p99 %v > 2 x %v + 5ms = %v (%v)",
+					// In time: a generous bound, since wall-clock tails on a
+					// shared machine (other packages' tests run in parallel,
+					// the race detector slows calls 10x) measure the machine
+					// as much as the pool; BenchmarkFairness_QuietP99 reports
+					// the figures.
+					failures = append(failures, fmt.Sprintf("attempt %d: p99 %v > 2 x %v + 50ms = %v (%v)",
 						attempt, r.flood.p99, r.base.p99, bound, r))
 				case r.backlogged < 0.9:
 					// Within the bound, but the busy actor was not flooded
