@@ -36,8 +36,8 @@ type Config struct {
 	// DataDir, if set, makes the host durable: it keeps there the classes it
 	// loads and its durable actors (Options.Durable, and detached actors),
 	// which a host started on the same DataDir brings back, also after a
-	// crash (docs/SNAPSHOTS.md). Compiled code is cached under it unless
-	// CacheDir is set. Without it nothing outlives the host.
+	// crash (docs/SNAPSHOTS.md). (Compiled code is cached on disk only with
+	// CacheDir.) Without it nothing outlives the host.
 	DataDir string `json:"data_dir,omitempty"`
 	// Durability says when a durable actor's call is safe (default
 	// DurabilityWrite).

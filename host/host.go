@@ -22,7 +22,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -102,9 +101,6 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.DataDir != "" {
 		if p, err = openPersist(cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints); err != nil {
 			return nil, err
-		}
-		if cfg.CacheDir == "" {
-			cfg.CacheDir = filepath.Join(cfg.DataDir, "compiled")
 		}
 	}
 	admit, err := scheduler.NewAdmission(scheduler.AdmissionConfig{
