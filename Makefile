@@ -5,13 +5,15 @@ PKGS      ?= ./...
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 3
 
-.PHONY: crash-test help build test test-short bench check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
+.PHONY: bench-million crash-test help build test test-short bench bench-quick bench-go bench-extism-plugin check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
 
 help:
 	@echo "make run     - run the demo, then serve the example classes over HTTP"
 	@echo "make demo    - only the demo program"
 	@echo "make test    - the whole test suite, with -race"
-	@echo "make bench   - host benchmarks (figures for docs/benchmarks.md)"
+	@echo "make bench   - the benchmark table against the peers (bench/; docs/benchmarks.md)"
+	@echo "make bench-quick - the same table with a fiftieth of the operations (under a minute)"
+	@echo "make bench-go- the go test benchmarks of host, scheduler, instrument and the guest SDK"
 	@echo "make check   - gofmt, go vet, staticcheck, go mod tidy"
 	@echo "make guests  - rebuild the Go example guests (.wasm) from source"
 	@echo "make c-guest - rebuild examples/c-counter/counter.wasm (needs clang, lld, wasi-libc)"
@@ -22,14 +24,38 @@ build:
 	$(GO) build ./...
 	@if [ -d cmd/wactor ]; then echo "$(GO) build -o bin/wactor ./cmd/wactor"; $(GO) build -o bin/wactor ./cmd/wactor; fi
 
+# bench/ is a separate module (its peers stay out of go.mod), which `go test
+# ./...` here does not enter. Its test runs every row of the benchmark table
+# once with the smallest counts; without -race, which would make it slow.
 test:
 	$(GOTEST) -race -count=1 -timeout 8m $(PKGS)
+	cd bench && $(GOTEST) -count=1 -timeout 5m ./...
 
 test-short:
 	$(GOTEST) -short -count=1 $(PKGS)
 
+# bench: wactor-bench (bench/cmd/wactor-bench), the `ray microbenchmark`-style
+# table with the peers measured in the same run. BENCHFLAGS adds flags, such
+# as BENCHFLAGS='-json bench.json -markdown bench.md' or '-rows REGEX'.
+BENCHFLAGS ?=
 bench:
+	cd bench && $(GO) run ./cmd/wactor-bench $(BENCHFLAGS)
+
+bench-quick:
+	cd bench && $(GO) run ./cmd/wactor-bench -quick $(BENCHFLAGS)
+
+# bench-go: the go test benchmarks of the main module.
+bench-go:
 	$(GOTEST) -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./host/ ./scheduler/ ./internal/instrument/ ./guest-sdk/go/
+
+# The Extism plugin of the Extism baseline, committed built, its source beside
+# it (needs clang and wasm-ld; no libc).
+CLANG ?= clang
+EXTISM_PLUGIN := bench/testdata/extism-counter/counter
+bench-extism-plugin: $(EXTISM_PLUGIN).wasm
+
+$(EXTISM_PLUGIN).wasm: $(EXTISM_PLUGIN).c
+	$(CLANG) --target=wasm32-unknown-unknown -O2 -nostdlib -Wall -Wextra -Wl,--no-entry -s -o $@ $<
 
 # run: the demo program, then the server with every example class loaded.
 run: build
@@ -54,19 +80,25 @@ demo:
 
 check: fmt vet lint tidy-check
 
+# fmt, vet, lint and tidy-check cover both modules, the main one and bench/;
+# fmt also the .go files not yet added to git.
 fmt:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1
 lint:
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(STATICCHECK) ./...
+	cd bench && $(STATICCHECK) ./...
 
+# go mod tidy -diff changes nothing: it prints what tidy would change and
+# fails if that is anything.
 tidy-check:
-	@cp go.mod /tmp/wactor-go.mod.bak; cp go.sum /tmp/wactor-go.sum.bak; \
-	$(GO) mod tidy; \
-	if ! git diff --quiet -- go.mod go.sum; then echo "go mod tidy changed go.mod/go.sum"; git diff -- go.mod go.sum; exit 1; fi
+	$(GO) mod tidy -diff
+	cd bench && $(GO) mod tidy -diff
 
 FUZZTIME ?= 10s
 fuzz:
@@ -86,3 +118,13 @@ clean:
 CRASH_ROUNDS ?= 500
 crash-test:
 	CRASH_ROUNDS=$(CRASH_ROUNDS) $(GOTEST) -count=1 -timeout 60m -run TestCrash -v ./cmd/wactor/
+
+# test-wasmtime: the engine layer (internal/engine) on wasmtime as well as
+# wazero. Needs cgo and gcc; wasmtime-go brings its own libwasmtime.
+.PHONY: test-wasmtime
+test-wasmtime:
+	$(GOTEST) -tags wasmtime -count=1 ./internal/engine/...
+
+# bench-million: BenchmarkManyActors with a million actors (docs/benchmarks.md).
+bench-million:
+	WACTOR_ACTORS=1000000 WACTOR_BUDGET_MIB=256 $(GOTEST) -run '^$$' -bench ManyActors -benchtime 1x -timeout 40m ./host/
