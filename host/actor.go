@@ -279,13 +279,18 @@ func (a *actor) handle(c *call) {
 		return
 	}
 	a.running.Store(&c.method)
-	a.lastActive.Store(time.Now().UnixNano())
+	// Clock reads cost a noticeable part of a small call: only when an
+	// observer or passivation uses them.
+	var start time.Time
+	if a.h.timed {
+		start = time.Now()
+		a.lastActive.Store(start.UnixNano())
+	}
 	var rec *entry
 	if a.journaling() {
 		rec = &entry{method: c.method, midx: c.midx, args: c.args}
 		sb.rec.start(rec, recOn)
 	}
-	start := time.Now()
 	env, err := sb.invoke(c.ctx, c.method, sb.method(c.midx), c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	sb.rec.stop()
 	a.running.Store(nil)
@@ -300,8 +305,10 @@ func (a *actor) handle(c *call) {
 		appErr = &AppError{Code: env.Code, Message: env.Message}
 		outcome = appErr
 	}
-	a.h.cfg.Observer.CallDone(CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method,
-		Queued: start.Sub(c.queued), Ran: time.Since(start), Fuel: sb.fuelUsed, Err: outcome})
+	if a.h.observed {
+		a.h.cfg.Observer.CallDone(CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method,
+			Queued: start.Sub(c.queued), Ran: time.Since(start), Fuel: sb.fuelUsed, Err: outcome})
+	}
 	if err != nil {
 		a.onTrap(sb, err)
 		if died := a.deathError(); died != nil && isKilled(err) {
@@ -701,7 +708,9 @@ func (a *actor) push(c *call) error {
 		c.fail(err)
 		return nil
 	}
-	c.queued = time.Now()
+	if a.h.observed {
+		c.queued = time.Now()
+	}
 	if max := a.h.cfg.MaxQueuedCalls; a.h.queued.Add(1) > int64(max) {
 		a.h.queued.Add(-1)
 		return fmt.Errorf("%w: the host has %d calls queued (max_queued_calls)", ErrBackpressure, max)

@@ -60,8 +60,11 @@ type Host struct {
 	// last sweep, plus what spawns and reactivations added since.
 	liveBytes                   atomic.Uint64
 	passivations, reactivations atomic.Uint64
-	passiveBytes                atomic.Int64 // encoded states of passivated actors
-	queued                      atomic.Int64 // calls in all mailboxes (Config.MaxQueuedCalls)
+	// observed: an Observer was configured (calls are timed for it);
+	// timed: calls are timed (for the observer, or passivation's LRU).
+	observed, timed bool
+	passiveBytes    atomic.Int64 // encoded states of passivated actors
+	queued          atomic.Int64 // calls in all mailboxes (Config.MaxQueuedCalls)
 	// live holds the actors that have a sandbox (not passivated, not
 	// dead): what the janitor sweeps. liveMu is a leaf lock.
 	liveMu sync.Mutex
@@ -127,6 +130,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
 	}
+	_, nop := cfg.Observer.(nopObserver)
+	h.observed = !nop
+	h.timed = h.observed || cfg.PassivateAfter > 0 || cfg.MemoryBudget > 0
 	if cfg.PassivateAfter > 0 || cfg.MemoryBudget > 0 {
 		h.group.Go(h.janitor)
 	}
