@@ -151,6 +151,10 @@ type sandbox struct {
 	stopCh  chan struct{} // made on demand by host functions that block; closed by interrupt
 }
 
+// regionMinBytes is the memory size from which a sandbox's memory lives in
+// a memtrack.Region (kernel dirty tracking, no copy on growth).
+const regionMinBytes = 4 << 20
+
 // limitedMemory backs a linear memory and refuses growth past a limit, which
 // the guest sees as memory.grow returning -1. With a region (the usual
 // case) memory is one mapping of the limit's size that never moves, and the
@@ -163,7 +167,15 @@ type limitedMemory struct {
 
 // newLimitedMemory makes a memory; with tmpl its first bytes hold the
 // template's content, shared copy-on-write (preloaded reports it).
+//
+// A small memory without a template starts on the Go heap: mapping and
+// unmapping a region costs more than a small guest's whole spawn, and
+// comparing a small memory for a checkpoint is cheap. It moves to a region
+// when it grows to regionMinBytes.
 func newLimitedMemory(capacity, limit uint64, tmpl *memtrack.Template) (m *limitedMemory, preloaded bool) {
+	if tmpl == nil && capacity < regionMinBytes {
+		return &limitedMemory{buf: make([]byte, 0, capacity), limit: limit}, false
+	}
 	if r, err := memtrack.NewFrom(int(limit), tmpl); err == nil {
 		return &limitedMemory{buf: r.Bytes()[:capacity], limit: limit, region: r}, tmpl != nil
 	}
@@ -176,6 +188,12 @@ func newLimitedMemory(capacity, limit uint64, tmpl *memtrack.Template) (m *limit
 func (m *limitedMemory) Reallocate(size uint64) []byte {
 	if size > m.limit {
 		return nil
+	}
+	if m.region == nil && size >= regionMinBytes {
+		if r, err := memtrack.New(int(m.limit)); err == nil {
+			copy(r.Bytes(), m.buf)
+			m.region = r
+		}
 	}
 	if m.region != nil {
 		m.buf = m.region.Bytes()[:size]
