@@ -21,6 +21,13 @@ type Config struct {
 	MaxArgBytes int `json:"max_arg_bytes,omitempty"`
 	// MaxResultBytes bounds one result envelope (default abi.DefaultMaxResultBytes).
 	MaxResultBytes int `json:"max_result_bytes,omitempty"`
+	// Engine is the WebAssembly engine that runs this host's guests:
+	// "wazero" (the default, pure Go, in every build) or "wasmtime" (only in
+	// builds with -tags wasmtime, which need cgo). Another name, or one
+	// this build lacks, fails New with ErrInvalidOptions. Snapshots move
+	// between hosts of either engine. See docs/RATIONALE.md for which to
+	// pick.
+	Engine string `json:"engine,omitempty"`
 	// CacheDir, if set, keeps compiled classes on disk so a restarted host
 	// does not compile them again. Without it, compiled code is shared in
 	// memory by the hosts of one process.
