@@ -5,12 +5,13 @@ PKGS      ?= ./...
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 3
 
-.PHONY: crash-test help build test test-short bench check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
+.PHONY: crash-test help build test test-wasmtime test-short bench check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
 
 help:
 	@echo "make run     - run the demo, then serve the example classes over HTTP"
 	@echo "make demo    - only the demo program"
-	@echo "make test    - the whole test suite, with -race"
+	@echo "make test    - the whole test suite, with -race (engine: wazero)"
+	@echo "make test-wasmtime - host, engine and example tests on wasmtime (-tags wasmtime, cgo)"
 	@echo "make bench   - host benchmarks (figures for docs/benchmarks.md)"
 	@echo "make check   - gofmt, go vet, staticcheck, go mod tidy"
 	@echo "make guests  - rebuild the Go example guests (.wasm) from source"
@@ -24,6 +25,12 @@ build:
 
 test:
 	$(GOTEST) -race -count=1 -timeout 8m $(PKGS)
+
+# test-wasmtime: the host, engine and example suites built with -tags
+# wasmtime, which runs every host test on wasmtime (cgo, no -race: wasmtime
+# is native code the race detector cannot see).
+test-wasmtime:
+	CGO_ENABLED=1 $(GOTEST) -tags wasmtime -count=1 -timeout 8m ./host/... ./internal/engine/... ./examples/...
 
 test-short:
 	$(GOTEST) -short -count=1 $(PKGS)
@@ -59,6 +66,7 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags wasmtime ./...
 
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...

@@ -5,9 +5,12 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/internal/engine"
 )
 
 // Config configures a Host. The zero value means sensible defaults; New
@@ -174,6 +177,16 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 ||
 		c.PassivateAfter < 0 || c.MemoryBudget < 0 || c.MaxQueuedCalls < 0 {
 		return c, fmt.Errorf("%w: negative Config field", ErrInvalidOptions)
+	}
+	if c.Engine == "" {
+		c.Engine = defaultEngine
+	}
+	if !slices.Contains(engine.Names(), c.Engine) {
+		hint := ""
+		if c.Engine == EngineWasmtime {
+			hint = " (wasmtime needs a build with -tags wasmtime and cgo)"
+		}
+		return c, fmt.Errorf("%w: engine %q is not available in this build%s; available: %s", ErrInvalidOptions, c.Engine, hint, strings.Join(engine.Names(), ", "))
 	}
 	switch c.Durability {
 	case "":
