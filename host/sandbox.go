@@ -623,6 +623,11 @@ func (sb *sandbox) restore(st *snapshots.State) error {
 	switch {
 	case sb.preloaded && st == sb.class.template:
 		// The memory maps the template: nothing to copy.
+	case sb.lm == nil && sb.class.split:
+		// The engine's own memory (wasmtime), fresh and all zero (the data
+		// segments were taken out of the module): writing only the non-zero
+		// parts spares the page faults of the rest.
+		copyNonZero(mem, st.Memory)
 	default:
 		if sb.lm != nil && sb.lm.region != nil {
 			sb.lm.region.Populate(n)
@@ -646,6 +651,24 @@ func (sb *sandbox) restore(st *snapshots.State) error {
 		sb.lastNano = st.Nanotime
 	}
 	return nil
+}
+
+var zeroChunk [4096]byte
+
+// copyNonZero copies im into dst, which is all zero, skipping the 4 KiB
+// chunks that are zero in im.
+func copyNonZero(dst []byte, im snapshots.Image) {
+	off := 0
+	for i := range im.NumPages() {
+		p := im.Page(i)
+		for c := 0; c < len(p); c += len(zeroChunk) {
+			chunk := p[c:min(c+len(zeroChunk), len(p))]
+			if !bytes.Equal(chunk, zeroChunk[:len(chunk)]) {
+				copy(dst[off+c:], chunk)
+			}
+		}
+		off += len(p)
+	}
 }
 
 // askCheckpoint calls the guest's wactor_should_checkpoint.
