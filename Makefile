@@ -5,12 +5,13 @@ PKGS      ?= ./...
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 3
 
-.PHONY: bench-million crash-test help build test test-short bench bench-quick bench-go bench-extism-plugin check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
+.PHONY: bench-million crash-test help build test test-wasmtime test-short bench bench-quick bench-go bench-extism-plugin check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
 
 help:
 	@echo "make run     - run the demo, then serve the example classes over HTTP"
 	@echo "make demo    - only the demo program"
-	@echo "make test    - the whole test suite, with -race"
+	@echo "make test    - the whole test suite, with -race (engine: wazero)"
+	@echo "make test-wasmtime - host, engine and example tests on wasmtime (-tags wasmtime, cgo)"
 	@echo "make bench   - the benchmark table against the peers (bench/; docs/benchmarks.md)"
 	@echo "make bench-quick - the same table with a fiftieth of the operations (under a minute)"
 	@echo "make bench-go- the go test benchmarks of host, scheduler, instrument and the guest SDK"
@@ -30,6 +31,12 @@ build:
 test:
 	$(GOTEST) -race -count=1 -timeout 8m $(PKGS)
 	cd bench && $(GOTEST) -count=1 -timeout 5m ./...
+
+# test-wasmtime: the host, engine and example suites built with -tags
+# wasmtime, which runs every host test on wasmtime (cgo, no -race: wasmtime
+# is native code the race detector cannot see).
+test-wasmtime:
+	CGO_ENABLED=1 $(GOTEST) -tags wasmtime -count=1 -timeout 8m ./host/... ./internal/engine/... ./examples/...
 
 test-short:
 	$(GOTEST) -short -count=1 $(PKGS)
@@ -88,6 +95,7 @@ fmt:
 vet:
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
+	$(GO) vet -tags wasmtime ./...
 
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1
 lint:
@@ -118,12 +126,6 @@ clean:
 CRASH_ROUNDS ?= 500
 crash-test:
 	CRASH_ROUNDS=$(CRASH_ROUNDS) $(GOTEST) -count=1 -timeout 60m -run TestCrash -v ./cmd/wactor/
-
-# test-wasmtime: the engine layer (internal/engine) on wasmtime as well as
-# wazero. Needs cgo and gcc; wasmtime-go brings its own libwasmtime.
-.PHONY: test-wasmtime
-test-wasmtime:
-	$(GOTEST) -tags wasmtime -count=1 ./internal/engine/...
 
 # bench-million: BenchmarkManyActors with a million actors (docs/benchmarks.md).
 bench-million:

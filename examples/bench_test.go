@@ -10,7 +10,7 @@ import (
 
 func benchPingPong(b *testing.B) (*host.Actor, *host.Actor) {
 	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{})
+	h, err := host.New(ctx, host.Config{Engine: testEngine()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,7 +22,7 @@ type env struct {
 func setup(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	h, err := host.New(ctx, host.Config{})
+	h, err := host.New(ctx, host.Config{Engine: testEngine()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -236,7 +236,7 @@ func (a *actor) start(ctx context.Context, from *snapshots.State, startup *entry
 		return nil, err
 	}
 	defer sb.rec.stop()
-	if sb.init != nil && from == nil {
+	if sb.init != "" && from == nil {
 		env, err := sb.invoke(ctx, abi.ExportInit, sb.init, a.initArgs, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 		if err != nil {
 			sb.close()

@@ -239,7 +239,7 @@ func BenchmarkSnapshot(b *testing.B) {
 				if cur := int(sb.mem.Size()); cur < size {
 					sb.mem.Grow(uint32((size - cur) / 65536))
 				}
-				mem, _ := sb.mem.Read(0, sb.mem.Size())
+				mem, _ := sb.mem.Read(0, uint32(sb.mem.Size()))
 				x := uint64(42)
 				for i := 256 << 10; i+8 <= len(mem); i += 8 { // leave the guest's own data alone
 					x ^= x << 13
@@ -255,7 +255,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			}
 			var mem []byte
 			_, _ = a.control(ctx, func(sb *sandbox) (abi.Value, error) {
-				m, _ := sb.mem.Read(0, sb.mem.Size())
+				m, _ := sb.mem.Read(0, uint32(sb.mem.Size()))
 				mem = bytes.Clone(m)
 				return abi.Null(), nil
 			})

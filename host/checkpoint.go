@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tetratelabs/wazero/api"
-
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -112,7 +110,7 @@ func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
 		}
 	}
 	dropped := a.keepCheckpoint(st)
-	if sb.checkpointExpired != nil {
+	if sb.checkpointExpired != "" {
 		for _, d := range dropped {
 			if err := a.callExport(sb, sb.checkpointExpired, abi.ExportCheckpointExpired, d.ID); err != nil {
 				a.logs.add(abi.LogError, "wactor: checkpoint_expired failed: "+err.Error())
@@ -126,7 +124,7 @@ func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
 
 // callExport calls a reserved, method-shaped export between calls, with
 // args, recording it in the journal like a call. Worker only.
-func (a *actor) callExport(sb *sandbox, fn api.Function, name string, args ...any) error {
+func (a *actor) callExport(sb *sandbox, fn, name string, args ...any) error {
 	enc, err := abi.EncodeArgs(args)
 	if err != nil {
 		return err
@@ -178,7 +176,7 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 	if err != nil {
 		return nil, err
 	}
-	env, err := sb.invoke(ctx, abi.ExportLoadCheckpoint, sb.mod.ExportedFunction(abi.ExportLoadCheckpoint), enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	env, err := sb.invoke(ctx, abi.ExportLoadCheckpoint, abi.ExportLoadCheckpoint, enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", abi.ExportLoadCheckpoint, err)
 	}
@@ -225,7 +223,7 @@ func (a *actor) checkpointDue(sb *sandbox) (bool, error) {
 		return true, nil
 	case o.CheckpointInterval > 0 && time.Since(a.lastCheckpoint) >= o.CheckpointInterval:
 		return true, nil
-	case sb.shouldCheckpoint != nil:
+	case sb.shouldCheckpoint != "":
 		return sb.askCheckpoint(uint64(a.sinceCheckpoint), time.Since(a.lastCheckpoint), a.opts.CallTimeout)
 	}
 	return false, nil

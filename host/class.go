@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/internal/instrument"
 	"github.com/wactor/wactor/internal/memtrack"
 	"github.com/wactor/wactor/snapshots"
@@ -45,22 +42,20 @@ type method struct {
 }
 
 type class struct {
-	info     ClassInfo
-	compiled wazero.CompiledModule
-	methods  []method
-	byName   map[string]int
-	hasInit  bool
+	info ClassInfo
+	// module is the class compiled by the host's engine (which compiles
+	// the variant with fuel metering itself, on first use, where it needs
+	// one: wazero).
+	module  engine.Module
+	exports map[string]bool // exported function names
+	methods []method
+	byName  map[string]int
+	hasInit bool
 	// hasLoadCheckpoint: the class exports wactor_load_checkpoint.
 	hasLoadCheckpoint bool
 	initSpec          *abi.MethodSpec
 	minPages          uint32
-	interruptExport   string
-	wasm              []byte // as uploaded, for variants compiled on demand
-
-	fuelOnce sync.Once
-	fuel     wazero.CompiledModule // the variant with fuel metering, compiled on first use
-	fuelErr  error
-	globals  map[uint32]string // every original global's export name, for snapshots
+	globals           map[uint32]string // every original global's export name, for snapshots
 
 	// segments are the data segments taken out of the compiled module
 	// (split), which a cold start writes itself and a start from a snapshot
@@ -80,13 +75,22 @@ type class struct {
 // base that passivated states are encoded against.
 const templateMinBytes = 1 << 20
 
-// prepare rewrites a module for the host: instrumentation, then the data
-// segments taken out where possible.
-func prepare(wasm []byte, opts instrument.Options) (*instrument.Result, []instrument.Segment, bool, error) {
-	inst, err := instrument.Rewrite(wasm, opts)
+// prepare rewrites a module for the host: every global exported (for
+// snapshots), then the data segments taken out where possible. The engine
+// adds its own instrumentation (interrupts, yields, fuel) where it needs it.
+func prepare(wasm []byte) (*instrument.Result, []instrument.Segment, bool, error) {
+	// The rewrite with interrupt checks is only a check: it rejects modules
+	// the instrumentation cannot handle on any engine (so a class loads on
+	// both or neither) and finds code that changes tables.
+	check, err := instrument.Rewrite(wasm, instrument.Options{Interrupt: true, ExportGlobals: true})
 	if err != nil {
 		return nil, nil, false, err
 	}
+	inst, err := instrument.Rewrite(wasm, instrument.Options{ExportGlobals: true})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	inst.MutatesTables = check.MutatesTables
 	bare, segs, err := instrument.SplitData(inst.Wasm)
 	if err != nil {
 		return inst, nil, false, nil // keep the segments in the module
@@ -101,19 +105,18 @@ func ClassID(wasm []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-var methodParams = []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}
-var methodResults = []api.ValueType{api.ValueTypeI64}
+var methodSig = engine.FuncType{Params: []engine.ValueType{engine.I32, engine.I32}, Results: []engine.ValueType{engine.I64}}
 
-func sameSig(d api.FunctionDefinition, params, results []api.ValueType) bool {
-	return slices.Equal(d.ParamTypes(), params) && slices.Equal(d.ResultTypes(), results)
+func sig(params, results []engine.ValueType) engine.FuncType {
+	return engine.FuncType{Params: params, Results: results}
 }
 
 // compileClass validates and compiles a module. It does not run guest code.
-func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*class, error) {
+func compileClass(ctx context.Context, e *wasmEngine, id string, wasm []byte) (*class, error) {
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
 		return nil, moduleErrorf(nil, "not a WebAssembly module (bad magic number)")
 	}
-	inst, segs, split, err := prepare(wasm, instrument.Options{Interrupt: true, Yield: true, ExportGlobals: true})
+	inst, segs, split, err := prepare(wasm)
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
@@ -122,84 +125,99 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 		// could not be checkpointed or restarted exactly (docs/SNAPSHOTS.md).
 		return nil, moduleErrorf(nil, "the module changes its tables or element segments (table.set/grow/fill/copy/init, elem.drop), which snapshots cannot capture")
 	}
-	compiled, err := e.rt.CompileModule(ctx, inst.Wasm)
+	// Imports are checked before compiling, so a bad one is reported the
+	// same way on every engine.
+	info, err := engine.ParseModule(inst.Wasm)
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
-	c := &class{compiled: compiled, byName: map[string]int{}, interruptExport: inst.InterruptExport, globals: inst.GlobalExports, wasm: wasm, segments: segs, split: split}
+	for _, imp := range info.Imports {
+		mod, name := imp.Module, imp.Name
+		if imp.Kind == engine.KindMemory {
+			return nil, moduleErrorf(nil, "a class must define its memory, not import it")
+		}
+		if imp.Kind != engine.KindFunc {
+			return nil, moduleErrorf(nil, "import %s.%s is a %s; a class may import only functions", mod, name, imp.Kind)
+		}
+		switch mod {
+		case abi.ImportModule:
+			if slices.Contains(abi.ReservedImports(), name) {
+				return nil, moduleErrorf(nil, "import %s.%s is reserved for a later ABI version", mod, name)
+			}
+			def, ok := e.hostSigs[name]
+			if !ok {
+				return nil, moduleErrorf(nil, "unknown import %s.%s", mod, name)
+			}
+			if !imp.Func.Equal(def) {
+				return nil, moduleErrorf(nil, "import %s.%s has signature %s, want %s", mod, name, imp.Func, def)
+			}
+		case abi.WASIModule:
+			def, ok := e.wasiSigs[name]
+			if !ok {
+				return nil, moduleErrorf(nil, "unknown import %s.%s", mod, name)
+			}
+			if !imp.Func.Equal(def) {
+				return nil, moduleErrorf(nil, "import %s.%s has the wrong signature", mod, name)
+			}
+		default:
+			return nil, moduleErrorf(nil, "unknown import %s.%s: a class may import only from %q and %q", mod, name, abi.ImportModule, abi.WASIModule)
+		}
+	}
+	compiled, err := e.eng.Compile(ctx, inst.Wasm)
+	if err != nil {
+		return nil, moduleErrorf(err, "%v", err)
+	}
+	c := &class{module: compiled, exports: map[string]bool{}, byName: map[string]int{}, globals: inst.GlobalExports, segments: segs, split: split}
 	fail := func(format string, args ...any) (*class, error) {
 		_ = compiled.Close(ctx)
 		return nil, moduleErrorf(nil, format, args...)
 	}
-
-	for _, imp := range compiled.ImportedFunctions() {
-		mod, name, _ := imp.Import()
-		switch mod {
-		case abi.ImportModule:
-			if slices.Contains(abi.ReservedImports(), name) {
-				return fail("import %s.%s is reserved for a later ABI version", mod, name)
-			}
-			def, ok := e.hostDefs[name]
-			if !ok {
-				return fail("unknown import %s.%s", mod, name)
-			}
-			if !sameSig(imp, def.ParamTypes(), def.ResultTypes()) {
-				return fail("import %s.%s has signature %v -> %v, want %v -> %v", mod, name,
-					imp.ParamTypes(), imp.ResultTypes(), def.ParamTypes(), def.ResultTypes())
-			}
-		case abi.WASIModule:
-			def, ok := e.wasiDefs[name]
-			if !ok {
-				return fail("unknown import %s.%s", mod, name)
-			}
-			if !sameSig(imp, def.ParamTypes(), def.ResultTypes()) {
-				return fail("import %s.%s has the wrong signature", mod, name)
-			}
-		default:
-			return fail("unknown import %s.%s: a class may import only from %q and %q", mod, name, abi.ImportModule, abi.WASIModule)
-		}
-	}
-	if len(compiled.ImportedMemories()) > 0 {
-		return fail("a class must define its memory, not import it")
-	}
-	mem, ok := compiled.ExportedMemories()[abi.ExportMemory]
-	if !ok {
+	mem, ok := engine.FindExport(compiled, abi.ExportMemory)
+	if !ok || mem.Kind != engine.KindMemory {
 		return fail("missing export %q", abi.ExportMemory)
 	}
-	c.minPages = mem.Min()
+	c.minPages = uint32(mem.Memory.Min)
 
-	exports := compiled.ExportedFunctions()
+	exports := map[string]engine.FuncType{}
+	for _, x := range compiled.Exports() {
+		if x.Kind == engine.KindFunc {
+			exports[x.Name] = x.Func
+			c.exports[x.Name] = true
+		}
+	}
 	if _, ok := exports[abi.ExportStart]; ok {
 		return fail("module exports %s: it is a command; build it as a reactor (see docs/ABI.md)", abi.ExportStart)
 	}
+	i32, i64 := engine.I32, engine.I64
+	p := func(ts ...engine.ValueType) []engine.ValueType { return ts }
 	required := []struct {
-		name            string
-		params, results []api.ValueType
+		name string
+		sig  engine.FuncType
 	}{
-		{abi.ExportVersion, nil, []api.ValueType{api.ValueTypeI32}},
-		{abi.ExportAlloc, []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}},
+		{abi.ExportVersion, sig(nil, p(i32))},
+		{abi.ExportAlloc, sig(p(i32), p(i32))},
 	}
 	for _, r := range required {
 		d, ok := exports[r.name]
 		if !ok {
 			return fail("missing export %q (see docs/ABI.md)", r.name)
 		}
-		if !sameSig(d, r.params, r.results) {
-			return fail("export %q has signature %v -> %v, want %v -> %v", r.name, d.ParamTypes(), d.ResultTypes(), r.params, r.results)
+		if !d.Equal(r.sig) {
+			return fail("export %q has signature %s, want %s", r.name, d, r.sig)
 		}
 	}
-	optional := map[string][2][]api.ValueType{
-		abi.ExportInit:              {methodParams, methodResults},
-		abi.ExportManifest:          {nil, {api.ValueTypeI64}},
-		abi.ExportInitialize:        {nil, nil},
-		abi.ExportShouldCheckpoint:  {{api.ValueTypeI64, api.ValueTypeI64}, {api.ValueTypeI32}},
-		abi.ExportReseed:            {nil, nil},
-		abi.ExportLoadCheckpoint:    {methodParams, methodResults},
-		abi.ExportCheckpointExpired: {methodParams, methodResults},
+	optional := map[string]engine.FuncType{
+		abi.ExportInit:              methodSig,
+		abi.ExportManifest:          sig(nil, p(i64)),
+		abi.ExportInitialize:        sig(nil, nil),
+		abi.ExportShouldCheckpoint:  sig(p(i64, i64), p(i32)),
+		abi.ExportReseed:            sig(nil, nil),
+		abi.ExportLoadCheckpoint:    methodSig,
+		abi.ExportCheckpointExpired: methodSig,
 	}
-	for name, sig := range optional {
-		if d, ok := exports[name]; ok && !sameSig(d, sig[0], sig[1]) {
-			return fail("export %q has signature %v -> %v, want %v -> %v", name, d.ParamTypes(), d.ResultTypes(), sig[0], sig[1])
+	for name, want := range optional {
+		if d, ok := exports[name]; ok && !d.Equal(want) {
+			return fail("export %q has signature %s, want %s", name, d, want)
 		}
 	}
 	_, c.hasInit = exports[abi.ExportInit]
@@ -210,8 +228,8 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 		if abi.IsReservedExport(name) {
 			continue
 		}
-		if !sameSig(d, methodParams, methodResults) {
-			return fail("export %q has signature %v -> %v; a method must be (i32, i32) -> i64", name, d.ParamTypes(), d.ResultTypes())
+		if !d.Equal(methodSig) {
+			return fail("export %q has signature %s; a method must be (i32, i32) -> (i64)", name, d)
 		}
 		names = append(names, name)
 	}
@@ -222,16 +240,54 @@ func compileClass(ctx context.Context, e *engine, id string, wasm []byte) (*clas
 	}
 
 	c.info = ClassInfo{ID: id, Size: len(wasm), LoadedAt: time.Now()}
-	for _, cs := range compiled.CustomSections() {
-		if cs.Name() == abi.ManifestSection {
-			if err := c.applyManifest(cs.Data()); err != nil {
-				_ = compiled.Close(ctx)
-				return nil, err
-			}
-			break
+	if data, ok := customSection(wasm, abi.ManifestSection); ok {
+		if err := c.applyManifest(data); err != nil {
+			_ = compiled.Close(ctx)
+			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// customSection returns the content of the first custom section of that
+// name. The module was validated by the engine's compiler.
+func customSection(wasm []byte, name string) ([]byte, bool) {
+	uleb := func(b []byte, p int) (uint64, int, bool) {
+		var v uint64
+		for shift := uint(0); shift < 35; shift += 7 {
+			if p >= len(b) {
+				return 0, p, false
+			}
+			c := b[p]
+			p++
+			v |= uint64(c&0x7f) << shift
+			if c&0x80 == 0 {
+				return v, p, true
+			}
+		}
+		return 0, p, false
+	}
+	p := 8
+	for p < len(wasm) {
+		id := wasm[p]
+		size, q, ok := uleb(wasm, p+1)
+		if !ok || size > uint64(len(wasm)-q) {
+			return nil, false
+		}
+		body := wasm[q : q+int(size)]
+		p = q + int(size)
+		if id != 0 {
+			continue
+		}
+		n, r, ok := uleb(body, 0)
+		if !ok || n > uint64(len(body)-r) {
+			continue
+		}
+		if string(body[r:r+int(n)]) == name {
+			return body[r+int(n):], true
+		}
+	}
+	return nil, false
 }
 
 // applyManifest checks a manifest against the exports and records it.
@@ -267,7 +323,7 @@ func (c *class) applyManifest(b []byte) error {
 // it serves through the wactor_manifest export.
 // With template, it keeps the state after _initialize as the class's
 // template, which spawns start from instead of running _initialize again.
-func (c *class) probe(ctx context.Context, e *engine, limits Options, template bool) error {
+func (c *class) probe(ctx context.Context, e *wasmEngine, limits Options, template bool) error {
 	logs := newLogRing(16)
 	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, limits.CallTimeout, nil, nil, recOff)
 	if err != nil {
@@ -282,16 +338,19 @@ func (c *class) probe(ctx context.Context, e *engine, limits Options, template b
 		if c.template, err = sb.capture("template:"+c.info.ID, 0); err != nil {
 			return err
 		}
-		if f, err := memtrack.NewTemplate(c.template.Memory.Bytes()); err == nil {
-			c.tmplFile = f
+		// Sandboxes whose memory is the host's map it copy-on-write; with
+		// the engine's own memory (wasmtime) they copy the template.
+		if sb.lm != nil && sb.lm.region != nil {
+			if f, err := memtrack.NewTemplate(c.template.Memory.Bytes()); err == nil {
+				c.tmplFile = f
+			}
 		}
 	}
 	var version uint64
 	_, err = sb.run(ctx, abi.ExportVersion, limits.CallTimeout, func() error {
-		res, err := sb.mod.ExportedFunction(abi.ExportVersion).Call(sb.ctx)
-		if err == nil {
-			version = res[0]
-		}
+		stack := []uint64{0}
+		err := sb.inst.Call(sb.ctx, abi.ExportVersion, stack)
+		version = stack[0]
 		return err
 	})
 	if err != nil {
@@ -300,17 +359,16 @@ func (c *class) probe(ctx context.Context, e *engine, limits Options, template b
 	if uint32(version) != abi.Version {
 		return moduleErrorf(nil, "ABI version %d, this host supports %d", int32(version), abi.Version)
 	}
-	fn := sb.mod.ExportedFunction(abi.ExportManifest)
-	if fn == nil || c.info.HasManifest {
+	if !c.exports[abi.ExportManifest] || c.info.HasManifest {
 		return nil
 	}
 	var raw []byte
 	_, err = sb.run(ctx, abi.ExportManifest, limits.CallTimeout, func() error {
-		res, err := fn.Call(sb.ctx)
-		if err != nil {
+		stack := []uint64{0}
+		if err := sb.inst.Call(sb.ctx, abi.ExportManifest, stack); err != nil {
 			return err
 		}
-		ptr, n := abi.UnpackPtrLen(res[0])
+		ptr, n := abi.UnpackPtrLen(stack[0])
 		b, ok := sb.mem.Read(ptr, n)
 		if !ok {
 			return fmt.Errorf("manifest [%d, +%d) out of bounds", ptr, n)
@@ -331,25 +389,6 @@ func (c *class) finish() {
 		c.info.Methods[i] = m.spec
 	}
 	c.info.Init = c.initSpec
-}
-
-// fuelVariant returns the class compiled with deterministic fuel metering
-// (docs/RATIONALE.md), compiling it on first use: only actors that ask for a
-// fuel limit pay for the metering. Its original globals keep their indices,
-// so snapshots move freely between the two variants.
-func (c *class) fuelVariant(ctx context.Context, e *engine) (wazero.CompiledModule, error) {
-	c.fuelOnce.Do(func() {
-		inst, _, split, err := prepare(c.wasm, instrument.Options{Interrupt: true, Yield: true, ExportGlobals: true, Fuel: true})
-		if err == nil && split != c.split {
-			err = errors.New("fuel variant's data segments differ")
-		}
-		if err != nil {
-			c.fuelErr = moduleErrorf(err, "%v", err)
-			return
-		}
-		c.fuel, c.fuelErr = e.rt.CompileModule(ctx, inst.Wasm)
-	})
-	return c.fuel, c.fuelErr
 }
 
 func (c *class) lookup(name string) (int, *method, error) {

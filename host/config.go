@@ -5,9 +5,12 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/internal/engine"
 )
 
 // Config configures a Host. The zero value means sensible defaults; New
@@ -21,6 +24,13 @@ type Config struct {
 	MaxArgBytes int `json:"max_arg_bytes,omitempty"`
 	// MaxResultBytes bounds one result envelope (default abi.DefaultMaxResultBytes).
 	MaxResultBytes int `json:"max_result_bytes,omitempty"`
+	// Engine is the WebAssembly engine that runs this host's guests:
+	// "wazero" (the default, pure Go, in every build) or "wasmtime" (only in
+	// builds with -tags wasmtime, which need cgo). Another name, or one
+	// this build lacks, fails New with ErrInvalidOptions. Snapshots move
+	// between hosts of either engine. See docs/RATIONALE.md for which to
+	// pick.
+	Engine string `json:"engine,omitempty"`
 	// CacheDir, if set, keeps compiled classes on disk so a restarted host
 	// does not compile them again. Without it, compiled code is shared in
 	// memory by the hosts of one process.
@@ -167,6 +177,16 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 ||
 		c.PassivateAfter < 0 || c.MemoryBudget < 0 || c.MaxQueuedCalls < 0 {
 		return c, fmt.Errorf("%w: negative Config field", ErrInvalidOptions)
+	}
+	if c.Engine == "" {
+		c.Engine = defaultEngine
+	}
+	if !slices.Contains(engine.Names(), c.Engine) {
+		hint := ""
+		if c.Engine == EngineWasmtime {
+			hint = " (wasmtime needs a build with -tags wasmtime and cgo)"
+		}
+		return c, fmt.Errorf("%w: engine %q is not available in this build%s; available: %s", ErrInvalidOptions, c.Engine, hint, strings.Join(engine.Names(), ", "))
 	}
 	switch c.Durability {
 	case "":

@@ -8,9 +8,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/tetratelabs/wazero/api"
-
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/internal/engine"
 )
 
 // Actor-to-actor calls: the host side of the wactor.call, send, await,
@@ -153,16 +152,17 @@ func (a *actor) label() string {
 }
 
 // guestActor returns the calling sandbox and actor, or nil (class probe).
-func guestActor(ctx context.Context) (*sandbox, *actor) {
-	sb := sandboxFrom(ctx)
+func guestActor(c engine.Caller) (*sandbox, *actor) {
+	sb := sandboxFrom(c)
 	if sb == nil || sb.actor == nil {
 		return sb, nil
 	}
 	return sb, sb.actor
 }
 
-func (sb *sandbox) readBytes(ptr, n uint32, what string) []byte {
-	b, ok := sb.mem.Read(ptr, n)
+// readBytes copies n bytes at ptr from the caller's memory.
+func (sb *sandbox) readBytes(c engine.Caller, ptr, n uint32, what string) []byte {
+	b, ok := callerMemory(c).Read(ptr, n)
 	if !ok {
 		sb.abiPanic("%s [%d, +%d) out of bounds", what, ptr, n)
 	}
@@ -232,14 +232,14 @@ func (sb *sandbox) wait(a *actor, f *Future, on *actor) []byte {
 
 // Host functions.
 
-func hostCall(ctx context.Context, _ api.Module, stack []uint64) {
-	sb, a := guestActor(ctx)
+func hostCall(_ context.Context, c engine.Caller, stack []uint64) {
+	sb, a := guestActor(c)
 	if sb == nil {
 		return
 	}
-	target := sb.readBytes(uint32(stack[0]), uint32(stack[1]), "call target")
-	method := sb.readBytes(uint32(stack[2]), uint32(stack[3]), "call method")
-	args := sb.readBytes(uint32(stack[4]), uint32(stack[5]), "call arguments")
+	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), "call target")
+	method := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), "call method")
+	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), "call arguments")
 	if a == nil {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "actor calls are not available while a class loads"))
 		return
@@ -258,14 +258,14 @@ func hostCall(ctx context.Context, _ api.Module, stack []uint64) {
 	stack[0] = sb.setPending(env)
 }
 
-func hostSend(ctx context.Context, _ api.Module, stack []uint64) {
-	sb, a := guestActor(ctx)
+func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
+	sb, a := guestActor(c)
 	if sb == nil {
 		return
 	}
-	target := sb.readBytes(uint32(stack[0]), uint32(stack[1]), "send target")
-	method := sb.readBytes(uint32(stack[2]), uint32(stack[3]), "send method")
-	args := sb.readBytes(uint32(stack[4]), uint32(stack[5]), "send arguments")
+	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), "send target")
+	method := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), "send method")
+	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), "send arguments")
 	fail := func(env []byte) { stack[0] = uint64(-int64(len(env))); sb.guest.pending = env }
 	if a == nil {
 		fail(errorEnvelope(codeError, "actor calls are not available while a class loads"))
@@ -303,8 +303,8 @@ func hostSend(ctx context.Context, _ api.Module, stack []uint64) {
 	stack[0] = uint64(sb.guest.nextFut)
 }
 
-func hostAwait(ctx context.Context, _ api.Module, stack []uint64) {
-	sb, a := guestActor(ctx)
+func hostAwait(_ context.Context, c engine.Caller, stack []uint64) {
+	sb, a := guestActor(c)
 	if sb == nil {
 		return
 	}
@@ -337,14 +337,14 @@ type guestSpawnOptions struct {
 	CallTimeoutMS int64  `cbor:"call_timeout_ms,omitempty"`
 }
 
-func hostSpawn(ctx context.Context, _ api.Module, stack []uint64) {
-	sb, a := guestActor(ctx)
+func hostSpawn(_ context.Context, c engine.Caller, stack []uint64) {
+	sb, a := guestActor(c)
 	if sb == nil {
 		return
 	}
-	classID := sb.readBytes(uint32(stack[0]), uint32(stack[1]), "spawn class")
-	args := sb.readBytes(uint32(stack[2]), uint32(stack[3]), "spawn arguments")
-	rawOpts := sb.readBytes(uint32(stack[4]), uint32(stack[5]), "spawn options")
+	classID := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), "spawn class")
+	args := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), "spawn arguments")
+	rawOpts := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), "spawn options")
 	if a == nil {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "spawn is not available while a class loads"))
 		return
@@ -403,13 +403,13 @@ func (a *actor) spawnChild(classID string, args, rawOpts []byte) (abi.Value, err
 	return abi.Encode(child.Ref())
 }
 
-func hostGetActor(ctx context.Context, _ api.Module, stack []uint64) {
-	sb, a := guestActor(ctx)
+func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
+	sb, a := guestActor(c)
 	if sb == nil {
 		return
 	}
-	ns := sb.readBytes(uint32(stack[0]), uint32(stack[1]), "get_actor namespace")
-	name := sb.readBytes(uint32(stack[2]), uint32(stack[3]), "get_actor name")
+	ns := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), "get_actor namespace")
+	name := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), "get_actor name")
 	if a == nil {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "get_actor is not available while a class loads"))
 		return
@@ -432,12 +432,12 @@ func hostGetActor(ctx context.Context, _ api.Module, stack []uint64) {
 	stack[0] = sb.setPending(env)
 }
 
-func hostKill(ctx context.Context, _ api.Module, stack []uint64) {
-	sb, a := guestActor(ctx)
+func hostKill(_ context.Context, c engine.Caller, stack []uint64) {
+	sb, a := guestActor(c)
 	if sb == nil {
 		return
 	}
-	target := sb.readBytes(uint32(stack[0]), uint32(stack[1]), "kill target")
+	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), "kill target")
 	if a == nil {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "kill is not available while a class loads"))
 		return
@@ -464,8 +464,8 @@ func (a *actor) killFromGuest(target []byte) []byte {
 	return envelopeFor(abi.Null(), nil)
 }
 
-func hostTake(ctx context.Context, mod api.Module, stack []uint64) {
-	sb := sandboxFrom(ctx)
+func hostTake(_ context.Context, c engine.Caller, stack []uint64) {
+	sb := sandboxFrom(c)
 	if sb == nil {
 		return
 	}
@@ -475,7 +475,7 @@ func hostTake(ctx context.Context, mod api.Module, stack []uint64) {
 		stack[0] = uint64(uint32(-int32(len(env))))
 		return
 	}
-	if !mod.Memory().Write(ptr, env) {
+	if !callerMemory(c).Write(ptr, env) {
 		sb.abiPanic("wactor.take(%d, %d)", ptr, capacity)
 	}
 	sb.guest.pending = nil

@@ -36,7 +36,7 @@ import (
 // Host runs actors. Create it with New and release it with Close.
 type Host struct {
 	cfg     Config
-	eng     *engine
+	eng     *wasmEngine
 	pool    *scheduler.Pool
 	persist *persist // nil without Config.DataDir
 	admit   *scheduler.Admission
@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: node resources: %w", ErrInvalidOptions, err)
 	}
-	eng, err := newEngine(ctx, cfg.CacheDir)
+	eng, err := newEngine(ctx, cfg.Engine, cfg.CacheDir)
 	if err != nil {
 		return nil, err
 	}
@@ -219,14 +219,14 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 	c, err := compileClass(ctx, h.eng, id, wasm)
 	if err == nil {
 		if err = c.probe(ctx, h.eng, h.cfg.Defaults, !h.cfg.ColdSpawn); err != nil {
-			_ = c.compiled.Close(ctx)
+			_ = c.module.Close(ctx)
 		} else {
 			c.finish()
 		}
 	}
 	if err == nil && h.persist != nil {
 		if perr := h.persist.saveClass(id, wasm); perr != nil {
-			_ = c.compiled.Close(ctx)
+			_ = c.module.Close(ctx)
 			err = fmt.Errorf("%w: saving class: %w", ErrPersist, perr)
 		}
 	}
@@ -288,7 +288,7 @@ func (h *Host) UnloadClass(ctx context.Context, id string) error {
 			h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
 		}
 	}
-	return c.compiled.Close(ctx)
+	return c.module.Close(ctx)
 }
 
 // Classes lists the loaded classes by ID.

@@ -217,7 +217,7 @@ func (a *actor) rebuild() (*sandbox, error) {
 	}
 	for i, e := range calls {
 		sb.rec.start(e, recReplay)
-		fn := sb.mod.ExportedFunction(e.method)
+		fn := e.method
 		if e.midx >= 0 {
 			fn = sb.method(e.midx)
 		}

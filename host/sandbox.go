@@ -9,87 +9,86 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
-	"github.com/tetratelabs/wazero/sys"
+	"slices"
 
 	"github.com/wactor/wactor/abi"
-	"github.com/wactor/wactor/internal/instrument"
+	"github.com/wactor/wactor/internal/engine"
+	_ "github.com/wactor/wactor/internal/engine/wazero" // the default engine
 	"github.com/wactor/wactor/internal/memtrack"
 	"github.com/wactor/wactor/snapshots"
 )
 
-// engine owns the wazero runtime shared by all classes and sandboxes of a host.
-type engine struct {
-	rt       wazero.Runtime
-	wasiDefs map[string]api.FunctionDefinition
-	hostDefs map[string]api.FunctionDefinition
-	modCfg   wazero.ModuleConfig
+// Engine names for Config.Engine.
+const (
+	// EngineWazero is the pure-Go engine, in every build (the default).
+	EngineWazero = "wazero"
+	// EngineWasmtime is wasmtime (Cranelift), only in builds with the tag
+	// "wasmtime" (it needs cgo).
+	EngineWasmtime = "wasmtime"
+)
+
+// Engines returns the names of the engines this build can run, sorted.
+func Engines() []string { return engine.Names() }
+
+// wasmEngine owns the engine shared by all classes and sandboxes of a host.
+type wasmEngine struct {
+	eng  engine.Engine
+	name string
+	// ownMemory: sandboxes back linear memory themselves (wazero), with
+	// dirty-page tracking and copy-on-write templates; else the engine's
+	// memory is used and captures compare pages.
+	ownMemory bool
+	hostFuncs []engine.HostFunc          // module "wactor"
+	hostSigs  map[string]engine.FuncType // by import name
+	wasiSigs  map[string]engine.FuncType
 }
 
-// processCache shares compiled code between the hosts of one process: a
-// class loaded by a second host (or a restarted one) is not compiled again.
-var processCache = wazero.NewCompilationCache()
+// defaultEngine is the engine of a Config without one: EngineWazero. The
+// tests set it (from the build tag wasmtime or $WACTOR_TEST_ENGINE) to run
+// the whole suite on either engine.
+var defaultEngine = EngineWazero
 
-func newEngine(ctx context.Context, cacheDir string) (*engine, error) {
-	cache := processCache
-	if cacheDir != "" {
-		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
-		if err != nil {
-			return nil, fmt.Errorf("host: compilation cache: %w", err)
+func newEngine(ctx context.Context, name, cacheDir string) (*wasmEngine, error) {
+	if name == "" {
+		name = defaultEngine
+	}
+	if !slices.Contains(engine.Names(), name) {
+		hint := ""
+		if name == EngineWasmtime {
+			hint = " (wasmtime needs a build with -tags wasmtime and cgo)"
 		}
-		cache = c
+		return nil, fmt.Errorf("%w: engine %q is not available in this build%s; available: %s", ErrInvalidOptions, name, hint, strings.Join(engine.Names(), ", "))
 	}
-	// Guests stop themselves at deadlines through the instrumented interrupt
-	// global (internal/instrument), so the costly WithCloseOnContextDone
-	// stays off.
-	rc := wazero.NewRuntimeConfig().WithCustomSections(true).WithCloseOnContextDone(false).
-		WithCompilationCache(cache)
-	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
-		_ = rt.Close(ctx)
-		return nil, fmt.Errorf("host: instantiating WASI: %w", err)
-	}
-	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
-	b := rt.NewHostModuleBuilder(abi.ImportModule)
-	for _, f := range []struct {
-		name            string
-		fn              api.GoModuleFunc
-		params, results []api.ValueType
-	}{
-		{abi.ImportLog, hostLog, []api.ValueType{i32, i32, i32}, nil},
-		{abi.ImportSelfID, hostSelfID, []api.ValueType{i32, i32}, []api.ValueType{i32}},
-		{abi.ImportExit, hostExit, nil, nil},
-		{abi.ImportCall, hostCall, []api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}},
-		{abi.ImportSend, hostSend, []api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i64}},
-		{abi.ImportAwait, hostAwait, []api.ValueType{i64}, []api.ValueType{i32}},
-		{abi.ImportSpawn, hostSpawn, []api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}},
-		{abi.ImportGetActor, hostGetActor, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}},
-		{abi.ImportKill, hostKill, []api.ValueType{i32, i32}, []api.ValueType{i32}},
-		{abi.ImportTake, hostTake, []api.ValueType{i32, i32}, []api.ValueType{i32}},
-	} {
-		b = b.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).Export(f.name)
-	}
-	hostMod, err := b.Instantiate(ctx)
+	eng, err := engine.New(ctx, name, engine.Config{CacheDir: cacheDir})
 	if err != nil {
-		_ = rt.Close(ctx)
-		return nil, fmt.Errorf("host: instantiating host module: %w", err)
+		return nil, fmt.Errorf("host: engine %s: %w", name, err)
 	}
-	e := &engine{
-		rt:       rt,
-		wasiDefs: rt.Module(abi.WASIModule).ExportedFunctionDefinitions(),
-		hostDefs: hostMod.ExportedFunctionDefinitions(),
-		modCfg:   wazero.NewModuleConfig().WithName("").WithStartFunctions(),
+	i32, i64 := engine.I32, engine.I64
+	p := func(ts ...engine.ValueType) []engine.ValueType { return ts }
+	e := &wasmEngine{eng: eng, name: name, ownMemory: name == EngineWazero,
+		hostSigs: map[string]engine.FuncType{}, wasiSigs: map[string]engine.FuncType{}}
+	e.hostFuncs = []engine.HostFunc{
+		{Name: abi.ImportLog, Params: p(i32, i32, i32), Func: hostLog},
+		{Name: abi.ImportSelfID, Params: p(i32, i32), Results: p(i32), Func: hostSelfID},
+		{Name: abi.ImportExit, Func: hostExit},
+		{Name: abi.ImportCall, Params: p(i32, i32, i32, i32, i32, i32), Results: p(i32), Func: hostCall},
+		{Name: abi.ImportSend, Params: p(i32, i32, i32, i32, i32, i32), Results: p(i64), Func: hostSend},
+		{Name: abi.ImportAwait, Params: p(i64), Results: p(i32), Func: hostAwait},
+		{Name: abi.ImportSpawn, Params: p(i32, i32, i32, i32, i32, i32), Results: p(i32), Func: hostSpawn},
+		{Name: abi.ImportGetActor, Params: p(i32, i32, i32, i32), Results: p(i32), Func: hostGetActor},
+		{Name: abi.ImportKill, Params: p(i32, i32), Results: p(i32), Func: hostKill},
+		{Name: abi.ImportTake, Params: p(i32, i32), Results: p(i32), Func: hostTake},
+	}
+	for _, f := range e.hostFuncs {
+		e.hostSigs[f.Name] = f.Type()
+	}
+	for _, f := range engine.WASIFuncs(engine.WASIConfig{}) {
+		e.wasiSigs[f.Name] = f.Type()
 	}
 	return e, nil
 }
 
-func (e *engine) close(ctx context.Context) error { return e.rt.Close(ctx) }
-
-// sandboxKey is the context key under which host functions find their sandbox.
-type sandboxKey struct{}
+func (e *wasmEngine) close(ctx context.Context) error { return e.eng.Close(ctx) }
 
 // sandbox is one instance of a class: the unit of isolation. Its calls are
 // made by one goroutine at a time (the actor's mailbox worker); interrupt may
@@ -102,23 +101,23 @@ type sandbox struct {
 	actorID string
 	logs    *logRing
 	ctx     context.Context
-	mod     api.Module
-	mem     api.Memory
-	alloc   api.Function
-	methods []api.Function // by class method index
-	init    api.Function
-	// shouldCheckpoint is the guest's wactor_should_checkpoint, if exported.
-	shouldCheckpoint api.Function
-	// checkpointExpired is the guest's wactor_checkpoint_expired, if exported.
-	checkpointExpired api.Function
+	inst    engine.Instance
+	mem     engine.Memory
+	// init is the constructor's export name, "" if the class has none.
+	init string
+	// shouldCheckpoint is "wactor_should_checkpoint" if the guest exports it.
+	shouldCheckpoint string
+	// checkpointExpired is "wactor_checkpoint_expired" if the guest exports it.
+	checkpointExpired string
 	// usedTemplate: the sandbox started from its class's template;
 	// preloaded: its memory maps the template's, copy-on-write.
 	usedTemplate, preloaded bool
 	stack                   []uint64
 	// maxBytes is the memory limit in bytes.
 	maxBytes uint64
-	// lm backs linear memory; image is the memory as last captured or
-	// restored, which capture updates with the pages written since.
+	// lm backs linear memory (nil when the engine owns it: wasmtime);
+	// image is the memory as last captured or restored, which capture
+	// updates with the pages written since.
 	lm       *limitedMemory
 	image    snapshots.Image
 	hasImage bool
@@ -130,12 +129,10 @@ type sandbox struct {
 	clockOffset int64
 	lastNano    int64
 
-	interruptG api.MutableGlobal
-	fuelG      api.MutableGlobal // nil without a fuel limit
-	fuelLimit  uint64
-	fuelUsed   uint64 // by the last call
-	timer      *time.Timer
-	stderr     tailBuffer
+	fuelLimit uint64 // 0 without a fuel limit
+	fuelUsed  uint64 // by the last call
+	timer     *time.Timer
+	stderr    tailBuffer
 
 	// Set by host functions during a call.
 	exitRequested bool
@@ -222,15 +219,10 @@ func (m *limitedMemory) Free() {}
 
 // newSandbox instantiates a class and runs _initialize, or, with from, puts
 // the snapshot's state into it instead. It does not run the constructor.
-func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID string, logs *logRing, memPages uint32, timeout time.Duration, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
-	compiled := c.compiled
+func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID string, logs *logRing, memPages uint32, timeout time.Duration, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
 	var fuel uint64
 	usedTemplate := false
 	if a != nil && a.opts.Fuel > 0 {
-		var err error
-		if compiled, err = c.fuelVariant(ctx, e); err != nil {
-			return nil, err
-		}
 		fuel = a.opts.Fuel
 	}
 	if from == nil && a != nil && c.template != nil && c.template.Memory.Len() >= templateMinBytes &&
@@ -239,74 +231,60 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 		from, usedTemplate = c.template, true
 	}
 	limit := uint64(memPages) * 65536
-	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit, usedTemplate: usedTemplate}
+	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit, usedTemplate: usedTemplate, fuelLimit: fuel}
 	if startup != nil {
 		sb.rec.start(startup, mode)
 	}
-	sb.ctx = context.WithValue(context.Background(), sandboxKey{}, sb)
-	allocCtx := experimental.WithMemoryAllocator(sb.ctx, experimental.MemoryAllocatorFunc(func(capacity, max uint64) experimental.LinearMemory {
-		l := limit
-		if max < l {
-			l = max
+	sb.ctx = context.Background()
+	icfg := engine.InstanceConfig{
+		HostFuncs:        e.hostFuncs,
+		MemoryLimitPages: memPages,
+		Fuel:             fuel,
+		Data:             sb,
+		// Clocks and randomness go through the recorder, so a journal can
+		// replay them exactly (journal.go).
+		WASI: engine.WASIConfig{
+			Stdout:   &lineWriter{sb: sb, logs: logs, level: abi.LogInfo},
+			Stderr:   &lineWriter{sb: sb, logs: logs, level: abi.LogError, tail: &sb.stderr},
+			Walltime: sb.walltime,
+			Nanotime: sb.nanotime,
+			Random:   &sb.rec,
+		},
+	}
+	if e.ownMemory {
+		icfg.MemoryAllocator = func(capacity, l uint64) engine.LinearMemory {
+			var tmpl *memtrack.Template
+			if usedTemplate && c.split && c.tmplFile != nil && uint64(c.tmplFile.Len()) <= l {
+				tmpl = c.tmplFile
+			}
+			sb.lm, sb.preloaded = newLimitedMemory(capacity, l, tmpl)
+			return sb.lm
 		}
-		if capacity > l {
-			capacity = l
-		}
-		var tmpl *memtrack.Template
-		if usedTemplate && c.split && c.tmplFile != nil && uint64(c.tmplFile.Len()) <= l {
-			tmpl = c.tmplFile
-		}
-		sb.lm, sb.preloaded = newLimitedMemory(capacity, l, tmpl)
-		return sb.lm
-	}))
-	// Clocks and randomness go through the recorder, so a journal can replay
-	// them exactly (journal.go).
-	cfg := e.modCfg.WithStdout(&lineWriter{sb: sb, logs: logs, level: abi.LogInfo}).
-		WithStderr(&lineWriter{sb: sb, logs: logs, level: abi.LogError, tail: &sb.stderr}).
-		WithWalltime(sb.walltime, sys.ClockResolution(1)).WithNanotime(sb.nanotime, sys.ClockResolution(1)).
-		WithRandSource(&sb.rec)
+	}
 	// One timer per sandbox, re-armed per call: it interrupts whatever call is
 	// running when it fires (run treats a timer that fired as a deadline).
 	sb.timer = time.AfterFunc(time.Hour, func() { sb.interrupt(0, TrapDeadline) })
 	sb.timer.Stop()
 
-	var mod api.Module
-	var err error
 	// Instantiation runs no guest code (no start functions), so it needs no deadline.
-	mod, err = e.rt.InstantiateModule(allocCtx, compiled, cfg)
+	inst, err := c.module.Instantiate(ctx, icfg)
 	if err != nil {
 		return nil, moduleErrorf(err, "instantiate: %v", err)
 	}
-	sb.mod = mod
-	sb.mem = mod.Memory()
+	sb.inst = inst
+	sb.mem = inst.Memory()
 	if sb.mem == nil {
-		_ = mod.Close(ctx)
+		_ = inst.Close(ctx)
 		return nil, moduleErrorf(nil, "no memory")
 	}
-	sb.alloc = mod.ExportedFunction(abi.ExportAlloc)
-	// Methods are resolved on first use (sandbox.method): most actors call
-	// few of theirs, and each costs wazero an allocation.
-	sb.methods = make([]api.Function, len(c.methods))
 	if c.hasInit {
-		sb.init = mod.ExportedFunction(abi.ExportInit)
+		sb.init = abi.ExportInit
 	}
-	sb.shouldCheckpoint = mod.ExportedFunction(abi.ExportShouldCheckpoint)
-	sb.checkpointExpired = mod.ExportedFunction(abi.ExportCheckpointExpired)
-	if c.interruptExport != "" {
-		g, ok := mod.ExportedGlobal(c.interruptExport).(api.MutableGlobal)
-		if !ok {
-			_ = mod.Close(ctx)
-			return nil, moduleErrorf(nil, "instrumentation global missing")
-		}
-		sb.interruptG = g
+	if c.exports[abi.ExportShouldCheckpoint] {
+		sb.shouldCheckpoint = abi.ExportShouldCheckpoint
 	}
-	if fuel > 0 {
-		g, ok := mod.ExportedGlobal(instrument.FuelExport).(api.MutableGlobal)
-		if !ok {
-			_ = mod.Close(ctx)
-			return nil, moduleErrorf(nil, "fuel global missing")
-		}
-		sb.fuelG, sb.fuelLimit = g, fuel
+	if c.exports[abi.ExportCheckpointExpired] {
+		sb.checkpointExpired = abi.ExportCheckpointExpired
 	}
 	if from != nil {
 		if err := sb.restore(from); err != nil {
@@ -315,8 +293,8 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 		}
 		// A copy of another actor's state (a fork, or the template) gets
 		// fresh randomness: the guest reseeds from random_get.
-		if fn := mod.ExportedFunction(abi.ExportReseed); fn != nil && from.ActorID != actorID && a != nil {
-			if _, err := sb.run(ctx, abi.ExportReseed, timeout, func() error { return fn.CallWithStack(sb.ctx, nil) }); err != nil {
+		if c.exports[abi.ExportReseed] && from.ActorID != actorID && a != nil {
+			if _, err := sb.run(ctx, abi.ExportReseed, timeout, func() error { return sb.inst.Call(sb.ctx, abi.ExportReseed, nil) }); err != nil {
 				sb.close()
 				return nil, err
 			}
@@ -330,8 +308,8 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 			return nil, moduleErrorf(nil, "data segment [%d, +%d) does not fit in memory (%d bytes)", s.Offset, len(s.Data), sb.mem.Size())
 		}
 	}
-	if fn := mod.ExportedFunction(abi.ExportInitialize); fn != nil {
-		if _, err := sb.run(ctx, abi.ExportInitialize, timeout, func() error { return fn.CallWithStack(sb.ctx, nil) }); err != nil {
+	if c.exports[abi.ExportInitialize] {
+		if _, err := sb.run(ctx, abi.ExportInitialize, timeout, func() error { return sb.inst.Call(sb.ctx, abi.ExportInitialize, nil) }); err != nil {
 			sb.close()
 			return nil, err
 		}
@@ -339,15 +317,8 @@ func newSandbox(ctx context.Context, e *engine, c *class, a *actor, actorID stri
 	return sb, nil
 }
 
-// method returns the export of method midx, resolving it on first use.
-func (sb *sandbox) method(midx int) api.Function {
-	if f := sb.methods[midx]; f != nil {
-		return f
-	}
-	f := sb.mod.ExportedFunction(sb.class.methods[midx].name)
-	sb.methods[midx] = f
-	return f
-}
+// method returns the export name of method midx.
+func (sb *sandbox) method(midx int) string { return sb.class.methods[midx].name }
 
 // stopChan returns a channel closed when the running call is interrupted.
 func (sb *sandbox) stopChan() <-chan struct{} {
@@ -376,8 +347,8 @@ func (sb *sandbox) close() {
 	sb.closed = true
 	sb.mu.Unlock()
 	sb.timer.Stop()
-	if sb.mod != nil {
-		_ = sb.mod.Close(context.Background())
+	if sb.inst != nil {
+		_ = sb.inst.Close(context.Background())
 	}
 	if sb.lm != nil && sb.lm.region != nil {
 		sb.lm.buf = nil
@@ -425,13 +396,11 @@ func (sb *sandbox) interrupt(gen uint64, why TrapReason) {
 		close(sb.stopCh)
 		sb.stopCh = nil
 	}
-	if sb.interruptG != nil {
-		sb.interruptG.Set(1)
-	} else {
-		// Uninstrumented code cannot be stopped cooperatively; closing makes
-		// the next host call fail.
-		_ = sb.mod.CloseWithExitCode(context.Background(), sys.ExitCodeDeadlineExceeded)
-	}
+	// The engine stops the guest at its next function entry or loop
+	// iteration (wazero: the instrumented interrupt global; wasmtime: an
+	// epoch deadline); a request made between two engine calls of one run
+	// stops the next one at once.
+	sb.inst.Interrupt()
 }
 
 // run executes fn as one guest call with a deadline and cancellation by
@@ -451,8 +420,8 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	sb.abiErr = nil
 	sb.stderr.reset()
 
-	if sb.fuelG != nil {
-		sb.fuelG.Set(sb.fuelLimit)
+	if sb.fuelLimit > 0 {
+		_ = sb.inst.SetFuel(sb.fuelLimit)
 	}
 	if timeout > 0 {
 		sb.timer.Reset(timeout)
@@ -464,12 +433,11 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 
 	err := fn()
 	outOfFuel := false
-	if sb.fuelG != nil {
-		left := int64(sb.fuelG.Get())
-		outOfFuel = left < 0
+	if sb.fuelLimit > 0 {
+		outOfFuel = errors.Is(err, engine.ErrOutOfFuel)
 		sb.fuelUsed = sb.fuelLimit
 		if !outOfFuel {
-			sb.fuelUsed -= uint64(left)
+			sb.fuelUsed -= min(sb.fuelLimit, sb.inst.Fuel())
 		}
 	}
 
@@ -517,7 +485,10 @@ func (sb *sandbox) trap(method string, why TrapReason, err error) *TrapError {
 	case TrapKilled:
 		te.Message = "actor killed during the call"
 	default:
-		if err != nil {
+		var et *engine.TrapError
+		if errors.As(err, &et) {
+			te.Message = et.Message
+		} else if err != nil {
 			te.Message = firstLine(err.Error())
 		}
 	}
@@ -536,10 +507,10 @@ func (sb *sandbox) classify(method string, err error) *TrapError {
 	if out := sb.stderr.String(); strings.Contains(out, "out of memory") || strings.Contains(out, "cannot allocate memory") {
 		why = TrapMemory
 	}
-	var exit *sys.ExitError
+	var exit *engine.ExitError
 	if errors.As(err, &exit) {
 		te := sb.trap(method, why, nil)
-		te.Message = fmt.Sprintf("guest exited with code %d", exit.ExitCode())
+		te.Message = fmt.Sprintf("guest exited with code %d", exit.Code)
 		return te
 	}
 	return sb.trap(method, why, err)
@@ -557,13 +528,13 @@ func firstLine(s string) string {
 
 // invoke calls a method-shaped export with encoded arguments and returns the
 // decoded envelope.
-func (sb *sandbox) invoke(callCtx context.Context, method string, fn api.Function, args []byte, timeout time.Duration, maxResult int) (abi.Envelope, error) {
+func (sb *sandbox) invoke(callCtx context.Context, method string, fn string, args []byte, timeout time.Duration, maxResult int) (abi.Envelope, error) {
 	var env abi.Envelope
 	var envErr error
 	_, err := sb.run(callCtx, method, timeout, func() error {
 		stack := sb.stack[:2]
 		stack[0] = uint64(len(args))
-		if err := sb.alloc.CallWithStack(sb.ctx, stack[:1]); err != nil {
+		if err := sb.inst.Call(sb.ctx, abi.ExportAlloc, stack); err != nil {
 			return err
 		}
 		ptr := uint32(stack[0])
@@ -576,7 +547,7 @@ func (sb *sandbox) invoke(callCtx context.Context, method string, fn api.Functio
 			return sb.abiErr
 		}
 		stack[0], stack[1] = uint64(ptr), uint64(len(args))
-		if err := fn.CallWithStack(sb.ctx, stack); err != nil {
+		if err := sb.inst.Call(sb.ctx, fn, stack); err != nil {
 			return err
 		}
 		rptr, rlen := abi.UnpackPtrLen(stack[0])
@@ -608,9 +579,11 @@ func (sb *sandbox) capture(actorID string, calls uint64) (*snapshots.State, erro
 		return nil, fmt.Errorf("%w: the actor's sandbox is gone", ErrActorDied)
 	}
 	defer sb.leave()
-	size := sb.mem.Size()
-	mem, _ := sb.mem.Read(0, size)
-	r := sb.lm.region
+	mem, _ := sb.mem.Read(0, uint32(sb.mem.Size()))
+	var r *memtrack.Region
+	if sb.lm != nil {
+		r = sb.lm.region
+	}
 	switch {
 	case sb.hasImage && sb.tracked > 0:
 		// Pages past the tracked range (grown since) count as changed.
@@ -640,7 +613,7 @@ func (sb *sandbox) capture(actorID string, calls uint64) (*snapshots.State, erro
 		Nanotime: sb.guestNanotime(),
 	}
 	for idx, name := range sb.class.globals {
-		if g, ok := sb.mod.ExportedGlobal(name).(api.MutableGlobal); ok {
+		if g, ok := sb.inst.Global(name); ok && g.Type().Mutable {
 			st.Globals[idx] = g.Get()
 		}
 	}
@@ -657,8 +630,8 @@ func (sb *sandbox) restore(st *snapshots.State) error {
 	if uint64(n) > sb.maxBytes {
 		return fmt.Errorf("%w: snapshot memory of %d bytes exceeds the actor's limit of %d", ErrInvalidOptions, n, sb.maxBytes)
 	}
-	if cur := sb.mem.Size(); uint32(n) > cur {
-		if _, ok := sb.mem.Grow((uint32(n) - cur) / 65536); !ok {
+	if cur := sb.mem.Size(); uint64(n) > cur {
+		if _, ok := sb.mem.Grow(uint32((uint64(n) - cur) / 65536)); !ok {
 			return fmt.Errorf("%w: cannot grow memory to %d bytes", ErrInvalidOptions, n)
 		}
 	}
@@ -666,12 +639,17 @@ func (sb *sandbox) restore(st *snapshots.State) error {
 	if !ok {
 		return fmt.Errorf("%w: snapshot memory does not fit", ErrInvalidArgument)
 	}
-	switch r := sb.lm.region; {
+	switch {
 	case sb.preloaded && st == sb.class.template:
 		// The memory maps the template: nothing to copy.
+	case sb.lm == nil && sb.class.split:
+		// The engine's own memory (wasmtime), fresh and all zero (the data
+		// segments were taken out of the module): writing only the non-zero
+		// parts spares the page faults of the rest.
+		copyNonZero(mem, st.Memory)
 	default:
-		if r != nil {
-			r.Populate(n)
+		if sb.lm != nil && sb.lm.region != nil {
+			sb.lm.region.Populate(n)
 		}
 		st.Memory.CopyTo(mem)
 	}
@@ -680,26 +658,43 @@ func (sb *sandbox) restore(st *snapshots.State) error {
 		if !ok {
 			return fmt.Errorf("%w: snapshot has global %d, which the class does not", ErrInvalidArgument, idx)
 		}
-		g, ok := sb.mod.ExportedGlobal(name).(api.MutableGlobal)
-		if !ok {
+		g, ok := sb.inst.Global(name)
+		if !ok || g.Set(v) != nil {
 			return fmt.Errorf("%w: global %d is not mutable", ErrInvalidArgument, idx)
 		}
-		g.Set(v)
 	}
 	// The next capture compares with the image, then starts tracking:
 	// actors that never checkpoint pay nothing for it.
-	sb.image, sb.hasImage, sb.tracked = st.Memory, uint32(n) == sb.mem.Size(), 0
+	sb.image, sb.hasImage, sb.tracked = st.Memory, uint64(n) == sb.mem.Size(), 0
 	if st.Nanotime > sb.lastNano {
 		sb.lastNano = st.Nanotime
 	}
 	return nil
 }
 
+var zeroChunk [4096]byte
+
+// copyNonZero copies im into dst, which is all zero, skipping the 4 KiB
+// chunks that are zero in im.
+func copyNonZero(dst []byte, im snapshots.Image) {
+	off := 0
+	for i := range im.NumPages() {
+		p := im.Page(i)
+		for c := 0; c < len(p); c += len(zeroChunk) {
+			chunk := p[c:min(c+len(zeroChunk), len(p))]
+			if !bytes.Equal(chunk, zeroChunk[:len(chunk)]) {
+				copy(dst[off+c:], chunk)
+			}
+		}
+		off += len(p)
+	}
+}
+
 // askCheckpoint calls the guest's wactor_should_checkpoint.
 func (sb *sandbox) askCheckpoint(calls uint64, since time.Duration, timeout time.Duration) (bool, error) {
 	stack := []uint64{calls, uint64(since.Milliseconds())}
 	_, err := sb.run(context.Background(), abi.ExportShouldCheckpoint, timeout, func() error {
-		return sb.shouldCheckpoint.CallWithStack(sb.ctx, stack)
+		return sb.inst.Call(sb.ctx, sb.shouldCheckpoint, stack)
 	})
 	return err == nil && uint32(stack[0]) != 0, err
 }
@@ -707,13 +702,16 @@ func (sb *sandbox) askCheckpoint(calls uint64, since time.Duration, timeout time
 // memoryBytes returns the current size of linear memory.
 func (sb *sandbox) memoryBytes() uint64 { return uint64(sb.mem.Size()) }
 
-// Host functions. They find their sandbox through the call context; a bad
-// pointer records an ABI error and panics, which wazero turns into a trap.
+// Host functions. They find their sandbox as the instance's data
+// (engine.Caller.Data) and read and write the caller's memory
+// (engine.Caller.Memory), which is current even if the guest grew its
+// memory during the call; a bad pointer records an ABI error and panics,
+// which the engine turns into a trap.
 
 var errBadPointer = errors.New("bad pointer passed to a host function")
 
-func sandboxFrom(ctx context.Context) *sandbox {
-	sb, _ := ctx.Value(sandboxKey{}).(*sandbox)
+func sandboxFrom(c engine.Caller) *sandbox {
+	sb, _ := c.Data().(*sandbox)
 	return sb
 }
 
@@ -724,13 +722,13 @@ func (sb *sandbox) abiPanic(format string, args ...any) {
 
 const maxLogLine = 16 << 10
 
-func hostLog(ctx context.Context, mod api.Module, stack []uint64) {
-	sb := sandboxFrom(ctx)
+func hostLog(_ context.Context, c engine.Caller, stack []uint64) {
+	sb := sandboxFrom(c)
 	if sb == nil {
 		return
 	}
 	level, ptr, n := int32(stack[0]), uint32(stack[1]), uint32(stack[2])
-	b, ok := mod.Memory().Read(ptr, n)
+	b, ok := callerMemory(c).Read(ptr, n)
 	if !ok {
 		sb.abiPanic("wactor.log(%d, %d, %d)", level, ptr, n)
 	}
@@ -743,8 +741,8 @@ func hostLog(ctx context.Context, mod api.Module, stack []uint64) {
 	sb.logs.add(int(level), string(bytes.ToValidUTF8(b, []byte("\uFFFD"))))
 }
 
-func hostSelfID(ctx context.Context, mod api.Module, stack []uint64) {
-	sb := sandboxFrom(ctx)
+func hostSelfID(_ context.Context, c engine.Caller, stack []uint64) {
+	sb := sandboxFrom(c)
 	if sb == nil {
 		stack[0] = 0
 		return
@@ -755,17 +753,33 @@ func hostSelfID(ctx context.Context, mod api.Module, stack []uint64) {
 	if capacity < n {
 		n = capacity
 	}
-	if !mod.Memory().WriteString(ptr, id[:n]) {
+	if !callerMemory(c).Write(ptr, []byte(id[:n])) {
 		sb.abiPanic("wactor.self_id(%d, %d)", ptr, capacity)
 	}
 	stack[0] = uint64(len(id))
 }
 
-func hostExit(ctx context.Context, _ api.Module, _ []uint64) {
-	if sb := sandboxFrom(ctx); sb != nil {
+func hostExit(_ context.Context, c engine.Caller, _ []uint64) {
+	if sb := sandboxFrom(c); sb != nil {
 		sb.exitRequested = true
 	}
 }
+
+// callerMemory returns the calling instance's memory (a class always has
+// one; an empty one otherwise, so every access fails its bounds check).
+func callerMemory(c engine.Caller) engine.Memory {
+	if m := c.Memory(); m != nil {
+		return m
+	}
+	return noMemory{}
+}
+
+type noMemory struct{}
+
+func (noMemory) Size() uint64                       { return 0 }
+func (noMemory) Read(uint32, uint32) ([]byte, bool) { return nil, false }
+func (noMemory) Write(uint32, []byte) bool          { return false }
+func (noMemory) Grow(uint32) (uint32, bool)         { return 0, false }
 
 // tailBuffer keeps the first bytes a guest wrote to stderr during a call,
 // for trap messages: runtimes put the cause first ("panic: ...", "fatal

@@ -70,6 +70,7 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 type serveFlags struct {
 	addr, data, tokens, tlsCert, tlsKey, config, logLevel string
 	durability                                            string
+	engine                                                string
 	passivateAfter                                        time.Duration
 	memoryBudgetMiB                                       int64
 	preload                                               []string
@@ -110,6 +111,7 @@ refuses to listen on a non-loopback address.`,
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.DurationVar(&f.passivateAfter, "passivate-after", 0, "passivate actors idle this long (0: never; docs/SCHEDULING.md)")
 	fl.Int64Var(&f.memoryBudgetMiB, "memory-budget-mib", 0, "passivate the least recently used idle actors when live sandboxes exceed this memory (0: no bound)")
+	fl.StringVar(&f.engine, "engine", "", "WebAssembly engine: wazero (default) or wasmtime (only in builds with -tags wasmtime; docs/RATIONALE.md)")
 	fl.StringVar(&f.durability, "durability", "", "when a durable actor's call is safe: sync (fsync before the result), write (default: survives a crash of the process) or checkpoint (docs/SNAPSHOTS.md)")
 	return cmd
 }
@@ -149,6 +151,9 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 	set("tls-cert", &fc.TLSCert, f.tlsCert)
 	set("tls-key", &fc.TLSKey, f.tlsKey)
 	set("log-level", &fc.LogLevel, f.logLevel)
+	if changed("engine") {
+		fc.Host.Engine = f.engine
+	}
 	if changed("durability") {
 		fc.Host.Durability = host.Durability(f.durability)
 	}

@@ -77,6 +77,65 @@ func BenchmarkEngine_Instantiate(b *testing.B) {
 	})
 }
 
+// BenchmarkEngine_Hash runs fnv(n), a hashing loop of n iterations (a load,
+// xor, multiply and rotate each), with no limit, with interrupt checks, and
+// with interrupt checks and fuel: the cost of enforcing a deadline or fuel
+// on loop-heavy code with a realistic loop body. ns/iter is the cost of one
+// iteration.
+func BenchmarkEngine_Hash(b *testing.B) {
+	const n = 1_000_000
+	wasm := readWasm(b, "testdata/hash.wasm")
+	for _, name := range engine.Names() {
+		for _, c := range limitConfigs {
+			b.Run(name+"/"+c.name, func(b *testing.B) {
+				e, err := engine.New(ctx, name, c.cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close(ctx)
+				m, err := e.Compile(ctx, wasm)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer m.Close(ctx)
+				inst, err := m.Instantiate(ctx, engine.InstanceConfig{Fuel: c.fuel})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer inst.Close(ctx)
+				if err := inst.Call(ctx, "fill", nil); err != nil {
+					b.Fatal(err)
+				}
+				stack := []uint64{0}
+				for b.Loop() {
+					stack[0] = n
+					if err := inst.Call(ctx, "fnv", stack); err != nil {
+						b.Fatal(err)
+					}
+					if c.fuel > 0 {
+						if err := inst.SetFuel(c.fuel); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/iter")
+			})
+		}
+	}
+}
+
+// limitConfigs are the three ways to run a loop: no limit, a deadline
+// (interrupt checks), fuel (and interrupt checks).
+var limitConfigs = []struct {
+	name string
+	cfg  engine.Config
+	fuel uint64
+}{
+	{"nolimit", engine.Config{NoInterrupt: true, NoFuel: true}, 0},
+	{"interrupt", engine.Config{NoFuel: true}, 0},
+	{"fuel", engine.Config{}, 1 << 62},
+}
+
 // BenchmarkEngine_Loop runs sum(n), a tight loop of n iterations, compiled
 // with no limit, with interrupt checks, and with interrupt checks and fuel.
 // ns/iter is the cost of one iteration.

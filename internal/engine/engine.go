@@ -288,6 +288,23 @@ type InstanceConfig struct {
 	WASI WASIConfig
 	// Data is returned by Caller.Data to host functions.
 	Data any
+	// MemoryAllocator, if set, backs the instance's linear memory on engines
+	// whose memory can live in the host's buffers (wazero); engines that
+	// manage their own memory (wasmtime) ignore it. It is called once, at
+	// instantiation, with the memory's initial size and its maximum in
+	// bytes (already capped by MemoryLimitPages); the LinearMemory must
+	// refuse (return nil) growth past that maximum.
+	MemoryAllocator func(capacity, max uint64) LinearMemory
+}
+
+// LinearMemory backs a linear memory for InstanceConfig.MemoryAllocator (as
+// wazero's experimental.LinearMemory).
+type LinearMemory interface {
+	// Reallocate returns the memory resized to size bytes (keeping its
+	// content), or nil if it cannot grow that far.
+	Reallocate(size uint64) []byte
+	// Free is called when the instance is closed.
+	Free()
 }
 
 // Config configures an engine.
@@ -299,6 +316,10 @@ type Config struct {
 	// NoFuel compiles guests without fuel metering: InstanceConfig.Fuel must
 	// then be 0.
 	NoFuel bool
+	// CacheDir, if set, keeps compiled code on disk there (wazero); engines
+	// without such a cache ignore it. Without it, wazero shares compiled code
+	// in memory between the engines of a process.
+	CacheDir string
 }
 
 // Factory creates an engine.

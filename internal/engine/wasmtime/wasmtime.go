@@ -4,6 +4,7 @@ package wasmtime
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -25,17 +26,69 @@ func init() {
 
 // Engine is a wasmtime engine.
 type Engine struct {
-	eng *wasmtime.Engine
-	cfg engine.Config
+	eng    *wasmtime.Engine
+	cfg    engine.Config
+	shared *shared
 }
 
-// New creates a wasmtime engine with fuel consumption and epoch interruption
-// enabled (unless cfg turns them off).
-func New(_ context.Context, cfg engine.Config) (*Engine, error) {
+// shared is a wasmtime engine shared by the Engines of one process with the
+// same settings, with the modules it compiled: as wazero's compilation
+// cache, a module loaded by a second Engine (a second host) is not compiled
+// again. Compiled code is kept for the life of the process.
+type shared struct {
+	eng  *wasmtime.Engine
+	mu   sync.Mutex
+	mods map[[sha256.Size]byte]*wasmtime.Module
+}
+
+var (
+	sharedMu sync.Mutex
+	engines  = map[[2]bool]*shared{}
+)
+
+func sharedEngine(cfg engine.Config) *shared {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	key := [2]bool{cfg.NoFuel, cfg.NoInterrupt}
+	if s, ok := engines[key]; ok {
+		return s
+	}
 	c := wasmtime.NewConfig()
 	c.SetConsumeFuel(!cfg.NoFuel)
 	c.SetEpochInterruption(!cfg.NoInterrupt)
-	e := &Engine{eng: wasmtime.NewEngineWithConfig(c), cfg: cfg}
+	s := &shared{eng: wasmtime.NewEngineWithConfig(c), mods: map[[sha256.Size]byte]*wasmtime.Module{}}
+	engines[key] = s
+	return s
+}
+
+// compile returns the module compiled from wasm, compiling it once.
+func (s *shared) compile(wasm []byte) (*wasmtime.Module, error) {
+	sum := sha256.Sum256(wasm)
+	s.mu.Lock()
+	mod, ok := s.mods[sum]
+	s.mu.Unlock()
+	if ok {
+		return mod, nil
+	}
+	mod, err := wasmtime.NewModule(s.eng, wasm)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.mods[sum]; ok {
+		return m, nil // compiled concurrently
+	}
+	s.mods[sum] = mod
+	return mod, nil
+}
+
+// New creates a wasmtime engine with fuel consumption and epoch interruption
+// enabled (unless cfg turns them off). Engines with the same settings share
+// one wasmtime engine and its compiled modules. cfg.CacheDir is ignored.
+func New(_ context.Context, cfg engine.Config) (*Engine, error) {
+	sh := sharedEngine(cfg)
+	e := &Engine{eng: sh.eng, cfg: cfg, shared: sh}
 	if !cfg.NoInterrupt {
 		// Fail now, not at the first instance, if the epoch callback cannot
 		// be installed with this wasmtime-go.
@@ -43,7 +96,6 @@ func New(_ context.Context, cfg engine.Config) (*Engine, error) {
 		_, err := storePtr(s)
 		s.Close()
 		if err != nil {
-			e.eng.Close()
 			return nil, err
 		}
 	}
@@ -53,11 +105,9 @@ func New(_ context.Context, cfg engine.Config) (*Engine, error) {
 // Name returns "wasmtime".
 func (e *Engine) Name() string { return Name }
 
-// Close releases the engine.
-func (e *Engine) Close(context.Context) error {
-	e.eng.Close()
-	return nil
-}
+// Close releases the engine. The shared wasmtime engine and its compiled
+// code stay, for the process's other and later Engines.
+func (e *Engine) Close(context.Context) error { return nil }
 
 // module is a compiled module.
 type module struct {
@@ -74,14 +124,13 @@ type module struct {
 
 // Compile compiles a module with Cranelift.
 func (e *Engine) Compile(_ context.Context, wasm []byte) (engine.Module, error) {
-	mod, err := wasmtime.NewModule(e.eng, wasm)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", engine.ErrCompile, err)
-	}
 	info, err := engine.ParseModule(wasm)
 	if err != nil {
-		mod.Close()
 		return nil, err
+	}
+	mod, err := e.shared.compile(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrCompile, err)
 	}
 	m := &module{e: e, mod: mod, info: info, types: make([]*wasmtime.FuncType, len(info.Imports)), globals: map[string]engine.GlobalType{}}
 	for i, imp := range info.Imports {
@@ -90,7 +139,6 @@ func (e *Engine) Compile(_ context.Context, wasm []byte) (engine.Module, error) 
 		}
 		for _, t := range append(imp.Func.Params[:len(imp.Func.Params):len(imp.Func.Params)], imp.Func.Results...) {
 			if t == engine.V128 {
-				mod.Close()
 				return nil, fmt.Errorf("%w: import %s.%s: wasmtime-go cannot define host functions with v128 values", engine.ErrCompile, imp.Module, imp.Name)
 			}
 		}
@@ -141,10 +189,8 @@ func (m *module) Exports() []engine.Export { return m.info.Exports }
 func (m *module) Close(context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.closed {
-		m.closed = true
-		m.mod.Close()
-	}
+	// The compiled code is shared (see shared): only this handle closes.
+	m.closed = true
 	return nil
 }
 

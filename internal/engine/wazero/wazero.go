@@ -67,7 +67,15 @@ type Engine struct {
 func New(ctx context.Context, cfg engine.Config) (*Engine, error) {
 	// Guests stop through the instrumented interrupt global, so the costly
 	// WithCloseOnContextDone stays off.
-	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(false).WithCompilationCache(processCache)
+	cache := processCache
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("engine/wazero: compilation cache: %w", err)
+		}
+		cache = c
+	}
+	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(false).WithCompilationCache(cache)
 	return &Engine{rt: wazero.NewRuntimeWithConfig(ctx, rc), cfg: cfg, hostMods: map[string]*hostModule{}}, nil
 }
 
@@ -408,6 +416,9 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	limit := cfg.MemoryLimitBytes()
 	ictx := experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(capacity, max uint64) experimental.LinearMemory {
 		l := min(limit, max)
+		if cfg.MemoryAllocator != nil {
+			return cfg.MemoryAllocator(min(capacity, l), l)
+		}
 		return &limitedMemory{buf: make([]byte, 0, min(capacity, l)), limit: l}
 	}))
 	ictx = experimental.WithImportResolver(ictx, func(name string) api.Module {

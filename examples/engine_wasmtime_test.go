@@ -1,0 +1,5 @@
+//go:build wasmtime
+
+package examples_test
+
+const buildTestEngine = "wasmtime"

@@ -1,0 +1,5 @@
+//go:build !wasmtime
+
+package host
+
+const buildTestEngine = EngineWazero
