@@ -171,7 +171,7 @@ type limitedMemory struct {
 // when it grows to regionMinBytes.
 func newLimitedMemory(capacity, limit uint64, tmpl *memtrack.Template) (m *limitedMemory, preloaded bool) {
 	if tmpl == nil && capacity < regionMinBytes {
-		return &limitedMemory{buf: make([]byte, 0, capacity), limit: limit}, false
+		return &limitedMemory{buf: heapBuffer(capacity), limit: limit}, false
 	}
 	if r, err := memtrack.NewFrom(int(limit), tmpl); err == nil {
 		return &limitedMemory{buf: r.Bytes()[:capacity], limit: limit, region: r}, tmpl != nil
@@ -350,10 +350,54 @@ func (sb *sandbox) close() {
 	if sb.inst != nil {
 		_ = sb.inst.Close(context.Background())
 	}
-	if sb.lm != nil && sb.lm.region != nil {
+	switch {
+	case sb.lm == nil:
+	case sb.lm.region != nil:
 		sb.lm.buf = nil
 		_ = sb.lm.region.Close()
+	default:
+		// Nothing reads a closed sandbox's memory (values are copied out),
+		// so its buffer can serve the next small sandbox.
+		putHeapBuffer(sb.lm.buf)
+		sb.lm.buf = nil
 	}
+}
+
+// Heap buffers of small memories are pooled by capacity (powers of two
+// from 64 KiB): spawning small actors otherwise allocates and zeroes a
+// large object each time, and the garbage collector pays for the churn.
+var heapBuffers [8]sync.Pool // 64 KiB << i
+
+func bufferClass(capacity uint64) (int, bool) {
+	for i := range heapBuffers {
+		if capacity <= 64<<10<<i {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// heapBuffer returns a zeroed buffer of length 0 and at least capacity.
+func heapBuffer(capacity uint64) []byte {
+	i, ok := bufferClass(capacity)
+	if !ok {
+		return make([]byte, 0, capacity)
+	}
+	if b, _ := heapBuffers[i].Get().(*[]byte); b != nil {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 64<<10<<i)
+}
+
+// putHeapBuffer zeroes b and keeps it for heapBuffer.
+func putHeapBuffer(b []byte) {
+	i, ok := bufferClass(uint64(cap(b)))
+	if !ok || cap(b) != 64<<10<<i {
+		return
+	}
+	b = b[:cap(b)]
+	clear(b)
+	heapBuffers[i].Put(&b)
 }
 
 // enter marks the sandbox busy outside a guest call (capture, restore), so
