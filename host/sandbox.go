@@ -138,14 +138,18 @@ type sandbox struct {
 	exitRequested bool
 	abiErr        error
 
-	mu      sync.Mutex // guards the fields below against the timer and interrupt
-	inCall  bool
-	closed  bool // close ran: memory is unmapped
-	closeAt bool // close was asked for during a call; run does it after
-	gen     uint64
-	stopWhy TrapReason    // why the running call was interrupted ("" if not)
-	killed  bool          // set by a kill: no further call may start
-	stopCh  chan struct{} // made on demand by host functions that block; closed by interrupt
+	mu     sync.Mutex // guards the fields below against the timer and interrupt
+	inCall bool
+	// deadline is the running call's deadline (monoNow), 0 for none; the
+	// timer is armed (timerArmed) to fire at timerAt.
+	deadline, timerAt int64
+	timerArmed        bool
+	closed            bool // close ran: memory is unmapped
+	closeAt           bool // close was asked for during a call; run does it after
+	gen               uint64
+	stopWhy           TrapReason    // why the running call was interrupted ("" if not)
+	killed            bool          // set by a kill: no further call may start
+	stopCh            chan struct{} // made on demand by host functions that block; closed by interrupt
 }
 
 // regionMinBytes is the memory size from which a sandbox's memory lives in
@@ -263,7 +267,7 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	}
 	// One timer per sandbox, re-armed per call: it interrupts whatever call is
 	// running when it fires (run treats a timer that fired as a deadline).
-	sb.timer = time.AfterFunc(time.Hour, func() { sb.interrupt(0, TrapDeadline) })
+	sb.timer = time.AfterFunc(time.Hour, sb.onTimer)
 	sb.timer.Stop()
 
 	// Instantiation runs no guest code (no start functions), so it needs no deadline.
@@ -428,6 +432,32 @@ func (sb *sandbox) leave() {
 func (sb *sandbox) interrupt(gen uint64, why TrapReason) {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	sb.interruptLocked(gen, why)
+}
+
+// onTimer enforces the running call's deadline. The timer is armed lazily
+// (run re-arms it only when it would fire too late), so calls do not pay a
+// timer operation each: when it fires early, it re-arms for the deadline of
+// the call running then.
+func (sb *sandbox) onTimer() {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	sb.timerArmed = false
+	if !sb.inCall || sb.deadline == 0 {
+		return
+	}
+	if rem := sb.deadline - monoNow(); rem > 0 {
+		sb.timer.Reset(time.Duration(rem))
+		sb.timerArmed, sb.timerAt = true, sb.deadline
+		return
+	}
+	sb.interruptLocked(0, TrapDeadline)
+}
+
+// monoNow is a monotonic clock in nanoseconds.
+func monoNow() int64 { return int64(time.Since(monoEpoch)) }
+
+func (sb *sandbox) interruptLocked(gen uint64, why TrapReason) {
 	if why == TrapKilled {
 		// Sticky, so a call about to start does not escape the kill.
 		sb.killed = true
@@ -460,15 +490,20 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	gen := sb.gen
 	sb.stopWhy = ""
 	sb.stopCh = nil
+	sb.deadline = 0
+	if timeout > 0 {
+		sb.deadline = monoNow() + int64(timeout)
+		if !sb.timerArmed || sb.timerAt > sb.deadline {
+			sb.timer.Reset(timeout)
+			sb.timerArmed, sb.timerAt = true, sb.deadline
+		}
+	}
 	sb.mu.Unlock()
 	sb.abiErr = nil
 	sb.stderr.reset()
 
 	if sb.fuelLimit > 0 {
 		_ = sb.inst.SetFuel(sb.fuelLimit)
-	}
-	if timeout > 0 {
-		sb.timer.Reset(timeout)
 	}
 	var stopCancel func() bool
 	if callCtx != nil && callCtx.Done() != nil {
@@ -488,20 +523,20 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	if stopCancel != nil {
 		stopCancel()
 	}
-	fired := timeout > 0 && !sb.timer.Stop()
 	sb.mu.Lock()
+	// A deadline that passed as the call returned counts: the timer decides
+	// under mu, so it either interrupted this call or sees it ended.
+	if why := sb.stopWhy; why == "" && sb.deadline != 0 && monoNow() >= sb.deadline {
+		sb.stopWhy = TrapDeadline
+	}
 	sb.inCall = false
+	sb.deadline = 0
 	why := sb.stopWhy
 	later := sb.closeAt
 	sb.closeAt = false
 	sb.mu.Unlock()
 	if later {
 		sb.close()
-	}
-	if why == "" && fired {
-		// The timer fired as the call returned; its interrupt may still be on
-		// its way, so the sandbox is not safe to reuse.
-		why = TrapDeadline
 	}
 	if why == "" && outOfFuel && err != nil {
 		te := sb.trap(method, TrapFuel, nil)
