@@ -340,7 +340,7 @@ func (c *class) probe(ctx context.Context, e *wasmEngine, limits Options, templa
 		}
 		// Sandboxes whose memory is the host's map it copy-on-write; with
 		// the engine's own memory (wasmtime) they copy the template.
-		if sb.lm != nil && sb.lm.region != nil {
+		if sb.lm != nil {
 			if f, err := memtrack.NewTemplate(c.template.Memory.Bytes()); err == nil {
 				c.tmplFile = f
 			}
