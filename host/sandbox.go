@@ -154,7 +154,7 @@ type sandbox struct {
 
 // regionMinBytes is the memory size from which a sandbox's memory lives in
 // a memtrack.Region (kernel dirty tracking, no copy on growth).
-const regionMinBytes = 4 << 20
+const regionMinBytes = 1 << 20
 
 // limitedMemory backs a linear memory and refuses growth past a limit, which
 // the guest sees as memory.grow returning -1. With a region (the usual
