@@ -23,8 +23,7 @@ import (
 // passiveState is a passivated actor's state. Worker or janitor under the
 // actor's mailbox order only.
 type passiveState struct {
-	enc   []byte // snapshots.Encode, incremental against the class template when it has one
-	taken time.Time
+	enc []byte // snapshots.Encode, incremental against the class template when it has one
 }
 
 // templateBase returns the class template as a base snapshot of actor id,
@@ -68,7 +67,7 @@ func (a *actor) passivate(sb *sandbox) error {
 		a.mu.Unlock()
 		return nil
 	}
-	a.passive = &passiveState{enc: bytes.Clone(buf.Bytes()), taken: st.Taken}
+	a.passive = &passiveState{enc: bytes.Clone(buf.Bytes())}
 	a.h.passiveBytes.Add(int64(len(a.passive.enc)))
 	a.checkpoints = nil // their memory is what passivation frees
 	a.sb = nil
