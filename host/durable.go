@@ -403,22 +403,20 @@ func (h *Host) recoverActor(ctx context.Context, m actorMeta) error {
 	}
 	var calls []*entry
 	var served uint64
-	if latest != nil {
-		served = latest.Calls
-		for i, e := range entries {
-			if seqs[i] > latest.Calls && e.midx >= 0 {
-				calls = append(calls, e)
-				served = seqs[i]
-			}
+	if latest == nil {
+		if metas, _ := h.persist.store.List(ctx, m.ID); len(metas) > 0 {
+			// Keep them for inspection: none decodes (each was logged).
+			return fmt.Errorf("none of the %d snapshots of actor %s decodes; its files are left in place", len(metas), m.ID)
 		}
-	} else {
-		if len(entries) == 0 || entries[0].midx >= 0 {
-			// The constructor never completed: the spawn was not acknowledged.
-			return h.persist.removeActor(ctx, m.ID)
-		}
-		calls = entries
-		if n := len(seqs); n > 0 {
-			served = seqs[n-1]
+		// A spawn writes the actor's first snapshot before it returns: this
+		// one was never acknowledged.
+		return h.persist.removeActor(ctx, m.ID)
+	}
+	served = latest.Calls
+	for i, e := range entries {
+		if seqs[i] > latest.Calls && e.midx >= 0 {
+			calls = append(calls, e)
+			served = seqs[i]
 		}
 	}
 	a := &actor{
@@ -436,9 +434,7 @@ func (h *Host) recoverActor(ctx context.Context, m actorMeta) error {
 		close(a.ready)
 		return err
 	}
-	if latest != nil {
-		a.checkpoints = []*snapshots.State{latest}
-	}
+	a.checkpoints = []*snapshots.State{latest}
 	a.journal = calls
 	a.served.Store(served)
 	sb, err := a.rebuild()
@@ -451,7 +447,7 @@ func (h *Host) recoverActor(ctx context.Context, m actorMeta) error {
 			return fail(err)
 		}
 	}
-	a.logs.add(0, fmt.Sprintf("wactor: recovered after a host restart (checkpoint: %v, calls replayed: %d)", latest != nil, len(calls)))
+	a.logs.add(0, fmt.Sprintf("wactor: recovered after a host restart (snapshot %s, calls replayed: %d)", latest.ID, len(calls)))
 	a.lastActive.Store(time.Now().UnixNano())
 	a.mb = newMailbox(h, a)
 	a.mu.Lock()

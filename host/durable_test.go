@@ -277,3 +277,36 @@ func TestHost_ForkReseeds(t *testing.T) {
 		t.Fatalf("after restoring its own checkpoint the actor drew %d, want %d again", got, next)
 	}
 }
+
+// TestHost_DurableAllSnapshotsCorrupt: when none of an actor's snapshots
+// decodes, the host does not bring it back, says so, and leaves its files.
+func TestHost_DurableAllSnapshotsCorrupt(t *testing.T) {
+	ctx := context.Background()
+	var logs syncBuffer
+	cfg := Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	h := newTestHost(t, cfg)
+	a := spawn(t, h, readWasm(t, cCounterPath), Options{Durable: true}, 1)
+	id := a.ID()
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(cfg.DataDir, "snapshots", id, "*.snap"))
+	if len(files) == 0 {
+		t.Fatal("no snapshot on disk")
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f, []byte("WACTSNAP garbage"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h = newTestHost(t, cfg)
+	if _, err := h.Actor(ctx, id); !errors.Is(err, ErrActorNotFound) {
+		t.Fatalf("an actor with no good snapshot came back: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "actors", id, "actor.json")); err != nil {
+		t.Fatalf("its files were removed: %v", err)
+	}
+	if out := logs.String(); !strings.Contains(out, "durable actor not recovered") || !strings.Contains(out, id) {
+		t.Fatalf("nothing logged:\n%s", out)
+	}
+}
