@@ -564,12 +564,19 @@ func TestActor_Exit(t *testing.T) {
 	if got := invoke[string](t, a, "whoami"); got != a.ID() {
 		t.Fatalf("whoami = %q, want %q", got, a.ID())
 	}
-	bye, _ := a.Call(ctx, "bye")
-	after, _ := a.Call(ctx, "hello")
+	bye, err := a.Call(ctx, "bye")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next call fails at once if the actor is already gone, else
+	// through its future: either way with its death by exit.
+	after, err := a.Call(ctx, "hello")
+	if err == nil {
+		_, err = after.Get(ctx)
+	}
 	if v, err := Await[string](ctx, bye); err != nil || v != "bye" {
 		t.Fatalf("the exiting call must complete: %q, %v", v, err)
 	}
-	_, err := after.Get(ctx)
 	var de *ActorDiedError
 	if !errors.As(err, &de) || de.Reason != DeathExited {
 		t.Fatalf("call queued behind exit: %v", err)
