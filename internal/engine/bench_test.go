@@ -88,21 +88,7 @@ func BenchmarkEngine_Hash(b *testing.B) {
 	for _, name := range engine.Names() {
 		for _, c := range limitConfigs {
 			b.Run(name+"/"+c.name, func(b *testing.B) {
-				e, err := engine.New(ctx, name, c.cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer e.Close(ctx)
-				m, err := e.Compile(ctx, wasm)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer m.Close(ctx)
-				inst, err := m.Instantiate(ctx, engine.InstanceConfig{Fuel: c.fuel})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer inst.Close(ctx)
+				inst := limitedInstance(b, name, c.cfg, c.fuel, wasm)
 				if err := inst.Call(ctx, "fill", nil); err != nil {
 					b.Fatal(err)
 				}
@@ -153,21 +139,7 @@ func BenchmarkEngine_Loop(b *testing.B) {
 			{"fuel", engine.Config{}, 1 << 62},
 		} {
 			b.Run(name+"/"+c.name, func(b *testing.B) {
-				e, err := engine.New(ctx, name, c.cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer e.Close(ctx)
-				m, err := e.Compile(ctx, wasm)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer m.Close(ctx)
-				inst, err := m.Instantiate(ctx, engine.InstanceConfig{Fuel: c.fuel})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer inst.Close(ctx)
+				inst := limitedInstance(b, name, c.cfg, c.fuel, wasm)
 				stack := []uint64{0}
 				for b.Loop() {
 					stack[0] = n
@@ -184,4 +156,26 @@ func BenchmarkEngine_Loop(b *testing.B) {
 			})
 		}
 	}
+}
+
+// limitedInstance compiles wasm on a new engine of that name with cfg and
+// instantiates it with fuel; the benchmark closes all three when it ends.
+func limitedInstance(b *testing.B, name string, cfg engine.Config, fuel uint64, wasm []byte) engine.Instance {
+	b.Helper()
+	e, err := engine.New(ctx, name, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = e.Close(ctx) })
+	m, err := e.Compile(ctx, wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = m.Close(ctx) })
+	inst, err := m.Instantiate(ctx, engine.InstanceConfig{Fuel: fuel})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = inst.Close(ctx) })
+	return inst
 }
