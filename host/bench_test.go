@@ -401,3 +401,39 @@ func BenchmarkSpawn_Template(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCall_Durable: a sync call to a durable C-guest actor in each
+// durability mode, against a plain actor: what the journal costs per call.
+func BenchmarkCall_Durable(b *testing.B) {
+	ctx := context.Background()
+	for _, mode := range []Durability{"", DurabilityCheckpoint, DurabilityWrite, DurabilitySync} {
+		name := string(mode)
+		if name == "" {
+			name = "not-durable"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := Config{}
+			if mode != "" {
+				cfg = Config{DataDir: b.TempDir(), Durability: mode}
+			}
+			h, err := New(ctx, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close(ctx)
+			c, err := h.LoadClass(ctx, readWasm(b, cCounterPath))
+			if err != nil {
+				b.Fatal(err)
+			}
+			a, err := h.Spawn(ctx, c.ID, Options{Durable: mode != ""}, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := a.Invoke(ctx, "incr", 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
