@@ -29,6 +29,8 @@ var optionSets = []struct {
 	{"globals", Options{ExportGlobals: true}},
 	{"interrupt+fuel", Options{Interrupt: true, Fuel: true}},
 	{"all", Options{Interrupt: true, Fuel: true, ExportGlobals: true}},
+	{"interrupt+preempt", Options{Interrupt: true, Preempt: true}},
+	{"all+preempt+yield", Options{Interrupt: true, Fuel: true, ExportGlobals: true, Preempt: true, Yield: true}},
 }
 
 type call struct {
