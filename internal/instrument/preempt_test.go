@@ -43,7 +43,9 @@ func (l *preemptListener) Abort(context.Context, api.Module, api.FunctionDefinit
 // whose hook can let the guest go on (a yield, as often as asked) or leave
 // the global set, and the guest traps as with the plain interrupt check.
 func TestPreempt(t *testing.T) {
-	wasm := readTestdata(t, "loops.wasm")
+	// spinmem has a memory, so Yield lets the garbage collector stop the
+	// spinning guest's goroutine (the test allocates while it waits).
+	wasm := readTestdata(t, "spinmem.wasm")
 	res := mustRewrite(t, wasm, Options{Interrupt: true, Yield: true, Preempt: true})
 	if res.PreemptFunc < 0 {
 		t.Fatal("PreemptFunc not set")
