@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		eng:      eng,
 		persist:  p,
 		admit:    admit,
-		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers}),
+		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers, Slice: cfg.TimeSlice}),
 		classes:  map[string]*class{},
 		loading:  map[string]chan struct{}{},
 		actors:   map[string]*actor{},
@@ -145,8 +145,16 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	return h, nil
 }
 
+// newMailbox wires an actor record, spawned or recovered, to the pool: its
+// mailbox is in its namespace's group, so namespaces share the workers
+// fairly. It also cuts the actor's call deadline to the host's cap, which a
+// recovered actor, whose options were saved under an older Config, may
+// exceed.
 func newMailbox(h *Host, a *actor) *scheduler.Mailbox[*call] {
-	return scheduler.NewMailbox(h.pool, a.opts.MaxPending, a.handle)
+	a.opts.CallTimeout = min(a.opts.CallTimeout, h.cfg.MaxCallTimeout)
+	mb := scheduler.NewGroupMailbox(h.pool, a.opts.Namespace, a.opts.MaxPending, a.handle)
+	mb.OnPreempt(a.preempt)
+	return mb
 }
 
 // Config returns the host's configuration with defaults filled in.
@@ -339,6 +347,9 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
 	opts, err := opts.merge(h.cfg.Defaults)
 	if err != nil {
+		return nil, err
+	}
+	if err := h.cfg.checkCallTimeout(opts.CallTimeout); err != nil {
 		return nil, err
 	}
 	if c.minPages > opts.MemoryPages {
