@@ -116,7 +116,7 @@ type guestState struct {
 const (
 	maxKeptResults     = 10_000
 	maxKeptResultBytes = 64 << 20
-	maxDroppedIDs      = 10_000 // how many dropped futures await names as such
+	maxDroppedSpans    = 1000 // runs of dropped futures that await names as such
 )
 
 // guestFutures holds the futures a guest sent and has not awaited. Safe for
@@ -129,7 +129,30 @@ type guestFutures struct {
 	done       []int64 // resolution order of kept results; may hold stale IDs
 	kept       int     // resolved futures in m
 	keptBytes  int
-	dropped    map[int64]struct{}
+	dropped    []idSpan // the newest runs of dropped future numbers
+}
+
+// idSpan is the future numbers lo..hi.
+type idSpan struct{ lo, hi int64 }
+
+func (g *guestFutures) drop(id int64) {
+	if n := len(g.dropped); n > 0 && g.dropped[n-1].hi+1 == id {
+		g.dropped[n-1].hi = id
+		return
+	}
+	if len(g.dropped) >= maxDroppedSpans {
+		g.dropped = append(g.dropped[:0], g.dropped[1:]...)
+	}
+	g.dropped = append(g.dropped, idSpan{id, id})
+}
+
+func (g *guestFutures) wasDropped(id int64) bool {
+	for _, s := range g.dropped {
+		if s.lo <= id && id <= s.hi {
+			return true
+		}
+	}
+	return false
 }
 
 type guestFuture struct {
@@ -188,13 +211,7 @@ func (g *guestFutures) resolved(id int64, f *Future) {
 			delete(g.m, old)
 			g.kept--
 			g.keptBytes -= o.size
-			if len(g.dropped) >= maxDroppedIDs {
-				clear(g.dropped)
-			}
-			if g.dropped == nil {
-				g.dropped = map[int64]struct{}{}
-			}
-			g.dropped[old] = struct{}{}
+			g.drop(old)
 		}
 	}
 	if len(g.done) > 2*g.kept+64 { // drop the IDs awaited since
@@ -215,8 +232,7 @@ func (g *guestFutures) take(id int64) (f *Future, dropped bool) {
 	defer g.mu.Unlock()
 	e := g.m[id]
 	if e == nil {
-		_, dropped = g.dropped[id]
-		return nil, dropped
+		return nil, g.wasDropped(id)
 	}
 	delete(g.m, id)
 	if e.kept {
