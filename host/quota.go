@@ -197,7 +197,7 @@ func (s *nsState) checkMemory(initial int64) error {
 
 func (s *nsState) memoryError(more int64) error {
 	q := s.quota.Load()
-	return fmt.Errorf("%w: namespace %q holds %d bytes of memory, %d more exceed its quota (memory: %d bytes)",
+	return fmt.Errorf("%w: namespace %q holds %d bytes of linear memory; %d more would pass its quota (quota memory: %d bytes)",
 		ErrQuota, s.name, s.memory.Load(), more, q.Memory)
 }
 
