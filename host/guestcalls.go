@@ -262,18 +262,37 @@ func (sb *sandbox) block(a *actor, fn func()) {
 	fn()
 }
 
-// spawnDepthKey carries the depth of a guest-initiated spawn to Host.spawn.
-type spawnDepthKey struct{}
+// guestSpawn, in a spawn's context, says that a guest asked for it
+// (Host.spawn): the spawning actor, which waits for the child's constructor,
+// and the child's depth.
+type guestSpawn struct {
+	parent *actor
+	depth  int
+}
 
-func withSpawnDepth(ctx context.Context, depth int) context.Context {
-	return context.WithValue(ctx, spawnDepthKey{}, depth)
+type guestSpawnKey struct{}
+
+func withGuestSpawn(ctx context.Context, gs guestSpawn) context.Context {
+	return context.WithValue(ctx, guestSpawnKey{}, gs)
 }
 
 // spawnDepth is the depth of the actor a spawn with ctx creates (0 for
 // Host.Spawn).
 func spawnDepth(ctx context.Context) int {
-	d, _ := ctx.Value(spawnDepthKey{}).(int)
-	return d
+	gs, _ := ctx.Value(guestSpawnKey{}).(guestSpawn)
+	return gs.depth
+}
+
+// waitForChild records, for the deadlock check, that the guest spawning a
+// waits for a's constructor: a constructor calling its parent then fails
+// with wactor.deadlock instead of waiting for a deadline. The returned
+// function removes the wait.
+func waitForChild(ctx context.Context, a *actor) func() {
+	gs, _ := ctx.Value(guestSpawnKey{}).(guestSpawn)
+	if gs.parent == nil || a.h.waits.add(gs.parent, a) != nil {
+		return func() {}
+	}
+	return func() { a.h.waits.removeIf(gs.parent, a) }
 }
 
 // waitGraph records which actor each blocked actor waits for, to refuse a
@@ -311,6 +330,15 @@ func (g *waitGraph) add(a, b *actor) error {
 func (g *waitGraph) remove(a *actor) {
 	g.mu.Lock()
 	delete(g.on, a)
+	g.mu.Unlock()
+}
+
+// removeIf removes a's wait if it is for b.
+func (g *waitGraph) removeIf(a, b *actor) {
+	g.mu.Lock()
+	if g.on[a] == b {
+		delete(g.on, a)
+	}
 	g.mu.Unlock()
 }
 
@@ -589,7 +617,7 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(withSpawnDepth(a.h.base, depth))
+	ctx, cancel := context.WithCancel(withGuestSpawn(a.h.base, guestSpawn{parent: a, depth: depth}))
 	defer cancel() // stops the spawn if this guest gave up on it
 	var child *Actor
 	var childErr error

@@ -451,6 +451,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		if err := a.ns.checkMemory(initialBytes(c, from)); err != nil {
 			return fail(err)
 		}
+		defer waitForChild(ctx, a)()
 		if durable {
 			if err := a.persistStart(); err != nil {
 				return fail(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wactor/wactor/abi"
 )
@@ -108,38 +109,86 @@ func TestHostile_SpawnCallChain(t *testing.T) {
 	by.finish(t)
 }
 
-// TestHostile_SpawnCallChainCancelled: a chain of actors each waiting in a
-// synchronous call on its child, the deepest spinning. Cancelling the root
-// caller's context tears the whole chain down: each waiting guest gives up
-// when its own call is interrupted and cancels the call it waited for.
-func TestHostile_SpawnCallChainCancelled(t *testing.T) {
-	h := newTestHost(t, Config{MaxDepth: 8})
+// TestHostile_SpawnCallChainInterrupted: a chain of actors each waiting in
+// a synchronous call on its child, the deepest spinning. Interrupting the
+// root call (its caller cancels, or its deadline passes) tears the whole
+// chain down: each waiting guest gives up when its own call is interrupted
+// and cancels the call it waited for, and children die with their parent.
+func TestHostile_SpawnCallChainInterrupted(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		timeout time.Duration // the root's call deadline (0: default)
+		reason  TrapReason
+	}{
+		{"cancel", 0, TrapCancelled},
+		{"deadline", 300 * time.Millisecond, TrapDeadline},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newTestHost(t, Config{MaxDepth: 8})
+			by := startBystander(t, h)
+			base := takeBaseline(h)
+			root, err := h.Spawn(context.Background(), loadFixture(t, h, "hostile_chain"),
+				Options{Namespace: attackerNamespace, CallTimeout: tt.timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f, err := root.Call(ctx, "hang")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.timeout == 0 {
+				eventually(t, "the chain to be built", func() bool {
+					return h.NamespaceUsage(context.Background(), attackerNamespace).Actors == 9
+				})
+				by.progress(t, 3)
+				cancel()
+			}
+			_, err = f.Get(context.Background())
+			var te *TrapError
+			if !errors.As(err, &te) || te.Reason != tt.reason {
+				t.Fatalf("root call: %v, want a TrapError of reason %s", err, tt.reason)
+			}
+			attackerSettled(t, h)
+			if st := root.Info().State; st != StateDead {
+				t.Errorf("root is %s, want dead (max_restarts 0)", st)
+			}
+			base.settled(t, h, 0)
+			by.finish(t)
+		})
+	}
+}
+
+// TestHostile_ConstructorCallsParent: a constructor that calls the actor
+// spawning it, which waits for the constructor. The wait is in the
+// deadlock check, so the call fails at once with wactor.deadlock instead of
+// both actors waiting for a deadline.
+func TestHostile_ConstructorCallsParent(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHost(t, Config{})
 	by := startBystander(t, h)
 	base := takeBaseline(h)
-	root, err := h.Spawn(context.Background(), loadFixture(t, h, "hostile_chain"), Options{Namespace: attackerNamespace})
+	helper, err := h.Spawn(ctx, loadFixture(t, h, "minimal"), Options{Namespace: attackerNamespace})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	f, err := root.Call(ctx, "hang")
+	root, err := h.Spawn(ctx, loadFixture(t, h, "hostile_call_parent"), Options{Namespace: attackerNamespace}, helper)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the chain to be built", func() bool {
-		return h.NamespaceUsage(context.Background(), attackerNamespace).Actors == 9
-	})
+	_, err = root.Invoke(ctx, "adopt", root)
+	var ae *AppError
+	if !errors.As(err, &ae) || ae.Code != codeDeadlock {
+		t.Fatalf("adopt: %v, want an application error %s", err, codeDeadlock)
+	}
 	by.progress(t, 3)
-	cancel()
-	_, err = f.Get(context.Background())
-	var te *TrapError
-	if !errors.As(err, &te) || te.Reason != TrapCancelled {
-		t.Fatalf("root call: %v, want a TrapError of reason cancelled", err)
+	for _, a := range []*Actor{root, helper} {
+		if err := a.Kill(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	attackerSettled(t, h)
-	if st := root.Info().State; st != StateDead {
-		t.Errorf("root is %s, want dead (max_restarts 0)", st)
-	}
 	base.settled(t, h, 0)
 	by.finish(t)
 }

@@ -134,6 +134,10 @@ type sandbox struct {
 	// class probe); charged is what it is charged now (quota.go).
 	ns      *nsState
 	charged atomic.Int64
+	// guestRuns: guest code runs (run's fn), whose memory growth the
+	// namespace's quota may refuse; the host restoring a state (restore,
+	// replay) is charged without refusal, as it was accepted before.
+	guestRuns bool
 
 	fuelLimit uint64 // 0 without a fuel limit
 	fuelUsed  uint64 // by the last call
@@ -279,7 +283,7 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 			}
 			sb.lm, sb.preloaded = newLimitedMemory(capacity, l, tmpl)
 			sb.charge(capacity, true)
-			sb.lm.grow = func(size uint64) bool { return sb.charge(size, false) }
+			sb.lm.grow = func(size uint64) bool { return sb.charge(size, !sb.guestRuns || sb.rec.replaying()) }
 			return sb.lm
 		}
 	}
@@ -541,7 +545,9 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 		stopCancel = context.AfterFunc(callCtx, func() { sb.interrupt(gen, TrapCancelled) })
 	}
 
+	sb.guestRuns = true
 	err := fn()
+	sb.guestRuns = false
 	outOfFuel := false
 	if sb.fuelLimit > 0 {
 		outOfFuel = errors.Is(err, engine.ErrOutOfFuel)
@@ -556,7 +562,7 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	}
 	// The engine's own memory (wasmtime) cannot refuse a growth against the
 	// namespace's quota: charge it now, and fail the call that passed it.
-	overQuota := sb.lm == nil && sb.ns != nil && !sb.charge(sb.mem.Size(), false)
+	overQuota := sb.lm == nil && sb.ns != nil && !sb.charge(sb.mem.Size(), sb.rec.replaying())
 	sb.mu.Lock()
 	// A deadline that passed as the call returned counts: the timer decides
 	// under mu, so it either interrupted this call or sees it ended.
