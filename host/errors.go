@@ -49,7 +49,9 @@ var (
 	ErrClassInUse = errors.New("class in use")
 	// ErrCheckpointNotFound: no kept checkpoint with that ID.
 	ErrCheckpointNotFound = errors.New("checkpoint not found")
-	// ErrQuota: an actor reached its limit of children or outstanding futures.
+	// ErrQuota: a limit was reached, which the message names: an actor's
+	// children (MaxChildren) or unresolved futures, the depth of
+	// guest-initiated work (Config.MaxDepth), or a namespace's Quota.
 	ErrQuota = errors.New("quota exceeded")
 	// ErrPersist: the host could not write what Config.DataDir keeps (a
 	// class, a durable actor's journal or checkpoint).
