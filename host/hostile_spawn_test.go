@@ -286,3 +286,37 @@ func TestHostile_FuturesNeverAwaited(t *testing.T) {
 	base.settled(t, h, 0)
 	by.finish(t)
 }
+
+// TestHostile_CloseDuringChain: closing the host while a chain of guests
+// waits on each other (and a constructor spawning its own class runs)
+// stops them all: Close returns without its context expiring, and nothing
+// is left accounted.
+func TestHostile_CloseDuringChain(t *testing.T) {
+	h := newTestHost(t, Config{MaxDepth: 8})
+	by := startBystander(t, h)
+	ctx := context.Background()
+	root, err := h.Spawn(ctx, loadFixture(t, h, "hostile_chain"), Options{Namespace: attackerNamespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := root.Call(ctx, "hang")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the chain to be built", func() bool {
+		return h.NamespaceUsage(ctx, attackerNamespace).Actors == 9
+	})
+	by.progress(t, 3)
+	by.finish(t)
+	closeCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := h.Close(closeCtx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := f.Get(ctx); err == nil {
+		t.Fatal("the root call succeeded after Close")
+	}
+	if u := h.NamespaceUsage(ctx, attackerNamespace); u.Actors != 0 || u.MemoryBytes != 0 || u.PendingCalls != 0 {
+		t.Fatalf("after Close the attacker's namespace holds %+v", u)
+	}
+}
