@@ -230,7 +230,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 		wasm, err := os.ReadFile(file)
 		if err == nil {
 			var info host.ClassInfo
-			if info, err = srv.LoadClass(ctx, host.DefaultNamespace, wasm); err == nil {
+			if info, err = srv.LoadClass(ctx, "", wasm); err == nil {
 				fmt.Fprintf(a.stdout, "loaded %s %s\n", info.ID, file)
 				continue
 			}
