@@ -25,7 +25,9 @@ func TestTenancyMatrix(t *testing.T) {
 
 	tenant := b.upload(readWasm(t, "host/testdata/hostile_tenant.wasm"))
 	attacker := b.spawn(tenant.ID, nil, nil)
-	bytesArg := func(raw []byte) map[string]any { return map[string]any{"$bytes": base64.StdEncoding.EncodeToString(raw)} }
+	bytesArg := func(raw []byte) map[string]any {
+		return map[string]any{"$bytes": base64.StdEncoding.EncodeToString(raw)}
+	}
 	enc := func(v any) []byte {
 		x, err := abi.Encode(v)
 		if err != nil {
