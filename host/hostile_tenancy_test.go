@@ -3,6 +3,9 @@ package host
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -349,5 +352,73 @@ func TestClasses_NamespacesSurviveRestart(t *testing.T) {
 	}
 	if _, err := h.ClassIn(ctx, "b", shared.ID); err != nil {
 		t.Fatalf("shared class after restart: %v", err)
+	}
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// A damaged namespaces file: the class comes back visible to no
+	// namespace (never to more than before), and the file stays as it was
+	// for the operator to look at.
+	owners := filepath.Join(dir, "classes", mine.ID+".owners")
+	if err := os.WriteFile(owners, []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h = newTestHost(t, Config{DataDir: dir})
+	if _, err := h.ClassIn(ctx, "a", mine.ID); !errors.Is(err, ErrClassNotFound) {
+		t.Fatalf("class with a damaged namespaces file: %v, want ErrClassNotFound", err)
+	}
+	if _, err := h.Class(ctx, mine.ID); err != nil {
+		t.Fatalf("the class itself is still loaded: %v", err)
+	}
+	if b, err := os.ReadFile(owners); err != nil || string(b) != "{garbage" {
+		t.Fatalf("damaged namespaces file changed: %q, %v", b, err)
+	}
+}
+
+// TestClasses_ConcurrentClaims: namespaces loading and releasing the same
+// bytes at once leave the class loaded exactly while someone claims it, and
+// its file on disk exactly while it is loaded.
+func TestClasses_ConcurrentClaims(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := newTestHost(t, Config{DataDir: dir})
+	wasm := fixture(t, "minimal")
+	id := ClassID(wasm)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*20)
+	for _, ns := range []string{"a", "b", "c", "d"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if _, err := h.LoadClassIn(ctx, ns, wasm); err != nil {
+					errs <- err
+					return
+				}
+				if err := h.ReleaseClass(ctx, ns, id); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := len(h.Classes(ctx)); n != 0 {
+		t.Fatalf("%d classes loaded after every claim was released", n)
+	}
+	saved := filepath.Join(dir, "classes", id+".wasm")
+	if _, err := os.Stat(saved); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("class file after the last release: %v", err)
+	}
+	if _, err := h.LoadClassIn(ctx, "a", wasm); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(saved); err != nil {
+		t.Fatalf("class file after a load: %v", err)
 	}
 }
