@@ -21,16 +21,16 @@ import (
 // uploaded gets the same class, and its own claim on it; docs/RATIONALE.md
 // ("Why are classes per namespace?") says why.
 
-// Default class quotas of a namespace (Quota.Classes, Quota.ClassBytes).
+// Class quotas of a namespace until they are configurable per namespace.
 const (
-	defaultQuotaClasses    = 64
-	defaultQuotaClassBytes = 256 << 20
+	classQuotaCount = 100
+	classQuotaBytes = 256 << 20
 )
 
 // classQuota is namespace's bound on the classes it holds and on their
-// uploaded bytes. 0 means no bound.
+// uploaded bytes; 0 or less means no bound. Host.mu is held.
 func (h *Host) classQuota(namespace string) (classes int, bytes int64) {
-	return defaultQuotaClasses, defaultQuotaClassBytes
+	return classQuotaCount, classQuotaBytes
 }
 
 // classUse is what one namespace's class claims add up to. Guarded by Host.mu.
