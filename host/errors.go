@@ -51,8 +51,14 @@ var (
 	ErrCheckpointNotFound = errors.New("checkpoint not found")
 	// ErrQuota: a limit was reached, which the message names: an actor's
 	// children (MaxChildren) or unresolved futures, the depth of
-	// guest-initiated work (Config.MaxDepth), or a namespace's Quota.
+	// guest-initiated work (Config.MaxDepth), or a namespace's Quota
+	// (actors, memory, pending calls, classes).
 	ErrQuota = errors.New("quota exceeded")
+	// ErrForbidden: an actor asked for something outside its namespace
+	// (another namespace's actor, a spawn into another namespace), or a
+	// namespace for a class it may use but not change. The message names
+	// what was refused.
+	ErrForbidden = errors.New("forbidden")
 	// ErrPersist: the host could not write what Config.DataDir keeps (a
 	// class, a durable actor's journal or checkpoint).
 	ErrPersist = errors.New("could not persist")
