@@ -13,13 +13,14 @@
 // Host, Actor and Future are safe for concurrent use.
 //
 // Lock order: Actor.mu (a handle's held calls) -> scheduler mailbox -> scheduler
-// pool; actor.mu -> Host.liveMu. Host.mu, Host.liveMu and Future.mu are
+// pool; actor.mu -> Host.liveMu; Host.classMu -> Host.mu. Host.mu, Host.liveMu and Future.mu are
 // leaves: nothing else is acquired while one is held, and futures run their
 // callbacks after releasing theirs.
 package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -41,6 +42,12 @@ type Host struct {
 	persist *persist // nil without Config.DataDir
 	admit   *scheduler.Admission
 
+	// classMu serializes changes to which namespaces hold a class, and
+	// to the class files (tenancy.go); it is taken before mu.
+	classMu sync.Mutex
+	// classUse is each namespace's class claims (its class quota); guarded by mu.
+	classUse map[string]*classUse
+
 	mu       sync.Mutex
 	closed   bool
 	classes  map[string]*class
@@ -51,6 +58,20 @@ type Host struct {
 	deadNext int
 
 	waits waitGraph
+
+	// Namespaces' accounting and quotas (quota.go), guarded by mu.
+	nss    map[string]*nsState
+	quotas map[string]Quota // Config.Quotas and SetQuota, unresolved
+	// recovering: New is bringing durable actors back, which quotas do
+	// not refuse (they were accepted before).
+	recovering bool
+
+	// Guest-initiated spawns run on their own goroutines (guestcalls.go),
+	// never on the stack of the guest that asked; base is cancelled on
+	// Close, which then waits for them.
+	spawns     goroutines.Group
+	base       context.Context
+	cancelBase context.CancelFunc
 
 	// The janitor (passivate.go), when PassivateAfter or MemoryBudget is set.
 	group    goroutines.Group
@@ -123,13 +144,20 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		admit:    admit,
 		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers, Slice: cfg.TimeSlice}),
 		classes:  map[string]*class{},
+		classUse: map[string]*classUse{},
 		loading:  map[string]chan struct{}{},
 		actors:   map[string]*actor{},
 		names:    map[string]*actor{},
 		stop:     make(chan struct{}),
 		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
+		nss:      map[string]*nsState{},
+		quotas:   map[string]Quota{},
 	}
+	for ns, q := range cfg.Quotas {
+		h.quotas[ns] = q
+	}
+	h.base, h.cancelBase = context.WithCancel(context.Background())
 	_, nop := cfg.Observer.(nopObserver)
 	h.observed = !nop
 	h.timed = h.observed || cfg.PassivateAfter > 0 || cfg.MemoryBudget > 0
@@ -137,7 +165,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.group.Go(h.janitor)
 	}
 	if p != nil {
-		if err := h.recover(ctx); err != nil {
+		h.recovering = true
+		err := h.recover(ctx)
+		h.mu.Lock()
+		h.recovering = false
+		h.mu.Unlock()
+		if err != nil {
 			_ = h.Close(ctx)
 			return nil, err
 		}
@@ -174,11 +207,15 @@ func (h *Host) Close(ctx context.Context) error {
 		actors = append(actors, a)
 	}
 	h.mu.Unlock()
+	h.cancelBase()
 	close(h.stop)
 	h.admit.Close()
 	err := h.group.Wait(ctx)
 	for _, a := range actors {
 		a.die(DeathHostClosed, nil)
+	}
+	if e := h.spawns.Wait(ctx); err == nil {
+		err = e
 	}
 	if e := h.pool.Close(ctx); err == nil {
 		err = e
@@ -193,11 +230,21 @@ func (h *Host) Close(ctx context.Context) error {
 // ID is the module's content address, so loading the same bytes again returns
 // the loaded class at no cost. Bad modules fail with a *ModuleError
 // (ErrInvalidModule) that says why; oversized ones with ErrTooLarge.
+// A class loaded by LoadClass is trusted: visible to every namespace and
+// outside their quotas (LoadClassIn loads a tenant's class).
 func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
+	return h.loadClass(ctx, wasm, classClaims{global: true})
+}
+
+// loadClass loads wasm (once per ID) and records cl on the class.
+func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (ClassInfo, error) {
 	if len(wasm) > h.cfg.MaxClassBytes {
 		return ClassInfo{}, fmt.Errorf("%w: module of %d bytes exceeds the limit of %d", ErrTooLarge, len(wasm), h.cfg.MaxClassBytes)
 	}
 	id := ClassID(wasm)
+	if err := h.precheckClaims(id, len(wasm), cl); err != nil {
+		return ClassInfo{}, err
+	}
 	var ch chan struct{}
 	for {
 		h.mu.Lock()
@@ -207,6 +254,15 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 		}
 		if c, ok := h.classes[id]; ok {
 			h.mu.Unlock()
+			h.classMu.Lock()
+			err := h.claimLocked(c, cl)
+			h.classMu.Unlock()
+			if errors.Is(err, errClassGone) {
+				continue
+			}
+			if err != nil {
+				return ClassInfo{}, err
+			}
 			return c.info, nil
 		}
 		wait, busy := h.loading[id]
@@ -232,6 +288,11 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 			c.finish()
 		}
 	}
+	// The class file, the class and its claims change together (classMu),
+	// so a concurrent ReleaseClass never removes the file of a class that
+	// is loaded again.
+	h.classMu.Lock()
+	defer h.classMu.Unlock()
 	if err == nil && h.persist != nil {
 		if perr := h.persist.saveClass(id, wasm); perr != nil {
 			_ = c.module.Close(ctx)
@@ -245,6 +306,11 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 	}
 	h.mu.Unlock()
 	close(ch)
+	if err == nil {
+		if err = h.claimLocked(c, cl); err != nil {
+			h.unloadIfUnclaimedLocked(ctx, c)
+		}
+	}
 	if err != nil {
 		return ClassInfo{}, err
 	}
@@ -275,8 +341,11 @@ func (h *Host) class(id string) (*class, error) {
 }
 
 // UnloadClass removes a class that no live actor uses (ErrClassInUse
-// otherwise). Loading the same bytes again gives the same ID.
+// otherwise), whoever loaded it: every namespace's claim goes with it.
+// Loading the same bytes again gives the same ID.
 func (h *Host) UnloadClass(ctx context.Context, id string) error {
+	h.classMu.Lock()
+	defer h.classMu.Unlock()
 	h.mu.Lock()
 	c, ok := h.classes[id]
 	if !ok {
@@ -289,13 +358,12 @@ func (h *Host) UnloadClass(ctx context.Context, id string) error {
 			return fmt.Errorf("%w: actor %s uses class %s", ErrClassInUse, a.id, id)
 		}
 	}
+	for ns := range c.owners {
+		h.dropClaimLocked(c, ns)
+	}
 	delete(h.classes, id)
 	h.mu.Unlock()
-	if h.persist != nil {
-		if err := h.persist.removeClass(id); err != nil {
-			h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
-		}
-	}
+	h.removeClassFiles(id)
 	return c.module.Close(ctx)
 }
 
@@ -311,7 +379,8 @@ func (h *Host) Classes(ctx context.Context) []ClassInfo {
 	return out
 }
 
-// Spawn creates an actor of a loaded class: it makes a sandbox, runs the
+// Spawn creates an actor of a loaded class visible to the actor's namespace
+// (ErrClassNotFound for another's class): it makes a sandbox, runs the
 // constructor with args (which may include futures: Spawn waits for them),
 // and returns a handle. A trap or an application error in the constructor
 // fails Spawn and leaves no actor behind. The actor is owned by the host
@@ -322,7 +391,11 @@ func (h *Host) Spawn(ctx context.Context, classID string, opts Options, args ...
 }
 
 func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts Options, args []any) (*Actor, error) {
-	c, err := h.class(classID)
+	ns := opts.Namespace
+	if ns == "" {
+		ns = h.cfg.Defaults.Namespace
+	}
+	c, err := h.classIn(ns, classID)
 	if err != nil {
 		return nil, err
 	}
@@ -345,12 +418,21 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 
 // spawn creates an actor from encoded constructor arguments.
 func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
+	explicitTimeout := opts.CallTimeout != 0
 	opts, err := opts.merge(h.cfg.Defaults)
 	if err != nil {
 		return nil, err
 	}
 	if err := h.cfg.checkCallTimeout(opts.CallTimeout); err != nil {
 		return nil, err
+	}
+	if limit := h.quotaFor(opts.Namespace).CallTimeout; limit > 0 && opts.CallTimeout > limit {
+		// A default deadline is cut to the namespace's cap; one asked for
+		// is refused.
+		if explicitTimeout {
+			return nil, fmt.Errorf("%w: call_timeout %v exceeds namespace %q's maximum of %v", ErrQuota, opts.CallTimeout, opts.Namespace, limit)
+		}
+		opts.CallTimeout = limit
 	}
 	if c.minPages > opts.MemoryPages {
 		return nil, fmt.Errorf("%w: memory_pages %d is below the module's minimum of %d", ErrInvalidOptions, opts.MemoryPages, c.minPages)
@@ -387,7 +469,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		a := &actor{
 			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
 			created: time.Now(), logs: newLogRing(h.cfg.LogLines), state: StatePending,
-			ready: make(chan struct{}), durable: durable,
+			ready: make(chan struct{}), durable: durable, depth: spawnDepth(ctx),
 		}
 		a.children.limit = opts.MaxChildren
 		a.res = res
@@ -430,6 +512,10 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			}
 			return nil, err
 		}
+		if err := a.ns.checkMemory(initialBytes(c, from)); err != nil {
+			return fail(err)
+		}
+		defer waitForChild(ctx, a)()
 		if durable {
 			if err := a.persistStart(); err != nil {
 				return fail(err)
@@ -438,6 +524,12 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		sb, err := a.start(ctx, from, startup, mode)
 		if err != nil {
 			return fail(err)
+		}
+		if died := a.deathError(); died != nil {
+			// Killed while its constructor ran (its owner died, say): the
+			// sandbox was interrupted; no actor comes out of it.
+			sb.close()
+			return fail(died)
 		}
 		switch {
 		case durable:
@@ -459,6 +551,12 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		h.notePressure(sb.memoryBytes())
 		a.mb = newMailbox(h, a)
 		a.mu.Lock()
+		if a.state == StateDead {
+			died := a.died
+			a.mu.Unlock()
+			sb.close()
+			return fail(died)
+		}
 		a.sb, a.state = sb, StateAlive
 		h.setLive(a, true)
 		a.mu.Unlock()
@@ -488,15 +586,24 @@ func (h *Host) register(a *actor, own *owner) (existing *actor, err error) {
 		}
 	}
 	if name := a.opts.Name; name != "" {
-		key := nameKey(a.opts.Namespace, name)
-		if other, taken := h.names[key]; taken {
+		if other, taken := h.names[nameKey(a.opts.Namespace, name)]; taken {
 			if a.opts.GetIfExists {
 				return other, nil
 			}
 			return nil, fmt.Errorf("%w: %q in namespace %q", ErrNameTaken, name, a.opts.Namespace)
 		}
-		h.names[key] = a
 	}
+	ns := h.namespaceLocked(a.opts.Namespace)
+	if !h.recovering {
+		if err := ns.checkActorsLocked(); err != nil {
+			return nil, err
+		}
+	}
+	if name := a.opts.Name; name != "" {
+		h.names[nameKey(a.opts.Namespace, name)] = a
+	}
+	ns.actors++
+	a.ns = ns
 	h.actors[a.id] = a
 	if own != nil {
 		if own.owned == nil {
@@ -527,6 +634,7 @@ func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 	}
 	if h.actors[a.id] == a {
 		delete(h.actors, a.id)
+		a.ns.actors--
 	}
 	if name := a.opts.Name; name != "" {
 		if key := nameKey(a.opts.Namespace, name); h.names[key] == a {

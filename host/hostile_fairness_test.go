@@ -206,4 +206,26 @@ func TestMaxCallTimeout(t *testing.T) {
 			t.Errorf("CallTimeout %v: %v, want %v", tt.timeout, err, tt.want)
 		}
 	}
+
+	// A namespace's quota lowers the cap: a default deadline is cut to it,
+	// one asked for above it is refused.
+	if err := h.SetQuota("capped", Quota{CallTimeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.Spawn(ctx, c.ID, Options{Namespace: "capped"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Info().Options.CallTimeout; got != time.Second {
+		t.Errorf("default deadline in a capped namespace: %v, want 1s", got)
+	}
+	if _, err := h.Spawn(ctx, c.ID, Options{Namespace: "capped", CallTimeout: 2 * time.Second}); !errors.Is(err, ErrQuota) {
+		t.Errorf("deadline above the namespace's cap: %v, want ErrQuota", err)
+	}
+	if _, err := h.Spawn(ctx, c.ID, Options{Namespace: "capped", CallTimeout: time.Millisecond}); err != nil {
+		t.Errorf("deadline below the namespace's cap: %v", err)
+	}
+	if err := h.SetQuota("bad", Quota{CallTimeout: -2}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("negative quota deadline: %v, want ErrInvalidOptions", err)
+	}
 }

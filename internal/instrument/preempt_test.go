@@ -37,7 +37,7 @@ func (l *preemptListener) Before(context.Context, api.Module, api.FunctionDefini
 }
 
 func (l *preemptListener) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
-func (l *preemptListener) Abort(context.Context, api.Module, api.FunctionDefinition, error)  {}
+func (l *preemptListener) Abort(context.Context, api.Module, api.FunctionDefinition, error)    {}
 
 // TestPreempt: with Preempt, a raised interrupt global calls $preempt,
 // whose hook can let the guest go on (a yield, as often as asked) or leave
