@@ -5,7 +5,9 @@
 // slows every loop and closes the module for good. This engine therefore
 // rewrites every module at Compile with internal/instrument: an interrupt
 // global checked at function entries and loop headers (Instance.Interrupt
-// sets it from any goroutine), a yield counter so a long loop lets the Go
+// sets it from any goroutine; the check calls an appended $preempt function
+// whose function listener runs InstanceConfig.OnYield for Instance.Yield),
+// a yield counter so a long loop lets the Go
 // scheduler and garbage collector in, and, for instances with a fuel limit, a
 // second variant compiled on first use with deterministic fuel metering. The
 // globals the rewrite adds are not listed in Module.Exports and not returned
