@@ -34,10 +34,11 @@ type LogLine struct {
 
 // LogStats describes what an actor's log keeps and what it dropped.
 type LogStats struct {
-	// Lines and Bytes are what the log holds now (Bytes counts each line's
-	// text plus a fixed overhead per line, as Config.LogBytes does).
-	Lines int   `json:"lines"`
-	Bytes int64 `json:"bytes"`
+	// KeptLines and KeptBytes are what the log holds now (KeptBytes counts
+	// each line's text plus a fixed overhead per line, as Config.LogBytes
+	// does).
+	KeptLines int   `json:"kept_lines"`
+	KeptBytes int64 `json:"kept_bytes"`
 	// FirstSeq is the Seq of the oldest kept line, NextSeq the Seq the next
 	// line will get (FirstSeq == NextSeq when none is kept). Lines before
 	// FirstSeq were dropped.
@@ -206,7 +207,7 @@ func (r *logRing) page(seq uint64) ([]LogLine, LogStats, <-chan struct{}) {
 
 func (r *logRing) statsLocked() LogStats {
 	st := r.stats
-	st.Lines, st.Bytes, st.NextSeq = r.n, r.bytes, r.next
+	st.KeptLines, st.KeptBytes, st.NextSeq = r.n, r.bytes, r.next
 	st.FirstSeq = r.next - uint64(r.n)
 	return st
 }
