@@ -67,6 +67,11 @@ type class struct {
 	// copy-on-write.
 	template *snapshots.State
 	tmplFile *memtrack.Template
+
+	// global: loaded by LoadClass, visible to every namespace; owners:
+	// the namespaces that loaded it (LoadClassIn). Guarded by Host.mu.
+	global bool
+	owners map[string]struct{}
 }
 
 // templateMinBytes is the smallest template that spawns start from: below

@@ -49,8 +49,14 @@ var (
 	ErrClassInUse = errors.New("class in use")
 	// ErrCheckpointNotFound: no kept checkpoint with that ID.
 	ErrCheckpointNotFound = errors.New("checkpoint not found")
-	// ErrQuota: an actor reached its limit of children or outstanding futures.
+	// ErrQuota: an actor reached its limit of children or outstanding
+	// futures, or a namespace its quota (of classes, for example).
 	ErrQuota = errors.New("quota exceeded")
+	// ErrForbidden: an actor asked for something outside its namespace
+	// (another namespace's actor, a spawn into another namespace), or a
+	// namespace for a class it may use but not change. The message names
+	// what was refused.
+	ErrForbidden = errors.New("forbidden")
 	// ErrPersist: the host could not write what Config.DataDir keeps (a
 	// class, a durable actor's journal or checkpoint).
 	ErrPersist = errors.New("could not persist")

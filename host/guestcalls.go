@@ -31,6 +31,7 @@ const (
 	codeBadArgs        = "wactor.bad_args"
 	codeNameTaken      = "wactor.name_taken"
 	codeCancelled      = "wactor.cancelled"
+	codeForbidden      = "wactor.forbidden"
 	codeError          = "wactor.error"
 )
 
@@ -56,6 +57,8 @@ func errorCode(err error) (code, msg string) {
 	switch {
 	case errors.Is(err, errBadHandle):
 		return codeBadHandle, msg
+	case errors.Is(err, ErrForbidden):
+		return codeForbidden, msg
 	case errors.Is(err, ErrDeadlock):
 		return codeDeadlock, msg
 	case errors.Is(err, ErrActorDied):
@@ -174,8 +177,9 @@ func (sb *sandbox) setPending(env []byte) uint64 {
 	return uint64(uint32(len(env)))
 }
 
-// submitFromGuest sends one call from actor a to the target handle.
-func (sb *sandbox) submitFromGuest(a *actor, target, method, args []byte) (*Future, *actor, error) {
+// submitFromGuest sends one call (op: "call" or "send") from actor a to the
+// target handle, an actor of a's namespace.
+func (sb *sandbox) submitFromGuest(a *actor, op string, target, method, args []byte) (*Future, *actor, error) {
 	ref, err := decodeTarget(target)
 	if err != nil {
 		return nil, nil, err
@@ -190,6 +194,11 @@ func (sb *sandbox) submitFromGuest(a *actor, target, method, args []byte) (*Futu
 	hd := sb.guest.outgoing[ref.ID]
 	if hd == nil {
 		if hd, err = a.h.Actor(context.Background(), ref.ID); err != nil {
+			return nil, nil, err
+		}
+		// The handle is only bytes the guest chose: the host's record of
+		// the target says where it lives.
+		if err := a.sameNamespace(op, hd.a); err != nil {
 			return nil, nil, err
 		}
 		if sb.guest.outgoing == nil {
@@ -249,7 +258,7 @@ func hostCall(_ context.Context, c engine.Caller, stack []uint64) {
 		return
 	}
 	var env []byte
-	if f, on, err := sb.submitFromGuest(a, target, method, args); err != nil {
+	if f, on, err := sb.submitFromGuest(a, "call", target, method, args); err != nil {
 		env = envelopeFor(nil, err)
 	} else {
 		env = sb.wait(a, f, on)
@@ -287,7 +296,7 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 		fail(env)
 		return
 	}
-	f, _, err := sb.submitFromGuest(a, target, method, args)
+	f, _, err := sb.submitFromGuest(a, "send", target, method, args)
 	if err != nil {
 		env := envelopeFor(nil, err)
 		record(env)
@@ -371,10 +380,13 @@ func (a *actor) spawnChild(classID string, args, rawOpts []byte) (abi.Value, err
 	if o.CallTimeoutMS < 0 {
 		return nil, fmt.Errorf("%w: negative call_timeout_ms", ErrInvalidOptions)
 	}
+	if o.Namespace != "" && o.Namespace != a.opts.Namespace {
+		return nil, a.forbid("spawn", o.Namespace, "spawn: namespace %q: an actor spawns only into its own namespace %q", o.Namespace, a.opts.Namespace)
+	}
 	c := a.class
 	if classID != "" {
 		var err error
-		if c, err = a.h.class(classID); err != nil {
+		if c, err = a.h.classIn(a.opts.Namespace, classID); err != nil {
 			return nil, err
 		}
 	}
@@ -382,12 +394,8 @@ func (a *actor) spawnChild(classID string, args, rawOpts []byte) (abi.Value, err
 	if err != nil {
 		return nil, fmt.Errorf("%w: arguments: %w", ErrInvalidArgument, err)
 	}
-	ns := o.Namespace
-	if ns == "" {
-		ns = a.opts.Namespace
-	}
 	opts := Options{
-		Name: o.Name, Namespace: ns, Detached: o.Detached, GetIfExists: o.GetIfExists,
+		Name: o.Name, Namespace: a.opts.Namespace, Detached: o.Detached, GetIfExists: o.GetIfExists,
 		MaxRestarts: o.MaxRestarts, MemoryPages: o.MemoryPages,
 		CallTimeout: msDuration(o.CallTimeoutMS),
 	}
@@ -418,12 +426,10 @@ func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
 		stack[0] = sb.setPending(env)
 		return
 	}
-	namespace := string(ns)
-	if namespace == "" {
-		namespace = a.opts.Namespace
-	}
 	var env []byte
-	if hd, err := a.h.Lookup(context.Background(), namespace, string(name)); err != nil {
+	if len(ns) > 0 && string(ns) != a.opts.Namespace {
+		env = envelopeFor(nil, a.forbid("get_actor", string(ns), "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", ns, a.opts.Namespace))
+	} else if hd, err := a.h.Lookup(context.Background(), a.opts.Namespace, string(name)); err != nil {
 		env = envelopeFor(nil, err)
 	} else {
 		env = envelopeFor(abi.Encode(hd.Ref()))
@@ -458,6 +464,9 @@ func (a *actor) killFromGuest(target []byte) []byte {
 	}
 	t, err := a.h.actorByID(ref.ID)
 	if err != nil {
+		return envelopeFor(nil, err)
+	}
+	if err := a.sameNamespace("kill", t); err != nil {
 		return envelopeFor(nil, err)
 	}
 	t.die(DeathKilled, fmt.Errorf("killed by actor %s", a.id))

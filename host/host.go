@@ -13,13 +13,14 @@
 // Host, Actor and Future are safe for concurrent use.
 //
 // Lock order: Actor.mu (a handle's held calls) -> scheduler mailbox -> scheduler
-// pool; actor.mu -> Host.liveMu. Host.mu, Host.liveMu and Future.mu are
+// pool; actor.mu -> Host.liveMu; Host.classMu -> Host.mu. Host.mu, Host.liveMu and Future.mu are
 // leaves: nothing else is acquired while one is held, and futures run their
 // callbacks after releasing theirs.
 package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -40,6 +41,12 @@ type Host struct {
 	pool    *scheduler.Pool
 	persist *persist // nil without Config.DataDir
 	admit   *scheduler.Admission
+
+	// classMu serializes changes to which namespaces hold a class, and
+	// to the class files (tenancy.go); it is taken before mu.
+	classMu sync.Mutex
+	// classUse is each namespace's class claims (its class quota); guarded by mu.
+	classUse map[string]*classUse
 
 	mu       sync.Mutex
 	closed   bool
@@ -123,6 +130,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		admit:    admit,
 		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers}),
 		classes:  map[string]*class{},
+		classUse: map[string]*classUse{},
 		loading:  map[string]chan struct{}{},
 		actors:   map[string]*actor{},
 		names:    map[string]*actor{},
@@ -191,11 +199,21 @@ func (h *Host) Close(ctx context.Context) error {
 // ID is the module's content address, so loading the same bytes again returns
 // the loaded class at no cost. Bad modules fail with a *ModuleError
 // (ErrInvalidModule) that says why; oversized ones with ErrTooLarge.
+// A class loaded by LoadClass is trusted: visible to every namespace and
+// outside their quotas (LoadClassIn loads a tenant's class).
 func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
+	return h.loadClass(ctx, wasm, classClaims{global: true})
+}
+
+// loadClass loads wasm (once per ID) and records cl on the class.
+func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (ClassInfo, error) {
 	if len(wasm) > h.cfg.MaxClassBytes {
 		return ClassInfo{}, fmt.Errorf("%w: module of %d bytes exceeds the limit of %d", ErrTooLarge, len(wasm), h.cfg.MaxClassBytes)
 	}
 	id := ClassID(wasm)
+	if err := h.precheckClaims(id, len(wasm), cl); err != nil {
+		return ClassInfo{}, err
+	}
 	var ch chan struct{}
 	for {
 		h.mu.Lock()
@@ -205,6 +223,15 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 		}
 		if c, ok := h.classes[id]; ok {
 			h.mu.Unlock()
+			h.classMu.Lock()
+			err := h.claimLocked(c, cl)
+			h.classMu.Unlock()
+			if errors.Is(err, errClassGone) {
+				continue
+			}
+			if err != nil {
+				return ClassInfo{}, err
+			}
 			return c.info, nil
 		}
 		wait, busy := h.loading[id]
@@ -230,6 +257,11 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 			c.finish()
 		}
 	}
+	// The class file, the class and its claims change together (classMu),
+	// so a concurrent ReleaseClass never removes the file of a class that
+	// is loaded again.
+	h.classMu.Lock()
+	defer h.classMu.Unlock()
 	if err == nil && h.persist != nil {
 		if perr := h.persist.saveClass(id, wasm); perr != nil {
 			_ = c.module.Close(ctx)
@@ -243,6 +275,11 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 	}
 	h.mu.Unlock()
 	close(ch)
+	if err == nil {
+		if err = h.claimLocked(c, cl); err != nil {
+			h.unloadIfUnclaimedLocked(ctx, c)
+		}
+	}
 	if err != nil {
 		return ClassInfo{}, err
 	}
@@ -273,8 +310,11 @@ func (h *Host) class(id string) (*class, error) {
 }
 
 // UnloadClass removes a class that no live actor uses (ErrClassInUse
-// otherwise). Loading the same bytes again gives the same ID.
+// otherwise), whoever loaded it: every namespace's claim goes with it.
+// Loading the same bytes again gives the same ID.
 func (h *Host) UnloadClass(ctx context.Context, id string) error {
+	h.classMu.Lock()
+	defer h.classMu.Unlock()
 	h.mu.Lock()
 	c, ok := h.classes[id]
 	if !ok {
@@ -287,13 +327,12 @@ func (h *Host) UnloadClass(ctx context.Context, id string) error {
 			return fmt.Errorf("%w: actor %s uses class %s", ErrClassInUse, a.id, id)
 		}
 	}
+	for ns := range c.owners {
+		h.dropClaimLocked(c, ns)
+	}
 	delete(h.classes, id)
 	h.mu.Unlock()
-	if h.persist != nil {
-		if err := h.persist.removeClass(id); err != nil {
-			h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
-		}
-	}
+	h.removeClassFiles(id)
 	return c.module.Close(ctx)
 }
 
@@ -309,7 +348,8 @@ func (h *Host) Classes(ctx context.Context) []ClassInfo {
 	return out
 }
 
-// Spawn creates an actor of a loaded class: it makes a sandbox, runs the
+// Spawn creates an actor of a loaded class visible to the actor's namespace
+// (ErrClassNotFound for another's class): it makes a sandbox, runs the
 // constructor with args (which may include futures: Spawn waits for them),
 // and returns a handle. A trap or an application error in the constructor
 // fails Spawn and leaves no actor behind. The actor is owned by the host
@@ -320,7 +360,11 @@ func (h *Host) Spawn(ctx context.Context, classID string, opts Options, args ...
 }
 
 func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts Options, args []any) (*Actor, error) {
-	c, err := h.class(classID)
+	ns := opts.Namespace
+	if ns == "" {
+		ns = h.cfg.Defaults.Namespace
+	}
+	c, err := h.classIn(ns, classID)
 	if err != nil {
 		return nil, err
 	}

@@ -222,6 +222,9 @@ func TestCLI(t *testing.T) {
 	}
 	p.fails(t, cliTokenA, 1, "unavailable", "--server", "http://127.0.0.1:1", "actor", "ls")
 
+	// Node-wide figures need an operator token; a tenant's is refused.
+	p.fails(t, cliTokenA, 1, "forbidden", "node")
+
 	// Kill, remove classes.
 	p.fails(t, cliTokenA, 1, "class_in_use", "class", "rm", class.ID)
 	if out := p.ok(t, "actor", "kill", "name:c1"); strings.TrimSpace(out) != "killed "+actor.ID {

@@ -19,7 +19,7 @@ const maxTimeoutMs = 7 * 24 * 3600 * 1000
 // namespace, and asking for another one is forbidden.
 func spawnOptions(o wire.Options, namespace string) (host.Options, error) {
 	if o.Namespace != "" && o.Namespace != namespace {
-		return host.Options{}, newError(codeForbidden, "options.namespace %q: this token may only spawn in namespace %q", o.Namespace, namespace)
+		return host.Options{}, fmt.Errorf("%w: options.namespace %q: this token may only spawn in namespace %q", host.ErrForbidden, o.Namespace, namespace)
 	}
 	if o.CallTimeoutMS < 0 || o.CallTimeoutMS > maxTimeoutMs {
 		return host.Options{}, newError(codeInvalidArgument, "options.call_timeout_ms %d out of range [0, %d]", o.CallTimeoutMS, maxTimeoutMs)
@@ -116,9 +116,6 @@ func (s *Server) spawnActor(rq *request) error {
 	}
 	if req.Class == "" {
 		return newError(codeInvalidArgument, "class is required")
-	}
-	if !s.classes.owns(rq.ns, req.Class) {
-		return fmt.Errorf("%w: %s", host.ErrClassNotFound, req.Class)
 	}
 	opts, err := spawnOptions(req.Options, rq.ns)
 	if err != nil {

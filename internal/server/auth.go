@@ -19,6 +19,9 @@ type token struct {
 	Name      string `json:"name"`
 	Namespace string `json:"namespace"`
 	SHA256    string `json:"sha256"`
+	// Operator tokens may also read what is host-wide (every namespace's):
+	// GET /v1/node and /metrics.
+	Operator bool `json:"operator,omitempty"`
 }
 
 // tokensFile is the format of Config.TokensFile.
@@ -63,7 +66,8 @@ func loadTokens(path string) (map[[32]byte]token, error) {
 // token, or namespace "default" when the server has no tokens file.
 func (s *Server) authenticate(r *http.Request) (token, error) {
 	if s.tokens == nil {
-		return token{Namespace: host.DefaultNamespace}, nil
+		// Loopback only, one namespace: the caller is the operator.
+		return token{Namespace: host.DefaultNamespace, Operator: true}, nil
 	}
 	h := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(h, " ")

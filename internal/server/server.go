@@ -79,7 +79,6 @@ type Server struct {
 	routes    []route
 	metrics   *metrics
 	futures   *futureRegistry
-	classes   classOwners
 	maxJSON   int64
 	keepalive time.Duration
 
@@ -178,21 +177,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.metrics.watch(h)
 	s.maxJSON = 2 * int64(h.Config().MaxArgBytes)
 	s.futures = newFutureRegistry(cfg.FutureTTL)
-	s.classes.owners = map[string]map[string]struct{}{}
-	// Classes recovered from the data directory belong to the namespaces of
-	// the actors that came back with them (and, without authentication, to
-	// the only namespace). A tenant whose class has no live actor uploads it
-	// again (content-addressed: it is not compiled again).
-	for _, ai := range h.Actors(ctx) {
-		if ai.State != host.StateDead {
-			s.classes.add(ai.Class, ai.Options.Namespace)
-		}
-	}
-	if s.tokens == nil {
-		for _, c := range h.Classes(ctx) {
-			s.classes.add(c.ID, host.DefaultNamespace)
-		}
-	}
 	s.drainCtx, s.drain = context.WithCancel(context.Background())
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
@@ -233,10 +217,15 @@ func (s *Server) Addr() net.Addr {
 	return s.addr
 }
 
-// LoadClass loads a module as if namespace had uploaded it (to preload
-// classes before serving, such as the examples in namespace "default").
+// LoadClass loads a module as if namespace had uploaded it, or, with an
+// empty namespace, for every namespace (what `wactor serve --preload`
+// does): a preloaded class is visible to every tenant, counts against no
+// quota and cannot be deleted through the API.
 func (s *Server) LoadClass(ctx context.Context, namespace string, wasm []byte) (host.ClassInfo, error) {
-	return s.loadClass(ctx, namespace, wasm)
+	if namespace == "" {
+		return s.host.LoadClass(ctx, wasm)
+	}
+	return s.host.LoadClassIn(ctx, namespace, wasm)
 }
 
 // ListenAndServe listens on cfg.Addr and serves (with TLS if configured)
