@@ -269,3 +269,49 @@ func TestConfig_LogLimits(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLineWriter: whatever a guest writes, in whatever pieces, every logged
+// line is valid UTF-8 of at most MaxLogLine bytes, the unfinished line stays
+// bounded, and a short line comes out as written.
+func FuzzLineWriter(f *testing.F) {
+	f.Add([]byte("hello\nworld\n"), uint16(3))
+	f.Add([]byte("no newline"), uint16(1))
+	f.Add(bytes.Repeat([]byte("é"), MaxLogLine), uint16(4093))
+	f.Add([]byte("a\xff\xfeb\n\n\xc3"), uint16(2))
+	f.Fuzz(func(t *testing.T, data []byte, piece uint16) {
+		data = bytes.Repeat(data, 1+(MaxLogLine+1)/(len(data)+1)/8) // reach the limit now and then
+		sb := &sandbox{logs: newLogRing(1<<20, 1<<40, nil)}
+		w := sb.lineWriter(0)
+		step := int(piece)%4096 + 1
+		for p := data; len(p) > 0; {
+			n := min(step, len(p))
+			if k, err := w.Write(p[:n]); k != n || err != nil {
+				t.Fatalf("Write = %d, %v", k, err)
+			}
+			if len(w.partial) > MaxLogLine {
+				t.Fatalf("unfinished line of %d bytes", len(w.partial))
+			}
+			p = p[n:]
+		}
+		sb.flushOutput()
+		lines, _ := sb.logs.since(0)
+		for _, l := range lines {
+			if len(l.Text) > MaxLogLine || !utf8.ValidString(l.Text) {
+				t.Fatalf("line %d: %d bytes, valid %v", l.Seq, len(l.Text), utf8.ValidString(l.Text))
+			}
+		}
+		// Lines that fit come out as written (made valid).
+		want := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+		if len(data) == 0 {
+			want = nil
+		}
+		if len(want) != len(lines) {
+			t.Fatalf("%d lines logged, %d written", len(lines), len(want))
+		}
+		for i, w := range want {
+			if len(w) <= MaxLogLine && (lines[i].Truncated || lines[i].Text != validText(w)) {
+				t.Fatalf("line %d: %.40q, want %.40q", i, lines[i].Text, w)
+			}
+		}
+	})
+}
