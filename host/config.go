@@ -44,7 +44,8 @@ type Config struct {
 	LogBytes int `json:"log_bytes,omitempty"`
 	// KeepDead is how many dead actors the host keeps, with their final
 	// state (Info: death reason and error) and the end of their log (Logs),
-	// for KeepDeadFor after they died (default 1000; -1 keeps none). Calls
+	// for KeepDeadFor after they died (default 1000; -1 keeps none). When
+	// full, the oldest of the namespace with the most kept goes first. Calls
 	// to a kept dead actor still fail with ErrActorDied.
 	KeepDead int `json:"keep_dead,omitempty"`
 	// KeepDeadFor is how long a dead actor is kept (default 10 minutes).
