@@ -42,6 +42,12 @@ type Config struct {
 	// oldest lines are dropped first (counted in LogStats). Lines are cut
 	// at MaxLogLine bytes, whatever their source.
 	LogBytes int `json:"log_bytes,omitempty"`
+	// LogBudget bounds what all actors' logs hold together, in bytes
+	// (default 256 MiB; Unlimited lifts it): past it, a log that takes a
+	// new line is first cut to its last DeadLogBytes, so the logs hold at
+	// most LogBudget plus DeadLogBytes per actor however many actors flood
+	// them (NodeUsage.LogBytes).
+	LogBudget int64 `json:"log_budget,omitempty"`
 	// KeepDead is how many dead actors the host keeps, with their final
 	// state (Info: death reason and error) and the end of their log (Logs),
 	// for KeepDeadFor after they died (default 1000; -1 keeps none). When
@@ -53,7 +59,8 @@ type Config struct {
 	// DeadLogBytes is how much of a kept dead actor's log is kept: its last
 	// lines within that many bytes, counted as LogBytes (default 32 KiB, at
 	// least 4 KiB, at most LogBytes). The host keeps at most KeepDead times
-	// this for dead actors.
+	// this for dead actors. It is also what a live actor's log is held to
+	// while all logs together are past LogBudget.
 	DeadLogBytes int `json:"dead_log_bytes,omitempty"`
 	// Defaults holds the Options used where a Spawn leaves a field zero.
 	Defaults Options `json:"defaults,omitempty"`
@@ -197,6 +204,7 @@ const (
 	defaultKeepDead         = 1000
 	defaultKeepDeadFor      = 10 * time.Minute
 	defaultDeadLogBytes     = 32 << 10
+	defaultLogBudget        = 256 << 20
 	defaultMemoryPages      = 4096
 	defaultCallTimeout      = 30 * time.Second
 	defaultMaxPending       = 100000
@@ -406,8 +414,11 @@ func checkArgSize(n, limit int) error {
 
 // logDefaults fills and checks the log and dead-actor limits.
 func (c *Config) logDefaults() error {
-	if c.LogBytes < 0 || c.DeadLogBytes < 0 || c.KeepDeadFor < 0 || c.KeepDead < -1 {
-		return fmt.Errorf("%w: negative log_bytes, dead_log_bytes or keep_dead_for, or keep_dead below -1", ErrInvalidOptions)
+	if c.LogBytes < 0 || c.DeadLogBytes < 0 || c.KeepDeadFor < 0 || c.KeepDead < -1 || c.LogBudget < Unlimited {
+		return fmt.Errorf("%w: negative log_bytes, dead_log_bytes or keep_dead_for, or keep_dead or log_budget below -1", ErrInvalidOptions)
+	}
+	if c.LogBudget == 0 {
+		c.LogBudget = defaultLogBudget
 	}
 	if c.LogBytes == 0 {
 		c.LogBytes = defaultLogBytes

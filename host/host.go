@@ -55,7 +55,7 @@ type Host struct {
 	actors   map[string]*actor
 	names    map[string]*actor // by nameKey(namespace, name)
 	dead     morgue            // the recently dead actors (Config.KeepDead)
-	logBytes atomic.Int64      // held by all actors' logs (NodeUsage.LogBytes)
+	logs     logBudget         // what all actors' logs hold (NodeUsage.LogBytes)
 
 	waits waitGraph
 
@@ -149,6 +149,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		actors:   map[string]*actor{},
 		names:    map[string]*actor{},
 		dead:     newMorgue(cfg.KeepDead, cfg.KeepDeadFor),
+		logs:     logBudget{limit: max(cfg.LogBudget, 0), floor: int64(cfg.DeadLogBytes)},
 		stop:     make(chan struct{}),
 		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
@@ -181,7 +182,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 
 // newLog makes an actor's log, within the host's limits and accounting.
 func (h *Host) newLog() *logRing {
-	return newLogRing(h.cfg.LogLines, int64(h.cfg.LogBytes), &h.logBytes)
+	return newLogRing(h.cfg.LogLines, int64(h.cfg.LogBytes), &h.logs)
 }
 
 func newMailbox(h *Host, a *actor) *scheduler.Mailbox[*call] {

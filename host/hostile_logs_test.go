@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 	"weak"
@@ -20,9 +19,9 @@ import (
 
 const logFloodClass = "hostile_logflood"
 
-// logBudget is the per-actor log budget of the hostile log tests: the
+// actorLogBudget is the per-actor log budget of the hostile log tests: the
 // default.
-const logBudget = defaultLogBytes
+const actorLogBudget = defaultLogBytes
 
 func TestHostile_LogFlood(t *testing.T) {
 	for _, tt := range []struct {
@@ -49,13 +48,13 @@ func TestHostile_LogFlood(t *testing.T) {
 			for range 2 {
 				invoke[any](t, a, tt.method)
 				u := h.Usage(context.Background())
-				if held := u.LogBytes - base.u.LogBytes; held > logBudget {
-					t.Fatalf("after %s the host holds %d bytes of logs, above the budget of %d", tt.method, held, logBudget)
+				if held := u.LogBytes - base.u.LogBytes; held > actorLogBudget {
+					t.Fatalf("after %s the host holds %d bytes of logs, above the budget of %d", tt.method, held, actorLogBudget)
 				}
 				by.progress(t, 1)
 			}
 			st := a.LogStats()
-			if st.KeptBytes > logBudget || st.KeptLines > defaultLogLines {
+			if st.KeptBytes > actorLogBudget || st.KeptLines > defaultLogLines {
 				t.Fatalf("the actor's log holds %d lines, %d bytes: over its budget", st.KeptLines, st.KeptBytes)
 			}
 			if tt.drops && st.DroppedLines == 0 || !tt.drops && st.KeptLines != 1 {
@@ -246,7 +245,7 @@ func TestHost_KeepDead(t *testing.T) {
 // dead out of the morgue, not another namespace's; entries evicted out of
 // order do not pile up.
 func TestMorgue_Fairness(t *testing.T) {
-	var acct atomic.Int64
+	var acct logBudget
 	m := newMorgue(3, time.Hour)
 	now := time.Unix(0, 0)
 	var released int
@@ -272,12 +271,58 @@ func TestMorgue_Fairness(t *testing.T) {
 	if n := len(m.all.list) - m.all.head; n > 2*m.count()+64 {
 		t.Fatalf("%d entries in the death order for %d kept", n, m.count())
 	}
-	if want := int64(2 + 4 + 4 + 3*logLineOverhead); acct.Load() != want { // b0, a998, a999
-		t.Fatalf("accounted %d, want %d", acct.Load(), want)
+	if want := int64(2 + 4 + 4 + 3*logLineOverhead); acct.held.Load() != want { // b0, a998, a999
+		t.Fatalf("accounted %d, want %d", acct.held.Load(), want)
 	}
 	// The TTL takes the oldest first, across namespaces.
 	gone := m.prune(time.Unix(0, 0).Add(time.Hour)) // b0's age reaches the TTL
 	if len(gone) != 1 || m.get("b0") != nil || m.count() != 2 {
 		t.Fatalf("prune took %d, kept %d", len(gone), m.count())
 	}
+}
+
+// TestHostile_LogFloodManyActors: many flooding actors together hold at
+// most Config.LogBudget plus DeadLogBytes each, not LogBytes each.
+func TestHostile_LogFloodManyActors(t *testing.T) {
+	const (
+		actors = 8
+		budget = 2 << 20
+	)
+	h := newTestHost(t, Config{Workers: 2, LogBudget: budget})
+	by := startBystander(t, h)
+	base := takeBaseline(h)
+	c, err := h.LoadClass(context.Background(), fixture(t, logFloodClass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flooders []*Actor
+	for range actors {
+		a, err := h.Spawn(context.Background(), c.ID, Options{Namespace: "attacker"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		flooders = append(flooders, a)
+	}
+	bound := int64(budget + actors*(defaultDeadLogBytes+MaxLogLine+logLineOverhead))
+	for _, a := range flooders {
+		invoke[any](t, a, "flood_lines")
+		if held := h.Usage(context.Background()).LogBytes - base.u.LogBytes; held > bound {
+			t.Fatalf("%d flooding actors hold %d bytes of logs, above %d", actors, held, bound)
+		}
+	}
+	by.progress(t, 1)
+	// Every flooder still has its last lines.
+	for _, a := range flooders {
+		if st := a.LogStats(); st.KeptLines == 0 || st.KeptBytes > defaultLogBytes {
+			t.Fatalf("a flooder's log: %+v", st)
+		}
+		if err := a.Kill(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base.settled(t, h, 0)
+	if held := h.Usage(context.Background()).LogBytes - base.u.LogBytes; held > actors*defaultDeadLogBytes {
+		t.Fatalf("after the kills the host holds %d bytes of logs", held)
+	}
+	by.finish(t)
 }

@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -20,7 +19,7 @@ func texts(lines []LogLine) []string {
 }
 
 func TestLogRing_Budget(t *testing.T) {
-	var acct atomic.Int64
+	var acct logBudget
 	cost := func(text string) int64 { return int64(len(text)) + logLineOverhead }
 	t.Run("lines", func(t *testing.T) {
 		r := newLogRing(3, 1<<20, &acct)
@@ -35,8 +34,8 @@ func TestLogRing_Budget(t *testing.T) {
 		if st != want {
 			t.Fatalf("stats %+v, want %+v", st, want)
 		}
-		if acct.Load() != st.KeptBytes {
-			t.Fatalf("accounted %d, kept %d", acct.Load(), st.KeptBytes)
+		if acct.held.Load() != st.KeptBytes {
+			t.Fatalf("accounted %d, kept %d", acct.held.Load(), st.KeptBytes)
 		}
 		// since in the middle, past the end, before the first kept.
 		for since, want := range map[uint64]string{0: "cde", 3: "de", 4: "e", 5: "", 99: ""} {
@@ -46,12 +45,12 @@ func TestLogRing_Budget(t *testing.T) {
 			}
 		}
 		r.release()
-		if acct.Load() != 0 {
-			t.Fatalf("released log still accounted: %d", acct.Load())
+		if acct.held.Load() != 0 {
+			t.Fatalf("released log still accounted: %d", acct.held.Load())
 		}
 		r.add(1, "after")
-		if lines, _ := r.since(0); len(lines) != 0 || acct.Load() != 0 {
-			t.Fatalf("a released log kept %d lines, %d bytes", len(lines), acct.Load())
+		if lines, _ := r.since(0); len(lines) != 0 || acct.held.Load() != 0 {
+			t.Fatalf("a released log kept %d lines, %d bytes", len(lines), acct.held.Load())
 		}
 	})
 	t.Run("bytes", func(t *testing.T) {
@@ -74,8 +73,8 @@ func TestLogRing_Budget(t *testing.T) {
 		r.add(1, "last")
 		r.retire(cost("last") + 10)
 		lines, st, _ = r.page(0)
-		if got := texts(lines); len(got) != 1 || got[0] != "last" || acct.Load() != st.KeptBytes {
-			t.Fatalf("retired: %q, stats %+v, accounted %d", got, st, acct.Load())
+		if got := texts(lines); len(got) != 1 || got[0] != "last" || acct.held.Load() != st.KeptBytes {
+			t.Fatalf("retired: %q, stats %+v, accounted %d", got, st, acct.held.Load())
 		}
 		r.release()
 	})
@@ -97,7 +96,7 @@ func TestLogRing_Budget(t *testing.T) {
 // TestLogRing_Concurrent: writers and readers at once; the kept lines are
 // always consecutive and within the budget (run with -race).
 func TestLogRing_Concurrent(t *testing.T) {
-	var acct atomic.Int64
+	var acct logBudget
 	r := newLogRing(100, 8<<10, &acct)
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -129,8 +128,8 @@ func TestLogRing_Concurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if _, st, _ := r.page(0); st.NextSeq != 8000 || acct.Load() != st.KeptBytes {
-		t.Fatalf("stats %+v, accounted %d", st, acct.Load())
+	if _, st, _ := r.page(0); st.NextSeq != 8000 || acct.held.Load() != st.KeptBytes {
+		t.Fatalf("stats %+v, accounted %d", st, acct.held.Load())
 	}
 }
 
@@ -247,6 +246,7 @@ func TestConfig_LogLimits(t *testing.T) {
 		{"dead_log_bytes below the minimum", Config{DeadLogBytes: 100}, false, Config{}},
 		{"keep_dead below -1", Config{KeepDead: -2}, false, Config{}},
 		{"negative keep_dead_for", Config{KeepDeadFor: -1}, false, Config{}},
+		{"log_budget below -1", Config{LogBudget: -2}, false, Config{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := tt.cfg.withDefaults()
@@ -314,4 +314,33 @@ func FuzzLineWriter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLogRing_HostBudget: past the host's budget, a log that grows is held
+// to the floor; logs below it keep what they have.
+func TestLogRing_HostBudget(t *testing.T) {
+	acct := logBudget{limit: 16 << 10, floor: 4 << 10}
+	line := strings.Repeat("x", 1000)
+	quiet := newLogRing(1000, 1<<20, &acct)
+	for range 10 {
+		quiet.add(1, line) // about 10 KiB, under the budget
+	}
+	loud := newLogRing(1000, 1<<20, &acct)
+	for range 1000 {
+		loud.add(1, line)
+		if acct.held.Load() > acct.limit+2*acct.floor {
+			t.Fatalf("logs hold %d bytes, budget %d", acct.held.Load(), acct.limit)
+		}
+	}
+	_, lst, _ := loud.page(0)
+	_, qst, _ := quiet.page(0)
+	if lst.KeptLines == 0 || lst.KeptBytes > acct.limit-qst.KeptBytes || qst.KeptLines != 10 {
+		t.Fatalf("loud %+v, quiet %+v", lst, qst)
+	}
+	// The quiet log growing past the budget is held to the floor too
+	// (then both may grow again while under it).
+	quiet.add(1, strings.Repeat("y", 3000))
+	if _, qst, _ = quiet.page(0); qst.KeptBytes > acct.floor || acct.held.Load() > acct.limit {
+		t.Fatalf("quiet past the budget: %+v; logs hold %d", qst, acct.held.Load())
+	}
 }

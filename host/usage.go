@@ -72,7 +72,7 @@ func (h *Host) Usage(ctx context.Context) NodeUsage {
 	}
 	u.DeadActors = h.dead.count()
 	h.mu.Unlock()
-	u.LogBytes = h.logBytes.Load()
+	u.LogBytes = h.logs.held.Load()
 	u.Actors = len(actors)
 	for _, a := range actors { // Host.mu is a leaf: not held here
 		a.mu.Lock()
