@@ -48,14 +48,14 @@ type Host struct {
 	// classUse is each namespace's class claims (its class quota); guarded by mu.
 	classUse map[string]*classUse
 
-	mu       sync.Mutex
-	closed   bool
-	classes  map[string]*class
-	loading  map[string]chan struct{}
-	actors   map[string]*actor
-	names    map[string]*actor // by nameKey(namespace, name)
-	dead     morgue            // the recently dead actors (Config.KeepDead)
-	logs     logBudget         // what all actors' logs hold (NodeUsage.LogBytes)
+	mu      sync.Mutex
+	closed  bool
+	classes map[string]*class
+	loading map[string]chan struct{}
+	actors  map[string]*actor
+	names   map[string]*actor // by nameKey(namespace, name)
+	dead    morgue            // the recently dead actors (Config.KeepDead)
+	logs    logBudget         // what all actors' logs hold (NodeUsage.LogBytes)
 
 	waits waitGraph
 
