@@ -83,6 +83,20 @@ type Config struct {
 	// AdmissionTimeout bounds how long a spawn waits for resources that are
 	// taken now (default 30s); one that can never fit fails at once.
 	AdmissionTimeout time.Duration `json:"admission_timeout,omitempty"`
+	// MaxDepth bounds how deep guests nest work (default 32): an actor
+	// spawned by a guest, and a call or send made from inside a guest call,
+	// is one level deeper than the guest call that made it (a Go or HTTP
+	// call and a Host.Spawn are level 0). Past it the spawn, call or send
+	// fails with ErrQuota (guests: wactor.quota). This bounds chains of
+	// spawn-and-call and spawn trees by depth, as Quota bounds them by
+	// size. Unlimited (-1) lifts it (quotas still bound what a namespace
+	// holds).
+	MaxDepth int `json:"max_depth,omitempty"`
+	// Quota is every namespace's quota (zero fields: the built-in defaults,
+	// see Quota); Quotas overrides it per namespace (zero fields: Quota's),
+	// as does Host.SetQuota later.
+	Quota  Quota            `json:"quota,omitempty"`
+	Quotas map[string]Quota `json:"quotas,omitempty"`
 }
 
 // NodeResources is a host's resource capacity. Zero fields take defaults:
@@ -168,6 +182,7 @@ const (
 	maxGuestFutures         = 10000
 	defaultMaxQueuedCalls   = 1_000_000
 	defaultAdmissionTimeout = 30 * time.Second
+	defaultMaxDepth         = 32
 )
 
 // DefaultNamespace is the namespace of actors spawned without one.
@@ -194,6 +209,24 @@ func (c Config) withDefaults() (Config, error) {
 	case DurabilitySync, DurabilityWrite, DurabilityCheckpoint:
 	default:
 		return c, fmt.Errorf("%w: durability %q (want sync, write or checkpoint)", ErrInvalidOptions, c.Durability)
+	}
+	if c.MaxDepth < Unlimited {
+		return c, fmt.Errorf("%w: max_depth %d: want -1 (unlimited), 0 (default %d) or more", ErrInvalidOptions, c.MaxDepth, defaultMaxDepth)
+	}
+	if c.MaxDepth == 0 {
+		c.MaxDepth = defaultMaxDepth
+	}
+	if err := c.Quota.validate(); err != nil {
+		return c, err
+	}
+	c.Quota = c.Quota.withDefaults(builtinQuota)
+	for ns, q := range c.Quotas {
+		if ns == "" {
+			return c, fmt.Errorf("%w: quotas: empty namespace", ErrInvalidOptions)
+		}
+		if err := q.validate(); err != nil {
+			return c, fmt.Errorf("quotas[%q]: %w", ns, err)
+		}
 	}
 	if c.AdmissionTimeout < 0 {
 		return c, fmt.Errorf("%w: negative admission_timeout", ErrInvalidOptions)

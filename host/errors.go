@@ -49,8 +49,10 @@ var (
 	ErrClassInUse = errors.New("class in use")
 	// ErrCheckpointNotFound: no kept checkpoint with that ID.
 	ErrCheckpointNotFound = errors.New("checkpoint not found")
-	// ErrQuota: an actor reached its limit of children or outstanding
-	// futures, or a namespace its quota (of classes, for example).
+	// ErrQuota: a limit was reached, which the message names: an actor's
+	// children (MaxChildren) or unresolved futures, the depth of
+	// guest-initiated work (Config.MaxDepth), or a namespace's Quota
+	// (actors, memory, pending calls, classes).
 	ErrQuota = errors.New("quota exceeded")
 	// ErrForbidden: an actor asked for something outside its namespace
 	// (another namespace's actor, a spawn into another namespace), or a

@@ -59,6 +59,20 @@ type Host struct {
 
 	waits waitGraph
 
+	// Namespaces' accounting and quotas (quota.go), guarded by mu.
+	nss    map[string]*nsState
+	quotas map[string]Quota // Config.Quotas and SetQuota, unresolved
+	// recovering: New is bringing durable actors back, which quotas do
+	// not refuse (they were accepted before).
+	recovering bool
+
+	// Guest-initiated spawns run on their own goroutines (guestcalls.go),
+	// never on the stack of the guest that asked; base is cancelled on
+	// Close, which then waits for them.
+	spawns     goroutines.Group
+	base       context.Context
+	cancelBase context.CancelFunc
+
 	// The janitor (passivate.go), when PassivateAfter or MemoryBudget is set.
 	group    goroutines.Group
 	stop     chan struct{}
@@ -137,7 +151,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		stop:     make(chan struct{}),
 		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
+		nss:      map[string]*nsState{},
+		quotas:   map[string]Quota{},
 	}
+	for ns, q := range cfg.Quotas {
+		h.quotas[ns] = q
+	}
+	h.base, h.cancelBase = context.WithCancel(context.Background())
 	_, nop := cfg.Observer.(nopObserver)
 	h.observed = !nop
 	h.timed = h.observed || cfg.PassivateAfter > 0 || cfg.MemoryBudget > 0
@@ -145,7 +165,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.group.Go(h.janitor)
 	}
 	if p != nil {
-		if err := h.recover(ctx); err != nil {
+		h.recovering = true
+		err := h.recover(ctx)
+		h.mu.Lock()
+		h.recovering = false
+		h.mu.Unlock()
+		if err != nil {
 			_ = h.Close(ctx)
 			return nil, err
 		}
@@ -174,11 +199,15 @@ func (h *Host) Close(ctx context.Context) error {
 		actors = append(actors, a)
 	}
 	h.mu.Unlock()
+	h.cancelBase()
 	close(h.stop)
 	h.admit.Close()
 	err := h.group.Wait(ctx)
 	for _, a := range actors {
 		a.die(DeathHostClosed, nil)
+	}
+	if e := h.spawns.Wait(ctx); err == nil {
+		err = e
 	}
 	if e := h.pool.Close(ctx); err == nil {
 		err = e
@@ -420,7 +449,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		a := &actor{
 			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
 			created: time.Now(), logs: newLogRing(h.cfg.LogLines), state: StatePending,
-			ready: make(chan struct{}), durable: durable,
+			ready: make(chan struct{}), durable: durable, depth: spawnDepth(ctx),
 		}
 		a.children.limit = opts.MaxChildren
 		a.res = res
@@ -463,6 +492,10 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			}
 			return nil, err
 		}
+		if err := a.ns.checkMemory(initialBytes(c, from)); err != nil {
+			return fail(err)
+		}
+		defer waitForChild(ctx, a)()
 		if durable {
 			if err := a.persistStart(); err != nil {
 				return fail(err)
@@ -471,6 +504,12 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		sb, err := a.start(ctx, from, startup, mode)
 		if err != nil {
 			return fail(err)
+		}
+		if died := a.deathError(); died != nil {
+			// Killed while its constructor ran (its owner died, say): the
+			// sandbox was interrupted; no actor comes out of it.
+			sb.close()
+			return fail(died)
 		}
 		switch {
 		case durable:
@@ -492,6 +531,12 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		h.notePressure(sb.memoryBytes())
 		a.mb = newMailbox(h, a)
 		a.mu.Lock()
+		if a.state == StateDead {
+			died := a.died
+			a.mu.Unlock()
+			sb.close()
+			return fail(died)
+		}
 		a.sb, a.state = sb, StateAlive
 		h.setLive(a, true)
 		a.mu.Unlock()
@@ -521,15 +566,24 @@ func (h *Host) register(a *actor, own *owner) (existing *actor, err error) {
 		}
 	}
 	if name := a.opts.Name; name != "" {
-		key := nameKey(a.opts.Namespace, name)
-		if other, taken := h.names[key]; taken {
+		if other, taken := h.names[nameKey(a.opts.Namespace, name)]; taken {
 			if a.opts.GetIfExists {
 				return other, nil
 			}
 			return nil, fmt.Errorf("%w: %q in namespace %q", ErrNameTaken, name, a.opts.Namespace)
 		}
-		h.names[key] = a
 	}
+	ns := h.namespaceLocked(a.opts.Namespace)
+	if !h.recovering {
+		if err := ns.checkActorsLocked(); err != nil {
+			return nil, err
+		}
+	}
+	if name := a.opts.Name; name != "" {
+		h.names[nameKey(a.opts.Namespace, name)] = a
+	}
+	ns.actors++
+	a.ns = ns
 	h.actors[a.id] = a
 	if own != nil {
 		if own.owned == nil {
@@ -560,6 +614,7 @@ func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 	}
 	if h.actors[a.id] == a {
 		delete(h.actors, a.id)
+		a.ns.actors--
 	}
 	if name := a.opts.Name; name != "" {
 		if key := nameKey(a.opts.Namespace, name); h.names[key] == a {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"slices"
@@ -129,6 +130,15 @@ type sandbox struct {
 	clockOffset int64
 	lastNano    int64
 
+	// ns is the namespace charged for the sandbox's memory (nil for a
+	// class probe); charged is what it is charged now (quota.go).
+	ns      *nsState
+	charged atomic.Int64
+	// guestRuns: guest code runs (run's fn), whose memory growth the
+	// namespace's quota may refuse; the host restoring a state (restore,
+	// replay) is charged without refusal, as it was accepted before.
+	guestRuns bool
+
 	fuelLimit uint64 // 0 without a fuel limit
 	fuelUsed  uint64 // by the last call
 	timer     *time.Timer
@@ -164,6 +174,9 @@ type limitedMemory struct {
 	buf    []byte
 	limit  uint64
 	region *memtrack.Region
+	// grow, if set, may refuse a growth to size bytes (a namespace's
+	// memory quota).
+	grow func(size uint64) bool
 }
 
 // newLimitedMemory makes a memory; with tmpl its first bytes hold the
@@ -188,6 +201,9 @@ func newLimitedMemory(capacity, limit uint64, tmpl *memtrack.Template) (m *limit
 
 func (m *limitedMemory) Reallocate(size uint64) []byte {
 	if size > m.limit {
+		return nil
+	}
+	if m.grow != nil && size > uint64(len(m.buf)) && !m.grow(size) {
 		return nil
 	}
 	if m.region == nil && size >= regionMinBytes {
@@ -236,6 +252,10 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	}
 	limit := uint64(memPages) * 65536
 	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit, usedTemplate: usedTemplate, fuelLimit: fuel}
+	if a != nil {
+		sb.ns = a.ns
+		a.setBoot(sb) // a kill from now on interrupts its guest code
+	}
 	if startup != nil {
 		sb.rec.start(startup, mode)
 	}
@@ -262,6 +282,8 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 				tmpl = c.tmplFile
 			}
 			sb.lm, sb.preloaded = newLimitedMemory(capacity, l, tmpl)
+			sb.charge(capacity, true)
+			sb.lm.grow = func(size uint64) bool { return sb.charge(size, !sb.guestRuns || sb.rec.replaying()) }
 			return sb.lm
 		}
 	}
@@ -279,7 +301,19 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	sb.mem = inst.Memory()
 	if sb.mem == nil {
 		_ = inst.Close(ctx)
+		sb.uncharge()
 		return nil, moduleErrorf(nil, "no memory")
+	}
+	if sb.ns != nil {
+		// The namespace's memory quota: what the engine made (wasmtime's
+		// own memory is charged here), checked once more now that
+		// concurrent spawns are counted.
+		sb.charge(sb.mem.Size(), true)
+		if sb.overMemory() {
+			err := sb.ns.memoryError(int64(sb.mem.Size()))
+			sb.close()
+			return nil, err
+		}
 	}
 	if c.hasInit {
 		sb.init = abi.ExportInit
@@ -350,6 +384,7 @@ func (sb *sandbox) close() {
 	}
 	sb.closed = true
 	sb.mu.Unlock()
+	sb.uncharge()
 	sb.timer.Stop()
 	if sb.inst != nil {
 		_ = sb.inst.Close(context.Background())
@@ -510,7 +545,9 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 		stopCancel = context.AfterFunc(callCtx, func() { sb.interrupt(gen, TrapCancelled) })
 	}
 
+	sb.guestRuns = true
 	err := fn()
+	sb.guestRuns = false
 	outOfFuel := false
 	if sb.fuelLimit > 0 {
 		outOfFuel = errors.Is(err, engine.ErrOutOfFuel)
@@ -523,6 +560,9 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	if stopCancel != nil {
 		stopCancel()
 	}
+	// The engine's own memory (wasmtime) cannot refuse a growth against the
+	// namespace's quota: charge it now, and fail the call that passed it.
+	overQuota := sb.lm == nil && sb.ns != nil && !sb.charge(sb.mem.Size(), sb.rec.replaying())
 	sb.mu.Lock()
 	// A deadline that passed as the call returned counts: the timer decides
 	// under mu, so it either interrupted this call or sees it ended.
@@ -537,6 +577,12 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	sb.mu.Unlock()
 	if later {
 		sb.close()
+	}
+	if why == "" && overQuota {
+		sb.charge(sb.mem.Size(), true) // until close gives it back
+		te := sb.trap(method, TrapMemory, nil)
+		te.Message = sb.ns.memoryError(0).Error()
+		return TrapMemory, te
 	}
 	if why == "" && outOfFuel && err != nil {
 		te := sb.trap(method, TrapFuel, nil)

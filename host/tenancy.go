@@ -21,16 +21,12 @@ import (
 // uploaded gets the same class, and its own claim on it; docs/RATIONALE.md
 // ("Why are classes per namespace?") says why.
 
-// Class quotas of a namespace until they are configurable per namespace.
-const (
-	classQuotaCount = 100
-	classQuotaBytes = 256 << 20
-)
-
 // classQuota is namespace's bound on the classes it holds and on their
-// uploaded bytes; 0 or less means no bound. Host.mu is held.
+// uploaded bytes (Quota.Classes, Quota.ClassBytes); 0 or less means no
+// bound. Host.mu is held.
 func (h *Host) classQuota(namespace string) (classes int, bytes int64) {
-	return classQuotaCount, classQuotaBytes
+	q := h.resolveQuotaLocked(namespace)
+	return q.Classes, q.ClassBytes
 }
 
 // classUse is what one namespace's class claims add up to. Guarded by Host.mu.
