@@ -2,7 +2,10 @@ package server
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -167,5 +170,35 @@ func TestPreloadedClassesShared(t *testing.T) {
 		a := c.spawn(info.ID, []any{1}, nil)
 		c.do("DELETE", "/v1/classes/"+info.ID, nil).apiErr(http.StatusForbidden, codeForbidden)
 		c.do("DELETE", "/v1/actors/"+a.ID, nil).ok(http.StatusNoContent, nil)
+	}
+}
+
+// TestTokenQuotas: a quota in the tokens file bounds its namespace (here
+// one class and one live actor for team-b), and only that namespace.
+func TestTokenQuotas(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		path := filepath.Join(t.TempDir(), "tokens.json")
+		body := fmt.Sprintf(`{"tokens": [
+			{"name": "a", "namespace": %q, "sha256": %q},
+			{"name": "b", "namespace": %q, "sha256": %q, "quota": {"classes": 1, "actors": 1}}]}`, nsA, sum(tokenA), nsB, sum(tokenB))
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.TokensFile = path
+	})
+	a, b := e.c, e.as(tokenB)
+	counter := b.upload(counterWasm(t))
+	b.do("POST", "/v1/classes", readWasm(t, "host/testdata/minimal.wasm"), "Content-Type", "application/wasm").
+		apiErr(http.StatusTooManyRequests, codeQuotaExceeded)
+	b.spawn(counter.ID, []any{1}, nil)
+	b.do("POST", "/v1/actors", map[string]any{"class": counter.ID, "args": []any{2}}).
+		apiErr(http.StatusTooManyRequests, codeQuotaExceeded)
+	// team-a has the host's defaults.
+	ac := a.upload(counterWasm(t))
+	a.upload(readWasm(t, "host/testdata/minimal.wasm"))
+	a.spawn(ac.ID, []any{1}, nil)
+	a.spawn(ac.ID, []any{2}, nil)
+	if q := e.s.Host().NamespaceUsage(t.Context(), nsB).Quota; q.Classes != 1 || q.Actors != 1 {
+		t.Errorf("team-b's quota %+v", q)
 	}
 }
