@@ -304,6 +304,9 @@ func TestClasses_NamespaceQuota(t *testing.T) {
 	if n := len(h.Classes(ctx)); n != before {
 		t.Fatalf("a refused upload left a class loaded: %d classes, want %d", n, before)
 	}
+	if u := h.NamespaceUsage(ctx, "a"); u.Classes != maxN || u.ClassBytes != int64(maxN*len(variant(0))) {
+		t.Fatalf("NamespaceUsage(a): %d classes, %d bytes; want %d, %d", u.Classes, u.ClassBytes, maxN, maxN*len(variant(0)))
+	}
 	// Loading again a class the namespace holds is free.
 	if _, err := h.LoadClassIn(ctx, "a", variant(0)); err != nil {
 		t.Fatalf("reloading a held class: %v", err)

@@ -198,7 +198,14 @@ func TestTokenQuotas(t *testing.T) {
 	a.upload(readWasm(t, "host/testdata/minimal.wasm"))
 	a.spawn(ac.ID, []any{1}, nil)
 	a.spawn(ac.ID, []any{2}, nil)
-	if q := e.s.Host().NamespaceUsage(t.Context(), nsB).Quota; q.Classes != 1 || q.Actors != 1 {
-		t.Errorf("team-b's quota %+v", q)
+	var u struct {
+		Namespace string
+		Actors    int
+		Classes   int
+		Quota     struct{ Actors, Classes int }
+	}
+	b.do("GET", "/v1/namespace", nil).ok(http.StatusOK, &u)
+	if u.Namespace != nsB || u.Actors != 1 || u.Classes != 1 || u.Quota.Classes != 1 || u.Quota.Actors != 1 {
+		t.Errorf("GET /v1/namespace as team-b: %+v", u)
 	}
 }
