@@ -187,6 +187,19 @@ func TestHostile_TenancyMatrix(t *testing.T) {
 	}
 	rec.mu.Unlock()
 
+	// A refusal echoes a bounded part of what the guest sent.
+	long := make([]byte, 20000)
+	for i := range long {
+		long[i] = 'n'
+	}
+	_, err = attacker.Invoke(ctx, "get_actor", long, []byte("victim"))
+	var ae *AppError
+	if !errors.As(err, &ae) || ae.Code != codeForbidden {
+		t.Errorf("get_actor with a 20,000-byte namespace: %v, want wactor.forbidden", err)
+	} else if len(ae.Message) > 1024 {
+		t.Errorf("get_actor with a 20,000-byte namespace: the refusal is %d bytes", len(ae.Message))
+	}
+
 	by.progress(t, 1)
 	by.finish(t)
 	for _, a := range []*Actor{victim, attacker} {
