@@ -37,6 +37,23 @@ type Config struct {
 	CacheDir string `json:"cache_dir,omitempty"`
 	// LogLines is how many log lines each actor keeps (default 1000).
 	LogLines int `json:"log_lines,omitempty"`
+	// LogBytes bounds what each actor's log holds, in bytes (default 1 MiB,
+	// at least 4 KiB): each line costs its text plus 64 bytes, and the
+	// oldest lines are dropped first (counted in LogStats). Lines are cut
+	// at MaxLogLine bytes, whatever their source.
+	LogBytes int `json:"log_bytes,omitempty"`
+	// KeepDead is how many dead actors the host keeps, with their final
+	// state (Info: death reason and error) and the end of their log (Logs),
+	// for KeepDeadFor after they died (default 1000; -1 keeps none). Calls
+	// to a kept dead actor still fail with ErrActorDied.
+	KeepDead int `json:"keep_dead,omitempty"`
+	// KeepDeadFor is how long a dead actor is kept (default 10 minutes).
+	KeepDeadFor time.Duration `json:"keep_dead_for,omitempty"`
+	// DeadLogBytes is how much of a kept dead actor's log is kept: its last
+	// lines within that many bytes, counted as LogBytes (default 32 KiB, at
+	// least 4 KiB, at most LogBytes). The host keeps at most KeepDead times
+	// this for dead actors.
+	DeadLogBytes int `json:"dead_log_bytes,omitempty"`
 	// Defaults holds the Options used where a Spawn leaves a field zero.
 	Defaults Options `json:"defaults,omitempty"`
 	// Logger receives the host's structured logs (default slog.Default()).
@@ -181,6 +198,11 @@ type Options struct {
 const (
 	defaultMaxClassBytes    = 64 << 20
 	defaultLogLines         = 1000
+	defaultLogBytes         = 1 << 20
+	minLogBytes             = 4 << 10
+	defaultKeepDead         = 1000
+	defaultKeepDeadFor      = 10 * time.Minute
+	defaultDeadLogBytes     = 32 << 10
 	defaultMemoryPages      = 4096
 	defaultCallTimeout      = 30 * time.Second
 	defaultMaxPending       = 100000
@@ -272,6 +294,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.LogLines == 0 {
 		c.LogLines = defaultLogLines
+	}
+	if err := c.logDefaults(); err != nil {
+		return c, err
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -392,6 +417,30 @@ func checkQuantity(name string, v float64) error {
 func checkArgSize(n, limit int) error {
 	if n > limit {
 		return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, n, limit)
+	}
+	return nil
+}
+
+// logDefaults fills and checks the log and dead-actor limits.
+func (c *Config) logDefaults() error {
+	if c.LogBytes < 0 || c.DeadLogBytes < 0 || c.KeepDeadFor < 0 || c.KeepDead < -1 {
+		return fmt.Errorf("%w: negative log_bytes, dead_log_bytes or keep_dead_for, or keep_dead below -1", ErrInvalidOptions)
+	}
+	if c.LogBytes == 0 {
+		c.LogBytes = defaultLogBytes
+	}
+	if c.DeadLogBytes == 0 {
+		c.DeadLogBytes = min(defaultDeadLogBytes, c.LogBytes)
+	}
+	if c.LogBytes < minLogBytes || c.DeadLogBytes < minLogBytes {
+		return fmt.Errorf("%w: log_bytes and dead_log_bytes must be at least %d", ErrInvalidOptions, minLogBytes)
+	}
+	c.DeadLogBytes = min(c.DeadLogBytes, c.LogBytes)
+	if c.KeepDead == 0 {
+		c.KeepDead = defaultKeepDead
+	}
+	if c.KeepDeadFor == 0 {
+		c.KeepDeadFor = defaultKeepDeadFor
 	}
 	return nil
 }

@@ -623,7 +623,8 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 		return nil, fmt.Errorf("%w: negative call_timeout_ms", ErrInvalidOptions)
 	}
 	if o.Namespace != "" && o.Namespace != a.opts.Namespace {
-		return nil, a.forbid("spawn", o.Namespace, "spawn: namespace %q: an actor spawns only into its own namespace %q", o.Namespace, a.opts.Namespace)
+		ns := clip(o.Namespace)
+		return nil, a.forbid("spawn", ns, "spawn: namespace %q: an actor spawns only into its own namespace %q", ns, a.opts.Namespace)
 	}
 	c := a.class
 	if classID != "" {
@@ -697,7 +698,8 @@ func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
 	}
 	var env []byte
 	if len(ns) > 0 && string(ns) != a.opts.Namespace {
-		env = envelopeFor(nil, a.forbid("get_actor", string(ns), "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", ns, a.opts.Namespace))
+		other := clip(string(ns))
+		env = envelopeFor(nil, a.forbid("get_actor", other, "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", other, a.opts.Namespace))
 	} else if hd, err := a.h.Lookup(context.Background(), a.opts.Namespace, string(name)); err != nil {
 		env = envelopeFor(nil, err)
 	} else {

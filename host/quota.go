@@ -163,6 +163,11 @@ type NamespaceUsage struct {
 	PendingCalls int64 `json:"pending_calls"`
 	// Waiting is its guests blocked in call, await or spawn now.
 	Waiting int64 `json:"waiting"`
+	// Classes and ClassBytes are the classes the namespace loaded
+	// (LoadClassIn) and their module bytes; classes loaded for every
+	// namespace do not count.
+	Classes    int   `json:"classes"`
+	ClassBytes int64 `json:"class_bytes"`
 	// Quota is the namespace's resolved quota (-1: unlimited).
 	Quota Quota `json:"quota"`
 }
@@ -174,6 +179,9 @@ func (h *Host) NamespaceUsage(ctx context.Context, ns string) NamespaceUsage {
 	u := NamespaceUsage{Namespace: ns, Quota: h.resolveQuotaLocked(ns)}
 	if s := h.nss[ns]; s != nil {
 		u.Actors, u.MemoryBytes, u.PendingCalls, u.Waiting = s.actors, s.memory.Load(), s.pending.Load(), s.waiting.Load()
+	}
+	if c := h.classUse[ns]; c != nil {
+		u.Classes, u.ClassBytes = c.count, c.bytes
 	}
 	return u
 }
