@@ -122,6 +122,13 @@ type Config struct {
 	// as does Host.SetQuota later.
 	Quota  Quota            `json:"quota,omitempty"`
 	Quotas map[string]Quota `json:"quotas,omitempty"`
+	// MaxWaiting bounds the guests of all namespaces blocked at once in
+	// call, await or spawn; past it those imports fail with ErrQuota
+	// (wactor.quota). Default: 4,000 with wasmtime, where each waiting
+	// guest holds an OS thread (its host function is a cgo callback) and Go
+	// aborts the whole process past 10,000 threads; 100,000 with wazero,
+	// where it holds a goroutine. Unlimited (-1) lifts it.
+	MaxWaiting int `json:"max_waiting,omitempty"`
 }
 
 // NodeResources is a host's resource capacity. Zero fields take defaults:
@@ -214,6 +221,8 @@ const (
 	defaultMaxQueuedCalls   = 1_000_000
 	defaultAdmissionTimeout = 30 * time.Second
 	defaultMaxDepth         = 32
+	defaultMaxWaiting       = 100_000
+	defaultMaxWaitingCgo    = 4000 // below Go's 10,000 threads (runtime/debug.SetMaxThreads)
 )
 
 // DefaultNamespace is the namespace of actors spawned without one.
@@ -246,6 +255,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxDepth == 0 {
 		c.MaxDepth = defaultMaxDepth
+	}
+	if c.MaxWaiting < Unlimited {
+		return c, fmt.Errorf("%w: max_waiting %d: want -1 (unlimited), 0 (default) or more", ErrInvalidOptions, c.MaxWaiting)
+	}
+	if c.MaxWaiting == 0 {
+		c.MaxWaiting = defaultMaxWaiting
+		if c.Engine == EngineWasmtime {
+			c.MaxWaiting = defaultMaxWaitingCgo
+		}
 	}
 	if err := c.Quota.validate(); err != nil {
 		return c, err

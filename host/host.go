@@ -86,6 +86,7 @@ type Host struct {
 	observed, timed bool
 	passiveBytes    atomic.Int64 // encoded states of passivated actors
 	queued          atomic.Int64 // calls in all mailboxes (Config.MaxQueuedCalls)
+	waiting         atomic.Int64 // guests blocked in call, await or spawn (Config.MaxWaiting)
 	// live holds the actors that have a sandbox (not passivated, not
 	// dead): what the janitor sweeps. liveMu is a leaf lock.
 	liveMu sync.Mutex

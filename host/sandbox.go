@@ -298,6 +298,7 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	// Instantiation runs no guest code (no start functions), so it needs no deadline.
 	inst, err := c.module.Instantiate(ctx, icfg)
 	if err != nil {
+		sb.uncharge() // what the allocator charged
 		return nil, moduleErrorf(err, "instantiate: %v", err)
 	}
 	sb.inst = inst
