@@ -587,7 +587,16 @@ func (h *Actor) Info() ActorInfo { return h.a.info() }
 
 // Logs returns the actor's kept log lines with Seq >= since, and a channel
 // that is closed when a newer line arrives (for following the log).
+//
+// A dead actor's log keeps its last Config.DeadLogBytes while the host
+// keeps the actor (Config.KeepDead, Config.KeepDeadFor), then nothing.
 func (h *Actor) Logs(since uint64) ([]LogLine, <-chan struct{}) { return h.a.logs.since(since) }
+
+// LogStats describes what the actor's log keeps and what it dropped.
+func (h *Actor) LogStats() LogStats {
+	_, st, _ := h.a.logs.page(^uint64(0))
+	return st
+}
 
 // Call submits a call and returns one future for its result (for a
 // multi-return method, the whole tuple as one array value). It returns at

@@ -422,7 +422,7 @@ func (h *Host) recoverActor(ctx context.Context, m actorMeta) error {
 	}
 	a := &actor{
 		h: h, id: m.ID, class: c, opts: m.Options, initArgs: m.InitArgs,
-		created: m.Created, logs: newLogRing(h.cfg.LogLines), state: StatePending,
+		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
 	a.children.limit = a.opts.MaxChildren

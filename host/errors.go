@@ -114,7 +114,10 @@ type TrapError struct {
 	Reason  TrapReason
 	// Message is the engine's description (e.g. "wasm error: unreachable").
 	Message string
-	// GuestOutput holds the last lines the guest wrote to stderr, if any.
+	// GuestOutput holds what the guest wrote to stderr during the call (its
+	// first 2 KiB: runtimes put the cause first), then the last error-level
+	// lines it logged through wactor.log during the call (at most 2 KiB: an
+	// abort message logged before the trap); "" if none.
 	GuestOutput string
 }
 

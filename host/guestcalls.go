@@ -469,7 +469,13 @@ func hostCall(_ context.Context, c engine.Caller, stack []uint64) {
 // its recorded outcome.
 func (sb *sandbox) callFromGuest(a *actor, target, method, args []byte) []byte {
 	var env []byte
-	if depth, err := sb.nextDepth(a); err != nil {
+	release, err := acquireWait(a)
+	if err == nil {
+		defer release()
+	}
+	if err != nil {
+		env = envelopeFor(nil, err)
+	} else if depth, err := sb.nextDepth(a); err != nil {
 		env = envelopeFor(nil, err)
 	} else {
 		// Cancelled when this guest stops waiting for it.
@@ -538,7 +544,21 @@ func hostAwait(_ context.Context, c engine.Caller, stack []uint64) {
 	}
 	id := int64(stack[0])
 	var env []byte
-	switch f, dropped := sb.guest.futures.take(id); {
+	var release func()
+	var err error
+	if a != nil {
+		if release, err = acquireWait(a); err == nil {
+			defer release()
+		}
+	}
+	var f *Future
+	var dropped bool
+	if err == nil {
+		f, dropped = sb.guest.futures.take(id)
+	}
+	switch {
+	case err != nil:
+		env = envelopeFor(nil, err) // the future stays, for a later await
 	case dropped:
 		env = errorEnvelope(codeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
 			id, maxKeptResults, maxKeptResultBytes>>20))
@@ -605,7 +625,8 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 		return nil, fmt.Errorf("%w: call_timeout_ms %d exceeds the host's maximum of %d", ErrInvalidOptions, o.CallTimeoutMS, max)
 	}
 	if o.Namespace != "" && o.Namespace != a.opts.Namespace {
-		return nil, a.forbid("spawn", o.Namespace, "spawn: namespace %q: an actor spawns only into its own namespace %q", o.Namespace, a.opts.Namespace)
+		ns := clip(o.Namespace)
+		return nil, a.forbid("spawn", ns, "spawn: namespace %q: an actor spawns only into its own namespace %q", ns, a.opts.Namespace)
 	}
 	c := a.class
 	if classID != "" {
@@ -627,6 +648,11 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 	if err != nil {
 		return nil, err
 	}
+	release, err := acquireWait(a)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	ctx, cancel := context.WithCancel(withGuestSpawn(a.h.base, guestSpawn{parent: a, depth: depth}))
 	defer cancel() // stops the spawn if this guest gave up on it
 	var child *Actor
@@ -674,7 +700,8 @@ func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
 	}
 	var env []byte
 	if len(ns) > 0 && string(ns) != a.opts.Namespace {
-		env = envelopeFor(nil, a.forbid("get_actor", string(ns), "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", ns, a.opts.Namespace))
+		other := clip(string(ns))
+		env = envelopeFor(nil, a.forbid("get_actor", other, "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", other, a.opts.Namespace))
 	} else if hd, err := a.h.Lookup(context.Background(), a.opts.Namespace, string(name)); err != nil {
 		env = envelopeFor(nil, err)
 	} else {

@@ -48,14 +48,14 @@ type Host struct {
 	// classUse is each namespace's class claims (its class quota); guarded by mu.
 	classUse map[string]*classUse
 
-	mu       sync.Mutex
-	closed   bool
-	classes  map[string]*class
-	loading  map[string]chan struct{}
-	actors   map[string]*actor
-	names    map[string]*actor // by nameKey(namespace, name)
-	dead     []ActorInfo       // the most recently dead actors, a ring from deadNext
-	deadNext int
+	mu      sync.Mutex
+	closed  bool
+	classes map[string]*class
+	loading map[string]chan struct{}
+	actors  map[string]*actor
+	names   map[string]*actor // by nameKey(namespace, name)
+	dead    morgue            // the recently dead actors (Config.KeepDead)
+	logs    logBudget         // what all actors' logs hold (NodeUsage.LogBytes)
 
 	waits waitGraph
 
@@ -86,6 +86,7 @@ type Host struct {
 	observed, timed bool
 	passiveBytes    atomic.Int64 // encoded states of passivated actors
 	queued          atomic.Int64 // calls in all mailboxes (Config.MaxQueuedCalls)
+	waiting         atomic.Int64 // guests blocked in call, await or spawn (Config.MaxWaiting)
 	// live holds the actors that have a sandbox (not passivated, not
 	// dead): what the janitor sweeps. liveMu is a leaf lock.
 	liveMu sync.Mutex
@@ -148,6 +149,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		loading:  map[string]chan struct{}{},
 		actors:   map[string]*actor{},
 		names:    map[string]*actor{},
+		dead:     newMorgue(cfg.KeepDead, cfg.KeepDeadFor),
+		logs:     logBudget{limit: max(cfg.LogBudget, 0), floor: int64(cfg.DeadLogBytes)},
 		stop:     make(chan struct{}),
 		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
@@ -176,6 +179,11 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		}
 	}
 	return h, nil
+}
+
+// newLog makes an actor's log, within the host's limits and accounting.
+func (h *Host) newLog() *logRing {
+	return newLogRing(h.cfg.LogLines, int64(h.cfg.LogBytes), &h.logs)
 }
 
 // newMailbox wires an actor record, spawned or recovered, to the pool: its
@@ -468,7 +476,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	for {
 		a := &actor{
 			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
-			created: time.Now(), logs: newLogRing(h.cfg.LogLines), state: StatePending,
+			created: time.Now(), logs: h.newLog(), state: StatePending,
 			ready: make(chan struct{}), durable: durable, depth: spawnDepth(ctx),
 		}
 		a.children.limit = opts.MaxChildren
@@ -615,22 +623,23 @@ func (h *Host) register(a *actor, own *owner) (existing *actor, err error) {
 	return nil, nil
 }
 
-// keptDead is how many dead actors Actors keeps listing.
-const keptDead = 1000
-
 // forget removes a dead (or never started) actor, releases its name and
 // detaches it from its owner. It returns the actors a owned. info, if not
 // nil, is the dead actor's final state, kept for listing.
 func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
+	// Its log is shrunk to a dead actor's, or released if it is not kept;
+	// after unlocking (Host.mu is a leaf).
+	var gone []*logRing
+	defer func() { releaseLogs(gone) }()
+	if info != nil {
+		a.logs.retire(int64(h.cfg.DeadLogBytes))
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if info != nil {
-		if len(h.dead) < keptDead {
-			h.dead = append(h.dead, *info)
-		} else {
-			h.dead[h.deadNext] = *info
-			h.deadNext = (h.deadNext + 1) % keptDead
-		}
+		gone = h.dead.add(*info, a.logs, time.Now())
+	} else {
+		gone = append(gone, a.logs)
 	}
 	if h.actors[a.id] == a {
 		delete(h.actors, a.id)
@@ -685,17 +694,18 @@ func (h *Host) Resolve(ctx context.Context, ref abi.Handle) (*Actor, error) {
 	return h.Actor(ctx, ref.ID)
 }
 
-// Actors lists the live actors (pending, alive or restarting) and the last
-// 1,000 dead ones, ordered by creation time.
+// Actors lists the live actors (pending, alive or restarting) and the dead
+// ones the host keeps (Config.KeepDead, Config.KeepDeadFor), ordered by
+// creation time.
 func (h *Host) Actors(ctx context.Context) []ActorInfo {
+	h.pruneDead()
 	h.mu.Lock()
 	list := make([]*actor, 0, len(h.actors))
 	for _, a := range h.actors {
 		list = append(list, a)
 	}
-	out := make([]ActorInfo, len(list), len(list)+len(h.dead))
-	out = append(out, h.dead[h.deadNext:]...)
-	out = append(out, h.dead[:h.deadNext]...)
+	out := make([]ActorInfo, len(list), len(list)+h.dead.count())
+	out = append(out, h.dead.infos()...)
 	h.mu.Unlock()
 	for i, a := range list {
 		out[i] = a.info()
@@ -704,24 +714,17 @@ func (h *Host) Actors(ctx context.Context) []ActorInfo {
 	return out
 }
 
-// Info returns the state of a live actor, or of a recently dead one.
+// Info returns the state of a live actor, or of a dead one the host still
+// keeps (Config.KeepDead, Config.KeepDeadFor): state dead, with its death
+// reason and error.
 func (h *Host) Info(ctx context.Context, id string) (ActorInfo, error) {
-	h.mu.Lock()
-	a, ok := h.actors[id]
-	if !ok {
-		for i := len(h.dead) - 1; i >= 0; i-- {
-			if h.dead[i].ID == id {
-				info := h.dead[i]
-				h.mu.Unlock()
-				return info, nil
-			}
-		}
+	if a, err := h.actorByID(id); err == nil {
+		return a.info(), nil
 	}
-	h.mu.Unlock()
-	if !ok {
-		return ActorInfo{}, fmt.Errorf("%w: %s", ErrActorNotFound, id)
+	if info, _, ok := h.deadActor(id); ok {
+		return info, nil
 	}
-	return a.info(), nil
+	return ActorInfo{}, fmt.Errorf("%w: %s", ErrActorNotFound, id)
 }
 
 // request is what an actor with these options reserves: its Ray resource

@@ -44,7 +44,7 @@ func attackerSettled(t testing.TB, h *Host) {
 	var u NamespaceUsage
 	eventually(t, "the attacker's namespace to be empty", func() bool {
 		u = h.NamespaceUsage(context.Background(), attackerNamespace)
-		return u.Actors == 0 && u.MemoryBytes == 0 && u.PendingCalls == 0
+		return u.Actors == 0 && u.MemoryBytes == 0 && u.PendingCalls == 0 && u.Waiting == 0
 	})
 }
 
@@ -319,4 +319,70 @@ func TestHostile_CloseDuringChain(t *testing.T) {
 	if u := h.NamespaceUsage(ctx, attackerNamespace); u.Actors != 0 || u.MemoryBytes != 0 || u.PendingCalls != 0 {
 		t.Fatalf("after Close the attacker's namespace holds %+v", u)
 	}
+}
+
+// TestHostile_WaitingGuests: many guests blocked at once in call (here
+// constructors calling a busy actor). Each holds a goroutine, and on
+// wasmtime an OS thread, whose number Go bounds for the whole process:
+// past the namespace's Quota.Waiting the call fails at once with
+// wactor.quota, and the waiting ones complete when the target is free.
+func TestHostile_WaitingGuests(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHost(t, Config{})
+	const quota, attackers = 20, 30
+	if err := h.SetQuota(attackerNamespace, Quota{Waiting: quota}); err != nil {
+		t.Fatal(err)
+	}
+	by := startBystander(t, h)
+	base := takeBaseline(h)
+	target, err := h.Spawn(ctx, loadFixture(t, h, "loop"), Options{Namespace: attackerNamespace, MaxRestarts: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spinCtx, stopSpin := context.WithCancel(ctx)
+	defer stopSpin()
+	if _, err := target.Call(spinCtx, "spin"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the target to spin", func() bool { return target.Info().Running == "spin" })
+	class := loadFixture(t, h, "hostile_call_parent")
+	type result struct {
+		a   *Actor
+		err error
+	}
+	results := make(chan result, attackers)
+	for range attackers {
+		go func() {
+			a, err := h.Spawn(ctx, class, Options{Namespace: attackerNamespace}, target)
+			results <- result{a, err}
+		}()
+	}
+	var spawned []*Actor
+	for range attackers - quota {
+		r := <-results
+		if r.err == nil {
+			spawned = append(spawned, r.a)
+		}
+		wantQuotaApp(t, r.err, "quota waiting")
+	}
+	if u := h.NamespaceUsage(ctx, attackerNamespace); u.Waiting != quota {
+		t.Fatalf("%d guests waiting, want the quota of %d", u.Waiting, quota)
+	}
+	by.progress(t, 3)
+	stopSpin()
+	for range quota {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("a waiting constructor, once the target was free: %v", r.err)
+		}
+		spawned = append(spawned, r.a)
+	}
+	for _, a := range append(spawned, target) {
+		if err := a.Kill(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attackerSettled(t, h)
+	base.settled(t, h, 0)
+	by.finish(t)
 }

@@ -187,6 +187,19 @@ func TestHostile_TenancyMatrix(t *testing.T) {
 	}
 	rec.mu.Unlock()
 
+	// A refusal echoes a bounded part of what the guest sent.
+	long := make([]byte, 20000)
+	for i := range long {
+		long[i] = 'n'
+	}
+	_, err = attacker.Invoke(ctx, "get_actor", long, []byte("victim"))
+	var ae *AppError
+	if !errors.As(err, &ae) || ae.Code != codeForbidden {
+		t.Errorf("get_actor with a 20,000-byte namespace: %v, want wactor.forbidden", err)
+	} else if len(ae.Message) > 1024 {
+		t.Errorf("get_actor with a 20,000-byte namespace: the refusal is %d bytes", len(ae.Message))
+	}
+
 	by.progress(t, 1)
 	by.finish(t)
 	for _, a := range []*Actor{victim, attacker} {
@@ -279,7 +292,8 @@ func TestClasses_PerNamespace(t *testing.T) {
 func TestClasses_NamespaceQuota(t *testing.T) {
 	ctx := context.Background()
 	h := newTestHost(t, Config{})
-	maxN, maxB := h.classQuota("a")
+	q := h.quotaFor("a")
+	maxN, maxB := q.Classes, q.ClassBytes
 	if maxN <= 0 || maxB <= 0 {
 		t.Fatalf("class quota %d classes, %d bytes: want bounds by default", maxN, maxB)
 	}
@@ -302,6 +316,9 @@ func TestClasses_NamespaceQuota(t *testing.T) {
 	}
 	if n := len(h.Classes(ctx)); n != before {
 		t.Fatalf("a refused upload left a class loaded: %d classes, want %d", n, before)
+	}
+	if u := h.NamespaceUsage(ctx, "a"); u.Classes != maxN || u.ClassBytes != int64(maxN*len(variant(0))) {
+		t.Fatalf("NamespaceUsage(a): %d classes, %d bytes; want %d, %d", u.Classes, u.ClassBytes, maxN, maxN*len(variant(0)))
 	}
 	// Loading again a class the namespace holds is free.
 	if _, err := h.LoadClassIn(ctx, "a", variant(0)); err != nil {

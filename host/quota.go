@@ -28,6 +28,10 @@ type Quota struct {
 	// PendingCalls bounds the calls queued on the namespace's actors, not
 	// yet running (default 100,000).
 	PendingCalls int `json:"pending_calls,omitempty"`
+	// Waiting bounds the namespace's guests blocked at once in call, await
+	// or spawn (default 1,000): each holds a goroutine, and on wasmtime an
+	// OS thread (see Config.MaxWaiting).
+	Waiting int `json:"waiting,omitempty"`
 	// Classes and ClassBytes bound the classes a namespace has uploaded,
 	// by count and by module bytes (defaults 100 and 256 MiB). They are
 	// enforced where classes are owned by namespaces (see Host.quotaFor).
@@ -49,13 +53,14 @@ const (
 	defaultQuotaActors       = 10_000
 	defaultQuotaMemory       = 4 << 30
 	defaultQuotaPendingCalls = 100_000
+	defaultQuotaWaiting      = 1000
 	defaultQuotaClasses      = 100
 	defaultQuotaClassBytes   = 256 << 20
 )
 
 // validate checks that every field is Unlimited, 0 (default) or positive.
 func (q Quota) validate() error {
-	if q.Actors < Unlimited || q.PendingCalls < Unlimited || q.Classes < Unlimited || q.Memory < Unlimited || q.ClassBytes < Unlimited ||
+	if q.Actors < Unlimited || q.PendingCalls < Unlimited || q.Waiting < Unlimited || q.Classes < Unlimited || q.Memory < Unlimited || q.ClassBytes < Unlimited ||
 		q.CallTimeout < Unlimited {
 		return fmt.Errorf("%w: quota fields must be -1 (unlimited), 0 (default) or positive", ErrInvalidOptions)
 	}
@@ -73,6 +78,9 @@ func (q Quota) withDefaults(d Quota) Quota {
 	if q.PendingCalls == 0 {
 		q.PendingCalls = d.PendingCalls
 	}
+	if q.Waiting == 0 {
+		q.Waiting = d.Waiting
+	}
 	if q.Classes == 0 {
 		q.Classes = d.Classes
 	}
@@ -86,7 +94,7 @@ func (q Quota) withDefaults(d Quota) Quota {
 }
 
 var builtinQuota = Quota{
-	Actors: defaultQuotaActors, Memory: defaultQuotaMemory, PendingCalls: defaultQuotaPendingCalls,
+	Actors: defaultQuotaActors, Memory: defaultQuotaMemory, PendingCalls: defaultQuotaPendingCalls, Waiting: defaultQuotaWaiting,
 	Classes: defaultQuotaClasses, ClassBytes: defaultQuotaClassBytes,
 }
 
@@ -102,6 +110,7 @@ type nsState struct {
 	actors  int
 	memory  atomic.Int64 // bytes of linear memory charged by live sandboxes
 	pending atomic.Int64 // calls queued on the namespace's actors
+	waiting atomic.Int64 // guests blocked in call, await or spawn
 }
 
 // namespaceLocked returns the accounting of namespace ns. Host.mu is held.
@@ -163,6 +172,13 @@ type NamespaceUsage struct {
 	MemoryBytes int64 `json:"memory_bytes"`
 	// PendingCalls is the calls queued on its actors, not yet running.
 	PendingCalls int64 `json:"pending_calls"`
+	// Waiting is its guests blocked in call, await or spawn now.
+	Waiting int64 `json:"waiting"`
+	// Classes and ClassBytes are the classes the namespace loaded
+	// (LoadClassIn) and their module bytes; classes loaded for every
+	// namespace do not count.
+	Classes    int   `json:"classes"`
+	ClassBytes int64 `json:"class_bytes"`
 	// Quota is the namespace's resolved quota (-1: unlimited).
 	Quota Quota `json:"quota"`
 }
@@ -173,7 +189,10 @@ func (h *Host) NamespaceUsage(ctx context.Context, ns string) NamespaceUsage {
 	defer h.mu.Unlock()
 	u := NamespaceUsage{Namespace: ns, Quota: h.resolveQuotaLocked(ns)}
 	if s := h.nss[ns]; s != nil {
-		u.Actors, u.MemoryBytes, u.PendingCalls = s.actors, s.memory.Load(), s.pending.Load()
+		u.Actors, u.MemoryBytes, u.PendingCalls, u.Waiting = s.actors, s.memory.Load(), s.pending.Load(), s.waiting.Load()
+	}
+	if c := h.classUse[ns]; c != nil {
+		u.Classes, u.ClassBytes = c.count, c.bytes
 	}
 	return u
 }
@@ -220,6 +239,23 @@ func (s *nsState) addPending() error {
 		return fmt.Errorf("%w: namespace %q has %d calls queued (quota pending_calls: %d)", ErrQuota, s.name, n-1, q.PendingCalls)
 	}
 	return nil
+}
+
+// acquireWait counts a guest of a about to block in call, await or spawn,
+// or refuses it past the namespace's Quota.Waiting or the host's
+// Config.MaxWaiting. release gives the slot back.
+func acquireWait(a *actor) (release func(), err error) {
+	s, h := a.ns, a.h
+	if n := s.waiting.Add(1); exceeds(n, int64(s.quota.Load().Waiting)) {
+		s.waiting.Add(-1)
+		return nil, fmt.Errorf("%w: namespace %q has %d guests waiting in call, await or spawn (quota waiting: %d)", ErrQuota, s.name, n-1, s.quota.Load().Waiting)
+	}
+	if n := h.waiting.Add(1); exceeds(n, int64(h.cfg.MaxWaiting)) {
+		h.waiting.Add(-1)
+		s.waiting.Add(-1)
+		return nil, fmt.Errorf("%w: the host has %d guests waiting in call, await or spawn (max_waiting: %d)", ErrQuota, n-1, h.cfg.MaxWaiting)
+	}
+	return func() { h.waiting.Add(-1); s.waiting.Add(-1) }, nil
 }
 
 // Memory charging: a sandbox charges its namespace the bytes of its linear

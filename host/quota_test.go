@@ -150,14 +150,14 @@ func TestQuota(t *testing.T) {
 func TestQuota_Defaults(t *testing.T) {
 	ctx := context.Background()
 	h := newTestHost(t, Config{Quota: Quota{PendingCalls: 7}, Quotas: map[string]Quota{"a": {Actors: 5}}})
-	if got := h.NamespaceUsage(ctx, "b").Quota; got != (Quota{Actors: defaultQuotaActors, Memory: defaultQuotaMemory, PendingCalls: 7,
+	if got := h.NamespaceUsage(ctx, "b").Quota; got != (Quota{Actors: defaultQuotaActors, Memory: defaultQuotaMemory, PendingCalls: 7, Waiting: defaultQuotaWaiting,
 		Classes: defaultQuotaClasses, ClassBytes: defaultQuotaClassBytes}) {
 		t.Errorf("default quota %+v", got)
 	}
 	if got := h.quotaFor("a"); got.Actors != 5 || got.PendingCalls != 7 || got.Memory != defaultQuotaMemory {
 		t.Errorf("quota of a %+v", got)
 	}
-	for _, bad := range []Quota{{Actors: -2}, {Memory: -3}, {PendingCalls: -9}, {Classes: -2}, {ClassBytes: -2}} {
+	for _, bad := range []Quota{{Actors: -2}, {Memory: -3}, {PendingCalls: -9}, {Waiting: -2}, {Classes: -2}, {ClassBytes: -2}} {
 		if err := h.SetQuota("a", bad); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("SetQuota(%+v): %v, want ErrInvalidOptions", bad, err)
 		}
@@ -170,6 +170,7 @@ func TestQuota_Defaults(t *testing.T) {
 		{Quotas: map[string]Quota{"x": {Memory: -5}}},
 		{Quotas: map[string]Quota{"": {}}},
 		{MaxDepth: -2},
+		{MaxWaiting: -3},
 	} {
 		if _, err := New(ctx, cfg); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("New(%+v): %v, want ErrInvalidOptions", cfg, err)

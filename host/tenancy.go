@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // Namespaces are walls (docs/SEMANTICS.md, "Namespaces"): an actor reaches
@@ -310,6 +311,16 @@ func (a *actor) forbid(op, target, format string, args ...any) error {
 	err := fmt.Errorf("%w: "+format, append([]any{ErrForbidden}, args...)...)
 	a.h.forbidden(ForbiddenEvent{Namespace: a.opts.Namespace, ActorID: a.id, Op: op, Target: target, Err: err})
 	return err
+}
+
+// clip bounds what a refusal echoes of the guest's bytes (a namespace can
+// be as long as the arguments).
+func clip(s string) string {
+	const maxEcho = 256
+	if len(s) <= maxEcho {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxEcho], "") + "..."
 }
 
 // sameNamespace refuses op on actor t unless it is in a's namespace. The

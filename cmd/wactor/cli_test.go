@@ -240,6 +240,10 @@ func TestCLI(t *testing.T) {
 	if !killed.Killed || killed.ID != logger.ID {
 		t.Fatalf("actor kill -o json = %+v", killed)
 	}
+	// A dead actor's last lines stay readable.
+	if out := p.ok(t, "logs", logger.ID); !strings.Contains(out, "hello from wat") || !strings.Contains(out, "died: killed") {
+		t.Fatalf("logs of a killed actor:\n%s", out)
+	}
 	if out := p.ok(t, "class", "rm", class.ID); strings.TrimSpace(out) != "deleted "+class.ID {
 		t.Fatalf("class rm = %q", out)
 	}

@@ -43,7 +43,7 @@ func (s *Server) actorIn(ctx context.Context, namespace, id string) (*host.Actor
 	return nil, fmt.Errorf("%w: %s", host.ErrActorNotFound, id)
 }
 
-// actorInfo returns the state of a live or recently dead actor of namespace.
+// actorInfo returns the state of a live or kept dead actor of namespace.
 func (s *Server) actorInfo(ctx context.Context, namespace, id string) (host.ActorInfo, error) {
 	info, err := s.host.Info(ctx, id)
 	if err != nil || info.Options.Namespace != namespace {
@@ -136,7 +136,7 @@ func (s *Server) spawnActor(rq *request) error {
 }
 
 // listActors: GET /v1/actors?class=&name=&state=, the namespace's live
-// actors and its share of the host's last 1,000 dead ones, in creation order.
+// actors and its share of the dead ones the host keeps (host.Config.KeepDead), in creation order.
 func (s *Server) listActors(rq *request) error {
 	q := rq.r.URL.Query()
 	class, name, state := q.Get("class"), q.Get("name"), host.State(q.Get("state"))

@@ -60,6 +60,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/v1/actors/{id}/checkpoints", handle: s.listCheckpoints},
 		{method: "POST", path: "/v1/actors/{id}/restore", handle: s.restoreActor},
 		{method: "GET", path: "/v1/node", operator: true, handle: s.nodeUsage},
+		{method: "GET", path: "/v1/namespace", handle: s.namespaceUsage},
 		{method: "GET", path: "/metrics", operator: true, raw: s.metrics.handler().ServeHTTP},
 		{method: "GET", path: "/healthz", public: true, raw: s.healthz},
 		{method: "GET", path: "/readyz", public: true, raw: s.readyz},

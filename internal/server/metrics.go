@@ -203,7 +203,7 @@ func (t teeObserver) Forbidden(e host.ForbiddenEvent) {
 }
 
 var (
-	actorsDesc = prometheus.NewDesc("wactor_actors", "Actors by state: the live ones and the host's last 1,000 dead ones.", []string{"state"}, nil)
+	actorsDesc = prometheus.NewDesc("wactor_actors", "Actors by state: the live ones and the dead ones the host keeps.", []string{"state"}, nil)
 	queueDesc  = prometheus.NewDesc("wactor_queue_depth", "Calls queued in all actors' mailboxes.", nil, nil)
 	nodeDescs  = map[string]*prometheus.Desc{
 		"sandboxes":     prometheus.NewDesc("wactor_sandboxes", "Actors holding a sandbox now (not passivated).", nil, nil),

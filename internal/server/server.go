@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -133,16 +134,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.New("server: TLS needs both a certificate and a key file")
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, keepalive: keepaliveInterval, stop: make(chan struct{})}
+	var quotas map[string]host.Quota // per namespace, from the tokens file
 	if cfg.TokensFile == "" {
 		if err := checkLoopback(cfg.Addr); err != nil {
 			return nil, err
 		}
 	} else {
-		tokens, err := loadTokens(cfg.TokensFile)
+		tokens, q, err := loadTokens(cfg.TokensFile)
 		if err != nil {
 			return nil, err
 		}
-		s.tokens = tokens
+		s.tokens, quotas = tokens, q
 	}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -166,6 +168,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if hcfg.Logger == nil {
 		hcfg.Logger = cfg.Logger
+	}
+	if len(quotas) > 0 {
+		// The tokens file's quotas win over Host.Quotas; set before the
+		// host starts, so they hold for the actors it recovers too.
+		qs := make(map[string]host.Quota, len(hcfg.Quotas)+len(quotas))
+		maps.Copy(qs, hcfg.Quotas)
+		maps.Copy(qs, quotas)
+		hcfg.Quotas = qs
 	}
 	s.metrics = newMetrics()
 	hcfg.Observer = s.metrics.observer(hcfg.Observer)

@@ -2,7 +2,10 @@ package server
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -167,5 +170,42 @@ func TestPreloadedClassesShared(t *testing.T) {
 		a := c.spawn(info.ID, []any{1}, nil)
 		c.do("DELETE", "/v1/classes/"+info.ID, nil).apiErr(http.StatusForbidden, codeForbidden)
 		c.do("DELETE", "/v1/actors/"+a.ID, nil).ok(http.StatusNoContent, nil)
+	}
+}
+
+// TestTokenQuotas: a quota in the tokens file bounds its namespace (here
+// one class and one live actor for team-b), and only that namespace.
+func TestTokenQuotas(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		path := filepath.Join(t.TempDir(), "tokens.json")
+		body := fmt.Sprintf(`{"tokens": [
+			{"name": "a", "namespace": %q, "sha256": %q},
+			{"name": "b", "namespace": %q, "sha256": %q, "quota": {"classes": 1, "actors": 1}}]}`, nsA, sum(tokenA), nsB, sum(tokenB))
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.TokensFile = path
+	})
+	a, b := e.c, e.as(tokenB)
+	counter := b.upload(counterWasm(t))
+	b.do("POST", "/v1/classes", readWasm(t, "host/testdata/minimal.wasm"), "Content-Type", "application/wasm").
+		apiErr(http.StatusTooManyRequests, codeQuotaExceeded)
+	b.spawn(counter.ID, []any{1}, nil)
+	b.do("POST", "/v1/actors", map[string]any{"class": counter.ID, "args": []any{2}}).
+		apiErr(http.StatusTooManyRequests, codeQuotaExceeded)
+	// team-a has the host's defaults.
+	ac := a.upload(counterWasm(t))
+	a.upload(readWasm(t, "host/testdata/minimal.wasm"))
+	a.spawn(ac.ID, []any{1}, nil)
+	a.spawn(ac.ID, []any{2}, nil)
+	var u struct {
+		Namespace string
+		Actors    int
+		Classes   int
+		Quota     struct{ Actors, Classes int }
+	}
+	b.do("GET", "/v1/namespace", nil).ok(http.StatusOK, &u)
+	if u.Namespace != nsB || u.Actors != 1 || u.Classes != 1 || u.Quota.Classes != 1 || u.Quota.Actors != 1 {
+		t.Errorf("GET /v1/namespace as team-b: %+v", u)
 	}
 }
