@@ -71,9 +71,16 @@ type actor struct {
 	served   atomic.Uint64
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
-	// yielding is the sandbox running a call from the mailbox (handle), nil
-	// otherwise: the one the pool may ask to yield (preempt, sandbox.onYield).
-	yielding atomic.Pointer[sandbox]
+	// inCall is the actor's sandbox running a guest call (sandbox.run), nil
+	// between calls: the one the pool asks to yield (preempt).
+	inCall atomic.Pointer[sandbox]
+	// yielder gives the worker place of the goroutine running the actor's
+	// guest code away and waits for its turn (sandbox.onYield): the
+	// mailbox's Yield while the mailbox handles a call (mbYield), a
+	// scheduler.Place's while Spawn runs the constructor; nil otherwise, and
+	// then guest code does not yield.
+	yielder atomic.Pointer[yieldFunc]
+	mbYield *yieldFunc
 	// lastActive is when the actor last started a call (Unix ns), for
 	// passivation of the least recently used.
 	lastActive atomic.Int64
@@ -287,6 +294,10 @@ func (a *actor) handle(c *call) {
 	a.ns.pending.Add(-1)
 	a.inHandle.Store(true)
 	defer a.inHandle.Store(false)
+	// Guest code run from here (the call, a restart's constructor and
+	// replay, the checkpoint hooks) yields the mailbox's worker.
+	a.yielder.Store(a.mbYield)
+	defer a.yielder.Store(nil)
 	if c.ctx != nil && c.ctx.Err() != nil {
 		c.fail(fmt.Errorf("call cancelled before it ran: %w", c.ctx.Err()))
 		return
@@ -325,9 +336,7 @@ func (a *actor) handle(c *call) {
 		rec = &entry{method: c.method, midx: c.midx, args: c.args}
 		sb.rec.start(rec, recOn)
 	}
-	a.yielding.Store(sb)
 	env, err := sb.invoke(c.ctx, c.method, sb.method(c.midx), c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
-	a.yielding.Store(nil)
 	sb.rec.stop()
 	sb.guest.callDepth = 0
 	a.running.Store(nil)
@@ -385,10 +394,13 @@ func (a *actor) handle(c *call) {
 // to yield (its time slice is up and other calls wait). The guest stops at
 // its next check and calls sandbox.onYield.
 func (a *actor) preempt() {
-	if sb := a.yielding.Load(); sb != nil {
+	if sb := a.inCall.Load(); sb != nil {
 		sb.inst.Yield()
 	}
 }
+
+// yieldFunc gives a worker place away until its group's turn, or stop.
+type yieldFunc func(stop <-chan struct{}) bool
 
 func isKilled(err error) bool {
 	var te *TrapError

@@ -181,6 +181,22 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	return h, nil
 }
 
+// startScheduled runs a.start (the constructor) on a worker place of the
+// actor's namespace (scheduler.Pool.Acquire), so constructors wait for
+// their namespace's turn, count against Config.Workers and yield like calls:
+// a namespace spawning spinning constructors gets its share, not more.
+func (a *actor) startScheduled(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
+	pl, ok := a.h.pool.Acquire(a.opts.Namespace, a.preempt, ctx.Done())
+	if !ok {
+		return nil, fmt.Errorf("waiting for a worker to run the constructor: %w", context.Cause(ctx))
+	}
+	defer pl.Release()
+	y := yieldFunc(pl.Yield)
+	a.yielder.Store(&y)
+	defer a.yielder.Store(nil)
+	return a.start(ctx, from, startup, mode)
+}
+
 // newLog makes an actor's log, within the host's limits and accounting.
 func (h *Host) newLog() *logRing {
 	return newLogRing(h.cfg.LogLines, int64(h.cfg.LogBytes), &h.logs)
@@ -195,6 +211,8 @@ func newMailbox(h *Host, a *actor) *scheduler.Mailbox[*call] {
 	a.opts.CallTimeout = min(a.opts.CallTimeout, h.cfg.MaxCallTimeout)
 	mb := scheduler.NewGroupMailbox(h.pool, a.opts.Namespace, a.opts.MaxPending, a.handle)
 	mb.OnPreempt(a.preempt)
+	y := yieldFunc(mb.Yield)
+	a.mbYield = &y
 	return mb
 }
 
@@ -529,7 +547,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 				return fail(err)
 			}
 		}
-		sb, err := a.start(ctx, from, startup, mode)
+		sb, err := a.startScheduled(ctx, from, startup, mode)
 		if err != nil {
 			return fail(err)
 		}

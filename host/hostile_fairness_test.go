@@ -157,6 +157,71 @@ func TestHostile_FairnessAcrossNamespaces(t *testing.T) {
 	}
 }
 
+// TestHostile_FairnessConstructors: constructors are scheduled like calls.
+// Namespace B spawns, from as many goroutines as there are workers plus
+// one, actors whose constructor spins; namespace A's calls still complete,
+// in order, while B's spawns still wait, and B's slices per call of A are
+// bounded as for calls.
+func TestHostile_FairnessConstructors(t *testing.T) {
+	const workers = 2
+	h := newTestHost(t, Config{Workers: workers, TimeSlice: 2 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	seq := spawn(t, h, fixture(t, "hostile_spin"), Options{Namespace: "A"})
+	c, err := h.LoadClass(ctx, fixture(t, "hostile_spin_init"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spawnCtx, stopSpawns := context.WithCancel(ctx)
+	errs := make(chan error, workers+1)
+	for range workers + 1 {
+		go func() {
+			_, err := h.Spawn(spawnCtx, c.ID, Options{Namespace: "B", CallTimeout: h.Config().MaxCallTimeout})
+			errs <- err
+		}()
+	}
+	eventually(t, "B's constructors to take every worker", func() bool {
+		return h.pool.GroupStats("B").Slices >= workers
+	})
+	bound := uint64(2*workers + 1)
+	worst := uint64(0)
+	for i := 1; i <= 20; i++ {
+		before := h.pool.GroupStats("B").Slices
+		f, err := seq.Call(ctx, "next")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := Await[int64](ctx, f)
+		if err != nil {
+			t.Fatalf("A's call %d: %v", i, err)
+		}
+		if n != int64(i) {
+			t.Fatalf("A's call %d returned %d: out of order", i, n)
+		}
+		worst = max(worst, h.pool.GroupStats("B").Slices-before)
+	}
+	select {
+	case err := <-errs:
+		t.Fatalf("a spawn of B ended while A ran: %v", err)
+	default:
+	}
+	st := h.pool.GroupStats("B")
+	t.Logf("B: %+v; worst B slices per call of A: %d", st, worst)
+	if worst > bound {
+		t.Errorf("B started up to %d slices while one call of A waited and ran, want <= %d", worst, bound)
+	}
+	if st.Yields == 0 {
+		t.Errorf("B's constructors never yielded: %+v", st)
+	}
+	// Cancelling the spawns ends the constructors with a typed error.
+	stopSpawns()
+	for range workers + 1 {
+		if err := <-errs; err == nil {
+			t.Error("a spinning constructor's spawn succeeded")
+		}
+	}
+}
+
 // TestHostile_SpinDeadlineStillApplies: preemption does not stretch a
 // call's deadline (it is wall-clock time, yields included): a spinner with
 // a short deadline that keeps yielding to another namespace still ends

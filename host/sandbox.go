@@ -364,14 +364,17 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 // the call to yield (actor.preempt): the call gives its worker to waiting
 // work and waits for its namespace's turn, or until it is interrupted
 // (killed, deadline, cancelled), which the guest's next check then obeys.
-// Calls other than the mailbox's (constructors on a spawner's goroutine,
-// class probes) never yield.
+// Only guest code run on a worker place yields: from the mailbox (calls,
+// restarts) or from Spawn's place for the constructor (actor.yielder);
+// class probes and recovery at New do not.
 func (sb *sandbox) onYield() {
 	a := sb.actor
-	if a == nil || a.yielding.Load() != sb {
+	if a == nil || a.inCall.Load() != sb {
 		return
 	}
-	a.mb.Yield(sb.stopChan())
+	if y := a.yielder.Load(); y != nil {
+		(*y)(sb.stopChan())
+	}
 }
 
 // method returns the export name of method midx.
@@ -556,6 +559,10 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	sb.mu.Unlock()
 	sb.abiErr = nil
 	sb.stderr.reset()
+	if a := sb.actor; a != nil {
+		a.inCall.Store(sb)
+		defer a.inCall.CompareAndSwap(sb, nil)
+	}
 
 	if sb.fuelLimit > 0 {
 		_ = sb.inst.SetFuel(sb.fuelLimit)

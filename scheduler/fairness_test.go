@@ -280,6 +280,28 @@ func TestPool_Hammer(t *testing.T) {
 			}
 		}()
 	}
+	// Goroutines that take places beside the mailboxes (as Spawn does for
+	// constructors), spinning until asked, then yielding.
+	for g := range groups {
+		pushers.Add(1)
+		go func() {
+			defer pushers.Done()
+			for range 50 {
+				var asked atomic.Bool
+				pl, ok := p.Acquire(fmt.Sprintf("g%d", g), func() { asked.Store(true) }, nil)
+				if !ok {
+					t.Error("Acquire without stop failed")
+					return
+				}
+				for start := time.Now(); time.Since(start) < 200*time.Microsecond; {
+					if asked.Swap(false) {
+						pl.Yield(stop)
+					}
+				}
+				pl.Release()
+			}
+		}()
+	}
 	pushers.Wait()
 	wg.Wait()
 	close(stop)
@@ -301,4 +323,83 @@ func TestPool_Hammer(t *testing.T) {
 	if len(p.groups) != 0 {
 		t.Errorf("%d groups kept after every mailbox closed", len(p.groups))
 	}
+}
+
+// TestPool_Acquire: a place is taken at once when a worker is free and
+// nothing waits, else in the group's turn; stop gives up waiting; Release
+// brings the pool back to its size.
+func TestPool_Acquire(t *testing.T) {
+	p := NewPool(Config{Workers: 1, Slice: time.Millisecond})
+	defer p.Close(context.Background())
+	size := func() (running, waiting int) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.running, p.waiting
+	}
+
+	// Free pool: at once.
+	pl, ok := p.Acquire("A", nil, nil)
+	if !ok || pl.s == nil {
+		t.Fatal("Acquire on a free pool did not take a place")
+	}
+	pl.Release()
+	if st := p.GroupStats("A"); st != (GroupStats{}) {
+		t.Errorf("group A kept after its place was released: %+v", st)
+	}
+
+	// The only worker is busy: Acquire waits for it.
+	release := make(chan struct{})
+	started := make(chan struct{})
+	busy := NewGroupMailbox(p, "B", 0, func(int) { close(started); <-release })
+	_ = busy.Push(0)
+	<-started
+	got := make(chan *Place, 1)
+	go func() {
+		pl, _ := p.Acquire("A", nil, nil)
+		got <- pl
+	}()
+	waitFor(t, "Acquire to queue", func() bool { _, w := size(); return w == 1 })
+	select {
+	case <-got:
+		t.Fatal("Acquire took a place while the only worker was busy")
+	default:
+	}
+	close(release)
+	pl = <-got
+	if r, w := size(); r != 1 || w != 0 {
+		t.Errorf("after the grant: running %d, waiting %d, want 1 and 0", r, w)
+	}
+	// While the place is held, a push waits for it.
+	ran := make(chan struct{})
+	after := NewGroupMailbox(p, "C", 0, func(int) { close(ran) })
+	_ = after.Push(0)
+	select {
+	case <-ran:
+		t.Fatal("a mailbox ran while the only place was held")
+	case <-time.After(20 * time.Millisecond):
+	}
+	pl.Release()
+	<-ran
+	waitFor(t, "the pool to be back to its size", func() bool { r, w := size(); return r == 1 && w == 0 })
+
+	// Stop while waiting: nothing is held, nothing stays queued.
+	release2 := make(chan struct{})
+	started2 := make(chan struct{})
+	_ = NewGroupMailbox(p, "B", 0, func(int) { close(started2); <-release2 }).Push(0)
+	<-started2
+	stop := make(chan struct{})
+	res := make(chan bool, 1)
+	go func() {
+		_, ok := p.Acquire("A", nil, stop)
+		res <- ok
+	}()
+	waitFor(t, "Acquire to queue", func() bool { _, w := size(); return w == 1 })
+	close(stop)
+	if <-res {
+		t.Error("Acquire reported a place after stop")
+	}
+	if _, w := size(); w != 0 {
+		t.Errorf("%d entries queued after a stopped Acquire", w)
+	}
+	close(release2)
 }

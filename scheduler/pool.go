@@ -84,6 +84,111 @@ type cont struct {
 func (*cont) runBatch(int, *slot) bool { panic("scheduler: a continuation is not run as a batch") }
 func (*cont) preempt()                 {}
 
+// hook is what a slot runs for a goroutine that acquired a place (Acquire):
+// nothing to run as a batch, only a preempt hook.
+type hook struct{ fn func() }
+
+func (*hook) runBatch(int, *slot) bool { panic("scheduler: an acquired place is not run as a batch") }
+func (h *hook) preempt() {
+	if h.fn != nil {
+		h.fn()
+	}
+}
+
+// Place is a place among the pool's workers held by a goroutine that is not
+// one of them (Pool.Acquire), for work that must be scheduled like a call
+// (an actor's constructor). It is used by one goroutine.
+type Place struct {
+	p *Pool
+	s *slot // nil when the pool was closed at Acquire: nothing is held
+	g *group
+}
+
+// Acquire waits for a place among the workers in group key, in the group's
+// turn like a mailbox, and returns it: until Release, the calling goroutine
+// counts as a worker running one of the group's slices, which the pool
+// preempts as it does mailboxes (preempt is called, from another goroutine,
+// when the slice is up while other work waits; the holder should then call
+// Yield). When a worker is free and nothing waits, it returns at once. It
+// returns false, holding nothing, if stop is closed first. The caller must
+// not be a worker (a handler must call it inside Blocking), or it could wait
+// for itself. After Close it returns a place that holds nothing.
+func (p *Pool) Acquire(key string, preempt func(), stop <-chan struct{}) (*Place, bool) {
+	g := p.join(key)
+	pl := &Place{p: p, g: g}
+	s := &slot{busyIdx: -1}
+	r := &hook{fn: preempt}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return pl, true
+	}
+	if p.waiting == 0 && p.running-p.idle < p.cfg.Workers {
+		// A free place: take it. The pool is one over its size until an
+		// idle worker wakes and exits as surplus.
+		p.running++
+		p.beginLocked(s, g, r)
+		p.mu.Unlock()
+		pl.s = s
+		return pl, true
+	}
+	c := &cont{ch: make(chan struct{})}
+	p.enqueueLocked(g, c)
+	p.wakeLocked()
+	p.mu.Unlock()
+	select {
+	case <-c.ch:
+		p.mu.Lock()
+	case <-stop:
+		p.mu.Lock()
+		if !c.granted {
+			p.cancelLocked(g, c)
+			p.mu.Unlock()
+			p.leave(g)
+			return nil, false
+		}
+	}
+	// A worker handed its place over: running already counts it.
+	p.beginLocked(s, g, r)
+	p.mu.Unlock()
+	pl.s = s
+	return pl, true
+}
+
+// Yield is Mailbox.Yield for a place: it gives the place to waiting work if
+// the pool asked (the slice is up while work waits) and waits for the
+// group's turn, or for stop.
+func (pl *Place) Yield(stop <-chan struct{}) bool {
+	if pl.s == nil {
+		return false
+	}
+	return pl.p.yield(pl.s, stop)
+}
+
+// Release gives the place back: a worker starts for waiting work if the
+// pool is short of one. Call it once.
+func (pl *Place) Release() {
+	p := pl.p
+	if pl.s != nil {
+		p.mu.Lock()
+		p.unbusyLocked(pl.s)
+		p.running--
+		if p.waiting > 0 && !p.closed {
+			if p.idle > 0 {
+				p.cond.Signal()
+			} else if p.running < p.cfg.Workers {
+				p.startWorkerLocked()
+			}
+		}
+		p.mu.Unlock()
+		pl.s = nil
+	}
+	if pl.g != nil {
+		p.leave(pl.g)
+		pl.g = nil
+	}
+}
+
 // slot is a worker goroutine's current slice.
 type slot struct {
 	cur     runnable // the mailbox being run, nil between slices; under Pool.mu
@@ -341,19 +446,24 @@ func (p *Pool) yield(s *slot, stop <-chan struct{}) bool {
 			// Stopped before its turn: take the place back at once (the
 			// handler stops at its next check); the pool is over its size
 			// until a surplus worker exits.
-			g.q.remove(func(r runnable) bool { return r == runnable(c) })
-			p.waiting--
+			p.cancelLocked(g, c)
 			p.running++
-			if g.q.len() == 0 && g.active {
-				p.active.remove(func(x *group) bool { return x == g })
-				g.active = false
-				p.forgetLocked(g)
-			}
 		}
 	}
 	p.beginLocked(s, g, s.cur)
 	p.mu.Unlock()
 	return true
+}
+
+// cancelLocked takes a continuation that was not granted out of g's queue.
+func (p *Pool) cancelLocked(g *group, c *cont) {
+	g.q.remove(func(r runnable) bool { return r == runnable(c) })
+	p.waiting--
+	if g.q.len() == 0 && g.active {
+		p.active.remove(func(x *group) bool { return x == g })
+		g.active = false
+		p.forgetLocked(g)
+	}
 }
 
 // beginLocked starts a slice of r on s.
