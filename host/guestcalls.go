@@ -258,7 +258,7 @@ func (sb *sandbox) nextDepth(a *actor) (int, error) {
 // block runs fn, which waits, leaving the pool's count if the guest call
 // runs on a mailbox worker.
 func (sb *sandbox) block(a *actor, fn func()) {
-	if a.inHandle.Load() {
+	if a.inHandle.Load() || a.yielder.Load() != nil { // on a worker, or a constructor's place (startScheduled)
 		a.h.pool.Blocking(fn)
 		return
 	}
