@@ -51,6 +51,8 @@ type Host struct {
 	deadNext int
 
 	waits waitGraph
+	// budget accounts classes and templates (Config.ClassMemoryBudget).
+	budget classBudget
 
 	// The janitor (passivate.go), when PassivateAfter or MemoryBudget is set.
 	group    goroutines.Group
@@ -116,6 +118,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	eng.loadTimeout = cfg.LoadTimeout
 	h := &Host{
 		cfg:      cfg,
 		eng:      eng,
@@ -130,6 +133,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
 	}
+	h.budget.limit = cfg.ClassMemoryBudget
 	_, nop := cfg.Observer.(nopObserver)
 	h.observed = !nop
 	h.timed = h.observed || cfg.PassivateAfter > 0 || cfg.MemoryBudget > 0
@@ -165,7 +169,16 @@ func (h *Host) Close(ctx context.Context) error {
 	for _, a := range h.actors {
 		actors = append(actors, a)
 	}
+	classes := make([]*class, 0, len(h.classes))
+	for _, c := range h.classes {
+		classes = append(classes, c)
+	}
 	h.mu.Unlock()
+	defer func() {
+		for _, c := range classes {
+			h.releaseClass(c) // templates' memory files
+		}
+	}()
 	close(h.stop)
 	h.admit.Close()
 	err := h.group.Wait(ctx)
@@ -216,14 +229,7 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 		}
 	}
 
-	c, err := compileClass(ctx, h.eng, id, wasm)
-	if err == nil {
-		if err = c.probe(ctx, h.eng, h.cfg.Defaults, !h.cfg.ColdSpawn); err != nil {
-			_ = c.module.Close(ctx)
-		} else {
-			c.finish()
-		}
-	}
+	c, err := h.loadClass(ctx, id, wasm)
 	if err == nil && h.persist != nil {
 		if perr := h.persist.saveClass(id, wasm); perr != nil {
 			_ = c.module.Close(ctx)
@@ -236,6 +242,9 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 		h.classes[id] = c
 	}
 	h.mu.Unlock()
+	if err != nil && c != nil {
+		h.releaseClass(c)
+	}
 	close(ch)
 	if err != nil {
 		return ClassInfo{}, err
@@ -283,6 +292,7 @@ func (h *Host) UnloadClass(ctx context.Context, id string) error {
 	}
 	delete(h.classes, id)
 	h.mu.Unlock()
+	h.releaseClass(c)
 	if h.persist != nil {
 		if err := h.persist.removeClass(id); err != nil {
 			h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
