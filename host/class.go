@@ -366,7 +366,7 @@ func (c *class) applyManifest(b []byte) error {
 	return nil
 }
 
-// loadHooks names the guest code that loading runs, for errors: the export
+// loadHookName names the guest code that loading runs, for errors: the export
 // a TrapError's Method names, as the API says it.
 func loadHookName(export string) string {
 	switch export {
@@ -399,9 +399,10 @@ func loadError(ctx context.Context, export string, loadTimeout time.Duration, er
 		}
 		return fmt.Errorf("loading the class stopped in its %s: %w", what, cause)
 	case te.Reason == TrapDeadline:
-		return moduleErrorf(err, "%s did not return within the load deadline of %s", what, loadTimeout)
+		return moduleErrorf(nil, "%s did not return within the load deadline of %s", what, loadTimeout)
 	}
-	return moduleErrorf(err, "%s failed: %s", what, te.Message)
+	// Not wrapped: the error is the module's (HTTP 422), not a call's.
+	return moduleErrorf(nil, "%s failed: %s", what, te.Message)
 }
 
 // probe instantiates the class once, which runs its start function and
