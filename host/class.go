@@ -124,7 +124,7 @@ func prepare(wasm []byte) (*prepared, error) {
 	// The rewrite with interrupt checks is only a check: it rejects modules
 	// the instrumentation cannot handle on any engine (so a class loads on
 	// both or neither) and finds code that changes tables.
-	check, err := instrument.Rewrite(san.Wasm, instrument.Options{Interrupt: true, ExportGlobals: true})
+	check, err := instrument.Rewrite(san.Wasm, instrument.Options{Interrupt: true, ExportGlobals: true, MaxCallDepth: 1 << 16})
 	if err != nil {
 		return nil, err
 	}

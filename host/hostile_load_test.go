@@ -279,8 +279,8 @@ func TestHostileLoad_StackOverflowEveryWorker(t *testing.T) {
 				defer wg.Done()
 				_, err := a.Invoke(ctx, "recurse")
 				var te *TrapError
-				if !errors.As(err, &te) || te.Reason != TrapGuest {
-					t.Errorf("recurse: %v, want a trap", err)
+				if !errors.As(err, &te) || te.Reason != TrapGuest || !strings.Contains(te.Message, "stack") {
+					t.Errorf("recurse: %v, want a stack overflow trap", err)
 				}
 			}()
 		}
