@@ -19,8 +19,8 @@ func recursionModule() []byte {
 		0x6b,       //   i32.sub
 		0x10, 0x00, //   call f
 		0x41, 0x01, //   i32.const 1
-		0x6a,       //   i32.add
-		0x0b,       // end
+		0x6a, //   i32.add
+		0x0b, // end
 		0x0b,
 	}
 	return module(
