@@ -379,7 +379,8 @@ func loadHookName(export string) string {
 }
 
 // loadError turns the failure of load-time guest code into the error
-// LoadClass returns: the caller's context error (wrapped) if it left, else a
+// LoadClass returns: the caller's context error (wrapped) if it left, or
+// ErrClosed if the host closed, else a
 // ModuleError (HTTP 422) naming the export, with the load deadline when it
 // ran past it.
 func loadError(ctx context.Context, export string, loadTimeout time.Duration, err error) error {
@@ -393,7 +394,7 @@ func loadError(ctx context.Context, export string, loadTimeout time.Duration, er
 	what := loadHookName(export)
 	switch {
 	case te.Reason == TrapCancelled || ctx.Err() != nil:
-		cause := ctx.Err()
+		cause := context.Cause(ctx) // the caller's context error, or ErrClosed
 		if cause == nil {
 			cause = context.Canceled
 		}

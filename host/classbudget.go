@@ -51,6 +51,16 @@ func (b *classBudget) usage() (classes int, modules, templates int64) {
 // loadClass compiles a module and runs its load-time code (probe), within
 // the class budget and the load deadline. On error nothing stays reserved.
 func (h *Host) loadClass(ctx context.Context, id string, wasm []byte) (*class, error) {
+	// Close stops a load's guest code too, so shutdown never waits for it.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-h.stop:
+			cancel(ErrClosed)
+		case <-ctx.Done():
+		}
+	}()
 	size := int64(len(wasm))
 	if !h.budget.reserve(size, false) {
 		_, m, t := h.budget.usage()
@@ -66,7 +76,7 @@ func (h *Host) loadClass(ctx context.Context, id string, wasm []byte) (*class, e
 		reserve := func(n int64) bool { return h.budget.reserve(n, true) }
 		err = c.probe(ctx, h.eng, h.cfg.Defaults, h.cfg.LoadTimeout, !h.cfg.ColdSpawn, reserve)
 	} else {
-		err = fmt.Errorf("loading the class stopped after compiling it: %w", err)
+		err = fmt.Errorf("loading the class stopped after compiling it: %w", context.Cause(ctx))
 	}
 	if err != nil {
 		_ = c.module.Close(ctx)

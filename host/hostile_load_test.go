@@ -111,6 +111,34 @@ func TestHostileLoad_Cancel(t *testing.T) {
 	}
 }
 
+// TestHostileLoad_Close: closing the host stops a load's guest code: the
+// load fails with ErrClosed and Close does not wait for the load deadline.
+func TestHostileLoad_Close(t *testing.T) {
+	h := newTestHost(t, Config{LoadTimeout: maxLoadTimeout})
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.LoadClass(context.Background(), fixture(t, "hostile_start_loop"))
+		done <- err
+	}()
+	closed := make(chan error, 1)
+	stop := time.AfterFunc(20*time.Millisecond, func() { closed <- h.Close(context.Background()) })
+	defer stop.Stop()
+	var err error
+	eventually(t, "the load to return", func() bool {
+		select {
+		case err = <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	wantErr(t, err, ErrClosed)
+	eventually(t, "Close to return", func() bool { return len(closed) == 1 })
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
 // TestStartSection: a start section keeps working (AssemblyScript emits
 // one): the global it sets is what get returns. A spawn from the class's
 // template does not run it again; a cold spawn does, once.
