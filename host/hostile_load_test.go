@@ -6,6 +6,7 @@ import (
 	"errors"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +30,7 @@ const attackNamespace = "attacker"
 
 // TestHostileLoad_Hooks: load-time code that never returns fails LoadClass
 // with ErrInvalidModule naming the export, within the load deadline, while
-// the bystander keeps answering; three such uploads at once do the same.
+// the bystander keeps answering, with three such uploads at once.
 func TestHostileLoad_Hooks(t *testing.T) {
 	h := newTestHost(t, Config{LoadTimeout: hostileLoadTimeout})
 	b := startBystander(t, h)
@@ -44,9 +45,12 @@ func TestHostileLoad_Hooks(t *testing.T) {
 			wasm := fixture(t, tt.fixture)
 			const uploads = 3
 			errs := make(chan error, uploads)
-			for range uploads {
+			for i := range uploads {
+				// Three different classes (a custom section tells them
+				// apart), loading at once on two cores.
+				variant := append(slices.Clone(wasm), 0, 2, 1, byte('a'+i))
 				go func() {
-					_, err := h.LoadClass(context.Background(), wasm)
+					_, err := h.LoadClass(context.Background(), variant)
 					errs <- err
 				}()
 			}
