@@ -80,6 +80,11 @@ type class struct {
 	// budgeted is the module's size as counted in the class budget (0 once
 	// given back).
 	budgeted int64
+
+	// global: loaded by LoadClass, visible to every namespace; owners:
+	// the namespaces that loaded it (LoadClassIn). Guarded by Host.mu.
+	global bool
+	owners map[string]struct{}
 }
 
 // releaseTemplate frees the template and returns the bytes it held.
@@ -413,7 +418,7 @@ func loadError(ctx context.Context, export string, loadTimeout time.Duration, er
 // spawns start from instead of running them again, if reserve accepts its
 // size (the host's class budget).
 func (c *class) probe(ctx context.Context, e *wasmEngine, limits Options, loadTimeout time.Duration, template bool, reserve func(int64) bool) error {
-	logs := newLogRing(16)
+	logs := newLogRing(16, 64<<10, nil) // a probe's log, dropped with it
 	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, loadTimeout, nil, nil, recOff)
 	if err != nil {
 		return loadError(ctx, abi.ExportInitialize, loadTimeout, err)

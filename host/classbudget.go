@@ -48,9 +48,9 @@ func (b *classBudget) usage() (classes int, modules, templates int64) {
 	return b.classes, b.modules, b.templates
 }
 
-// loadClass compiles a module and runs its load-time code (probe), within
+// buildClass compiles a module and runs its load-time code (probe), within
 // the class budget and the load deadline. On error nothing stays reserved.
-func (h *Host) loadClass(ctx context.Context, id string, wasm []byte) (*class, error) {
+func (h *Host) buildClass(ctx context.Context, id string, wasm []byte) (*class, error) {
 	// Close stops a load's guest code too, so shutdown never waits for it.
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -96,4 +96,11 @@ func (h *Host) releaseClass(c *class) {
 	c.budgeted = 0
 	c.tmplMu.Unlock()
 	h.budget.release(m, t)
+}
+
+// closeClass frees a class that is no longer loaded: its template, its
+// place in the budget and its compiled code.
+func (h *Host) closeClass(ctx context.Context, c *class) error {
+	h.releaseClass(c)
+	return c.module.Close(ctx)
 }
