@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/internal/wire"
 )
@@ -81,6 +82,9 @@ func (r resolver) future(id string) (*host.Future, error) {
 func (s *Server) args(rq *request, raw []rawArg) ([]any, error) {
 	res := resolver{s, rq}
 	out := make([]any, len(raw))
+	// JSON arguments are converted within what is left of the host's
+	// max_arg_bytes, so an oversized one stops as it crosses the limit.
+	budget := s.host.Config().MaxArgBytes
 	for i, a := range raw {
 		var (
 			v   any
@@ -89,11 +93,14 @@ func (s *Server) args(rq *request, raw []rawArg) ([]any, error) {
 		if a.isCBOR {
 			v, err = cborArg(a.data, res)
 		} else {
-			v, err = jsonArg(a.data, res)
+			v, err = jsonArg(a.data, res, max(budget, 1))
 		}
 		if err != nil {
 			e := errorFor(err)
 			return nil, &apiError{Code: e.Code, Message: fmt.Sprintf("argument %d: %s", i, e.Message), Details: e.Details}
+		}
+		if val, ok := v.(abi.Value); ok {
+			budget -= len(val)
 		}
 		out[i] = v
 	}

@@ -16,66 +16,70 @@ import (
 // codeStatus. A guest's fault (a trap, an application error, a deadline) is
 // never 500: internal is reserved for bugs in wactor.
 const (
-	codeBadRequest         = "bad_request"
-	codeInvalidArgument    = "invalid_argument"
-	codeUnauthorized       = "unauthorized"
-	codeForbidden          = "forbidden"
-	codeNotFound           = "not_found"
-	codeMethodNotAllowed   = "method_not_allowed"
-	codeClassNotFound      = "class_not_found"
-	codeActorNotFound      = "actor_not_found"
-	codeMethodNotFound     = "method_not_found"
-	codeFutureNotFound     = "future_not_found"
-	codeCheckpointNotFound = "checkpoint_not_found"
-	codeNameTaken          = "name_taken"
-	codeClassInUse         = "class_in_use"
-	codeDeadlock           = "deadlock"
-	codeActorDied          = "actor_died"
-	codeTooLarge           = "too_large"
-	codeArity              = "arity"
-	codeInvalidModule      = "invalid_module"
-	codeAppError           = "app_error"
-	codeReturnCount        = "return_count"
-	codeBackpressure       = "backpressure"
-	codeQuotaExceeded      = "quota_exceeded"
-	codeTrap               = "trap"
-	codeDeadlineExceeded   = "deadline_exceeded"
-	codeUnavailable        = "unavailable"
-	codeUnschedulable      = "unschedulable"
-	codeAdmissionTimeout   = "admission_timeout"
-	codeInternal           = "internal"
+	codeBadRequest           = "bad_request"
+	codeInvalidArgument      = "invalid_argument"
+	codeUnauthorized         = "unauthorized"
+	codeForbidden            = "forbidden"
+	codeNotFound             = "not_found"
+	codeMethodNotAllowed     = "method_not_allowed"
+	codeClassNotFound        = "class_not_found"
+	codeActorNotFound        = "actor_not_found"
+	codeMethodNotFound       = "method_not_found"
+	codeFutureNotFound       = "future_not_found"
+	codeCheckpointNotFound   = "checkpoint_not_found"
+	codeNameTaken            = "name_taken"
+	codeClassInUse           = "class_in_use"
+	codeDeadlock             = "deadlock"
+	codeActorDied            = "actor_died"
+	codeTooLarge             = "too_large"
+	codeUnsupportedMediaType = "unsupported_media_type"
+	codeRequestTimeout       = "request_timeout"
+	codeArity                = "arity"
+	codeInvalidModule        = "invalid_module"
+	codeAppError             = "app_error"
+	codeReturnCount          = "return_count"
+	codeBackpressure         = "backpressure"
+	codeQuotaExceeded        = "quota_exceeded"
+	codeTrap                 = "trap"
+	codeDeadlineExceeded     = "deadline_exceeded"
+	codeUnavailable          = "unavailable"
+	codeUnschedulable        = "unschedulable"
+	codeAdmissionTimeout     = "admission_timeout"
+	codeInternal             = "internal"
 )
 
 // codeStatus maps every error code to its HTTP status.
 var codeStatus = map[string]int{
-	codeBadRequest:         http.StatusBadRequest,
-	codeInvalidArgument:    http.StatusBadRequest,
-	codeUnauthorized:       http.StatusUnauthorized,
-	codeForbidden:          http.StatusForbidden,
-	codeNotFound:           http.StatusNotFound,
-	codeMethodNotAllowed:   http.StatusMethodNotAllowed,
-	codeClassNotFound:      http.StatusNotFound,
-	codeActorNotFound:      http.StatusNotFound,
-	codeMethodNotFound:     http.StatusNotFound,
-	codeFutureNotFound:     http.StatusNotFound,
-	codeCheckpointNotFound: http.StatusNotFound,
-	codeNameTaken:          http.StatusConflict,
-	codeClassInUse:         http.StatusConflict,
-	codeDeadlock:           http.StatusConflict,
-	codeActorDied:          http.StatusGone,
-	codeTooLarge:           http.StatusRequestEntityTooLarge,
-	codeArity:              http.StatusUnprocessableEntity,
-	codeInvalidModule:      http.StatusUnprocessableEntity,
-	codeAppError:           http.StatusUnprocessableEntity,
-	codeReturnCount:        http.StatusUnprocessableEntity,
-	codeBackpressure:       http.StatusTooManyRequests,
-	codeQuotaExceeded:      http.StatusTooManyRequests,
-	codeTrap:               http.StatusBadGateway,
-	codeDeadlineExceeded:   http.StatusGatewayTimeout,
-	codeUnavailable:        http.StatusServiceUnavailable,
-	codeUnschedulable:      http.StatusBadRequest,
-	codeAdmissionTimeout:   http.StatusServiceUnavailable,
-	codeInternal:           http.StatusInternalServerError,
+	codeBadRequest:           http.StatusBadRequest,
+	codeInvalidArgument:      http.StatusBadRequest,
+	codeUnauthorized:         http.StatusUnauthorized,
+	codeForbidden:            http.StatusForbidden,
+	codeNotFound:             http.StatusNotFound,
+	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	codeClassNotFound:        http.StatusNotFound,
+	codeActorNotFound:        http.StatusNotFound,
+	codeMethodNotFound:       http.StatusNotFound,
+	codeFutureNotFound:       http.StatusNotFound,
+	codeCheckpointNotFound:   http.StatusNotFound,
+	codeNameTaken:            http.StatusConflict,
+	codeClassInUse:           http.StatusConflict,
+	codeDeadlock:             http.StatusConflict,
+	codeActorDied:            http.StatusGone,
+	codeTooLarge:             http.StatusRequestEntityTooLarge,
+	codeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	codeRequestTimeout:       http.StatusRequestTimeout,
+	codeArity:                http.StatusUnprocessableEntity,
+	codeInvalidModule:        http.StatusUnprocessableEntity,
+	codeAppError:             http.StatusUnprocessableEntity,
+	codeReturnCount:          http.StatusUnprocessableEntity,
+	codeBackpressure:         http.StatusTooManyRequests,
+	codeQuotaExceeded:        http.StatusTooManyRequests,
+	codeTrap:                 http.StatusBadGateway,
+	codeDeadlineExceeded:     http.StatusGatewayTimeout,
+	codeUnavailable:          http.StatusServiceUnavailable,
+	codeUnschedulable:        http.StatusBadRequest,
+	codeAdmissionTimeout:     http.StatusServiceUnavailable,
+	codeInternal:             http.StatusInternalServerError,
 }
 
 // errFutureNotFound: no future with that ID in the caller's namespace (or its
