@@ -541,7 +541,15 @@ func (h *Host) GetActor(ctx context.Context, name string) (*Actor, error) {
 }
 
 // Lookup returns a new handle to the live actor with that name in namespace.
+// A name or namespace that breaks the name grammar (CheckName) fails with
+// ErrInvalidName: no actor can have it.
 func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, error) {
+	if err := CheckName("namespace", namespace); err != nil {
+		return nil, err
+	}
+	if err := CheckName("actor name", name); err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a, ok := h.names[nameKey(namespace, name)]; ok && a.started() {

@@ -16,6 +16,10 @@ import (
 // maxTimeoutMs bounds the millisecond durations of requests (7 days).
 const maxTimeoutMs = 7 * 24 * 3600 * 1000
 
+// maxCheckpointIntervalMs bounds options.checkpoint_interval_ms (365 days,
+// the host's bound on Options.CheckpointInterval).
+const maxCheckpointIntervalMs = 365 * 24 * 3600 * 1000
+
 // spawnOptions converts spawn options; the actor goes to the caller's
 // namespace, and asking for another one is forbidden.
 func spawnOptions(o wire.Options, namespace string) (host.Options, error) {
@@ -24,6 +28,11 @@ func spawnOptions(o wire.Options, namespace string) (host.Options, error) {
 	}
 	if o.CallTimeoutMS < 0 || o.CallTimeoutMS > maxTimeoutMs {
 		return host.Options{}, newError(codeInvalidArgument, "options.call_timeout_ms %d out of range [0, %d]", o.CallTimeoutMS, maxTimeoutMs)
+	}
+	// Checked in milliseconds, before the conversion to a duration can
+	// overflow; the host bounds the rest.
+	if o.CheckpointIntervalMS < 0 || o.CheckpointIntervalMS > maxCheckpointIntervalMs {
+		return host.Options{}, newError(codeInvalidArgument, "options.checkpoint_interval_ms %d out of range [0, %d]", o.CheckpointIntervalMS, maxCheckpointIntervalMs)
 	}
 	opts := o.ToHost()
 	opts.Namespace = namespace

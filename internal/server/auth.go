@@ -43,8 +43,13 @@ func loadTokens(path string) (map[[32]byte]token, error) {
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("server: tokens file %s: token %d (%q): %s", path, i, t.Name, fmt.Sprintf(format, args...))
 		}
-		if t.Namespace == "" || len(t.Namespace) > 256 {
-			return nil, bad("namespace must have 1 to 256 bytes")
+		if err := host.CheckName("namespace", t.Namespace); err != nil {
+			return nil, bad("%v", err)
+		}
+		if t.Name != "" {
+			if err := host.CheckName("token name", t.Name); err != nil {
+				return nil, bad("%v", err)
+			}
 		}
 		raw, err := hex.DecodeString(strings.ToLower(t.SHA256))
 		if err != nil || len(raw) != sha256.Size {
