@@ -357,7 +357,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		own = nil
 	}
 	if opts.Durable && h.persist == nil {
-		return nil, fmt.Errorf("%w: a durable actor needs a host with Config.DataDir", ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: a durable actor needs a host with a data directory", ErrInvalidOptions)
 	}
 	durable := h.durable(opts)
 	// Reserve the actor's resources for its lifetime (Ray's placement on

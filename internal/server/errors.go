@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"strings"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
@@ -123,7 +126,7 @@ func errorFor(err error) *apiError {
 		mod     *host.ModuleError
 		unsched *scheduler.InsufficientResourcesError
 	)
-	msg := err.Error()
+	msg := apiMessage(err)
 	switch {
 	case errors.As(err, &ae):
 		return ae
@@ -196,4 +199,34 @@ func errorFor(err error) *apiError {
 		return &apiError{Code: codeInvalidArgument, Message: msg}
 	}
 	return &apiError{Code: codeInternal, Message: msg}
+}
+
+// apiMessage is err's message without the server's file paths: the file
+// errors (*fs.PathError, *os.LinkError) in its tree are shown as their
+// operation and cause only ("write: no space left on device"), so a
+// response never tells a client where the data directory is.
+func apiMessage(err error) string {
+	msg := err.Error()
+	var walk func(error)
+	walk = func(e error) {
+		switch x := e.(type) {
+		case nil:
+			return
+		case *fs.PathError:
+			msg = strings.ReplaceAll(msg, x.Error(), x.Op+": "+x.Err.Error())
+			msg = strings.ReplaceAll(msg, x.Path, "(a file of the data directory)")
+		case *os.LinkError:
+			msg = strings.ReplaceAll(msg, x.Error(), x.Op+": "+x.Err.Error())
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				walk(c)
+			}
+		}
+	}
+	walk(err)
+	return msg
 }

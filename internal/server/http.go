@@ -323,6 +323,11 @@ func (rq *request) reply(status int, v any) {
 		body = append(body, '\n')
 	}
 	if err != nil {
+		// Without json's wrapper, which names the Go type.
+		var me *json.MarshalerError
+		if errors.As(err, &me) {
+			err = me.Unwrap()
+		}
 		e := &apiError{Code: codeInternal, Message: "encoding the response: " + err.Error()}
 		rq.info.errCode, rq.info.err = e.Code, err
 		status, ct = e.status(), mimeJSON

@@ -555,11 +555,15 @@ func cborArg(raw []byte, res refResolver) (any, error) {
 	wrapped := make([]byte, 0, len(raw)+1)
 	wrapped = append(append(wrapped, 0x81), raw...)
 	if err := abi.Validate(wrapped); err != nil {
-		return nil, argErrorf("argument: %v", err)
+		return nil, argErrorf("%s", strings.TrimPrefix(err.Error(), "abi: "))
 	}
 	var firstErr error
-	walkHandles(raw, func(id, class string) {
+	walkHandles(raw, func(id, class string, herr error) {
 		if firstErr != nil {
+			return
+		}
+		if herr != nil {
+			firstErr = argErrorf("%s", strings.TrimPrefix(herr.Error(), "abi: "))
 			return
 		}
 		actual, err := res.actorClass(id)
@@ -591,8 +595,9 @@ func futureRef(b []byte) (string, bool) {
 	return string(rest[m:]), true
 }
 
-// walkHandles calls fn for every actor handle in a well-formed value.
-func walkHandles(b []byte, fn func(id, class string)) {
+// walkHandles calls fn for every actor handle in a well-formed value (with
+// the error of one that does not decode).
+func walkHandles(b []byte, fn func(id, class string, err error)) {
 	var walk func(b []byte) int
 	walk = func(b []byte) int {
 		arg, n, ok := readHead(b)
@@ -614,9 +619,8 @@ func walkHandles(b []byte, fn func(id, class string)) {
 			return off
 		case 6:
 			if arg == abi.TagActorHandle {
-				if h, err := abi.DecodeHandle(b[:n+skipLen(b[n:])]); err == nil {
-					fn(h.ID, h.Class)
-				}
+				h, err := abi.DecodeHandle(b[:n+skipLen(b[n:])])
+				fn(h.ID, h.Class, err)
 			}
 			return n + walk(b[n:])
 		}
@@ -757,15 +761,21 @@ func appendCBORAsJSON(dst, b []byte) ([]byte, []byte, error) {
 		if arg != abi.TagActorHandle {
 			return nil, nil, fmt.Errorf("%w: tag %d", abi.ErrMalformed, arg)
 		}
+		// A well-formed handle holds [id text, class text] (abi.Validate).
 		l := skipLen(rest)
-		h, err := abi.DecodeHandle(b[:n+l])
-		if err != nil {
-			return nil, nil, err
+		if l < 1 || rest[0] != 0x82 {
+			return nil, nil, fmt.Errorf("%w: tag %d must hold [actor ID, class ID]", abi.ErrMalformed, arg)
+		}
+		k := skipLen(rest[1:l])
+		id, ok1 := cborText(rest[1 : 1+k])
+		class, ok2 := cborText(rest[1+k : l])
+		if !ok1 || !ok2 {
+			return nil, nil, fmt.Errorf("%w: tag %d must hold [actor ID, class ID]", abi.ErrMalformed, arg)
 		}
 		dst = append(dst, `{"$actor":`...)
-		dst = appendJSONString(dst, []byte(h.ID))
+		dst = appendJSONString(dst, id)
 		dst = append(dst, `,"class":`...)
-		dst = appendJSONString(dst, []byte(h.Class))
+		dst = appendJSONString(dst, class)
 		return append(dst, '}'), rest[l:], nil
 	}
 	// Major 7: simple values and floats.
