@@ -387,7 +387,7 @@ func requestType(ct string) (isCBOR bool, err error) {
 	if perr == nil {
 		cs, hasCS := params["charset"]
 		switch {
-		case mt == mimeJSON && (!hasCS || strings.EqualFold(cs, "utf-8")) && len(params) <= 1:
+		case mt == mimeJSON && (len(params) == 0 || len(params) == 1 && hasCS && strings.EqualFold(cs, "utf-8")):
 			return false, nil
 		case mt == mimeCBOR && len(params) == 0:
 			return true, nil
