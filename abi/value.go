@@ -116,6 +116,20 @@ func Validate(b []byte) error {
 	return nil
 }
 
+// ValidateElement is Validate for an element of an array, such as one
+// argument of an argument list: its nesting counts from one, as it will
+// when the array is checked whole.
+func ValidateElement(b []byte) error {
+	n, err := skipItem(b, 1)
+	if err != nil {
+		return err
+	}
+	if n != len(b) {
+		return fmt.Errorf("%w: %d bytes after the item", ErrMalformed, len(b)-n)
+	}
+	return nil
+}
+
 func isSyntaxErr(err error) bool {
 	switch err.(type) {
 	case *cbor.SyntaxError, *cbor.MaxNestedLevelError, *cbor.MaxArrayElementsError,

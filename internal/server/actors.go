@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/internal/wire"
 )
@@ -87,39 +86,25 @@ func (r resolver) future(id string) (*host.Future, error) {
 	return r.s.futures.get(r.rq.ns, id, time.Now())
 }
 
-// args converts a request's arguments for host.Actor.Submit or host.Spawn.
-func (s *Server) args(rq *request, raw []rawArg) ([]any, error) {
-	res := resolver{s, rq}
-	out := make([]any, len(raw))
-	// JSON arguments are converted within what is left of the host's
-	// max_arg_bytes, so an oversized one stops as it crosses the limit.
-	budget := s.host.Config().MaxArgBytes
-	for i, a := range raw {
-		var (
-			v   any
-			err error
-		)
-		if a.isCBOR {
-			v, err = cborArg(a.data, res)
-		} else {
-			v, err = jsonArg(a.data, res, max(budget, 1))
-		}
-		if err != nil {
-			e := errorFor(err)
-			return nil, &apiError{Code: e.Code, Message: fmt.Sprintf("argument %d: %s", i, e.Message), Details: e.Details}
-		}
-		if val, ok := v.(abi.Value); ok {
-			budget -= len(val)
-		}
-		out[i] = v
+// args converts a request's arguments for host.Actor.Submit or host.Spawn:
+// each one as it is scanned, into one buffer bounded by the host's
+// max_arg_bytes (values.go: jsonArgs, cborArgs).
+func (s *Server) args(rq *request, raw rawArgs) ([]any, error) {
+	if raw.data == nil {
+		return nil, nil
 	}
-	return out, nil
+	res := resolver{s, rq}
+	budget := s.host.Config().MaxArgBytes
+	if raw.isCBOR {
+		return cborArgs(raw.data, res)
+	}
+	return jsonArgs(raw.data, res, budget)
 }
 
 // spawnRequest is the body of POST /v1/actors.
 type spawnRequest struct {
 	Class   string       `json:"class"`
-	Args    []rawArg     `json:"args"`
+	Args    rawArgs      `json:"args"`
 	Options wire.Options `json:"options"`
 }
 

@@ -29,6 +29,19 @@ func FuzzJSONArg(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := jsonArg(b, fakeResolver{}, 1<<16)
+		// As the only element of an argument list, the same outcome.
+		list, lerr := jsonArgs(append(append([]byte("["), b...), ']'), fakeResolver{}, 1<<16)
+		if (err == nil) != (lerr == nil) && !bytes.Contains(b, []byte(",")) && (lerr != nil || len(list) == 1) {
+			t.Fatalf("%q: jsonArg %v, jsonArgs %v", b, err, lerr)
+		}
+		if err == nil && lerr == nil && len(list) == 1 {
+			if a, ok := v.(abi.Value); ok && !bytes.Equal(a, list[0].(abi.Value)) {
+				t.Fatalf("%q: jsonArg %x, jsonArgs %x", b, []byte(a), []byte(list[0].(abi.Value)))
+			}
+		}
+		if lerr != nil {
+			checkMessage(t, "jsonArgs", errorFor(lerr).Message)
+		}
 		if err != nil {
 			checkMessage(t, "jsonArg", errorFor(err).Message)
 			return

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -372,8 +371,11 @@ func init() {
 
 // bodyLimits bound a JSON request body while it is scanned: the request's
 // own fields (at most 4 levels: a batch's calls, each call's args) around
-// arguments within the ABI's limits.
-var bodyLimits = jsonLimits{depth: abi.MaxDepth + 4, elements: abi.MaxElements, str: math.MaxInt32}
+// arguments within the ABI's limits, and no string longer than all of a
+// call's arguments may be.
+func (s *Server) bodyLimits() jsonLimits {
+	return jsonLimits{depth: abi.MaxDepth + 4, elements: abi.MaxElements, str: s.host.Config().MaxArgBytes}
+}
 
 // requestType returns whether a request body is CBOR, or an
 // unsupported_media_type error: a body is JSON (application/json, with no
@@ -453,7 +455,7 @@ func (rq *request) decode(dst any) error {
 	if err != nil {
 		return err
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
+	if len(data) == 0 || !isCBOR && len(bytes.Trim(data, " \t\r\n")) == 0 {
 		return nil
 	}
 	if isCBOR {
@@ -462,9 +464,12 @@ func (rq *request) decode(dst any) error {
 		}
 		return nil
 	}
-	if err := scanJSON(data, bodyLimits); err != nil {
+	if err := scanJSON(data, rq.s.bodyLimits()); err != nil {
 		var je *jsonError
-		if errors.As(err, &je) && je.Limit {
+		switch {
+		case errors.As(err, &je) && je.Size:
+			return newError(codeTooLarge, "request body: %v (the host's max_arg_bytes)", err)
+		case errors.As(err, &je) && je.Limit:
 			return newError(codeInvalidArgument, "request body: %v", err)
 		}
 		return newError(codeBadRequest, "malformed JSON request: %v", err)
@@ -481,6 +486,10 @@ func (rq *request) decode(dst any) error {
 // (already scanned: a type mismatch or an unknown field) in the API's
 // words, without Go type names.
 func jsonRequestError(err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae // from an UnmarshalJSON of ours
+	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Type != nil {
 		return fieldTypeError(te.Field, kindWords(te.Type.Kind()), te.Value)
@@ -494,11 +503,14 @@ func jsonRequestError(err error) error {
 // cborRequestError is jsonRequestError for a CBOR body.
 func cborRequestError(err error) error {
 	var (
+		ae  *apiError
 		te  *cbor.UnmarshalTypeError
 		ufe *cbor.UnknownFieldError
 		dke *cbor.DupMapKeyError
 	)
 	switch {
+	case errors.As(err, &ae):
+		return ae // from an UnmarshalCBOR of ours
 	case errors.As(err, &te):
 		field := te.StructFieldName
 		if i := strings.LastIndexByte(field, '.'); i >= 0 {
@@ -572,21 +584,36 @@ func cborGoTypeWords(t string) string {
 	return "another type"
 }
 
-// rawArg is one argument as it arrived: JSON (with the "$" encodings) or
-// CBOR. It is converted once the caller's namespace is known.
-type rawArg struct {
+// rawArgs is a request's argument list as it arrived, kept whole (one
+// copy, however many arguments): a JSON array (with the "$" encodings) or a
+// CBOR array. It is converted once the caller's namespace is known
+// (Server.args), each argument as it is scanned.
+type rawArgs struct {
 	isCBOR bool
 	data   []byte
 }
 
-// UnmarshalJSON keeps the raw JSON.
-func (a *rawArg) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON keeps the raw JSON array (null: no arguments).
+func (a *rawArgs) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		return nil
+	case len(b) == 0 || b[0] != '[':
+		return newError(codeBadRequest, "field args: want an array")
+	}
 	a.isCBOR, a.data = false, slices.Clone(b)
 	return nil
 }
 
-// UnmarshalCBOR keeps the raw CBOR.
-func (a *rawArg) UnmarshalCBOR(b []byte) error {
+// UnmarshalCBOR keeps the raw CBOR array (null: no arguments).
+func (a *rawArgs) UnmarshalCBOR(b []byte) error {
+	switch {
+	case len(b) == 1 && (b[0] == 0xf6 || b[0] == 0xf7):
+		return nil
+	case len(b) == 0 || b[0]>>5 != 4:
+		return newError(codeBadRequest, "field args: want an array")
+	}
 	a.isCBOR, a.data = true, slices.Clone(b)
 	return nil
 }

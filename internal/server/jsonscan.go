@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"unicode/utf8"
 )
 
@@ -31,6 +32,7 @@ type jsonError struct {
 	Off   int
 	Msg   string
 	Limit bool // a limit, not a syntax error
+	Size  bool // the limit is a size (a string too long)
 }
 
 // Error returns the message and the offset.
@@ -250,7 +252,7 @@ func (s *jscan) str(dst []byte, keep bool) ([]byte, error) {
 	s.i++ // the opening quote
 	for {
 		if s.i-start > s.lim.str+2 {
-			return nil, s.limitf("string of more than %d bytes", s.lim.str)
+			return nil, &jsonError{Off: start, Msg: fmt.Sprintf("string of more than %d bytes", s.lim.str), Limit: true, Size: true}
 		}
 		if s.i >= len(s.b) {
 			return nil, s.errorf("unterminated string")
@@ -351,4 +353,27 @@ func (s *jscan) hex4() (rune, bool) {
 	}
 	s.i += 4
 	return r, true
+}
+
+// countJSONArray counts the elements of the JSON array b (checked already:
+// it allocates nothing, and fails on anything but an array).
+func countJSONArray(b []byte) (int, error) {
+	s := jscan{b: b, lim: jsonLimits{depth: math.MaxInt32, elements: math.MaxInt32, str: math.MaxInt32}}
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '[' {
+		return 0, s.unexpected("an array")
+	}
+	closer, empty := s.enter()
+	n := 0
+	for more := !empty; more; {
+		n++
+		if err := s.skip(1); err != nil {
+			return 0, err
+		}
+		var err error
+		if more, err = s.next(closer); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
 }

@@ -53,20 +53,97 @@ func jsonArg(raw []byte, res refResolver, maxOut int) (any, error) {
 	}
 	c := jconv{jscan: jscan{b: raw, lim: argLimits}, res: res, max: maxOut}
 	c.ws()
-	if id, ok, err := c.futureRef(); err != nil {
+	id, isFuture, err := c.futureRef()
+	var out []byte
+	if err == nil && !isFuture {
+		out, err = c.value(nil, 1)
+	}
+	if err == nil {
+		c.ws()
+		if c.i != len(c.b) {
+			err = c.errorf("data after the argument")
+		}
+	}
+	switch {
+	case err != nil:
 		return nil, c.fail(err)
-	} else if ok {
+	case isFuture:
 		return res.future(id)
 	}
-	out, err := c.value(nil, 1)
+	return abi.Value(out), nil
+}
+
+// jsonArgs converts a JSON argument list (an array) as jsonArg converts
+// one argument, all into one buffer of at most maxOut bytes: a list of
+// 65,536 small arguments costs that buffer and the returned slice, not an
+// allocation per argument and per step.
+func jsonArgs(list []byte, res refResolver, maxOut int) ([]any, error) {
+	c := jconv{jscan: jscan{b: list, lim: argLimits}, res: res, max: maxOut}
+	c.ws()
+	if c.i >= len(c.b) || c.b[c.i] != '[' {
+		return nil, newError(codeBadRequest, "field args: want an array")
+	}
+	count, err := countJSONArray(list)
 	if err != nil {
 		return nil, c.fail(err)
 	}
+	closer, empty := c.enter()
+	if empty {
+		return []any{}, nil
+	}
+	var (
+		buf  []byte
+		ends = make([]int, 0, min(count, abi.MaxElements)) // end of argument i in buf (-1: a future)
+		futs map[int]*host.Future                          // the future arguments, by index
+	)
+	fail := func(i int, err error) error {
+		e := errorFor(c.fail(err))
+		return &apiError{Code: e.Code, Message: fmt.Sprintf("argument %d: %s", i, e.Message), Details: e.Details}
+	}
+	for i, more := 0, true; more; i++ {
+		var err error
+		if _, err = c.member(closer, i+1, nil, false); err != nil {
+			return nil, fail(i, err)
+		}
+		id, isFuture, err := c.futureRef()
+		switch {
+		case err != nil:
+			return nil, fail(i, err)
+		case isFuture:
+			f, err := res.future(id)
+			if err != nil {
+				return nil, fail(i, err)
+			}
+			if futs == nil {
+				futs = map[int]*host.Future{}
+			}
+			futs[i] = f
+			ends = append(ends, -1)
+		default:
+			if buf, err = c.value(buf, 1); err != nil {
+				return nil, fail(i, err)
+			}
+			ends = append(ends, len(buf))
+		}
+		if more, err = c.next(closer); err != nil {
+			return nil, fail(i, err)
+		}
+	}
 	c.ws()
 	if c.i != len(c.b) {
-		return nil, c.fail(c.errorf("data after the argument"))
+		return nil, fail(len(ends)-1, c.errorf("data after the arguments"))
 	}
-	return abi.Value(out), nil
+	out := make([]any, len(ends))
+	start := 0
+	for i, end := range ends {
+		if end < 0 {
+			out[i] = futs[i]
+			continue
+		}
+		out[i] = abi.Value(buf[start:end:end])
+		start = end
+	}
+	return out, nil
 }
 
 // argLimits are the ABI's limits on one argument. Depth is checked by the
@@ -99,7 +176,8 @@ func (c *jconv) fail(err error) error {
 }
 
 // futureRef reads {"$future": "<id>"} at c.i; ok is false (and c.i
-// unchanged) for anything else.
+// unchanged) for anything else. An object whose first key is $future but
+// that is not exactly that is an error.
 func (c *jconv) futureRef() (id string, ok bool, err error) {
 	start := c.i
 	if c.i >= len(c.b) || c.b[c.i] != '{' {
@@ -126,10 +204,6 @@ func (c *jconv) futureRef() (id string, ok bool, err error) {
 		return "", false, err
 	} else if more {
 		return "", false, argErrorf(`%s wants {"%s": "<future id>"} and nothing else`, wire.KeyFuture, wire.KeyFuture)
-	}
-	c.ws()
-	if c.i != len(c.b) {
-		return "", false, c.errorf("data after the argument")
 	}
 	return string(v), true, nil
 }
@@ -476,7 +550,7 @@ func (c *jconv) special(out []byte, key string, class []byte, n, depth int) ([]b
 // integers, true, false, null and strings without escapes. ok is false for
 // anything else (which the decoder then handles, errors included).
 func scalarJSON(raw []byte) ([]byte, bool) {
-	raw = bytes.TrimSpace(raw)
+	raw = bytes.Trim(raw, " \t\r\n") // JSON's whitespace only
 	if len(raw) == 0 {
 		return nil, false
 	}
@@ -552,11 +626,39 @@ func cborArg(raw []byte, res refResolver) (any, error) {
 	}
 	// Checked as the element of an argument array, so depth counts as the
 	// guest will see it.
-	wrapped := make([]byte, 0, len(raw)+1)
-	wrapped = append(append(wrapped, 0x81), raw...)
-	if err := abi.Validate(wrapped); err != nil {
+	if err := abi.ValidateElement(raw); err != nil {
 		return nil, argErrorf("%s", strings.TrimPrefix(err.Error(), "abi: "))
 	}
+	return checkedCBORArg(raw, res)
+}
+
+// cborArgs converts a CBOR argument list (an array) as cborArg converts
+// one argument; the arguments share list's memory.
+func cborArgs(list []byte, res refResolver) ([]any, error) {
+	// The request's decoder checked the list is one well-formed array of
+	// at most abi.MaxElements items; each is checked here.
+	n, off, ok := readHead(list)
+	if !ok || list[0]>>5 != 4 || n > abi.MaxElements || n > uint64(len(list)) {
+		return nil, newError(codeBadRequest, "field args: want an array")
+	}
+	out := make([]any, n)
+	for i := range out {
+		l := skipLen(list[off:])
+		raw := list[off : off+l : off+l]
+		off += l
+		v, err := cborArg(raw, res)
+		if err != nil {
+			e := errorFor(err)
+			return nil, &apiError{Code: e.Code, Message: fmt.Sprintf("argument %d: %s", i, e.Message), Details: e.Details}
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// checkedCBORArg is cborArg for a value already checked by abi.Validate:
+// the actor handles in it must name live actors of the caller's namespace.
+func checkedCBORArg(raw []byte, res refResolver) (any, error) {
 	var firstErr error
 	walkHandles(raw, func(id, class string, herr error) {
 		if firstErr != nil {
