@@ -51,6 +51,7 @@ const (
 // journals.
 //
 //	DATA/classes/<class id>.wasm
+//	DATA/classes/<class id>.owners       the namespaces that loaded it (tenancy.go)
 //	DATA/actors/<actor id>/actor.json    identity, class, options, constructor arguments
 //	DATA/actors/<actor id>/journal       calls completed since the latest checkpoint
 //	DATA/snapshots/<actor id>/...        snapshots (snapshots.DirStore)
@@ -368,7 +369,7 @@ func (h *Host) recover(ctx context.Context) error {
 		return fmt.Errorf("host: reading saved classes: %w", err)
 	}
 	for _, w := range wasms {
-		if _, err := h.LoadClass(ctx, w); err != nil {
+		if err := h.recoverClass(ctx, w); err != nil {
 			h.cfg.Logger.Error("saved class does not load", slog.Any("err", err))
 		}
 	}
@@ -421,7 +422,7 @@ func (h *Host) recoverActor(ctx context.Context, m actorMeta) error {
 	}
 	a := &actor{
 		h: h, id: m.ID, class: c, opts: m.Options, initArgs: m.InitArgs,
-		created: m.Created, logs: newLogRing(h.cfg.LogLines), state: StatePending,
+		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
 	a.children.limit = a.opts.MaxChildren

@@ -8,9 +8,10 @@ import (
 )
 
 // TestHostile_GuestNames: a guest asking get_actor or spawn for names
-// outside the name grammar (NUL, '/', invalid UTF-8, "..") gets
-// wactor.bad_args naming the rule, nothing is created or found, and a
-// bystander in another namespace keeps answering.
+// outside the name grammar (NUL, '/', invalid UTF-8) gets wactor.bad_args
+// naming the rule (another namespace, valid or not, wactor.forbidden),
+// nothing is created or found, and a bystander in another namespace keeps
+// answering.
 func TestHostile_GuestNames(t *testing.T) {
 	h := newTestHost(t, Config{})
 	by := startBystander(t, h)
@@ -18,11 +19,20 @@ func TestHostile_GuestNames(t *testing.T) {
 	// An actor whose name the NUL lookup would hit if names were not
 	// checked ("a" + NUL + "b" used to be a valid name).
 	a := spawn(t, h, fixture(t, "hostile_names"), Options{MaxRestarts: -1})
-	for _, method := range []string{"get_nul", "get_slash", "get_utf8", "get_in_dotdot", "spawn_bad_name", "spawn_bad_namespace"} {
-		_, err := a.Invoke(context.Background(), method)
+	for _, tc := range []struct{ method, code, says string }{
+		{"get_nul", codeBadArgs, "invalid actor name"},
+		{"get_slash", codeBadArgs, "invalid actor name"},
+		{"get_utf8", codeBadArgs, "invalid actor name"},
+		{"spawn_bad_name", codeBadArgs, "invalid actor name"},
+		// Another namespace, valid or not, is refused first: namespaces
+		// are walls for guests.
+		{"get_in_dotdot", codeForbidden, "namespace"},
+		{"spawn_bad_namespace", codeForbidden, "namespace"},
+	} {
+		_, err := a.Invoke(context.Background(), tc.method)
 		var ae *AppError
-		if !errors.As(err, &ae) || ae.Code != codeBadArgs || !strings.Contains(ae.Message, "invalid ") {
-			t.Errorf("%s: %v, want application error %s naming the rule", method, err, codeBadArgs)
+		if !errors.As(err, &ae) || ae.Code != tc.code || !strings.Contains(ae.Message, tc.says) {
+			t.Errorf("%s: %v, want application error %s saying %q", tc.method, err, tc.code, tc.says)
 		}
 		by.progress(t, 1)
 	}

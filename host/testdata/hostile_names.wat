@@ -1,7 +1,9 @@
 ;; hostile_names.wat: names outside the name grammar through the guest ABI
-;; (docs/API.md, "Names"). Expected: every method -> application error
-;; wactor.bad_args (a lookup of a name no actor can have, a spawn asking for
-;; one), never a lookup that finds or a spawn that creates something.
+;; (docs/API.md, "Names"). Expected: get_nul, get_slash, get_utf8 and
+;; spawn_bad_name -> application error wactor.bad_args (a lookup of a name no
+;; actor can have, a spawn asking for one); get_in_dotdot and
+;; spawn_bad_namespace -> wactor.forbidden (another namespace). Never a
+;; lookup that finds or a spawn that creates something.
 (module
   (import "wactor" "get_actor" (func $get_actor (param i32 i32 i32 i32) (result i32)))
   (import "wactor" "spawn" (func $spawn (param i32 i32 i32 i32 i32 i32) (result i32)))
