@@ -11,6 +11,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/engine"
+	"github.com/wactor/wactor/scheduler"
 )
 
 // Config configures a Host. The zero value means sensible defaults; New
@@ -108,6 +109,18 @@ type Config struct {
 	// AdmissionTimeout bounds how long a spawn waits for resources that are
 	// taken now (default 30s); one that can never fit fails at once.
 	AdmissionTimeout time.Duration `json:"admission_timeout,omitempty"`
+	// TimeSlice is how long a worker runs one actor (one call, or a batch
+	// of calls) while other calls wait for a worker, before it is asked to
+	// yield (default 10ms; checked every TimeSlice, so a slice lasts one to
+	// two of them). Namespaces with waiting calls take the workers in
+	// turn, a slice each (docs/SCHEDULING.md, "Fairness across
+	// namespaces"). Without contention nothing is timed.
+	TimeSlice time.Duration `json:"time_slice,omitempty"`
+	// MaxCallTimeout caps Options.CallTimeout, from any source (Spawn,
+	// Config.Defaults, a guest's spawn options): a spawn asking for more
+	// fails with ErrInvalidOptions, and an actor recovered from DataDir
+	// with more is cut to it (default 5 minutes).
+	MaxCallTimeout time.Duration `json:"max_call_timeout,omitempty"`
 	// MaxDepth bounds how deep guests nest work (default 32): an actor
 	// spawned by a guest, and a call or send made from inside a guest call,
 	// is one level deeper than the guest call that made it (a Go or HTTP
@@ -163,7 +176,10 @@ type Options struct {
 	MaxChildren int `json:"max_children,omitempty"`
 	// MemoryPages limits the actor's linear memory, in 64 KiB pages (default 4096 = 256 MiB).
 	MemoryPages uint32 `json:"memory_pages,omitempty"`
-	// CallTimeout is the deadline of each call, the constructor included (default 30s).
+	// CallTimeout is the deadline of each call, the constructor included
+	// (default 30s, at most Config.MaxCallTimeout). It is wall-clock time
+	// from the call's start, time spent yielded to other namespaces
+	// included.
 	CallTimeout time.Duration `json:"call_timeout,omitempty"`
 	// Fuel, if set, limits each call (the constructor included) to that many
 	// units of deterministic fuel: roughly one unit per WebAssembly
@@ -220,6 +236,7 @@ const (
 	maxGuestFutures         = 10000
 	defaultMaxQueuedCalls   = 1_000_000
 	defaultAdmissionTimeout = 30 * time.Second
+	defaultMaxCallTimeout   = 5 * time.Minute
 	defaultMaxDepth         = 32
 	defaultMaxWaiting       = 100_000
 	defaultMaxWaitingCgo    = 4000 // below Go's 10,000 threads (runtime/debug.SetMaxThreads)
@@ -245,7 +262,7 @@ const DefaultNamespace = "default"
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 ||
-		c.PassivateAfter < 0 || c.MemoryBudget < 0 || c.MaxQueuedCalls < 0 {
+		c.PassivateAfter < 0 || c.MemoryBudget < 0 || c.MaxQueuedCalls < 0 || c.TimeSlice < 0 || c.MaxCallTimeout < 0 {
 		return c, fmt.Errorf("%w: negative Config field", ErrInvalidOptions)
 	}
 	if err := c.checkBounds(); err != nil {
@@ -301,6 +318,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.AdmissionTimeout == 0 {
 		c.AdmissionTimeout = defaultAdmissionTimeout
 	}
+	if c.TimeSlice == 0 {
+		c.TimeSlice = scheduler.DefaultSlice
+	}
+	if c.MaxCallTimeout == 0 {
+		c.MaxCallTimeout = defaultMaxCallTimeout
+	}
 	if c.MaxQueuedCalls == 0 {
 		c.MaxQueuedCalls = defaultMaxQueuedCalls
 	}
@@ -341,6 +364,9 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	c.Defaults = d
+	if err := c.checkCallTimeout(d.CallTimeout); err != nil {
+		return c, fmt.Errorf("%w (Config.Defaults)", err)
+	}
 	return c, nil
 }
 
@@ -367,6 +393,14 @@ func (c Config) checkBounds() error {
 		if err := CheckName("resource name", k); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkCallTimeout refuses a call deadline above MaxCallTimeout.
+func (c *Config) checkCallTimeout(d time.Duration) error {
+	if d > c.MaxCallTimeout {
+		return fmt.Errorf("%w: call_timeout %v exceeds the host's maximum of %v", ErrInvalidOptions, d, c.MaxCallTimeout)
 	}
 	return nil
 }

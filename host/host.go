@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		eng:      eng,
 		persist:  p,
 		admit:    admit,
-		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers}),
+		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers, Slice: cfg.TimeSlice}),
 		classes:  map[string]*class{},
 		classUse: map[string]*classUse{},
 		loading:  map[string]chan struct{}{},
@@ -186,8 +186,16 @@ func (h *Host) newLog() *logRing {
 	return newLogRing(h.cfg.LogLines, int64(h.cfg.LogBytes), &h.logs)
 }
 
+// newMailbox wires an actor record, spawned or recovered, to the pool: its
+// mailbox is in its namespace's group, so namespaces share the workers
+// fairly. It also cuts the actor's call deadline to the host's cap, which a
+// recovered actor, whose options were saved under an older Config, may
+// exceed.
 func newMailbox(h *Host, a *actor) *scheduler.Mailbox[*call] {
-	return scheduler.NewMailbox(h.pool, a.opts.MaxPending, a.handle)
+	a.opts.CallTimeout = min(a.opts.CallTimeout, h.cfg.MaxCallTimeout)
+	mb := scheduler.NewGroupMailbox(h.pool, a.opts.Namespace, a.opts.MaxPending, a.handle)
+	mb.OnPreempt(a.preempt)
+	return mb
 }
 
 // Config returns the host's configuration with defaults filled in.
@@ -418,9 +426,21 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 
 // spawn creates an actor from encoded constructor arguments.
 func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
+	explicitTimeout := opts.CallTimeout != 0
 	opts, err := opts.merge(h.cfg.Defaults)
 	if err != nil {
 		return nil, err
+	}
+	if err := h.cfg.checkCallTimeout(opts.CallTimeout); err != nil {
+		return nil, err
+	}
+	if limit := h.quotaFor(opts.Namespace).CallTimeout; limit > 0 && opts.CallTimeout > limit {
+		// A default deadline is cut to the namespace's cap; one asked for
+		// is refused.
+		if explicitTimeout {
+			return nil, fmt.Errorf("%w: call_timeout %v exceeds namespace %q's maximum of %v", ErrQuota, opts.CallTimeout, opts.Namespace, limit)
+		}
+		opts.CallTimeout = limit
 	}
 	if c.minPages > opts.MemoryPages {
 		return nil, fmt.Errorf("%w: memory_pages %d is below the module's minimum of %d", ErrInvalidOptions, opts.MemoryPages, c.minPages)

@@ -268,6 +268,7 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 		MemoryLimitPages: memPages,
 		Fuel:             fuel,
 		Data:             sb,
+		OnYield:          sb.onYield,
 		// Clocks and randomness go through the recorder, so a journal can
 		// replay them exactly (journal.go).
 		WASI: engine.WASIConfig{
@@ -357,6 +358,20 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 		}
 	}
 	return sb, nil
+}
+
+// onYield runs inside a guest call, on its goroutine, when the pool asked
+// the call to yield (actor.preempt): the call gives its worker to waiting
+// work and waits for its namespace's turn, or until it is interrupted
+// (killed, deadline, cancelled), which the guest's next check then obeys.
+// Calls other than the mailbox's (constructors on a spawner's goroutine,
+// class probes) never yield.
+func (sb *sandbox) onYield() {
+	a := sb.actor
+	if a == nil || a.yielding.Load() != sb {
+		return
+	}
+	a.mb.Yield(sb.stopChan())
 }
 
 // method returns the export name of method midx.

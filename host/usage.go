@@ -35,6 +35,13 @@ type NodeUsage struct {
 	Reactivations uint64 `json:"reactivations"`
 	// Resources is the admission of actors' resource requests.
 	Resources ResourceUsage `json:"resources"`
+	// Slices counts the time slices the workers started (a mailbox taken
+	// from a run queue, or a yielded call resumed), Preempts the slices
+	// asked to yield because other calls waited, Yields the calls that gave
+	// their worker away, since the host started (docs/SCHEDULING.md).
+	Slices   uint64 `json:"slices"`
+	Preempts uint64 `json:"preempts"`
+	Yields   uint64 `json:"yields"`
 }
 
 // ResourceUsage is the accounting of the node's resources.
@@ -64,6 +71,8 @@ func (h *Host) Usage(ctx context.Context) NodeUsage {
 		MemoryBudget: h.cfg.MemoryBudget, PassiveBytes: h.passiveBytes.Load(), QueuedCalls: h.queued.Load(),
 		Workers: h.cfg.Workers, Passivations: h.passivations.Load(), Reactivations: h.reactivations.Load(),
 	}
+	st := h.pool.Stats()
+	u.Slices, u.Preempts, u.Yields = st.Slices, st.Preempts, st.Yields
 	h.pruneDead()
 	h.mu.Lock()
 	actors := make([]*actor, 0, len(h.actors))
