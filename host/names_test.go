@@ -144,7 +144,7 @@ func TestOptionBounds(t *testing.T) {
 		t.Errorf("options at their bounds: %v", err)
 	}
 	for _, c := range []Config{{Workers: 5000}, {MaxArgBytes: 2 << 30}, {LogLines: 2_000_000}, {MaxQueuedCalls: 1 << 31},
-		{Node: NodeResources{Custom: map[string]float64{"a/b": 1}}}} {
+		{MemoryBudget: 1 << 60}, {Node: NodeResources{Custom: map[string]float64{"a/b": 1}}}} {
 		if _, err := c.withDefaults(); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("Config %+v: %v, want ErrInvalidOptions", c, err)
 		}
