@@ -21,7 +21,9 @@ type CheckpointInfo struct {
 	// Size is the checkpoint's size in bytes: linear memory plus globals in
 	// memory, or the encoded snapshot on disk for a durable actor.
 	Size int `json:"size"`
-	// Calls is how many calls the actor had served when it was taken.
+	// Calls is how many calls the actor had completed when it was taken
+	// (calls that trapped or failed are not counted): the sequence number
+	// of its latest journal record.
 	Calls uint64 `json:"calls"`
 }
 
@@ -320,7 +322,7 @@ func (a *actor) persistStart() error {
 		return fmt.Errorf("%w: %w", ErrPersist, err)
 	}
 	if p.mode != DurabilityCheckpoint {
-		jf, err := openJournal(filepath.Join(p.actorDir(a.id), "journal"), p.mode == DurabilitySync, 0)
+		jf, err := openJournal(p.fs, filepath.Join(p.actorDir(a.id), journalFile), p.mode == DurabilitySync, 0)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrPersist, err)
 		}
@@ -334,6 +336,12 @@ func (a *actor) persistStart() error {
 // a replay must start from the same class template, and a host started
 // again makes a new one.)
 func (a *actor) persistStarted(sb *sandbox) error {
-	_, err := a.takeCheckpoint(sb)
-	return err
+	if _, err := a.takeCheckpoint(sb); err != nil {
+		return err
+	}
+	if err := a.h.persist.spawned(a.id); err != nil {
+		// Harmless: recovery ignores the marker of an actor with a snapshot.
+		a.h.cfg.Logger.Warn("removing a spawn marker", slog.String("actor", a.id), slog.Any("err", err))
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/engine"
+	"github.com/wactor/wactor/internal/fsys"
 )
 
 // Config configures a Host. The zero value means sensible defaults; New
@@ -83,6 +84,12 @@ type Config struct {
 	// AdmissionTimeout bounds how long a spawn waits for resources that are
 	// taken now (default 30s); one that can never fit fails at once.
 	AdmissionTimeout time.Duration `json:"admission_timeout,omitempty"`
+
+	// fs is the file system DataDir is kept on (nil: the operating
+	// system's). It is unexported on purpose: only this package's
+	// fault-injection tests set it (internal/fsys.Faulty), so the public
+	// Config does not grow a file-system abstraction.
+	fs fsys.FS
 }
 
 // NodeResources is a host's resource capacity. Zero fields take defaults:
