@@ -89,11 +89,11 @@ type actor struct {
 	// served counts the calls completed (and journaled, when the actor
 	// keeps a journal): the sequence number of its latest journal record.
 	// failed counts the calls that trapped or could not be journaled.
-	served   atomic.Uint64
-	failed   atomic.Uint64
+	served atomic.Uint64
+	failed atomic.Uint64
 	// damage is set while the actor is damaged (StateDamaged). Atomic, so
 	// that lookups under Host.mu (a leaf lock) can read it.
-	damage atomic.Pointer[Damage]
+	damage   atomic.Pointer[Damage]
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
 	// lastActive is when the actor last started a call (Unix ns), for
