@@ -31,6 +31,7 @@ const (
 	codeClassInUse         = "class_in_use"
 	codeDeadlock           = "deadlock"
 	codeActorDied          = "actor_died"
+	codeActorDamaged       = "actor_damaged"
 	codeTooLarge           = "too_large"
 	codeArity              = "arity"
 	codeInvalidModule      = "invalid_module"
@@ -63,6 +64,7 @@ var codeStatus = map[string]int{
 	codeClassInUse:         http.StatusConflict,
 	codeDeadlock:           http.StatusConflict,
 	codeActorDied:          http.StatusGone,
+	codeActorDamaged:       http.StatusConflict,
 	codeTooLarge:           http.StatusRequestEntityTooLarge,
 	codeArity:              http.StatusUnprocessableEntity,
 	codeInvalidModule:      http.StatusUnprocessableEntity,
@@ -118,6 +120,7 @@ func errorFor(err error) *apiError {
 		app     *host.AppError
 		mod     *host.ModuleError
 		unsched *scheduler.InsufficientResourcesError
+		dmg     *host.DamagedError
 	)
 	msg := err.Error()
 	switch {
@@ -127,6 +130,10 @@ func errorFor(err error) *apiError {
 		return &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body over the limit of %d bytes", mbe.Limit)}
 	case errors.Is(err, host.ErrClosed):
 		return &apiError{Code: codeUnavailable, Message: "the host is shutting down"}
+	case errors.As(err, &dmg):
+		return &apiError{Code: codeActorDamaged, Message: msg, Details: map[string]any{"reason": dmg.Reason}}
+	case errors.Is(err, host.ErrDamaged):
+		return &apiError{Code: codeActorDamaged, Message: msg}
 	case errors.As(err, &died):
 		if died.Reason == host.DeathHostClosed {
 			return &apiError{Code: codeUnavailable, Message: msg, Details: map[string]any{"reason": string(died.Reason)}}

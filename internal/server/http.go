@@ -56,6 +56,8 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/v1/actors/{id}/checkpoints", handle: s.createCheckpoint},
 		{method: "GET", path: "/v1/actors/{id}/checkpoints", handle: s.listCheckpoints},
 		{method: "POST", path: "/v1/actors/{id}/restore", handle: s.restoreActor},
+		{method: "POST", path: "/v1/actors/{id}/repair", handle: s.repairActor},
+		{method: "POST", path: "/v1/actors/{id}/discard", handle: s.discardActor},
 		{method: "GET", path: "/v1/node", handle: s.nodeUsage},
 		{method: "GET", path: "/metrics", public: true, raw: s.metrics.handler().ServeHTTP},
 		{method: "GET", path: "/healthz", public: true, raw: s.healthz},
