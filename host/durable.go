@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -119,11 +120,25 @@ func (p *persist) writeAtomic(path string, data []byte) error {
 
 func (p *persist) classPath(id string) string { return filepath.Join(p.dir, "classes", id+".wasm") }
 
+// saveClass writes a class's file, unless it holds these bytes already. A
+// file that holds other bytes is corrupt (a class file is named after the
+// hash of its content): it is moved under DATA/damaged/classes, not
+// overwritten, and the right bytes written.
 func (p *persist) saveClass(id string, wasm []byte) error {
-	if _, err := p.fs.Stat(p.classPath(id)); err == nil {
-		return nil
+	path := p.classPath(id)
+	if _, err := p.fs.Stat(path); err == nil {
+		if old, err := p.fs.ReadFile(path); err == nil && bytes.Equal(old, wasm) {
+			return nil
+		}
+		dst := filepath.Join(p.dir, "damaged", "classes")
+		if err := p.fs.MkdirAll(dst, 0o700); err != nil {
+			return err
+		}
+		if err := p.fs.Rename(path, filepath.Join(dst, id+".wasm."+time.Now().UTC().Format("20060102T150405.000000000Z"))); err != nil {
+			return err
+		}
 	}
-	return p.writeAtomic(p.classPath(id), wasm)
+	return p.writeAtomic(path, wasm)
 }
 
 func (p *persist) removeClass(id string) error {
