@@ -121,6 +121,9 @@ type actor struct {
 	// on disk (nil in DurabilityCheckpoint mode). Worker only, like journal.
 	durable bool
 	jf      *journal
+	// rollingBack is set while rollback checkpoints (worker only), so that
+	// a failure there does not roll back again.
+	rollingBack bool
 	// Checkpoint policy state; worker only.
 	lastCheckpoint  time.Time
 	sinceCheckpoint int
@@ -390,9 +393,13 @@ func (a *actor) rollback(sb *sandbox, cause error) {
 	a.mu.Unlock()
 	a.h.cfg.Logger.Error("journal write failed: the call is failed and rolled back", slog.String("actor", a.id), slog.Any("err", cause))
 	a.logs.add(abi.LogError, "wactor: a call failed and was rolled back: its journal record could not be written: "+diskError{cause}.Error())
-	if dead {
+	if dead || a.rollingBack {
+		// Within a rollback's own checkpoint: the sandbox is gone, and the
+		// next call rebuilds it.
 		return
 	}
+	a.rollingBack = true
+	defer func() { a.rollingBack = false }()
 	nsb, err := a.rebuild()
 	if err != nil {
 		a.h.damage(a, "its state could not be rebuilt after a failed journal write: "+err.Error())
@@ -445,7 +452,7 @@ func (a *actor) onTrap(sb *sandbox, err error) {
 
 // restart makes a fresh sandbox (constructor re-run with the original
 // arguments). It returns nil if the actor is dead or the restart failed,
-// which kills it.
+// which kills it (a durable one is damaged instead: its files are kept).
 func (a *actor) restart() *sandbox {
 	a.mu.Lock()
 	if a.state == StateDead {
@@ -460,6 +467,11 @@ func (a *actor) restart() *sandbox {
 	a.mu.Unlock()
 	sb, err := a.rebuild()
 	if err != nil {
+		if a.durable {
+			// Its state is on disk: kept for an operator, not deleted.
+			a.h.damage(a, "its state could not be rebuilt: "+err.Error())
+			return nil
+		}
 		a.die(DeathInitFailed, err)
 		return nil
 	}

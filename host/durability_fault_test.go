@@ -378,3 +378,57 @@ func TestDurable_FilePermissions(t *testing.T) {
 		t.Fatalf("only %d files and directories", n)
 	}
 }
+
+// TestDurable_ClassStoreFaults injects each failure kind at every
+// write-side operation of saving a class: the load fails with ErrPersist
+// and leaves no class file (a temporary one is removed), or succeeds; a
+// host restarted on the directory loads what was saved, and nothing is
+// reported damaged.
+func TestDurable_ClassStoreFaults(t *testing.T) {
+	ctx := context.Background()
+	wasm := readWasm(t, cCounterPath)
+	dry := newDurEnv(t, DurabilityWrite)
+	dry.open()
+	sites := recordSites(dry, func() {
+		if _, err := dry.h.LoadClass(ctx, wasm); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(sites) == 0 {
+		t.Fatal("no write-side operation recorded")
+	}
+	for _, s := range sites {
+		for _, kind := range kindsFor(s.op) {
+			t.Run(fmt.Sprintf("%s#%d(%s)/%s", s.op, s.after, s.path, kind), func(t *testing.T) {
+				e := newDurEnv(t, DurabilityWrite)
+				e.open()
+				e.fs.Set(fsys.Fault{Op: s.op, Path: e.dir, After: s.after, Times: 1, Kind: kind})
+				_, err := e.h.LoadClass(ctx, wasm)
+				e.fs.Clear()
+				if e.fs.Injected() != 0 {
+					t.Fatal("Clear did not reset the count")
+				}
+				files, _ := os.ReadDir(filepath.Join(e.dir, "classes"))
+				switch {
+				case err == nil:
+					if len(files) != 1 {
+						t.Fatalf("loaded, but %d class files", len(files))
+					}
+				case errors.Is(err, ErrPersist):
+					if len(files) != 0 {
+						t.Fatalf("a failed save left %v", files)
+					}
+				default:
+					t.Fatalf("LoadClass: %v", err)
+				}
+				e.open()
+				if err == nil && len(e.h.Classes(ctx)) != 1 {
+					t.Fatal("the saved class did not come back")
+				}
+				if strings.Contains(e.logs.String(), "level=ERROR") {
+					t.Fatalf("errors at restart:\n%s", e.logs)
+				}
+			})
+		}
+	}
+}

@@ -89,8 +89,9 @@ func openPersist(fsy fsys.FS, dir string, mode Durability, keep int) (*persist, 
 	return &persist{dir: dir, mode: mode, store: store, fs: fsy}, nil
 }
 
-// writeAtomic writes a file (0600) so that it exists whole or not at all,
-// and is on disk when writeAtomic returns.
+// writeAtomic writes a new file (0600) so that it exists whole or not at
+// all, and is on disk when writeAtomic returns; when it fails, the file
+// does not exist.
 func (p *persist) writeAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := p.fs.CreateTemp(dir, ".tmp-*")
@@ -115,7 +116,12 @@ func (p *persist) writeAtomic(path string, data []byte) error {
 		_ = p.fs.Remove(tmp)
 		return err
 	}
-	return fsys.SyncDir(p.fs, dir)
+	if err := fsys.SyncDir(p.fs, dir); err != nil {
+		// Not durable, so not written: a failed write leaves nothing.
+		_ = p.fs.Remove(path)
+		return err
+	}
+	return nil
 }
 
 func (p *persist) classPath(id string) string { return filepath.Join(p.dir, "classes", id+".wasm") }

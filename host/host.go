@@ -227,7 +227,7 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 	if err == nil && h.persist != nil {
 		if perr := h.persist.saveClass(id, wasm); perr != nil {
 			_ = c.module.Close(ctx)
-			err = fmt.Errorf("%w: saving class: %w", ErrPersist, perr)
+			err = fmt.Errorf("%w: saving class: %w", ErrPersist, diskError{perr})
 		}
 	}
 	h.mu.Lock()
