@@ -336,6 +336,9 @@ func (a *actor) handle(c *call) {
 		appErr = &AppError{Code: env.Code, Message: env.Message}
 		outcome = appErr
 	}
+	if persistErr != nil {
+		outcome = fmt.Errorf("%w: %w", ErrPersist, diskError{persistErr})
+	}
 	if a.h.observed {
 		a.h.cfg.Observer.CallDone(CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method,
 			Queued: start.Sub(c.queued), Ran: time.Since(start), Fuel: sb.fuelUsed, Err: outcome})
@@ -391,9 +394,12 @@ func (a *actor) rollback(sb *sandbox, cause error) {
 	}
 	dead := a.state == StateDead
 	a.mu.Unlock()
+	if dead {
+		return // killed while the call ran (which closed the journal)
+	}
 	a.h.cfg.Logger.Error("journal write failed: the call is failed and rolled back", slog.String("actor", a.id), slog.Any("err", cause))
 	a.logs.add(abi.LogError, "wactor: a call failed and was rolled back: its journal record could not be written: "+diskError{cause}.Error())
-	if dead || a.rollingBack {
+	if a.rollingBack {
 		// Within a rollback's own checkpoint: the sandbox is gone, and the
 		// next call rebuilds it.
 		return

@@ -141,6 +141,9 @@ func (h *Host) recoverActor(ctx context.Context, me metaEntry) {
 			return
 		}
 	}
+	if me.spawning {
+		_ = p.spawned(m.ID) // its snapshot is there: the spawn finished
+	}
 	a.logs.add(0, fmt.Sprintf("wactor: recovered after a host restart (snapshot %s, calls replayed: %d)", latest.ID, len(calls)))
 	a.lastActive.Store(time.Now().UnixNano())
 	a.mb = newMailbox(h, a)
