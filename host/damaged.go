@@ -356,11 +356,11 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 		calls, served, _ = followCheckpoint(st.Calls, js) // the records up to the first that does not follow
 	}
 
+	a.mu.Lock() // Host.mu is a leaf: taken inside actor.mu
 	h.mu.Lock()
 	a.class = c
 	h.mu.Unlock()
 	a.opts, a.initArgs, a.created = me.Options, me.InitArgs, me.Created
-	a.mu.Lock()
 	a.checkpoints = []*snapshots.State{st}
 	a.mu.Unlock()
 	a.journal, a.journalBytes = calls, 0
