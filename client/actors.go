@@ -99,9 +99,18 @@ func (c *Client) Kill(ctx context.Context, id string) error {
 	return err
 }
 
-// Node returns the server's resource use (GET /v1/node).
+// Node returns the server's resource use (GET /v1/node). With a tokens
+// file it needs an operator token (ErrForbidden otherwise).
 func (c *Client) Node(ctx context.Context) (host.NodeUsage, error) {
 	var u host.NodeUsage
 	_, err := c.doJSON(ctx, "GET", c.endpoint(nil, "/v1/node"), nil, &u)
+	return u, err
+}
+
+// Namespace returns what the token's namespace holds against its quota
+// (GET /v1/namespace).
+func (c *Client) Namespace(ctx context.Context) (host.NamespaceUsage, error) {
+	var u host.NamespaceUsage
+	_, err := c.doJSON(ctx, "GET", c.endpoint(nil, "/v1/namespace"), nil, &u)
 	return u, err
 }

@@ -370,6 +370,14 @@ func TestActorsAndNames(t *testing.T) {
 	}
 	anon := spawnCounter(t, c, class, host.Options{}, 0)
 
+	// The namespace's own usage; node-wide figures are the operator's.
+	if u, err := c.Namespace(ctx); err != nil || u.Actors != 2 || u.Classes != 1 {
+		t.Fatalf("Namespace: %+v %v", u, err)
+	}
+	if _, err := c.Node(ctx); !errors.Is(err, client.ErrForbidden) {
+		t.Fatalf("Node with a tenant's token: %v, want ErrForbidden", err)
+	}
+
 	got, err := c.Lookup(ctx, "ctr")
 	if err != nil || got.ID != info.ID {
 		t.Fatalf("Lookup: %+v %v", got, err)

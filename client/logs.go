@@ -15,19 +15,24 @@ import (
 )
 
 // Logs returns an actor's kept log lines with Seq >= since
-// (GET /v1/actors/{id}/logs).
+// (GET /v1/actors/{id}/logs), also of a dead actor the server still keeps.
 func (c *Client) Logs(ctx context.Context, actorID string, since uint64) ([]host.LogLine, error) {
+	page, err := c.LogPage(ctx, actorID, since)
+	return page.Lines, err
+}
+
+// LogPage is Logs with the log's stats: what it keeps and how many lines
+// it dropped (a line before page.FirstSeq was dropped).
+func (c *Client) LogPage(ctx context.Context, actorID string, since uint64) (host.LogPage, error) {
 	q := url.Values{}
 	if since > 0 {
 		q.Set("since", strconv.FormatUint(since, 10))
 	}
-	var out struct {
-		Lines []host.LogLine `json:"lines"`
-	}
+	var out host.LogPage
 	if _, err := c.doJSON(ctx, http.MethodGet, c.endpoint(q, "/v1/actors/", actorID, "/logs"), nil, &out); err != nil {
-		return nil, err
+		return host.LogPage{}, err
 	}
-	return out.Lines, nil
+	return out, nil
 }
 
 // FollowLogs streams an actor's log lines with Seq >= since (the kept ones

@@ -96,6 +96,9 @@ type actor struct {
 	damage   atomic.Pointer[Damage]
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
+	// yielding is the sandbox running a call from the mailbox (handle), nil
+	// otherwise: the one the pool may ask to yield (preempt, sandbox.onYield).
+	yielding atomic.Pointer[sandbox]
 	// lastActive is when the actor last started a call (Unix ns), for
 	// passivation of the least recently used.
 	lastActive atomic.Int64
@@ -103,6 +106,16 @@ type actor struct {
 	passive *passiveState
 	// res is the actor's reserved resources, released when it dies.
 	res *scheduler.Reservation
+	// ns is the accounting of its namespace (set by register).
+	ns *nsState
+	// depth is how deep in guest-initiated work it was spawned: 0 for
+	// Host.Spawn, the spawning guest call's depth + 1 for the spawn import
+	// (Config.MaxDepth).
+	depth int
+	// inHandle: a mailbox worker runs the actor's call (handle), so a host
+	// function that blocks must leave the pool's count (Pool.Blocking);
+	// constructors of guest-spawned actors run on their own goroutine.
+	inHandle atomic.Bool
 
 	// ready is closed when the constructor has finished; startErr (written
 	// before) says whether it failed.
@@ -132,6 +145,7 @@ type actor struct {
 	state       State
 	restarts    int
 	sb          *sandbox
+	boot        *sandbox // the sandbox being made or started (start), which die interrupts
 	died        *ActorDiedError
 	checkpoints []*snapshots.State // oldest first, at most keepCheckpoints
 }
@@ -158,6 +172,9 @@ type call struct {
 	// control, if set, runs instead of a method, between calls, with the
 	// actor's sandbox (checkpoint, restore); its result goes to futs[0].
 	control func(sb *sandbox) (abi.Value, error)
+	// depth is the call's nesting (Config.MaxDepth): 0 from the Go API,
+	// the calling guest call's depth + 1 from call and send.
+	depth int
 
 	ctx    context.Context
 	queued time.Time // when it entered the mailbox
@@ -259,6 +276,7 @@ func (c *call) resolve(env abi.Envelope) {
 // startup, the start-up's nondeterministic inputs are recorded into it (mode
 // recOn) or replayed from it (recReplay).
 func (a *actor) start(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
+	defer a.setBoot(nil)
 	sb, err := newSandbox(ctx, a.h.eng, a.class, a, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout, from, startup, mode)
 	if err != nil {
 		return nil, err
@@ -279,9 +297,24 @@ func (a *actor) start(ctx context.Context, from *snapshots.State, startup *entry
 	return sb, nil
 }
 
+// setBoot records the sandbox start is making, so that a kill during the
+// constructor (or _initialize) interrupts it.
+func (a *actor) setBoot(sb *sandbox) {
+	a.mu.Lock()
+	a.boot = sb
+	dead := a.state == StateDead
+	a.mu.Unlock()
+	if dead && sb != nil {
+		sb.interrupt(0, TrapKilled)
+	}
+}
+
 // handle runs one call; the mailbox calls it on a pool worker.
 func (a *actor) handle(c *call) {
 	a.h.queued.Add(-1)
+	a.ns.pending.Add(-1)
+	a.inHandle.Store(true)
+	defer a.inHandle.Store(false)
 	if c.ctx != nil && c.ctx.Err() != nil {
 		c.fail(fmt.Errorf("call cancelled before it ran: %w", c.ctx.Err()))
 		return
@@ -306,6 +339,7 @@ func (a *actor) handle(c *call) {
 		return
 	}
 	a.running.Store(&c.method)
+	sb.guest.callDepth = c.depth
 	// Clock reads cost a noticeable part of a small call: only when an
 	// observer or passivation uses them.
 	var start time.Time
@@ -318,8 +352,11 @@ func (a *actor) handle(c *call) {
 		rec = &entry{method: c.method, midx: c.midx, args: c.args}
 		sb.rec.start(rec, recOn)
 	}
+	a.yielding.Store(sb)
 	env, err := sb.invoke(c.ctx, c.method, sb.method(c.midx), c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	a.yielding.Store(nil)
 	sb.rec.stop()
+	sb.guest.callDepth = 0
 	a.running.Store(nil)
 	var persistErr error
 	if err == nil && rec != nil {
@@ -427,6 +464,15 @@ func (a *actor) rollback(sb *sandbox, cause error) {
 	}
 }
 
+// preempt is the mailbox's OnPreempt hook: the pool wants the running call
+// to yield (its time slice is up and other calls wait). The guest stops at
+// its next check and calls sandbox.onYield.
+func (a *actor) preempt() {
+	if sb := a.yielding.Load(); sb != nil {
+		sb.inst.Yield()
+	}
+}
+
 func isKilled(err error) bool {
 	var te *TrapError
 	return errors.As(err, &te) && te.Reason == TrapKilled
@@ -514,12 +560,16 @@ func (a *actor) die(reason DeathReason, cause error) {
 	}
 	a.state = StateDead
 	a.died = &ActorDiedError{ActorID: a.id, Reason: reason, Cause: cause}
-	sb := a.sb
+	sb, boot := a.sb, a.boot
 	a.sb = nil
 	a.mu.Unlock()
 	a.h.setLive(a, false)
 	if a.res != nil {
 		a.res.Release()
+	}
+	if boot != nil {
+		// Its constructor runs: stop it (start's caller closes it).
+		boot.interrupt(0, TrapKilled)
 	}
 	if sb != nil {
 		sb.interrupt(0, TrapKilled)
@@ -536,6 +586,7 @@ func (a *actor) die(reason DeathReason, cause error) {
 	if a.mb != nil {
 		for _, c := range a.mb.Close() {
 			a.h.queued.Add(-1)
+			a.ns.pending.Add(-1)
 			c.fail(a.died)
 		}
 	}
@@ -638,7 +689,16 @@ func (h *Actor) Info() ActorInfo { return h.a.info() }
 
 // Logs returns the actor's kept log lines with Seq >= since, and a channel
 // that is closed when a newer line arrives (for following the log).
+//
+// A dead actor's log keeps its last Config.DeadLogBytes while the host
+// keeps the actor (Config.KeepDead, Config.KeepDeadFor), then nothing.
 func (h *Actor) Logs(since uint64) ([]LogLine, <-chan struct{}) { return h.a.logs.since(since) }
+
+// LogStats describes what the actor's log keeps and what it dropped.
+func (h *Actor) LogStats() LogStats {
+	_, st, _ := h.a.logs.page(^uint64(0))
+	return st
+}
 
 // Call submits a call and returns one future for its result (for a
 // multi-return method, the whole tuple as one array value). It returns at
@@ -704,7 +764,7 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 // submitEncoded submits a call whose arguments are already an encoded
 // array of n elements (a guest's call), with the method's default number of
 // results.
-func (h *Actor) submitEncoded(method string, args []byte, n int) ([]*Future, error) {
+func (h *Actor) submitEncoded(ctx context.Context, depth int, method string, args []byte, n int) ([]*Future, error) {
 	a := h.a
 	midx, m, err := a.class.lookup(method)
 	if err != nil {
@@ -716,7 +776,7 @@ func (h *Actor) submitEncoded(method string, args []byte, n int) ([]*Future, err
 	if err := checkArgSize(len(args), a.h.cfg.MaxArgBytes); err != nil {
 		return nil, err
 	}
-	c := &call{method: method, midx: midx, args: args, futs: []*Future{newFuture(a.id, a.seq.Add(1), 0)}}
+	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: args, futs: []*Future{newFuture(a.id, a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
 	}
@@ -823,14 +883,20 @@ func (a *actor) push(c *call) error {
 		a.h.queued.Add(-1)
 		return fmt.Errorf("%w: the host has %d calls queued (max_queued_calls)", ErrBackpressure, max)
 	}
+	if err := a.ns.addPending(); err != nil {
+		a.h.queued.Add(-1)
+		return err
+	}
 	switch err := a.mb.Push(c); {
 	case err == nil:
 		return nil
 	case errors.Is(err, scheduler.ErrFull):
 		a.h.queued.Add(-1)
+		a.ns.pending.Add(-1)
 		return fmt.Errorf("%w: actor %s has %d pending calls", ErrBackpressure, a.id, a.opts.MaxPending)
 	default:
 		a.h.queued.Add(-1)
+		a.ns.pending.Add(-1)
 		if d := a.deathError(); d != nil {
 			return d
 		}

@@ -67,6 +67,11 @@ type class struct {
 	// copy-on-write.
 	template *snapshots.State
 	tmplFile *memtrack.Template
+
+	// global: loaded by LoadClass, visible to every namespace; owners:
+	// the namespaces that loaded it (LoadClassIn). Guarded by Host.mu.
+	global bool
+	owners map[string]struct{}
 }
 
 // templateMinBytes is the smallest template that spawns start from: below
@@ -324,7 +329,7 @@ func (c *class) applyManifest(b []byte) error {
 // With template, it keeps the state after _initialize as the class's
 // template, which spawns start from instead of running _initialize again.
 func (c *class) probe(ctx context.Context, e *wasmEngine, limits Options, template bool) error {
-	logs := newLogRing(16)
+	logs := newLogRing(16, 64<<10, nil) // a probe's log, dropped with it
 	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, limits.CallTimeout, nil, nil, recOff)
 	if err != nil {
 		var te *TrapError

@@ -12,6 +12,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/internal/fsys"
+	"github.com/wactor/wactor/scheduler"
 )
 
 // Config configures a Host. The zero value means sensible defaults; New
@@ -38,6 +39,31 @@ type Config struct {
 	CacheDir string `json:"cache_dir,omitempty"`
 	// LogLines is how many log lines each actor keeps (default 1000).
 	LogLines int `json:"log_lines,omitempty"`
+	// LogBytes bounds what each actor's log holds, in bytes (default 1 MiB,
+	// at least 4 KiB): each line costs its text plus 64 bytes, and the
+	// oldest lines are dropped first (counted in LogStats). Lines are cut
+	// at MaxLogLine bytes, whatever their source.
+	LogBytes int `json:"log_bytes,omitempty"`
+	// LogBudget bounds what all actors' logs hold together, in bytes
+	// (default 256 MiB; Unlimited lifts it): past it, a log that takes a
+	// new line is first cut to its last DeadLogBytes, so the logs hold at
+	// most LogBudget plus DeadLogBytes per actor however many actors flood
+	// them (NodeUsage.LogBytes).
+	LogBudget int64 `json:"log_budget,omitempty"`
+	// KeepDead is how many dead actors the host keeps, with their final
+	// state (Info: death reason and error) and the end of their log (Logs),
+	// for KeepDeadFor after they died (default 1000; -1 keeps none). When
+	// full, the oldest of the namespace with the most kept goes first. Calls
+	// to a kept dead actor still fail with ErrActorDied.
+	KeepDead int `json:"keep_dead,omitempty"`
+	// KeepDeadFor is how long a dead actor is kept (default 10 minutes).
+	KeepDeadFor time.Duration `json:"keep_dead_for,omitempty"`
+	// DeadLogBytes is how much of a kept dead actor's log is kept: its last
+	// lines within that many bytes, counted as LogBytes (default 32 KiB, at
+	// least 4 KiB, at most LogBytes). The host keeps at most KeepDead times
+	// this for dead actors. It is also what a live actor's log is held to
+	// while all logs together are past LogBudget.
+	DeadLogBytes int `json:"dead_log_bytes,omitempty"`
 	// Defaults holds the Options used where a Spawn leaves a field zero.
 	Defaults Options `json:"defaults,omitempty"`
 	// Logger receives the host's structured logs (default slog.Default()).
@@ -84,6 +110,39 @@ type Config struct {
 	// AdmissionTimeout bounds how long a spawn waits for resources that are
 	// taken now (default 30s); one that can never fit fails at once.
 	AdmissionTimeout time.Duration `json:"admission_timeout,omitempty"`
+	// TimeSlice is how long a worker runs one actor (one call, or a batch
+	// of calls) while other calls wait for a worker, before it is asked to
+	// yield (default 10ms; checked every TimeSlice, so a slice lasts one to
+	// two of them). Namespaces with waiting calls take the workers in
+	// turn, a slice each (docs/SCHEDULING.md, "Fairness across
+	// namespaces"). Without contention nothing is timed.
+	TimeSlice time.Duration `json:"time_slice,omitempty"`
+	// MaxCallTimeout caps Options.CallTimeout, from any source (Spawn,
+	// Config.Defaults, a guest's spawn options): a spawn asking for more
+	// fails with ErrInvalidOptions, and an actor recovered from DataDir
+	// with more is cut to it (default 5 minutes).
+	MaxCallTimeout time.Duration `json:"max_call_timeout,omitempty"`
+	// MaxDepth bounds how deep guests nest work (default 32): an actor
+	// spawned by a guest, and a call or send made from inside a guest call,
+	// is one level deeper than the guest call that made it (a Go or HTTP
+	// call and a Host.Spawn are level 0). Past it the spawn, call or send
+	// fails with ErrQuota (guests: wactor.quota). This bounds chains of
+	// spawn-and-call and spawn trees by depth, as Quota bounds them by
+	// size. Unlimited (-1) lifts it (quotas still bound what a namespace
+	// holds).
+	MaxDepth int `json:"max_depth,omitempty"`
+	// Quota is every namespace's quota (zero fields: the built-in defaults,
+	// see Quota); Quotas overrides it per namespace (zero fields: Quota's),
+	// as does Host.SetQuota later.
+	Quota  Quota            `json:"quota,omitempty"`
+	Quotas map[string]Quota `json:"quotas,omitempty"`
+	// MaxWaiting bounds the guests of all namespaces blocked at once in
+	// call, await or spawn; past it those imports fail with ErrQuota
+	// (wactor.quota). Default: 4,000 with wasmtime, where each waiting
+	// guest holds an OS thread (its host function is a cgo callback) and Go
+	// aborts the whole process past 10,000 threads; 100,000 with wazero,
+	// where it holds a goroutine. Unlimited (-1) lifts it.
+	MaxWaiting int `json:"max_waiting,omitempty"`
 
 	// fs is the file system DataDir is kept on (nil: the operating
 	// system's). It is unexported on purpose: only this package's
@@ -124,7 +183,10 @@ type Options struct {
 	MaxChildren int `json:"max_children,omitempty"`
 	// MemoryPages limits the actor's linear memory, in 64 KiB pages (default 4096 = 256 MiB).
 	MemoryPages uint32 `json:"memory_pages,omitempty"`
-	// CallTimeout is the deadline of each call, the constructor included (default 30s).
+	// CallTimeout is the deadline of each call, the constructor included
+	// (default 30s, at most Config.MaxCallTimeout). It is wall-clock time
+	// from the call's start, time spent yielded to other namespaces
+	// included.
 	CallTimeout time.Duration `json:"call_timeout,omitempty"`
 	// Fuel, if set, limits each call (the constructor included) to that many
 	// units of deterministic fuel: roughly one unit per WebAssembly
@@ -167,6 +229,12 @@ type Options struct {
 const (
 	defaultMaxClassBytes    = 64 << 20
 	defaultLogLines         = 1000
+	defaultLogBytes         = 1 << 20
+	minLogBytes             = 4 << 10
+	defaultKeepDead         = 1000
+	defaultKeepDeadFor      = 10 * time.Minute
+	defaultDeadLogBytes     = 32 << 10
+	defaultLogBudget        = 256 << 20
 	defaultMemoryPages      = 4096
 	defaultCallTimeout      = 30 * time.Second
 	defaultMaxPending       = 100000
@@ -175,6 +243,10 @@ const (
 	maxGuestFutures         = 10000
 	defaultMaxQueuedCalls   = 1_000_000
 	defaultAdmissionTimeout = 30 * time.Second
+	defaultMaxCallTimeout   = 5 * time.Minute
+	defaultMaxDepth         = 32
+	defaultMaxWaiting       = 100_000
+	defaultMaxWaitingCgo    = 4000 // below Go's 10,000 threads (runtime/debug.SetMaxThreads)
 )
 
 // DefaultNamespace is the namespace of actors spawned without one.
@@ -182,7 +254,7 @@ const DefaultNamespace = "default"
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 ||
-		c.PassivateAfter < 0 || c.MemoryBudget < 0 || c.MaxQueuedCalls < 0 {
+		c.PassivateAfter < 0 || c.MemoryBudget < 0 || c.MaxQueuedCalls < 0 || c.TimeSlice < 0 || c.MaxCallTimeout < 0 {
 		return c, fmt.Errorf("%w: negative Config field", ErrInvalidOptions)
 	}
 	if c.Engine == "" {
@@ -202,11 +274,44 @@ func (c Config) withDefaults() (Config, error) {
 	default:
 		return c, fmt.Errorf("%w: durability %q (want sync, write or checkpoint)", ErrInvalidOptions, c.Durability)
 	}
+	if c.MaxDepth < Unlimited {
+		return c, fmt.Errorf("%w: max_depth %d: want -1 (unlimited), 0 (default %d) or more", ErrInvalidOptions, c.MaxDepth, defaultMaxDepth)
+	}
+	if c.MaxDepth == 0 {
+		c.MaxDepth = defaultMaxDepth
+	}
+	if c.MaxWaiting < Unlimited {
+		return c, fmt.Errorf("%w: max_waiting %d: want -1 (unlimited), 0 (default) or more", ErrInvalidOptions, c.MaxWaiting)
+	}
+	if c.MaxWaiting == 0 {
+		c.MaxWaiting = defaultMaxWaiting
+		if c.Engine == EngineWasmtime {
+			c.MaxWaiting = defaultMaxWaitingCgo
+		}
+	}
+	if err := c.Quota.validate(); err != nil {
+		return c, err
+	}
+	c.Quota = c.Quota.withDefaults(builtinQuota)
+	for ns, q := range c.Quotas {
+		if ns == "" {
+			return c, fmt.Errorf("%w: quotas: empty namespace", ErrInvalidOptions)
+		}
+		if err := q.validate(); err != nil {
+			return c, fmt.Errorf("quotas[%q]: %w", ns, err)
+		}
+	}
 	if c.AdmissionTimeout < 0 {
 		return c, fmt.Errorf("%w: negative admission_timeout", ErrInvalidOptions)
 	}
 	if c.AdmissionTimeout == 0 {
 		c.AdmissionTimeout = defaultAdmissionTimeout
+	}
+	if c.TimeSlice == 0 {
+		c.TimeSlice = scheduler.DefaultSlice
+	}
+	if c.MaxCallTimeout == 0 {
+		c.MaxCallTimeout = defaultMaxCallTimeout
 	}
 	if c.MaxQueuedCalls == 0 {
 		c.MaxQueuedCalls = defaultMaxQueuedCalls
@@ -229,6 +334,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.LogLines == 0 {
 		c.LogLines = defaultLogLines
 	}
+	if err := c.logDefaults(); err != nil {
+		return c, err
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -245,7 +353,18 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	c.Defaults = d
+	if err := c.checkCallTimeout(d.CallTimeout); err != nil {
+		return c, fmt.Errorf("%w (Config.Defaults)", err)
+	}
 	return c, nil
+}
+
+// checkCallTimeout refuses a call deadline above MaxCallTimeout.
+func (c *Config) checkCallTimeout(d time.Duration) error {
+	if d > c.MaxCallTimeout {
+		return fmt.Errorf("%w: call_timeout %v exceeds the host's maximum of %v", ErrInvalidOptions, d, c.MaxCallTimeout)
+	}
+	return nil
 }
 
 // merge fills zero fields of o from d and validates the result.
@@ -348,6 +467,33 @@ func checkQuantity(name string, v float64) error {
 func checkArgSize(n, limit int) error {
 	if n > limit {
 		return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, n, limit)
+	}
+	return nil
+}
+
+// logDefaults fills and checks the log and dead-actor limits.
+func (c *Config) logDefaults() error {
+	if c.LogBytes < 0 || c.DeadLogBytes < 0 || c.KeepDeadFor < 0 || c.KeepDead < -1 || c.LogBudget < Unlimited {
+		return fmt.Errorf("%w: negative log_bytes, dead_log_bytes or keep_dead_for, or keep_dead or log_budget below -1", ErrInvalidOptions)
+	}
+	if c.LogBudget == 0 {
+		c.LogBudget = defaultLogBudget
+	}
+	if c.LogBytes == 0 {
+		c.LogBytes = defaultLogBytes
+	}
+	if c.DeadLogBytes == 0 {
+		c.DeadLogBytes = min(defaultDeadLogBytes, c.LogBytes)
+	}
+	if c.LogBytes < minLogBytes || c.DeadLogBytes < minLogBytes {
+		return fmt.Errorf("%w: log_bytes and dead_log_bytes must be at least %d", ErrInvalidOptions, minLogBytes)
+	}
+	c.DeadLogBytes = min(c.DeadLogBytes, c.LogBytes)
+	if c.KeepDead == 0 {
+		c.KeepDead = defaultKeepDead
+	}
+	if c.KeepDeadFor == 0 {
+		c.KeepDeadFor = defaultKeepDeadFor
 	}
 	return nil
 }

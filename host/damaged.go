@@ -41,7 +41,7 @@ func (h *Host) recover(ctx context.Context) error {
 				slog.String("class", cf.id))
 			continue
 		}
-		if _, err := h.LoadClass(ctx, cf.wasm); err != nil {
+		if err := h.recoverClass(ctx, cf.wasm); err != nil {
 			log.Error("saved class does not load; left in place, its actors are damaged", slog.String("class", cf.id), slog.Any("err", err))
 		}
 	}
@@ -116,7 +116,7 @@ func (h *Host) recoverActor(ctx context.Context, me metaEntry) {
 	}
 	a := &actor{
 		h: h, id: m.ID, class: c, opts: m.Options, initArgs: m.InitArgs,
-		created: m.Created, logs: newLogRing(h.cfg.LogLines), state: StatePending,
+		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
 	a.children.limit = a.opts.MaxChildren
@@ -251,7 +251,7 @@ func (h *Host) addDamaged(me metaEntry, c *class, reason string) {
 	}
 	a := &actor{
 		h: h, id: me.id, class: c, opts: m.Options, initArgs: m.InitArgs,
-		created: m.Created, logs: newLogRing(h.cfg.LogLines), state: StatePending,
+		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
 	if _, err := h.register(a, nil); err != nil {

@@ -53,6 +53,7 @@ const (
 // and actors' memory.
 //
 //	DATA/classes/<class id>.wasm
+//	DATA/classes/<class id>.owners       the namespaces that loaded it (tenancy.go)
 //	DATA/actors/<actor id>/actor.json    identity, class, options, constructor arguments
 //	DATA/actors/<actor id>/spawning      present while a spawn is not yet durable
 //	DATA/actors/<actor id>/journal       calls completed since the latest checkpoint

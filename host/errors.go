@@ -51,8 +51,16 @@ var (
 	ErrClassInUse = errors.New("class in use")
 	// ErrCheckpointNotFound: no kept checkpoint with that ID.
 	ErrCheckpointNotFound = errors.New("checkpoint not found")
-	// ErrQuota: an actor reached its limit of children or outstanding futures.
+	// ErrQuota: a limit was reached, which the message names: an actor's
+	// children (MaxChildren) or unresolved futures, the depth of
+	// guest-initiated work (Config.MaxDepth), or a namespace's Quota
+	// (actors, memory, pending calls, classes).
 	ErrQuota = errors.New("quota exceeded")
+	// ErrForbidden: an actor asked for something outside its namespace
+	// (another namespace's actor, a spawn into another namespace), or a
+	// namespace for a class it may use but not change. The message names
+	// what was refused.
+	ErrForbidden = errors.New("forbidden")
 	// ErrPersist: the host could not write what Config.DataDir keeps (a
 	// class, a durable actor's journal or checkpoint).
 	ErrPersist = errors.New("could not persist")
@@ -144,7 +152,10 @@ type TrapError struct {
 	Reason  TrapReason
 	// Message is the engine's description (e.g. "wasm error: unreachable").
 	Message string
-	// GuestOutput holds the last lines the guest wrote to stderr, if any.
+	// GuestOutput holds what the guest wrote to stderr during the call (its
+	// first 2 KiB: runtimes put the cause first), then the last error-level
+	// lines it logged through wactor.log during the call (at most 2 KiB: an
+	// abort message logged before the trap); "" if none.
 	GuestOutput string
 }
 

@@ -31,6 +31,7 @@ const (
 	codeBadArgs        = "wactor.bad_args"
 	codeNameTaken      = "wactor.name_taken"
 	codeCancelled      = "wactor.cancelled"
+	codeForbidden      = "wactor.forbidden"
 	codeError          = "wactor.error"
 )
 
@@ -56,6 +57,8 @@ func errorCode(err error) (code, msg string) {
 	switch {
 	case errors.Is(err, errBadHandle):
 		return codeBadHandle, msg
+	case errors.Is(err, ErrForbidden):
+		return codeForbidden, msg
 	case errors.Is(err, ErrDeadlock):
 		return codeDeadlock, msg
 	case errors.Is(err, ErrActorDied):
@@ -97,12 +100,202 @@ func envelopeFor(v abi.Value, err error) []byte {
 }
 
 // guestState is the per-sandbox state of actor-to-actor calls. Only the
-// actor's worker touches it (inside guest calls).
+// goroutine running the sandbox's guest call touches it (futures excepted,
+// which resolutions update).
 type guestState struct {
 	pending  []byte            // envelope waiting for take
-	futures  map[int64]*Future // from send, until awaited
-	nextFut  int64             //
+	futures  guestFutures      // from send, until awaited
 	outgoing map[string]*Actor // one caller handle per target, for per-caller order
+	// callDepth is the depth of the call running (call.depth), 0 for a
+	// constructor or between calls.
+	callDepth int
+}
+
+// Bounds of a sandbox's futures (docs/ABI.md section 6): futures not yet
+// resolved count against maxGuestFutures (a send past it fails with
+// wactor.quota); of the resolved ones not yet awaited, at most
+// maxKeptResults results, together at most maxKeptResultBytes, are kept for
+// await, the oldest dropped first.
+const (
+	maxKeptResults     = 10_000
+	maxKeptResultBytes = 64 << 20
+	maxDroppedSpans    = 1000 // runs of dropped futures that await names as such
+)
+
+// guestFutures holds the futures a guest sent and has not awaited. Safe for
+// concurrent use: futures resolve on other goroutines.
+type guestFutures struct {
+	mu         sync.Mutex
+	m          map[int64]*guestFuture
+	next       int64
+	unresolved int     // sent, not yet resolved (awaited or not)
+	done       []int64 // resolution order of kept results; may hold stale IDs
+	kept       int     // resolved futures in m
+	keptBytes  int
+	dropped    []idSpan // the newest runs of dropped future numbers
+}
+
+// idSpan is the future numbers lo..hi.
+type idSpan struct{ lo, hi int64 }
+
+func (g *guestFutures) drop(id int64) {
+	if n := len(g.dropped); n > 0 && g.dropped[n-1].hi+1 == id {
+		g.dropped[n-1].hi = id
+		return
+	}
+	if len(g.dropped) >= maxDroppedSpans {
+		g.dropped = append(g.dropped[:0], g.dropped[1:]...)
+	}
+	g.dropped = append(g.dropped, idSpan{id, id})
+}
+
+func (g *guestFutures) wasDropped(id int64) bool {
+	for _, s := range g.dropped {
+		if s.lo <= id && id <= s.hi {
+			return true
+		}
+	}
+	return false
+}
+
+type guestFuture struct {
+	f    *Future
+	kept bool // resolved, counted in kept and keptBytes
+	size int
+}
+
+// full refuses a new future while maxGuestFutures are unresolved.
+func (g *guestFutures) full() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.unresolved >= maxGuestFutures {
+		return fmt.Errorf("%w: %d futures sent by this actor are not resolved yet (at most %d)", ErrQuota, g.unresolved, maxGuestFutures)
+	}
+	return nil
+}
+
+// add keeps f and returns its number.
+func (g *guestFutures) add(f *Future) int64 {
+	g.mu.Lock()
+	if g.m == nil {
+		g.m = map[int64]*guestFuture{}
+	}
+	g.next++
+	id := g.next
+	g.m[id] = &guestFuture{f: f}
+	g.unresolved++
+	g.mu.Unlock()
+	f.whenDone(func() { g.resolved(id, f) })
+	return id
+}
+
+// resolved counts f's result as kept until awaited, dropping the oldest
+// kept results past the bounds.
+func (g *guestFutures) resolved(id int64, f *Future) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.unresolved--
+	e := g.m[id]
+	if e == nil || e.f != f {
+		return // awaited already
+	}
+	v, err := f.result()
+	e.kept, e.size = true, len(v)+64
+	if err != nil {
+		e.size += len(err.Error())
+	}
+	g.kept++
+	g.keptBytes += e.size
+	g.done = append(g.done, id)
+	for len(g.done) > 0 && (g.kept > maxKeptResults || g.keptBytes > maxKeptResultBytes) {
+		old := g.done[0]
+		g.done = g.done[1:]
+		if o := g.m[old]; o != nil && o.kept {
+			delete(g.m, old)
+			g.kept--
+			g.keptBytes -= o.size
+			g.drop(old)
+		}
+	}
+	if len(g.done) > 2*g.kept+64 { // drop the IDs awaited since
+		live := make([]int64, 0, g.kept)
+		for _, x := range g.done {
+			if o := g.m[x]; o != nil && o.kept {
+				live = append(live, x)
+			}
+		}
+		g.done = live
+	}
+}
+
+// take removes future id for await. It returns nil if there is none, and
+// whether it was dropped (not awaited while newer results arrived).
+func (g *guestFutures) take(id int64) (f *Future, dropped bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e := g.m[id]
+	if e == nil {
+		return nil, g.wasDropped(id)
+	}
+	delete(g.m, id)
+	if e.kept {
+		g.kept--
+		g.keptBytes -= e.size
+	}
+	return e.f, false
+}
+
+// nextDepth is the depth of a spawn, call or send the running guest call
+// makes: one more than its own (Config.MaxDepth).
+func (sb *sandbox) nextDepth(a *actor) (int, error) {
+	d := max(a.depth, sb.guest.callDepth) + 1
+	if limit := a.h.cfg.MaxDepth; limit >= 0 && d > limit {
+		return 0, fmt.Errorf("%w: depth %d exceeds the limit of %d (max_depth): each spawn, call or send made from inside a guest call is one level deeper than that call", ErrQuota, d, limit)
+	}
+	return d, nil
+}
+
+// block runs fn, which waits, leaving the pool's count if the guest call
+// runs on a mailbox worker.
+func (sb *sandbox) block(a *actor, fn func()) {
+	if a.inHandle.Load() {
+		a.h.pool.Blocking(fn)
+		return
+	}
+	fn()
+}
+
+// guestSpawn, in a spawn's context, says that a guest asked for it
+// (Host.spawn): the spawning actor, which waits for the child's constructor,
+// and the child's depth.
+type guestSpawn struct {
+	parent *actor
+	depth  int
+}
+
+type guestSpawnKey struct{}
+
+func withGuestSpawn(ctx context.Context, gs guestSpawn) context.Context {
+	return context.WithValue(ctx, guestSpawnKey{}, gs)
+}
+
+// spawnDepth is the depth of the actor a spawn with ctx creates (0 for
+// Host.Spawn).
+func spawnDepth(ctx context.Context) int {
+	gs, _ := ctx.Value(guestSpawnKey{}).(guestSpawn)
+	return gs.depth
+}
+
+// waitForChild records, for the deadlock check, that the guest spawning a
+// waits for a's constructor: a constructor calling its parent then fails
+// with wactor.deadlock instead of waiting for a deadline. The returned
+// function removes the wait.
+func waitForChild(ctx context.Context, a *actor) func() {
+	gs, _ := ctx.Value(guestSpawnKey{}).(guestSpawn)
+	if gs.parent == nil || a.h.waits.add(gs.parent, a) != nil {
+		return func() {}
+	}
+	return func() { a.h.waits.removeIf(gs.parent, a) }
 }
 
 // waitGraph records which actor each blocked actor waits for, to refuse a
@@ -143,6 +336,15 @@ func (g *waitGraph) remove(a *actor) {
 	g.mu.Unlock()
 }
 
+// removeIf removes a's wait if it is for b.
+func (g *waitGraph) removeIf(a, b *actor) {
+	g.mu.Lock()
+	if g.on[a] == b {
+		delete(g.on, a)
+	}
+	g.mu.Unlock()
+}
+
 // label names an actor in messages: its name if it has one, else its ID.
 func (a *actor) label() string {
 	if a.opts.Name != "" {
@@ -174,8 +376,10 @@ func (sb *sandbox) setPending(env []byte) uint64 {
 	return uint64(uint32(len(env)))
 }
 
-// submitFromGuest sends one call from actor a to the target handle.
-func (sb *sandbox) submitFromGuest(a *actor, target, method, args []byte) (*Future, *actor, error) {
+// submitFromGuest sends one call (op: "call" or "send") from actor a to the
+// target handle, an actor of a's namespace, at depth; ctx (nil: none)
+// cancels it.
+func (sb *sandbox) submitFromGuest(ctx context.Context, a *actor, op string, depth int, target, method, args []byte) (*Future, *actor, error) {
 	ref, err := decodeTarget(target)
 	if err != nil {
 		return nil, nil, err
@@ -192,6 +396,11 @@ func (sb *sandbox) submitFromGuest(a *actor, target, method, args []byte) (*Futu
 		if hd, err = a.h.Actor(context.Background(), ref.ID); err != nil {
 			return nil, nil, err
 		}
+		// The handle is only bytes the guest chose: the host's record of
+		// the target says where it lives.
+		if err := a.sameNamespace(op, hd.a); err != nil {
+			return nil, nil, err
+		}
 		if sb.guest.outgoing == nil {
 			sb.guest.outgoing = map[string]*Actor{}
 		}
@@ -201,7 +410,7 @@ func (sb *sandbox) submitFromGuest(a *actor, target, method, args []byte) (*Futu
 		delete(sb.guest.outgoing, ref.ID)
 		return nil, nil, err
 	}
-	futs, err := hd.submitEncoded(string(method), args, n)
+	futs, err := hd.submitEncoded(ctx, depth, string(method), args, n)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -209,21 +418,26 @@ func (sb *sandbox) submitFromGuest(a *actor, target, method, args []byte) (*Futu
 }
 
 // wait blocks the calling actor until f resolves, refusing waits that would
-// deadlock and giving up when the actor's own call is interrupted.
-func (sb *sandbox) wait(a *actor, f *Future, on *actor) []byte {
+// deadlock and giving up when the actor's own call is interrupted (then
+// cancel, if not nil, cancels the call waited for: a chain of waiting
+// actors comes down from its root).
+func (sb *sandbox) wait(a *actor, f *Future, on *actor, cancel context.CancelFunc) []byte {
 	if !f.Ready() {
 		if err := a.h.waits.add(a, on); err != nil {
 			return envelopeFor(nil, err)
 		}
 		defer a.h.waits.remove(a)
 		stop := sb.stopChan()
-		a.h.pool.Blocking(func() {
+		sb.block(a, func() {
 			select {
 			case <-f.doneChan():
 			case <-stop:
 			}
 		})
 		if !f.Ready() {
+			if cancel != nil {
+				cancel()
+			}
 			return errorEnvelope(codeCancelled, "the calling actor's call was interrupted while it waited")
 		}
 	}
@@ -248,14 +462,33 @@ func hostCall(_ context.Context, c engine.Caller, stack []uint64) {
 		stack[0] = sb.setPending(env)
 		return
 	}
+	stack[0] = sb.setPending(sb.callFromGuest(a, target, method, args))
+}
+
+// callFromGuest makes a synchronous call for the call import and returns
+// its recorded outcome.
+func (sb *sandbox) callFromGuest(a *actor, target, method, args []byte) []byte {
 	var env []byte
-	if f, on, err := sb.submitFromGuest(a, target, method, args); err != nil {
+	release, err := acquireWait(a)
+	if err == nil {
+		defer release()
+	}
+	if err != nil {
+		env = envelopeFor(nil, err)
+	} else if depth, err := sb.nextDepth(a); err != nil {
 		env = envelopeFor(nil, err)
 	} else {
-		env = sb.wait(a, f, on)
+		// Cancelled when this guest stops waiting for it.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if f, on, err := sb.submitFromGuest(ctx, a, "call", depth, target, method, args); err != nil {
+			env = envelopeFor(nil, err)
+		} else {
+			env = sb.wait(a, f, on, cancel)
+		}
 	}
 	sb.rec.recordExternal(env)
-	stack[0] = sb.setPending(env)
+	return env
 }
 
 func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
@@ -281,26 +514,23 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 		return
 	}
 	record := func(env []byte) { sb.rec.recordExternal(env) }
-	if len(sb.guest.futures) >= maxGuestFutures {
-		env := errorEnvelope(codeQuota, fmt.Sprintf("%d futures not awaited yet", len(sb.guest.futures)))
-		record(env)
-		fail(env)
-		return
+	depth, err := sb.nextDepth(a)
+	if err == nil {
+		err = sb.guest.futures.full()
 	}
-	f, _, err := sb.submitFromGuest(a, target, method, args)
+	var f *Future
+	if err == nil {
+		f, _, err = sb.submitFromGuest(nil, a, "send", depth, target, method, args)
+	}
 	if err != nil {
 		env := envelopeFor(nil, err)
 		record(env)
 		fail(env)
 		return
 	}
-	if sb.guest.futures == nil {
-		sb.guest.futures = map[int64]*Future{}
-	}
-	sb.guest.nextFut++
-	sb.guest.futures[sb.guest.nextFut] = f
-	record(envelopeFor(abi.Encode(sb.guest.nextFut)))
-	stack[0] = uint64(sb.guest.nextFut)
+	id := sb.guest.futures.add(f)
+	record(envelopeFor(abi.Encode(id)))
+	stack[0] = uint64(id)
 }
 
 func hostAwait(_ context.Context, c engine.Caller, stack []uint64) {
@@ -313,14 +543,30 @@ func hostAwait(_ context.Context, c engine.Caller, stack []uint64) {
 		return
 	}
 	id := int64(stack[0])
-	f, ok := sb.guest.futures[id]
 	var env []byte
-	if !ok || a == nil {
+	var release func()
+	var err error
+	if a != nil {
+		if release, err = acquireWait(a); err == nil {
+			defer release()
+		}
+	}
+	var f *Future
+	var dropped bool
+	if err == nil {
+		f, dropped = sb.guest.futures.take(id)
+	}
+	switch {
+	case err != nil:
+		env = envelopeFor(nil, err) // the future stays, for a later await
+	case dropped:
+		env = errorEnvelope(codeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
+			id, maxKeptResults, maxKeptResultBytes>>20))
+	case f == nil || a == nil:
 		env = errorEnvelope(codeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
-	} else {
-		delete(sb.guest.futures, id)
+	default:
 		on, _ := a.h.actorByID(f.actorID)
-		env = sb.wait(a, f, on)
+		env = sb.wait(a, f, on, nil)
 	}
 	sb.rec.recordExternal(env)
 	stack[0] = sb.setPending(env)
@@ -353,12 +599,17 @@ func hostSpawn(_ context.Context, c engine.Caller, stack []uint64) {
 		stack[0] = sb.setPending(env)
 		return
 	}
-	env := envelopeFor(a.spawnChild(string(classID), args, rawOpts))
+	env := envelopeFor(sb.spawnChild(a, string(classID), args, rawOpts))
 	sb.rec.recordExternal(env)
 	stack[0] = sb.setPending(env)
 }
 
-func (a *actor) spawnChild(classID string, args, rawOpts []byte) (abi.Value, error) {
+// spawnChild spawns a child of a for the spawn import. The child's spawn,
+// its constructor included, runs on a goroutine of its own, never on the
+// calling guest's stack (a constructor that spawns its own class would
+// otherwise recurse until the stack overflows); the guest waits for it, and
+// gives up when its own call is interrupted, which cancels the spawn.
+func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (abi.Value, error) {
 	var o guestSpawnOptions
 	if len(rawOpts) > 0 {
 		if err := abi.Validate(rawOpts); err != nil {
@@ -370,11 +621,17 @@ func (a *actor) spawnChild(classID string, args, rawOpts []byte) (abi.Value, err
 	}
 	if o.CallTimeoutMS < 0 {
 		return nil, fmt.Errorf("%w: negative call_timeout_ms", ErrInvalidOptions)
+	} else if max := a.h.cfg.MaxCallTimeout.Milliseconds(); o.CallTimeoutMS > max { // before msDuration can overflow
+		return nil, fmt.Errorf("%w: call_timeout_ms %d exceeds the host's maximum of %d", ErrInvalidOptions, o.CallTimeoutMS, max)
+	}
+	if o.Namespace != "" && o.Namespace != a.opts.Namespace {
+		ns := clip(o.Namespace)
+		return nil, a.forbid("spawn", ns, "spawn: namespace %q: an actor spawns only into its own namespace %q", ns, a.opts.Namespace)
 	}
 	c := a.class
 	if classID != "" {
 		var err error
-		if c, err = a.h.class(classID); err != nil {
+		if c, err = a.h.classIn(a.opts.Namespace, classID); err != nil {
 			return nil, err
 		}
 	}
@@ -382,23 +639,46 @@ func (a *actor) spawnChild(classID string, args, rawOpts []byte) (abi.Value, err
 	if err != nil {
 		return nil, fmt.Errorf("%w: arguments: %w", ErrInvalidArgument, err)
 	}
-	ns := o.Namespace
-	if ns == "" {
-		ns = a.opts.Namespace
-	}
 	opts := Options{
-		Name: o.Name, Namespace: ns, Detached: o.Detached, GetIfExists: o.GetIfExists,
+		Name: o.Name, Namespace: a.opts.Namespace, Detached: o.Detached, GetIfExists: o.GetIfExists,
 		MaxRestarts: o.MaxRestarts, MemoryPages: o.MemoryPages,
 		CallTimeout: msDuration(o.CallTimeoutMS),
 	}
-	// A spawn may wait (for resources, or for passivations under memory
-	// pressure): off the pool's count, like a wait for another actor.
-	var child *Actor
-	a.h.pool.Blocking(func() {
-		child, err = a.h.spawn(context.Background(), &a.children, c, opts, args, n, nil)
-	})
+	depth, err := sb.nextDepth(a)
 	if err != nil {
 		return nil, err
+	}
+	release, err := acquireWait(a)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	ctx, cancel := context.WithCancel(withGuestSpawn(a.h.base, guestSpawn{parent: a, depth: depth}))
+	defer cancel() // stops the spawn if this guest gave up on it
+	var child *Actor
+	var childErr error
+	done := make(chan struct{})
+	a.h.spawns.Go(func() {
+		defer close(done)
+		child, childErr = a.h.spawn(ctx, &a.children, c, opts, args, n, nil)
+	})
+	// A spawn may wait (for resources, for passivations under memory
+	// pressure, for the constructor): off the pool's count, like a wait
+	// for another actor.
+	stop := sb.stopChan()
+	interrupted := false
+	sb.block(a, func() {
+		select {
+		case <-done:
+		case <-stop:
+			interrupted = true
+		}
+	})
+	if interrupted {
+		return nil, fmt.Errorf("spawn: the calling actor's call was interrupted while it waited: %w", context.Canceled)
+	}
+	if childErr != nil {
+		return nil, childErr
 	}
 	return abi.Encode(child.Ref())
 }
@@ -418,12 +698,11 @@ func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
 		stack[0] = sb.setPending(env)
 		return
 	}
-	namespace := string(ns)
-	if namespace == "" {
-		namespace = a.opts.Namespace
-	}
 	var env []byte
-	if hd, err := a.h.Lookup(context.Background(), namespace, string(name)); err != nil {
+	if len(ns) > 0 && string(ns) != a.opts.Namespace {
+		other := clip(string(ns))
+		env = envelopeFor(nil, a.forbid("get_actor", other, "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", other, a.opts.Namespace))
+	} else if hd, err := a.h.Lookup(context.Background(), a.opts.Namespace, string(name)); err != nil {
 		env = envelopeFor(nil, err)
 	} else {
 		env = envelopeFor(abi.Encode(hd.Ref()))
@@ -458,6 +737,9 @@ func (a *actor) killFromGuest(target []byte) []byte {
 	}
 	t, err := a.h.actorByID(ref.ID)
 	if err != nil {
+		return envelopeFor(nil, err)
+	}
+	if err := a.sameNamespace("kill", t); err != nil {
 		return envelopeFor(nil, err)
 	}
 	t.die(DeathKilled, fmt.Errorf("killed by actor %s", a.id))

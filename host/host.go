@@ -13,13 +13,14 @@
 // Host, Actor and Future are safe for concurrent use.
 //
 // Lock order: Actor.mu (a handle's held calls) -> scheduler mailbox -> scheduler
-// pool; actor.mu -> Host.liveMu. Host.mu, Host.liveMu and Future.mu are
+// pool; actor.mu -> Host.liveMu; Host.classMu -> Host.mu. Host.mu, Host.liveMu and Future.mu are
 // leaves: nothing else is acquired while one is held, and futures run their
 // callbacks after releasing theirs.
 package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -41,16 +42,36 @@ type Host struct {
 	persist *persist // nil without Config.DataDir
 	admit   *scheduler.Admission
 
-	mu       sync.Mutex
-	closed   bool
-	classes  map[string]*class
-	loading  map[string]chan struct{}
-	actors   map[string]*actor
-	names    map[string]*actor // by nameKey(namespace, name)
-	dead     []ActorInfo       // the most recently dead actors, a ring from deadNext
-	deadNext int
+	// classMu serializes changes to which namespaces hold a class, and
+	// to the class files (tenancy.go); it is taken before mu.
+	classMu sync.Mutex
+	// classUse is each namespace's class claims (its class quota); guarded by mu.
+	classUse map[string]*classUse
+
+	mu      sync.Mutex
+	closed  bool
+	classes map[string]*class
+	loading map[string]chan struct{}
+	actors  map[string]*actor
+	names   map[string]*actor // by nameKey(namespace, name)
+	dead    morgue            // the recently dead actors (Config.KeepDead)
+	logs    logBudget         // what all actors' logs hold (NodeUsage.LogBytes)
 
 	waits waitGraph
+
+	// Namespaces' accounting and quotas (quota.go), guarded by mu.
+	nss    map[string]*nsState
+	quotas map[string]Quota // Config.Quotas and SetQuota, unresolved
+	// recovering: New is bringing durable actors back, which quotas do
+	// not refuse (they were accepted before).
+	recovering bool
+
+	// Guest-initiated spawns run on their own goroutines (guestcalls.go),
+	// never on the stack of the guest that asked; base is cancelled on
+	// Close, which then waits for them.
+	spawns     goroutines.Group
+	base       context.Context
+	cancelBase context.CancelFunc
 
 	// The janitor (passivate.go), when PassivateAfter or MemoryBudget is set.
 	group    goroutines.Group
@@ -65,6 +86,7 @@ type Host struct {
 	observed, timed bool
 	passiveBytes    atomic.Int64 // encoded states of passivated actors
 	queued          atomic.Int64 // calls in all mailboxes (Config.MaxQueuedCalls)
+	waiting         atomic.Int64 // guests blocked in call, await or spawn (Config.MaxWaiting)
 	// live holds the actors that have a sandbox (not passivated, not
 	// dead): what the janitor sweeps. liveMu is a leaf lock.
 	liveMu sync.Mutex
@@ -121,15 +143,24 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		eng:      eng,
 		persist:  p,
 		admit:    admit,
-		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers}),
+		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers, Slice: cfg.TimeSlice}),
 		classes:  map[string]*class{},
+		classUse: map[string]*classUse{},
 		loading:  map[string]chan struct{}{},
 		actors:   map[string]*actor{},
 		names:    map[string]*actor{},
+		dead:     newMorgue(cfg.KeepDead, cfg.KeepDeadFor),
+		logs:     logBudget{limit: max(cfg.LogBudget, 0), floor: int64(cfg.DeadLogBytes)},
 		stop:     make(chan struct{}),
 		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
+		nss:      map[string]*nsState{},
+		quotas:   map[string]Quota{},
 	}
+	for ns, q := range cfg.Quotas {
+		h.quotas[ns] = q
+	}
+	h.base, h.cancelBase = context.WithCancel(context.Background())
 	_, nop := cfg.Observer.(nopObserver)
 	h.observed = !nop
 	h.timed = h.observed || cfg.PassivateAfter > 0 || cfg.MemoryBudget > 0
@@ -137,7 +168,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.group.Go(h.janitor)
 	}
 	if p != nil {
-		if err := h.recover(ctx); err != nil {
+		h.recovering = true
+		err := h.recover(ctx)
+		h.mu.Lock()
+		h.recovering = false
+		h.mu.Unlock()
+		if err != nil {
 			_ = h.Close(ctx)
 			return nil, err
 		}
@@ -145,8 +181,21 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	return h, nil
 }
 
+// newLog makes an actor's log, within the host's limits and accounting.
+func (h *Host) newLog() *logRing {
+	return newLogRing(h.cfg.LogLines, int64(h.cfg.LogBytes), &h.logs)
+}
+
+// newMailbox wires an actor record, spawned or recovered, to the pool: its
+// mailbox is in its namespace's group, so namespaces share the workers
+// fairly. It also cuts the actor's call deadline to the host's cap, which a
+// recovered actor, whose options were saved under an older Config, may
+// exceed.
 func newMailbox(h *Host, a *actor) *scheduler.Mailbox[*call] {
-	return scheduler.NewMailbox(h.pool, a.opts.MaxPending, a.handle)
+	a.opts.CallTimeout = min(a.opts.CallTimeout, h.cfg.MaxCallTimeout)
+	mb := scheduler.NewGroupMailbox(h.pool, a.opts.Namespace, a.opts.MaxPending, a.handle)
+	mb.OnPreempt(a.preempt)
+	return mb
 }
 
 // Config returns the host's configuration with defaults filled in.
@@ -166,11 +215,15 @@ func (h *Host) Close(ctx context.Context) error {
 		actors = append(actors, a)
 	}
 	h.mu.Unlock()
+	h.cancelBase()
 	close(h.stop)
 	h.admit.Close()
 	err := h.group.Wait(ctx)
 	for _, a := range actors {
 		a.die(DeathHostClosed, nil)
+	}
+	if e := h.spawns.Wait(ctx); err == nil {
+		err = e
 	}
 	if e := h.pool.Close(ctx); err == nil {
 		err = e
@@ -185,11 +238,21 @@ func (h *Host) Close(ctx context.Context) error {
 // ID is the module's content address, so loading the same bytes again returns
 // the loaded class at no cost. Bad modules fail with a *ModuleError
 // (ErrInvalidModule) that says why; oversized ones with ErrTooLarge.
+// A class loaded by LoadClass is trusted: visible to every namespace and
+// outside their quotas (LoadClassIn loads a tenant's class).
 func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
+	return h.loadClass(ctx, wasm, classClaims{global: true})
+}
+
+// loadClass loads wasm (once per ID) and records cl on the class.
+func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (ClassInfo, error) {
 	if len(wasm) > h.cfg.MaxClassBytes {
 		return ClassInfo{}, fmt.Errorf("%w: module of %d bytes exceeds the limit of %d", ErrTooLarge, len(wasm), h.cfg.MaxClassBytes)
 	}
 	id := ClassID(wasm)
+	if err := h.precheckClaims(id, len(wasm), cl); err != nil {
+		return ClassInfo{}, err
+	}
 	var ch chan struct{}
 	for {
 		h.mu.Lock()
@@ -199,6 +262,15 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 		}
 		if c, ok := h.classes[id]; ok {
 			h.mu.Unlock()
+			h.classMu.Lock()
+			err := h.claimLocked(c, cl)
+			h.classMu.Unlock()
+			if errors.Is(err, errClassGone) {
+				continue
+			}
+			if err != nil {
+				return ClassInfo{}, err
+			}
 			return c.info, nil
 		}
 		wait, busy := h.loading[id]
@@ -224,6 +296,11 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 			c.finish()
 		}
 	}
+	// The class file, the class and its claims change together (classMu),
+	// so a concurrent ReleaseClass never removes the file of a class that
+	// is loaded again.
+	h.classMu.Lock()
+	defer h.classMu.Unlock()
 	if err == nil && h.persist != nil {
 		if perr := h.persist.saveClass(id, wasm); perr != nil {
 			_ = c.module.Close(ctx)
@@ -237,6 +314,11 @@ func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
 	}
 	h.mu.Unlock()
 	close(ch)
+	if err == nil {
+		if err = h.claimLocked(c, cl); err != nil {
+			h.unloadIfUnclaimedLocked(ctx, c)
+		}
+	}
 	if err != nil {
 		return ClassInfo{}, err
 	}
@@ -267,8 +349,11 @@ func (h *Host) class(id string) (*class, error) {
 }
 
 // UnloadClass removes a class that no live actor uses (ErrClassInUse
-// otherwise). Loading the same bytes again gives the same ID.
+// otherwise), whoever loaded it: every namespace's claim goes with it.
+// Loading the same bytes again gives the same ID.
 func (h *Host) UnloadClass(ctx context.Context, id string) error {
+	h.classMu.Lock()
+	defer h.classMu.Unlock()
 	h.mu.Lock()
 	c, ok := h.classes[id]
 	if !ok {
@@ -281,13 +366,12 @@ func (h *Host) UnloadClass(ctx context.Context, id string) error {
 			return fmt.Errorf("%w: actor %s uses class %s", ErrClassInUse, a.id, id)
 		}
 	}
+	for ns := range c.owners {
+		h.dropClaimLocked(c, ns)
+	}
 	delete(h.classes, id)
 	h.mu.Unlock()
-	if h.persist != nil {
-		if err := h.persist.removeClass(id); err != nil {
-			h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
-		}
-	}
+	h.removeClassFiles(id)
 	return c.module.Close(ctx)
 }
 
@@ -303,7 +387,8 @@ func (h *Host) Classes(ctx context.Context) []ClassInfo {
 	return out
 }
 
-// Spawn creates an actor of a loaded class: it makes a sandbox, runs the
+// Spawn creates an actor of a loaded class visible to the actor's namespace
+// (ErrClassNotFound for another's class): it makes a sandbox, runs the
 // constructor with args (which may include futures: Spawn waits for them),
 // and returns a handle. A trap or an application error in the constructor
 // fails Spawn and leaves no actor behind. The actor is owned by the host
@@ -314,7 +399,11 @@ func (h *Host) Spawn(ctx context.Context, classID string, opts Options, args ...
 }
 
 func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts Options, args []any) (*Actor, error) {
-	c, err := h.class(classID)
+	ns := opts.Namespace
+	if ns == "" {
+		ns = h.cfg.Defaults.Namespace
+	}
+	c, err := h.classIn(ns, classID)
 	if err != nil {
 		return nil, err
 	}
@@ -337,9 +426,21 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 
 // spawn creates an actor from encoded constructor arguments.
 func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
+	explicitTimeout := opts.CallTimeout != 0
 	opts, err := opts.merge(h.cfg.Defaults)
 	if err != nil {
 		return nil, err
+	}
+	if err := h.cfg.checkCallTimeout(opts.CallTimeout); err != nil {
+		return nil, err
+	}
+	if limit := h.quotaFor(opts.Namespace).CallTimeout; limit > 0 && opts.CallTimeout > limit {
+		// A default deadline is cut to the namespace's cap; one asked for
+		// is refused.
+		if explicitTimeout {
+			return nil, fmt.Errorf("%w: call_timeout %v exceeds namespace %q's maximum of %v", ErrQuota, opts.CallTimeout, opts.Namespace, limit)
+		}
+		opts.CallTimeout = limit
 	}
 	if c.minPages > opts.MemoryPages {
 		return nil, fmt.Errorf("%w: memory_pages %d is below the module's minimum of %d", ErrInvalidOptions, opts.MemoryPages, c.minPages)
@@ -375,8 +476,8 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	for {
 		a := &actor{
 			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
-			created: time.Now(), logs: newLogRing(h.cfg.LogLines), state: StatePending,
-			ready: make(chan struct{}), durable: durable,
+			created: time.Now(), logs: h.newLog(), state: StatePending,
+			ready: make(chan struct{}), durable: durable, depth: spawnDepth(ctx),
 		}
 		a.children.limit = opts.MaxChildren
 		a.res = res
@@ -422,6 +523,10 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			}
 			return nil, err
 		}
+		if err := a.ns.checkMemory(initialBytes(c, from)); err != nil {
+			return fail(err)
+		}
+		defer waitForChild(ctx, a)()
 		if durable {
 			if err := a.persistStart(); err != nil {
 				return fail(err)
@@ -430,6 +535,12 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		sb, err := a.start(ctx, from, startup, mode)
 		if err != nil {
 			return fail(err)
+		}
+		if died := a.deathError(); died != nil {
+			// Killed while its constructor ran (its owner died, say): the
+			// sandbox was interrupted; no actor comes out of it.
+			sb.close()
+			return fail(died)
 		}
 		switch {
 		case durable:
@@ -451,6 +562,12 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		h.notePressure(sb.memoryBytes())
 		a.mb = newMailbox(h, a)
 		a.mu.Lock()
+		if a.state == StateDead {
+			died := a.died
+			a.mu.Unlock()
+			sb.close()
+			return fail(died)
+		}
 		a.sb, a.state = sb, StateAlive
 		h.setLive(a, true)
 		a.mu.Unlock()
@@ -480,15 +597,24 @@ func (h *Host) register(a *actor, own *owner) (existing *actor, err error) {
 		}
 	}
 	if name := a.opts.Name; name != "" {
-		key := nameKey(a.opts.Namespace, name)
-		if other, taken := h.names[key]; taken {
+		if other, taken := h.names[nameKey(a.opts.Namespace, name)]; taken {
 			if a.opts.GetIfExists {
 				return other, nil
 			}
 			return nil, fmt.Errorf("%w: %q in namespace %q", ErrNameTaken, name, a.opts.Namespace)
 		}
-		h.names[key] = a
 	}
+	ns := h.namespaceLocked(a.opts.Namespace)
+	if !h.recovering {
+		if err := ns.checkActorsLocked(); err != nil {
+			return nil, err
+		}
+	}
+	if name := a.opts.Name; name != "" {
+		h.names[nameKey(a.opts.Namespace, name)] = a
+	}
+	ns.actors++
+	a.ns = ns
 	h.actors[a.id] = a
 	if own != nil {
 		if own.owned == nil {
@@ -500,25 +626,27 @@ func (h *Host) register(a *actor, own *owner) (existing *actor, err error) {
 	return nil, nil
 }
 
-// keptDead is how many dead actors Actors keeps listing.
-const keptDead = 1000
-
 // forget removes a dead (or never started) actor, releases its name and
 // detaches it from its owner. It returns the actors a owned. info, if not
 // nil, is the dead actor's final state, kept for listing.
 func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
+	// Its log is shrunk to a dead actor's, or released if it is not kept;
+	// after unlocking (Host.mu is a leaf).
+	var gone []*logRing
+	defer func() { releaseLogs(gone) }()
+	if info != nil {
+		a.logs.retire(int64(h.cfg.DeadLogBytes))
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if info != nil {
-		if len(h.dead) < keptDead {
-			h.dead = append(h.dead, *info)
-		} else {
-			h.dead[h.deadNext] = *info
-			h.deadNext = (h.deadNext + 1) % keptDead
-		}
+		gone = h.dead.add(*info, a.logs, time.Now())
+	} else {
+		gone = append(gone, a.logs)
 	}
 	if h.actors[a.id] == a {
 		delete(h.actors, a.id)
+		a.ns.actors--
 	}
 	if name := a.opts.Name; name != "" {
 		if key := nameKey(a.opts.Namespace, name); h.names[key] == a {
@@ -575,17 +703,18 @@ func (h *Host) Resolve(ctx context.Context, ref abi.Handle) (*Actor, error) {
 	return h.Actor(ctx, ref.ID)
 }
 
-// Actors lists the live actors (pending, alive or restarting) and the last
-// 1,000 dead ones, ordered by creation time.
+// Actors lists the live actors (pending, alive or restarting) and the dead
+// ones the host keeps (Config.KeepDead, Config.KeepDeadFor), ordered by
+// creation time.
 func (h *Host) Actors(ctx context.Context) []ActorInfo {
+	h.pruneDead()
 	h.mu.Lock()
 	list := make([]*actor, 0, len(h.actors))
 	for _, a := range h.actors {
 		list = append(list, a)
 	}
-	out := make([]ActorInfo, len(list), len(list)+len(h.dead))
-	out = append(out, h.dead[h.deadNext:]...)
-	out = append(out, h.dead[:h.deadNext]...)
+	out := make([]ActorInfo, len(list), len(list)+h.dead.count())
+	out = append(out, h.dead.infos()...)
 	h.mu.Unlock()
 	for i, a := range list {
 		out[i] = a.info()
@@ -594,24 +723,17 @@ func (h *Host) Actors(ctx context.Context) []ActorInfo {
 	return out
 }
 
-// Info returns the state of a live actor, or of a recently dead one.
+// Info returns the state of a live actor, or of a dead one the host still
+// keeps (Config.KeepDead, Config.KeepDeadFor): state dead, with its death
+// reason and error.
 func (h *Host) Info(ctx context.Context, id string) (ActorInfo, error) {
-	h.mu.Lock()
-	a, ok := h.actors[id]
-	if !ok {
-		for i := len(h.dead) - 1; i >= 0; i-- {
-			if h.dead[i].ID == id {
-				info := h.dead[i]
-				h.mu.Unlock()
-				return info, nil
-			}
-		}
+	if a, err := h.actorByID(id); err == nil {
+		return a.info(), nil
 	}
-	h.mu.Unlock()
-	if !ok {
-		return ActorInfo{}, fmt.Errorf("%w: %s", ErrActorNotFound, id)
+	if info, _, ok := h.deadActor(id); ok {
+		return info, nil
 	}
-	return a.info(), nil
+	return ActorInfo{}, fmt.Errorf("%w: %s", ErrActorNotFound, id)
 }
 
 // request is what an actor with these options reserves: its Ray resource

@@ -34,7 +34,7 @@ type bystander struct {
 // must call finish.
 func startBystander(t testing.TB, h *Host) *bystander {
 	t.Helper()
-	b := &bystander{a: spawn(t, h, readWasm(t, cCounterPath), Options{Namespace: bystanderNamespace}), stop: make(chan struct{})}
+	b := &bystander{a: spawn(t, h, readWasm(t, cCounterPath), Options{Namespace: bystanderNamespace}, 0), stop: make(chan struct{})}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"slices"
+	"unicode/utf8"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/engine"
@@ -129,10 +131,21 @@ type sandbox struct {
 	clockOffset int64
 	lastNano    int64
 
+	// ns is the namespace charged for the sandbox's memory (nil for a
+	// class probe); charged is what it is charged now (quota.go).
+	ns      *nsState
+	charged atomic.Int64
+	// guestRuns: guest code runs (run's fn), whose memory growth the
+	// namespace's quota may refuse; the host restoring a state (restore,
+	// replay) is charged without refusal, as it was accepted before.
+	guestRuns bool
+
 	fuelLimit uint64 // 0 without a fuel limit
 	fuelUsed  uint64 // by the last call
 	timer     *time.Timer
 	stderr    tailBuffer
+	// out turns stdout and stderr into log lines.
+	out [2]*lineWriter
 
 	// Set by host functions during a call.
 	exitRequested bool
@@ -164,6 +177,9 @@ type limitedMemory struct {
 	buf    []byte
 	limit  uint64
 	region *memtrack.Region
+	// grow, if set, may refuse a growth to size bytes (a namespace's
+	// memory quota).
+	grow func(size uint64) bool
 }
 
 // newLimitedMemory makes a memory; with tmpl its first bytes hold the
@@ -188,6 +204,9 @@ func newLimitedMemory(capacity, limit uint64, tmpl *memtrack.Template) (m *limit
 
 func (m *limitedMemory) Reallocate(size uint64) []byte {
 	if size > m.limit {
+		return nil
+	}
+	if m.grow != nil && size > uint64(len(m.buf)) && !m.grow(size) {
 		return nil
 	}
 	if m.region == nil && size >= regionMinBytes {
@@ -236,6 +255,10 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	}
 	limit := uint64(memPages) * 65536
 	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit, usedTemplate: usedTemplate, fuelLimit: fuel}
+	if a != nil {
+		sb.ns = a.ns
+		a.setBoot(sb) // a kill from now on interrupts its guest code
+	}
 	if startup != nil {
 		sb.rec.start(startup, mode)
 	}
@@ -245,11 +268,12 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 		MemoryLimitPages: memPages,
 		Fuel:             fuel,
 		Data:             sb,
+		OnYield:          sb.onYield,
 		// Clocks and randomness go through the recorder, so a journal can
 		// replay them exactly (journal.go).
 		WASI: engine.WASIConfig{
-			Stdout:   &lineWriter{sb: sb, logs: logs, level: abi.LogInfo},
-			Stderr:   &lineWriter{sb: sb, logs: logs, level: abi.LogError, tail: &sb.stderr},
+			Stdout:   sb.lineWriter(0),
+			Stderr:   sb.lineWriter(1),
 			Walltime: sb.walltime,
 			Nanotime: sb.nanotime,
 			Random:   &sb.rec,
@@ -262,6 +286,8 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 				tmpl = c.tmplFile
 			}
 			sb.lm, sb.preloaded = newLimitedMemory(capacity, l, tmpl)
+			sb.charge(capacity, true)
+			sb.lm.grow = func(size uint64) bool { return sb.charge(size, !sb.guestRuns || sb.rec.replaying()) }
 			return sb.lm
 		}
 	}
@@ -273,13 +299,26 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	// Instantiation runs no guest code (no start functions), so it needs no deadline.
 	inst, err := c.module.Instantiate(ctx, icfg)
 	if err != nil {
+		sb.uncharge() // what the allocator charged
 		return nil, moduleErrorf(err, "instantiate: %v", err)
 	}
 	sb.inst = inst
 	sb.mem = inst.Memory()
 	if sb.mem == nil {
 		_ = inst.Close(ctx)
+		sb.uncharge()
 		return nil, moduleErrorf(nil, "no memory")
+	}
+	if sb.ns != nil {
+		// The namespace's memory quota: what the engine made (wasmtime's
+		// own memory is charged here), checked once more now that
+		// concurrent spawns are counted.
+		sb.charge(sb.mem.Size(), true)
+		if sb.overMemory() {
+			err := sb.ns.memoryError(int64(sb.mem.Size()))
+			sb.close()
+			return nil, err
+		}
 	}
 	if c.hasInit {
 		sb.init = abi.ExportInit
@@ -321,6 +360,20 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	return sb, nil
 }
 
+// onYield runs inside a guest call, on its goroutine, when the pool asked
+// the call to yield (actor.preempt): the call gives its worker to waiting
+// work and waits for its namespace's turn, or until it is interrupted
+// (killed, deadline, cancelled), which the guest's next check then obeys.
+// Calls other than the mailbox's (constructors on a spawner's goroutine,
+// class probes) never yield.
+func (sb *sandbox) onYield() {
+	a := sb.actor
+	if a == nil || a.yielding.Load() != sb {
+		return
+	}
+	a.mb.Yield(sb.stopChan())
+}
+
 // method returns the export name of method midx.
 func (sb *sandbox) method(midx int) string { return sb.class.methods[midx].name }
 
@@ -350,7 +403,9 @@ func (sb *sandbox) close() {
 	}
 	sb.closed = true
 	sb.mu.Unlock()
+	sb.uncharge()
 	sb.timer.Stop()
+	sb.flushOutput()
 	if sb.inst != nil {
 		_ = sb.inst.Close(context.Background())
 	}
@@ -510,7 +565,9 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 		stopCancel = context.AfterFunc(callCtx, func() { sb.interrupt(gen, TrapCancelled) })
 	}
 
+	sb.guestRuns = true
 	err := fn()
+	sb.guestRuns = false
 	outOfFuel := false
 	if sb.fuelLimit > 0 {
 		outOfFuel = errors.Is(err, engine.ErrOutOfFuel)
@@ -523,6 +580,9 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	if stopCancel != nil {
 		stopCancel()
 	}
+	// The engine's own memory (wasmtime) cannot refuse a growth against the
+	// namespace's quota: charge it now, and fail the call that passed it.
+	overQuota := sb.lm == nil && sb.ns != nil && !sb.charge(sb.mem.Size(), sb.rec.replaying())
 	sb.mu.Lock()
 	// A deadline that passed as the call returned counts: the timer decides
 	// under mu, so it either interrupted this call or sees it ended.
@@ -537,6 +597,12 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	sb.mu.Unlock()
 	if later {
 		sb.close()
+	}
+	if why == "" && overQuota {
+		sb.charge(sb.mem.Size(), true) // until close gives it back
+		te := sb.trap(method, TrapMemory, nil)
+		te.Message = sb.ns.memoryError(0).Error()
+		return TrapMemory, te
 	}
 	if why == "" && outOfFuel && err != nil {
 		te := sb.trap(method, TrapFuel, nil)
@@ -799,8 +865,6 @@ func (sb *sandbox) abiPanic(format string, args ...any) {
 	panic(sb.abiErr)
 }
 
-const maxLogLine = 16 << 10
-
 func hostLog(_ context.Context, c engine.Caller, stack []uint64) {
 	sb := sandboxFrom(c)
 	if sb == nil {
@@ -811,13 +875,20 @@ func hostLog(_ context.Context, c engine.Caller, stack []uint64) {
 	if !ok {
 		sb.abiPanic("wactor.log(%d, %d, %d)", level, ptr, n)
 	}
-	if len(b) > maxLogLine {
-		b = b[:maxLogLine]
-	}
 	if sb.rec.replaying() {
 		return
 	}
-	sb.logs.add(int(level), string(bytes.ToValidUTF8(b, []byte("\uFFFD"))))
+	// Cut before converting: the text is at most MaxLogLine bytes however
+	// long the guest's buffer (invalid bytes may grow by a third, cut again).
+	truncated := len(b) > MaxLogLine
+	if truncated {
+		b = trimPartialRune(b[:MaxLogLine])
+	}
+	text := validText(b)
+	sb.logs.addLine(int(level), text, truncated)
+	if level >= abi.LogError {
+		sb.stderr.errorLine(text)
+	}
 }
 
 func hostSelfID(_ context.Context, c engine.Caller, stack []uint64) {
@@ -860,12 +931,16 @@ func (noMemory) Read(uint32, uint32) ([]byte, bool) { return nil, false }
 func (noMemory) Write(uint32, []byte) bool          { return false }
 func (noMemory) Grow(uint32) (uint32, bool)         { return 0, false }
 
-// tailBuffer keeps the first bytes a guest wrote to stderr during a call,
-// for trap messages: runtimes put the cause first ("panic: ...", "fatal
-// error: ...") and a long traceback after it.
+// tailBuffer keeps what a failed call reports of the guest's output
+// (TrapError.GuestOutput): the first bytes it wrote to stderr during the
+// call, as runtimes put the cause first ("panic: ...", "fatal error: ...")
+// and a long traceback after it, and the last error-level lines it logged
+// through the log import (an AssemblyScript abort, a C guest's message
+// before it traps). Both are bounded by tailSize.
 type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
+	mu   sync.Mutex
+	buf  []byte
+	errs []byte
 }
 
 const tailSize = 2048
@@ -881,47 +956,145 @@ func (t *tailBuffer) write(p []byte) {
 	t.mu.Unlock()
 }
 
+// errorLine records an error-level line, keeping the last tailSize bytes
+// of them, from a line's start.
+func (t *tailBuffer) errorLine(text string) {
+	text = cutText(text, tailSize-1)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if over := len(t.errs) + len(text) + 1 - tailSize; over > 0 {
+		if i := bytes.IndexByte(t.errs[over:], '\n'); i >= 0 {
+			over += i + 1
+		} else {
+			over = len(t.errs)
+		}
+		t.errs = t.errs[:copy(t.errs, t.errs[over:])]
+	}
+	t.errs = append(t.errs, text...)
+	t.errs = append(t.errs, '\n')
+}
+
 func (t *tailBuffer) reset() {
 	t.mu.Lock()
 	t.buf = t.buf[:0]
+	t.errs = t.errs[:0]
 	t.mu.Unlock()
 }
 
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return string(t.buf)
+	if len(t.errs) == 0 {
+		return string(t.buf)
+	}
+	out := make([]byte, 0, len(t.buf)+1+len(t.errs))
+	out = append(out, t.buf...)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	return string(append(out, t.errs...))
 }
 
-// lineWriter turns a guest's stdout/stderr into log lines.
+// lineWriter turns a guest's stdout or stderr into log lines. A line is
+// cut at MaxLogLine bytes (the rest of it, up to its newline, is
+// discarded), so the unfinished line it holds is bounded by MaxLogLine
+// whatever the guest writes. An unfinished line is logged when the sandbox
+// closes (after a trap, a kill, or passivation).
 type lineWriter struct {
-	sb      *sandbox
-	logs    *logRing
-	level   int
-	tail    *tailBuffer
-	partial []byte
+	sb    *sandbox
+	logs  *logRing
+	level int
+	tail  *tailBuffer // stderr: the call's output for a TrapError
+
+	mu      sync.Mutex
+	partial []byte // the unfinished line, at most MaxLogLine bytes
+	// skip: the current line was cut; discard up to its newline.
+	skip bool
 }
 
+// lineWriter makes the writer of descriptor fd+1 (0 stdout, 1 stderr).
+func (sb *sandbox) lineWriter(fd int) *lineWriter {
+	w := &lineWriter{sb: sb, logs: sb.logs, level: abi.LogInfo}
+	if fd == 1 {
+		w.level, w.tail = abi.LogError, &sb.stderr
+	}
+	sb.out[fd] = w
+	return w
+}
+
+// flushOutput logs the unfinished lines of stdout and stderr.
+func (sb *sandbox) flushOutput() {
+	for _, w := range sb.out {
+		if w != nil {
+			w.flush()
+		}
+	}
+}
+
+// Write logs the complete lines of p and keeps its unfinished one. It
+// costs time in proportion to len(p) and copies at most MaxLogLine bytes of
+// it (p is a view of guest memory, valid only during the call).
 func (w *lineWriter) Write(p []byte) (int, error) {
+	n := len(p)
 	if w.sb.rec.replaying() {
-		return len(p), nil // written the first time the call ran
+		return n, nil // written the first time the call ran
 	}
 	if w.tail != nil {
 		w.tail.write(p)
 	}
-	data := append(w.partial, p...)
-	for {
-		i := bytes.IndexByte(data, '\n')
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		seg := p
+		if i >= 0 {
+			seg = p[:i]
+		}
+		switch {
+		case w.skip:
+		case len(w.partial)+len(seg) > MaxLogLine:
+			// Cut: log the line's first MaxLogLine bytes now.
+			line := append(w.partial, seg[:MaxLogLine-len(w.partial)]...)
+			w.logs.addBytes(w.level, trimPartialRune(line), true)
+			w.partial, w.skip = w.partial[:0], true
+		case i >= 0 && len(w.partial) == 0:
+			w.logs.addBytes(w.level, seg, false) // a whole line: no copy to partial
+		default:
+			w.partial = append(w.partial, seg...)
+			if i >= 0 {
+				w.logs.addBytes(w.level, w.partial, false)
+				w.partial = w.partial[:0]
+			}
+		}
 		if i < 0 {
 			break
 		}
-		w.logs.add(w.level, string(bytes.ToValidUTF8(data[:i], []byte("\uFFFD"))))
-		data = data[i+1:]
+		w.skip = false
+		p = p[i+1:]
 	}
-	if len(data) > maxLogLine {
-		w.logs.add(w.level, string(bytes.ToValidUTF8(data, []byte("\uFFFD"))))
-		data = data[:0]
+	return n, nil
+}
+
+// flush logs the unfinished line, if any, and frees its buffer.
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.partial) > 0 {
+		w.logs.addBytes(w.level, w.partial, false)
 	}
-	w.partial = append(w.partial[:0], data...)
-	return len(p), nil
+	w.partial, w.skip = nil, false
+}
+
+// trimPartialRune drops an incomplete UTF-8 sequence at the end of b (left
+// by a cut), so the cut line does not end in a replacement character.
+func trimPartialRune(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
 }

@@ -20,6 +20,12 @@ type NodeUsage struct {
 	MemoryBudget int64  `json:"memory_budget,omitempty"`
 	// PassiveBytes is what the passivated actors' states take.
 	PassiveBytes int64 `json:"passive_bytes"`
+	// LogBytes is what all actors' logs hold, the kept dead actors'
+	// included (each line's text plus 64 bytes; Config.LogBytes,
+	// Config.DeadLogBytes). DeadActors is how many dead actors are kept
+	// (Config.KeepDead, Config.KeepDeadFor).
+	LogBytes   int64 `json:"log_bytes"`
+	DeadActors int   `json:"dead_actors"`
 	// QueuedCalls is the calls queued in all mailboxes (Config.MaxQueuedCalls).
 	QueuedCalls int64 `json:"queued_calls"`
 	// Workers is the size of the pool that runs guest code.
@@ -29,6 +35,13 @@ type NodeUsage struct {
 	Reactivations uint64 `json:"reactivations"`
 	// Resources is the admission of actors' resource requests.
 	Resources ResourceUsage `json:"resources"`
+	// Slices counts the time slices the workers started (a mailbox taken
+	// from a run queue, or a yielded call resumed), Preempts the slices
+	// asked to yield because other calls waited, Yields the calls that gave
+	// their worker away, since the host started (docs/SCHEDULING.md).
+	Slices   uint64 `json:"slices"`
+	Preempts uint64 `json:"preempts"`
+	Yields   uint64 `json:"yields"`
 }
 
 // ResourceUsage is the accounting of the node's resources.
@@ -58,12 +71,17 @@ func (h *Host) Usage(ctx context.Context) NodeUsage {
 		MemoryBudget: h.cfg.MemoryBudget, PassiveBytes: h.passiveBytes.Load(), QueuedCalls: h.queued.Load(),
 		Workers: h.cfg.Workers, Passivations: h.passivations.Load(), Reactivations: h.reactivations.Load(),
 	}
+	st := h.pool.Stats()
+	u.Slices, u.Preempts, u.Yields = st.Slices, st.Preempts, st.Yields
+	h.pruneDead()
 	h.mu.Lock()
 	actors := make([]*actor, 0, len(h.actors))
 	for _, a := range h.actors {
 		actors = append(actors, a)
 	}
+	u.DeadActors = h.dead.count()
 	h.mu.Unlock()
+	u.LogBytes = h.logs.held.Load()
 	u.Actors = len(actors)
 	for _, a := range actors { // Host.mu is a leaf: not held here
 		a.mu.Lock()

@@ -222,6 +222,9 @@ func TestCLI(t *testing.T) {
 	}
 	p.fails(t, cliTokenA, 1, "unavailable", "--server", "http://127.0.0.1:1", "actor", "ls")
 
+	// Node-wide figures need an operator token; a tenant's is refused.
+	p.fails(t, cliTokenA, 1, "forbidden", "node")
+
 	// Kill, remove classes.
 	p.fails(t, cliTokenA, 1, "class_in_use", "class", "rm", class.ID)
 	if out := p.ok(t, "actor", "kill", "name:c1"); strings.TrimSpace(out) != "killed "+actor.ID {
@@ -236,6 +239,10 @@ func TestCLI(t *testing.T) {
 	p.okJSON(t, &killed, "actor", "kill", logger.ID)
 	if !killed.Killed || killed.ID != logger.ID {
 		t.Fatalf("actor kill -o json = %+v", killed)
+	}
+	// A dead actor's last lines stay readable.
+	if out := p.ok(t, "logs", logger.ID); !strings.Contains(out, "hello from wat") || !strings.Contains(out, "died: killed") {
+		t.Fatalf("logs of a killed actor:\n%s", out)
 	}
 	if out := p.ok(t, "class", "rm", class.ID); strings.TrimSpace(out) != "deleted "+class.ID {
 		t.Fatalf("class rm = %q", out)

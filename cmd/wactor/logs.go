@@ -24,7 +24,11 @@ func newLogsCmd(a *app) *cobra.Command {
 		Short: "Print an actor's log (ID or name:NAME)",
 		Long: `Print an actor's kept log lines (what it logged and wrote to stdout/stderr):
 sequence number, time, level and text. With --follow, keep printing new lines
-until interrupted or the actor dies. With -o json, one JSON object per line.`,
+until interrupted or the actor dies. With -o json, one JSON object per line.
+
+The server keeps each actor's last lines within a byte budget (lines of at most
+16 KiB; a longer one ends with "[truncated]"), and a dead actor's last lines
+for a while after it died. Dropped lines are reported on stderr.`,
 		Args: nargs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
@@ -36,19 +40,29 @@ until interrupted or the actor dies. With -o json, one JSON object per line.`,
 			if err != nil {
 				return err
 			}
+			// A gap in the sequence numbers is lines the server dropped
+			// (its log keeps a bounded number of bytes and lines).
+			next := since
+			show := func(l host.LogLine) error {
+				if l.Seq > next {
+					fmt.Fprintf(a.stderr, "wactor: %d earlier lines were dropped from the actor's log\n", l.Seq-next)
+				}
+				next = l.Seq + 1
+				return a.printLogLine(l)
+			}
 			if !follow {
-				lines, err := c.Logs(ctx, id, since)
+				page, err := c.LogPage(ctx, id, since)
 				if err != nil {
 					return err
 				}
-				for _, l := range lines {
-					if err := a.printLogLine(l); err != nil {
+				for _, l := range page.Lines {
+					if err := show(l); err != nil {
 						return err
 					}
 				}
 				return nil
 			}
-			err = c.FollowLogs(ctx, id, since, a.printLogLine)
+			err = c.FollowLogs(ctx, id, since, show)
 			if errors.Is(err, context.Canceled) {
 				return nil // interrupted
 			}
@@ -69,7 +83,11 @@ func (a *app) printLogLine(l host.LogLine) error {
 		_, err = fmt.Fprintf(a.stdout, "%s\n", b)
 		return err
 	}
-	_, err := fmt.Fprintf(a.stdout, "%-5d %s %-5s %s\n", l.Seq, l.Time.Local().Format("2006-01-02T15:04:05.000"), levelName(l.Level), l.Text)
+	text := l.Text
+	if l.Truncated {
+		text += " [truncated]"
+	}
+	_, err := fmt.Fprintf(a.stdout, "%-5d %s %-5s %s\n", l.Seq, l.Time.Local().Format("2006-01-02T15:04:05.000"), levelName(l.Level), text)
 	return err
 }
 

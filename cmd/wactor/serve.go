@@ -90,8 +90,8 @@ the flags; later sources win.
 
 The first line of output is "wactor listening on ADDR" (the actual address, so
 --addr 127.0.0.1:0 picks a free port). --preload loads .wasm files (for a
-directory, every *.wasm under it) into namespace "default" and prints each
-class ID and file. SIGINT or SIGTERM shuts the server down gracefully.
+directory, every *.wasm under it) for every namespace (each tenant may spawn
+them, none may delete them) and prints each class ID and file. SIGINT or SIGTERM shuts the server down gracefully.
 
 Without --tokens every request is in namespace "default", and the server
 refuses to listen on a non-loopback address.`,
@@ -107,7 +107,7 @@ refuses to listen on a non-loopback address.`,
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (with --tls-key)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS key file (with --tls-cert)")
 	fl.StringVar(&f.config, "config", "", "JSON configuration file")
-	fl.StringArrayVar(&f.preload, "preload", nil, "load .wasm files (a file, or a directory searched recursively) into namespace default; repeatable")
+	fl.StringArrayVar(&f.preload, "preload", nil, "load .wasm files (a file, or a directory searched recursively) for every namespace; repeatable")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.DurationVar(&f.passivateAfter, "passivate-after", 0, "passivate actors idle this long (0: never; docs/SCHEDULING.md)")
 	fl.Int64Var(&f.memoryBudgetMiB, "memory-budget-mib", 0, "passivate the least recently used idle actors when live sandboxes exceed this memory (0: no bound)")
@@ -230,7 +230,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 		wasm, err := os.ReadFile(file)
 		if err == nil {
 			var info host.ClassInfo
-			if info, err = srv.LoadClass(ctx, host.DefaultNamespace, wasm); err == nil {
+			if info, err = srv.LoadClass(ctx, "", wasm); err == nil {
 				fmt.Fprintf(a.stdout, "loaded %s %s\n", info.ID, file)
 				continue
 			}

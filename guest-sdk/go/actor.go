@@ -46,6 +46,9 @@ const (
 	// CodeCancelled: this actor's own call was interrupted (deadline, kill)
 	// while it waited.
 	CodeCancelled = "wactor.cancelled"
+	// CodeForbidden: the request reached outside this actor's namespace
+	// (another namespace's actor, or a spawn into another namespace).
+	CodeForbidden = "wactor.forbidden"
 )
 
 // codeUnavailable is the code of the errors the stand-ins outside a wasip1

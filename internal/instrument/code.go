@@ -8,6 +8,9 @@ type rewriter struct {
 	fuelIdx      uint32
 	ticksIdx     uint32
 	yield        bool
+	preempt      bool   // Options.Preempt applies: append $preempt
+	preemptIdx   uint32 // its function index
+	preemptType  uint32 // its type index
 
 	interruptCheck []byte // global.get $i; if; unreachable; end
 	yieldCheck     []byte // see prepare
@@ -30,7 +33,12 @@ type scope struct {
 func (r *rewriter) prepare() {
 	if r.opts.Interrupt {
 		c := append([]byte{0x23}, appendU32(nil, r.interruptIdx)...) // global.get $interrupt
-		r.interruptCheck = append(c, 0x04, 0x40, 0x00, 0x0b)         // if (empty) unreachable end
+		if r.preempt {
+			c = append(c, 0x04, 0x40, 0x10) // if (empty) call $preempt end
+			r.interruptCheck = append(appendU32(c, r.preemptIdx), 0x0b)
+		} else {
+			r.interruptCheck = append(c, 0x04, 0x40, 0x00, 0x0b) // if (empty) unreachable end
+		}
 	}
 	if r.yield {
 		t := appendU32(nil, r.ticksIdx)
@@ -110,7 +118,11 @@ func (r *rewriter) rewriteCode(out, b []byte, p int) ([]byte, error) {
 	}
 	out = append(out, secCode)
 	out, start := beginSized(out)
-	out = appendU32(out, n)
+	if r.preempt {
+		out = appendU32(out, n+1)
+	} else {
+		out = appendU32(out, n)
+	}
 	for i := uint32(0); i < n; i++ {
 		var size uint32
 		if size, p, err = readU32(b, p); err != nil {
@@ -127,6 +139,13 @@ func (r *rewriter) rewriteCode(out, b []byte, p int) ([]byte, error) {
 	}
 	if p != len(b) {
 		return out, malformed(p, "code section size mismatch")
+	}
+	if r.preempt {
+		// $preempt: no locals; global.get $interrupt; if; unreachable; end; end
+		body := append([]byte{0x00, 0x23}, appendU32(nil, r.interruptIdx)...)
+		body = append(body, 0x04, 0x40, 0x00, 0x0b, 0x0b)
+		out = appendU32(out, uint32(len(body)))
+		out = append(out, body...)
 	}
 	return endSized(out, start)
 }

@@ -19,7 +19,7 @@ const maxTimeoutMs = 7 * 24 * 3600 * 1000
 // namespace, and asking for another one is forbidden.
 func spawnOptions(o wire.Options, namespace string) (host.Options, error) {
 	if o.Namespace != "" && o.Namespace != namespace {
-		return host.Options{}, newError(codeForbidden, "options.namespace %q: this token may only spawn in namespace %q", o.Namespace, namespace)
+		return host.Options{}, fmt.Errorf("%w: options.namespace %q: this token may only spawn in namespace %q", host.ErrForbidden, o.Namespace, namespace)
 	}
 	if o.CallTimeoutMS < 0 || o.CallTimeoutMS > maxTimeoutMs {
 		return host.Options{}, newError(codeInvalidArgument, "options.call_timeout_ms %d out of range [0, %d]", o.CallTimeoutMS, maxTimeoutMs)
@@ -49,7 +49,7 @@ func (s *Server) actorIn(ctx context.Context, namespace, id string) (*host.Actor
 	return nil, fmt.Errorf("%w: %s", host.ErrActorNotFound, id)
 }
 
-// actorInfo returns the state of a live or recently dead actor of namespace.
+// actorInfo returns the state of a live or kept dead actor of namespace.
 func (s *Server) actorInfo(ctx context.Context, namespace, id string) (host.ActorInfo, error) {
 	info, err := s.host.Info(ctx, id)
 	if err != nil || info.Options.Namespace != namespace {
@@ -123,9 +123,6 @@ func (s *Server) spawnActor(rq *request) error {
 	if req.Class == "" {
 		return newError(codeInvalidArgument, "class is required")
 	}
-	if !s.classes.owns(rq.ns, req.Class) {
-		return fmt.Errorf("%w: %s", host.ErrClassNotFound, req.Class)
-	}
 	opts, err := spawnOptions(req.Options, rq.ns)
 	if err != nil {
 		return err
@@ -145,7 +142,7 @@ func (s *Server) spawnActor(rq *request) error {
 }
 
 // listActors: GET /v1/actors?class=&name=&state=, the namespace's live
-// actors and its share of the host's last 1,000 dead ones, in creation order.
+// actors and its share of the dead ones the host keeps (host.Config.KeepDead), in creation order.
 func (s *Server) listActors(rq *request) error {
 	q := rq.r.URL.Query()
 	class, name, state := q.Get("class"), q.Get("name"), host.State(q.Get("state"))

@@ -530,7 +530,7 @@ func TestMetrics(t *testing.T) {
 	var text string
 	var missing []string
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		r := e.as("").do("GET", "/metrics", nil).ok(http.StatusOK, nil)
+		r := e.as(tokenOp).do("GET", "/metrics", nil).ok(http.StatusOK, nil)
 		text, missing = string(r.body), nil
 		for _, want := range wants {
 			if !strings.Contains(text, want) {
@@ -660,7 +660,7 @@ func TestHostObserverKept(t *testing.T) {
 	if o.calls.Load() != 1 || o.changes.Load() != 1 {
 		t.Fatalf("observer saw %d calls, %d changes", o.calls.Load(), o.changes.Load())
 	}
-	r := e.as("").do("GET", "/metrics", nil)
+	r := e.as(tokenOp).do("GET", "/metrics", nil)
 	if !strings.Contains(string(r.body), `method="incr",outcome="ok"} 1`) {
 		t.Fatal("metrics missed the call")
 	}
@@ -704,7 +704,7 @@ func TestNodeAndAdmission(t *testing.T) {
 	class, a := e.counter(e.c, 0, map[string]any{"num_cpus": 1})
 	e.c.callInt(a.ID, "incr", 1)
 	var u host.NodeUsage
-	e.c.do("GET", "/v1/node", nil).ok(http.StatusOK, &u)
+	e.as(tokenOp).do("GET", "/v1/node", nil).ok(http.StatusOK, &u)
 	if u.Actors != 1 || u.Sandboxes != 1 || u.Resources.Reservations != 1 || len(u.Resources.Items) == 0 ||
 		u.Resources.Items[0].Name != "cpu" || u.Resources.Items[0].Capacity != 1 || u.Resources.Items[0].Reserved != 1 {
 		t.Fatalf("node usage %+v", u)
@@ -716,7 +716,7 @@ func TestNodeAndAdmission(t *testing.T) {
 	}
 	body["options"] = map[string]any{"num_cpus": 1}
 	e.c.do("POST", "/v1/actors", body).apiErr(http.StatusServiceUnavailable, codeAdmissionTimeout)
-	text := string(e.as("").do("GET", "/metrics", nil).ok(http.StatusOK, nil).body)
+	text := string(e.as(tokenOp).do("GET", "/metrics", nil).ok(http.StatusOK, nil).body)
 	for _, want := range []string{`wactor_resource{kind="reserved",resource="cpu"} 1`, `wactor_sandboxes 1`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)

@@ -19,6 +19,13 @@ type token struct {
 	Name      string `json:"name"`
 	Namespace string `json:"namespace"`
 	SHA256    string `json:"sha256"`
+	// Operator tokens may also read what is host-wide (every namespace's):
+	// GET /v1/node and /metrics.
+	Operator bool `json:"operator,omitempty"`
+	// Quota, if set, is the namespace's quota (host.Quota: zero fields
+	// take the host's defaults, -1 lifts a bound). Tokens of one namespace
+	// that set it must agree.
+	Quota *host.Quota `json:"quota,omitempty"`
 }
 
 // tokensFile is the format of Config.TokensFile.
@@ -26,44 +33,53 @@ type tokensFile struct {
 	Tokens []token `json:"tokens"`
 }
 
-// loadTokens reads and checks a tokens file.
-func loadTokens(path string) (map[[32]byte]token, error) {
+// loadTokens reads and checks a tokens file. It returns the tokens by the
+// hash of their secret, and the quotas the file sets by namespace.
+func loadTokens(path string) (map[[32]byte]token, map[string]host.Quota, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("server: tokens file: %w", err)
+		return nil, nil, fmt.Errorf("server: tokens file: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var f tokensFile
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("server: tokens file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("server: tokens file %s: %w", path, err)
 	}
 	out := make(map[[32]byte]token, len(f.Tokens))
+	quotas := map[string]host.Quota{}
 	for i, t := range f.Tokens {
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("server: tokens file %s: token %d (%q): %s", path, i, t.Name, fmt.Sprintf(format, args...))
 		}
 		if t.Namespace == "" || len(t.Namespace) > 256 {
-			return nil, bad("namespace must have 1 to 256 bytes")
+			return nil, nil, bad("namespace must have 1 to 256 bytes")
 		}
 		raw, err := hex.DecodeString(strings.ToLower(t.SHA256))
 		if err != nil || len(raw) != sha256.Size {
-			return nil, bad("sha256 must be 64 hex digits (the SHA-256 of the token)")
+			return nil, nil, bad("sha256 must be 64 hex digits (the SHA-256 of the token)")
 		}
 		key := [32]byte(raw)
 		if _, dup := out[key]; dup {
-			return nil, bad("the same token is listed twice")
+			return nil, nil, bad("the same token is listed twice")
+		}
+		if t.Quota != nil {
+			if q, set := quotas[t.Namespace]; set && q != *t.Quota {
+				return nil, nil, bad("another token of namespace %q sets a different quota", t.Namespace)
+			}
+			quotas[t.Namespace] = *t.Quota
 		}
 		out[key] = t
 	}
-	return out, nil
+	return out, quotas, nil
 }
 
 // authenticate returns the token of a request: its Authorization bearer
 // token, or namespace "default" when the server has no tokens file.
 func (s *Server) authenticate(r *http.Request) (token, error) {
 	if s.tokens == nil {
-		return token{Namespace: host.DefaultNamespace}, nil
+		// Loopback only, one namespace: the caller is the operator.
+		return token{Namespace: host.DefaultNamespace, Operator: true}, nil
 	}
 	h := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(h, " ")

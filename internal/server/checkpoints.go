@@ -30,6 +30,13 @@ func (s *Server) nodeUsage(rq *request) error {
 	return nil
 }
 
+// namespaceUsage: GET /v1/namespace, what the caller's namespace holds
+// against its quota (host.NamespaceUsage): its own, so any token may ask.
+func (s *Server) namespaceUsage(rq *request) error {
+	rq.reply(http.StatusOK, s.host.NamespaceUsage(rq.ctx(), rq.ns))
+	return nil
+}
+
 // listCheckpoints: GET /v1/actors/{id}/checkpoints, newest first.
 func (s *Server) listCheckpoints(rq *request) error {
 	a, err := s.actor(rq)

@@ -1,77 +1,24 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
-	"sync"
 
 	"github.com/wactor/wactor/host"
 )
 
-// classOwners records which namespaces uploaded which classes. Classes are
-// content-addressed and shared by the host, but a namespace lists, shows,
-// spawns and deletes only the classes it uploaded.
-type classOwners struct {
-	// load is held for reading while a class loads and for writing while
-	// one unloads, so an upload never records a class that a concurrent
-	// delete is removing from the host.
-	load sync.RWMutex
+// Classes belong to namespaces in the host (host.LoadClassIn): a
+// namespace lists, shows, spawns and deletes the classes visible to it,
+// those it uploaded and those the operator preloaded for every namespace;
+// a guest's spawn follows the same rule.
 
-	mu     sync.Mutex
-	owners map[string]map[string]struct{} // class ID -> namespaces
-}
-
-func (c *classOwners) add(id, namespace string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.owners[id] == nil {
-		c.owners[id] = map[string]struct{}{}
-	}
-	c.owners[id][namespace] = struct{}{}
-}
-
-func (c *classOwners) owns(namespace, id string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.owners[id][namespace]
-	return ok
-}
-
-// remove drops namespace's claim and reports whether no namespace owns the
-// class any more.
-func (c *classOwners) remove(id, namespace string) (last bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.owners[id], namespace)
-	if len(c.owners[id]) == 0 {
-		delete(c.owners, id)
-		return true
-	}
-	return false
-}
-
-func (s *Server) loadClass(ctx context.Context, namespace string, wasm []byte) (host.ClassInfo, error) {
-	s.classes.load.RLock()
-	defer s.classes.load.RUnlock()
-	info, err := s.host.LoadClass(ctx, wasm)
-	if err != nil {
-		return host.ClassInfo{}, err
-	}
-	s.classes.add(info.ID, namespace)
-	return info, nil
-}
-
-// class returns a class the caller's namespace uploaded.
+// class returns a class visible to the caller's namespace.
 func (s *Server) class(rq *request, id string) (host.ClassInfo, error) {
-	if !s.classes.owns(rq.ns, id) {
-		return host.ClassInfo{}, fmt.Errorf("%w: %s", host.ErrClassNotFound, id)
-	}
-	return s.host.Class(rq.ctx(), id)
+	return s.host.ClassIn(rq.ctx(), rq.ns, id)
 }
 
 // uploadClass: POST /v1/classes, a raw module or a multipart field "module".
@@ -80,7 +27,7 @@ func (s *Server) uploadClass(rq *request) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.loadClass(rq.ctx(), rq.ns, wasm)
+	info, err := s.host.LoadClassIn(rq.ctx(), rq.ns, wasm)
 	if err != nil {
 		return err
 	}
@@ -138,15 +85,9 @@ type classList struct {
 	Classes []host.ClassInfo `json:"classes"`
 }
 
-// listClasses: GET /v1/classes, the classes the namespace uploaded.
+// listClasses: GET /v1/classes, the classes visible to the namespace.
 func (s *Server) listClasses(rq *request) error {
-	out := classList{Classes: []host.ClassInfo{}}
-	for _, c := range s.host.Classes(rq.ctx()) {
-		if s.classes.owns(rq.ns, c.ID) {
-			out.Classes = append(out.Classes, c)
-		}
-	}
-	rq.reply(http.StatusOK, out)
+	rq.reply(http.StatusOK, classList{Classes: s.host.ClassesIn(rq.ctx(), rq.ns)})
 	return nil
 }
 
@@ -162,32 +103,13 @@ func (s *Server) showClass(rq *request) error {
 
 // deleteClass: DELETE /v1/classes/{id}. The namespace gives up the class;
 // the host unloads it once no namespace has it. 409 while actors of the
-// namespace use it.
+// namespace use it; 403 for a class preloaded for every namespace.
 func (s *Server) deleteClass(rq *request) error {
 	id := rq.r.PathValue("id")
-	s.classes.load.Lock()
-	defer s.classes.load.Unlock()
-	if !s.classes.owns(rq.ns, id) {
-		return fmt.Errorf("%w: %s", host.ErrClassNotFound, id)
+	if err := s.host.ReleaseClass(rq.ctx(), rq.ns, id); err != nil {
+		return err
 	}
-	for _, a := range s.host.Actors(rq.ctx()) {
-		if a.Class == id && a.Options.Namespace == rq.ns && a.State != host.StateDead {
-			return fmt.Errorf("%w: actor %s uses class %s", host.ErrClassInUse, a.ID, id)
-		}
-	}
-	unloaded := false
-	if s.classes.remove(id, rq.ns) {
-		err := s.host.UnloadClass(rq.ctx(), id)
-		switch {
-		case errors.Is(err, host.ErrClassInUse):
-			s.classes.add(id, rq.ns)
-			return err
-		case err != nil && !errors.Is(err, host.ErrClassNotFound):
-			return err
-		}
-		unloaded = true
-	}
-	rq.logEvent("class deleted", slog.String("class", id), slog.Bool("unloaded", unloaded))
+	rq.logEvent("class deleted", slog.String("class", id))
 	rq.noContent()
 	return nil
 }

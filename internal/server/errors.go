@@ -168,6 +168,8 @@ func errorFor(err error) *apiError {
 		return &apiError{Code: codeDeadlineExceeded, Message: msg}
 	case errors.Is(err, context.Canceled):
 		return &apiError{Code: codeUnavailable, Message: "request cancelled: " + msg}
+	case errors.Is(err, host.ErrForbidden):
+		return &apiError{Code: codeForbidden, Message: msg}
 	case errors.Is(err, host.ErrCheckpointNotFound):
 		return &apiError{Code: codeCheckpointNotFound, Message: msg}
 	case errors.Is(err, host.ErrClassNotFound):

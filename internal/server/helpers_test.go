@@ -21,12 +21,14 @@ import (
 	"github.com/wactor/wactor/internal/wire"
 )
 
-// Test tokens: two tenants.
+// Test tokens: two tenants, and an operator.
 const (
-	tokenA = "secret-token-a"
-	tokenB = "secret-token-b"
-	nsA    = "team-a"
-	nsB    = "team-b"
+	tokenA  = "secret-token-a"
+	tokenB  = "secret-token-b"
+	tokenOp = "secret-token-op"
+	nsA     = "team-a"
+	nsB     = "team-b"
+	nsOp    = "ops"
 )
 
 var cacheDir string // shared compilation cache of the package's tests
@@ -59,13 +61,15 @@ func sum(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// writeTokens writes a tokens file with tokenA (team-a) and tokenB (team-b).
+// writeTokens writes a tokens file with tokenA (team-a), tokenB (team-b)
+// and tokenOp (an operator, in namespace ops).
 func writeTokens(t testing.TB) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tokens.json")
 	body := fmt.Sprintf(`{"tokens": [
 		{"name": "a", "namespace": %q, "sha256": %q},
-		{"name": "b", "namespace": %q, "sha256": %q}]}`, nsA, sum(tokenA), nsB, sum(tokenB))
+		{"name": "b", "namespace": %q, "sha256": %q},
+		{"name": "op", "namespace": %q, "sha256": %q, "operator": true}]}`, nsA, sum(tokenA), nsB, sum(tokenB), nsOp, sum(tokenOp))
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,9 @@ type route struct {
 	method, path string
 	// public routes need no token.
 	public bool
+	// operator routes show what is host-wide (every namespace's): with a
+	// tokens file, only operator tokens may use them.
+	operator bool
 	// raw handlers write their own response (metrics, probes).
 	raw    http.HandlerFunc
 	handle func(*request) error
@@ -58,8 +61,9 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/v1/actors/{id}/restore", handle: s.restoreActor},
 		{method: "POST", path: "/v1/actors/{id}/repair", handle: s.repairActor},
 		{method: "POST", path: "/v1/actors/{id}/discard", handle: s.discardActor},
-		{method: "GET", path: "/v1/node", handle: s.nodeUsage},
-		{method: "GET", path: "/metrics", public: true, raw: s.metrics.handler().ServeHTTP},
+		{method: "GET", path: "/v1/node", operator: true, handle: s.nodeUsage},
+		{method: "GET", path: "/v1/namespace", handle: s.namespaceUsage},
+		{method: "GET", path: "/metrics", operator: true, raw: s.metrics.handler().ServeHTTP},
 		{method: "GET", path: "/healthz", public: true, raw: s.healthz},
 		{method: "GET", path: "/readyz", public: true, raw: s.readyz},
 	}
@@ -236,7 +240,7 @@ func (rq *request) logEvent(msg string, attrs ...slog.Attr) {
 // wrap turns a route into an http.Handler: content negotiation,
 // authentication, and errors written in the API's format.
 func (s *Server) wrap(rt route) http.Handler {
-	if rt.raw != nil {
+	if rt.raw != nil && rt.public {
 		return rt.raw
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -255,6 +259,14 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 			rq.ns = tok.Namespace
 			rq.info.namespace, rq.info.token = tok.Namespace, tok.Name
+			if rt.operator && !tok.Operator {
+				rq.fail(newError(codeForbidden, "%s %s shows every namespace's use of the host: it needs an operator token", rt.method, rt.path))
+				return
+			}
+		}
+		if rt.raw != nil {
+			rt.raw(w, r)
+			return
 		}
 		if err := rt.handle(rq); err != nil {
 			rq.fail(err)

@@ -25,7 +25,9 @@ type metrics struct {
 	traps    *prometheus.CounterVec
 	restarts *prometheus.CounterVec
 	requests *prometheus.CounterVec
-	host     atomic.Pointer[host.Host]
+	// forbidden counts refused accesses across namespaces (host.ErrForbidden).
+	forbidden *prometheus.CounterVec
+	host      atomic.Pointer[host.Host]
 
 	mu    sync.RWMutex
 	cache map[seriesKey]*callSeries
@@ -64,8 +66,12 @@ func newMetrics() *metrics {
 			Name: "wactor_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
 		}, []string{"route", "code"}),
+		forbidden: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wactor_forbidden_total",
+			Help: "Accesses refused because they reached outside the caller's namespace, by the namespace that asked and the operation (get_actor, call, send, kill, spawn, delete_class).",
+		}, []string{"namespace", "op"}),
 	}
-	m.reg.MustRegister(m.calls, m.duration, m.queue, m.traps, m.restarts, m.requests,
+	m.reg.MustRegister(m.calls, m.duration, m.queue, m.traps, m.restarts, m.requests, m.forbidden,
 		actorsCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -145,6 +151,11 @@ func (m *metrics) ActorChanged(e host.ActorEvent) {
 	}
 }
 
+// Forbidden counts a refused access.
+func (m *metrics) Forbidden(e host.ForbiddenEvent) {
+	m.forbidden.WithLabelValues(e.Namespace, e.Op).Inc()
+}
+
 // outcome classifies a call's result for wactor_calls_total.
 func outcome(err error) string {
 	var (
@@ -182,8 +193,17 @@ func (t teeObserver) CallDone(e host.CallEvent) { t.a.CallDone(e); t.b.CallDone(
 // ActorChanged reports to both observers.
 func (t teeObserver) ActorChanged(e host.ActorEvent) { t.a.ActorChanged(e); t.b.ActorChanged(e) }
 
+// Forbidden reports to those of the two observers that want it.
+func (t teeObserver) Forbidden(e host.ForbiddenEvent) {
+	for _, o := range []host.Observer{t.a, t.b} {
+		if f, ok := o.(host.ForbiddenObserver); ok {
+			f.Forbidden(e)
+		}
+	}
+}
+
 var (
-	actorsDesc = prometheus.NewDesc("wactor_actors", "Actors by state: the live ones and the host's last 1,000 dead ones.", []string{"state"}, nil)
+	actorsDesc = prometheus.NewDesc("wactor_actors", "Actors by state: the live ones and the dead ones the host keeps.", []string{"state"}, nil)
 	queueDesc  = prometheus.NewDesc("wactor_queue_depth", "Calls queued in all actors' mailboxes.", nil, nil)
 	nodeDescs  = map[string]*prometheus.Desc{
 		"sandboxes":     prometheus.NewDesc("wactor_sandboxes", "Actors holding a sandbox now (not passivated).", nil, nil),

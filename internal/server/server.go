@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -79,7 +80,6 @@ type Server struct {
 	routes    []route
 	metrics   *metrics
 	futures   *futureRegistry
-	classes   classOwners
 	maxJSON   int64
 	keepalive time.Duration
 
@@ -134,16 +134,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.New("server: TLS needs both a certificate and a key file")
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, keepalive: keepaliveInterval, stop: make(chan struct{})}
+	var quotas map[string]host.Quota // per namespace, from the tokens file
 	if cfg.TokensFile == "" {
 		if err := checkLoopback(cfg.Addr); err != nil {
 			return nil, err
 		}
 	} else {
-		tokens, err := loadTokens(cfg.TokensFile)
+		tokens, q, err := loadTokens(cfg.TokensFile)
 		if err != nil {
 			return nil, err
 		}
-		s.tokens = tokens
+		s.tokens, quotas = tokens, q
 	}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -168,6 +169,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if hcfg.Logger == nil {
 		hcfg.Logger = cfg.Logger
 	}
+	if len(quotas) > 0 {
+		// The tokens file's quotas win over Host.Quotas; set before the
+		// host starts, so they hold for the actors it recovers too.
+		qs := make(map[string]host.Quota, len(hcfg.Quotas)+len(quotas))
+		maps.Copy(qs, hcfg.Quotas)
+		maps.Copy(qs, quotas)
+		hcfg.Quotas = qs
+	}
 	s.metrics = newMetrics()
 	hcfg.Observer = s.metrics.observer(hcfg.Observer)
 	h, err := host.New(ctx, hcfg)
@@ -178,21 +187,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.metrics.watch(h)
 	s.maxJSON = 2 * int64(h.Config().MaxArgBytes)
 	s.futures = newFutureRegistry(cfg.FutureTTL)
-	s.classes.owners = map[string]map[string]struct{}{}
-	// Classes recovered from the data directory belong to the namespaces of
-	// the actors that came back with them (and, without authentication, to
-	// the only namespace). A tenant whose class has no live actor uploads it
-	// again (content-addressed: it is not compiled again).
-	for _, ai := range h.Actors(ctx) {
-		if ai.State != host.StateDead {
-			s.classes.add(ai.Class, ai.Options.Namespace)
-		}
-	}
-	if s.tokens == nil {
-		for _, c := range h.Classes(ctx) {
-			s.classes.add(c.ID, host.DefaultNamespace)
-		}
-	}
 	s.drainCtx, s.drain = context.WithCancel(context.Background())
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
@@ -233,10 +227,15 @@ func (s *Server) Addr() net.Addr {
 	return s.addr
 }
 
-// LoadClass loads a module as if namespace had uploaded it (to preload
-// classes before serving, such as the examples in namespace "default").
+// LoadClass loads a module as if namespace had uploaded it, or, with an
+// empty namespace, for every namespace (what `wactor serve --preload`
+// does): a preloaded class is visible to every tenant, counts against no
+// quota and cannot be deleted through the API.
 func (s *Server) LoadClass(ctx context.Context, namespace string, wasm []byte) (host.ClassInfo, error) {
-	return s.loadClass(ctx, namespace, wasm)
+	if namespace == "" {
+		return s.host.LoadClass(ctx, wasm)
+	}
+	return s.host.LoadClassIn(ctx, namespace, wasm)
 }
 
 // ListenAndServe listens on cfg.Addr and serves (with TLS if configured)

@@ -52,6 +52,16 @@ func TestNewValidates(t *testing.T) {
 		{"unknown field", "unknown field", func(t *testing.T, c *Config) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "token": "plain", "sha256": "`+sum("t")+`"}]}`)
 		}},
+		{"quotas that disagree", "different quota", func(t *testing.T, c *Config) {
+			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "sha256": "`+sum("t")+`", "quota": {"actors": 1}},
+				{"namespace": "a", "sha256": "`+sum("u")+`", "quota": {"actors": 2}}]}`)
+		}},
+		{"bad quota", "quota fields", func(t *testing.T, c *Config) {
+			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "sha256": "`+sum("t")+`", "quota": {"classes": -2}}]}`)
+		}},
+		{"unknown quota field", "unknown field", func(t *testing.T, c *Config) {
+			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "sha256": "`+sum("t")+`", "quota": {"cpus": 1}}]}`)
+		}},
 		{"half TLS", "both", func(t *testing.T, c *Config) { c.TLSCert = "cert.pem" }},
 		{"negative TTL", "FutureTTL", func(t *testing.T, c *Config) { c.FutureTTL = -1 }},
 		{"bad host config", "host", func(t *testing.T, c *Config) { c.Host.Workers = -1 }},

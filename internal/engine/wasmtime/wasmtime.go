@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/cgo"
 	"strings"
 	"sync"
 	"unsafe"
@@ -236,6 +237,11 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	}
 	if !m.e.cfg.NoInterrupt {
 		inst.flag = newInterruptFlag()
+		if cfg.OnYield != nil {
+			inst.onYield = cfg.OnYield
+			inst.handle = cgo.NewHandle(inst)
+			inst.flag.setHandle(uintptr(inst.handle))
+		}
 		if err := installEpochCallback(store, inst.flag); err != nil {
 			return fail(fmt.Errorf("%w: %w", engine.ErrInstantiate, err))
 		}
@@ -278,6 +284,10 @@ type instance struct {
 	caller caller
 	funcs  map[string]*function
 	flag   interruptFlag // zero with Config.NoInterrupt
+	// onYield is InstanceConfig.OnYield, which the epoch callback reaches
+	// through handle (0 without OnYield).
+	onYield func()
+	handle  cgo.Handle
 
 	metered  bool   // fuel limit set by the user
 	fuelLeft uint64 // after the latest call or SetFuel
@@ -303,6 +313,10 @@ func (i *instance) release() {
 	if i.flag.p != nil {
 		i.flag.free()
 		i.flag.p = nil
+	}
+	if i.handle != 0 {
+		i.handle.Delete()
+		i.handle = 0
 	}
 }
 
@@ -603,6 +617,21 @@ func (i *instance) Interrupt() {
 	i.mu.Unlock()
 	// Every running store reaches its deadline; only this one's callback
 	// sees its flag set.
+	i.m.e.eng.IncrementEpoch()
+}
+
+// Yield makes the running call, or the next one, call OnYield at its next
+// epoch check: it sets the store's yield bit and, as Interrupt, increments
+// the engine's epoch, so every running store reaches its deadline and only
+// this one's callback finds the bit.
+func (i *instance) Yield() {
+	i.mu.Lock()
+	if i.closed || i.flag.p == nil || i.handle == 0 {
+		i.mu.Unlock()
+		return
+	}
+	i.flag.setYield()
+	i.mu.Unlock()
 	i.m.e.eng.IncrementEpoch()
 }
 

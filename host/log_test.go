@@ -1,0 +1,346 @@
+package host
+
+import (
+	"bytes"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func texts(lines []LogLine) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l.Text
+	}
+	return out
+}
+
+func TestLogRing_Budget(t *testing.T) {
+	var acct logBudget
+	cost := func(text string) int64 { return int64(len(text)) + logLineOverhead }
+	t.Run("lines", func(t *testing.T) {
+		r := newLogRing(3, 1<<20, &acct)
+		for _, s := range []string{"a", "b", "c", "d", "e"} {
+			r.add(1, s)
+		}
+		lines, st, _ := r.page(0)
+		if got := strings.Join(texts(lines), ""); got != "cde" || lines[0].Seq != 2 {
+			t.Fatalf("kept %q from seq %d", got, lines[0].Seq)
+		}
+		want := LogStats{KeptLines: 3, KeptBytes: 3 * cost("a"), FirstSeq: 2, NextSeq: 5, DroppedLines: 2, DroppedBytes: uint64(2 * cost("a"))}
+		if st != want {
+			t.Fatalf("stats %+v, want %+v", st, want)
+		}
+		if acct.held.Load() != st.KeptBytes {
+			t.Fatalf("accounted %d, kept %d", acct.held.Load(), st.KeptBytes)
+		}
+		// since in the middle, past the end, before the first kept.
+		for since, want := range map[uint64]string{0: "cde", 3: "de", 4: "e", 5: "", 99: ""} {
+			lines, _ := r.since(since)
+			if got := strings.Join(texts(lines), ""); got != want {
+				t.Errorf("since(%d) = %q, want %q", since, got, want)
+			}
+		}
+		r.release()
+		if acct.held.Load() != 0 {
+			t.Fatalf("released log still accounted: %d", acct.held.Load())
+		}
+		r.add(1, "after")
+		if lines, _ := r.since(0); len(lines) != 0 || acct.held.Load() != 0 {
+			t.Fatalf("a released log kept %d lines, %d bytes", len(lines), acct.held.Load())
+		}
+	})
+	t.Run("bytes", func(t *testing.T) {
+		budget := 3 * cost(strings.Repeat("x", 1000))
+		r := newLogRing(1000, budget, &acct)
+		for i := range 10 {
+			r.add(1, strings.Repeat(string(rune('a'+i)), 1000))
+		}
+		_, st, _ := r.page(0)
+		if st.KeptLines != 3 || st.KeptBytes != budget || st.FirstSeq != 7 || st.DroppedLines != 7 {
+			t.Fatalf("stats %+v", st)
+		}
+		// A line larger than the whole budget keeps its beginning.
+		r.add(1, strings.Repeat("z", int(budget)))
+		lines, st, _ := r.page(0)
+		if len(lines) != 1 || !lines[0].Truncated || st.KeptBytes > budget {
+			t.Fatalf("an oversized line: %d lines, stats %+v", len(lines), st)
+		}
+		// Retired (the actor died): the last lines within the smaller budget.
+		r.add(1, "last")
+		r.retire(cost("last") + 10)
+		lines, st, _ = r.page(0)
+		if got := texts(lines); len(got) != 1 || got[0] != "last" || acct.held.Load() != st.KeptBytes {
+			t.Fatalf("retired: %q, stats %+v, accounted %d", got, st, acct.held.Load())
+		}
+		r.release()
+	})
+	t.Run("line limit", func(t *testing.T) {
+		r := newLogRing(10, 1<<20, nil)
+		long := strings.Repeat("é", MaxLogLine) // 2 bytes each
+		r.add(1, long)
+		r.add(1, "bad \xff utf-8")
+		lines, st, _ := r.page(0)
+		if l := lines[0]; len(l.Text) != MaxLogLine || !l.Truncated || !utf8.ValidString(l.Text) {
+			t.Fatalf("long line: %d bytes, truncated %v", len(l.Text), l.Truncated)
+		}
+		if lines[1].Text != "bad \uFFFD utf-8" || st.TruncatedLines != 1 {
+			t.Fatalf("second line %q, stats %+v", lines[1].Text, st)
+		}
+	})
+}
+
+// TestLogRing_Concurrent: writers and readers at once; the kept lines are
+// always consecutive and within the budget (run with -race).
+func TestLogRing_Concurrent(t *testing.T) {
+	var acct logBudget
+	r := newLogRing(100, 8<<10, &acct)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				r.add(w, strings.Repeat("x", i%200))
+			}
+		}()
+	}
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 500 {
+				lines, st, _ := r.page(0)
+				if st.KeptBytes > 8<<10 || len(lines) > 100 {
+					t.Errorf("over budget: %+v", st)
+					return
+				}
+				for i := 1; i < len(lines); i++ {
+					if lines[i].Seq != lines[i-1].Seq+1 {
+						t.Errorf("seqs %d then %d", lines[i-1].Seq, lines[i].Seq)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if _, st, _ := r.page(0); st.NextSeq != 8000 || acct.held.Load() != st.KeptBytes {
+		t.Fatalf("stats %+v, accounted %d", st, acct.held.Load())
+	}
+}
+
+func TestLineWriter(t *testing.T) {
+	long := strings.Repeat("x", MaxLogLine)
+	type line struct {
+		text      string
+		truncated bool
+	}
+	for _, tt := range []struct {
+		name   string
+		writes []string
+		want   []line // after the writes and a flush
+	}{
+		{"lines", []string{"a\nb\n"}, []line{{"a", false}, {"b", false}}},
+		{"split across writes", []string{"he", "llo\nwor", "ld\n"}, []line{{"hello", false}, {"world", false}}},
+		{"empty lines", []string{"\n\n"}, []line{{"", false}, {"", false}}},
+		{"unfinished line flushed", []string{"no newline"}, []line{{"no newline", false}}},
+		{"exactly the limit", []string{long, "\n"}, []line{{long, false}}},
+		{"one byte over: cut, rest discarded", []string{long + "yz\nnext\n"}, []line{{long, true}, {"next", false}}},
+		{"over the limit across writes", []string{long[:100], long, "tail\nnext"}, []line{{long, true}, {"next", false}}},
+		{"cut inside a character", []string{long[:MaxLogLine-1] + "é\n"}, []line{{long[:MaxLogLine-1], true}}},
+		{"invalid utf-8", []string{"a\xffb\n"}, []line{{"a\uFFFDb", false}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := &sandbox{logs: newLogRing(100, 1<<20, nil)}
+			w := sb.lineWriter(0)
+			for _, s := range tt.writes {
+				if n, err := w.Write([]byte(s)); n != len(s) || err != nil {
+					t.Fatalf("Write = %d, %v", n, err)
+				}
+			}
+			sb.flushOutput()
+			lines, _ := sb.logs.since(0)
+			var got []line
+			for _, l := range lines {
+				got = append(got, line{l.Text, l.Truncated})
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d lines, want %d", len(got), len(tt.want))
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("line %d: %.40q (truncated %v), want %.40q (truncated %v)", i, got[i].text, got[i].truncated, tt.want[i].text, tt.want[i].truncated)
+				}
+			}
+		})
+	}
+}
+
+// TestLineWriter_FloodCost: 64 MiB without a newline costs memory in
+// proportion to the line limit, not to what was written.
+func TestLineWriter_FloodCost(t *testing.T) {
+	sb := &sandbox{logs: newLogRing(100, 1<<20, nil)}
+	w := sb.lineWriter(1)
+	chunk := bytes.Repeat([]byte("x"), 1<<20)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 64 {
+		_, _ = w.Write(chunk)
+	}
+	_, _ = w.Write([]byte("\nafter\n"))
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Fatalf("a 64 MiB line allocated %d bytes", alloc)
+	}
+	lines, _ := sb.logs.since(0)
+	if len(lines) != 2 || !lines[0].Truncated || len(lines[0].Text) != MaxLogLine || lines[1].Text != "after" {
+		t.Fatalf("got %d lines", len(lines))
+	}
+	if out := sb.stderr.String(); len(out) != tailSize {
+		t.Fatalf("stderr tail of %d bytes", len(out))
+	}
+}
+
+func TestTailBuffer_ErrorLines(t *testing.T) {
+	var tb tailBuffer
+	tb.write([]byte("panic: x"))
+	for i := range 200 {
+		tb.errorLine(strings.Repeat("e", 20) + string(rune('A'+i%26)))
+	}
+	out := tb.String()
+	if !strings.HasPrefix(out, "panic: x\n") || len(out) > 2*tailSize+1 {
+		t.Fatalf("output of %d bytes: %.60q", len(out), out)
+	}
+	// The last error line is kept whole, the oldest dropped whole.
+	errs := strings.Split(strings.TrimSuffix(strings.TrimPrefix(out, "panic: x\n"), "\n"), "\n")
+	if last := errs[len(errs)-1]; last != strings.Repeat("e", 20)+string(rune('A'+199%26)) {
+		t.Fatalf("last error line %q", last)
+	}
+	for _, e := range errs {
+		if len(e) != 21 {
+			t.Fatalf("a partial error line %q", e)
+		}
+	}
+	tb.reset()
+	if tb.String() != "" {
+		t.Fatal("reset kept output")
+	}
+}
+
+func TestConfig_LogLimits(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		ok   bool
+		want Config // the log fields after defaults
+	}{
+		{"defaults", Config{}, true, Config{LogLines: 1000, LogBytes: 1 << 20, KeepDead: 1000, KeepDeadFor: defaultKeepDeadFor, DeadLogBytes: 32 << 10}},
+		{"small budget caps the dead one", Config{LogBytes: 8 << 10}, true, Config{LogLines: 1000, LogBytes: 8 << 10, KeepDead: 1000, KeepDeadFor: defaultKeepDeadFor, DeadLogBytes: 8 << 10}},
+		{"keep none", Config{KeepDead: -1}, true, Config{LogLines: 1000, LogBytes: 1 << 20, KeepDead: -1, KeepDeadFor: defaultKeepDeadFor, DeadLogBytes: 32 << 10}},
+		{"negative log_bytes", Config{LogBytes: -1}, false, Config{}},
+		{"log_bytes below the minimum", Config{LogBytes: 100}, false, Config{}},
+		{"dead_log_bytes below the minimum", Config{DeadLogBytes: 100}, false, Config{}},
+		{"keep_dead below -1", Config{KeepDead: -2}, false, Config{}},
+		{"negative keep_dead_for", Config{KeepDeadFor: -1}, false, Config{}},
+		{"log_budget below -1", Config{LogBudget: -2}, false, Config{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tt.cfg.withDefaults()
+			if !tt.ok {
+				wantErr(t, err, ErrInvalidOptions)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			type limits struct {
+				lines, bytes, keep, dead int
+				ttl                      time.Duration
+			}
+			got := limits{c.LogLines, c.LogBytes, c.KeepDead, c.DeadLogBytes, c.KeepDeadFor}
+			want := limits{tt.want.LogLines, tt.want.LogBytes, tt.want.KeepDead, tt.want.DeadLogBytes, tt.want.KeepDeadFor}
+			if got != want {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzLineWriter: whatever a guest writes, in whatever pieces, every logged
+// line is valid UTF-8 of at most MaxLogLine bytes, the unfinished line stays
+// bounded, and a short line comes out as written.
+func FuzzLineWriter(f *testing.F) {
+	f.Add([]byte("hello\nworld\n"), uint16(3))
+	f.Add([]byte("no newline"), uint16(1))
+	f.Add(bytes.Repeat([]byte("é"), MaxLogLine), uint16(4093))
+	f.Add([]byte("a\xff\xfeb\n\n\xc3"), uint16(2))
+	f.Fuzz(func(t *testing.T, data []byte, piece uint16) {
+		data = bytes.Repeat(data, 1+(MaxLogLine+1)/(len(data)+1)/8) // reach the limit now and then
+		sb := &sandbox{logs: newLogRing(1<<20, 1<<40, nil)}
+		w := sb.lineWriter(0)
+		step := int(piece)%4096 + 1
+		for p := data; len(p) > 0; {
+			n := min(step, len(p))
+			if k, err := w.Write(p[:n]); k != n || err != nil {
+				t.Fatalf("Write = %d, %v", k, err)
+			}
+			if len(w.partial) > MaxLogLine {
+				t.Fatalf("unfinished line of %d bytes", len(w.partial))
+			}
+			p = p[n:]
+		}
+		sb.flushOutput()
+		lines, _ := sb.logs.since(0)
+		for _, l := range lines {
+			if len(l.Text) > MaxLogLine || !utf8.ValidString(l.Text) {
+				t.Fatalf("line %d: %d bytes, valid %v", l.Seq, len(l.Text), utf8.ValidString(l.Text))
+			}
+		}
+		// Lines that fit come out as written (made valid).
+		want := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+		if len(data) == 0 {
+			want = nil
+		}
+		if len(want) != len(lines) {
+			t.Fatalf("%d lines logged, %d written", len(lines), len(want))
+		}
+		for i, w := range want {
+			if len(w) <= MaxLogLine && (lines[i].Truncated || lines[i].Text != validText(w)) {
+				t.Fatalf("line %d: %.40q, want %.40q", i, lines[i].Text, w)
+			}
+		}
+	})
+}
+
+// TestLogRing_HostBudget: past the host's budget, a log that grows is held
+// to the floor; logs below it keep what they have.
+func TestLogRing_HostBudget(t *testing.T) {
+	acct := logBudget{limit: 16 << 10, floor: 4 << 10}
+	line := strings.Repeat("x", 1000)
+	quiet := newLogRing(1000, 1<<20, &acct)
+	for range 10 {
+		quiet.add(1, line) // about 10 KiB, under the budget
+	}
+	loud := newLogRing(1000, 1<<20, &acct)
+	for range 1000 {
+		loud.add(1, line)
+		if acct.held.Load() > acct.limit+2*acct.floor {
+			t.Fatalf("logs hold %d bytes, budget %d", acct.held.Load(), acct.limit)
+		}
+	}
+	_, lst, _ := loud.page(0)
+	_, qst, _ := quiet.page(0)
+	if lst.KeptLines == 0 || lst.KeptBytes > acct.limit-qst.KeptBytes || qst.KeptLines != 10 {
+		t.Fatalf("loud %+v, quiet %+v", lst, qst)
+	}
+	// The quiet log growing past the budget is held to the floor too
+	// (then both may grow again while under it).
+	quiet.add(1, strings.Repeat("y", 3000))
+	if _, qst, _ = quiet.page(0); qst.KeptBytes > acct.floor || acct.held.Load() > acct.limit {
+		t.Fatalf("quiet past the budget: %+v; logs hold %d", qst, acct.held.Load())
+	}
+}

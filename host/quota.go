@@ -1,0 +1,308 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/wactor/wactor/snapshots"
+)
+
+// Quota bounds what one namespace may hold on a host: every tenant is
+// hostile, so no namespace can take more than its share. Zero fields take
+// the host's default (Config.Quota, then the built-in defaults below);
+// Unlimited (-1) lifts a bound. Refusals fail with ErrQuota (guests:
+// wactor.quota; HTTP: 429) and name the quota.
+type Quota struct {
+	// Actors bounds the namespace's live actors, passivated ones included
+	// (default 10,000).
+	Actors int `json:"actors,omitempty"`
+	// Memory bounds the linear memory of the namespace's live sandboxes, in
+	// bytes (default 4 GiB). A spawn that would pass it is refused, and so
+	// is a guest's memory.grow (memory.grow returns -1; on wasmtime, whose
+	// engine owns the memory, the call that grew past it fails with a
+	// TrapError of reason memory when it returns).
+	Memory int64 `json:"memory,omitempty"`
+	// PendingCalls bounds the calls queued on the namespace's actors, not
+	// yet running (default 100,000).
+	PendingCalls int `json:"pending_calls,omitempty"`
+	// Waiting bounds the namespace's guests blocked at once in call, await
+	// or spawn (default 1,000): each holds a goroutine, and on wasmtime an
+	// OS thread (see Config.MaxWaiting).
+	Waiting int `json:"waiting,omitempty"`
+	// Classes and ClassBytes bound the classes a namespace has uploaded,
+	// by count and by module bytes (defaults 100 and 256 MiB). They are
+	// enforced where classes are owned by namespaces (see Host.quotaFor).
+	Classes    int   `json:"classes,omitempty"`
+	ClassBytes int64 `json:"class_bytes,omitempty"`
+	// CallTimeout caps the call deadline (Options.CallTimeout) of the
+	// namespace's actors below Config.MaxCallTimeout, which caps every
+	// namespace's (default and Unlimited: that cap alone). A spawn asking
+	// for more fails with ErrQuota; one that asks for nothing gets the
+	// lesser of the default deadline and this cap.
+	CallTimeout time.Duration `json:"call_timeout,omitempty"`
+}
+
+// Unlimited, as a Quota field (or Config.MaxDepth), lifts the bound.
+const Unlimited = -1
+
+// Built-in quota defaults (docs/SEMANTICS.md, "Limits a guest cannot exceed").
+const (
+	defaultQuotaActors       = 10_000
+	defaultQuotaMemory       = 4 << 30
+	defaultQuotaPendingCalls = 100_000
+	defaultQuotaWaiting      = 1000
+	defaultQuotaClasses      = 100
+	defaultQuotaClassBytes   = 256 << 20
+)
+
+// validate checks that every field is Unlimited, 0 (default) or positive.
+func (q Quota) validate() error {
+	if q.Actors < Unlimited || q.PendingCalls < Unlimited || q.Waiting < Unlimited || q.Classes < Unlimited || q.Memory < Unlimited || q.ClassBytes < Unlimited ||
+		q.CallTimeout < Unlimited {
+		return fmt.Errorf("%w: quota fields must be -1 (unlimited), 0 (default) or positive", ErrInvalidOptions)
+	}
+	return nil
+}
+
+// withDefaults fills the zero fields of q from d.
+func (q Quota) withDefaults(d Quota) Quota {
+	if q.Actors == 0 {
+		q.Actors = d.Actors
+	}
+	if q.Memory == 0 {
+		q.Memory = d.Memory
+	}
+	if q.PendingCalls == 0 {
+		q.PendingCalls = d.PendingCalls
+	}
+	if q.Waiting == 0 {
+		q.Waiting = d.Waiting
+	}
+	if q.Classes == 0 {
+		q.Classes = d.Classes
+	}
+	if q.ClassBytes == 0 {
+		q.ClassBytes = d.ClassBytes
+	}
+	if q.CallTimeout == 0 {
+		q.CallTimeout = d.CallTimeout
+	}
+	return q
+}
+
+var builtinQuota = Quota{
+	Actors: defaultQuotaActors, Memory: defaultQuotaMemory, PendingCalls: defaultQuotaPendingCalls, Waiting: defaultQuotaWaiting,
+	Classes: defaultQuotaClasses, ClassBytes: defaultQuotaClassBytes,
+}
+
+// exceeds reports whether n is past a resolved quota field (-1: never).
+func exceeds[T int | int64](n, limit T) bool { return limit >= 0 && n > limit }
+
+// nsState is a namespace's accounting. Entries are made on first use and
+// kept (they are small; a namespace's live sandboxes point to theirs).
+type nsState struct {
+	name  string
+	quota atomic.Pointer[Quota] // resolved: no zero fields
+	// actors is guarded by Host.mu.
+	actors  int
+	memory  atomic.Int64 // bytes of linear memory charged by live sandboxes
+	pending atomic.Int64 // calls queued on the namespace's actors
+	waiting atomic.Int64 // guests blocked in call, await or spawn
+}
+
+// namespaceLocked returns the accounting of namespace ns. Host.mu is held.
+func (h *Host) namespaceLocked(ns string) *nsState {
+	s := h.nss[ns]
+	if s == nil {
+		s = &nsState{name: ns}
+		q := h.resolveQuotaLocked(ns)
+		s.quota.Store(&q)
+		h.nss[ns] = s
+	}
+	return s
+}
+
+func (h *Host) resolveQuotaLocked(ns string) Quota {
+	return h.quotas[ns].withDefaults(h.cfg.Quota)
+}
+
+// quotaFor returns the resolved quota of namespace ns: no zero fields,
+// -1 where unlimited. It is the hook for the quotas enforced outside this
+// file (classes per namespace).
+func (h *Host) quotaFor(ns string) Quota {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.resolveQuotaLocked(ns)
+}
+
+// SetQuota sets namespace ns's quota, overriding Config.Quotas; zero fields
+// take Config.Quota's. It applies from now on: what the namespace holds
+// already is kept, and further spawns, grows and calls are refused while it
+// is over. (The HTTP server uses it for per-token quotas.)
+func (h *Host) SetQuota(ns string, q Quota) error {
+	if ns == "" {
+		return fmt.Errorf("%w: SetQuota needs a namespace", ErrInvalidOptions)
+	}
+	if err := q.validate(); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.quotas == nil {
+		h.quotas = map[string]Quota{}
+	}
+	h.quotas[ns] = q
+	if s := h.nss[ns]; s != nil {
+		r := h.resolveQuotaLocked(ns)
+		s.quota.Store(&r)
+	}
+	return nil
+}
+
+// NamespaceUsage is what one namespace holds on a host, against its quota.
+type NamespaceUsage struct {
+	Namespace string `json:"namespace"`
+	// Actors counts the live actors (passivated ones and ones whose
+	// constructor runs included).
+	Actors int `json:"actors"`
+	// MemoryBytes is the linear memory of the namespace's live sandboxes.
+	MemoryBytes int64 `json:"memory_bytes"`
+	// PendingCalls is the calls queued on its actors, not yet running.
+	PendingCalls int64 `json:"pending_calls"`
+	// Waiting is its guests blocked in call, await or spawn now.
+	Waiting int64 `json:"waiting"`
+	// Classes and ClassBytes are the classes the namespace loaded
+	// (LoadClassIn) and their module bytes; classes loaded for every
+	// namespace do not count.
+	Classes    int   `json:"classes"`
+	ClassBytes int64 `json:"class_bytes"`
+	// Quota is the namespace's resolved quota (-1: unlimited).
+	Quota Quota `json:"quota"`
+}
+
+// NamespaceUsage reports what namespace ns holds now, and its quota.
+func (h *Host) NamespaceUsage(ctx context.Context, ns string) NamespaceUsage {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	u := NamespaceUsage{Namespace: ns, Quota: h.resolveQuotaLocked(ns)}
+	if s := h.nss[ns]; s != nil {
+		u.Actors, u.MemoryBytes, u.PendingCalls, u.Waiting = s.actors, s.memory.Load(), s.pending.Load(), s.waiting.Load()
+	}
+	if c := h.classUse[ns]; c != nil {
+		u.Classes, u.ClassBytes = c.count, c.bytes
+	}
+	return u
+}
+
+// Namespaces lists the namespaces the host has accounted, sorted.
+func (h *Host) Namespaces(ctx context.Context) []string {
+	h.mu.Lock()
+	out := make([]string, 0, len(h.nss))
+	for ns := range h.nss {
+		out = append(out, ns)
+	}
+	h.mu.Unlock()
+	sort.Strings(out)
+	return out
+}
+
+// checkActorsLocked refuses a new actor in s past its quota. Host.mu is held.
+func (s *nsState) checkActorsLocked() error {
+	if q := s.quota.Load(); exceeds(s.actors+1, q.Actors) {
+		return fmt.Errorf("%w: namespace %q has %d live actors (quota actors: %d)", ErrQuota, s.name, s.actors, q.Actors)
+	}
+	return nil
+}
+
+// checkMemory refuses a spawn whose sandbox would start with initial bytes.
+func (s *nsState) checkMemory(initial int64) error {
+	if q := s.quota.Load(); exceeds(s.memory.Load()+initial, q.Memory) {
+		return s.memoryError(initial)
+	}
+	return nil
+}
+
+func (s *nsState) memoryError(more int64) error {
+	q := s.quota.Load()
+	return fmt.Errorf("%w: namespace %q holds %d bytes of linear memory; %d more would pass its quota (quota memory: %d bytes)",
+		ErrQuota, s.name, s.memory.Load(), more, q.Memory)
+}
+
+// addPending counts one queued call, or refuses it past the quota.
+func (s *nsState) addPending() error {
+	q := s.quota.Load()
+	if n := s.pending.Add(1); exceeds(n, int64(q.PendingCalls)) {
+		s.pending.Add(-1)
+		return fmt.Errorf("%w: namespace %q has %d calls queued (quota pending_calls: %d)", ErrQuota, s.name, n-1, q.PendingCalls)
+	}
+	return nil
+}
+
+// acquireWait counts a guest of a about to block in call, await or spawn,
+// or refuses it past the namespace's Quota.Waiting or the host's
+// Config.MaxWaiting. release gives the slot back.
+func acquireWait(a *actor) (release func(), err error) {
+	s, h := a.ns, a.h
+	if n := s.waiting.Add(1); exceeds(n, int64(s.quota.Load().Waiting)) {
+		s.waiting.Add(-1)
+		return nil, fmt.Errorf("%w: namespace %q has %d guests waiting in call, await or spawn (quota waiting: %d)", ErrQuota, s.name, n-1, s.quota.Load().Waiting)
+	}
+	if n := h.waiting.Add(1); exceeds(n, int64(h.cfg.MaxWaiting)) {
+		h.waiting.Add(-1)
+		s.waiting.Add(-1)
+		return nil, fmt.Errorf("%w: the host has %d guests waiting in call, await or spawn (max_waiting: %d)", ErrQuota, n-1, h.cfg.MaxWaiting)
+	}
+	return func() { h.waiting.Add(-1); s.waiting.Add(-1) }, nil
+}
+
+// Memory charging: a sandbox charges its namespace the bytes of its linear
+// memory while it lives (sandbox.charged), and gives them back on close.
+
+// charge sets the sandbox's charge to size bytes. A growth that would pass
+// the namespace's quota is refused (false) unless force.
+func (sb *sandbox) charge(size uint64, force bool) bool {
+	s := sb.ns
+	if s == nil {
+		return true
+	}
+	delta := int64(size) - sb.charged.Load()
+	if delta == 0 {
+		return true
+	}
+	n := s.memory.Add(delta)
+	if delta > 0 && !force && exceeds(n, s.quota.Load().Memory) {
+		s.memory.Add(-delta)
+		return false
+	}
+	sb.charged.Add(delta)
+	return true
+}
+
+// uncharge gives the sandbox's memory back to its namespace.
+func (sb *sandbox) uncharge() {
+	if sb.ns != nil {
+		sb.ns.memory.Add(-sb.charged.Swap(0))
+	}
+}
+
+// overMemory reports whether the sandbox's namespace is over its memory
+// quota (after a force charge).
+func (sb *sandbox) overMemory() bool {
+	return sb.ns != nil && exceeds(sb.ns.memory.Load(), sb.ns.quota.Load().Memory)
+}
+
+// initialBytes is the linear memory a new sandbox of c starts with (from a
+// snapshot, the template, or the module's minimum).
+func initialBytes(c *class, from *snapshots.State) int64 {
+	n := int64(c.minPages) * 65536
+	switch {
+	case from != nil:
+		n = max(n, int64(from.Memory.Len()))
+	case c.template != nil:
+		n = max(n, int64(c.template.Memory.Len()))
+	}
+	return n
+}
