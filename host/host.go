@@ -458,7 +458,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		own = nil
 	}
 	if opts.Durable && h.persist == nil {
-		return nil, fmt.Errorf("%w: a durable actor needs a host with Config.DataDir", ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: a durable actor needs a host with a data directory", ErrInvalidOptions)
 	}
 	durable := h.durable(opts)
 	// Reserve the actor's resources for its lifetime (Ray's placement on
@@ -672,7 +672,15 @@ func (h *Host) GetActor(ctx context.Context, name string) (*Actor, error) {
 }
 
 // Lookup returns a new handle to the live actor with that name in namespace.
+// A name or namespace that breaks the name grammar (CheckName) fails with
+// ErrInvalidName: no actor can have it.
 func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, error) {
+	if err := CheckName("namespace", namespace); err != nil {
+		return nil, err
+	}
+	if err := CheckName("actor name", name); err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a, ok := h.names[nameKey(namespace, name)]; ok && a.started() {

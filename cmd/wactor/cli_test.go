@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -335,6 +336,28 @@ func TestServeErrors(t *testing.T) {
 	}
 	if r := run("--addr", "127.0.0.1:0", "--preload", garbageWasm); r.code != 1 || !strings.Contains(r.stderr, "error: preload:") {
 		t.Fatalf("preload garbage: %+v", r)
+	}
+	// A taken port fails at once, with what to do about it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if r := run("--addr", ln.Addr().String()); r.code != 1 || !strings.Contains(r.stderr, "already in use") || !strings.Contains(r.stderr, "--addr") {
+		t.Fatalf("taken port: %+v", r)
+	}
+	// Names are checked by the CLI before anything is sent (the server
+	// address here answers nothing).
+	p := &serverProc{addr: "127.0.0.1:1"}
+	for _, args := range [][]string{
+		{"actor", "spawn", "sha256:00", "--name", "a/b"},
+		{"actor", "spawn", "sha256:00", "--namespace", ".."},
+		{"actor", "show", "name:a/b"},
+		{"call", "name:", "get"},
+	} {
+		if r := p.cli(t, "", args...); r.code != 2 || !strings.Contains(r.stderr, "invalid") {
+			t.Errorf("%q: %+v", args, r)
+		}
 	}
 }
 
