@@ -107,6 +107,21 @@ type Config struct {
 	// requests (Options.NumCPUs, NumGPUs, Memory, Resources) are reserved
 	// for their lifetime, as Ray places actors (docs/SCHEDULING.md).
 	Node NodeResources `json:"node,omitempty"`
+	// LoadTimeout bounds each piece of guest code that loading a class or
+	// starting a sandbox cold runs: the start function (a start section),
+	// _initialize, wactor_abi_version and wactor_manifest (default 5s, at
+	// most 10 minutes). Past it, LoadClass fails with ErrInvalidModule
+	// naming the export. A spawn's _initialize and start function get it
+	// too, not Options.CallTimeout.
+	LoadTimeout time.Duration `json:"load_timeout,omitempty"`
+	// ClassMemoryBudget bounds the memory the host keeps for its loaded
+	// classes (default 2 GiB): the modules' sizes (NodeUsage.ClassBytes)
+	// plus their templates (NodeUsage.TemplateBytes, the state after
+	// _initialize that spawns copy). A class whose module does not fit is
+	// refused with ErrTooLarge; a class whose template does not fit loads
+	// without one, and its actors run _initialize at each spawn instead
+	// (docs/SNAPSHOTS.md). UnloadClass gives the memory back.
+	ClassMemoryBudget int64 `json:"class_memory_budget,omitempty"`
 	// AdmissionTimeout bounds how long a spawn waits for resources that are
 	// taken now (default 30s); one that can never fit fails at once.
 	AdmissionTimeout time.Duration `json:"admission_timeout,omitempty"`
@@ -243,6 +258,9 @@ const (
 	maxGuestFutures         = 10000
 	defaultMaxQueuedCalls   = 1_000_000
 	defaultAdmissionTimeout = 30 * time.Second
+	defaultLoadTimeout      = 5 * time.Second
+	maxLoadTimeout          = 10 * time.Minute
+	defaultClassBudget      = 2 << 30
 	defaultMaxCallTimeout   = 5 * time.Minute
 	defaultMaxDepth         = 32
 	defaultMaxWaiting       = 100_000
@@ -324,6 +342,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.AdmissionTimeout == 0 {
 		c.AdmissionTimeout = defaultAdmissionTimeout
+	}
+	switch {
+	case c.LoadTimeout < 0 || c.LoadTimeout > maxLoadTimeout:
+		return c, fmt.Errorf("%w: load_timeout %s: want 0 (default %s) up to %s", ErrInvalidOptions, c.LoadTimeout, defaultLoadTimeout, maxLoadTimeout)
+	case c.LoadTimeout == 0:
+		c.LoadTimeout = defaultLoadTimeout
+	}
+	switch {
+	case c.ClassMemoryBudget < 0:
+		return c, fmt.Errorf("%w: negative class_memory_budget", ErrInvalidOptions)
+	case c.ClassMemoryBudget == 0:
+		c.ClassMemoryBudget = defaultClassBudget
 	}
 	if c.TimeSlice == 0 {
 		c.TimeSlice = scheduler.DefaultSlice

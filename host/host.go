@@ -58,6 +58,8 @@ type Host struct {
 	logs    logBudget         // what all actors' logs hold (NodeUsage.LogBytes)
 
 	waits waitGraph
+	// budget accounts classes and templates (Config.ClassMemoryBudget).
+	budget classBudget
 
 	// Namespaces' accounting and quotas (quota.go), guarded by mu.
 	nss    map[string]*nsState
@@ -138,6 +140,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	eng.loadTimeout = cfg.LoadTimeout
 	h := &Host{
 		cfg:      cfg,
 		eng:      eng,
@@ -157,6 +160,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		nss:      map[string]*nsState{},
 		quotas:   map[string]Quota{},
 	}
+	h.budget.limit = cfg.ClassMemoryBudget
 	for ns, q := range cfg.Quotas {
 		h.quotas[ns] = q
 	}
@@ -214,8 +218,17 @@ func (h *Host) Close(ctx context.Context) error {
 	for _, a := range h.actors {
 		actors = append(actors, a)
 	}
+	classes := make([]*class, 0, len(h.classes))
+	for _, c := range h.classes {
+		classes = append(classes, c)
+	}
 	h.mu.Unlock()
 	h.cancelBase()
+	defer func() {
+		for _, c := range classes {
+			h.releaseClass(c) // templates' memory files
+		}
+	}()
 	close(h.stop)
 	h.admit.Close()
 	err := h.group.Wait(ctx)
@@ -288,14 +301,7 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 		}
 	}
 
-	c, err := compileClass(ctx, h.eng, id, wasm)
-	if err == nil {
-		if err = c.probe(ctx, h.eng, h.cfg.Defaults, !h.cfg.ColdSpawn); err != nil {
-			_ = c.module.Close(ctx)
-		} else {
-			c.finish()
-		}
-	}
+	c, err := h.buildClass(ctx, id, wasm)
 	// The class file, the class and its claims change together (classMu),
 	// so a concurrent ReleaseClass never removes the file of a class that
 	// is loaded again.
@@ -313,6 +319,9 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 		h.classes[id] = c
 	}
 	h.mu.Unlock()
+	if err != nil && c != nil {
+		h.releaseClass(c)
+	}
 	close(ch)
 	if err == nil {
 		if err = h.claimLocked(c, cl); err != nil {
@@ -372,7 +381,7 @@ func (h *Host) UnloadClass(ctx context.Context, id string) error {
 	delete(h.classes, id)
 	h.mu.Unlock()
 	h.removeClassFiles(id)
-	return c.module.Close(ctx)
+	return h.closeClass(ctx, c)
 }
 
 // Classes lists the loaded classes by ID.

@@ -388,7 +388,9 @@ func TestServeNodeAndPassivation(t *testing.T) {
 	if out := p.ok(t, "call", actor.ID, "get"); strings.TrimSpace(out) != "10" {
 		t.Fatalf("get after passivation = %q, want 10", out)
 	}
-	if out := p.ok(t, "node"); !strings.Contains(out, "RESOURCE") || !strings.Contains(out, "reactivations 1") {
+	// At least one reactivation: on a loaded machine the actor may also have
+	// been passivated (and restored) before the first call.
+	if out := p.ok(t, "node"); !strings.Contains(out, "RESOURCE") || !strings.Contains(out, "(reactivations ") || strings.Contains(out, "(reactivations 0)") {
 		t.Fatalf("node table:\n%s", out)
 	}
 }

@@ -76,6 +76,8 @@ type serveFlags struct {
 	passivateAfter                                        time.Duration
 	bodyTimeout                                           time.Duration
 	memoryBudgetMiB                                       int64
+	loadTimeout                                           time.Duration
+	classBudgetMiB                                        int64
 	preload                                               []string
 }
 
@@ -115,6 +117,8 @@ refuses to listen on a non-loopback address.`,
 	fl.DurationVar(&f.bodyTimeout, "body-timeout", 0, "how long a request body may take to arrive before the request is answered 408 and its connection closed (default 60s)")
 	fl.DurationVar(&f.passivateAfter, "passivate-after", 0, "passivate actors idle this long (0: never; docs/SCHEDULING.md)")
 	fl.Int64Var(&f.memoryBudgetMiB, "memory-budget-mib", 0, "passivate the least recently used idle actors when live sandboxes exceed this memory (0: no bound)")
+	fl.DurationVar(&f.loadTimeout, "load-timeout", 0, "bound on each piece of a class's load-time code: start function, _initialize, wactor_abi_version, wactor_manifest (0: 5s; docs/ABI.md)")
+	fl.Int64Var(&f.classBudgetMiB, "class-memory-budget-mib", 0, "memory kept for loaded classes and their templates (0: 2048; docs/SNAPSHOTS.md)")
 	fl.StringVar(&f.engine, "engine", "", "WebAssembly engine: wazero (default) or wasmtime (only in builds with -tags wasmtime; docs/RATIONALE.md)")
 	fl.StringVar(&f.durability, "durability", "", "when a durable actor's call is safe: sync (fsync before the result), write (default: survives a crash of the process) or checkpoint (docs/SNAPSHOTS.md)")
 	return cmd
@@ -169,6 +173,12 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 	}
 	if changed("memory-budget-mib") {
 		fc.Host.MemoryBudget = f.memoryBudgetMiB << 20
+	}
+	if changed("load-timeout") {
+		fc.Host.LoadTimeout = f.loadTimeout
+	}
+	if changed("class-memory-budget-mib") {
+		fc.Host.ClassMemoryBudget = f.classBudgetMiB << 20
 	}
 	preload := fc.Preload
 	if changed("preload") {
