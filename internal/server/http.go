@@ -61,6 +61,8 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/v1/actors/{id}/checkpoints", handle: s.createCheckpoint},
 		{method: "GET", path: "/v1/actors/{id}/checkpoints", handle: s.listCheckpoints},
 		{method: "POST", path: "/v1/actors/{id}/restore", handle: s.restoreActor},
+		{method: "POST", path: "/v1/actors/{id}/repair", handle: s.repairActor},
+		{method: "POST", path: "/v1/actors/{id}/discard", handle: s.discardActor},
 		{method: "GET", path: "/v1/node", operator: true, handle: s.nodeUsage},
 		{method: "GET", path: "/v1/namespace", handle: s.namespaceUsage},
 		{method: "GET", path: "/metrics", operator: true, raw: s.metrics.handler().ServeHTTP},
