@@ -30,7 +30,10 @@ const attackNamespace = "attacker"
 
 // TestHostileLoad_Hooks: load-time code that never returns fails LoadClass
 // with ErrInvalidModule naming the export, within the load deadline, while
-// the bystander keeps answering, with three such uploads at once.
+// the bystander keeps answering, with three such uploads at once. The three
+// differ only in a custom section, so they compile to identical code at
+// once: this test found that wazero v1.12 then corrupts the compiled
+// module under the interrupted instances (engine/wazero compileLocks).
 func TestHostileLoad_Hooks(t *testing.T) {
 	h := newTestHost(t, Config{LoadTimeout: hostileLoadTimeout})
 	b := startBystander(t, h)
@@ -371,3 +374,4 @@ func (p *peakHeap) stop() {
 	close(p.quit)
 	p.wg.Wait()
 }
+
