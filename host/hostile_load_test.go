@@ -374,4 +374,3 @@ func (p *peakHeap) stop() {
 	close(p.quit)
 	p.wg.Wait()
 }
-
