@@ -71,6 +71,9 @@ type actor struct {
 	served   atomic.Uint64
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
+	// yielding is the sandbox running a call from the mailbox (handle), nil
+	// otherwise: the one the pool may ask to yield (preempt, sandbox.onYield).
+	yielding atomic.Pointer[sandbox]
 	// lastActive is when the actor last started a call (Unix ns), for
 	// passivation of the least recently used.
 	lastActive atomic.Int64
@@ -322,7 +325,9 @@ func (a *actor) handle(c *call) {
 		rec = &entry{method: c.method, midx: c.midx, args: c.args}
 		sb.rec.start(rec, recOn)
 	}
+	a.yielding.Store(sb)
 	env, err := sb.invoke(c.ctx, c.method, sb.method(c.midx), c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	a.yielding.Store(nil)
 	sb.rec.stop()
 	sb.guest.callDepth = 0
 	a.running.Store(nil)
@@ -373,6 +378,15 @@ func (a *actor) handle(c *call) {
 	}
 	if sb.exitRequested {
 		a.die(DeathExited, nil)
+	}
+}
+
+// preempt is the mailbox's OnPreempt hook: the pool wants the running call
+// to yield (its time slice is up and other calls wait). The guest stops at
+// its next check and calls sandbox.onYield.
+func (a *actor) preempt() {
+	if sb := a.yielding.Load(); sb != nil {
+		sb.inst.Yield()
 	}
 }
 

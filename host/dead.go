@@ -10,14 +10,16 @@ import (
 // lines for a while (Config.KeepDead, Config.KeepDeadFor), so that a death
 // reason and a guest's last words (an abort message, a panic) can be read
 // after the actor is gone. Each kept log is shrunk to Config.DeadLogBytes,
-// so the morgue holds at most KeepDead times that. Guarded by Host.mu; the
-// logs it gives up are released by the caller after unlocking (Host.mu is a
-// leaf lock).
+// so the morgue holds at most KeepDead times that. When it is full, the
+// oldest dead actor of the namespace with the most kept goes first: a
+// tenant that kills many actors pushes out its own, not another's. Guarded
+// by Host.mu; the logs it gives up are released by the caller after
+// unlocking (Host.mu is a leaf lock).
 type morgue struct {
-	max  int // 0: keep none
+	max  int // 0 or less: keep none
 	ttl  time.Duration
-	list []*deadActor // oldest first, from head
-	head int
+	all  deadQueue             // every kept actor, in order of death
+	byNS map[string]*deadQueue // the same, per namespace
 	byID map[string]*deadActor
 }
 
@@ -26,60 +28,108 @@ type deadActor struct {
 	info ActorInfo
 	logs *logRing
 	at   time.Time // when it died
+	gone bool      // no longer kept (still in all until it reaches its head)
+}
+
+// deadQueue is a FIFO of dead actors.
+type deadQueue struct {
+	list []*deadActor
+	head int
+}
+
+func (q *deadQueue) push(d *deadActor) { q.list = append(q.list, d) }
+
+func (q *deadQueue) len() int { return len(q.list) - q.head }
+
+func (q *deadQueue) peek() *deadActor { return q.list[q.head] }
+
+func (q *deadQueue) pop() *deadActor {
+	d := q.list[q.head]
+	q.list[q.head] = nil
+	q.head++
+	if q.head == len(q.list) {
+		q.list, q.head = q.list[:0], 0
+	} else if q.head > 64 && q.head > len(q.list)/2 {
+		n := copy(q.list, q.list[q.head:])
+		clear(q.list[n:])
+		q.list, q.head = q.list[:n], 0
+	}
+	return d
 }
 
 func newMorgue(max int, ttl time.Duration) morgue {
-	return morgue{max: max, ttl: ttl, byID: map[string]*deadActor{}}
+	return morgue{max: max, ttl: ttl, byNS: map[string]*deadQueue{}, byID: map[string]*deadActor{}}
 }
 
 // add keeps a dead actor and returns the logs of those it no longer keeps
 // (possibly this one's) for release.
 func (m *morgue) add(info ActorInfo, logs *logRing, now time.Time) []*logRing {
 	gone := m.prune(now)
-	if m.max <= 0 {
+	if m.max <= 0 || m.byID[info.ID] != nil { // IDs are unique: never twice
 		return append(gone, logs)
 	}
-	if old, ok := m.byID[info.ID]; ok { // cannot happen (IDs are unique); keep one
-		old.info, old.at = info, now
-		if old.logs != logs {
-			gone = append(gone, old.logs)
-			old.logs = logs
-		}
-		return gone
-	}
 	d := &deadActor{info: info, logs: logs, at: now}
-	m.list = append(m.list, d)
+	m.all.push(d)
+	ns := m.byNS[info.Options.Namespace]
+	if ns == nil {
+		ns = &deadQueue{}
+		m.byNS[info.Options.Namespace] = ns
+	}
+	ns.push(d)
 	m.byID[info.ID] = d
-	for len(m.list)-m.head > m.max {
-		gone = append(gone, m.popOldest())
+	for len(m.byID) > m.max {
+		gone = append(gone, m.evict(m.fullest()))
 	}
 	return gone
+}
+
+// fullest returns the namespace with the most kept dead actors (of two,
+// the one whose oldest died first).
+func (m *morgue) fullest() string {
+	best, bestQ := "", (*deadQueue)(nil)
+	for ns, q := range m.byNS {
+		if bestQ == nil || q.len() > bestQ.len() || q.len() == bestQ.len() && q.peek().at.Before(bestQ.peek().at) {
+			best, bestQ = ns, q
+		}
+	}
+	return best
+}
+
+// evict drops the oldest kept dead actor of namespace ns.
+func (m *morgue) evict(ns string) *logRing {
+	q := m.byNS[ns]
+	d := q.pop()
+	if q.len() == 0 {
+		delete(m.byNS, ns)
+	}
+	delete(m.byID, d.info.ID)
+	d.gone = true
+	for m.all.len() > 0 && m.all.peek().gone {
+		m.all.pop()
+	}
+	if m.all.len() > 2*len(m.byID)+64 { // evicted out of order: drop them
+		kept := m.all.list[:0]
+		for _, d := range m.all.list[m.all.head:] {
+			if !d.gone {
+				kept = append(kept, d)
+			}
+		}
+		clear(m.all.list[len(kept):])
+		m.all.list, m.all.head = kept, 0
+	}
+	logs := d.logs
+	d.info, d.logs = ActorInfo{}, nil // a gone entry waiting in all holds nothing
+	return logs
 }
 
 // prune drops the actors kept longer than the TTL and returns their logs.
 func (m *morgue) prune(now time.Time) []*logRing {
 	var gone []*logRing
-	for m.head < len(m.list) && m.ttl > 0 && now.Sub(m.list[m.head].at) >= m.ttl {
-		gone = append(gone, m.popOldest())
+	for m.all.len() > 0 && m.ttl > 0 && now.Sub(m.all.peek().at) >= m.ttl {
+		// The oldest of all is the oldest of its namespace.
+		gone = append(gone, m.evict(m.all.peek().info.Options.Namespace))
 	}
 	return gone
-}
-
-func (m *morgue) popOldest() *logRing {
-	d := m.list[m.head]
-	m.list[m.head] = nil
-	m.head++
-	if m.byID[d.info.ID] == d {
-		delete(m.byID, d.info.ID)
-	}
-	if m.head == len(m.list) {
-		m.list, m.head = m.list[:0], 0
-	} else if m.head > 64 && m.head > len(m.list)/2 {
-		n := copy(m.list, m.list[m.head:])
-		clear(m.list[n:])
-		m.list, m.head = m.list[:n], 0
-	}
-	return d.logs
 }
 
 // get returns the kept dead actor with that ID, or nil.
@@ -87,15 +137,17 @@ func (m *morgue) get(id string) *deadActor { return m.byID[id] }
 
 // infos returns the kept dead actors' final states, oldest death first.
 func (m *morgue) infos() []ActorInfo {
-	out := make([]ActorInfo, 0, len(m.list)-m.head)
-	for _, d := range m.list[m.head:] {
-		out = append(out, d.info)
+	out := make([]ActorInfo, 0, len(m.byID))
+	for _, d := range m.all.list[m.all.head:] {
+		if !d.gone {
+			out = append(out, d.info)
+		}
 	}
 	return out
 }
 
 // count is how many dead actors are kept.
-func (m *morgue) count() int { return len(m.list) - m.head }
+func (m *morgue) count() int { return len(m.byID) }
 
 // releaseLogs releases logs a morgue gave up (Host.mu not held).
 func releaseLogs(logs []*logRing) {

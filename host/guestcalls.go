@@ -621,6 +621,8 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 	}
 	if o.CallTimeoutMS < 0 {
 		return nil, fmt.Errorf("%w: negative call_timeout_ms", ErrInvalidOptions)
+	} else if max := a.h.cfg.MaxCallTimeout.Milliseconds(); o.CallTimeoutMS > max { // before msDuration can overflow
+		return nil, fmt.Errorf("%w: call_timeout_ms %d exceeds the host's maximum of %d", ErrInvalidOptions, o.CallTimeoutMS, max)
 	}
 	if o.Namespace != "" && o.Namespace != a.opts.Namespace {
 		ns := clip(o.Namespace)

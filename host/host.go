@@ -48,16 +48,18 @@ type Host struct {
 	// classUse is each namespace's class claims (its class quota); guarded by mu.
 	classUse map[string]*classUse
 
-	mu       sync.Mutex
-	closed   bool
-	classes  map[string]*class
-	loading  map[string]chan struct{}
-	actors   map[string]*actor
-	names    map[string]*actor // by nameKey(namespace, name)
-	dead     morgue            // the recently dead actors (Config.KeepDead)
-	logBytes atomic.Int64      // held by all actors' logs (NodeUsage.LogBytes)
+	mu      sync.Mutex
+	closed  bool
+	classes map[string]*class
+	loading map[string]chan struct{}
+	actors  map[string]*actor
+	names   map[string]*actor // by nameKey(namespace, name)
+	dead    morgue            // the recently dead actors (Config.KeepDead)
+	logs    logBudget         // what all actors' logs hold (NodeUsage.LogBytes)
 
 	waits waitGraph
+	// budget accounts classes and templates (Config.ClassMemoryBudget).
+	budget classBudget
 
 	// Namespaces' accounting and quotas (quota.go), guarded by mu.
 	nss    map[string]*nsState
@@ -138,24 +140,27 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	eng.loadTimeout = cfg.LoadTimeout
 	h := &Host{
 		cfg:      cfg,
 		eng:      eng,
 		persist:  p,
 		admit:    admit,
-		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers}),
+		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers, Slice: cfg.TimeSlice}),
 		classes:  map[string]*class{},
 		classUse: map[string]*classUse{},
 		loading:  map[string]chan struct{}{},
 		actors:   map[string]*actor{},
 		names:    map[string]*actor{},
 		dead:     newMorgue(cfg.KeepDead, cfg.KeepDeadFor),
+		logs:     logBudget{limit: max(cfg.LogBudget, 0), floor: int64(cfg.DeadLogBytes)},
 		stop:     make(chan struct{}),
 		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
 		nss:      map[string]*nsState{},
 		quotas:   map[string]Quota{},
 	}
+	h.budget.limit = cfg.ClassMemoryBudget
 	for ns, q := range cfg.Quotas {
 		h.quotas[ns] = q
 	}
@@ -182,11 +187,19 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 
 // newLog makes an actor's log, within the host's limits and accounting.
 func (h *Host) newLog() *logRing {
-	return newLogRing(h.cfg.LogLines, int64(h.cfg.LogBytes), &h.logBytes)
+	return newLogRing(h.cfg.LogLines, int64(h.cfg.LogBytes), &h.logs)
 }
 
+// newMailbox wires an actor record, spawned or recovered, to the pool: its
+// mailbox is in its namespace's group, so namespaces share the workers
+// fairly. It also cuts the actor's call deadline to the host's cap, which a
+// recovered actor, whose options were saved under an older Config, may
+// exceed.
 func newMailbox(h *Host, a *actor) *scheduler.Mailbox[*call] {
-	return scheduler.NewMailbox(h.pool, a.opts.MaxPending, a.handle)
+	a.opts.CallTimeout = min(a.opts.CallTimeout, h.cfg.MaxCallTimeout)
+	mb := scheduler.NewGroupMailbox(h.pool, a.opts.Namespace, a.opts.MaxPending, a.handle)
+	mb.OnPreempt(a.preempt)
+	return mb
 }
 
 // Config returns the host's configuration with defaults filled in.
@@ -205,8 +218,17 @@ func (h *Host) Close(ctx context.Context) error {
 	for _, a := range h.actors {
 		actors = append(actors, a)
 	}
+	classes := make([]*class, 0, len(h.classes))
+	for _, c := range h.classes {
+		classes = append(classes, c)
+	}
 	h.mu.Unlock()
 	h.cancelBase()
+	defer func() {
+		for _, c := range classes {
+			h.releaseClass(c) // templates' memory files
+		}
+	}()
 	close(h.stop)
 	h.admit.Close()
 	err := h.group.Wait(ctx)
@@ -279,14 +301,7 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 		}
 	}
 
-	c, err := compileClass(ctx, h.eng, id, wasm)
-	if err == nil {
-		if err = c.probe(ctx, h.eng, h.cfg.Defaults, !h.cfg.ColdSpawn); err != nil {
-			_ = c.module.Close(ctx)
-		} else {
-			c.finish()
-		}
-	}
+	c, err := h.buildClass(ctx, id, wasm)
 	// The class file, the class and its claims change together (classMu),
 	// so a concurrent ReleaseClass never removes the file of a class that
 	// is loaded again.
@@ -304,6 +319,9 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 		h.classes[id] = c
 	}
 	h.mu.Unlock()
+	if err != nil && c != nil {
+		h.releaseClass(c)
+	}
 	close(ch)
 	if err == nil {
 		if err = h.claimLocked(c, cl); err != nil {
@@ -363,7 +381,7 @@ func (h *Host) UnloadClass(ctx context.Context, id string) error {
 	delete(h.classes, id)
 	h.mu.Unlock()
 	h.removeClassFiles(id)
-	return c.module.Close(ctx)
+	return h.closeClass(ctx, c)
 }
 
 // Classes lists the loaded classes by ID.
@@ -417,9 +435,21 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 
 // spawn creates an actor from encoded constructor arguments.
 func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
+	explicitTimeout := opts.CallTimeout != 0
 	opts, err := opts.merge(h.cfg.Defaults)
 	if err != nil {
 		return nil, err
+	}
+	if err := h.cfg.checkCallTimeout(opts.CallTimeout); err != nil {
+		return nil, err
+	}
+	if limit := h.quotaFor(opts.Namespace).CallTimeout; limit > 0 && opts.CallTimeout > limit {
+		// A default deadline is cut to the namespace's cap; one asked for
+		// is refused.
+		if explicitTimeout {
+			return nil, fmt.Errorf("%w: call_timeout %v exceeds namespace %q's maximum of %v", ErrQuota, opts.CallTimeout, opts.Namespace, limit)
+		}
+		opts.CallTimeout = limit
 	}
 	if c.minPages > opts.MemoryPages {
 		return nil, fmt.Errorf("%w: memory_pages %d is below the module's minimum of %d", ErrInvalidOptions, opts.MemoryPages, c.minPages)
@@ -437,7 +467,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		own = nil
 	}
 	if opts.Durable && h.persist == nil {
-		return nil, fmt.Errorf("%w: a durable actor needs a host with Config.DataDir", ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: a durable actor needs a host with a data directory", ErrInvalidOptions)
 	}
 	durable := h.durable(opts)
 	// Reserve the actor's resources for its lifetime (Ray's placement on
@@ -648,7 +678,15 @@ func (h *Host) GetActor(ctx context.Context, name string) (*Actor, error) {
 }
 
 // Lookup returns a new handle to the live actor with that name in namespace.
+// A name or namespace that breaks the name grammar (CheckName) fails with
+// ErrInvalidName: no actor can have it.
 func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, error) {
+	if err := CheckName("namespace", namespace); err != nil {
+		return nil, err
+	}
+	if err := CheckName("actor name", name); err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a, ok := h.names[nameKey(namespace, name)]; ok && a.started() {

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -18,9 +19,9 @@ import (
 
 const logFloodClass = "hostile_logflood"
 
-// logBudget is the per-actor log budget of the hostile log tests: the
+// actorLogBudget is the per-actor log budget of the hostile log tests: the
 // default.
-const logBudget = defaultLogBytes
+const actorLogBudget = defaultLogBytes
 
 func TestHostile_LogFlood(t *testing.T) {
 	for _, tt := range []struct {
@@ -47,13 +48,13 @@ func TestHostile_LogFlood(t *testing.T) {
 			for range 2 {
 				invoke[any](t, a, tt.method)
 				u := h.Usage(context.Background())
-				if held := u.LogBytes - base.u.LogBytes; held > logBudget {
-					t.Fatalf("after %s the host holds %d bytes of logs, above the budget of %d", tt.method, held, logBudget)
+				if held := u.LogBytes - base.u.LogBytes; held > actorLogBudget {
+					t.Fatalf("after %s the host holds %d bytes of logs, above the budget of %d", tt.method, held, actorLogBudget)
 				}
 				by.progress(t, 1)
 			}
 			st := a.LogStats()
-			if st.KeptBytes > logBudget || st.KeptLines > defaultLogLines {
+			if st.KeptBytes > actorLogBudget || st.KeptLines > defaultLogLines {
 				t.Fatalf("the actor's log holds %d lines, %d bytes: over its budget", st.KeptLines, st.KeptBytes)
 			}
 			if tt.drops && st.DroppedLines == 0 || !tt.drops && st.KeptLines != 1 {
@@ -238,4 +239,90 @@ func TestHost_KeepDead(t *testing.T) {
 			t.Fatalf("an expired dead actor's handle still reads %d lines", len(lines))
 		}
 	})
+}
+
+// TestMorgue_Fairness: a namespace that kills many actors pushes its own
+// dead out of the morgue, not another namespace's; entries evicted out of
+// order do not pile up.
+func TestMorgue_Fairness(t *testing.T) {
+	var acct logBudget
+	m := newMorgue(3, time.Hour)
+	now := time.Unix(0, 0)
+	var released int
+	add := func(ns, id string) {
+		l := newLogRing(10, 1<<20, &acct)
+		l.add(1, id)
+		for _, g := range m.add(ActorInfo{ID: id, Options: Options{Namespace: ns}}, l, now) {
+			g.release()
+			released++
+		}
+		now = now.Add(time.Second)
+	}
+	add("b", "b0")
+	for i := range 1000 {
+		add("a", fmt.Sprint("a", i))
+	}
+	if m.get("b0") == nil || m.count() != 3 || released != 998 {
+		t.Fatalf("kept %d, b0 kept: %v, released %d", m.count(), m.get("b0") != nil, released)
+	}
+	if got := m.infos(); len(got) != 3 || got[0].ID != "b0" || got[1].ID != "a998" || got[2].ID != "a999" {
+		t.Fatalf("infos %+v", got)
+	}
+	if n := len(m.all.list) - m.all.head; n > 2*m.count()+64 {
+		t.Fatalf("%d entries in the death order for %d kept", n, m.count())
+	}
+	if want := int64(2 + 4 + 4 + 3*logLineOverhead); acct.held.Load() != want { // b0, a998, a999
+		t.Fatalf("accounted %d, want %d", acct.held.Load(), want)
+	}
+	// The TTL takes the oldest first, across namespaces.
+	gone := m.prune(time.Unix(0, 0).Add(time.Hour)) // b0's age reaches the TTL
+	if len(gone) != 1 || m.get("b0") != nil || m.count() != 2 {
+		t.Fatalf("prune took %d, kept %d", len(gone), m.count())
+	}
+}
+
+// TestHostile_LogFloodManyActors: many flooding actors together hold at
+// most Config.LogBudget plus DeadLogBytes each, not LogBytes each.
+func TestHostile_LogFloodManyActors(t *testing.T) {
+	const (
+		actors = 8
+		budget = 2 << 20
+	)
+	h := newTestHost(t, Config{Workers: 2, LogBudget: budget})
+	by := startBystander(t, h)
+	base := takeBaseline(h)
+	c, err := h.LoadClass(context.Background(), fixture(t, logFloodClass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flooders []*Actor
+	for range actors {
+		a, err := h.Spawn(context.Background(), c.ID, Options{Namespace: "attacker"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		flooders = append(flooders, a)
+	}
+	bound := int64(budget + actors*(defaultDeadLogBytes+MaxLogLine+logLineOverhead))
+	for _, a := range flooders {
+		invoke[any](t, a, "flood_lines")
+		if held := h.Usage(context.Background()).LogBytes - base.u.LogBytes; held > bound {
+			t.Fatalf("%d flooding actors hold %d bytes of logs, above %d", actors, held, bound)
+		}
+	}
+	by.progress(t, 1)
+	// Every flooder still has its last lines.
+	for _, a := range flooders {
+		if st := a.LogStats(); st.KeptLines == 0 || st.KeptBytes > defaultLogBytes {
+			t.Fatalf("a flooder's log: %+v", st)
+		}
+		if err := a.Kill(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base.settled(t, h, 0)
+	if held := h.Usage(context.Background()).LogBytes - base.u.LogBytes; held > actors*defaultDeadLogBytes {
+		t.Fatalf("after the kills the host holds %d bytes of logs", held)
+	}
+	by.finish(t)
 }

@@ -67,8 +67,9 @@ type logRing struct {
 	maxLines int
 	maxBytes int64
 	stats    LogStats // the dropped and truncated counts
-	// acct, if set, is the host-wide count of log bytes (NodeUsage.LogBytes).
-	acct *atomic.Int64
+	// acct, if set, is the host-wide accounting (NodeUsage.LogBytes,
+	// Config.LogBudget).
+	acct *logBudget
 	// released: the log was given up (its actor is gone for good); it holds
 	// nothing and keeps nothing more.
 	released bool
@@ -78,7 +79,16 @@ type logRing struct {
 	watched bool
 }
 
-func newLogRing(maxLines int, maxBytes int64, acct *atomic.Int64) *logRing {
+// logBudget is the host-wide accounting of what logs hold. Past limit, a
+// log that takes a new line is first held to floor bytes: the logs together
+// hold at most limit plus floor per actor.
+type logBudget struct {
+	held  atomic.Int64
+	limit int64 // 0: none
+	floor int64
+}
+
+func newLogRing(maxLines int, maxBytes int64, acct *logBudget) *logRing {
 	return &logRing{maxLines: max(maxLines, 1), maxBytes: maxBytes, acct: acct, notify: make(chan struct{})}
 }
 
@@ -130,7 +140,11 @@ func (r *logRing) addLine(level int, text string, truncated bool) {
 		text, truncated = cutText(text, int(max(room, 0))), true
 	}
 	cost := int64(len(text)) + logLineOverhead
-	for r.n > 0 && (r.n >= r.maxLines || r.bytes+cost > r.maxBytes) {
+	limit := r.maxBytes
+	if a := r.acct; a != nil && a.limit > 0 && a.held.Load()+cost > a.limit {
+		limit = min(limit, max(a.floor, cost)) // the host is over its budget
+	}
+	for r.n > 0 && (r.n >= r.maxLines || r.bytes+cost > limit) {
 		r.dropOldest()
 	}
 	if r.n == len(r.lines) {
@@ -173,7 +187,7 @@ func (r *logRing) dropOldest() {
 func (r *logRing) account(delta int64) {
 	r.bytes += delta
 	if r.acct != nil {
-		r.acct.Add(delta)
+		r.acct.held.Add(delta)
 	}
 }
 

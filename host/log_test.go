@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -20,7 +19,7 @@ func texts(lines []LogLine) []string {
 }
 
 func TestLogRing_Budget(t *testing.T) {
-	var acct atomic.Int64
+	var acct logBudget
 	cost := func(text string) int64 { return int64(len(text)) + logLineOverhead }
 	t.Run("lines", func(t *testing.T) {
 		r := newLogRing(3, 1<<20, &acct)
@@ -35,8 +34,8 @@ func TestLogRing_Budget(t *testing.T) {
 		if st != want {
 			t.Fatalf("stats %+v, want %+v", st, want)
 		}
-		if acct.Load() != st.KeptBytes {
-			t.Fatalf("accounted %d, kept %d", acct.Load(), st.KeptBytes)
+		if acct.held.Load() != st.KeptBytes {
+			t.Fatalf("accounted %d, kept %d", acct.held.Load(), st.KeptBytes)
 		}
 		// since in the middle, past the end, before the first kept.
 		for since, want := range map[uint64]string{0: "cde", 3: "de", 4: "e", 5: "", 99: ""} {
@@ -46,12 +45,12 @@ func TestLogRing_Budget(t *testing.T) {
 			}
 		}
 		r.release()
-		if acct.Load() != 0 {
-			t.Fatalf("released log still accounted: %d", acct.Load())
+		if acct.held.Load() != 0 {
+			t.Fatalf("released log still accounted: %d", acct.held.Load())
 		}
 		r.add(1, "after")
-		if lines, _ := r.since(0); len(lines) != 0 || acct.Load() != 0 {
-			t.Fatalf("a released log kept %d lines, %d bytes", len(lines), acct.Load())
+		if lines, _ := r.since(0); len(lines) != 0 || acct.held.Load() != 0 {
+			t.Fatalf("a released log kept %d lines, %d bytes", len(lines), acct.held.Load())
 		}
 	})
 	t.Run("bytes", func(t *testing.T) {
@@ -74,8 +73,8 @@ func TestLogRing_Budget(t *testing.T) {
 		r.add(1, "last")
 		r.retire(cost("last") + 10)
 		lines, st, _ = r.page(0)
-		if got := texts(lines); len(got) != 1 || got[0] != "last" || acct.Load() != st.KeptBytes {
-			t.Fatalf("retired: %q, stats %+v, accounted %d", got, st, acct.Load())
+		if got := texts(lines); len(got) != 1 || got[0] != "last" || acct.held.Load() != st.KeptBytes {
+			t.Fatalf("retired: %q, stats %+v, accounted %d", got, st, acct.held.Load())
 		}
 		r.release()
 	})
@@ -97,7 +96,7 @@ func TestLogRing_Budget(t *testing.T) {
 // TestLogRing_Concurrent: writers and readers at once; the kept lines are
 // always consecutive and within the budget (run with -race).
 func TestLogRing_Concurrent(t *testing.T) {
-	var acct atomic.Int64
+	var acct logBudget
 	r := newLogRing(100, 8<<10, &acct)
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -129,8 +128,8 @@ func TestLogRing_Concurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if _, st, _ := r.page(0); st.NextSeq != 8000 || acct.Load() != st.KeptBytes {
-		t.Fatalf("stats %+v, accounted %d", st, acct.Load())
+	if _, st, _ := r.page(0); st.NextSeq != 8000 || acct.held.Load() != st.KeptBytes {
+		t.Fatalf("stats %+v, accounted %d", st, acct.held.Load())
 	}
 }
 
@@ -247,6 +246,7 @@ func TestConfig_LogLimits(t *testing.T) {
 		{"dead_log_bytes below the minimum", Config{DeadLogBytes: 100}, false, Config{}},
 		{"keep_dead below -1", Config{KeepDead: -2}, false, Config{}},
 		{"negative keep_dead_for", Config{KeepDeadFor: -1}, false, Config{}},
+		{"log_budget below -1", Config{LogBudget: -2}, false, Config{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := tt.cfg.withDefaults()
@@ -267,5 +267,80 @@ func TestConfig_LogLimits(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// FuzzLineWriter: whatever a guest writes, in whatever pieces, every logged
+// line is valid UTF-8 of at most MaxLogLine bytes, the unfinished line stays
+// bounded, and a short line comes out as written.
+func FuzzLineWriter(f *testing.F) {
+	f.Add([]byte("hello\nworld\n"), uint16(3))
+	f.Add([]byte("no newline"), uint16(1))
+	f.Add(bytes.Repeat([]byte("é"), MaxLogLine), uint16(4093))
+	f.Add([]byte("a\xff\xfeb\n\n\xc3"), uint16(2))
+	f.Fuzz(func(t *testing.T, data []byte, piece uint16) {
+		data = bytes.Repeat(data, 1+(MaxLogLine+1)/(len(data)+1)/8) // reach the limit now and then
+		sb := &sandbox{logs: newLogRing(1<<20, 1<<40, nil)}
+		w := sb.lineWriter(0)
+		step := int(piece)%4096 + 1
+		for p := data; len(p) > 0; {
+			n := min(step, len(p))
+			if k, err := w.Write(p[:n]); k != n || err != nil {
+				t.Fatalf("Write = %d, %v", k, err)
+			}
+			if len(w.partial) > MaxLogLine {
+				t.Fatalf("unfinished line of %d bytes", len(w.partial))
+			}
+			p = p[n:]
+		}
+		sb.flushOutput()
+		lines, _ := sb.logs.since(0)
+		for _, l := range lines {
+			if len(l.Text) > MaxLogLine || !utf8.ValidString(l.Text) {
+				t.Fatalf("line %d: %d bytes, valid %v", l.Seq, len(l.Text), utf8.ValidString(l.Text))
+			}
+		}
+		// Lines that fit come out as written (made valid).
+		want := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+		if len(data) == 0 {
+			want = nil
+		}
+		if len(want) != len(lines) {
+			t.Fatalf("%d lines logged, %d written", len(lines), len(want))
+		}
+		for i, w := range want {
+			if len(w) <= MaxLogLine && (lines[i].Truncated || lines[i].Text != validText(w)) {
+				t.Fatalf("line %d: %.40q, want %.40q", i, lines[i].Text, w)
+			}
+		}
+	})
+}
+
+// TestLogRing_HostBudget: past the host's budget, a log that grows is held
+// to the floor; logs below it keep what they have.
+func TestLogRing_HostBudget(t *testing.T) {
+	acct := logBudget{limit: 16 << 10, floor: 4 << 10}
+	line := strings.Repeat("x", 1000)
+	quiet := newLogRing(1000, 1<<20, &acct)
+	for range 10 {
+		quiet.add(1, line) // about 10 KiB, under the budget
+	}
+	loud := newLogRing(1000, 1<<20, &acct)
+	for range 1000 {
+		loud.add(1, line)
+		if acct.held.Load() > acct.limit+2*acct.floor {
+			t.Fatalf("logs hold %d bytes, budget %d", acct.held.Load(), acct.limit)
+		}
+	}
+	_, lst, _ := loud.page(0)
+	_, qst, _ := quiet.page(0)
+	if lst.KeptLines == 0 || lst.KeptBytes > acct.limit-qst.KeptBytes || qst.KeptLines != 10 {
+		t.Fatalf("loud %+v, quiet %+v", lst, qst)
+	}
+	// The quiet log growing past the budget is held to the floor too
+	// (then both may grow again while under it).
+	quiet.add(1, strings.Repeat("y", 3000))
+	if _, qst, _ = quiet.page(0); qst.KeptBytes > acct.floor || acct.held.Load() > acct.limit {
+		t.Fatalf("quiet past the budget: %+v; logs hold %d", qst, acct.held.Load())
 	}
 }

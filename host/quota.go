@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync/atomic"
+	"time"
 
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/snapshots"
@@ -39,6 +40,12 @@ type Quota struct {
 	// enforced where classes are owned by namespaces (see Host.quotaFor).
 	Classes    int   `json:"classes,omitempty"`
 	ClassBytes int64 `json:"class_bytes,omitempty"`
+	// CallTimeout caps the call deadline (Options.CallTimeout) of the
+	// namespace's actors below Config.MaxCallTimeout, which caps every
+	// namespace's (default and Unlimited: that cap alone). A spawn asking
+	// for more fails with ErrQuota; one that asks for nothing gets the
+	// lesser of the default deadline and this cap.
+	CallTimeout time.Duration `json:"call_timeout,omitempty"`
 }
 
 // Unlimited, as a Quota field (or Config.MaxDepth), lifts the bound.
@@ -56,7 +63,8 @@ const (
 
 // validate checks that every field is Unlimited, 0 (default) or positive.
 func (q Quota) validate() error {
-	if q.Actors < Unlimited || q.PendingCalls < Unlimited || q.Waiting < Unlimited || q.Classes < Unlimited || q.Memory < Unlimited || q.ClassBytes < Unlimited {
+	if q.Actors < Unlimited || q.PendingCalls < Unlimited || q.Waiting < Unlimited || q.Classes < Unlimited || q.Memory < Unlimited || q.ClassBytes < Unlimited ||
+		q.CallTimeout < Unlimited {
 		return fmt.Errorf("%w: quota fields must be -1 (unlimited), 0 (default) or positive", ErrInvalidOptions)
 	}
 	return nil
@@ -81,6 +89,9 @@ func (q Quota) withDefaults(d Quota) Quota {
 	}
 	if q.ClassBytes == 0 {
 		q.ClassBytes = d.ClassBytes
+	}
+	if q.CallTimeout == 0 {
+		q.CallTimeout = d.CallTimeout
 	}
 	return q
 }

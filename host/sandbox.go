@@ -16,6 +16,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/engine"
 	_ "github.com/wactor/wactor/internal/engine/wazero" // the default engine
+	"github.com/wactor/wactor/internal/instrument"
 	"github.com/wactor/wactor/internal/memtrack"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -43,6 +44,9 @@ type wasmEngine struct {
 	hostFuncs []engine.HostFunc          // module "wactor"
 	hostSigs  map[string]engine.FuncType // by import name
 	wasiSigs  map[string]engine.FuncType
+	// loadTimeout bounds the start function and _initialize
+	// (Config.LoadTimeout).
+	loadTimeout time.Duration
 }
 
 // defaultEngine is the engine of a Config without one: EngineWazero. The
@@ -67,7 +71,7 @@ func newEngine(ctx context.Context, name, cacheDir string) (*wasmEngine, error) 
 	}
 	i32, i64 := engine.I32, engine.I64
 	p := func(ts ...engine.ValueType) []engine.ValueType { return ts }
-	e := &wasmEngine{eng: eng, name: name, ownMemory: name == EngineWazero,
+	e := &wasmEngine{eng: eng, name: name, ownMemory: name == EngineWazero, loadTimeout: defaultLoadTimeout,
 		hostSigs: map[string]engine.FuncType{}, wasiSigs: map[string]engine.FuncType{}}
 	e.hostFuncs = []engine.HostFunc{
 		{Name: abi.ImportLog, Params: p(i32, i32, i32), Func: hostLog},
@@ -251,11 +255,26 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	if a != nil && a.opts.Fuel > 0 {
 		fuel = a.opts.Fuel
 	}
-	if from == nil && a != nil && c.template != nil && c.template.Memory.Len() >= templateMinBytes &&
-		uint64(c.template.Memory.Len()) <= uint64(memPages)*65536 {
-		// Start from the class's template instead of running _initialize.
-		from, usedTemplate = c.template, true
+	var tmplFile *memtrack.Template
+	if from == nil && a != nil {
+		// The template stays until the sandbox holds its state: UnloadClass
+		// waits to release it.
+		c.tmplMu.RLock()
+		if t := c.template; t != nil && t.Memory.Len() >= templateMinBytes && uint64(t.Memory.Len()) <= uint64(memPages)*65536 {
+			// Start from the class's template instead of running _initialize.
+			from, usedTemplate, tmplFile = t, true, c.tmplFile
+		} else {
+			c.tmplMu.RUnlock()
+		}
 	}
+	unlocked := !usedTemplate
+	unlock := func() {
+		if !unlocked {
+			unlocked = true
+			c.tmplMu.RUnlock()
+		}
+	}
+	defer unlock()
 	limit := uint64(memPages) * 65536
 	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit, usedTemplate: usedTemplate, fuelLimit: fuel}
 	sb.limitSet = limit
@@ -272,6 +291,7 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 		MemoryLimitPages: memPages,
 		Fuel:             fuel,
 		Data:             sb,
+		OnYield:          sb.onYield,
 		// Clocks and randomness go through the recorder, so a journal can
 		// replay them exactly (journal.go).
 		WASI: engine.WASIConfig{
@@ -285,8 +305,8 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	if e.ownMemory {
 		icfg.MemoryAllocator = func(capacity, l uint64) engine.LinearMemory {
 			var tmpl *memtrack.Template
-			if usedTemplate && c.split && c.tmplFile != nil && uint64(c.tmplFile.Len()) <= l {
-				tmpl = c.tmplFile
+			if usedTemplate && c.split && tmplFile != nil && uint64(tmplFile.Len()) <= l {
+				tmpl = tmplFile
 			}
 			sb.lm, sb.preloaded = newLimitedMemory(capacity, l, tmpl)
 			sb.charge(capacity, true)
@@ -299,7 +319,8 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	sb.timer = time.AfterFunc(time.Hour, sb.onTimer)
 	sb.timer.Stop()
 
-	// Instantiation runs no guest code (no start functions), so it needs no deadline.
+	// Instantiation runs no guest code (prepare took the start section out:
+	// its function runs below, with a deadline), so it needs none.
 	inst, err := c.module.Instantiate(ctx, icfg)
 	if err != nil {
 		sb.uncharge() // what the allocator charged
@@ -333,7 +354,9 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 		sb.checkpointExpired = abi.ExportCheckpointExpired
 	}
 	if from != nil {
-		if err := sb.restore(from); err != nil {
+		err := sb.restore(from)
+		unlock()
+		if err != nil {
 			sb.close()
 			return nil, err
 		}
@@ -354,13 +377,32 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 			return nil, moduleErrorf(nil, "data segment [%d, +%d) does not fit in memory (%d bytes)", s.Offset, len(s.Data), sb.mem.Size())
 		}
 	}
-	if c.exports[abi.ExportInitialize] {
-		if _, err := sb.run(ctx, abi.ExportInitialize, timeout, func() error { return sb.inst.Call(sb.ctx, abi.ExportInitialize, nil) }); err != nil {
+	// The start function (where the start section would have run), then
+	// _initialize: load-time code, under the load deadline.
+	for _, hook := range [...]string{instrument.StartExport, abi.ExportInitialize} {
+		if hook == instrument.StartExport && !c.hasStart || hook == abi.ExportInitialize && !c.exports[hook] {
+			continue
+		}
+		if _, err := sb.run(ctx, hook, e.loadTimeout, func() error { return sb.inst.Call(sb.ctx, hook, nil) }); err != nil {
 			sb.close()
 			return nil, err
 		}
 	}
 	return sb, nil
+}
+
+// onYield runs inside a guest call, on its goroutine, when the pool asked
+// the call to yield (actor.preempt): the call gives its worker to waiting
+// work and waits for its namespace's turn, or until it is interrupted
+// (killed, deadline, cancelled), which the guest's next check then obeys.
+// Calls other than the mailbox's (constructors on a spawner's goroutine,
+// class probes) never yield.
+func (sb *sandbox) onYield() {
+	a := sb.actor
+	if a == nil || a.yielding.Load() != sb {
+		return
+	}
+	a.mb.Yield(sb.stopChan())
 }
 
 // method returns the export name of method midx.

@@ -150,7 +150,7 @@ func (h *Host) ReleaseClass(ctx context.Context, namespace, id string) error {
 	h.mu.Unlock()
 	if unload {
 		h.removeClassFiles(id)
-		return c.module.Close(ctx)
+		return h.closeClass(ctx, c)
 	}
 	return h.saveOwners(c)
 }
@@ -294,7 +294,7 @@ func (h *Host) unloadIfUnclaimedLocked(ctx context.Context, c *class) {
 	h.mu.Unlock()
 	if drop {
 		h.removeClassFiles(c.info.ID)
-		_ = c.module.Close(ctx)
+		_ = h.closeClass(ctx, c)
 	}
 }
 

@@ -9,8 +9,11 @@ import (
 // pool worker. It is safe for concurrent use.
 type Mailbox[T any] struct {
 	pool     *Pool
+	grp      *group
 	handle   func(T)
 	capacity int
+	// onPreempt is OnPreempt's hook.
+	onPreempt func()
 
 	mu        sync.Mutex
 	items     []T // queue; items[head:] are pending
@@ -19,12 +22,49 @@ type Mailbox[T any] struct {
 	closed    bool
 	batch     []T          // owned by the worker running the mailbox
 	inBatch   atomic.Int64 // items taken by the worker and not yet handled
+	slot      *slot        // the worker's slice while it runs a batch; worker only
 }
 
-// NewMailbox makes a mailbox whose items are handled by handle on p's
-// workers. capacity bounds the pending items (<= 0: unbounded).
+// NewMailbox makes a mailbox in the pool's default group (""), whose items
+// are handled by handle on p's workers. capacity bounds the pending items
+// (<= 0: unbounded).
 func NewMailbox[T any](p *Pool, capacity int, handle func(T)) *Mailbox[T] {
-	return &Mailbox[T]{pool: p, handle: handle, capacity: capacity}
+	return NewGroupMailbox(p, "", capacity, handle)
+}
+
+// NewGroupMailbox makes a mailbox in the group named key (created on first
+// use, forgotten when its last mailbox is closed). Workers serve the groups
+// with runnable mailboxes in turn, so each group gets an equal share of the
+// workers however many mailboxes it has.
+func NewGroupMailbox[T any](p *Pool, key string, capacity int, handle func(T)) *Mailbox[T] {
+	return &Mailbox[T]{pool: p, grp: p.join(key), handle: handle, capacity: capacity}
+}
+
+// OnPreempt sets a hook that the pool calls, from another goroutine, when
+// the mailbox's slice is up while other work waits: it should make the
+// running handler call Yield soon (for a guest call, at its next check).
+// Call it before the first Push.
+func (m *Mailbox[T]) OnPreempt(fn func()) { m.onPreempt = fn }
+
+// Yield, called by a handler of m (on the worker running it), gives the
+// worker to waiting work if the pool asked m to yield (its slice is up while
+// work waits), and blocks until the group's turn comes again and a worker
+// hands its place back, or until stop is closed (then it returns at once;
+// the pool runs one worker over its size until a worker exits). It reports
+// whether it yielded; it returns false at once when not asked.
+func (m *Mailbox[T]) Yield(stop <-chan struct{}) bool {
+	s := m.slot
+	if s == nil {
+		return false
+	}
+	return m.pool.yield(s, stop)
+}
+
+// preempt implements runnable.
+func (m *Mailbox[T]) preempt() {
+	if m.onPreempt != nil {
+		m.onPreempt()
+	}
 }
 
 // Push appends an item. It returns ErrFull when capacity items are pending
@@ -44,7 +84,7 @@ func (m *Mailbox[T]) Push(item T) error {
 	m.scheduled = true
 	m.mu.Unlock()
 	if schedule {
-		m.pool.push(m)
+		m.pool.push(m.grp, m)
 	}
 	return nil
 }
@@ -64,6 +104,9 @@ func (m *Mailbox[T]) Len() int {
 func (m *Mailbox[T]) Close() []T {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !m.closed {
+		m.pool.leave(m.grp)
+	}
 	m.closed = true
 	rest := append([]T(nil), m.items[m.head:]...)
 	clear(m.items)
@@ -72,7 +115,7 @@ func (m *Mailbox[T]) Close() []T {
 }
 
 // runBatch implements runnable.
-func (m *Mailbox[T]) runBatch(quantum int) bool {
+func (m *Mailbox[T]) runBatch(quantum int, s *slot) bool {
 	m.mu.Lock()
 	n := len(m.items) - m.head
 	if n > quantum {
@@ -91,14 +134,39 @@ func (m *Mailbox[T]) runBatch(quantum int) bool {
 	m.inBatch.Store(int64(n))
 	m.mu.Unlock()
 
-	for i := range m.batch {
+	m.slot = s
+	i := 0
+	for ; i < len(m.batch); i++ {
+		if i > 0 && s.expired.Load() {
+			break // the slice is up and other work waits
+		}
 		m.handle(m.batch[i])
 		m.inBatch.Add(-1)
 	}
-	clear(m.batch)
+	m.slot = nil
+	rest := m.batch[i:]
 
 	m.mu.Lock()
+	if len(rest) > 0 && m.closed {
+		// Closed meanwhile: Close did not return the items the worker had
+		// taken, so the handler gets them, as Close says.
+		m.mu.Unlock()
+		for j := range rest {
+			m.handle(rest[j])
+			m.inBatch.Add(-1)
+		}
+		m.mu.Lock()
+		rest = nil
+	}
 	defer m.mu.Unlock()
+	if len(rest) > 0 {
+		// The slice ended early: the items not handled go back to the
+		// head of the queue, in order.
+		m.items = append(append(make([]T, 0, len(rest)+len(m.items)-m.head), rest...), m.items[m.head:]...)
+		m.head = 0
+		m.inBatch.Store(0)
+	}
+	clear(m.batch)
 	if len(m.items) > m.head && !m.closed {
 		return true
 	}

@@ -21,6 +21,9 @@ func newActorCmd(a *app) *cobra.Command {
 a word that is not valid JSON is a string).`,
 		Args: nargs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkNames(opts.Name, opts.Namespace); err != nil {
+				return err
+			}
 			c, err := a.client()
 			if err != nil {
 				return err
@@ -92,6 +95,9 @@ a word that is not valid JSON is a string).`,
 			}
 			var info host.ActorInfo
 			if name, ok := strings.CutPrefix(args[0], "name:"); ok {
+				if err := checkNames(name, ""); err != nil {
+					return err
+				}
 				info, err = c.Lookup(cmd.Context(), name)
 			} else {
 				info, err = c.Actor(cmd.Context(), args[0])
@@ -211,4 +217,20 @@ func age(t time.Time) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// checkNames checks an actor name and a namespace against the name grammar
+// (host.CheckName) before anything is sent; empty ones are left out.
+func checkNames(name, namespace string) error {
+	if name != "" {
+		if err := host.CheckName("actor name", name); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	if namespace != "" {
+		if err := host.CheckName("namespace", namespace); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	return nil
 }

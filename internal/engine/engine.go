@@ -214,6 +214,17 @@ type Instance interface {
 	// the next call stops at once instead: the request stays until a call
 	// returns it. Safe from any goroutine, and after Close (then a no-op).
 	Interrupt()
+	// Yield asks the running call to call InstanceConfig.OnYield, on the
+	// goroutine running the call, at its next function entry or loop
+	// iteration (wazero: the instrumented interrupt check; wasmtime: an
+	// epoch deadline). OnYield may block as long as it likes: the call is
+	// paused meanwhile, and continues when it returns, unless Interrupt
+	// was called, in which case the call stops as Interrupt says. A request
+	// made while no call runs may reach the next call: OnYield must
+	// tolerate being called when it has nothing to do. Safe from any
+	// goroutine; a no-op without OnYield, with Config.NoInterrupt, or after
+	// Close.
+	Yield()
 	// Close releases the instance. Views returned by its memory become
 	// invalid.
 	Close(ctx context.Context) error
@@ -305,6 +316,10 @@ type InstanceConfig struct {
 	// bytes (already capped by MemoryLimitPages); the LinearMemory must
 	// refuse (return nil) growth past that maximum.
 	MemoryAllocator func(capacity, max uint64) LinearMemory
+	// OnYield, if set, is called by a running call after Instance.Yield
+	// (see there). It runs on the call's goroutine, inside the guest call,
+	// so it must not call into the instance.
+	OnYield func()
 }
 
 // LinearMemory backs a linear memory for InstanceConfig.MemoryAllocator (as

@@ -3,7 +3,7 @@
 // stop a runaway guest without wazero's WithCloseOnContextDone (an indirect
 // trampoline call at every loop header plus a goroutine per call).
 //
-// Three independent rewrites are offered (see Options):
+// These rewrites are offered (see Options):
 //
 //   - Interrupt: a mutable i32 global exported as "wactor_interrupt"
 //     (initially 0). At every function entry (after the locals declarations)
@@ -16,6 +16,11 @@
 //     function cannot run). At every function entry and loop header the
 //     guest subtracts a static cost and traps with unreachable when the
 //     result is negative; see Fuel costs below.
+//   - Preempt (with Interrupt): the check calls an appended function
+//     $preempt instead of trapping in place, and $preempt traps if the
+//     global is still set when its body runs; an embedder hooks $preempt
+//     (wazero: a function listener on it alone) to run Go code there, and
+//     clears the global to let the guest go on (a yield) or leaves it set.
 //   - ExportGlobals: every global (imported or defined, mutable or not) that
 //     is not exported yet is exported as "wactor_global_<index>", so that a
 //     host can snapshot and restore all of them (wazero only exposes exported
@@ -42,8 +47,10 @@
 // exports to the end of the export section, so no existing index moves and
 // no instruction operand has to change: only the global, export and code
 // sections are re-encoded (a global or export section is created, in a valid
-// position and before any trailing custom sections, when absent). No
-// function, import or type is added. Custom sections are copied unchanged
+// position and before any trailing custom sections, when absent). No import
+// is added. With Preempt, one function and its type are appended to the end
+// of their index spaces (the type, function and code sections get one entry
+// more), which moves no index either. Custom sections are copied unchanged
 // and stay where they are; note that DWARF
 // (.debug_*) sections address code by byte offsets, which the code rewrite
 // shifts.

@@ -13,6 +13,7 @@ const (
 	InterruptExport = "wactor_interrupt"
 	FuelExport      = "wactor_fuel"
 	TicksExport     = "wactor_ticks"
+	DepthExport     = "wactor_depth"
 	// YieldEvery is how many checks (function entries and loop iterations)
 	// pass between two exits to the embedder with Options.Yield.
 	YieldEvery         = 4096
@@ -41,6 +42,30 @@ type Options struct {
 	// ExportGlobals exports every global not exported yet as
 	// "wactor_global_<index>".
 	ExportGlobals bool
+	// MaxCallDepth, if not 0, bounds the guest's call stack: a mutable i32
+	// global "wactor_depth" (initially 0) is raised by the calling
+	// function's frame weight before every call, call_indirect and call_ref
+	// and lowered after it returns, and the guest traps with unreachable
+	// before a call that would take it past MaxCallDepth. A frame's weight
+	// is 1 + (parameters + locals)/8 + body bytes/256: about one unit per
+	// 64 bytes of an engine's frame for it. Tail calls (return_call*)
+	// replace their frame and are not counted. The embedder must set the
+	// global back to 0 after a trap (an exception that unwinds frames
+	// skips their decrements too, which only makes the bound stricter).
+	// At most 2^30 (a larger value counts as 2^30).
+	MaxCallDepth uint32
+	// Preempt (with Interrupt) lets the embedder run Go code at the
+	// interrupt checks: a function of type () -> () is appended to the
+	// function index space (Result.PreemptFunc), the checks become
+	//	global.get $interrupt; if (empty); call $preempt; end
+	// and $preempt's body is the former check
+	//	global.get $interrupt; if (empty); unreachable; end
+	// An embedder that hooks $preempt (wazero: a function listener on it
+	// alone) runs when the global is non-zero, and may clear it to let the
+	// guest continue (a yield) or leave it set to make the guest trap. No
+	// existing index moves: the function and its type are appended. Ignored
+	// without Interrupt or for a module without functions.
+	Preempt bool
 }
 
 // Result is a rewritten module and where to find its globals.
@@ -48,8 +73,12 @@ type Result struct {
 	Wasm []byte // the rewritten module (never aliases the input)
 
 	InterruptExport string // export name of the interrupt global, "" when not added
+	DepthExport     string // export name of the call depth global, "" when not added
 	FuelExport      string // export name of the fuel global, "" when not added
 	TicksExport     string // export name of the yield counter, "" when not added
+	// PreemptFunc is the index (in the function index space, imports
+	// first) of the function added by Options.Preempt, -1 when not added.
+	PreemptFunc int64
 	// MutatesTables reports code that changes tables or element segments
 	// (table.set, table.grow, table.fill, table.copy, table.init,
 	// elem.drop): state that snapshots of memory and globals do not hold.
@@ -100,6 +129,7 @@ func unsupported(off int, format string, args ...any) error {
 // Section ids.
 const (
 	secCustom   = 0
+	secType     = 1
 	secImport   = 2
 	secFunction = 3
 	secMemory   = 5
@@ -185,8 +215,12 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	}
 
 	var (
+		typeParams                      []uint32 // parameter count of every type (with MaxCallDepth)
+		funcTypes                       []uint32 // type of every defined function (with MaxCallDepth)
 		importedGlobals, definedGlobals uint32
+		importedFuncs, typeCount        uint32
 		globalSec, exportSec, codeSec   = -1, -1, -1
+		typeSec, funcSec                = -1, -1
 		funcCount                       uint32
 		exportCount                     uint32
 		reserved                        map[string]struct{} // existing export names starting with "wactor_"
@@ -197,16 +231,26 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		b := wasm[:s.end]
 		var err error
 		switch s.id {
+		case secType:
+			typeSec = i
+			typeCount, err = parseTypes(b, s.start, opts.Preempt)
+			if err == nil && opts.MaxCallDepth > 0 {
+				typeParams, err = parseTypeParams(b, s.start)
+			}
 		case secImport:
 			var mems uint32
-			importedGlobals, mems, err = parseImports(b, s.start)
+			importedFuncs, importedGlobals, mems, err = parseImports(b, s.start)
 			hasMemory = hasMemory || mems > 0
 		case secMemory:
 			var n uint32
 			n, _, err = readU32(b, s.start)
 			hasMemory = hasMemory || n > 0
 		case secFunction:
+			funcSec = i
 			funcCount, _, err = readU32(b, s.start)
+			if err == nil && opts.MaxCallDepth > 0 {
+				funcTypes, err = parseFuncTypes(b, s.start, uint32(len(typeParams)))
+			}
 		case secGlobal:
 			globalSec = i
 			definedGlobals, err = parseGlobals(b, s.start)
@@ -222,7 +266,7 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		}
 	}
 	globals := uint64(importedGlobals) + uint64(definedGlobals)
-	if globals+3 > math.MaxUint32 {
+	if globals+4 > math.MaxUint32 {
 		return nil, st, malformed(0, "too many globals")
 	}
 	if _, ok := reserved[InterruptExport]; ok {
@@ -233,6 +277,9 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	}
 	if _, ok := reserved[TicksExport]; ok {
 		return nil, st, &Error{Kind: ErrNameConflict, Detail: "module already exports " + TicksExport}
+	}
+	if _, ok := reserved[DepthExport]; ok {
+		return nil, st, &Error{Kind: ErrNameConflict, Detail: "module already exports " + DepthExport}
 	}
 	if codeSec >= 0 {
 		n, _, err := readU32(wasm[:secs[codeSec].end], secs[codeSec].start)
@@ -246,8 +293,23 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		return nil, st, malformed(0, "%d functions but no code section", funcCount)
 	}
 
-	res := &Result{Globals: int(globals), GlobalExports: globalExports}
-	r := &rewriter{opts: opts}
+	res := &Result{Globals: int(globals), GlobalExports: globalExports, PreemptFunc: -1}
+	opts.MaxCallDepth = min(opts.MaxCallDepth, 1<<30) // the counter must not wrap
+	r := &rewriter{opts: opts, typeParams: typeParams, funcTypes: funcTypes}
+	// The preempt function and its type go at the end of their index
+	// spaces, so no existing index moves.
+	preempt := opts.Preempt && opts.Interrupt && funcCount > 0
+	if preempt {
+		if uint64(importedFuncs)+uint64(funcCount)+1 > math.MaxUint32 || typeCount == math.MaxUint32 {
+			return nil, st, malformed(0, "too many functions or types")
+		}
+		r.preempt = true
+		r.preemptIdx = importedFuncs + funcCount
+		r.preemptType = typeCount
+		res.PreemptFunc = int64(r.preemptIdx)
+	}
+	typeDone, funcDone := !preempt || typeSec >= 0, !preempt || funcSec >= 0
+	preemptType := []byte{0x60, 0x00, 0x00} // func () -> ()
 
 	// New globals and exports.
 	var newGlobals, newExports []byte
@@ -283,6 +345,15 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		addedExports++
 		res.TicksExport = TicksExport
 	}
+	if opts.MaxCallDepth > 0 {
+		r.depthIdx = next
+		next++
+		newGlobals = append(newGlobals, 0x7f, 0x01, 0x41, 0x00, 0x0b) // mut i32 (i32.const 0)
+		newExports = appendExport(newExports, DepthExport, r.depthIdx)
+		addedGlobals++
+		addedExports++
+		res.DepthExport = DepthExport
+	}
 	if opts.ExportGlobals {
 		var nameBuf []byte
 		for i := uint32(0); i < uint32(globals); i++ {
@@ -305,7 +376,7 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 
 	// Pass 2: emit.
 	extra := len(newGlobals) + len(newExports) + 32
-	if opts.Interrupt || opts.Fuel {
+	if opts.Interrupt || opts.Fuel || opts.MaxCallDepth > 0 {
 		extra += len(wasm) / 8
 	}
 	out := make([]byte, 0, len(wasm)+extra)
@@ -313,6 +384,14 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	globalDone := addedGlobals == 0 || globalSec >= 0
 	exportDone := addedExports == 0 || exportSec >= 0
 	pending := func(out []byte, rank int) []byte {
+		if !typeDone && sectionRank(secType) < rank {
+			typeDone = true
+			out = appendSection(out, secType, appendU32(nil, 1), nil, preemptType)
+		}
+		if !funcDone && sectionRank(secFunction) < rank {
+			funcDone = true
+			out = appendSection(out, secFunction, appendU32(nil, 1), nil, appendU32(nil, r.preemptType))
+		}
 		if !globalDone && sectionRank(secGlobal) < rank {
 			globalDone = true
 			out = appendSection(out, secGlobal, appendU32(nil, addedGlobals), nil, newGlobals)
@@ -341,13 +420,19 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 			out = pending(out, sectionRank(s.id))
 		}
 		switch {
+		case s.id == secType && preempt:
+			_, p, _ := readU32(wasm, s.start)
+			out = appendSection(out, secType, appendU32(nil, typeCount+1), wasm[p:s.end], preemptType)
+		case s.id == secFunction && preempt:
+			_, p, _ := readU32(wasm, s.start)
+			out = appendSection(out, secFunction, appendU32(nil, funcCount+1), wasm[p:s.end], appendU32(nil, r.preemptType))
 		case s.id == secGlobal && addedGlobals > 0:
 			_, p, _ := readU32(wasm, s.start)
 			out = appendSection(out, secGlobal, appendU32(nil, definedGlobals+addedGlobals), wasm[p:s.end], newGlobals)
 		case s.id == secExport && addedExports > 0:
 			_, p, _ := readU32(wasm, s.start)
 			out = appendSection(out, secExport, appendU32(nil, exportCount+addedExports), wasm[p:s.end], newExports)
-		case s.id == secCode && (opts.Interrupt || opts.Fuel):
+		case s.id == secCode && (opts.Interrupt || opts.Fuel || opts.MaxCallDepth > 0):
 			var err error
 			if out, err = r.rewriteCode(out, wasm[:s.end], s.start); err != nil {
 				return nil, st, err
@@ -365,33 +450,72 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	return res, st, nil
 }
 
-// parseImports validates the import section and counts imported globals.
-func parseImports(b []byte, p int) (globals, memories uint32, err error) {
+// parseTypes returns the type section's entry count. With check, it
+// also checks that every entry is a function type (0x60), so that the count
+// is the number of types: the index of a type appended after them.
+func parseTypes(b []byte, p int, check bool) (uint32, error) {
+	n, p, err := readU32(b, p)
+	if err != nil || !check {
+		return n, err
+	}
+	if int64(n) > int64(len(b)-p)/3 { // 0x60 and two vector lengths at least
+		return 0, malformed(p, "type count %d exceeds the section", n)
+	}
+	for i := uint32(0); i < n; i++ {
+		if p >= len(b) {
+			return 0, malformed(p, "truncated type")
+		}
+		if b[p] != 0x60 {
+			return 0, unsupported(p, "type form 0x%02x (only function types)", b[p])
+		}
+		p++
+		for j := 0; j < 2; j++ { // parameters, results
+			var k uint32
+			if k, p, err = readU32(b, p); err != nil {
+				return 0, err
+			}
+			for ; k > 0; k-- {
+				if p, err = skipValType(b, p); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	if p != len(b) {
+		return 0, malformed(p, "type section size mismatch")
+	}
+	return n, nil
+}
+
+// parseImports validates the import section and counts imported functions,
+// globals and memories.
+func parseImports(b []byte, p int) (funcs, globals, memories uint32, err error) {
 	n, p, err := readU32(b, p)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if int64(n) > int64(len(b)-p) {
-		return 0, 0, malformed(p, "import count %d exceeds the section", n)
+		return 0, 0, 0, malformed(p, "import count %d exceeds the section", n)
 	}
 	for i := uint32(0); i < n; i++ {
 		for j := 0; j < 2; j++ { // module and field names
 			var l uint32
 			if l, p, err = readU32(b, p); err != nil {
-				return 0, 0, err
+				return 0, 0, 0, err
 			}
 			if p, err = skipBytes(b, p, int(l)); err != nil {
-				return 0, 0, err
+				return 0, 0, 0, err
 			}
 		}
 		if p >= len(b) {
-			return 0, 0, malformed(p, "truncated import")
+			return 0, 0, 0, malformed(p, "truncated import")
 		}
 		kind := b[p]
 		p++
 		switch kind {
 		case 0x00: // func: type index
 			p, err = skipU32(b, p)
+			funcs++
 		case 0x01: // table: reftype limits
 			if p, err = skipValType(b, p); err == nil {
 				p, err = skipLimits(b, p)
@@ -409,16 +533,75 @@ func parseImports(b []byte, p int) (globals, memories uint32, err error) {
 				p, err = skipU32(b, p)
 			}
 		default:
-			return 0, 0, malformed(p-1, "invalid import kind %d", kind)
+			return 0, 0, 0, malformed(p-1, "invalid import kind %d", kind)
 		}
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 	}
 	if p != len(b) {
-		return 0, 0, malformed(p, "import section size mismatch")
+		return 0, 0, 0, malformed(p, "import section size mismatch")
 	}
-	return globals, memories, nil
+	return funcs, globals, memories, nil
+}
+
+// parseTypeParams returns the parameter count of every function type of
+// the type section. Other type forms (GC) are not supported.
+func parseTypeParams(b []byte, p int) ([]uint32, error) {
+	n, p, err := readU32(b, p)
+	if err != nil {
+		return nil, err
+	}
+	if int64(n) > int64(len(b)-p)/3 { // form, two counts at least
+		return nil, malformed(p, "type count %d exceeds the section", n)
+	}
+	params := make([]uint32, n)
+	for i := range params {
+		if p >= len(b) || b[p] != 0x60 {
+			return nil, unsupported(p, "type form other than a function type")
+		}
+		p++
+		for j := 0; j < 2; j++ { // parameters, results
+			var c uint32
+			if c, p, err = readU32(b, p); err != nil {
+				return nil, err
+			}
+			if int64(c) > int64(len(b)-p) {
+				return nil, malformed(p, "value type count %d exceeds the section", c)
+			}
+			if j == 0 {
+				params[i] = c
+			}
+			for k := uint32(0); k < c; k++ {
+				if p, err = skipValType(b, p); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return params, nil
+}
+
+// parseFuncTypes returns the type index of every function of the function
+// section.
+func parseFuncTypes(b []byte, p int, types uint32) ([]uint32, error) {
+	n, p, err := readU32(b, p)
+	if err != nil {
+		return nil, err
+	}
+	if int64(n) > int64(len(b)-p) {
+		return nil, malformed(p, "function count %d exceeds the section", n)
+	}
+	out := make([]uint32, n)
+	for i := range out {
+		if out[i], p, err = readU32(b, p); err != nil {
+			return nil, err
+		}
+		if out[i] >= types {
+			return nil, malformed(p, "function %d has type %d of %d", i, out[i], types)
+		}
+	}
+	return out, nil
 }
 
 // skipLimits skips table or memory limits (flags: bit 0 max present, bit 1

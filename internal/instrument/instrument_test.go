@@ -29,6 +29,8 @@ var optionSets = []struct {
 	{"globals", Options{ExportGlobals: true}},
 	{"interrupt+fuel", Options{Interrupt: true, Fuel: true}},
 	{"all", Options{Interrupt: true, Fuel: true, ExportGlobals: true}},
+	{"interrupt+preempt", Options{Interrupt: true, Preempt: true}},
+	{"all+preempt+yield", Options{Interrupt: true, Fuel: true, ExportGlobals: true, Preempt: true, Yield: true}},
 }
 
 type call struct {
@@ -214,11 +216,17 @@ func checkResult(t *testing.T, c rewriteCase, opts Options, orig []byte, res *Re
 		t.Error("result aliases the input")
 	}
 
-	// Every section other than global, export and code is copied as it
+	// Every section other than global, export and code (and, with
+	// Preempt, type and function, which get one entry more) is copied as it
 	// is and in the same order (custom sections included).
+	preempt := res.PreemptFunc >= 0
+	if preempt != (opts.Preempt && opts.Interrupt && c.funcs > 0) {
+		t.Errorf("PreemptFunc = %d for %+v", res.PreemptFunc, opts)
+	}
 	keep := func(ss []testSection) []testSection {
 		return slices.DeleteFunc(ss, func(s testSection) bool {
-			return s.id == secGlobal || s.id == secExport || s.id == secCode
+			return s.id == secGlobal || s.id == secExport || s.id == secCode ||
+				(preempt && (s.id == secType || s.id == secFunction))
 		})
 	}
 	in, out := sections(t, orig), sections(t, res.Wasm)

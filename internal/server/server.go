@@ -44,6 +44,13 @@ type Config struct {
 	// MaxBodyBytes bounds a module upload (default 64 MiB). Other request
 	// bodies are bounded by twice the host's MaxArgBytes.
 	MaxBodyBytes int64
+	// BodyTimeout bounds how long a request body may take to arrive, from
+	// the end of the request's headers (default 60s; headers themselves
+	// must arrive within 10s). A body still arriving then is answered 408
+	// request_timeout and its connection closed. Once the body is read the
+	// deadline is lifted, so long calls, long polls and log streams are
+	// not cut by it.
+	BodyTimeout time.Duration
 	// FutureTTL is how long the result of a future created through the API
 	// (submit, batch without wait) is kept after it resolves (default 10m).
 	FutureTTL time.Duration
@@ -59,6 +66,7 @@ const (
 	defaultDataDir      = "./wactor-data"
 	defaultMaxBodyBytes = 64 << 20
 	defaultFutureTTL    = 10 * time.Minute
+	defaultBodyTimeout  = 60 * time.Second
 	// shutdownGrace bounds the graceful shutdown Serve starts when its ctx
 	// is cancelled; Close uses its own ctx instead.
 	shutdownGrace = 30 * time.Second
@@ -122,6 +130,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.FutureTTL == 0 {
 		cfg.FutureTTL = defaultFutureTTL
 	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = defaultBodyTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -130,6 +141,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: negative MaxBodyBytes %d", cfg.MaxBodyBytes)
 	case cfg.FutureTTL < 0:
 		return nil, fmt.Errorf("server: negative FutureTTL %v", cfg.FutureTTL)
+	case cfg.BodyTimeout < 0:
+		return nil, fmt.Errorf("server: negative BodyTimeout %v", cfg.BodyTimeout)
 	case (cfg.TLSCert == "") != (cfg.TLSKey == ""):
 		return nil, errors.New("server: TLS needs both a certificate and a key file")
 	}

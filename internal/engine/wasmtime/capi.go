@@ -51,20 +51,44 @@ extern wasmtime_error_t *wasmtime_func_call_unchecked(wasmtime_context_t *,
 
 _Static_assert(sizeof(wasmtime_val_raw_t) == 16, "wasmtime_val_raw_t is 16 bytes");
 
+// wactor_flag is a store's interrupt state, read by its epoch callback:
+// bit 0 interrupt, bit 1 yield; handle is the cgo.Handle of its instance for
+// wactorYield (0: none).
+typedef struct {
+	uint32_t bits;
+	uintptr_t handle;
+} wactor_flag;
+
+// wactorYield is the Go side of a yield (yield.go).
+extern void wactorYield(uintptr_t handle);
+
 // wactor_epoch_cb runs when a store reaches its epoch deadline: it traps if
-// the store's interrupt flag (data) is set, else it continues until the next
+// the store's interrupt bit is set; with the yield bit set, it clears it and
+// calls the instance's OnYield (through wactorYield), which may block, then
+// traps if an interrupt came meanwhile; else it continues until the next
 // epoch (WASMTIME_UPDATE_DEADLINE_CONTINUE).
 static wasmtime_error_t *wactor_epoch_cb(wasmtime_context_t *cx, void *data, uint64_t *delta, wasmtime_update_deadline_kind_t *kind) {
 	(void)cx;
-	if (__atomic_load_n((uint32_t *)data, __ATOMIC_SEQ_CST) != 0) {
+	wactor_flag *f = (wactor_flag *)data;
+	uint32_t bits = __atomic_load_n(&f->bits, __ATOMIC_SEQ_CST);
+	if ((bits & 1) != 0) {
 		return wasmtime_error_new("wactor: call interrupted");
+	}
+	if ((bits & 2) != 0) {
+		__atomic_fetch_and(&f->bits, ~(uint32_t)2, __ATOMIC_SEQ_CST);
+		if (f->handle != 0) {
+			wactorYield(f->handle);
+		}
+		if ((__atomic_load_n(&f->bits, __ATOMIC_SEQ_CST) & 1) != 0) {
+			return wasmtime_error_new("wactor: call interrupted");
+		}
 	}
 	*delta = 1;
 	*kind = 0;
 	return NULL;
 }
 
-static void wactor_set_epoch_cb(void *store, uint32_t *flag) {
+static void wactor_set_epoch_cb(void *store, wactor_flag *flag) {
 	wasmtime_store_epoch_deadline_callback((wasmtime_store_t *)store, wactor_epoch_cb, flag, NULL);
 }
 
@@ -72,8 +96,8 @@ static void *wactor_store_context(void *store) {
 	return wasmtime_store_context((wasmtime_store_t *)store);
 }
 
-static uint32_t *wactor_new_flag(void) {
-	return (uint32_t *)calloc(1, sizeof(uint32_t));
+static wactor_flag *wactor_new_flag(void) {
+	return (wactor_flag *)calloc(1, sizeof(wactor_flag));
 }
 
 // wactor_call_result describes a failed call: kind 1 is a trap (with code
@@ -191,17 +215,23 @@ func rawCall(cx unsafe.Pointer, f *wasmtime.Func, stack []uint64) (failed bool, 
 	return true, code, msg
 }
 
-// interruptFlag is a flag in C memory read by the epoch callback.
-type interruptFlag struct{ p *C.uint32_t }
+// interruptFlag is a store's interrupt and yield bits in C memory, read by
+// the epoch callback.
+type interruptFlag struct{ p *C.wactor_flag }
 
 func newInterruptFlag() interruptFlag { return interruptFlag{C.wactor_new_flag()} }
 
-func (f interruptFlag) u32() *uint32 { return (*uint32)(unsafe.Pointer(f.p)) }
+func (f interruptFlag) u32() *uint32 { return (*uint32)(unsafe.Pointer(&f.p.bits)) }
 
-func (f interruptFlag) set()        { atomic.StoreUint32(f.u32(), 1) }
+func (f interruptFlag) set()        { atomic.OrUint32(f.u32(), 1) }
+func (f interruptFlag) setYield()   { atomic.OrUint32(f.u32(), 2) }
 func (f interruptFlag) clear()      { atomic.StoreUint32(f.u32(), 0) }
-func (f interruptFlag) isSet() bool { return atomic.LoadUint32(f.u32()) != 0 }
+func (f interruptFlag) isSet() bool { return atomic.LoadUint32(f.u32())&1 != 0 }
 func (f interruptFlag) free()       { C.free(unsafe.Pointer(f.p)) }
+
+// setHandle records the cgo.Handle the callback passes to wactorYield. Call
+// it before the store runs any code.
+func (f interruptFlag) setHandle(h uintptr) { f.p.handle = C.uintptr_t(h) }
 
 // installEpochCallback makes the store trap at its epoch deadline only when
 // flag is set.

@@ -11,5 +11,8 @@
 // which wasmtime-go does not wrap), a per-store deadline callback that traps
 // only when that instance's interrupt flag is set and otherwise extends the
 // deadline by one epoch: Instance.Interrupt sets the flag and increments the
-// epoch, and every other running instance continues.
+// epoch, and every other running instance continues. Instance.Yield sets a
+// second bit the same way; the callback then calls InstanceConfig.OnYield
+// through a cgo callback (yield.go) on the thread running the guest, which
+// stays paused until it returns, and traps if an interrupt came meanwhile.
 package wasmtime

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/cgo"
 	"strings"
 	"sync"
 	"unsafe"
@@ -34,11 +35,19 @@ type Engine struct {
 // shared is a wasmtime engine shared by the Engines of one process with the
 // same settings, with the modules it compiled: as wazero's compilation
 // cache, a module loaded by a second Engine (a second host) is not compiled
-// again. Compiled code is kept for the life of the process.
+// again. Compiled code is dropped when the last module handle compiled
+// from it is closed (an unloaded class frees its code; instances still
+// running keep it alive inside wasmtime).
 type shared struct {
 	eng  *wasmtime.Engine
 	mu   sync.Mutex
-	mods map[[sha256.Size]byte]*wasmtime.Module
+	mods map[[sha256.Size]byte]*sharedModule
+}
+
+// sharedModule is a compiled module and the number of open handles to it.
+type sharedModule struct {
+	mod  *wasmtime.Module
+	refs int
 }
 
 var (
@@ -56,31 +65,46 @@ func sharedEngine(cfg engine.Config) *shared {
 	c := wasmtime.NewConfig()
 	c.SetConsumeFuel(!cfg.NoFuel)
 	c.SetEpochInterruption(!cfg.NoInterrupt)
-	s := &shared{eng: wasmtime.NewEngineWithConfig(c), mods: map[[sha256.Size]byte]*wasmtime.Module{}}
+	s := &shared{eng: wasmtime.NewEngineWithConfig(c), mods: map[[sha256.Size]byte]*sharedModule{}}
 	engines[key] = s
 	return s
 }
 
-// compile returns the module compiled from wasm, compiling it once.
-func (s *shared) compile(wasm []byte) (*wasmtime.Module, error) {
+// compile returns the module compiled from wasm, compiling it once, and
+// takes a reference to it, which release gives back.
+func (s *shared) compile(wasm []byte) (*wasmtime.Module, [sha256.Size]byte, error) {
 	sum := sha256.Sum256(wasm)
 	s.mu.Lock()
-	mod, ok := s.mods[sum]
-	s.mu.Unlock()
-	if ok {
-		return mod, nil
+	if m, ok := s.mods[sum]; ok {
+		m.refs++
+		s.mu.Unlock()
+		return m.mod, sum, nil
 	}
+	s.mu.Unlock()
 	mod, err := wasmtime.NewModule(s.eng, wasm)
 	if err != nil {
-		return nil, err
+		return nil, sum, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m, ok := s.mods[sum]; ok {
-		return m, nil // compiled concurrently
+		m.refs++
+		return m.mod, sum, nil // compiled concurrently
 	}
-	s.mods[sum] = mod
-	return mod, nil
+	s.mods[sum] = &sharedModule{mod: mod, refs: 1}
+	return mod, sum, nil
+}
+
+// release gives back a reference that compile took; the last one drops the
+// compiled module (wasmtime-go frees it when it is collected).
+func (s *shared) release(sum [sha256.Size]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.mods[sum]; ok {
+		if m.refs--; m.refs <= 0 {
+			delete(s.mods, sum)
+		}
+	}
 }
 
 // New creates a wasmtime engine with fuel consumption and epoch interruption
@@ -113,6 +137,7 @@ func (e *Engine) Close(context.Context) error { return nil }
 type module struct {
 	e       *Engine
 	mod     *wasmtime.Module
+	sum     [sha256.Size]byte // of the code, for shared.release
 	info    *engine.ModuleInfo
 	types   []*wasmtime.FuncType // of every import (nil for non-functions)
 	globals map[string]engine.GlobalType
@@ -128,17 +153,18 @@ func (e *Engine) Compile(_ context.Context, wasm []byte) (engine.Module, error) 
 	if err != nil {
 		return nil, err
 	}
-	mod, err := e.shared.compile(wasm)
+	mod, sum, err := e.shared.compile(wasm)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrCompile, err)
 	}
-	m := &module{e: e, mod: mod, info: info, types: make([]*wasmtime.FuncType, len(info.Imports)), globals: map[string]engine.GlobalType{}}
+	m := &module{e: e, mod: mod, sum: sum, info: info, types: make([]*wasmtime.FuncType, len(info.Imports)), globals: map[string]engine.GlobalType{}}
 	for i, imp := range info.Imports {
 		if imp.Kind != engine.KindFunc {
 			continue
 		}
 		for _, t := range append(imp.Func.Params[:len(imp.Func.Params):len(imp.Func.Params)], imp.Func.Results...) {
 			if t == engine.V128 {
+				e.shared.release(sum)
 				return nil, fmt.Errorf("%w: import %s.%s: wasmtime-go cannot define host functions with v128 values", engine.ErrCompile, imp.Module, imp.Name)
 			}
 		}
@@ -189,8 +215,11 @@ func (m *module) Exports() []engine.Export { return m.info.Exports }
 func (m *module) Close(context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// The compiled code is shared (see shared): only this handle closes.
-	m.closed = true
+	// The compiled code is shared (see shared): this handle's reference goes.
+	if !m.closed {
+		m.closed = true
+		m.e.shared.release(m.sum)
+	}
 	return nil
 }
 
@@ -236,6 +265,11 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	}
 	if !m.e.cfg.NoInterrupt {
 		inst.flag = newInterruptFlag()
+		if cfg.OnYield != nil {
+			inst.onYield = cfg.OnYield
+			inst.handle = cgo.NewHandle(inst)
+			inst.flag.setHandle(uintptr(inst.handle))
+		}
 		if err := installEpochCallback(store, inst.flag); err != nil {
 			return fail(fmt.Errorf("%w: %w", engine.ErrInstantiate, err))
 		}
@@ -278,6 +312,10 @@ type instance struct {
 	caller caller
 	funcs  map[string]*function
 	flag   interruptFlag // zero with Config.NoInterrupt
+	// onYield is InstanceConfig.OnYield, which the epoch callback reaches
+	// through handle (0 without OnYield).
+	onYield func()
+	handle  cgo.Handle
 
 	limit uint64 // InstanceConfig.MemoryLimitPages, in bytes
 
@@ -310,6 +348,10 @@ func (i *instance) release() {
 	if i.flag.p != nil {
 		i.flag.free()
 		i.flag.p = nil
+	}
+	if i.handle != 0 {
+		i.handle.Delete()
+		i.handle = 0
 	}
 }
 
@@ -610,6 +652,21 @@ func (i *instance) Interrupt() {
 	i.mu.Unlock()
 	// Every running store reaches its deadline; only this one's callback
 	// sees its flag set.
+	i.m.e.eng.IncrementEpoch()
+}
+
+// Yield makes the running call, or the next one, call OnYield at its next
+// epoch check: it sets the store's yield bit and, as Interrupt, increments
+// the engine's epoch, so every running store reaches its deadline and only
+// this one's callback finds the bit.
+func (i *instance) Yield() {
+	i.mu.Lock()
+	if i.closed || i.flag.p == nil || i.handle == 0 {
+		i.mu.Unlock()
+		return
+	}
+	i.flag.setYield()
+	i.mu.Unlock()
 	i.m.e.eng.IncrementEpoch()
 }
 

@@ -5,7 +5,9 @@
 // slows every loop and closes the module for good. This engine therefore
 // rewrites every module at Compile with internal/instrument: an interrupt
 // global checked at function entries and loop headers (Instance.Interrupt
-// sets it from any goroutine), a yield counter so a long loop lets the Go
+// sets it from any goroutine; the check calls an appended $preempt function
+// whose function listener runs InstanceConfig.OnYield for Instance.Yield),
+// a yield counter so a long loop lets the Go
 // scheduler and garbage collector in, and, for instances with a fuel limit, a
 // second variant compiled on first use with deterministic fuel metering. The
 // globals the rewrite adds are not listed in Module.Exports and not returned
@@ -119,22 +121,79 @@ type slot struct {
 	idx  int
 }
 
+// MaxCallDepth bounds a guest's call stack, in the frame weights of
+// instrument.Options.MaxCallDepth (about 64 bytes each). wazero grows a
+// call's stack by doubling, up to a fixed ceiling of 50 MB past which it
+// traps: an unbounded recursion then holds the last two stacks, about 126
+// MB of the host's memory outside the guest's memory limit, until the
+// trapped instance is collected. With this bound such a recursion traps
+// at a stack of a few megabytes; wasmtime's own bound (512 KiB of native
+// stack) is tighter still.
+const MaxCallDepth = 1 << 16
+
 func (e *Engine) instrumentOptions(fuel bool) instrument.Options {
 	on := !e.cfg.NoInterrupt
-	return instrument.Options{Interrupt: on, Yield: on, Fuel: fuel}
+	opts := instrument.Options{Interrupt: on, Yield: on, Preempt: on, Fuel: fuel}
+	if on {
+		opts.MaxCallDepth = MaxCallDepth
+	}
+	return opts
 }
+
+// preemptListeners is the function listener factory of a module rewritten
+// with instrument.Options.Preempt: a listener on its $preempt function alone
+// (the guest's own functions get none, so they compile as without
+// listeners). wazero calls it, in Go, when the interrupt global is set.
+type preemptListeners struct{ idx int64 }
+
+func (f preemptListeners) NewFunctionListener(def api.FunctionDefinition) experimental.FunctionListener {
+	if int64(def.Index()) != f.idx {
+		return nil
+	}
+	return preemptHook{}
+}
+
+// compileCtx returns ctx with the listener factory of a rewrite.
+func compileCtx(ctx context.Context, res *instrument.Result) context.Context {
+	if res == nil || res.PreemptFunc < 0 {
+		return ctx
+	}
+	return experimental.WithFunctionListenerFactory(ctx, preemptListeners{res.PreemptFunc})
+}
+
+// yielders maps a guest module instance to its *instance when it has an
+// OnYield. It is process-wide, not per Engine: wazero shares compiled code,
+// listeners included, between the runtimes of a process.
+var yielders sync.Map
+
+// preemptHook is the listener on $preempt. It runs when the interrupt global
+// is set: for an Interrupt it leaves it set (the guest then traps in
+// $preempt); for a Yield it calls OnYield and clears it (the guest goes on).
+type preemptHook struct{}
+
+func (preemptHook) Before(_ context.Context, mod api.Module, _ api.FunctionDefinition, _ []uint64, _ experimental.StackIterator) {
+	v, ok := yielders.Load(mod)
+	if !ok {
+		return
+	}
+	v.(*instance).yieldNow()
+}
+
+func (preemptHook) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
+func (preemptHook) Abort(context.Context, api.Module, api.FunctionDefinition, error)    {}
 
 // Compile instruments and compiles a module.
 func (e *Engine) Compile(ctx context.Context, wasm []byte) (engine.Module, error) {
 	code := wasm
+	cctx := ctx
 	if opts := e.instrumentOptions(false); opts != (instrument.Options{}) {
 		res, err := instrument.Rewrite(wasm, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", engine.ErrCompile, err)
 		}
-		code = res.Wasm
+		code, cctx = res.Wasm, compileCtx(ctx, res)
 	}
-	compiled, err := e.rt.CompileModule(ctx, code)
+	compiled, err := e.rt.CompileModule(cctx, code)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrCompile, err)
 	}
@@ -333,7 +392,7 @@ func (m *module) fuelVariant(ctx context.Context) (wazero.CompiledModule, error)
 			m.fuelErr = fmt.Errorf("%w: %w", engine.ErrCompile, err)
 			return
 		}
-		if m.fuel, err = m.e.rt.CompileModule(ctx, res.Wasm); err != nil {
+		if m.fuel, err = m.e.rt.CompileModule(compileCtx(ctx, res), res.Wasm); err != nil {
 			m.fuelErr = fmt.Errorf("%w: %w", engine.ErrCompile, err)
 		}
 	})
@@ -444,6 +503,10 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 			return nil, fmt.Errorf("%w: interrupt global missing", engine.ErrInstantiate)
 		}
 		inst.interruptG = g
+		if inst.depthG, ok = mod.ExportedGlobal(instrument.DepthExport).(api.MutableGlobal); !ok {
+			_ = mod.Close(ctx)
+			return nil, fmt.Errorf("%w: call depth global missing", engine.ErrInstantiate)
+		}
 	}
 	if cfg.Fuel > 0 {
 		g, ok := mod.ExportedGlobal(instrument.FuelExport).(api.MutableGlobal)
@@ -455,6 +518,10 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 		_ = inst.SetFuel(cfg.Fuel)
 	}
 	m.e.instances.Store(mod, inst)
+	if inst.interruptG != nil && cfg.OnYield != nil {
+		inst.onYield = cfg.OnYield
+		yielders.Store(mod, inst)
+	}
 	return inst, nil
 }
 
@@ -479,12 +546,15 @@ type instance struct {
 	funcs  map[string]*function
 
 	interruptG api.MutableGlobal // nil with Config.NoInterrupt
+	depthG     api.MutableGlobal // the call depth counter; nil with Config.NoInterrupt
 	fuelG      api.MutableGlobal // nil without fuel metering
 	fuelUsed   uint64
 	hostErr    error // set by a failing host function during a call
 
 	mu          sync.Mutex // guards the interrupt global and closed against Interrupt
 	interrupted bool       // Interrupt set the global
+	yieldReq    bool       // Yield set the global
+	onYield     func()     // InstanceConfig.OnYield; nil without one
 	closed      atomic.Bool
 }
 
@@ -544,6 +614,12 @@ func (i *instance) Call(ctx context.Context, name string, stack []uint64) error 
 	if err == nil {
 		return nil
 	}
+	tooDeep := false
+	if i.depthG != nil {
+		// The frames the trap unwound did not lower the counter.
+		tooDeep = uint32(i.depthG.Get()) > MaxCallDepth
+		i.depthG.Set(0)
+	}
 	hostErr := i.hostErr
 	i.hostErr = nil
 	switch {
@@ -553,6 +629,8 @@ func (i *instance) Call(ctx context.Context, name string, stack []uint64) error 
 		return engine.HostTrap(name, hostErr)
 	case outOfFuel:
 		return &engine.TrapError{Kind: engine.TrapOutOfFuel, Func: name, Message: fmt.Sprintf("call used up its fuel (%d)", before)}
+	case tooDeep:
+		return &engine.TrapError{Kind: engine.TrapGuest, Func: name, Message: "stack overflow: the call stack exceeded its bound", Cause: err}
 	}
 	return &engine.TrapError{Kind: engine.TrapGuest, Func: name, Message: engine.FirstLine(err.Error()), Cause: err}
 }
@@ -609,6 +687,37 @@ func (i *instance) Interrupt() {
 	i.interruptG.Set(1)
 }
 
+// Yield makes the running call, or the next one, call OnYield.
+func (i *instance) Yield() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.closed.Load() || i.interruptG == nil || i.onYield == nil {
+		return
+	}
+	i.yieldReq = true
+	i.interruptG.Set(1)
+}
+
+// yieldNow runs in the guest's $preempt (the interrupt global is set): it
+// calls OnYield if Yield asked for it, then clears the global unless
+// Interrupt set it, so that $preempt returns instead of trapping. A Yield
+// made while OnYield runs is dropped with the one it answers.
+func (i *instance) yieldNow() {
+	i.mu.Lock()
+	req := i.yieldReq
+	i.yieldReq = false
+	i.mu.Unlock()
+	if req {
+		i.onYield()
+	}
+	i.mu.Lock()
+	i.yieldReq = false
+	if !i.interrupted {
+		i.interruptG.Set(0)
+	}
+	i.mu.Unlock()
+}
+
 // takeInterrupt reports whether an interrupt was requested, and clears it.
 // The global is only written by Go under mu (the guest reads it), so the
 // race detector sees no race.
@@ -635,6 +744,7 @@ func (i *instance) Close(ctx context.Context) error {
 	}
 	i.mu.Unlock()
 	i.m.e.instances.Delete(i.mod)
+	yielders.Delete(i.mod)
 	return i.mod.Close(ctx)
 }
 
