@@ -744,7 +744,7 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 		n = m.spec.DefaultReturns()
 	}
 	if n < 1 || n > 64 {
-		return nil, fmt.Errorf("%w: NumReturns %d out of range 1..64", ErrInvalidOptions, n)
+		return nil, fmt.Errorf("%w: num_returns %d out of range 1..64", ErrInvalidOptions, n)
 	}
 	c := &call{ctx: ctx, method: method, midx: midx}
 	if err := c.encode(args, a.h.cfg.MaxArgBytes); err != nil {

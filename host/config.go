@@ -421,6 +421,7 @@ func (c Config) checkBounds() error {
 		{"log_lines", int64(c.LogLines), 1_000_000},
 		{"keep_checkpoints", int64(c.KeepCheckpoints), 10_000},
 		{"max_queued_calls", int64(c.MaxQueuedCalls), 1 << 30},
+		{"memory_budget", c.MemoryBudget, 1 << 50},
 	} {
 		if f.v > f.max {
 			return fmt.Errorf("%w: %s %d exceeds the maximum of %d", ErrInvalidOptions, f.name, f.v, f.max)

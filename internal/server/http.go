@@ -421,11 +421,17 @@ func hasBody(r *http.Request) bool {
 // deadline serveHTTP set; once it is read, the deadline is lifted, so a
 // long call or stream is not cut by it. tooLarge names the limit.
 func (rq *request) readBody(limit int64, tooLarge func(limit int64) string) ([]byte, error) {
+	if n := rq.r.ContentLength; n > limit {
+		// Declared too large: refused unread (net/http closes the
+		// connection rather than read a large unread body).
+		return nil, &apiError{Code: codeTooLarge, Message: tooLarge(limit)}
+	}
 	body := http.MaxBytesReader(rq.w, rq.r.Body, limit)
-	// A declared length is allocated once; else the buffer grows.
+	// A declared length is allocated once (with the room ReadFrom wants
+	// free to see the end); else the buffer grows.
 	var buf bytes.Buffer
 	if n := rq.r.ContentLength; n > 0 && n <= limit {
-		buf.Grow(int(n) + 1)
+		buf.Grow(int(n) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(body)
 	if err != nil {
