@@ -366,6 +366,12 @@ func (c *class) applyManifest(b []byte) error {
 		spec := *m.Init
 		c.initSpec = &spec
 	}
+	if m.Name != "" {
+		// A class name is shown in listings and logs: the name grammar.
+		if err := CheckName("class name", m.Name); err != nil {
+			return moduleErrorf(nil, "manifest: %v", err)
+		}
+	}
 	c.info.Name, c.info.Doc = m.Name, m.Doc
 	c.info.HasManifest = true
 	return nil

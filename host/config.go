@@ -11,6 +11,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/engine"
+	"github.com/wactor/wactor/internal/fsys"
 	"github.com/wactor/wactor/scheduler"
 )
 
@@ -157,6 +158,12 @@ type Config struct {
 	// aborts the whole process past 10,000 threads; 100,000 with wazero,
 	// where it holds a goroutine. Unlimited (-1) lifts it.
 	MaxWaiting int `json:"max_waiting,omitempty"`
+
+	// fs is the file system DataDir is kept on (nil: the operating
+	// system's). It is unexported on purpose: only this package's
+	// fault-injection tests set it (internal/fsys.Faulty), so the public
+	// Config does not grow a file-system abstraction.
+	fs fsys.FS
 }
 
 // NodeResources is a host's resource capacity. Zero fields take defaults:
@@ -414,6 +421,7 @@ func (c Config) checkBounds() error {
 		{"log_lines", int64(c.LogLines), 1_000_000},
 		{"keep_checkpoints", int64(c.KeepCheckpoints), 10_000},
 		{"max_queued_calls", int64(c.MaxQueuedCalls), 1 << 30},
+		{"memory_budget", c.MemoryBudget, 1 << 50},
 	} {
 		if f.v > f.max {
 			return fmt.Errorf("%w: %s %d exceeds the maximum of %d", ErrInvalidOptions, f.name, f.v, f.max)

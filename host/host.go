@@ -126,7 +126,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	var p *persist
 	if cfg.DataDir != "" {
-		if p, err = openPersist(cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints); err != nil {
+		if p, err = openPersist(cfg.fs, cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints); err != nil {
 			return nil, err
 		}
 	}
@@ -310,7 +310,7 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 	if err == nil && h.persist != nil {
 		if perr := h.persist.saveClass(id, wasm); perr != nil {
 			_ = c.module.Close(ctx)
-			err = fmt.Errorf("%w: saving class: %w", ErrPersist, perr)
+			err = fmt.Errorf("%w: saving class: %w", ErrPersist, diskError{perr})
 		}
 	}
 	h.mu.Lock()
@@ -504,6 +504,9 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			if existing.startErr != nil {
 				continue // it failed and released the name: try to be the one
 			}
+			if err := existing.damagedError(); err != nil {
+				return nil, err // it keeps its name until an operator decides
+			}
 			if existing.class != c {
 				return nil, fmt.Errorf("%w: %q exists with class %s", ErrNameTaken, opts.Name, existing.class.info.ID)
 			}
@@ -690,6 +693,9 @@ func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, erro
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a, ok := h.names[nameKey(namespace, name)]; ok && a.started() {
+		if err := a.damagedError(); err != nil {
+			return nil, err
+		}
 		return &Actor{a: a}, nil
 	}
 	return nil, fmt.Errorf("%w: no actor named %q in namespace %q", ErrActorNotFound, name, namespace)
@@ -700,6 +706,9 @@ func (h *Host) Actor(ctx context.Context, id string) (*Actor, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a, ok := h.actors[id]; ok && a.started() {
+		if err := a.damagedError(); err != nil {
+			return nil, err
+		}
 		return &Actor{a: a}, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrActorNotFound, id)

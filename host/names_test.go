@@ -2,10 +2,13 @@ package host
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // TestCheckName is the table of the name grammar (docs/API.md, "Names").
@@ -144,7 +147,7 @@ func TestOptionBounds(t *testing.T) {
 		t.Errorf("options at their bounds: %v", err)
 	}
 	for _, c := range []Config{{Workers: 5000}, {MaxArgBytes: 2 << 30}, {LogLines: 2_000_000}, {MaxQueuedCalls: 1 << 31},
-		{Node: NodeResources{Custom: map[string]float64{"a/b": 1}}}} {
+		{MemoryBudget: 1 << 60}, {Node: NodeResources{Custom: map[string]float64{"a/b": 1}}}} {
 		if _, err := c.withDefaults(); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("Config %+v: %v, want ErrInvalidOptions", c, err)
 		}
@@ -157,4 +160,38 @@ func manyResources(n int) map[string]float64 {
 		m["r"+strings.Repeat("x", i)] = 1
 	}
 	return m
+}
+
+// withManifest appends a wactor.manifest custom section to a module.
+func withManifest(wasm []byte, m abi.Manifest) []byte {
+	payload, err := abi.EncodeManifest(&m)
+	if err != nil {
+		panic(err)
+	}
+	name := abi.ManifestSection
+	body := append(binary.AppendUvarint(nil, uint64(len(name))), name...)
+	body = append(body, payload...)
+	out := append([]byte{}, wasm...)
+	out = append(out, 0)
+	out = binary.AppendUvarint(out, uint64(len(body)))
+	return append(out, body...)
+}
+
+// TestClassNameGrammar: a class's name (from its manifest, shown in
+// listings and logs) follows the name grammar; a module that breaks it is
+// an invalid module naming the rule.
+func TestClassNameGrammar(t *testing.T) {
+	h := newTestHost(t, Config{})
+	ctx := context.Background()
+	base := fixture(t, "minimal")
+	if _, err := h.LoadClass(ctx, withManifest(base, abi.Manifest{ABI: abi.Version, Name: "fine name"})); err != nil {
+		t.Fatalf("a valid class name: %v", err)
+	}
+	for _, name := range []string{"a\x00b", "x/y", "\u202eevil", ".."} {
+		_, err := h.LoadClass(ctx, withManifest(base, abi.Manifest{ABI: abi.Version, Name: name}))
+		var me *ModuleError
+		if !errors.As(err, &me) || !strings.Contains(err.Error(), "invalid class name") {
+			t.Errorf("class name %q: %v, want a ModuleError naming the rule", name, err)
+		}
+	}
 }

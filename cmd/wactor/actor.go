@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -134,7 +137,51 @@ a word that is not valid JSON is a string).`,
 			return nil
 		},
 	}
-	return group("actor", "Manage actors", spawn, ls, show, kill)
+	// damaged runs a route for a damaged actor and prints what it returns.
+	damaged := func(cmd *cobra.Command, actor, suffix string, body any, done string) error {
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		id, err := a.resolveActor(cmd.Context(), c, actor)
+		if err != nil {
+			return err
+		}
+		var out json.RawMessage
+		var dst any // discard answers 204, no body
+		if body != nil {
+			dst = &out
+		}
+		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/actors/"+url.PathEscape(id)+suffix, body, dst); err != nil {
+			return err
+		}
+		if a.json() && len(out) > 0 {
+			return a.printJSON(out)
+		}
+		fmt.Fprintf(a.stdout, "%s %s\n", done, id)
+		return nil
+	}
+	repair := &cobra.Command{
+		Use:   "repair ACTOR [CHECKPOINT]",
+		Short: "Repair a damaged actor from a checkpoint on disk (default: the newest that decodes)",
+		Args:  nargs(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ck := ""
+			if len(args) == 2 {
+				ck = args[1]
+			}
+			return damaged(cmd, args[0], "/repair", map[string]any{"checkpoint": ck}, "repaired")
+		},
+	}
+	discard := &cobra.Command{
+		Use:   "discard ACTOR",
+		Short: "Discard a damaged actor (its files are kept aside on the server)",
+		Args:  nargs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return damaged(cmd, args[0], "/discard", nil, "discarded")
+		},
+	}
+	return group("actor", "Manage actors", spawn, ls, show, kill, repair, discard)
 }
 
 func (a *app) printActors(actors []host.ActorInfo) error {

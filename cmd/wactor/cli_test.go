@@ -337,6 +337,12 @@ func TestServeErrors(t *testing.T) {
 	if r := run("--addr", "127.0.0.1:0", "--preload", garbageWasm); r.code != 1 || !strings.Contains(r.stderr, "error: preload:") {
 		t.Fatalf("preload garbage: %+v", r)
 	}
+	if r := run("--addr", "127.0.0.1:0", "--body-timeout", "2h"); r.code != 1 || !strings.Contains(r.stderr, "BodyTimeout") {
+		t.Fatalf("--body-timeout 2h: %+v", r)
+	}
+	if r := run("--memory-budget-mib", "9999999999999"); r.code != 2 {
+		t.Fatalf("--memory-budget-mib out of range: %+v", r)
+	}
 	// A taken port fails at once, with what to do about it.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -172,6 +172,9 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 		fc.Host.PassivateAfter = f.passivateAfter
 	}
 	if changed("memory-budget-mib") {
+		if f.memoryBudgetMiB < 0 || f.memoryBudgetMiB > 1<<30 {
+			return server.Config{}, "", nil, usagef("--memory-budget-mib %d out of range [0, %d]", f.memoryBudgetMiB, 1<<30)
+		}
 		fc.Host.MemoryBudget = f.memoryBudgetMiB << 20
 	}
 	if changed("load-timeout") {

@@ -40,14 +40,20 @@ func spawnOptions(o wire.Options, namespace string) (host.Options, error) {
 
 // actorIn returns a handle to the live actor id of namespace; another
 // namespace's actors are not found, exactly like missing ones. A recently
-// dead actor of the namespace is an *host.ActorDiedError (410).
+// dead actor of the namespace is an *host.ActorDiedError (410), a damaged
+// one a *host.DamagedError (409).
 func (s *Server) actorIn(ctx context.Context, namespace, id string) (*host.Actor, error) {
 	a, err := s.host.Actor(ctx, id)
 	if err == nil && a.Namespace() == namespace {
 		return a, nil
 	}
-	if info, ierr := s.host.Info(ctx, id); ierr == nil && info.Options.Namespace == namespace && info.State == host.StateDead {
-		return nil, &host.ActorDiedError{ActorID: id, Reason: info.Death}
+	if info, ierr := s.host.Info(ctx, id); ierr == nil && info.Options.Namespace == namespace {
+		switch {
+		case info.State == host.StateDead:
+			return nil, &host.ActorDiedError{ActorID: id, Reason: info.Death}
+		case errors.Is(err, host.ErrDamaged):
+			return nil, err // 409, with the reason
+		}
 	}
 	return nil, fmt.Errorf("%w: %s", host.ErrActorNotFound, id)
 }

@@ -34,6 +34,7 @@ const (
 	codeClassInUse           = "class_in_use"
 	codeDeadlock             = "deadlock"
 	codeActorDied            = "actor_died"
+	codeActorDamaged         = "actor_damaged"
 	codeTooLarge             = "too_large"
 	codeUnsupportedMediaType = "unsupported_media_type"
 	codeRequestTimeout       = "request_timeout"
@@ -68,6 +69,7 @@ var codeStatus = map[string]int{
 	codeClassInUse:           http.StatusConflict,
 	codeDeadlock:             http.StatusConflict,
 	codeActorDied:            http.StatusGone,
+	codeActorDamaged:         http.StatusConflict,
 	codeTooLarge:             http.StatusRequestEntityTooLarge,
 	codeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	codeRequestTimeout:       http.StatusRequestTimeout,
@@ -125,6 +127,7 @@ func errorFor(err error) *apiError {
 		app     *host.AppError
 		mod     *host.ModuleError
 		unsched *scheduler.InsufficientResourcesError
+		dmg     *host.DamagedError
 	)
 	msg := apiMessage(err)
 	switch {
@@ -134,6 +137,10 @@ func errorFor(err error) *apiError {
 		return &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body over the limit of %d bytes", mbe.Limit)}
 	case errors.Is(err, host.ErrClosed):
 		return &apiError{Code: codeUnavailable, Message: "the host is shutting down"}
+	case errors.As(err, &dmg):
+		return &apiError{Code: codeActorDamaged, Message: msg, Details: map[string]any{"reason": dmg.Reason}}
+	case errors.Is(err, host.ErrDamaged):
+		return &apiError{Code: codeActorDamaged, Message: msg}
 	case errors.As(err, &died):
 		if died.Reason == host.DeathHostClosed {
 			return &apiError{Code: codeUnavailable, Message: msg, Details: map[string]any{"reason": string(died.Reason)}}

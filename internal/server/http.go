@@ -61,6 +61,8 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/v1/actors/{id}/checkpoints", handle: s.createCheckpoint},
 		{method: "GET", path: "/v1/actors/{id}/checkpoints", handle: s.listCheckpoints},
 		{method: "POST", path: "/v1/actors/{id}/restore", handle: s.restoreActor},
+		{method: "POST", path: "/v1/actors/{id}/repair", handle: s.repairActor},
+		{method: "POST", path: "/v1/actors/{id}/discard", handle: s.discardActor},
 		{method: "GET", path: "/v1/node", operator: true, handle: s.nodeUsage},
 		{method: "GET", path: "/v1/namespace", handle: s.namespaceUsage},
 		{method: "GET", path: "/metrics", operator: true, raw: s.metrics.handler().ServeHTTP},
@@ -419,11 +421,17 @@ func hasBody(r *http.Request) bool {
 // deadline serveHTTP set; once it is read, the deadline is lifted, so a
 // long call or stream is not cut by it. tooLarge names the limit.
 func (rq *request) readBody(limit int64, tooLarge func(limit int64) string) ([]byte, error) {
+	if n := rq.r.ContentLength; n > limit {
+		// Declared too large: refused unread (net/http closes the
+		// connection rather than read a large unread body).
+		return nil, &apiError{Code: codeTooLarge, Message: tooLarge(limit)}
+	}
 	body := http.MaxBytesReader(rq.w, rq.r.Body, limit)
-	// A declared length is allocated once; else the buffer grows.
+	// A declared length is allocated once (with the room ReadFrom wants
+	// free to see the end); else the buffer grows.
 	var buf bytes.Buffer
 	if n := rq.r.ContentLength; n > 0 && n <= limit {
-		buf.Grow(int(n) + 1)
+		buf.Grow(int(n) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(body)
 	if err != nil {

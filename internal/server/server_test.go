@@ -56,6 +56,9 @@ func TestNewValidates(t *testing.T) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"name": "x\ny", "namespace": "a", "sha256": "`+sum("t")+`"}]}`)
 		}},
 		{"negative body timeout", "BodyTimeout", func(t *testing.T, c *Config) { c.BodyTimeout = -1 }},
+		{"huge body timeout", "BodyTimeout", func(t *testing.T, c *Config) { c.BodyTimeout = 1 << 62 }},
+		{"huge body limit", "MaxBodyBytes", func(t *testing.T, c *Config) { c.MaxBodyBytes = 1 << 62 }},
+		{"huge future TTL", "FutureTTL", func(t *testing.T, c *Config) { c.FutureTTL = 1 << 62 }},
 		{"duplicate token", "twice", func(t *testing.T, c *Config) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "sha256": "`+sum("t")+`"}, {"namespace": "b", "sha256": "`+sum("t")+`"}]}`)
 		}},

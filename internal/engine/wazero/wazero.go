@@ -25,6 +25,7 @@ package wazero
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -140,6 +141,25 @@ func (e *Engine) instrumentOptions(fuel bool) instrument.Options {
 	return opts
 }
 
+// compileLocks serialize compiling identical code. wazero v1.12 compiles
+// twice a module that two goroutines compile at once, and the second then
+// resets the function-listener trampolines of the compiled module the first
+// stored, which instances of it may be running: they jump to a nil
+// trampoline (a fault in guest code that kills the process). Identical code
+// comes from classes that differ only in what Sanitize drops (custom
+// sections), or from two hosts of a process. Process-wide, as wazero's
+// compilation cache.
+var compileLocks [64]sync.Mutex
+
+// compileModule compiles code under the lock of its hash.
+func compileModule(ctx context.Context, rt wazero.Runtime, code []byte) (wazero.CompiledModule, error) {
+	sum := sha256.Sum256(code)
+	mu := &compileLocks[sum[0]%byte(len(compileLocks))]
+	mu.Lock()
+	defer mu.Unlock()
+	return rt.CompileModule(ctx, code)
+}
+
 // preemptListeners is the function listener factory of a module rewritten
 // with instrument.Options.Preempt: a listener on its $preempt function alone
 // (the guest's own functions get none, so they compile as without
@@ -193,7 +213,7 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (engine.Module, error
 		}
 		code, cctx = res.Wasm, compileCtx(ctx, res)
 	}
-	compiled, err := e.rt.CompileModule(cctx, code)
+	compiled, err := compileModule(cctx, e.rt, code)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrCompile, err)
 	}
@@ -392,7 +412,7 @@ func (m *module) fuelVariant(ctx context.Context) (wazero.CompiledModule, error)
 			m.fuelErr = fmt.Errorf("%w: %w", engine.ErrCompile, err)
 			return
 		}
-		if m.fuel, err = m.e.rt.CompileModule(compileCtx(ctx, res), res.Wasm); err != nil {
+		if m.fuel, err = compileModule(compileCtx(ctx, res), m.e.rt, res.Wasm); err != nil {
 			m.fuelErr = fmt.Errorf("%w: %w", engine.ErrCompile, err)
 		}
 	})
