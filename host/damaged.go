@@ -60,7 +60,7 @@ func (h *Host) recover(ctx context.Context) error {
 func (h *Host) recoverActor(ctx context.Context, me metaEntry) {
 	p, log := h.persist, h.cfg.Logger
 	if me.err != nil {
-		if me.spawning && errors.Is(me.err, fs.ErrNotExist) {
+		if (me.spawning || me.empty) && errors.Is(me.err, fs.ErrNotExist) {
 			h.removeUnfinished(ctx, me.id)
 			return
 		}
@@ -188,8 +188,8 @@ func followCheckpoint(calls uint64, js journalScan) (out []*entry, served uint64
 }
 
 // removeUnfinished removes the files of an actor whose spawn never became
-// durable (it has the spawning marker and no snapshot): the spawn was not
-// acknowledged. Logged, not silent.
+// durable (it has the spawning marker and no snapshot, or an empty
+// directory): the spawn was not acknowledged. Logged, not silent.
 func (h *Host) removeUnfinished(ctx context.Context, id string) {
 	h.cfg.Logger.Warn("removing the files of a spawn that did not finish before the host stopped (never acknowledged)", slog.String("actor", id))
 	if err := h.persist.removeActor(ctx, id); err != nil {

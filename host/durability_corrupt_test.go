@@ -307,9 +307,27 @@ func TestDurable_Corruption(t *testing.T) {
 }
 
 // TestDurable_UnfinishedSpawn: an actor with metadata and the spawn marker
-// but no snapshot is a spawn the host stopped during (never acknowledged):
-// its files are removed, with a warning, and it is not listed.
+// but no snapshot, or an empty actor directory, is a spawn the host stopped
+// during (never acknowledged): its files are removed, with a warning, and
+// it is not listed.
 func TestDurable_UnfinishedSpawn(t *testing.T) {
+	t.Run("empty directory", func(t *testing.T) {
+		e := newDurEnv(t, DurabilityWrite)
+		id := "0123456789abcdef0123456789abcdef"
+		if err := os.MkdirAll(filepath.Join(e.dir, "actors", id), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		e.open()
+		if _, err := e.h.Info(context.Background(), id); !errors.Is(err, ErrActorNotFound) {
+			t.Fatalf("an empty actor directory is listed: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(e.dir, "actors", id)); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("it is left: %v", err)
+		}
+		if out := e.logs.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, id) {
+			t.Fatalf("removed without a warning:\n%s", out)
+		}
+	})
 	ctx := context.Background()
 	e := newDurEnv(t, DurabilityWrite)
 	e.open()

@@ -432,3 +432,29 @@ func TestDurable_ClassStoreFaults(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRollback measures a call whose journal write fails: the call
+// runs, fails with ErrPersist, and the sandbox is rebuilt from the latest
+// checkpoint plus a journal of n calls.
+func BenchmarkRollback(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{0, 10, 100} {
+		b.Run(fmt.Sprintf("journal=%d", n), func(b *testing.B) {
+			f := fsys.NewFaulty(nil)
+			cfg := Config{DataDir: b.TempDir(), Logger: slog.New(slog.DiscardHandler)}
+			cfg.fs = f
+			h := newTestHost(b, cfg)
+			a := spawn(b, h, readWasm(b, cCounterPath), Options{Durable: true}, 0)
+			for range n {
+				invoke[int64](b, a, "incr", 1)
+			}
+			f.Set(fsys.Fault{Op: fsys.OpWrite, Path: "journal", Kind: fsys.NoSpace})
+			b.ResetTimer()
+			for range b.N {
+				if _, err := a.Invoke(ctx, "incr", 1); !errors.Is(err, ErrPersist) {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -265,6 +265,7 @@ type metaEntry struct {
 	meta     actorMeta
 	err      error // the metadata is missing or does not decode
 	spawning bool  // the spawning marker is present
+	empty    bool  // the directory holds nothing (a spawn stopped before its marker)
 }
 
 func (p *persist) actorMetas(log *slog.Logger) ([]metaEntry, error) {
@@ -290,6 +291,9 @@ func (p *persist) actorMetas(log *slog.Logger) ([]metaEntry, error) {
 		me := metaEntry{id: e.Name()}
 		if _, err := p.fs.Stat(filepath.Join(p.actorDir(me.id), spawningFile)); err == nil {
 			me.spawning = true
+		}
+		if files, err := p.fs.ReadDir(p.actorDir(me.id)); err == nil && len(files) == 0 {
+			me.empty = true
 		}
 		me.meta, me.err = p.readMeta(me.id)
 		out = append(out, me)

@@ -143,6 +143,9 @@ type sandbox struct {
 	// namespace's quota may refuse; the host restoring a state (restore,
 	// replay) is charged without refusal, as it was accepted before.
 	guestRuns bool
+	// limitSet is the memory limit in force with engine.MemoryLimiter
+	// (wasmtime): maxBytes, or lower when the namespace's quota is short.
+	limitSet uint64
 
 	fuelLimit uint64 // 0 without a fuel limit
 	fuelUsed  uint64 // by the last call
@@ -274,6 +277,7 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	defer unlock()
 	limit := uint64(memPages) * 65536
 	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit, usedTemplate: usedTemplate, fuelLimit: fuel}
+	sb.limitSet = limit
 	if a != nil {
 		sb.ns = a.ns
 		a.setBoot(sb) // a kill from now on interrupts its guest code
@@ -592,6 +596,7 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 		stopCancel = context.AfterFunc(callCtx, func() { sb.interrupt(gen, TrapCancelled) })
 	}
 
+	sb.limitGrowth()
 	sb.guestRuns = true
 	err := fn()
 	sb.guestRuns = false

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/wactor/wactor/internal/fsys"
@@ -258,7 +259,7 @@ func (s *DirStore) MoveAside(ctx context.Context, actorID string, ids []string, 
 	kept := a.entries[:0:0]
 	var errs []error
 	for _, ent := range a.entries {
-		if ids != nil && !slicesContains(ids, ent.meta.ID) {
+		if ids != nil && !slices.Contains(ids, ent.meta.ID) {
 			kept = append(kept, ent)
 			continue
 		}
@@ -291,13 +292,4 @@ func (s *DirStore) MoveAside(ctx context.Context, actorID string, ids []string, 
 	}
 	s.e.mu.Unlock()
 	return fsys.SyncDir(s.fs, s.dir)
-}
-
-func slicesContains(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }

@@ -148,7 +148,11 @@ a word that is not valid JSON is a string).`,
 			return err
 		}
 		var out json.RawMessage
-		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/actors/"+url.PathEscape(id)+suffix, body, &out); err != nil {
+		var dst any // discard answers 204, no body
+		if body != nil {
+			dst = &out
+		}
+		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/actors/"+url.PathEscape(id)+suffix, body, dst); err != nil {
 			return err
 		}
 		if a.json() && len(out) > 0 {

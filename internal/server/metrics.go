@@ -234,7 +234,7 @@ func (c actorsCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect counts the host's actors by state and their queued calls.
 func (c actorsCollector) Collect(ch chan<- prometheus.Metric) {
-	counts := map[host.State]int{host.StatePending: 0, host.StateAlive: 0, host.StateRestarting: 0, host.StateDead: 0, host.StatePassive: 0}
+	counts := map[host.State]int{host.StatePending: 0, host.StateAlive: 0, host.StateRestarting: 0, host.StateDead: 0, host.StatePassive: 0, host.StateDamaged: 0}
 	depth := 0
 	if h := c.m.host.Load(); h != nil {
 		for _, a := range h.Actors(context.Background()) {

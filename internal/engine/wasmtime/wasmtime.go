@@ -245,7 +245,7 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	store := wasmtime.NewStore(m.e.eng)
 	limit := cfg.MemoryLimitBytes()
 	store.Limiter(int64(limit), -1, -1, -1, -1)
-	inst := &instance{m: m, store: store, cx: contextPtr(store), data: cfg.Data, funcs: map[string]*function{}, ctx: ctx}
+	inst := &instance{m: m, store: store, cx: contextPtr(store), data: cfg.Data, funcs: map[string]*function{}, ctx: ctx, limit: limit}
 	inst.caller.inst = inst
 	fail := func(err error) (engine.Instance, error) {
 		inst.release()
@@ -317,6 +317,8 @@ type instance struct {
 	onYield func()
 	handle  cgo.Handle
 
+	limit uint64 // InstanceConfig.MemoryLimitPages, in bytes
+
 	metered  bool   // fuel limit set by the user
 	fuelLeft uint64 // after the latest call or SetFuel
 	fuelUsed uint64
@@ -327,6 +329,11 @@ type instance struct {
 
 	mu     sync.Mutex // guards closed and flag against Interrupt
 	closed bool
+}
+
+// SetMemoryLimit implements engine.MemoryLimiter with the store's limiter.
+func (i *instance) SetMemoryLimit(bytes uint64) {
+	i.store.Limiter(int64(min(bytes, i.limit)), -1, -1, -1, -1)
 }
 
 // release frees the store and the flag.
