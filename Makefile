@@ -5,10 +5,10 @@ PKGS      ?= ./...
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 3
 
-.PHONY: bench-million crash-test help build test test-wasmtime test-short bench bench-quick bench-go bench-extism-plugin check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
+.PHONY: bench-million crash-test check-addr help build test test-wasmtime test-short bench bench-quick bench-go bench-extism-plugin check fmt vet lint tidy-check run demo guests c-guest fixtures fuzz clean
 
 help:
-	@echo "make run     - run the demo, then serve the example classes over HTTP"
+	@echo "make run     - run the demo, then serve the example classes over HTTP (ADDR=host:port or PORT=n; default 127.0.0.1:7070)"
 	@echo "make demo    - only the demo program"
 	@echo "make test    - the whole test suite, with -race (engine: wazero)"
 	@echo "make test-wasmtime - host, engine and example tests on wasmtime (-tags wasmtime, cgo)"
@@ -64,23 +64,39 @@ bench-extism-plugin: $(EXTISM_PLUGIN).wasm
 $(EXTISM_PLUGIN).wasm: $(EXTISM_PLUGIN).c
 	$(CLANG) --target=wasm32-unknown-unknown -O2 -nostdlib -Wall -Wextra -Wl,--no-entry -s -o $@ $<
 
-# run: the demo program, then the server with every example class loaded.
-run: build
+# run: the demo program, then the server with every example class loaded,
+# on ADDR (default 127.0.0.1:7070; PORT=7071 is short for
+# ADDR=127.0.0.1:7071). A taken address is reported before anything is
+# built (check-addr; wactor serve checks again itself).
+PORT ?= 7070
+ADDR ?= 127.0.0.1:$(PORT)
+run: check-addr
+	@$(MAKE) --no-print-directory build
 	$(GO) run ./examples/demo
 	@echo
-	@echo "== Starting the server with the example classes loaded (Ctrl-C stops it)."
+	@echo "== Starting the server on $(ADDR) with the example classes loaded (Ctrl-C stops it)."
 	@echo "   In another terminal, with the CLI:"
+	@echo "     export WACTOR_SERVER=http://$(ADDR)"
 	@echo "     bin/wactor class ls"
 	@echo "     bin/wactor actor spawn CLASS_ID_OF_counter 10 --name c"
 	@echo "     bin/wactor call name:c incr 5"
 	@echo "     bin/wactor call name:c get --async && bin/wactor future get FUTURE_ID --wait"
 	@echo "   or with curl:"
-	@echo "     curl -s localhost:7070/v1/classes"
-	@echo "     curl -s -X POST localhost:7070/v1/actors -d '{\"class\": \"CLASS_ID\", \"args\": [10], \"options\": {\"name\": \"c2\"}}'"
-	@echo "     curl -s -X POST localhost:7070/v1/actors/ACTOR_ID/call/incr -d '{\"args\": [5]}'"
-	@echo "     curl -s localhost:7070/metrics | grep wactor_"
+	@echo "     curl -s $(ADDR)/v1/classes"
+	@echo "     curl -s -X POST $(ADDR)/v1/actors -H 'Content-Type: application/json' -d '{\"class\": \"CLASS_ID\", \"args\": [10], \"options\": {\"name\": \"c2\"}}'"
+	@echo "     curl -s -X POST $(ADDR)/v1/actors/ACTOR_ID/call/incr -H 'Content-Type: application/json' -d '{\"args\": [5]}'"
+	@echo "     curl -s $(ADDR)/metrics | grep wactor_"
 	@echo
-	bin/wactor serve --preload examples
+	bin/wactor serve --preload examples --addr $(ADDR)
+
+# check-addr fails when something already listens on ADDR (bash's /dev/tcp:
+# a connection that succeeds means the address is taken).
+check-addr:
+	@addr='$(ADDR)'; host=$${addr%:*}; port=$${addr##*:}; host=$${host#[}; host=$${host%]}; \
+	if [ -z "$$host" ] || [ "$$host" = "0.0.0.0" ] || [ "$$host" = "::" ]; then host=127.0.0.1; fi; \
+	if bash -c "exec 3<>/dev/tcp/$$host/$$port" 2>/dev/null; then \
+	  echo "make run: $(ADDR) is already in use (another wactor serve?). Stop it, or pick another address: make run ADDR=127.0.0.1:7071 (or PORT=7071)." >&2; exit 1; \
+	fi
 
 demo:
 	$(GO) run ./examples/demo
@@ -97,7 +113,7 @@ vet:
 	cd bench && $(GO) vet ./...
 	$(GO) vet -tags wasmtime ./...
 
-STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 lint:
 	$(STATICCHECK) ./...
 	cd bench && $(STATICCHECK) ./...

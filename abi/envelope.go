@@ -28,7 +28,7 @@ func DecodeEnvelope(b []byte, maxBytes int) (Envelope, error) {
 	var buf [3]Value
 	items, err := splitArray(b, buf[:0])
 	if err != nil {
-		return Envelope{}, fmt.Errorf("%w: %w", ErrEnvelope, err)
+		return Envelope{}, wrap(ErrEnvelope, "", err)
 	}
 	if len(items) < 2 || len(items) > 3 {
 		return Envelope{}, fmt.Errorf("%w: want an array of 2 or 3 items, got %d", ErrEnvelope, len(items))
@@ -47,7 +47,7 @@ func DecodeEnvelope(b []byte, maxBytes int) (Envelope, error) {
 		all := clone(items[1])
 		vals, err := splitArray(all, nil)
 		if err != nil {
-			return Envelope{}, fmt.Errorf("%w: values: %w", ErrEnvelope, err)
+			return Envelope{}, wrap(ErrEnvelope, "values", err)
 		}
 		return Envelope{Kind: KindValues, Values: vals}, nil
 	default:

@@ -1,6 +1,9 @@
 package abi
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Sentinel errors of package abi. Errors returned by the codecs wrap one of
 // these with %w, so callers test with errors.Is.
@@ -16,3 +19,24 @@ var (
 	// ErrEncode: a Go value that cannot be encoded as CBOR.
 	ErrEncode = errors.New("abi: cannot encode value")
 )
+
+// causedBy is an error of a sentinel (outer) caused by another error of this
+// package (inner): errors.Is finds both, and the message names the package
+// once ("abi: invalid result envelope: malformed CBOR: ..."), not before
+// each part.
+type causedBy struct {
+	outer, inner error
+	msg          string
+}
+
+func (e *causedBy) Error() string   { return e.msg }
+func (e *causedBy) Unwrap() []error { return []error{e.outer, e.inner} }
+
+// wrap returns outer caused by inner, with what (if any) between them.
+func wrap(outer error, what string, inner error) error {
+	msg := outer.Error()
+	if what != "" {
+		msg += ": " + what
+	}
+	return &causedBy{outer: outer, inner: inner, msg: msg + ": " + strings.TrimPrefix(inner.Error(), "abi: ")}
+}

@@ -30,17 +30,24 @@ func handleTags() cbor.TagSet {
 	return tags
 }
 
-// DecodeHandle decodes an encoded handle from untrusted bytes.
+// DecodeHandle decodes an encoded handle from untrusted bytes: tag 51000
+// around an array of two texts, the first not empty. It is checked byte by
+// byte (no reflection), so its errors describe CBOR, not Go types.
 func DecodeHandle(b []byte) (Handle, error) {
 	if err := Validate(b); err != nil {
 		return Handle{}, err
 	}
-	var h Handle
-	if err := decMode.Unmarshal(b, &h); err != nil {
-		return Handle{}, fmt.Errorf("%w: not an actor handle: %v", ErrMalformed, err)
+	tag, n, _ := readHead(b)
+	if b[0]>>5 != 6 || tag != TagActorHandle {
+		return Handle{}, fmt.Errorf("%w: not an actor handle (tag %d around [actor ID, class ID])", ErrMalformed, TagActorHandle)
 	}
-	if h.ID == "" {
+	// Validate checked the tag's content: 0x82 and two texts.
+	rest := b[n+1:]
+	k, _ := skipItem(rest, 1)
+	id, _ := decodeText(rest[:k])
+	class, _ := decodeText(rest[k:])
+	if id == "" {
 		return Handle{}, fmt.Errorf("%w: actor handle without an ID", ErrMalformed)
 	}
-	return h, nil
+	return Handle{ID: id, Class: class}, nil
 }

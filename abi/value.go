@@ -1,8 +1,10 @@
 package abi
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -80,7 +82,7 @@ func (v Value) Decode(dst any) error {
 		if isSyntaxErr(err) {
 			return fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
-		return fmt.Errorf("abi: decode into %T: %w", dst, err)
+		return decodeError(err)
 	}
 	return nil
 }
@@ -105,6 +107,20 @@ func (v Value) String() string {
 // Validate checks that b holds exactly one well-formed CBOR item within the limits.
 func Validate(b []byte) error {
 	n, err := skipItem(b, 0)
+	if err != nil {
+		return err
+	}
+	if n != len(b) {
+		return fmt.Errorf("%w: %d bytes after the item", ErrMalformed, len(b)-n)
+	}
+	return nil
+}
+
+// ValidateElement is Validate for an element of an array, such as one
+// argument of an argument list: its nesting counts from one, as it will
+// when the array is checked whole.
+func ValidateElement(b []byte) error {
+	n, err := skipItem(b, 1)
 	if err != nil {
 		return err
 	}
@@ -244,3 +260,28 @@ func readHead(b []byte) (uint64, int, error) {
 		return 0, 0, fmt.Errorf("%w: indefinite or reserved length", ErrMalformed)
 	}
 }
+
+// decodeError describes a value that does not fit the destination. For a
+// struct field it names the field (as encoded) and the CBOR type found, not
+// the Go types, since these messages can reach guests and API clients.
+func decodeError(err error) error {
+	var te *cbor.UnmarshalTypeError
+	if errors.As(err, &te) {
+		what := "the value"
+		if f := te.StructFieldName; f != "" {
+			what = "field " + f[strings.LastIndexByte(f, '.')+1:]
+		}
+		return &typeError{msg: fmt.Sprintf("abi: %s: %s is not of the expected type", what, te.CBORType), err: err}
+	}
+	return &typeError{msg: "abi: cannot decode the value: " + strings.TrimPrefix(err.Error(), "cbor: "), err: err}
+}
+
+// typeError is a well-formed value that does not decode into the
+// destination; it wraps the decoder's error.
+type typeError struct {
+	msg string
+	err error
+}
+
+func (e *typeError) Error() string { return e.msg }
+func (e *typeError) Unwrap() error { return e.err }

@@ -32,7 +32,23 @@ const (
 	// StatePassive: idle, its sandbox freed and its state kept compressed
 	// (Config.PassivateAfter, Config.MemoryBudget); the next call restores it.
 	StatePassive State = "passive"
+	// StateDamaged: its files in Config.DataDir are damaged (a corrupt
+	// journal or snapshot, missing snapshots, unreadable metadata or
+	// class), or its state could not be rebuilt. It is not served (calls
+	// fail with ErrDamaged) until an operator repairs it from a checkpoint
+	// (Host.RepairActor) or discards it (Host.DiscardActor); ActorInfo.Damage
+	// says why and what it can be repaired from.
+	StateDamaged State = "damaged"
 )
+
+// Damage describes a damaged actor.
+type Damage struct {
+	// Reason says what is damaged, in the API's words.
+	Reason string `json:"reason"`
+	// Checkpoints lists the checkpoints on disk that decode, newest first:
+	// what RepairActor can restore it from (none: only DiscardActor).
+	Checkpoints []CheckpointInfo `json:"checkpoints,omitempty"`
+}
 
 // ActorInfo is a snapshot of an actor's state, for listing and inspection.
 type ActorInfo struct {
@@ -54,6 +70,8 @@ type ActorInfo struct {
 	Death DeathReason `json:"death,omitempty"`
 	// DeathError is the error that killed it, if any.
 	DeathError string `json:"death_error,omitempty"`
+	// Damage says why a damaged actor (StateDamaged) is not served.
+	Damage *Damage `json:"damage,omitempty"`
 }
 
 // actor is the host's record of one actor. Its sandbox is used only by the
@@ -68,7 +86,14 @@ type actor struct {
 	logs     *logRing
 	mb       *scheduler.Mailbox[*call]
 	seq      atomic.Uint64
-	served   atomic.Uint64
+	// served counts the calls completed (and journaled, when the actor
+	// keeps a journal): the sequence number of its latest journal record.
+	// failed counts the calls that trapped or could not be journaled.
+	served atomic.Uint64
+	failed atomic.Uint64
+	// damage is set while the actor is damaged (StateDamaged). Atomic, so
+	// that lookups under Host.mu (a leaf lock) can read it.
+	damage   atomic.Pointer[Damage]
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
 	// inCall is the actor's sandbox running a guest call (sandbox.run), nil
@@ -116,6 +141,9 @@ type actor struct {
 	// on disk (nil in DurabilityCheckpoint mode). Worker only, like journal.
 	durable bool
 	jf      *journal
+	// rollingBack is set while rollback checkpoints (worker only), so that
+	// a failure there does not roll back again.
+	rollingBack bool
 	// Checkpoint policy state; worker only.
 	lastCheckpoint  time.Time
 	sinceCheckpoint int
@@ -303,10 +331,9 @@ func (a *actor) handle(c *call) {
 		return
 	}
 	a.mu.Lock()
-	if a.state == StateDead {
-		err := a.died
+	if a.state == StateDead || a.state == StateDamaged {
 		a.mu.Unlock()
-		c.fail(err)
+		c.fail(a.deathError())
 		return
 	}
 	sb := a.sb
@@ -344,12 +371,19 @@ func (a *actor) handle(c *call) {
 	if err == nil && rec != nil {
 		persistErr = a.record(sb, rec, a.served.Load()+1)
 	}
-	a.served.Add(1)
+	if err == nil && persistErr == nil {
+		a.served.Add(1)
+	} else {
+		a.failed.Add(1)
+	}
 	outcome := err
 	var appErr *AppError
 	if err == nil && env.Kind == abi.KindError {
 		appErr = &AppError{Code: env.Code, Message: env.Message}
 		outcome = appErr
+	}
+	if persistErr != nil {
+		outcome = fmt.Errorf("%w: %w", ErrPersist, diskError{persistErr})
 	}
 	if a.h.observed {
 		a.h.cfg.Observer.CallDone(CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method,
@@ -363,23 +397,24 @@ func (a *actor) handle(c *call) {
 		c.fail(err)
 		return
 	}
+	if persistErr != nil {
+		// The call ran but is not durable: it fails, and its effect is
+		// undone, so that no later acknowledged call builds on it.
+		a.rollback(sb, persistErr)
+		c.fail(fmt.Errorf("%w: call %s failed and was rolled back: its journal record could not be written: %w", ErrPersist, c.method, diskError{persistErr}))
+		return
+	}
 	a.memBytes.Store(sb.memoryBytes())
 	a.sinceCheckpoint++
-	if persistErr == nil {
-		due, err := a.checkpointDue(sb)
-		if err != nil {
-			defer a.onTrap(sb, err)
-		} else if due {
-			if _, err := a.takeCheckpoint(sb); err != nil {
-				a.logs.add(abi.LogError, "wactor: checkpoint failed: "+err.Error())
-			}
+	due, err := a.checkpointDue(sb)
+	if err != nil {
+		defer a.onTrap(sb, err)
+	} else if due {
+		if _, err := a.takeCheckpoint(sb); err != nil {
+			a.logs.add(abi.LogError, "wactor: checkpoint failed: "+err.Error())
 		}
 	}
 	switch {
-	case persistErr != nil:
-		// The call took effect but is not durable: its caller must not take
-		// it as acknowledged.
-		c.fail(fmt.Errorf("%w: call %s completed but its journal record was not written: %w", ErrPersist, c.method, persistErr))
 	case appErr != nil:
 		c.fail(appErr)
 	default:
@@ -387,6 +422,54 @@ func (a *actor) handle(c *call) {
 	}
 	if sb.exitRequested {
 		a.die(DeathExited, nil)
+	}
+}
+
+// rollback undoes a call whose journal record could not be written: the
+// sandbox, which holds its effect, is discarded and rebuilt from the latest
+// checkpoint and the journal without it (as a restart after a trap, without
+// counting as one). A broken journal (one that could not be cut back after
+// the failure) is mended by a checkpoint of the rebuilt state, when the
+// disk allows. If the state cannot be rebuilt, the actor is damaged.
+// Worker only.
+func (a *actor) rollback(sb *sandbox, cause error) {
+	sb.close()
+	a.mu.Lock()
+	if a.sb == sb {
+		a.sb = nil
+	}
+	dead := a.state == StateDead
+	a.mu.Unlock()
+	if dead {
+		return // killed while the call ran (which closed the journal)
+	}
+	a.h.cfg.Logger.Error("journal write failed: the call is failed and rolled back", slog.String("actor", a.id), slog.Any("err", cause))
+	a.logs.add(abi.LogError, "wactor: a call failed and was rolled back: its journal record could not be written: "+diskError{cause}.Error())
+	if a.rollingBack {
+		// Within a rollback's own checkpoint: the sandbox is gone, and the
+		// next call rebuilds it.
+		return
+	}
+	a.rollingBack = true
+	defer func() { a.rollingBack = false }()
+	nsb, err := a.rebuild()
+	if err != nil {
+		a.h.damage(a, "its state could not be rebuilt after a failed journal write: "+err.Error())
+		return
+	}
+	a.mu.Lock()
+	if a.state != StateAlive && a.state != StateRestarting {
+		a.mu.Unlock()
+		nsb.close()
+		return
+	}
+	a.sb = nsb
+	a.mu.Unlock()
+	a.memBytes.Store(nsb.memoryBytes())
+	if a.jf != nil && a.jf.isBroken() {
+		if _, err := a.takeCheckpoint(nsb); err != nil {
+			a.h.cfg.Logger.Error("the journal stays unusable: checkpoint failed", slog.String("actor", a.id), slog.Any("err", err))
+		}
 	}
 }
 
@@ -433,7 +516,7 @@ func (a *actor) onTrap(sb *sandbox, err error) {
 
 // restart makes a fresh sandbox (constructor re-run with the original
 // arguments). It returns nil if the actor is dead or the restart failed,
-// which kills it.
+// which kills it (a durable one is damaged instead: its files are kept).
 func (a *actor) restart() *sandbox {
 	a.mu.Lock()
 	if a.state == StateDead {
@@ -448,6 +531,11 @@ func (a *actor) restart() *sandbox {
 	a.mu.Unlock()
 	sb, err := a.rebuild()
 	if err != nil {
+		if a.durable {
+			// Its state is on disk: kept for an operator, not deleted.
+			a.h.damage(a, "its state could not be rebuilt: "+err.Error())
+			return nil
+		}
 		a.die(DeathInitFailed, err)
 		return nil
 	}
@@ -502,7 +590,7 @@ func (a *actor) die(reason DeathReason, cause error) {
 	if a.jf != nil {
 		a.jf.close()
 	}
-	if a.durable && reason != DeathHostClosed {
+	if a.durable && reason != DeathHostClosed && reason != DeathDiscarded {
 		if err := a.h.persist.removeActor(context.Background(), a.id); err != nil {
 			a.h.cfg.Logger.Error("removing a dead durable actor's files", slog.String("actor", a.id), slog.Any("err", err))
 		}
@@ -523,13 +611,23 @@ func (a *actor) die(reason DeathReason, cause error) {
 	}
 }
 
+// deathError is why the actor does not take calls: it died, or it is
+// damaged; nil when it takes them.
 func (a *actor) deathError() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.died == nil {
-		return nil
+	if a.died != nil {
+		return a.died
 	}
-	return a.died
+	return a.damagedError()
+}
+
+// damagedError is a *DamagedError while the actor is damaged, else nil.
+func (a *actor) damagedError() error {
+	if d := a.damage.Load(); d != nil {
+		return &DamagedError{ActorID: a.id, Reason: d.Reason}
+	}
+	return nil
 }
 
 func (a *actor) info() ActorInfo {
@@ -544,6 +642,10 @@ func (a *actor) info() ActorInfo {
 			info.DeathError = a.died.Cause.Error()
 		}
 	}
+	if d := a.damage.Load(); d != nil && a.died == nil {
+		cp := *d
+		info.Damage = &cp
+	}
 	a.mu.Unlock()
 	if a.mb != nil {
 		info.QueueLen = a.mb.Len()
@@ -552,7 +654,7 @@ func (a *actor) info() ActorInfo {
 	if m := a.running.Load(); m != nil {
 		info.Running = *m
 	}
-	info.CallsServed = a.served.Load()
+	info.CallsServed = a.served.Load() + a.failed.Load()
 	return info
 }
 
@@ -654,7 +756,7 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 		n = m.spec.DefaultReturns()
 	}
 	if n < 1 || n > 64 {
-		return nil, fmt.Errorf("%w: NumReturns %d out of range 1..64", ErrInvalidOptions, n)
+		return nil, fmt.Errorf("%w: num_returns %d out of range 1..64", ErrInvalidOptions, n)
 	}
 	c := &call{ctx: ctx, method: method, midx: midx}
 	if err := c.encode(args, a.h.cfg.MaxArgBytes); err != nil {
@@ -776,6 +878,12 @@ func (h *Actor) flush() {
 // futures, whether or not the future was resolved at submission, so the
 // outcome does not depend on timing; only mailbox errors are returned.
 func (a *actor) push(c *call) error {
+	if a.mb == nil { // a damaged actor has no mailbox
+		if err := a.deathError(); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: %s", ErrActorNotFound, a.id)
+	}
 	if err := c.materialize(a.h.cfg.MaxArgBytes); err != nil {
 		c.fail(err)
 		return nil

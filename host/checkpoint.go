@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -21,7 +22,9 @@ type CheckpointInfo struct {
 	// Size is the checkpoint's size in bytes: linear memory plus globals in
 	// memory, or the encoded snapshot on disk for a durable actor.
 	Size int `json:"size"`
-	// Calls is how many calls the actor had served when it was taken.
+	// Calls is how many calls the actor had completed when it was taken
+	// (calls that trapped or failed are not counted): the sequence number
+	// of its latest journal record.
 	Calls uint64 `json:"calls"`
 }
 
@@ -99,7 +102,7 @@ func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
 	}
 	if a.durable {
 		if _, err := a.h.persist.store.Put(context.Background(), st); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrPersist, err)
+			return nil, fmt.Errorf("%w: storing the checkpoint: %w", ErrPersist, diskError{err})
 		}
 		if a.jf != nil {
 			if err := a.jf.reset(); err != nil {
@@ -114,7 +117,12 @@ func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
 		for _, d := range dropped {
 			if err := a.callExport(sb, sb.checkpointExpired, abi.ExportCheckpointExpired, d.ID); err != nil {
 				a.logs.add(abi.LogError, "wactor: checkpoint_expired failed: "+err.Error())
-				a.onTrap(sb, err)
+				if errors.Is(err, ErrPersist) {
+					// Not journaled: undone like a call that could not be.
+					a.rollback(sb, err)
+				} else {
+					a.onTrap(sb, err)
+				}
 				break
 			}
 		}
@@ -142,7 +150,9 @@ func (a *actor) callExport(sb *sandbox, fn, name string, args ...any) error {
 		a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: %s returned an error: %s: %s", name, env.Code, env.Message))
 	}
 	if a.journaling() {
-		return a.record(sb, rec, a.served.Load())
+		if err := a.record(sb, rec, a.served.Load()); err != nil {
+			return fmt.Errorf("%w: %w", ErrPersist, err)
+		}
 	}
 	return nil
 }
@@ -317,12 +327,12 @@ func (h *Host) Fork(ctx context.Context, src *Actor, checkpointID string, opts O
 func (a *actor) persistStart() error {
 	p := a.h.persist
 	if err := p.saveActor(actorMeta{ID: a.id, Class: a.class.info.ID, Options: a.opts, InitArgs: a.initArgs, Created: a.created}); err != nil {
-		return fmt.Errorf("%w: %w", ErrPersist, err)
+		return fmt.Errorf("%w: writing its metadata: %w", ErrPersist, diskError{err})
 	}
 	if p.mode != DurabilityCheckpoint {
-		jf, err := openJournal(filepath.Join(p.actorDir(a.id), "journal"), p.mode == DurabilitySync, 0)
+		jf, err := openJournal(p.fs, filepath.Join(p.actorDir(a.id), journalFile), p.mode == DurabilitySync, 0)
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrPersist, err)
+			return fmt.Errorf("%w: opening its journal: %w", ErrPersist, diskError{err})
 		}
 		a.jf = jf
 	}
@@ -334,6 +344,12 @@ func (a *actor) persistStart() error {
 // a replay must start from the same class template, and a host started
 // again makes a new one.)
 func (a *actor) persistStarted(sb *sandbox) error {
-	_, err := a.takeCheckpoint(sb)
-	return err
+	if _, err := a.takeCheckpoint(sb); err != nil {
+		return err
+	}
+	if err := a.h.persist.spawned(a.id); err != nil {
+		// Harmless: recovery ignores the marker of an actor with a snapshot.
+		a.h.cfg.Logger.Warn("removing a spawn marker", slog.String("actor", a.id), slog.Any("err", err))
+	}
+	return nil
 }

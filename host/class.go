@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/wactor/wactor/abi"
@@ -62,16 +63,40 @@ type class struct {
 	// skips (instrument.SplitData).
 	segments []instrument.Segment
 	split    bool
+	// hasStart: the module had a start section, which prepare took out and
+	// exported as instrument.StartExport; a cold start calls it first.
+	hasStart bool
+
+	// tmplMu guards the template against its release (UnloadClass) while a
+	// sandbox starts from it.
+	tmplMu sync.RWMutex
 	// template is the class's state after _initialize, taken at load, which
 	// spawns start from; tmplFile holds its memory for sandboxes to map
-	// copy-on-write.
-	template *snapshots.State
-	tmplFile *memtrack.Template
+	// copy-on-write. tmplBytes is what both hold, counted in the host's
+	// class budget (Config.ClassMemoryBudget).
+	template  *snapshots.State
+	tmplFile  *memtrack.Template
+	tmplBytes int64
+	// budgeted is the module's size as counted in the class budget (0 once
+	// given back).
+	budgeted int64
 
 	// global: loaded by LoadClass, visible to every namespace; owners:
 	// the namespaces that loaded it (LoadClassIn). Guarded by Host.mu.
 	global bool
 	owners map[string]struct{}
+}
+
+// releaseTemplate frees the template and returns the bytes it held.
+func (c *class) releaseTemplate() int64 {
+	c.tmplMu.Lock()
+	defer c.tmplMu.Unlock()
+	if c.tmplFile != nil {
+		_ = c.tmplFile.Close()
+	}
+	n := c.tmplBytes
+	c.template, c.tmplFile, c.tmplBytes = nil, nil, 0
+	return n
 }
 
 // templateMinBytes is the smallest template that spawns start from: below
@@ -80,28 +105,46 @@ type class struct {
 // base that passivated states are encoded against.
 const templateMinBytes = 1 << 20
 
-// prepare rewrites a module for the host: every global exported (for
-// snapshots), then the data segments taken out where possible. The engine
-// adds its own instrumentation (interrupts, yields, fuel) where it needs it.
-func prepare(wasm []byte) (*instrument.Result, []instrument.Segment, bool, error) {
+// prepared is a module as prepare rewrote it.
+type prepared struct {
+	inst     *instrument.Result
+	segs     []instrument.Segment
+	split    bool // the data segments were taken out (segs)
+	hasStart bool // the start section was taken out (instrument.StartExport)
+}
+
+// prepare rewrites a module for the host: its section structure checked
+// against limits first, in one pass that allocates only its output (so
+// that what follows costs a small multiple of the module's size), custom
+// sections and the start section taken out (instrument.Sanitize: the
+// instance then runs no guest code, and the host calls the start function
+// with a deadline), every global exported (for snapshots), then the data
+// segments taken out where possible. The engine adds its own
+// instrumentation (interrupts, yields, fuel) where it needs it.
+func prepare(wasm []byte) (*prepared, error) {
+	san, err := instrument.Sanitize(wasm, instrument.Limits{})
+	if err != nil {
+		return nil, err
+	}
 	// The rewrite with interrupt checks is only a check: it rejects modules
 	// the instrumentation cannot handle on any engine (so a class loads on
 	// both or neither) and finds code that changes tables.
-	check, err := instrument.Rewrite(wasm, instrument.Options{Interrupt: true, ExportGlobals: true})
+	check, err := instrument.Rewrite(san.Wasm, instrument.Options{Interrupt: true, ExportGlobals: true, MaxCallDepth: 1 << 16})
 	if err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
-	inst, err := instrument.Rewrite(wasm, instrument.Options{ExportGlobals: true})
+	inst, err := instrument.Rewrite(san.Wasm, instrument.Options{ExportGlobals: true})
 	if err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
 	inst.MutatesTables = check.MutatesTables
+	p := &prepared{inst: inst, hasStart: san.HasStart}
 	bare, segs, err := instrument.SplitData(inst.Wasm)
 	if err != nil {
-		return inst, nil, false, nil // keep the segments in the module
+		return p, nil // keep the segments in the module
 	}
-	inst.Wasm = bare
-	return inst, segs, true, nil
+	inst.Wasm, p.segs, p.split = bare, segs, true
+	return p, nil
 }
 
 // ClassID computes the content address of module bytes, as LoadClass does.
@@ -121,10 +164,14 @@ func compileClass(ctx context.Context, e *wasmEngine, id string, wasm []byte) (*
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
 		return nil, moduleErrorf(nil, "not a WebAssembly module (bad magic number)")
 	}
-	inst, segs, split, err := prepare(wasm)
+	prep, err := prepare(wasm)
+	if ie := (*instrument.Error)(nil); errors.As(err, &ie) && errors.Is(err, instrument.ErrLimit) {
+		return nil, moduleErrorf(err, "%s", ie.Detail)
+	}
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
+	inst := prep.inst
 	if inst.MutatesTables {
 		// Snapshots hold memory and globals; a class that changes its tables
 		// could not be checkpointed or restarted exactly (docs/SNAPSHOTS.md).
@@ -172,7 +219,7 @@ func compileClass(ctx context.Context, e *wasmEngine, id string, wasm []byte) (*
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
-	c := &class{module: compiled, exports: map[string]bool{}, byName: map[string]int{}, globals: inst.GlobalExports, segments: segs, split: split}
+	c := &class{module: compiled, exports: map[string]bool{}, byName: map[string]int{}, globals: inst.GlobalExports, segments: prep.segs, split: prep.split, hasStart: prep.hasStart}
 	fail := func(format string, args ...any) (*class, error) {
 		_ = compiled.Close(ctx)
 		return nil, moduleErrorf(nil, format, args...)
@@ -319,47 +366,84 @@ func (c *class) applyManifest(b []byte) error {
 		spec := *m.Init
 		c.initSpec = &spec
 	}
+	if m.Name != "" {
+		// A class name is shown in listings and logs: the name grammar.
+		if err := CheckName("class name", m.Name); err != nil {
+			return moduleErrorf(nil, "manifest: %v", err)
+		}
+	}
 	c.info.Name, c.info.Doc = m.Name, m.Doc
 	c.info.HasManifest = true
 	return nil
 }
 
-// probe instantiates the class once to check its version and read a manifest
-// it serves through the wactor_manifest export.
-// With template, it keeps the state after _initialize as the class's
-// template, which spawns start from instead of running _initialize again.
-func (c *class) probe(ctx context.Context, e *wasmEngine, limits Options, template bool) error {
-	logs := newLogRing(16, 64<<10, nil) // a probe's log, dropped with it
-	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, limits.CallTimeout, nil, nil, recOff)
-	if err != nil {
-		var te *TrapError
-		if errors.As(err, &te) {
-			return moduleErrorf(err, "_initialize failed: %v", err)
-		}
+// loadHookName names the guest code that loading runs, for errors: the export
+// a TrapError's Method names, as the API says it.
+func loadHookName(export string) string {
+	switch export {
+	case instrument.StartExport:
+		return "start function"
+	case "":
+		return "start-up code"
+	}
+	return export
+}
+
+// loadError turns the failure of load-time guest code into the error
+// LoadClass returns: the caller's context error (wrapped) if it left, or
+// ErrClosed if the host closed, else a
+// ModuleError (HTTP 422) naming the export, with the load deadline when it
+// ran past it.
+func loadError(ctx context.Context, export string, loadTimeout time.Duration, err error) error {
+	var te *TrapError
+	if !errors.As(err, &te) {
 		return err
+	}
+	if te.Method != "" {
+		export = te.Method
+	}
+	what := loadHookName(export)
+	switch {
+	case te.Reason == TrapCancelled || ctx.Err() != nil:
+		cause := context.Cause(ctx) // the caller's context error, or ErrClosed
+		if cause == nil {
+			cause = context.Canceled
+		}
+		return fmt.Errorf("loading the class stopped in its %s: %w", what, cause)
+	case te.Reason == TrapDeadline:
+		return moduleErrorf(nil, "%s did not return within the load deadline of %s", what, loadTimeout)
+	}
+	// Not wrapped: the error is the module's (HTTP 422), not a call's.
+	return moduleErrorf(nil, "%s failed: %s", what, te.Message)
+}
+
+// probe instantiates the class once, which runs its start function and
+// _initialize, to check its version and read a manifest it serves through
+// the wactor_manifest export, each under the load deadline. With template,
+// it keeps the state after _initialize as the class's template, which
+// spawns start from instead of running them again, if reserve accepts its
+// size (the host's class budget).
+func (c *class) probe(ctx context.Context, e *wasmEngine, limits Options, loadTimeout time.Duration, template bool, reserve func(int64) bool) error {
+	logs := newLogRing(16, 64<<10, nil) // a probe's log, dropped with it
+	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, loadTimeout, nil, nil, recOff)
+	if err != nil {
+		return loadError(ctx, abi.ExportInitialize, loadTimeout, err)
 	}
 	defer sb.close()
 	if template && !sb.usedTemplate {
-		if c.template, err = sb.capture("template:"+c.info.ID, 0); err != nil {
+		if err := c.takeTemplate(sb, reserve); err != nil {
 			return err
-		}
-		// Sandboxes whose memory is the host's map it copy-on-write; with
-		// the engine's own memory (wasmtime) they copy the template.
-		if sb.lm != nil {
-			if f, err := memtrack.NewTemplate(c.template.Memory.Bytes()); err == nil {
-				c.tmplFile = f
-			}
 		}
 	}
 	var version uint64
-	_, err = sb.run(ctx, abi.ExportVersion, limits.CallTimeout, func() error {
+	_, err = sb.run(ctx, abi.ExportVersion, loadTimeout, func() error {
 		stack := []uint64{0}
 		err := sb.inst.Call(sb.ctx, abi.ExportVersion, stack)
 		version = stack[0]
 		return err
 	})
 	if err != nil {
-		return moduleErrorf(err, "%s failed: %v", abi.ExportVersion, err)
+		return loadError(ctx, abi.ExportVersion, loadTimeout, err)
 	}
 	if uint32(version) != abi.Version {
 		return moduleErrorf(nil, "ABI version %d, this host supports %d", int32(version), abi.Version)
@@ -368,7 +452,7 @@ func (c *class) probe(ctx context.Context, e *wasmEngine, limits Options, templa
 		return nil
 	}
 	var raw []byte
-	_, err = sb.run(ctx, abi.ExportManifest, limits.CallTimeout, func() error {
+	_, err = sb.run(ctx, abi.ExportManifest, loadTimeout, func() error {
 		stack := []uint64{0}
 		if err := sb.inst.Call(sb.ctx, abi.ExportManifest, stack); err != nil {
 			return err
@@ -382,9 +466,54 @@ func (c *class) probe(ctx context.Context, e *wasmEngine, limits Options, templa
 		return nil
 	})
 	if err != nil {
-		return moduleErrorf(err, "%s failed: %v", abi.ExportManifest, err)
+		return loadError(ctx, abi.ExportManifest, loadTimeout, err)
 	}
 	return c.applyManifest(raw)
+}
+
+// takeTemplate keeps the probe's state as the class's template if reserve
+// accepts what it holds. Zero pages are shared (snapshots.SparseImageOf)
+// and left out of the memory file (memtrack.NewTemplate), so a start-up
+// that grows memory without writing it costs nothing: the budget counts
+// what was written.
+func (c *class) takeTemplate(sb *sandbox, reserve func(int64) bool) error {
+	if !sb.enter() {
+		return fmt.Errorf("%w: the probe's sandbox is gone", ErrActorDied)
+	}
+	defer sb.leave()
+	mem, _ := sb.mem.Read(0, uint32(sb.mem.Size()))
+	im, held := snapshots.SparseImageOf(mem)
+	cost := int64(held)
+	var file *memtrack.Template
+	// Sandboxes whose memory is the host's map it copy-on-write; with
+	// the engine's own memory (wasmtime) they copy the template.
+	if sb.lm != nil {
+		if f, err := memtrack.NewTemplate(mem); err == nil {
+			file = f
+			cost += int64(f.Bytes())
+		}
+	}
+	if reserve != nil && !reserve(cost) {
+		if file != nil {
+			_ = file.Close()
+		}
+		return nil // no template: spawns run the start-up code
+	}
+	st := &snapshots.State{
+		ClassID: c.info.ID, ActorID: "template:" + c.info.ID, Memory: im,
+		Globals: make(map[uint32]uint64, len(c.globals)), Taken: time.Now(),
+		Nanotime: sb.guestNanotime(),
+	}
+	for idx, name := range c.globals {
+		if g, ok := sb.inst.Global(name); ok && g.Type().Mutable {
+			st.Globals[idx] = g.Get()
+		}
+	}
+	st.ID = snapshots.NewID(st.ActorID, st.Taken)
+	c.tmplMu.Lock()
+	c.template, c.tmplFile, c.tmplBytes = st, file, cost
+	c.tmplMu.Unlock()
+	return nil
 }
 
 // finish fills the public description once loading succeeded.

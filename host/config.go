@@ -11,6 +11,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/engine"
+	"github.com/wactor/wactor/internal/fsys"
 	"github.com/wactor/wactor/scheduler"
 )
 
@@ -106,6 +107,21 @@ type Config struct {
 	// requests (Options.NumCPUs, NumGPUs, Memory, Resources) are reserved
 	// for their lifetime, as Ray places actors (docs/SCHEDULING.md).
 	Node NodeResources `json:"node,omitempty"`
+	// LoadTimeout bounds each piece of guest code that loading a class or
+	// starting a sandbox cold runs: the start function (a start section),
+	// _initialize, wactor_abi_version and wactor_manifest (default 5s, at
+	// most 10 minutes). Past it, LoadClass fails with ErrInvalidModule
+	// naming the export. A spawn's _initialize and start function get it
+	// too, not Options.CallTimeout.
+	LoadTimeout time.Duration `json:"load_timeout,omitempty"`
+	// ClassMemoryBudget bounds the memory the host keeps for its loaded
+	// classes (default 2 GiB): the modules' sizes (NodeUsage.ClassBytes)
+	// plus their templates (NodeUsage.TemplateBytes, the state after
+	// _initialize that spawns copy). A class whose module does not fit is
+	// refused with ErrTooLarge; a class whose template does not fit loads
+	// without one, and its actors run _initialize at each spawn instead
+	// (docs/SNAPSHOTS.md). UnloadClass gives the memory back.
+	ClassMemoryBudget int64 `json:"class_memory_budget,omitempty"`
 	// AdmissionTimeout bounds how long a spawn waits for resources that are
 	// taken now (default 30s); one that can never fit fails at once.
 	AdmissionTimeout time.Duration `json:"admission_timeout,omitempty"`
@@ -142,6 +158,12 @@ type Config struct {
 	// aborts the whole process past 10,000 threads; 100,000 with wazero,
 	// where it holds a goroutine. Unlimited (-1) lifts it.
 	MaxWaiting int `json:"max_waiting,omitempty"`
+
+	// fs is the file system DataDir is kept on (nil: the operating
+	// system's). It is unexported on purpose: only this package's
+	// fault-injection tests set it (internal/fsys.Faulty), so the public
+	// Config does not grow a file-system abstraction.
+	fs fsys.FS
 }
 
 // NodeResources is a host's resource capacity. Zero fields take defaults:
@@ -236,10 +258,28 @@ const (
 	maxGuestFutures         = 10000
 	defaultMaxQueuedCalls   = 1_000_000
 	defaultAdmissionTimeout = 30 * time.Second
+	defaultLoadTimeout      = 5 * time.Second
+	maxLoadTimeout          = 10 * time.Minute
+	defaultClassBudget      = 2 << 30
 	defaultMaxCallTimeout   = 5 * time.Minute
 	defaultMaxDepth         = 32
 	defaultMaxWaiting       = 100_000
 	defaultMaxWaitingCgo    = 4000 // below Go's 10,000 threads (runtime/debug.SetMaxThreads)
+)
+
+// Upper bounds of Options' numeric fields (docs/API.md, "Options"): far
+// above any sane use, low enough that no arithmetic on them overflows and
+// no request can ask the host for an absurd amount of anything.
+const (
+	maxMaxPending         = 10_000_000
+	maxMaxRestarts        = 1_000_000
+	maxMaxChildren        = 1_000_000
+	maxFuel               = 1 << 62
+	maxCheckpointEvery    = 1_000_000_000
+	maxCheckpointInterval = 365 * 24 * time.Hour
+	maxQuantity           = 1e9     // num_cpus, num_gpus, each custom resource
+	maxMemoryRequest      = 1 << 50 // Options.Memory, bytes
+	maxResources          = 64      // custom resources per actor
 )
 
 // DefaultNamespace is the namespace of actors spawned without one.
@@ -249,6 +289,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 ||
 		c.PassivateAfter < 0 || c.MemoryBudget < 0 || c.MaxQueuedCalls < 0 || c.TimeSlice < 0 || c.MaxCallTimeout < 0 {
 		return c, fmt.Errorf("%w: negative Config field", ErrInvalidOptions)
+	}
+	if err := c.checkBounds(); err != nil {
+		return c, err
 	}
 	if c.Engine == "" {
 		c.Engine = defaultEngine
@@ -299,6 +342,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.AdmissionTimeout == 0 {
 		c.AdmissionTimeout = defaultAdmissionTimeout
+	}
+	switch {
+	case c.LoadTimeout < 0 || c.LoadTimeout > maxLoadTimeout:
+		return c, fmt.Errorf("%w: load_timeout %s: want 0 (default %s) up to %s", ErrInvalidOptions, c.LoadTimeout, defaultLoadTimeout, maxLoadTimeout)
+	case c.LoadTimeout == 0:
+		c.LoadTimeout = defaultLoadTimeout
+	}
+	switch {
+	case c.ClassMemoryBudget < 0:
+		return c, fmt.Errorf("%w: negative class_memory_budget", ErrInvalidOptions)
+	case c.ClassMemoryBudget == 0:
+		c.ClassMemoryBudget = defaultClassBudget
 	}
 	if c.TimeSlice == 0 {
 		c.TimeSlice = scheduler.DefaultSlice
@@ -352,6 +407,34 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
+// checkBounds checks the upper bounds of Config's numeric fields and the
+// names of the node's custom resources.
+func (c Config) checkBounds() error {
+	for _, f := range []struct {
+		name   string
+		v, max int64
+	}{
+		{"workers", int64(c.Workers), 4096},
+		{"max_class_bytes", int64(c.MaxClassBytes), 1 << 30},
+		{"max_arg_bytes", int64(c.MaxArgBytes), 1 << 30},
+		{"max_result_bytes", int64(c.MaxResultBytes), 1 << 30},
+		{"log_lines", int64(c.LogLines), 1_000_000},
+		{"keep_checkpoints", int64(c.KeepCheckpoints), 10_000},
+		{"max_queued_calls", int64(c.MaxQueuedCalls), 1 << 30},
+		{"memory_budget", c.MemoryBudget, 1 << 50},
+	} {
+		if f.v > f.max {
+			return fmt.Errorf("%w: %s %d exceeds the maximum of %d", ErrInvalidOptions, f.name, f.v, f.max)
+		}
+	}
+	for k := range c.Node.Custom {
+		if err := CheckName("resource name", k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkCallTimeout refuses a call deadline above MaxCallTimeout.
 func (c *Config) checkCallTimeout(d time.Duration) error {
 	if d > c.MaxCallTimeout {
@@ -398,27 +481,41 @@ func (o Options) validate() error {
 	}
 	switch {
 	case o.MemoryPages > maxMemoryPages:
-		return bad("memory_pages %d exceeds %d (4 GiB)", o.MemoryPages, maxMemoryPages)
+		return bad("memory_pages %d exceeds the maximum of %d (4 GiB)", o.MemoryPages, maxMemoryPages)
 	case o.CallTimeout < 0:
 		return bad("negative call_timeout")
-	case o.MaxPending < 0:
-		return bad("negative max_pending")
-	case o.MaxRestarts < -1:
-		return bad("max_restarts %d: want -1 (unlimited), 0 or more", o.MaxRestarts)
-	case len(o.Name) > 256:
-		return bad("name longer than 256 bytes")
-	case len(o.Namespace) > 256:
-		return bad("namespace longer than 256 bytes")
-	case o.Fuel > 1<<62:
-		return bad("fuel %d above 2^62", o.Fuel)
-	case o.MaxChildren < 0:
-		return bad("negative max_children")
+	case o.MaxPending < 0 || o.MaxPending > maxMaxPending:
+		return bad("max_pending %d out of range [0, %d]", o.MaxPending, maxMaxPending)
+	case o.MaxRestarts < -1 || o.MaxRestarts > maxMaxRestarts:
+		return bad("max_restarts %d: want -1 (unlimited) or 0 to %d", o.MaxRestarts, maxMaxRestarts)
+	case o.Fuel > maxFuel:
+		return bad("fuel %d exceeds the maximum of %d (2^62)", o.Fuel, uint64(maxFuel))
+	case o.MaxChildren < 0 || o.MaxChildren > maxMaxChildren:
+		return bad("max_children %d out of range [0, %d]", o.MaxChildren, maxMaxChildren)
+	case o.CheckpointEvery > maxCheckpointEvery:
+		return bad("checkpoint_every %d exceeds the maximum of %d", o.CheckpointEvery, maxCheckpointEvery)
+	case o.CheckpointInterval > maxCheckpointInterval:
+		return bad("checkpoint_interval %v exceeds the maximum of %v", o.CheckpointInterval, maxCheckpointInterval)
+	case o.NumCPUs > maxQuantity || o.NumGPUs > maxQuantity:
+		return bad("num_cpus and num_gpus may not exceed %g", float64(maxQuantity))
+	case o.Memory > maxMemoryRequest:
+		return bad("memory %d exceeds the maximum of %d bytes (1 PiB)", o.Memory, int64(maxMemoryRequest))
+	case len(o.Resources) > maxResources:
+		return bad("%d resources exceed the maximum of %d", len(o.Resources), maxResources)
 	case o.GetIfExists && o.Name == "":
 		return bad("get_if_exists needs a name")
 	case o.MaxConcurrency < 0 || o.MaxConcurrency > 1:
 		return bad("max_concurrency %d: only 1 is supported (a sandbox runs one call at a time; spawn several actors for parallelism)", o.MaxConcurrency)
 	case o.CheckpointEvery < 0 || o.CheckpointInterval < 0:
 		return bad("negative checkpoint_every or checkpoint_interval")
+	}
+	if o.Name != "" {
+		if err := CheckName("actor name", o.Name); err != nil {
+			return err
+		}
+	}
+	if err := CheckName("namespace", o.Namespace); err != nil {
+		return err
 	}
 	if err := checkQuantity("num_cpus", o.NumCPUs); err != nil {
 		return err
@@ -434,14 +531,18 @@ func (o Options) validate() error {
 		return bad("negative memory")
 	}
 	for k, v := range o.Resources {
+		if err := CheckName("resource name", k); err != nil {
+			return err
+		}
 		switch k {
-		case "":
-			return bad("empty resource name")
 		case "CPU", "GPU", "memory", "object_store_memory":
 			return bad("resource %q: use the dedicated field", k)
 		}
 		if err := checkQuantity("resources["+k+"]", v); err != nil {
 			return err
+		}
+		if v > maxQuantity {
+			return bad("resources[%s] %v exceeds the maximum of %g", k, v, float64(maxQuantity))
 		}
 	}
 	return nil

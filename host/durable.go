@@ -1,7 +1,7 @@
 package host
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/wactor/wactor/internal/fsys"
 	"github.com/wactor/wactor/snapshots"
 )
 
@@ -48,26 +49,36 @@ const (
 
 // persist is where a host with a DataDir keeps what survives it: the
 // classes it loaded, and its durable actors' metadata, snapshots and
-// journals.
+// journals. Directories are 0700 and files 0600: they hold call arguments
+// and actors' memory.
 //
 //	DATA/classes/<class id>.wasm
 //	DATA/classes/<class id>.owners       the namespaces that loaded it (tenancy.go)
 //	DATA/actors/<actor id>/actor.json    identity, class, options, constructor arguments
+//	DATA/actors/<actor id>/spawning      present while a spawn is not yet durable
 //	DATA/actors/<actor id>/journal       calls completed since the latest checkpoint
 //	DATA/snapshots/<actor id>/...        snapshots (snapshots.DirStore)
+//	DATA/damaged/<actor id>/<time>/...   files an operator's repair or discard set aside
+//
+// Every file-system operation goes through fs (the OS's unless a test
+// injects faults).
 type persist struct {
 	dir   string
 	mode  Durability
 	store *snapshots.DirStore
+	fs    fsys.FS
+	// repairMu serializes operators' repairs and discards.
+	repairMu sync.Mutex
 }
 
-func openPersist(dir string, mode Durability, keep int) (*persist, error) {
+func openPersist(fsy fsys.FS, dir string, mode Durability, keep int) (*persist, error) {
+	fsy = fsys.Or(fsy)
 	for _, d := range []string{"classes", "actors", "snapshots"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+		if err := fsy.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return nil, fmt.Errorf("host: data directory: %w", err)
 		}
 	}
-	store, err := snapshots.NewDirStore(filepath.Join(dir, "snapshots"), keep)
+	store, err := snapshots.NewDirStoreFS(fsy, filepath.Join(dir, "snapshots"), keep)
 	if err != nil {
 		return nil, fmt.Errorf("host: snapshot store: %w", err)
 	}
@@ -76,19 +87,23 @@ func openPersist(dir string, mode Durability, keep int) (*persist, error) {
 	// after a count of snapshots, so checkpoints of a large memory that
 	// changes little stay small.
 	store.SetFullEvery(1 << 30)
-	return &persist{dir: dir, mode: mode, store: store}, nil
+	return &persist{dir: dir, mode: mode, store: store, fs: fsy}, nil
 }
 
-// writeAtomic writes a file so that it exists whole or not at all, and is
-// on disk when writeAtomic returns.
-func writeAtomic(path string, data []byte) error {
+// writeAtomic writes a new file (0600) so that it exists whole or not at
+// all, and is on disk when writeAtomic returns; when it fails, the file
+// does not exist.
+func (p *persist) writeAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-*")
+	f, err := p.fs.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	n, err := f.Write(data)
+	if err == nil && n < len(data) {
+		err = io.ErrShortWrite
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -96,51 +111,73 @@ func writeAtomic(path string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = p.fs.Rename(tmp, path)
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
+		_ = p.fs.Remove(tmp)
 		return err
 	}
-	d, err := os.Open(dir)
-	if err != nil {
+	if err := fsys.SyncDir(p.fs, dir); err != nil {
+		// Not durable, so not written: a failed write leaves nothing.
+		_ = p.fs.Remove(path)
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }
 
+func (p *persist) classPath(id string) string { return filepath.Join(p.dir, "classes", id+".wasm") }
+
+// saveClass writes a class's file, unless it holds these bytes already. A
+// file that holds other bytes is corrupt (a class file is named after the
+// hash of its content): it is moved under DATA/damaged/classes, not
+// overwritten, and the right bytes written.
 func (p *persist) saveClass(id string, wasm []byte) error {
-	path := filepath.Join(p.dir, "classes", id+".wasm")
-	if _, err := os.Stat(path); err == nil {
-		return nil
+	path := p.classPath(id)
+	if _, err := p.fs.Stat(path); err == nil {
+		if old, err := p.fs.ReadFile(path); err == nil && bytes.Equal(old, wasm) {
+			return nil
+		}
+		dst := filepath.Join(p.dir, "damaged", "classes")
+		if err := p.fs.MkdirAll(dst, 0o700); err != nil {
+			return err
+		}
+		if err := p.fs.Rename(path, filepath.Join(dst, id+".wasm."+time.Now().UTC().Format("20060102T150405.000000000Z"))); err != nil {
+			return err
+		}
 	}
-	return writeAtomic(path, wasm)
+	return p.writeAtomic(path, wasm)
 }
 
 func (p *persist) removeClass(id string) error {
-	err := os.Remove(filepath.Join(p.dir, "classes", id+".wasm"))
+	err := p.fs.Remove(p.classPath(id))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	return err
 }
 
-func (p *persist) classFiles() ([][]byte, error) {
-	ents, err := os.ReadDir(filepath.Join(p.dir, "classes"))
+// classFile is a saved class: the ID its file is named after, and its bytes.
+type classFile struct {
+	id   string
+	wasm []byte
+}
+
+func (p *persist) classFiles() ([]classFile, error) {
+	ents, err := p.fs.ReadDir(filepath.Join(p.dir, "classes"))
 	if err != nil {
 		return nil, err
 	}
-	var out [][]byte
+	var out []classFile
 	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), ".wasm") || strings.HasPrefix(e.Name(), ".") {
+		id, ok := strings.CutSuffix(e.Name(), ".wasm")
+		if !ok || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(p.dir, "classes", e.Name()))
+		b, err := p.fs.ReadFile(p.classPath(id))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, b)
+		out = append(out, classFile{id: id, wasm: b})
 	}
 	return out, nil
 }
@@ -156,60 +193,128 @@ type actorMeta struct {
 
 func (p *persist) actorDir(id string) string { return filepath.Join(p.dir, "actors", id) }
 
+// The files of an actor's directory.
+const (
+	metaFile     = "actor.json"
+	journalFile  = "journal"
+	spawningFile = "spawning"
+	// removingPrefix names an actor directory whose removal has begun.
+	removingPrefix = ".removing-"
+)
+
+// saveActor writes a new actor's metadata, with the spawning marker that
+// says its spawn is not durable yet (persistStarted removes it): recovery
+// removes an actor that has the marker and no snapshot, and reports one
+// without the marker as damaged.
 func (p *persist) saveActor(m actorMeta) error {
-	if err := os.MkdirAll(p.actorDir(m.ID), 0o755); err != nil {
+	if err := p.fs.MkdirAll(p.actorDir(m.ID), 0o700); err != nil {
+		return err
+	}
+	f, err := p.fs.OpenFile(filepath.Join(p.actorDir(m.ID), spawningFile), os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
 		return err
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(p.actorDir(m.ID), "actor.json"), b)
+	// Syncs the directory, which makes the marker durable too.
+	return p.writeAtomic(filepath.Join(p.actorDir(m.ID), metaFile), b)
 }
 
-// removeActor deletes everything kept for an actor: snapshots first, then
-// its directory, metadata last, so an interrupted removal is finished by
-// the next start (an actor with metadata but no start-up is removed).
-func (p *persist) removeActor(ctx context.Context, id string) error {
-	err := p.store.Delete(ctx, id)
-	_ = os.Remove(filepath.Join(p.actorDir(id), "journal"))
-	if e := os.RemoveAll(p.actorDir(id)); err == nil {
-		err = e
+// spawned removes the spawning marker once the actor's first snapshot is
+// stored. Losing the removal in a crash is harmless: recovery ignores the
+// marker of an actor that has a snapshot.
+func (p *persist) spawned(id string) error {
+	err := p.fs.Remove(filepath.Join(p.actorDir(id), spawningFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
 	return err
 }
 
-func (p *persist) actorMetas() ([]actorMeta, []error) {
-	ents, err := os.ReadDir(filepath.Join(p.dir, "actors"))
-	if err != nil {
-		return nil, []error{err}
+// removeActor deletes everything kept for an actor, which is not coming
+// back (killed, died, or its spawn failed). Its directory is first renamed
+// to a .removing- name (and that made durable), so an interrupted removal
+// is recognised and finished by the next start rather than mistaken for
+// damage.
+func (p *persist) removeActor(ctx context.Context, id string) error {
+	gone := filepath.Join(p.dir, "actors", removingPrefix+id)
+	err := p.fs.Rename(p.actorDir(id), gone)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
-	var out []actorMeta
-	var errs []error
+	if err == nil {
+		if err := fsys.SyncDir(p.fs, filepath.Join(p.dir, "actors")); err != nil {
+			return err
+		}
+	}
+	if err := p.store.Delete(ctx, id); err != nil {
+		return err
+	}
+	return p.fs.RemoveAll(gone)
+}
+
+// metaEntry is one actor directory found by actorMetas: its metadata, or
+// why it could not be read.
+type metaEntry struct {
+	id       string
+	meta     actorMeta
+	err      error // the metadata is missing or does not decode
+	spawning bool  // the spawning marker is present
+	empty    bool  // the directory holds nothing (a spawn stopped before its marker)
+}
+
+func (p *persist) actorMetas(log *slog.Logger) ([]metaEntry, error) {
+	ents, err := p.fs.ReadDir(filepath.Join(p.dir, "actors"))
+	if err != nil {
+		return nil, err
+	}
+	var out []metaEntry
 	for _, e := range ents {
 		if !e.IsDir() {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(p.actorDir(e.Name()), "actor.json"))
-		if errors.Is(err, fs.ErrNotExist) {
-			// Spawn died before its metadata was written: nothing was acknowledged.
-			_ = os.RemoveAll(p.actorDir(e.Name()))
+		if id, ok := strings.CutPrefix(e.Name(), removingPrefix); ok {
+			// A removal the previous host began: finish it.
+			log.Info("finishing the removal of an actor's files", slog.String("actor", id))
+			if err := p.store.Delete(context.Background(), id); err != nil {
+				log.Error("removing an actor's files", slog.String("actor", id), slog.Any("err", err))
+			} else if err := p.fs.RemoveAll(filepath.Join(p.dir, "actors", e.Name())); err != nil {
+				log.Error("removing an actor's files", slog.String("actor", id), slog.Any("err", err))
+			}
 			continue
 		}
-		var m actorMeta
-		if err == nil {
-			err = json.Unmarshal(b, &m)
+		me := metaEntry{id: e.Name()}
+		if _, err := p.fs.Stat(filepath.Join(p.actorDir(me.id), spawningFile)); err == nil {
+			me.spawning = true
 		}
-		if err == nil && m.ID != e.Name() {
-			err = fmt.Errorf("metadata names actor %q", m.ID)
+		if files, err := p.fs.ReadDir(p.actorDir(me.id)); err == nil && len(files) == 0 {
+			me.empty = true
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("actor %s: %w", e.Name(), err))
-			continue
-		}
-		out = append(out, m)
+		me.meta, me.err = p.readMeta(me.id)
+		out = append(out, me)
 	}
-	return out, errs
+	return out, nil
+}
+
+// readMeta reads an actor's metadata.
+func (p *persist) readMeta(id string) (actorMeta, error) {
+	var m actorMeta
+	b, err := p.fs.ReadFile(filepath.Join(p.actorDir(id), metaFile))
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err == nil && m.ID != id {
+		err = fmt.Errorf("it names actor %q", m.ID)
+	}
+	if err != nil {
+		return m, fmt.Errorf("metadata unreadable: %w", err)
+	}
+	return m, nil
 }
 
 // journal is a durable actor's log on disk of the calls it completed since
@@ -217,17 +322,26 @@ func (p *persist) actorMetas() ([]actorMeta, []error) {
 //
 //	uint32 length, uint32 CRC-32C of the payload, payload (CBOR)
 //
-// so that a record torn by a crash is detected and ignored: it belongs to a
-// call whose result was never returned. Only the actor's worker uses it.
+// A record is written whole (and fsynced, in sync mode) before its call is
+// acknowledged. When a write or fsync fails, the file is truncated back to
+// the last good record, so nothing follows a torn or unacknowledged record;
+// when that truncation fails too, the journal refuses every append (its
+// calls fail) until a checkpoint empties it. Only the actor's worker
+// appends.
 type journal struct {
 	mu   sync.Mutex // Close may come from another goroutine than the worker
-	f    *os.File
+	f    fsys.File
 	sync bool
 	buf  []byte
+	good int64 // length of the good prefix: records written whole (synced in sync mode)
+	// broken is why appends are refused: a failed append could not be
+	// undone, so the file may hold garbage after good.
+	broken error
 }
 
 // journalRecord is one entry on disk; Seq is the actor's calls served after
-// it (0 for the start-up).
+// it (0 for the start-up; a reserved export's record repeats the Seq of the
+// call before it).
 type journalRecord struct {
 	_      struct{} `cbor:",toarray"`
 	Seq    uint64
@@ -253,12 +367,14 @@ var journalDec = func() cbor.DecMode {
 	return dm
 }()
 
-func openJournal(path string, sync bool, validLen int64) (*journal, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+// openJournal opens (creating it 0600) a journal whose first validLen
+// bytes are good records; what follows is cut, so new records follow the
+// last good one. The caller has kept the cut bytes aside if they mattered.
+func openJournal(fsy fsys.FS, path string, sync bool, validLen int64) (*journal, error) {
+	f, err := fsys.Or(fsy).OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	// Cut a torn tail, so new records follow the last good one.
 	if err := f.Truncate(validLen); err != nil {
 		f.Close()
 		return nil, err
@@ -267,15 +383,22 @@ func openJournal(path string, sync bool, validLen int64) (*journal, error) {
 		f.Close()
 		return nil, err
 	}
-	return &journal{f: f, sync: sync}, nil
+	return &journal{f: f, sync: sync, good: validLen}, nil
 }
 
-// append writes one record (and fsyncs it in sync mode).
+// errJournalBroken: the journal refuses appends (see journal.broken).
+var errJournalBroken = errors.New("the journal refuses appends since a failed write could not be undone")
+
+// append writes one record (and fsyncs it in sync mode). When it fails,
+// the journal is as before the call: the record is cut off.
 func (j *journal) append(e *entry, seq uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
 		return ErrClosed
+	}
+	if j.broken != nil {
+		return fmt.Errorf("%w (%w)", errJournalBroken, j.broken)
 	}
 	payload, err := cbor.Marshal(journalRecord{Seq: seq, Method: e.method, Midx: e.midx, Args: e.args, Clocks: e.clocks, Rnd: e.rnd, Ext: e.ext})
 	if err != nil {
@@ -284,16 +407,47 @@ func (j *journal) append(e *entry, seq uint64) error {
 	j.buf = binary.LittleEndian.AppendUint32(j.buf[:0], uint32(len(payload)))
 	j.buf = binary.LittleEndian.AppendUint32(j.buf, crc32.Checksum(payload, crcTable))
 	j.buf = append(j.buf, payload...)
-	if _, err := j.f.Write(j.buf); err != nil {
+	n, err := j.f.Write(j.buf)
+	if err == nil && n < len(j.buf) {
+		err = io.ErrShortWrite
+	}
+	if err == nil && j.sync {
+		err = j.f.Sync()
+	}
+	if err != nil {
+		j.undo()
 		return err
 	}
-	if j.sync {
-		return j.f.Sync()
-	}
+	j.good += int64(len(j.buf))
 	return nil
 }
 
-// reset empties the journal once a checkpoint holds its calls.
+// undo cuts what a failed append may have left after the good prefix (in
+// sync mode, durably: after a failed fsync the record may be on disk
+// whole, and must not be replayed as if its call had succeeded). If that
+// fails, the journal is broken.
+func (j *journal) undo() {
+	err := j.f.Truncate(j.good)
+	if err == nil {
+		_, err = j.f.Seek(j.good, io.SeekStart)
+	}
+	if err == nil && j.sync {
+		err = j.f.Sync()
+	}
+	if err != nil {
+		j.broken = err
+	}
+}
+
+// isBroken reports whether the journal refuses appends.
+func (j *journal) isBroken() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.broken != nil
+}
+
+// reset empties the journal once a checkpoint holds its calls, which also
+// mends a broken journal.
 func (j *journal) reset() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -303,8 +457,12 @@ func (j *journal) reset() error {
 	if err := j.f.Truncate(0); err != nil {
 		return err
 	}
-	_, err := j.f.Seek(0, io.SeekStart)
-	return err
+	if _, err := j.f.Seek(0, io.SeekStart); err != nil {
+		j.broken = err
+		return err
+	}
+	j.good, j.broken = 0, nil
+	return nil
 }
 
 func (j *journal) close() {
@@ -316,146 +474,124 @@ func (j *journal) close() {
 	}
 }
 
+// journalScan is what readJournal found in a journal file.
+type journalScan struct {
+	entries []*entry
+	seqs    []uint64
+	// valid is the length of the good prefix, size the file's.
+	valid, size int64
+	// torn: what follows valid is a tail torn by a crash or a failed
+	// write (the last record cut short, or zeros): a call never
+	// acknowledged.
+	torn bool
+	// bad says why what follows valid is neither good records nor a torn
+	// tail: corruption. nil when torn or valid == size.
+	bad error
+}
+
+// maxTornTail bounds the tail readJournal examines to tell a torn last
+// record from corruption; a longer one is corruption.
+const maxTornTail = 64 << 20
+
 // readJournal reads the records of a journal file up to the first one that
-// is torn or fails its checksum, and returns them with their sequence
-// numbers and the length of the good prefix.
-func readJournal(path string) (entries []*entry, seqs []uint64, valid int64, err error) {
-	f, err := os.Open(path)
+// is torn or fails its checksum, and says whether what follows them is a
+// torn tail or corruption.
+func readJournal(fsy fsys.FS, path string) (journalScan, error) {
+	var js journalScan
+	data, err := fsys.Or(fsy).ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, 0, nil
+		return js, nil
 	}
 	if err != nil {
-		return nil, nil, 0, err
+		return js, err
 	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	var head [8]byte
-	for {
-		if _, err := io.ReadFull(r, head[:]); err != nil {
-			return entries, seqs, valid, nil // end, or a torn header
-		}
-		n := binary.LittleEndian.Uint32(head[:4])
-		if n > maxJournalRecord {
-			return entries, seqs, valid, nil
-		}
-		payload := make([]byte, n)
-		if _, err := io.ReadFull(r, payload); err != nil {
-			return entries, seqs, valid, nil
-		}
-		if crc32.Checksum(payload, crcTable) != binary.LittleEndian.Uint32(head[4:]) {
-			return entries, seqs, valid, nil
+	js.size = int64(len(data))
+	r := data
+	for len(r) > 0 {
+		n, err := nextRecord(r)
+		if err != nil || n < 0 {
+			break // corrupt or cut short: tornTail tells which
 		}
 		var rec journalRecord
-		if err := journalDec.Unmarshal(payload, &rec); err != nil {
-			return entries, seqs, valid, nil
+		if err := journalDec.Unmarshal(r[8:8+n], &rec); err != nil {
+			js.bad = fmt.Errorf("record does not decode: %w", err)
+			break
 		}
-		entries = append(entries, &entry{method: rec.Method, midx: rec.Midx, args: rec.Args, clocks: rec.Clocks, rnd: rec.Rnd, ext: rec.Ext})
-		seqs = append(seqs, rec.Seq)
-		valid += 8 + int64(n)
+		js.entries = append(js.entries, &entry{method: rec.Method, midx: rec.Midx, args: rec.Args, clocks: rec.Clocks, rnd: rec.Rnd, ext: rec.Ext})
+		js.seqs = append(js.seqs, rec.Seq)
+		js.valid += 8 + int64(n)
+		r = r[8+n:]
 	}
+	if js.valid < js.size && js.bad == nil {
+		js.torn, js.bad = tornTail(r)
+	}
+	if js.bad != nil {
+		js.bad = fmt.Errorf("at byte %d of %d: %w", js.valid, js.size, js.bad)
+	}
+	return js, nil
+}
+
+// nextRecord checks the record r starts with and returns its payload's
+// length, -1 if r ends before it does, or why it is corrupt.
+func nextRecord(r []byte) (int, error) {
+	if len(r) < 8 {
+		return -1, nil
+	}
+	n := binary.LittleEndian.Uint32(r[:4])
+	if n == 0 {
+		return 0, errors.New("empty record") // no record is empty: its payload is a CBOR array
+	}
+	if n > maxJournalRecord {
+		return 0, fmt.Errorf("record length %d over the limit", n)
+	}
+	if uint64(len(r)) < 8+uint64(n) {
+		return -1, nil
+	}
+	if crc32.Checksum(r[8:8+n], crcTable) != binary.LittleEndian.Uint32(r[4:8]) {
+		return 0, errors.New("record fails its checksum")
+	}
+	return int(n), nil
+}
+
+// tornTail tells a tail cut short by a crash or a failed write from
+// corruption: a torn tail is zeros, or one record cut short with no whole
+// record after its start (a corrupt length that only looks like a cut
+// would be followed by the journal's next records).
+func tornTail(r []byte) (bool, error) {
+	zeros := true
+	for _, b := range r {
+		if b != 0 {
+			zeros = false
+			break
+		}
+	}
+	if zeros {
+		return true, nil
+	}
+	if n, err := nextRecord(r); err != nil || n >= 0 {
+		return false, err
+	}
+	if len(r) > maxTornTail {
+		return false, fmt.Errorf("a record cut short with %d bytes after it", len(r))
+	}
+	budget := 4*len(r) + 1<<20 // bytes checksummed: a crafted tail must not cost quadratic time
+	for i := 1; i+8 <= len(r); i++ {
+		if n := binary.LittleEndian.Uint32(r[i:]); uint64(n) <= uint64(len(r)-i-8) {
+			if budget -= int(n); budget < 0 {
+				return false, errors.New("a record cut short, followed by bytes that may hold more records")
+			}
+		}
+		if n, err := nextRecord(r[i:]); err == nil && n > 0 {
+			var rec journalRecord
+			if journalDec.Unmarshal(r[i+8:i+8+n], &rec) == nil {
+				return false, fmt.Errorf("a record cut short, followed by a whole record at byte %d of the tail", i)
+			}
+		}
+	}
+	return true, nil
 }
 
 // durable reports whether an actor with these options outlives the host.
 func (h *Host) durable(o Options) bool {
 	return h.persist != nil && (o.Durable || o.Detached)
-}
-
-// recover brings back the durable actors a previous host left in DataDir:
-// each from its latest good snapshot plus its journal. An actor that cannot
-// be brought back is logged and left on disk.
-func (h *Host) recover(ctx context.Context) error {
-	wasms, err := h.persist.classFiles()
-	if err != nil {
-		return fmt.Errorf("host: reading saved classes: %w", err)
-	}
-	for _, w := range wasms {
-		if err := h.recoverClass(ctx, w); err != nil {
-			h.cfg.Logger.Error("saved class does not load", slog.Any("err", err))
-		}
-	}
-	metas, errs := h.persist.actorMetas()
-	for _, err := range errs {
-		h.cfg.Logger.Error("saved actor is unreadable", slog.Any("err", err))
-	}
-	for _, m := range metas {
-		if err := h.recoverActor(ctx, m); err != nil {
-			h.cfg.Logger.Error("durable actor not recovered", slog.String("actor", m.ID), slog.Any("err", err))
-		}
-	}
-	return nil
-}
-
-func (h *Host) recoverActor(ctx context.Context, m actorMeta) error {
-	c, err := h.class(m.Class)
-	if err != nil {
-		return err
-	}
-	latest, skipped, err := h.persist.store.Latest(ctx, m.ID)
-	for _, e := range skipped {
-		h.cfg.Logger.Error("snapshot skipped: falling back to an older one", slog.String("actor", m.ID), slog.Any("err", e))
-	}
-	if err != nil && !errors.Is(err, snapshots.ErrNotFound) {
-		return err
-	}
-	jpath := filepath.Join(h.persist.actorDir(m.ID), "journal")
-	entries, seqs, valid, err := readJournal(jpath)
-	if err != nil {
-		return err
-	}
-	var calls []*entry
-	var served uint64
-	if latest == nil {
-		if metas, _ := h.persist.store.List(ctx, m.ID); len(metas) > 0 {
-			// Keep them for inspection: none decodes (each was logged).
-			return fmt.Errorf("none of the %d snapshots of actor %s decodes; its files are left in place", len(metas), m.ID)
-		}
-		// A spawn writes the actor's first snapshot before it returns: this
-		// one was never acknowledged.
-		return h.persist.removeActor(ctx, m.ID)
-	}
-	served = latest.Calls
-	for i, e := range entries {
-		if seqs[i] > latest.Calls && e.midx >= 0 {
-			calls = append(calls, e)
-			served = seqs[i]
-		}
-	}
-	a := &actor{
-		h: h, id: m.ID, class: c, opts: m.Options, initArgs: m.InitArgs,
-		created: m.Created, logs: h.newLog(), state: StatePending,
-		ready: make(chan struct{}), durable: true,
-	}
-	a.children.limit = a.opts.MaxChildren
-	if _, err := h.register(a, nil); err != nil {
-		return err
-	}
-	fail := func(err error) error {
-		a.startErr = err
-		h.forget(a, nil)
-		close(a.ready)
-		return err
-	}
-	a.checkpoints = []*snapshots.State{latest}
-	a.journal = calls
-	a.served.Store(served)
-	sb, err := a.rebuild()
-	if err != nil {
-		return fail(err)
-	}
-	if h.persist.mode != DurabilityCheckpoint {
-		if a.jf, err = openJournal(jpath, h.persist.mode == DurabilitySync, valid); err != nil {
-			sb.close()
-			return fail(err)
-		}
-	}
-	a.logs.add(0, fmt.Sprintf("wactor: recovered after a host restart (snapshot %s, calls replayed: %d)", latest.ID, len(calls)))
-	a.lastActive.Store(time.Now().UnixNano())
-	a.mb = newMailbox(h, a)
-	a.mu.Lock()
-	a.sb, a.state = sb, StateAlive
-	h.setLive(a, true)
-	a.mu.Unlock()
-	close(a.ready)
-	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.info.ID, State: StateAlive})
-	return nil
 }

@@ -142,8 +142,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestHost_DurableCorruptSnapshot: a corrupt newest snapshot is skipped
-// with a logged error, and the actor comes back from the one before.
+// TestHost_DurableCorruptSnapshot: a corrupt newest snapshot makes the
+// actor damaged (not silently served from an older state), with a logged
+// error naming it; an operator's repair brings it back from the one before.
 func TestHost_DurableCorruptSnapshot(t *testing.T) {
 	ctx := context.Background()
 	for _, path := range []string{cCounterPath, goCounterPath} {
@@ -179,6 +180,19 @@ func TestHost_DurableCorruptSnapshot(t *testing.T) {
 				t.Fatal(err)
 			}
 			h = newTestHost(t, cfg)
+			if _, err := h.Actor(ctx, id); !errors.Is(err, ErrDamaged) {
+				t.Fatalf("Actor: %v, want ErrDamaged", err)
+			}
+			info, err := h.Info(ctx, id)
+			if err != nil || info.State != StateDamaged || info.Damage == nil || !strings.Contains(info.Damage.Reason, newest.ID) {
+				t.Fatalf("info %+v (%v): want damaged naming %s", info, err, newest.ID)
+			}
+			if out := logs.String(); !strings.Contains(out, "level=ERROR") || !strings.Contains(out, newest.ID) {
+				t.Fatalf("no logged error naming the corrupt snapshot %s:\n%s", newest.ID, out)
+			}
+			if _, err := h.RepairActor(ctx, id, ""); err != nil {
+				t.Fatal(err)
+			}
 			back, err := h.Actor(ctx, id)
 			if err != nil {
 				t.Fatalf("actor not back: %v", err)
@@ -186,8 +200,8 @@ func TestHost_DurableCorruptSnapshot(t *testing.T) {
 			if got := invoke[int64](t, back, "get"); got != 11 {
 				t.Fatalf("get = %d, want 11 (the state of the previous checkpoint)", got)
 			}
-			if out := logs.String(); !strings.Contains(out, "snapshot skipped") || !strings.Contains(out, newest.ID) {
-				t.Fatalf("no logged error naming the corrupt snapshot %s:\n%s", newest.ID, out)
+			if kept, _ := filepath.Glob(filepath.Join(cfg.DataDir, "damaged", id, "*", "snapshots", "*"+newest.ID+"*")); len(kept) != 1 {
+				t.Fatalf("the corrupt snapshot is not kept aside: %v", kept)
 			}
 		})
 	}
@@ -279,7 +293,8 @@ func TestHost_ForkReseeds(t *testing.T) {
 }
 
 // TestHost_DurableAllSnapshotsCorrupt: when none of an actor's snapshots
-// decodes, the host does not bring it back, says so, and leaves its files.
+// decodes, the host lists it as damaged, says so, and leaves its files; it
+// cannot be repaired, and discarding it keeps its files aside.
 func TestHost_DurableAllSnapshotsCorrupt(t *testing.T) {
 	ctx := context.Background()
 	var logs syncBuffer
@@ -300,13 +315,28 @@ func TestHost_DurableAllSnapshotsCorrupt(t *testing.T) {
 		}
 	}
 	h = newTestHost(t, cfg)
-	if _, err := h.Actor(ctx, id); !errors.Is(err, ErrActorNotFound) {
-		t.Fatalf("an actor with no good snapshot came back: %v", err)
+	if _, err := h.Actor(ctx, id); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("an actor with no good snapshot: %v, want ErrDamaged", err)
 	}
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "actors", id, "actor.json")); err != nil {
 		t.Fatalf("its files were removed: %v", err)
 	}
-	if out := logs.String(); !strings.Contains(out, "durable actor not recovered") || !strings.Contains(out, id) {
+	if out := logs.String(); !strings.Contains(out, "actor damaged") || !strings.Contains(out, id) {
 		t.Fatalf("nothing logged:\n%s", out)
+	}
+	if _, err := h.RepairActor(ctx, id, ""); !errors.Is(err, ErrCheckpointNotFound) {
+		t.Fatalf("RepairActor: %v, want ErrCheckpointNotFound", err)
+	}
+	if err := h.DiscardActor(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := h.Info(ctx, id); err != nil || info.State != StateDead || info.Death != DeathDiscarded {
+		t.Fatalf("after discard: %+v, %v", info, err)
+	}
+	if kept, _ := filepath.Glob(filepath.Join(cfg.DataDir, "damaged", id, "*", "actor", "actor.json")); len(kept) != 1 {
+		t.Fatalf("its metadata is not kept aside: %v", kept)
+	}
+	if kept, _ := filepath.Glob(filepath.Join(cfg.DataDir, "damaged", id, "*", "snapshots", "*.snap")); len(kept) != len(files) {
+		t.Fatalf("its snapshots are not kept aside: %v", kept)
 	}
 }

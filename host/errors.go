@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 )
 
@@ -62,7 +64,43 @@ var (
 	// ErrPersist: the host could not write what Config.DataDir keeps (a
 	// class, a durable actor's journal or checkpoint).
 	ErrPersist = errors.New("could not persist")
+	// ErrDamaged: the actor's files in Config.DataDir are damaged; it is not
+	// served until an operator repairs or discards it (Host.RepairActor,
+	// Host.DiscardActor). *DamagedError says why.
+	ErrDamaged = errors.New("actor damaged")
 )
+
+// DamagedError is returned for a damaged actor. It wraps ErrDamaged.
+type DamagedError struct {
+	ActorID string
+	Reason  string
+}
+
+func (e *DamagedError) Error() string {
+	return "actor " + e.ActorID + " is damaged (" + e.Reason + "): an operator must repair it from a checkpoint or discard it"
+}
+
+// Unwrap returns ErrDamaged.
+func (e *DamagedError) Unwrap() error { return ErrDamaged }
+
+// diskError is a file-system failure described without its file's path
+// (error messages never show server paths); it unwraps to the original
+// error, so errors.Is(err, syscall.ENOSPC) still holds.
+type diskError struct{ err error }
+
+func (e diskError) Error() string {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(e.err, &pe):
+		return pe.Op + ": " + pe.Err.Error()
+	case errors.As(e.err, &le):
+		return le.Op + ": " + le.Err.Error()
+	}
+	return e.err.Error()
+}
+
+func (e diskError) Unwrap() error { return e.err }
 
 // ModuleError says why a module was rejected. It wraps ErrInvalidModule.
 type ModuleError struct {
@@ -172,6 +210,9 @@ const (
 	DeathHostClosed        DeathReason = "host closed"
 	DeathInitFailed        DeathReason = "constructor failed"
 	DeathOwnerGone         DeathReason = "owner gone"
+	// DeathDiscarded: an operator discarded the damaged actor
+	// (Host.DiscardActor); its files are kept aside.
+	DeathDiscarded DeathReason = "discarded"
 )
 
 // ActorDiedError is returned for calls to (or queued on) an actor that died.

@@ -377,8 +377,8 @@ func (sb *sandbox) setPending(env []byte) uint64 {
 }
 
 // submitFromGuest sends one call (op: "call" or "send") from actor a to the
-// target handle, an actor of a's namespace, at depth; ctx (nil: none)
-// cancels it.
+// target handle, an actor of a's namespace, at depth; ctx cancels it
+// (a send's is never cancelled).
 func (sb *sandbox) submitFromGuest(ctx context.Context, a *actor, op string, depth int, target, method, args []byte) (*Future, *actor, error) {
 	ref, err := decodeTarget(target)
 	if err != nil {
@@ -520,7 +520,7 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 	}
 	var f *Future
 	if err == nil {
-		f, _, err = sb.submitFromGuest(nil, a, "send", depth, target, method, args)
+		f, _, err = sb.submitFromGuest(context.Background(), a, "send", depth, target, method, args)
 	}
 	if err != nil {
 		env := envelopeFor(nil, err)

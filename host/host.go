@@ -58,6 +58,8 @@ type Host struct {
 	logs    logBudget         // what all actors' logs hold (NodeUsage.LogBytes)
 
 	waits waitGraph
+	// budget accounts classes and templates (Config.ClassMemoryBudget).
+	budget classBudget
 
 	// Namespaces' accounting and quotas (quota.go), guarded by mu.
 	nss    map[string]*nsState
@@ -124,7 +126,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	var p *persist
 	if cfg.DataDir != "" {
-		if p, err = openPersist(cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints); err != nil {
+		if p, err = openPersist(cfg.fs, cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints); err != nil {
 			return nil, err
 		}
 	}
@@ -138,6 +140,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	eng.loadTimeout = cfg.LoadTimeout
 	h := &Host{
 		cfg:      cfg,
 		eng:      eng,
@@ -157,6 +160,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		nss:      map[string]*nsState{},
 		quotas:   map[string]Quota{},
 	}
+	h.budget.limit = cfg.ClassMemoryBudget
 	for ns, q := range cfg.Quotas {
 		h.quotas[ns] = q
 	}
@@ -232,8 +236,17 @@ func (h *Host) Close(ctx context.Context) error {
 	for _, a := range h.actors {
 		actors = append(actors, a)
 	}
+	classes := make([]*class, 0, len(h.classes))
+	for _, c := range h.classes {
+		classes = append(classes, c)
+	}
 	h.mu.Unlock()
 	h.cancelBase()
+	defer func() {
+		for _, c := range classes {
+			h.releaseClass(c) // templates' memory files
+		}
+	}()
 	close(h.stop)
 	h.admit.Close()
 	err := h.group.Wait(ctx)
@@ -306,14 +319,7 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 		}
 	}
 
-	c, err := compileClass(ctx, h.eng, id, wasm)
-	if err == nil {
-		if err = c.probe(ctx, h.eng, h.cfg.Defaults, !h.cfg.ColdSpawn); err != nil {
-			_ = c.module.Close(ctx)
-		} else {
-			c.finish()
-		}
-	}
+	c, err := h.buildClass(ctx, id, wasm)
 	// The class file, the class and its claims change together (classMu),
 	// so a concurrent ReleaseClass never removes the file of a class that
 	// is loaded again.
@@ -322,7 +328,7 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 	if err == nil && h.persist != nil {
 		if perr := h.persist.saveClass(id, wasm); perr != nil {
 			_ = c.module.Close(ctx)
-			err = fmt.Errorf("%w: saving class: %w", ErrPersist, perr)
+			err = fmt.Errorf("%w: saving class: %w", ErrPersist, diskError{perr})
 		}
 	}
 	h.mu.Lock()
@@ -331,6 +337,9 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 		h.classes[id] = c
 	}
 	h.mu.Unlock()
+	if err != nil && c != nil {
+		h.releaseClass(c)
+	}
 	close(ch)
 	if err == nil {
 		if err = h.claimLocked(c, cl); err != nil {
@@ -390,7 +399,7 @@ func (h *Host) UnloadClass(ctx context.Context, id string) error {
 	delete(h.classes, id)
 	h.mu.Unlock()
 	h.removeClassFiles(id)
-	return c.module.Close(ctx)
+	return h.closeClass(ctx, c)
 }
 
 // Classes lists the loaded classes by ID.
@@ -476,7 +485,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		own = nil
 	}
 	if opts.Durable && h.persist == nil {
-		return nil, fmt.Errorf("%w: a durable actor needs a host with Config.DataDir", ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: a durable actor needs a host with a data directory", ErrInvalidOptions)
 	}
 	durable := h.durable(opts)
 	// Reserve the actor's resources for its lifetime (Ray's placement on
@@ -512,6 +521,9 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			}
 			if existing.startErr != nil {
 				continue // it failed and released the name: try to be the one
+			}
+			if err := existing.damagedError(); err != nil {
+				return nil, err // it keeps its name until an operator decides
 			}
 			if existing.class != c {
 				return nil, fmt.Errorf("%w: %q exists with class %s", ErrNameTaken, opts.Name, existing.class.info.ID)
@@ -687,10 +699,21 @@ func (h *Host) GetActor(ctx context.Context, name string) (*Actor, error) {
 }
 
 // Lookup returns a new handle to the live actor with that name in namespace.
+// A name or namespace that breaks the name grammar (CheckName) fails with
+// ErrInvalidName: no actor can have it.
 func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, error) {
+	if err := CheckName("namespace", namespace); err != nil {
+		return nil, err
+	}
+	if err := CheckName("actor name", name); err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a, ok := h.names[nameKey(namespace, name)]; ok && a.started() {
+		if err := a.damagedError(); err != nil {
+			return nil, err
+		}
 		return &Actor{a: a}, nil
 	}
 	return nil, fmt.Errorf("%w: no actor named %q in namespace %q", ErrActorNotFound, name, namespace)
@@ -701,6 +724,9 @@ func (h *Host) Actor(ctx context.Context, id string) (*Actor, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a, ok := h.actors[id]; ok && a.started() {
+		if err := a.damagedError(); err != nil {
+			return nil, err
+		}
 		return &Actor{a: a}, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrActorNotFound, id)

@@ -164,13 +164,15 @@ func (a *actor) journaling() bool { return a.opts.MaxRestarts != 0 || a.durable 
 // to its journal on disk, as call seq), checkpointing when the journal
 // grows past its bounds. It fails only when the disk journal does.
 func (a *actor) record(sb *sandbox, e *entry, seq uint64) error {
-	a.journal = append(a.journal, e)
-	a.journalBytes += e.size()
+	// On disk first: a call whose record is not written is not in the
+	// journal a rollback rebuilds from.
 	if a.jf != nil {
 		if err := a.jf.append(e, seq); err != nil {
 			return err
 		}
 	}
+	a.journal = append(a.journal, e)
+	a.journalBytes += e.size()
 	if len(a.journal) > maxJournalEntries || a.journalBytes > maxJournalBytes {
 		if _, err := a.takeCheckpoint(sb); err != nil {
 			a.logs.add(abi.LogError, "wactor: checkpoint of a full journal failed: "+err.Error())

@@ -8,11 +8,12 @@ import (
 
 // TestReadJournal_tornAndCorrupt: a journal read back stops at the first
 // record that is torn (a crash during its write) or fails its checksum,
-// and reports the length of the good prefix, which openJournal keeps.
+// reports the length of the good prefix, which openJournal keeps, and
+// tells a torn tail (a call never acknowledged) from corruption.
 func TestReadJournal_tornAndCorrupt(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "journal")
-	j, err := openJournal(path, false, 0)
+	j, err := openJournal(nil, path, false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,21 +28,27 @@ func TestReadJournal_tornAndCorrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, full, err := readJournal(path)
-	if err != nil || full != int64(len(whole)) {
-		t.Fatalf("whole journal: valid %d of %d, %v", full, len(whole), err)
+	js, err := readJournal(nil, path)
+	full := js.valid
+	if err != nil || full != int64(len(whole)) || js.torn || js.bad != nil {
+		t.Fatalf("whole journal: valid %d of %d, torn %v, bad %v, %v", full, len(whole), js.torn, js.bad, err)
 	}
 	tests := []struct {
 		name string
 		data []byte
 		want int // records read (the three records are the same size)
+		torn bool
+		bad  bool
 	}{
-		{"whole", whole, 3},
-		{"torn last record", whole[:len(whole)-3], 2},
-		{"torn header of the second record", whole[:full/3+4], 1},
-		{"flipped byte in the second record", flip(whole, int(full)/2), 1},
-		{"empty", nil, 0},
-		{"garbage", []byte("not a journal at all"), 0},
+		{"whole", whole, 3, false, false},
+		{"torn last record", whole[:len(whole)-3], 2, true, false},
+		{"torn header of the second record", whole[:full/3+4], 1, true, false},
+		{"zeros after the records", append(append([]byte(nil), whole...), make([]byte, 4096)...), 3, true, false},
+		{"flipped byte in the second record", flip(whole, int(full)/2), 1, false, true},
+		{"flipped byte in the first record", flip(whole, 10), 0, false, true},
+		{"length of the first record too large", flip(whole, 1), 0, false, true},
+		{"empty", nil, 0, false, false},
+		{"garbage", []byte("not a journal at all"), 0, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,12 +56,16 @@ func TestReadJournal_tornAndCorrupt(t *testing.T) {
 			if err := os.WriteFile(p, tt.data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			entries, seqs, valid, err := readJournal(p)
+			js, err := readJournal(nil, p)
 			if err != nil {
 				t.Fatal(err)
 			}
+			entries, seqs, valid := js.entries, js.seqs, js.valid
 			if len(entries) != tt.want {
 				t.Fatalf("%d records, want %d", len(entries), tt.want)
+			}
+			if js.torn != tt.torn || (js.bad != nil) != tt.bad {
+				t.Fatalf("torn %v, bad %v; want torn %v, bad %v", js.torn, js.bad, tt.torn, tt.bad)
 			}
 			for i, s := range seqs {
 				if s != uint64(i+1) || entries[i].method != "incr" || entries[i].args[1] != byte(i) {
@@ -65,7 +76,7 @@ func TestReadJournal_tornAndCorrupt(t *testing.T) {
 				t.Fatalf("valid prefix %d longer than the file (%d)", valid, len(tt.data))
 			}
 			// New records go after the good prefix.
-			j, err := openJournal(p, false, valid)
+			j, err := openJournal(nil, p, false, valid)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,9 +84,9 @@ func TestReadJournal_tornAndCorrupt(t *testing.T) {
 				t.Fatal(err)
 			}
 			j.close()
-			again, _, _, _ := readJournal(p)
-			if len(again) != len(entries)+1 || again[len(again)-1].method != "get" {
-				t.Fatalf("after append: %d records, want %d ending with get", len(again), len(entries)+1)
+			again, _ := readJournal(nil, p)
+			if n := len(again.entries); n != len(entries)+1 || again.entries[n-1].method != "get" || again.bad != nil || again.torn {
+				t.Fatalf("after append: %d records, want %d ending with get", n, len(entries)+1)
 			}
 		})
 	}
@@ -90,7 +101,7 @@ func flip(b []byte, i int) []byte {
 func FuzzReadJournal(f *testing.F) {
 	dir := f.TempDir()
 	path := filepath.Join(dir, "seed")
-	if j, err := openJournal(path, false, 0); err == nil {
+	if j, err := openJournal(nil, path, false, 0); err == nil {
 		_ = j.append(&entry{method: "incr", midx: 1, args: []byte{0x81, 1}}, 1)
 		j.close()
 		if b, err := os.ReadFile(path); err == nil {
@@ -103,12 +114,15 @@ func FuzzReadJournal(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		entries, seqs, valid, err := readJournal(p)
+		js, err := readJournal(nil, p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(entries) != len(seqs) || valid < 0 || valid > int64(len(data)) {
-			t.Fatalf("%d entries, %d seqs, valid %d of %d", len(entries), len(seqs), valid, len(data))
+		if len(js.entries) != len(js.seqs) || js.valid < 0 || js.valid > int64(len(data)) || js.size != int64(len(data)) {
+			t.Fatalf("%d entries, %d seqs, valid %d of %d", len(js.entries), len(js.seqs), js.valid, len(data))
+		}
+		if js.torn && js.bad != nil || (js.valid < js.size) != (js.torn || js.bad != nil) {
+			t.Fatalf("valid %d of %d: torn %v, bad %v", js.valid, js.size, js.torn, js.bad)
 		}
 	})
 }

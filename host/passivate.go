@@ -56,7 +56,7 @@ func (a *actor) passivate(sb *sandbox) error {
 	if a.durable {
 		// On disk too, so the journal can start again from here.
 		if _, err := a.h.persist.store.Put(context.Background(), st); err != nil {
-			return fmt.Errorf("%w: %w", ErrPersist, err)
+			return fmt.Errorf("%w: storing the passive state: %w", ErrPersist, diskError{err})
 		}
 		if a.jf != nil {
 			_ = a.jf.reset()

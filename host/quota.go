@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/snapshots"
 )
 
@@ -21,9 +22,11 @@ type Quota struct {
 	Actors int `json:"actors,omitempty"`
 	// Memory bounds the linear memory of the namespace's live sandboxes, in
 	// bytes (default 4 GiB). A spawn that would pass it is refused, and so
-	// is a guest's memory.grow (memory.grow returns -1; on wasmtime, whose
-	// engine owns the memory, the call that grew past it fails with a
-	// TrapError of reason memory when it returns).
+	// is a guest's memory.grow (it returns -1). On wasmtime, whose engine
+	// owns the memory, each call's limit is set from what the quota leaves
+	// when it starts; a call that still grew past the quota (racing another
+	// of the namespace) fails with a TrapError of reason memory when it
+	// returns.
 	Memory int64 `json:"memory,omitempty"`
 	// PendingCalls bounds the calls queued on the namespace's actors, not
 	// yet running (default 100,000).
@@ -279,6 +282,28 @@ func (sb *sandbox) charge(size uint64, force bool) bool {
 	}
 	sb.charged.Add(delta)
 	return true
+}
+
+// limitGrowth, before a guest call on an engine that owns its memory
+// (wasmtime), lowers the sandbox's memory limit to what the namespace's
+// quota leaves it, so memory.grow past the quota returns -1 there too.
+// Concurrent calls of the namespace may each take what is left: run charges
+// what they grew when they return, and fails the call past the quota.
+func (sb *sandbox) limitGrowth() {
+	l, ok := sb.inst.(engine.MemoryLimiter)
+	if !ok || sb.ns == nil {
+		return
+	}
+	allowed := sb.maxBytes
+	if q := sb.ns.quota.Load().Memory; q >= 0 && !sb.rec.replaying() {
+		others := sb.ns.memory.Load() - sb.charged.Load()
+		left := max(q-others, 0) / 65536 * 65536
+		allowed = min(allowed, uint64(left))
+	}
+	if allowed != sb.limitSet {
+		l.SetMemoryLimit(allowed)
+		sb.limitSet = allowed
+	}
 }
 
 // uncharge gives the sandbox's memory back to its namespace.

@@ -16,6 +16,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/engine"
 	_ "github.com/wactor/wactor/internal/engine/wazero" // the default engine
+	"github.com/wactor/wactor/internal/instrument"
 	"github.com/wactor/wactor/internal/memtrack"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -43,6 +44,9 @@ type wasmEngine struct {
 	hostFuncs []engine.HostFunc          // module "wactor"
 	hostSigs  map[string]engine.FuncType // by import name
 	wasiSigs  map[string]engine.FuncType
+	// loadTimeout bounds the start function and _initialize
+	// (Config.LoadTimeout).
+	loadTimeout time.Duration
 }
 
 // defaultEngine is the engine of a Config without one: EngineWazero. The
@@ -67,7 +71,7 @@ func newEngine(ctx context.Context, name, cacheDir string) (*wasmEngine, error) 
 	}
 	i32, i64 := engine.I32, engine.I64
 	p := func(ts ...engine.ValueType) []engine.ValueType { return ts }
-	e := &wasmEngine{eng: eng, name: name, ownMemory: name == EngineWazero,
+	e := &wasmEngine{eng: eng, name: name, ownMemory: name == EngineWazero, loadTimeout: defaultLoadTimeout,
 		hostSigs: map[string]engine.FuncType{}, wasiSigs: map[string]engine.FuncType{}}
 	e.hostFuncs = []engine.HostFunc{
 		{Name: abi.ImportLog, Params: p(i32, i32, i32), Func: hostLog},
@@ -139,6 +143,9 @@ type sandbox struct {
 	// namespace's quota may refuse; the host restoring a state (restore,
 	// replay) is charged without refusal, as it was accepted before.
 	guestRuns bool
+	// limitSet is the memory limit in force with engine.MemoryLimiter
+	// (wasmtime): maxBytes, or lower when the namespace's quota is short.
+	limitSet uint64
 
 	fuelLimit uint64 // 0 without a fuel limit
 	fuelUsed  uint64 // by the last call
@@ -248,13 +255,29 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	if a != nil && a.opts.Fuel > 0 {
 		fuel = a.opts.Fuel
 	}
-	if from == nil && a != nil && c.template != nil && c.template.Memory.Len() >= templateMinBytes &&
-		uint64(c.template.Memory.Len()) <= uint64(memPages)*65536 {
-		// Start from the class's template instead of running _initialize.
-		from, usedTemplate = c.template, true
+	var tmplFile *memtrack.Template
+	if from == nil && a != nil {
+		// The template stays until the sandbox holds its state: UnloadClass
+		// waits to release it.
+		c.tmplMu.RLock()
+		if t := c.template; t != nil && t.Memory.Len() >= templateMinBytes && uint64(t.Memory.Len()) <= uint64(memPages)*65536 {
+			// Start from the class's template instead of running _initialize.
+			from, usedTemplate, tmplFile = t, true, c.tmplFile
+		} else {
+			c.tmplMu.RUnlock()
+		}
 	}
+	unlocked := !usedTemplate
+	unlock := func() {
+		if !unlocked {
+			unlocked = true
+			c.tmplMu.RUnlock()
+		}
+	}
+	defer unlock()
 	limit := uint64(memPages) * 65536
 	sb := &sandbox{class: c, actor: a, actorID: actorID, logs: logs, stack: make([]uint64, 2), maxBytes: limit, usedTemplate: usedTemplate, fuelLimit: fuel}
+	sb.limitSet = limit
 	if a != nil {
 		sb.ns = a.ns
 		a.setBoot(sb) // a kill from now on interrupts its guest code
@@ -282,8 +305,8 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	if e.ownMemory {
 		icfg.MemoryAllocator = func(capacity, l uint64) engine.LinearMemory {
 			var tmpl *memtrack.Template
-			if usedTemplate && c.split && c.tmplFile != nil && uint64(c.tmplFile.Len()) <= l {
-				tmpl = c.tmplFile
+			if usedTemplate && c.split && tmplFile != nil && uint64(tmplFile.Len()) <= l {
+				tmpl = tmplFile
 			}
 			sb.lm, sb.preloaded = newLimitedMemory(capacity, l, tmpl)
 			sb.charge(capacity, true)
@@ -296,7 +319,8 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 	sb.timer = time.AfterFunc(time.Hour, sb.onTimer)
 	sb.timer.Stop()
 
-	// Instantiation runs no guest code (no start functions), so it needs no deadline.
+	// Instantiation runs no guest code (prepare took the start section out:
+	// its function runs below, with a deadline), so it needs none.
 	inst, err := c.module.Instantiate(ctx, icfg)
 	if err != nil {
 		sb.uncharge() // what the allocator charged
@@ -330,7 +354,9 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 		sb.checkpointExpired = abi.ExportCheckpointExpired
 	}
 	if from != nil {
-		if err := sb.restore(from); err != nil {
+		err := sb.restore(from)
+		unlock()
+		if err != nil {
 			sb.close()
 			return nil, err
 		}
@@ -351,8 +377,13 @@ func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID 
 			return nil, moduleErrorf(nil, "data segment [%d, +%d) does not fit in memory (%d bytes)", s.Offset, len(s.Data), sb.mem.Size())
 		}
 	}
-	if c.exports[abi.ExportInitialize] {
-		if _, err := sb.run(ctx, abi.ExportInitialize, timeout, func() error { return sb.inst.Call(sb.ctx, abi.ExportInitialize, nil) }); err != nil {
+	// The start function (where the start section would have run), then
+	// _initialize: load-time code, under the load deadline.
+	for _, hook := range [...]string{instrument.StartExport, abi.ExportInitialize} {
+		if hook == instrument.StartExport && !c.hasStart || hook == abi.ExportInitialize && !c.exports[hook] {
+			continue
+		}
+		if _, err := sb.run(ctx, hook, e.loadTimeout, func() error { return sb.inst.Call(sb.ctx, hook, nil) }); err != nil {
 			sb.close()
 			return nil, err
 		}
@@ -572,6 +603,7 @@ func (sb *sandbox) run(callCtx context.Context, method string, timeout time.Dura
 		stopCancel = context.AfterFunc(callCtx, func() { sb.interrupt(gen, TrapCancelled) })
 	}
 
+	sb.limitGrowth()
 	sb.guestRuns = true
 	err := fn()
 	sb.guestRuns = false

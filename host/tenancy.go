@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -150,7 +149,7 @@ func (h *Host) ReleaseClass(ctx context.Context, namespace, id string) error {
 	h.mu.Unlock()
 	if unload {
 		h.removeClassFiles(id)
-		return c.module.Close(ctx)
+		return h.closeClass(ctx, c)
 	}
 	return h.saveOwners(c)
 }
@@ -294,7 +293,7 @@ func (h *Host) unloadIfUnclaimedLocked(ctx context.Context, c *class) {
 	h.mu.Unlock()
 	if drop {
 		h.removeClassFiles(c.info.ID)
-		_ = c.module.Close(ctx)
+		_ = h.closeClass(ctx, c)
 	}
 }
 
@@ -361,17 +360,17 @@ func (h *Host) saveOwners(c *class) error {
 	sort.Strings(o.Namespaces)
 	b, err := json.Marshal(o)
 	if err == nil {
-		err = writeAtomic(h.persist.ownersPath(c.info.ID), b)
+		err = h.persist.writeAtomic(h.persist.ownersPath(c.info.ID), b)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: saving the namespaces of class %s: %w", ErrPersist, c.info.ID, err)
+		return fmt.Errorf("%w: saving the namespaces of class %s: %w", ErrPersist, c.info.ID, diskError{err})
 	}
 	return nil
 }
 
 // loadOwners reads a saved class's claims; ok is false without a file.
 func (p *persist) loadOwners(id string) (o classOwners, ok bool, err error) {
-	b, err := os.ReadFile(p.ownersPath(id))
+	b, err := p.fs.ReadFile(p.ownersPath(id))
 	if errors.Is(err, fs.ErrNotExist) {
 		return o, false, nil
 	}
@@ -393,7 +392,7 @@ func (h *Host) removeClassFiles(id string) {
 	if err := h.persist.removeClass(id); err != nil {
 		h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
 	}
-	if err := os.Remove(h.persist.ownersPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := h.persist.fs.Remove(h.persist.ownersPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		h.cfg.Logger.Error("removing saved class namespaces", slog.String("class", id), slog.Any("err", err))
 	}
 }

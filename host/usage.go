@@ -33,6 +33,14 @@ type NodeUsage struct {
 	// Passivations and Reactivations count since the host started.
 	Passivations  uint64 `json:"passivations"`
 	Reactivations uint64 `json:"reactivations"`
+	// Classes counts the loaded classes; ClassBytes is their modules' size
+	// as uploaded and TemplateBytes what their templates hold (non-zero
+	// pages), which together count against ClassMemoryBudget
+	// (Config.ClassMemoryBudget).
+	Classes           int   `json:"classes"`
+	ClassBytes        int64 `json:"class_bytes"`
+	TemplateBytes     int64 `json:"template_bytes"`
+	ClassMemoryBudget int64 `json:"class_memory_budget"`
 	// Resources is the admission of actors' resource requests.
 	Resources ResourceUsage `json:"resources"`
 	// Slices counts the time slices the workers started (a mailbox taken
@@ -71,6 +79,8 @@ func (h *Host) Usage(ctx context.Context) NodeUsage {
 		MemoryBudget: h.cfg.MemoryBudget, PassiveBytes: h.passiveBytes.Load(), QueuedCalls: h.queued.Load(),
 		Workers: h.cfg.Workers, Passivations: h.passivations.Load(), Reactivations: h.reactivations.Load(),
 	}
+	u.Classes, u.ClassBytes, u.TemplateBytes = h.budget.usage()
+	u.ClassMemoryBudget = h.budget.limit
 	st := h.pool.Stats()
 	u.Slices, u.Preempts, u.Yields = st.Slices, st.Preempts, st.Yields
 	h.pruneDead()

@@ -232,6 +232,7 @@ type Pool struct {
 	waiting int          // entries in the groups' run queues
 	closed  bool
 	idle    int // workers waiting on cond
+	woken   int // of them, those a Signal is waking (signalLocked)
 	running int // workers not inside Blocking or Yield (idle ones included)
 	busy    []*slot
 	ticks   uint64 // slice checks so far
@@ -337,8 +338,7 @@ func (p *Pool) push(g *group, r runnable) {
 // some are blocked, else the slice timer, which preempts the running ones.
 func (p *Pool) wakeLocked() {
 	switch {
-	case p.idle > 0:
-		p.cond.Signal()
+	case p.signalLocked():
 	case p.closed:
 	case p.running < p.cfg.Workers:
 		// Some workers are blocked (see Blocking, Yield): replace one.
@@ -384,6 +384,20 @@ func (p *Pool) tick() {
 	}
 }
 
+// signalLocked wakes an idle worker that no earlier Signal is waking, and
+// reports whether there was one. A woken worker leaves the idle count only
+// once it runs: without counting the signals, two pushes in a row would
+// both signal the one idle worker, and the second mailbox would wait (behind
+// a handler that may never return) while the pool has room for a worker.
+func (p *Pool) signalLocked() bool {
+	if p.idle <= p.woken {
+		return false
+	}
+	p.woken++
+	p.cond.Signal()
+	return true
+}
+
 func (p *Pool) startWorkerLocked() {
 	p.running++
 	p.group.Go(p.worker)
@@ -397,7 +411,7 @@ func (p *Pool) startWorkerLocked() {
 func (p *Pool) Blocking(fn func()) {
 	p.mu.Lock()
 	p.running--
-	if p.waiting > 0 && p.idle == 0 && p.running < p.cfg.Workers && !p.closed {
+	if p.waiting > p.woken && !p.closed && !p.signalLocked() && p.running < p.cfg.Workers {
 		p.startWorkerLocked()
 	}
 	p.mu.Unlock()
@@ -429,9 +443,7 @@ func (p *Pool) yield(s *slot, stop <-chan struct{}) bool {
 	p.total.Yields++
 	p.enqueueLocked(g, c)
 	// The work that waits gets this worker's place.
-	if p.idle > 0 {
-		p.cond.Signal()
-	} else if p.running < p.cfg.Workers {
+	if !p.signalLocked() && p.running < p.cfg.Workers {
 		p.startWorkerLocked()
 	}
 	p.mu.Unlock()
@@ -501,8 +513,8 @@ func (p *Pool) pop(s *slot) bool {
 		if p.running > p.cfg.Workers || (p.waiting == 0 && p.closed) {
 			// Closing, or a surplus worker after a Blocking call returned.
 			p.running--
-			if p.waiting > 0 && p.idle > 0 {
-				p.cond.Signal() // pass on a wake-up this worker may have taken
+			if p.waiting > p.woken {
+				p.signalLocked() // pass on a wake-up this worker may have taken
 			}
 			return false
 		}
@@ -510,6 +522,9 @@ func (p *Pool) pop(s *slot) bool {
 			p.idle++
 			p.cond.Wait()
 			p.idle--
+			if p.woken > 0 {
+				p.woken--
+			}
 			continue
 		}
 		g := p.active.pop()

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -223,5 +224,53 @@ func TestPool_Blocking(t *testing.T) {
 		// Surplus workers exit on their next pop; give them work to wake up.
 		_ = mbs[depth-1].Push(make(chan struct{}))
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestPool_WakeupNotLost: two pushes in a row while one worker idles (the
+// other blocked) must not both go to that one worker's wake-up: the second
+// signal used to be lost while the woken worker had not yet left the idle
+// count, so the second mailbox waited behind a handler that never returned.
+func TestPool_WakeupNotLost(t *testing.T) {
+	for i := range 50 {
+		p := newTestPool(t, 2)
+		release := make(chan struct{})
+		blocker := NewMailbox(p, 0, func(struct{}) { p.Blocking(func() { <-release }) })
+		if err := blocker.Push(struct{}{}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "one worker blocked, one idle", func() bool {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return p.running == 1 && p.idle == 1
+		})
+		var stop atomic.Bool
+		spinning := make(chan struct{})
+		spinner := NewMailbox(p, 0, func(struct{}) {
+			close(spinning)
+			for !stop.Load() { // a handler that never yields its worker
+				runtime.Gosched()
+			}
+		})
+		done := make(chan struct{})
+		other := NewMailbox(p, 0, func(struct{}) { close(done) })
+		cleanup := func() {
+			stop.Store(true)
+			close(release)
+		}
+		if err := spinner.Push(struct{}{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.Push(struct{}{}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cleanup()
+			t.Fatalf("round %d: the second mailbox did not run while the first spun", i)
+		}
+		<-spinning
+		cleanup()
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/wactor/wactor/internal/fsys"
 )
 
 // DirStore is a Store on local disk. It is safe for concurrent use; two
@@ -28,6 +30,7 @@ import (
 // decoding; Get and Latest read whole files and verify their checksums.
 type DirStore struct {
 	dir string
+	fs  fsys.FS
 	e   *engine
 }
 
@@ -37,26 +40,35 @@ var _ Store = (*DirStore)(nil)
 // newest keep snapshots of each actor, DefaultKeep when keep <= 0, plus the
 // older full snapshots they need as bases (see Store). It removes leftover
 // temporary files.
-func NewDirStore(dir string, keep int) (*DirStore, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+//
+// Directories are created 0700 and files 0600: snapshots hold actors'
+// memory.
+func NewDirStore(dir string, keep int) (*DirStore, error) { return NewDirStoreFS(nil, dir, keep) }
+
+// NewDirStoreFS is NewDirStore over a file system other than the OS's
+// (nil: the OS's). It exists for this module's host and fault-injection
+// tests: fsys is an internal package, so other modules use NewDirStore.
+func NewDirStoreFS(fsy fsys.FS, dir string, keep int) (*DirStore, error) {
+	fsy = fsys.Or(fsy)
+	if err := fsy.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("snapshots: %w", err)
 	}
-	s := &DirStore{dir: dir}
-	s.e = newEngine(dirBlobs{dir: dir}, keep)
-	actors, err := os.ReadDir(dir)
+	s := &DirStore{dir: dir, fs: fsy}
+	s.e = newEngine(dirBlobs{dir: dir, fs: fsy}, keep)
+	actors, err := fsy.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("snapshots: %w", err)
 	}
 	for _, d := range actors {
 		if strings.HasPrefix(d.Name(), tempPrefix) {
-			_ = os.RemoveAll(filepath.Join(dir, d.Name()))
+			_ = fsy.RemoveAll(filepath.Join(dir, d.Name()))
 			continue
 		}
 		actorID, ok := unescapeName(d.Name())
 		if !d.IsDir() || !ok {
 			continue
 		}
-		files, err := os.ReadDir(filepath.Join(dir, d.Name()))
+		files, err := fsy.ReadDir(filepath.Join(dir, d.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("snapshots: %w", err)
 		}
@@ -64,11 +76,11 @@ func NewDirStore(dir string, keep int) (*DirStore, error) {
 			path := filepath.Join(dir, d.Name(), f.Name())
 			switch {
 			case strings.HasPrefix(f.Name(), tempPrefix):
-				if err := os.Remove(path); err != nil {
+				if err := fsy.Remove(path); err != nil {
 					return nil, fmt.Errorf("snapshots: removing a leftover temporary file: %w", err)
 				}
 			case f.Type().IsRegular() && strings.HasSuffix(f.Name(), fileExt):
-				head, size, err := readHead(path)
+				head, size, err := readHead(fsy, path)
 				if err != nil {
 					return nil, fmt.Errorf("snapshots: %w", err)
 				}
@@ -82,8 +94,8 @@ func NewDirStore(dir string, keep int) (*DirStore, error) {
 
 // readHead reads the header and metadata that open a snapshot file (fewer
 // bytes if the file is shorter), and the file's size.
-func readHead(path string) ([]byte, int64, error) {
-	f, err := os.Open(path)
+func readHead(fsy fsys.FS, path string) ([]byte, int64, error) {
+	f, err := fsys.Open(fsy, path)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -138,7 +150,10 @@ func (s *DirStore) Delete(ctx context.Context, actorID string) error {
 func (s *DirStore) Actors(ctx context.Context) ([]string, error) { return s.e.actorIDs(ctx) }
 
 // dirBlobs keeps snapshot files in a directory per actor.
-type dirBlobs struct{ dir string }
+type dirBlobs struct {
+	dir string
+	fs  fsys.FS
+}
 
 func (d dirBlobs) actorDir(actorID string) string {
 	return filepath.Join(d.dir, escapeName(actorID))
@@ -146,14 +161,14 @@ func (d dirBlobs) actorDir(actorID string) string {
 
 func (d dirBlobs) write(ctx context.Context, actorID, name string, fn func(io.Writer) error) (size int64, err error) {
 	dir := d.actorDir(actorID)
-	if err := os.Mkdir(dir, 0o750); err == nil {
-		if err := syncDir(d.dir); err != nil {
+	if err := d.fs.Mkdir(dir, 0o700); err == nil {
+		if err := fsys.SyncDir(d.fs, d.dir); err != nil {
 			return 0, err
 		}
 	} else if !errors.Is(err, fs.ErrExist) {
 		return 0, err
 	}
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	f, err := d.fs.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return 0, err
 	}
@@ -163,9 +178,9 @@ func (d dirBlobs) write(ctx context.Context, actorID, name string, fn func(io.Wr
 		if err != nil {
 			f.Close()
 			if renamed {
-				os.Remove(final)
+				d.fs.Remove(final)
 			} else {
-				os.Remove(tmp)
+				d.fs.Remove(tmp)
 			}
 		}
 	}()
@@ -186,39 +201,29 @@ func (d dirBlobs) write(ctx context.Context, actorID, name string, fn func(io.Wr
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := d.fs.Rename(tmp, final); err != nil {
 		return 0, err
 	}
 	renamed = true
-	if err := syncDir(dir); err != nil {
+	if err := fsys.SyncDir(d.fs, dir); err != nil {
 		return 0, err
 	}
 	return cw.n, nil
 }
 
 func (d dirBlobs) read(actorID, name string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(d.actorDir(actorID), name))
+	return d.fs.ReadFile(filepath.Join(d.actorDir(actorID), name))
 }
 
 func (d dirBlobs) remove(actorID, name string) error {
-	return os.Remove(filepath.Join(d.actorDir(actorID), name))
+	return d.fs.Remove(filepath.Join(d.actorDir(actorID), name))
 }
 
 func (d dirBlobs) removeActor(actorID string) error {
-	if err := os.RemoveAll(d.actorDir(actorID)); err != nil {
+	if err := d.fs.RemoveAll(d.actorDir(actorID)); err != nil {
 		return err
 	}
-	return syncDir(d.dir)
-}
-
-// syncDir makes a directory's entries durable.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
+	return fsys.SyncDir(d.fs, d.dir)
 }
 
 // countWriter counts what it writes.
@@ -231,4 +236,60 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// MoveAside takes snapshots of an actor out of the store without deleting
+// them: their files are moved into the directory dst (created 0700), and
+// the store forgets them. It moves the snapshots ids, or with ids nil every
+// snapshot of the actor (and then removes its emptied directory). It is how
+// a host keeps damaged snapshots aside for an operator.
+func (s *DirStore) MoveAside(ctx context.Context, actorID string, ids []string, dst string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	a := s.e.lockActor(actorID, false)
+	if a == nil {
+		return nil
+	}
+	defer a.mu.Unlock()
+	if err := s.fs.MkdirAll(dst, 0o700); err != nil {
+		return fmt.Errorf("snapshots: %w", err)
+	}
+	src := dirBlobs{dir: s.dir, fs: s.fs}.actorDir(actorID)
+	kept := a.entries[:0:0]
+	var errs []error
+	for _, ent := range a.entries {
+		if ids != nil && !slices.Contains(ids, ent.meta.ID) {
+			kept = append(kept, ent)
+			continue
+		}
+		if err := s.fs.Rename(filepath.Join(src, ent.name), filepath.Join(dst, ent.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			kept = append(kept, ent)
+			continue
+		}
+		if a.base != nil && a.base.ID == ent.meta.ID {
+			a.base = nil
+		}
+	}
+	a.entries = kept
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("snapshots: moving snapshots of actor %s aside: %w", actorID, err)
+	}
+	if err := fsys.SyncDir(s.fs, dst); err != nil {
+		return fmt.Errorf("snapshots: %w", err)
+	}
+	if len(a.entries) > 0 {
+		return fsys.SyncDir(s.fs, src)
+	}
+	if err := s.fs.RemoveAll(src); err != nil {
+		return fmt.Errorf("snapshots: %w", err)
+	}
+	a.gone = true
+	s.e.mu.Lock()
+	if s.e.actors[actorID] == a {
+		delete(s.e.actors, actorID)
+	}
+	s.e.mu.Unlock()
+	return fsys.SyncDir(s.fs, s.dir)
 }

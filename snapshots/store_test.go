@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/wactor/wactor/internal/fsys"
 )
 
 // testStore is a store under test and how to reach its encoded files.
@@ -547,7 +549,7 @@ func TestDirStoreTempFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A write that fails part-way leaves nothing.
-	_, err = dirBlobs{dir: dir}.write(ctx, "a", fileName(99, "never"), func(w io.Writer) error {
+	_, err = dirBlobs{dir: dir, fs: fsys.OS}.write(ctx, "a", fileName(99, "never"), func(w io.Writer) error {
 		w.Write(whole[:100])
 		return errors.New("disk full")
 	})

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -21,6 +24,9 @@ func newActorCmd(a *app) *cobra.Command {
 a word that is not valid JSON is a string).`,
 		Args: nargs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkNames(opts.Name, opts.Namespace); err != nil {
+				return err
+			}
 			c, err := a.client()
 			if err != nil {
 				return err
@@ -92,6 +98,9 @@ a word that is not valid JSON is a string).`,
 			}
 			var info host.ActorInfo
 			if name, ok := strings.CutPrefix(args[0], "name:"); ok {
+				if err := checkNames(name, ""); err != nil {
+					return err
+				}
 				info, err = c.Lookup(cmd.Context(), name)
 			} else {
 				info, err = c.Actor(cmd.Context(), args[0])
@@ -128,7 +137,51 @@ a word that is not valid JSON is a string).`,
 			return nil
 		},
 	}
-	return group("actor", "Manage actors", spawn, ls, show, kill)
+	// damaged runs a route for a damaged actor and prints what it returns.
+	damaged := func(cmd *cobra.Command, actor, suffix string, body any, done string) error {
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		id, err := a.resolveActor(cmd.Context(), c, actor)
+		if err != nil {
+			return err
+		}
+		var out json.RawMessage
+		var dst any // discard answers 204, no body
+		if body != nil {
+			dst = &out
+		}
+		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/actors/"+url.PathEscape(id)+suffix, body, dst); err != nil {
+			return err
+		}
+		if a.json() && len(out) > 0 {
+			return a.printJSON(out)
+		}
+		fmt.Fprintf(a.stdout, "%s %s\n", done, id)
+		return nil
+	}
+	repair := &cobra.Command{
+		Use:   "repair ACTOR [CHECKPOINT]",
+		Short: "Repair a damaged actor from a checkpoint on disk (default: the newest that decodes)",
+		Args:  nargs(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ck := ""
+			if len(args) == 2 {
+				ck = args[1]
+			}
+			return damaged(cmd, args[0], "/repair", map[string]any{"checkpoint": ck}, "repaired")
+		},
+	}
+	discard := &cobra.Command{
+		Use:   "discard ACTOR",
+		Short: "Discard a damaged actor (its files are kept aside on the server)",
+		Args:  nargs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return damaged(cmd, args[0], "/discard", nil, "discarded")
+		},
+	}
+	return group("actor", "Manage actors", spawn, ls, show, kill, repair, discard)
 }
 
 func (a *app) printActors(actors []host.ActorInfo) error {
@@ -211,4 +264,20 @@ func age(t time.Time) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// checkNames checks an actor name and a namespace against the name grammar
+// (host.CheckName) before anything is sent; empty ones are left out.
+func checkNames(name, namespace string) error {
+	if name != "" {
+		if err := host.CheckName("actor name", name); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	if namespace != "" {
+		if err := host.CheckName("namespace", namespace); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	return nil
 }

@@ -2,7 +2,7 @@
 //
 //	wactor serve [--addr 127.0.0.1:7070] [--data ./wactor-data] [--tokens FILE] ...
 //	wactor class push|ls|show|rm
-//	wactor actor spawn|ls|show|kill
+//	wactor actor spawn|ls|show|kill|repair|discard
 //	wactor call ACTOR METHOD [ARGS...]
 //	wactor future get ID
 //	wactor logs ACTOR

@@ -28,6 +28,7 @@ func newNodeCmd(a *app) *cobra.Command {
 			fmt.Fprintf(w, "actors\t%d (%d passive, %d with a sandbox)\n", u.Actors, u.Passive, u.Sandboxes)
 			fmt.Fprintf(w, "sandbox memory\t%d bytes (budget %d, 0: none)\n", u.MemoryBytes, u.MemoryBudget)
 			fmt.Fprintf(w, "passive states\t%d bytes\n", u.PassiveBytes)
+			fmt.Fprintf(w, "classes\t%d (%d module bytes, %d template bytes, budget %d)\n", u.Classes, u.ClassBytes, u.TemplateBytes, u.ClassMemoryBudget)
 			fmt.Fprintf(w, "queued calls\t%d\n", u.QueuedCalls)
 			fmt.Fprintf(w, "workers\t%d\n", u.Workers)
 			fmt.Fprintf(w, "passivations\t%d (reactivations %d)\n", u.Passivations, u.Reactivations)

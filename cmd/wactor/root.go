@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wactor/wactor/client"
+	"github.com/wactor/wactor/host"
 )
 
 // app holds the global flags and the standard streams of one run.
@@ -131,8 +132,8 @@ func (a *app) resolveActor(ctx context.Context, c *client.Client, s string) (str
 	if !ok {
 		return s, nil
 	}
-	if name == "" {
-		return "", usagef("empty actor name in %q", s)
+	if err := host.CheckName("actor name", name); err != nil {
+		return "", usagef("%q: %v", s, err)
 	}
 	info, err := c.Lookup(ctx, name)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,6 +41,7 @@ type fileConfig struct {
 	TLSKey       string      `json:"tls_key"`
 	MaxBodyBytes int64       `json:"max_body_bytes"`
 	FutureTTL    duration    `json:"future_ttl"`
+	BodyTimeout  duration    `json:"body_timeout"`
 	Host         host.Config `json:"host"`
 	LogLevel     string      `json:"log_level"`
 	Preload      []string    `json:"preload"`
@@ -72,7 +74,10 @@ type serveFlags struct {
 	durability                                            string
 	engine                                                string
 	passivateAfter                                        time.Duration
+	bodyTimeout                                           time.Duration
 	memoryBudgetMiB                                       int64
+	loadTimeout                                           time.Duration
+	classBudgetMiB                                        int64
 	preload                                               []string
 }
 
@@ -84,8 +89,8 @@ func newServeCmd(a *app) *cobra.Command {
 		Long: `Run a wactor server: the HTTP API of docs/API.md over a host.
 
 Configuration is read from --config (a JSON file with the keys addr, data_dir,
-tokens_file, tls_cert, tls_key, max_body_bytes, future_ttl, host, log_level and
-preload), then the environment (WACTOR_ADDR, WACTOR_DATA, WACTOR_TOKENS), then
+tokens_file, tls_cert, tls_key, max_body_bytes, future_ttl, body_timeout, host,
+log_level and preload), then the environment (WACTOR_ADDR, WACTOR_DATA, WACTOR_TOKENS), then
 the flags; later sources win.
 
 The first line of output is "wactor listening on ADDR" (the actual address, so
@@ -109,8 +114,11 @@ refuses to listen on a non-loopback address.`,
 	fl.StringVar(&f.config, "config", "", "JSON configuration file")
 	fl.StringArrayVar(&f.preload, "preload", nil, "load .wasm files (a file, or a directory searched recursively) for every namespace; repeatable")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.DurationVar(&f.bodyTimeout, "body-timeout", 0, "how long a request body may take to arrive before the request is answered 408 and its connection closed (default 60s)")
 	fl.DurationVar(&f.passivateAfter, "passivate-after", 0, "passivate actors idle this long (0: never; docs/SCHEDULING.md)")
 	fl.Int64Var(&f.memoryBudgetMiB, "memory-budget-mib", 0, "passivate the least recently used idle actors when live sandboxes exceed this memory (0: no bound)")
+	fl.DurationVar(&f.loadTimeout, "load-timeout", 0, "bound on each piece of a class's load-time code: start function, _initialize, wactor_abi_version, wactor_manifest (0: 5s; docs/ABI.md)")
+	fl.Int64Var(&f.classBudgetMiB, "class-memory-budget-mib", 0, "memory kept for loaded classes and their templates (0: 2048; docs/SNAPSHOTS.md)")
 	fl.StringVar(&f.engine, "engine", "", "WebAssembly engine: wazero (default) or wasmtime (only in builds with -tags wasmtime; docs/RATIONALE.md)")
 	fl.StringVar(&f.durability, "durability", "", "when a durable actor's call is safe: sync (fsync before the result), write (default: survives a crash of the process) or checkpoint (docs/SNAPSHOTS.md)")
 	return cmd
@@ -157,11 +165,23 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 	if changed("durability") {
 		fc.Host.Durability = host.Durability(f.durability)
 	}
+	if changed("body-timeout") {
+		fc.BodyTimeout = duration(f.bodyTimeout)
+	}
 	if changed("passivate-after") {
 		fc.Host.PassivateAfter = f.passivateAfter
 	}
 	if changed("memory-budget-mib") {
+		if f.memoryBudgetMiB < 0 || f.memoryBudgetMiB > 1<<30 {
+			return server.Config{}, "", nil, usagef("--memory-budget-mib %d out of range [0, %d]", f.memoryBudgetMiB, 1<<30)
+		}
 		fc.Host.MemoryBudget = f.memoryBudgetMiB << 20
+	}
+	if changed("load-timeout") {
+		fc.Host.LoadTimeout = f.loadTimeout
+	}
+	if changed("class-memory-budget-mib") {
+		fc.Host.ClassMemoryBudget = f.classBudgetMiB << 20
 	}
 	preload := fc.Preload
 	if changed("preload") {
@@ -178,6 +198,7 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 		TLSKey:       fc.TLSKey,
 		MaxBodyBytes: fc.MaxBodyBytes,
 		FutureTTL:    time.Duration(fc.FutureTTL),
+		BodyTimeout:  time.Duration(fc.BodyTimeout),
 		Host:         fc.Host,
 	}
 	return cfg, fc.LogLevel, preload, nil
@@ -211,19 +232,21 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 	}
 
 	ctx := cmd.Context() // cancelled by SIGINT/SIGTERM (see main)
+	// Listen first: a taken port fails at once, before the host recovers
+	// its actors or compiles anything.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return &codedError{"serve", listenError(cfg.Addr, err)}
+	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
+		_ = ln.Close()
 		return &codedError{"serve", err}
 	}
 	closeSrv := func() error {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 		defer cancel()
 		return srv.Close(cctx)
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		_ = closeSrv()
-		return &codedError{"serve", err}
 	}
 	fmt.Fprintf(a.stdout, "wactor listening on %s\n", ln.Addr())
 	for _, file := range files {
@@ -289,4 +312,12 @@ func wasmFiles(args []string) ([]string, error) {
 		out = append(out, found...)
 	}
 	return out, nil
+}
+
+// listenError explains a failed listen; a taken address says what to do.
+func listenError(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("address %s is already in use (another wactor serve?): stop it, or pick another address with --addr (make run ADDR=127.0.0.1:7071)", addr)
+	}
+	return fmt.Errorf("listening on %s: %w", addr, err)
 }

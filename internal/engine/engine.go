@@ -230,6 +230,16 @@ type Instance interface {
 	Close(ctx context.Context) error
 }
 
+// MemoryLimiter is implemented by the instances of engines that own their
+// linear memory (wasmtime), whose growth no InstanceConfig.MemoryAllocator
+// can refuse. SetMemoryLimit sets the limit memory.grow is checked against
+// from the next growth on, capped at InstanceConfig.MemoryLimitPages; a
+// limit below the memory's size only refuses growth (memory never shrinks).
+// Call it between calls, like Call.
+type MemoryLimiter interface {
+	SetMemoryLimit(bytes uint64)
+}
+
 // Memory is a linear memory. Every access is bounds-checked: an access
 // outside the memory returns false and touches nothing.
 type Memory interface {

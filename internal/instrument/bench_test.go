@@ -108,11 +108,13 @@ func BenchmarkLoop(b *testing.B) {
 }
 
 // BenchmarkGoCall calls work(100) in the Go guest in every variant (all
-// options at once for the rewritten module).
+// options at once for the rewritten module, and with the call depth bound
+// too).
 func BenchmarkGoCall(b *testing.B) {
 	orig := readTestdata(b, "gomod.wasm")
 	all := &Options{Interrupt: true, Fuel: true, ExportGlobals: true}
-	for _, v := range []loopVariant{{name: "plain"}, {name: "rewritten", opts: all}, {name: "closeOnContextDone", closeCtx: true}} {
+	depth := &Options{Interrupt: true, Fuel: true, ExportGlobals: true, MaxCallDepth: 1 << 16}
+	for _, v := range []loopVariant{{name: "plain"}, {name: "rewritten", opts: all}, {name: "rewritten+depth", opts: depth}, {name: "closeOnContextDone", closeCtx: true}} {
 		b.Run(v.name, func(b *testing.B) {
 			ctx := context.Background()
 			rt, wasm, callCtx, res := variantRuntime(b, v, orig)

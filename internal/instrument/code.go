@@ -8,9 +8,14 @@ type rewriter struct {
 	fuelIdx      uint32
 	ticksIdx     uint32
 	yield        bool
-	preempt      bool   // Options.Preempt applies: append $preempt
-	preemptIdx   uint32 // its function index
-	preemptType  uint32 // its type index
+	depthIdx     uint32   // with MaxCallDepth
+	typeParams   []uint32 // with MaxCallDepth: parameters of each type
+	funcTypes    []uint32 // with MaxCallDepth: type of each body
+	depthPre     []byte   // before a call: raise the depth, check it
+	depthPost    []byte   // after a call: lower the depth
+	preempt      bool     // Options.Preempt applies: append $preempt
+	preemptIdx   uint32   // its function index
+	preemptType  uint32   // its type index
 
 	interruptCheck []byte // global.get $i; if; unreachable; end
 	yieldCheck     []byte // see prepare
@@ -179,6 +184,13 @@ func (r *rewriter) rewriteBody(out, b []byte, p int) ([]byte, error) {
 		}
 	}
 	out = append(out, b[localsStart:p]...)
+	if r.opts.MaxCallDepth > 0 {
+		var params uint64
+		if i := r.funcs - 1; i < len(r.funcTypes) {
+			params = uint64(r.typeParams[r.funcTypes[i]])
+		}
+		r.prepareDepth(1 + (params+nLocals)/8 + uint64(len(b)-localsStart)/256)
+	}
 
 	r.ctrl = r.ctrl[:0]
 	r.scopes = r.scopes[:0]
@@ -194,6 +206,13 @@ func (r *rewriter) rewriteBody(out, b []byte, p int) ([]byte, error) {
 			r.tableWrites++
 		}
 		count++
+		if r.depthPre != nil && isCall(b[p]) {
+			out = append(out, b[copied:p]...)
+			out = append(out, r.depthPre...)
+			out = append(out, b[p:np]...)
+			out = append(out, r.depthPost...)
+			copied = np
+		}
 		switch kind {
 		case kBlock:
 			r.ctrl = append(r.ctrl, false)
@@ -228,6 +247,26 @@ func (r *rewriter) rewriteBody(out, b []byte, p int) ([]byte, error) {
 		}
 		p = np
 	}
+}
+
+// isCall reports whether op is a call that keeps the caller's frame:
+// call, call_indirect or call_ref (not the return_call tail calls).
+func isCall(op byte) bool { return op == 0x10 || op == 0x11 || op == 0x14 }
+
+// prepareDepth makes the code around a call for a frame of weight w.
+func (r *rewriter) prepareDepth(w uint64) {
+	w = min(w, uint64(r.opts.MaxCallDepth)+1) // a frame heavier than the bound traps at once
+	d := appendU32(nil, r.depthIdx)
+	c := append(append(r.depthPre[:0], 0x23), d...) // global.get $depth
+	c = appendS32(append(c, 0x41), int32(w))        // i32.const w
+	c = append(append(c, 0x6a, 0x24), d...)         // i32.add; global.set $depth
+	c = append(append(c, 0x23), d...)               // global.get $depth
+	c = appendS32(append(c, 0x41), int32(r.opts.MaxCallDepth))
+	c = append(c, 0x4b, 0x04, 0x40, 0x00, 0x0b) // i32.gt_u; if; unreachable; end
+	r.depthPre = c
+	c = append(append(r.depthPost[:0], 0x23), d...)
+	c = appendS32(append(c, 0x41), int32(w))
+	r.depthPost = append(append(c, 0x6b, 0x24), d...) // i32.sub; global.set $depth
 }
 
 // isTableWrite reports whether the instruction at p changes a table or an

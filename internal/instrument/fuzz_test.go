@@ -47,10 +47,14 @@ func FuzzRewrite(f *testing.F) {
 		}
 		f.Add(readTestdata(f, filepath.Base(file)), uint8(7))
 		f.Add(readTestdata(f, filepath.Base(file)), uint8(9))
+		f.Add(readTestdata(f, filepath.Base(file)), uint8(17))
 	}
 	f.Add(allOpsModule(true), uint8(3))
 	f.Fuzz(func(t *testing.T, data []byte, o uint8) {
 		opts := Options{Interrupt: o&1 != 0, Fuel: o&2 != 0, ExportGlobals: o&4 != 0, Preempt: o&8 != 0}
+		if o&16 != 0 {
+			opts.MaxCallDepth = 100
+		}
 		orig := slices.Clone(data)
 		res, err := Rewrite(data, opts)
 		if !bytes.Equal(orig, data) {

@@ -13,6 +13,7 @@ const (
 	InterruptExport = "wactor_interrupt"
 	FuelExport      = "wactor_fuel"
 	TicksExport     = "wactor_ticks"
+	DepthExport     = "wactor_depth"
 	// YieldEvery is how many checks (function entries and loop iterations)
 	// pass between two exits to the embedder with Options.Yield.
 	YieldEvery         = 4096
@@ -41,6 +42,18 @@ type Options struct {
 	// ExportGlobals exports every global not exported yet as
 	// "wactor_global_<index>".
 	ExportGlobals bool
+	// MaxCallDepth, if not 0, bounds the guest's call stack: a mutable i32
+	// global "wactor_depth" (initially 0) is raised by the calling
+	// function's frame weight before every call, call_indirect and call_ref
+	// and lowered after it returns, and the guest traps with unreachable
+	// before a call that would take it past MaxCallDepth. A frame's weight
+	// is 1 + (parameters + locals)/8 + body bytes/256: about one unit per
+	// 64 bytes of an engine's frame for it. Tail calls (return_call*)
+	// replace their frame and are not counted. The embedder must set the
+	// global back to 0 after a trap (an exception that unwinds frames
+	// skips their decrements too, which only makes the bound stricter).
+	// At most 2^30 (a larger value counts as 2^30).
+	MaxCallDepth uint32
 	// Preempt (with Interrupt) lets the embedder run Go code at the
 	// interrupt checks: a function of type () -> () is appended to the
 	// function index space (Result.PreemptFunc), the checks become
@@ -60,6 +73,7 @@ type Result struct {
 	Wasm []byte // the rewritten module (never aliases the input)
 
 	InterruptExport string // export name of the interrupt global, "" when not added
+	DepthExport     string // export name of the call depth global, "" when not added
 	FuelExport      string // export name of the fuel global, "" when not added
 	TicksExport     string // export name of the yield counter, "" when not added
 	// PreemptFunc is the index (in the function index space, imports
@@ -201,6 +215,8 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	}
 
 	var (
+		typeParams                      []uint32 // parameter count of every type (with MaxCallDepth)
+		funcTypes                       []uint32 // type of every defined function (with MaxCallDepth)
 		importedGlobals, definedGlobals uint32
 		importedFuncs, typeCount        uint32
 		globalSec, exportSec, codeSec   = -1, -1, -1
@@ -218,6 +234,9 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		case secType:
 			typeSec = i
 			typeCount, err = parseTypes(b, s.start, opts.Preempt)
+			if err == nil && opts.MaxCallDepth > 0 {
+				typeParams, err = parseTypeParams(b, s.start)
+			}
 		case secImport:
 			var mems uint32
 			importedFuncs, importedGlobals, mems, err = parseImports(b, s.start)
@@ -229,6 +248,9 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		case secFunction:
 			funcSec = i
 			funcCount, _, err = readU32(b, s.start)
+			if err == nil && opts.MaxCallDepth > 0 {
+				funcTypes, err = parseFuncTypes(b, s.start, uint32(len(typeParams)))
+			}
 		case secGlobal:
 			globalSec = i
 			definedGlobals, err = parseGlobals(b, s.start)
@@ -244,7 +266,7 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		}
 	}
 	globals := uint64(importedGlobals) + uint64(definedGlobals)
-	if globals+3 > math.MaxUint32 {
+	if globals+4 > math.MaxUint32 {
 		return nil, st, malformed(0, "too many globals")
 	}
 	if _, ok := reserved[InterruptExport]; ok {
@@ -255,6 +277,9 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	}
 	if _, ok := reserved[TicksExport]; ok {
 		return nil, st, &Error{Kind: ErrNameConflict, Detail: "module already exports " + TicksExport}
+	}
+	if _, ok := reserved[DepthExport]; ok {
+		return nil, st, &Error{Kind: ErrNameConflict, Detail: "module already exports " + DepthExport}
 	}
 	if codeSec >= 0 {
 		n, _, err := readU32(wasm[:secs[codeSec].end], secs[codeSec].start)
@@ -269,7 +294,8 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	}
 
 	res := &Result{Globals: int(globals), GlobalExports: globalExports, PreemptFunc: -1}
-	r := &rewriter{opts: opts}
+	opts.MaxCallDepth = min(opts.MaxCallDepth, 1<<30) // the counter must not wrap
+	r := &rewriter{opts: opts, typeParams: typeParams, funcTypes: funcTypes}
 	// The preempt function and its type go at the end of their index
 	// spaces, so no existing index moves.
 	preempt := opts.Preempt && opts.Interrupt && funcCount > 0
@@ -319,6 +345,15 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		addedExports++
 		res.TicksExport = TicksExport
 	}
+	if opts.MaxCallDepth > 0 {
+		r.depthIdx = next
+		next++
+		newGlobals = append(newGlobals, 0x7f, 0x01, 0x41, 0x00, 0x0b) // mut i32 (i32.const 0)
+		newExports = appendExport(newExports, DepthExport, r.depthIdx)
+		addedGlobals++
+		addedExports++
+		res.DepthExport = DepthExport
+	}
 	if opts.ExportGlobals {
 		var nameBuf []byte
 		for i := uint32(0); i < uint32(globals); i++ {
@@ -341,7 +376,7 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 
 	// Pass 2: emit.
 	extra := len(newGlobals) + len(newExports) + 32
-	if opts.Interrupt || opts.Fuel {
+	if opts.Interrupt || opts.Fuel || opts.MaxCallDepth > 0 {
 		extra += len(wasm) / 8
 	}
 	out := make([]byte, 0, len(wasm)+extra)
@@ -397,7 +432,7 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		case s.id == secExport && addedExports > 0:
 			_, p, _ := readU32(wasm, s.start)
 			out = appendSection(out, secExport, appendU32(nil, exportCount+addedExports), wasm[p:s.end], newExports)
-		case s.id == secCode && (opts.Interrupt || opts.Fuel):
+		case s.id == secCode && (opts.Interrupt || opts.Fuel || opts.MaxCallDepth > 0):
 			var err error
 			if out, err = r.rewriteCode(out, wasm[:s.end], s.start); err != nil {
 				return nil, st, err
@@ -508,6 +543,65 @@ func parseImports(b []byte, p int) (funcs, globals, memories uint32, err error) 
 		return 0, 0, 0, malformed(p, "import section size mismatch")
 	}
 	return funcs, globals, memories, nil
+}
+
+// parseTypeParams returns the parameter count of every function type of
+// the type section. Other type forms (GC) are not supported.
+func parseTypeParams(b []byte, p int) ([]uint32, error) {
+	n, p, err := readU32(b, p)
+	if err != nil {
+		return nil, err
+	}
+	if int64(n) > int64(len(b)-p)/3 { // form, two counts at least
+		return nil, malformed(p, "type count %d exceeds the section", n)
+	}
+	params := make([]uint32, n)
+	for i := range params {
+		if p >= len(b) || b[p] != 0x60 {
+			return nil, unsupported(p, "type form other than a function type")
+		}
+		p++
+		for j := 0; j < 2; j++ { // parameters, results
+			var c uint32
+			if c, p, err = readU32(b, p); err != nil {
+				return nil, err
+			}
+			if int64(c) > int64(len(b)-p) {
+				return nil, malformed(p, "value type count %d exceeds the section", c)
+			}
+			if j == 0 {
+				params[i] = c
+			}
+			for k := uint32(0); k < c; k++ {
+				if p, err = skipValType(b, p); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return params, nil
+}
+
+// parseFuncTypes returns the type index of every function of the function
+// section.
+func parseFuncTypes(b []byte, p int, types uint32) ([]uint32, error) {
+	n, p, err := readU32(b, p)
+	if err != nil {
+		return nil, err
+	}
+	if int64(n) > int64(len(b)-p) {
+		return nil, malformed(p, "function count %d exceeds the section", n)
+	}
+	out := make([]uint32, n)
+	for i := range out {
+		if out[i], p, err = readU32(b, p); err != nil {
+			return nil, err
+		}
+		if out[i] >= types {
+			return nil, malformed(p, "function %d has type %d of %d", i, out[i], types)
+		}
+	}
+	return out, nil
 }
 
 // skipLimits skips table or memory limits (flags: bit 0 max present, bit 1

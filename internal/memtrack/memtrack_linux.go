@@ -106,19 +106,40 @@ func New(size int) (*Region, error) { return NewFrom(size, nil) }
 // only the pages it writes become its own. Safe for concurrent use.
 type Template struct {
 	fd   int
-	size int
+	size int // the file's length: b up to its last non-zero page
 }
 
-// NewTemplate holds a copy of b (in a memory file).
+// NewTemplate holds a copy of b (in a memory file). Only its non-zero
+// pages are written, and the file ends after the last one: zero pages
+// cost nothing until a region reads them, and those past the end never
+// (a region's memory past the template is anonymous, zero-filled).
+// Bytes reports what the file holds.
 func NewTemplate(b []byte) (*Template, error) {
 	fd, err := unix.MemfdCreate("wactor-template", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("memtrack: memfd_create: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "wactor-template")
-	if _, err := f.Write(b); err != nil {
+	const chunk = 4096
+	end := 0
+	for off := 0; off < len(b); off += chunk {
+		if !isZero(b[off:min(off+chunk, len(b))]) {
+			end = min(off+chunk, len(b))
+		}
+	}
+	if err := f.Truncate(int64(end)); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("memtrack: writing a template: %w", err)
+		return nil, fmt.Errorf("memtrack: sizing a template: %w", err)
+	}
+	for off := 0; off < end; off += chunk {
+		c := b[off:min(off+chunk, end)]
+		if isZero(c) {
+			continue
+		}
+		if _, err := f.WriteAt(c, int64(off)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("memtrack: writing a template: %w", err)
+		}
 	}
 	// Keep the descriptor; f must not close it when collected.
 	nfd, err := unix.Dup(fd)
@@ -126,10 +147,19 @@ func NewTemplate(b []byte) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Template{fd: nfd, size: len(b)}, nil
+	return &Template{fd: nfd, size: end}, nil
 }
 
-// Len is the template's size in bytes.
+var zeroChunk [4096]byte
+
+func isZero(b []byte) bool { return string(b) == string(zeroChunk[:len(b)]) }
+
+// Bytes is the memory the template holds: its file's length (pages never
+// written are allocated when a region first reads them, up to that).
+func (t *Template) Bytes() int { return t.size }
+
+// Len is the template's size in bytes: its content's up to the last
+// non-zero page (the rest is zero, as a region's memory past it).
 func (t *Template) Len() int { return t.size }
 
 // Close releases the template; regions made from it keep their mappings.

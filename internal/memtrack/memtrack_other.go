@@ -17,6 +17,9 @@ func NewTemplate(b []byte) (*Template, error) { return &Template{b: append([]byt
 // Len is the template's size in bytes.
 func (t *Template) Len() int { return len(t.b) }
 
+// Bytes is the memory the template holds.
+func (t *Template) Bytes() int { return len(t.b) }
+
 // Close releases the template.
 func (t *Template) Close() error { return nil }
 

@@ -15,6 +15,10 @@ import (
 // maxTimeoutMs bounds the millisecond durations of requests (7 days).
 const maxTimeoutMs = 7 * 24 * 3600 * 1000
 
+// maxCheckpointIntervalMs bounds options.checkpoint_interval_ms (365 days,
+// the host's bound on Options.CheckpointInterval).
+const maxCheckpointIntervalMs = 365 * 24 * 3600 * 1000
+
 // spawnOptions converts spawn options; the actor goes to the caller's
 // namespace, and asking for another one is forbidden.
 func spawnOptions(o wire.Options, namespace string) (host.Options, error) {
@@ -24,6 +28,11 @@ func spawnOptions(o wire.Options, namespace string) (host.Options, error) {
 	if o.CallTimeoutMS < 0 || o.CallTimeoutMS > maxTimeoutMs {
 		return host.Options{}, newError(codeInvalidArgument, "options.call_timeout_ms %d out of range [0, %d]", o.CallTimeoutMS, maxTimeoutMs)
 	}
+	// Checked in milliseconds, before the conversion to a duration can
+	// overflow; the host bounds the rest.
+	if o.CheckpointIntervalMS < 0 || o.CheckpointIntervalMS > maxCheckpointIntervalMs {
+		return host.Options{}, newError(codeInvalidArgument, "options.checkpoint_interval_ms %d out of range [0, %d]", o.CheckpointIntervalMS, maxCheckpointIntervalMs)
+	}
 	opts := o.ToHost()
 	opts.Namespace = namespace
 	return opts, nil
@@ -31,14 +40,20 @@ func spawnOptions(o wire.Options, namespace string) (host.Options, error) {
 
 // actorIn returns a handle to the live actor id of namespace; another
 // namespace's actors are not found, exactly like missing ones. A recently
-// dead actor of the namespace is an *host.ActorDiedError (410).
+// dead actor of the namespace is an *host.ActorDiedError (410), a damaged
+// one a *host.DamagedError (409).
 func (s *Server) actorIn(ctx context.Context, namespace, id string) (*host.Actor, error) {
 	a, err := s.host.Actor(ctx, id)
 	if err == nil && a.Namespace() == namespace {
 		return a, nil
 	}
-	if info, ierr := s.host.Info(ctx, id); ierr == nil && info.Options.Namespace == namespace && info.State == host.StateDead {
-		return nil, &host.ActorDiedError{ActorID: id, Reason: info.Death}
+	if info, ierr := s.host.Info(ctx, id); ierr == nil && info.Options.Namespace == namespace {
+		switch {
+		case info.State == host.StateDead:
+			return nil, &host.ActorDiedError{ActorID: id, Reason: info.Death}
+		case errors.Is(err, host.ErrDamaged):
+			return nil, err // 409, with the reason
+		}
 	}
 	return nil, fmt.Errorf("%w: %s", host.ErrActorNotFound, id)
 }
@@ -77,33 +92,25 @@ func (r resolver) future(id string) (*host.Future, error) {
 	return r.s.futures.get(r.rq.ns, id, time.Now())
 }
 
-// args converts a request's arguments for host.Actor.Submit or host.Spawn.
-func (s *Server) args(rq *request, raw []rawArg) ([]any, error) {
-	res := resolver{s, rq}
-	out := make([]any, len(raw))
-	for i, a := range raw {
-		var (
-			v   any
-			err error
-		)
-		if a.isCBOR {
-			v, err = cborArg(a.data, res)
-		} else {
-			v, err = jsonArg(a.data, res)
-		}
-		if err != nil {
-			e := errorFor(err)
-			return nil, &apiError{Code: e.Code, Message: fmt.Sprintf("argument %d: %s", i, e.Message), Details: e.Details}
-		}
-		out[i] = v
+// args converts a request's arguments for host.Actor.Submit or host.Spawn:
+// each one as it is scanned, into one buffer bounded by the host's
+// max_arg_bytes (values.go: jsonArgs, cborArgs).
+func (s *Server) args(rq *request, raw rawArgs) ([]any, error) {
+	if raw.data == nil {
+		return nil, nil
 	}
-	return out, nil
+	res := resolver{s, rq}
+	budget := s.host.Config().MaxArgBytes
+	if raw.isCBOR {
+		return cborArgs(raw.data, res)
+	}
+	return jsonArgs(raw.data, res, budget)
 }
 
 // spawnRequest is the body of POST /v1/actors.
 type spawnRequest struct {
 	Class   string       `json:"class"`
-	Args    []rawArg     `json:"args"`
+	Args    rawArgs      `json:"args"`
 	Options wire.Options `json:"options"`
 }
 

@@ -52,8 +52,13 @@ func loadTokens(path string) (map[[32]byte]token, map[string]host.Quota, error) 
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("server: tokens file %s: token %d (%q): %s", path, i, t.Name, fmt.Sprintf(format, args...))
 		}
-		if t.Namespace == "" || len(t.Namespace) > 256 {
-			return nil, nil, bad("namespace must have 1 to 256 bytes")
+		if err := host.CheckName("namespace", t.Namespace); err != nil {
+			return nil, nil, bad("%v", err)
+		}
+		if t.Name != "" {
+			if err := host.CheckName("token name", t.Name); err != nil {
+				return nil, nil, bad("%v", err)
+			}
 		}
 		raw, err := hex.DecodeString(strings.ToLower(t.SHA256))
 		if err != nil || len(raw) != sha256.Size {

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -20,9 +22,9 @@ const (
 
 // callRequest is the body of the call and submit routes.
 type callRequest struct {
-	Args       []rawArg `json:"args"`
-	TimeoutMs  int64    `json:"timeout_ms"`
-	NumReturns int      `json:"num_returns"`
+	Args       rawArgs `json:"args"`
+	TimeoutMs  int64   `json:"timeout_ms"`
+	NumReturns int     `json:"num_returns"`
 }
 
 // callResult is the outcome of one call: a value, several values, future
@@ -196,17 +198,58 @@ func (s *Server) getFuture(rq *request) error {
 
 // batchCall is one call of a batch.
 type batchCall struct {
-	Actor      string   `json:"actor"`
-	Method     string   `json:"method"`
-	Args       []rawArg `json:"args"`
-	NumReturns int      `json:"num_returns"`
+	Actor      string  `json:"actor"`
+	Method     string  `json:"method"`
+	Args       rawArgs `json:"args"`
+	NumReturns int     `json:"num_returns"`
+}
+
+// batchCalls are the calls of a batch. More than maxBatchCalls are refused
+// from a count of the array, before any call is decoded.
+type batchCalls []batchCall
+
+// UnmarshalJSON counts the calls, then decodes them into a slice of that
+// size.
+func (b *batchCalls) UnmarshalJSON(data []byte) error {
+	n, err := countJSONArray(data)
+	if err != nil {
+		return newError(codeBadRequest, "field calls: want an array")
+	}
+	if n > maxBatchCalls {
+		return newError(codeTooLarge, "batch of %d calls exceeds %d", n, maxBatchCalls)
+	}
+	calls := make([]batchCall, 0, n)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&calls); err != nil {
+		return err
+	}
+	*b = calls
+	return nil
+}
+
+// UnmarshalCBOR is UnmarshalJSON for CBOR, whose array head has the count.
+func (b *batchCalls) UnmarshalCBOR(data []byte) error {
+	n, _, ok := readHead(data)
+	if !ok || data[0]>>5 != 4 {
+		return newError(codeBadRequest, "field calls: want an array")
+	}
+	if n > maxBatchCalls {
+		return newError(codeTooLarge, "batch of %d calls exceeds %d", n, maxBatchCalls)
+	}
+	var calls []batchCall
+	if err := cborDec.Unmarshal(data, &calls); err != nil {
+		return err
+	}
+	*b = calls
+	return nil
 }
 
 // batchRequest is the body of POST /v1/batch.
 type batchRequest struct {
-	Calls     []batchCall `json:"calls"`
-	Wait      bool        `json:"wait"`
-	TimeoutMs int64       `json:"timeout_ms"`
+	Calls     batchCalls `json:"calls"`
+	Wait      bool       `json:"wait"`
+	TimeoutMs int64      `json:"timeout_ms"`
 }
 
 // batchResponse is the answer of POST /v1/batch: one result per call, in

@@ -71,3 +71,43 @@ func (s *Server) restoreActor(rq *request) error {
 	rq.reply(http.StatusOK, wire.FromActorInfo(a.Info()))
 	return nil
 }
+
+// repairActor: POST /v1/actors/{id}/repair {"checkpoint": id}, a damaged
+// actor brought back from a checkpoint on disk ("" or absent: the newest
+// that decodes); see host.Host.RepairActor.
+func (s *Server) repairActor(rq *request) error {
+	id := rq.r.PathValue("id")
+	rq.info.actor = id
+	if _, err := s.actorInfo(rq.ctx(), rq.ns, id); err != nil {
+		return err
+	}
+	var body struct {
+		Checkpoint string `json:"checkpoint"`
+	}
+	if err := rq.decode(&body); err != nil {
+		return err
+	}
+	info, err := s.host.RepairActor(rq.ctx(), id, body.Checkpoint)
+	if err != nil {
+		return err
+	}
+	rq.logEvent("damaged actor repaired", slog.String("actor", id), slog.String("checkpoint", body.Checkpoint))
+	rq.reply(http.StatusOK, wire.FromActorInfo(info))
+	return nil
+}
+
+// discardActor: POST /v1/actors/{id}/discard, a damaged actor given up (its
+// files kept aside on the server); see host.Host.DiscardActor.
+func (s *Server) discardActor(rq *request) error {
+	id := rq.r.PathValue("id")
+	rq.info.actor = id
+	if _, err := s.actorInfo(rq.ctx(), rq.ns, id); err != nil {
+		return err
+	}
+	if err := s.host.DiscardActor(rq.ctx(), id); err != nil {
+		return err
+	}
+	rq.logEvent("damaged actor discarded", slog.String("actor", id))
+	rq.noContent()
+	return nil
+}

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/wactor/wactor/host"
 )
@@ -36,29 +38,36 @@ func (s *Server) uploadClass(rq *request) error {
 	return nil
 }
 
-// readModule reads the module of an upload, within MaxBodyBytes.
+// readModule reads the module of an upload, within MaxBodyBytes: the raw
+// module (Content-Type application/wasm, application/octet-stream or none)
+// or a multipart/form-data field "module".
 func (s *Server) readModule(rq *request) ([]byte, error) {
 	limit := s.cfg.MaxBodyBytes
-	body := http.MaxBytesReader(rq.w, rq.r.Body, limit)
-	tooLarge := func(err error) error {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &apiError{Code: codeTooLarge, Message: fmt.Sprintf("module upload over the limit of %d bytes", limit)}
-		}
-		return newError(codeBadRequest, "reading the module: %v", err)
+	tooLarge := func(limit int64) string { return fmt.Sprintf("module upload over the limit of %d bytes", limit) }
+	ct := rq.r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	switch {
+	case ct == "":
+	case err != nil:
+		return nil, newError(codeUnsupportedMediaType, "Content-Type %q is not supported: send application/wasm or multipart/form-data", ct)
+	case mt == "multipart/form-data":
+		return s.readMultipartModule(rq, limit, tooLarge)
+	case mt == "application/wasm", mt == "application/octet-stream":
+	default:
+		return nil, newError(codeUnsupportedMediaType, "Content-Type %q is not supported: send application/wasm or multipart/form-data", ct)
 	}
-	mt, _, _ := mime.ParseMediaType(rq.r.Header.Get("Content-Type"))
-	if mt != "multipart/form-data" {
-		wasm, err := io.ReadAll(body)
-		if err != nil {
-			return nil, tooLarge(err)
-		}
-		return wasm, nil
+	if !hasBody(rq.r) {
+		return nil, nil
 	}
-	rq.r.Body = body
+	return rq.readBody(limit, tooLarge)
+}
+
+// readMultipartModule reads the "module" field of a multipart upload.
+func (s *Server) readMultipartModule(rq *request, limit int64, tooLarge func(int64) string) ([]byte, error) {
+	rq.r.Body = http.MaxBytesReader(rq.w, rq.r.Body, limit)
 	mr, err := rq.r.MultipartReader()
 	if err != nil {
-		return nil, newError(codeBadRequest, "multipart upload: %v", err)
+		return nil, newError(codeBadRequest, "multipart upload: not a multipart/form-data body with a boundary")
 	}
 	for {
 		part, err := mr.NextPart()
@@ -66,7 +75,7 @@ func (s *Server) readModule(rq *request) ([]byte, error) {
 			return nil, newError(codeBadRequest, `multipart upload without a "module" field`)
 		}
 		if err != nil {
-			return nil, tooLarge(err)
+			return nil, multipartError(s, err, tooLarge)
 		}
 		if part.FormName() != "module" {
 			_ = part.Close()
@@ -74,10 +83,23 @@ func (s *Server) readModule(rq *request) ([]byte, error) {
 		}
 		wasm, err := io.ReadAll(part)
 		if err != nil {
-			return nil, tooLarge(err)
+			return nil, multipartError(s, err, tooLarge)
 		}
+		_ = http.NewResponseController(rq.w).SetReadDeadline(time.Time{})
 		return wasm, nil
 	}
+}
+
+// multipartError maps an error reading a multipart upload.
+func multipartError(s *Server, err error, tooLarge func(int64) string) error {
+	var (
+		mbe *http.MaxBytesError
+		ne  net.Error
+	)
+	if errors.As(err, &mbe) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return s.bodyError(err, tooLarge)
+	}
+	return newError(codeBadRequest, "multipart upload: malformed multipart body")
 }
 
 // classList is the body of GET /v1/classes.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"strings"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host"
@@ -16,66 +19,72 @@ import (
 // codeStatus. A guest's fault (a trap, an application error, a deadline) is
 // never 500: internal is reserved for bugs in wactor.
 const (
-	codeBadRequest         = "bad_request"
-	codeInvalidArgument    = "invalid_argument"
-	codeUnauthorized       = "unauthorized"
-	codeForbidden          = "forbidden"
-	codeNotFound           = "not_found"
-	codeMethodNotAllowed   = "method_not_allowed"
-	codeClassNotFound      = "class_not_found"
-	codeActorNotFound      = "actor_not_found"
-	codeMethodNotFound     = "method_not_found"
-	codeFutureNotFound     = "future_not_found"
-	codeCheckpointNotFound = "checkpoint_not_found"
-	codeNameTaken          = "name_taken"
-	codeClassInUse         = "class_in_use"
-	codeDeadlock           = "deadlock"
-	codeActorDied          = "actor_died"
-	codeTooLarge           = "too_large"
-	codeArity              = "arity"
-	codeInvalidModule      = "invalid_module"
-	codeAppError           = "app_error"
-	codeReturnCount        = "return_count"
-	codeBackpressure       = "backpressure"
-	codeQuotaExceeded      = "quota_exceeded"
-	codeTrap               = "trap"
-	codeDeadlineExceeded   = "deadline_exceeded"
-	codeUnavailable        = "unavailable"
-	codeUnschedulable      = "unschedulable"
-	codeAdmissionTimeout   = "admission_timeout"
-	codeInternal           = "internal"
+	codeBadRequest           = "bad_request"
+	codeInvalidArgument      = "invalid_argument"
+	codeUnauthorized         = "unauthorized"
+	codeForbidden            = "forbidden"
+	codeNotFound             = "not_found"
+	codeMethodNotAllowed     = "method_not_allowed"
+	codeClassNotFound        = "class_not_found"
+	codeActorNotFound        = "actor_not_found"
+	codeMethodNotFound       = "method_not_found"
+	codeFutureNotFound       = "future_not_found"
+	codeCheckpointNotFound   = "checkpoint_not_found"
+	codeNameTaken            = "name_taken"
+	codeClassInUse           = "class_in_use"
+	codeDeadlock             = "deadlock"
+	codeActorDied            = "actor_died"
+	codeActorDamaged         = "actor_damaged"
+	codeTooLarge             = "too_large"
+	codeUnsupportedMediaType = "unsupported_media_type"
+	codeRequestTimeout       = "request_timeout"
+	codeArity                = "arity"
+	codeInvalidModule        = "invalid_module"
+	codeAppError             = "app_error"
+	codeReturnCount          = "return_count"
+	codeBackpressure         = "backpressure"
+	codeQuotaExceeded        = "quota_exceeded"
+	codeTrap                 = "trap"
+	codeDeadlineExceeded     = "deadline_exceeded"
+	codeUnavailable          = "unavailable"
+	codeUnschedulable        = "unschedulable"
+	codeAdmissionTimeout     = "admission_timeout"
+	codeInternal             = "internal"
 )
 
 // codeStatus maps every error code to its HTTP status.
 var codeStatus = map[string]int{
-	codeBadRequest:         http.StatusBadRequest,
-	codeInvalidArgument:    http.StatusBadRequest,
-	codeUnauthorized:       http.StatusUnauthorized,
-	codeForbidden:          http.StatusForbidden,
-	codeNotFound:           http.StatusNotFound,
-	codeMethodNotAllowed:   http.StatusMethodNotAllowed,
-	codeClassNotFound:      http.StatusNotFound,
-	codeActorNotFound:      http.StatusNotFound,
-	codeMethodNotFound:     http.StatusNotFound,
-	codeFutureNotFound:     http.StatusNotFound,
-	codeCheckpointNotFound: http.StatusNotFound,
-	codeNameTaken:          http.StatusConflict,
-	codeClassInUse:         http.StatusConflict,
-	codeDeadlock:           http.StatusConflict,
-	codeActorDied:          http.StatusGone,
-	codeTooLarge:           http.StatusRequestEntityTooLarge,
-	codeArity:              http.StatusUnprocessableEntity,
-	codeInvalidModule:      http.StatusUnprocessableEntity,
-	codeAppError:           http.StatusUnprocessableEntity,
-	codeReturnCount:        http.StatusUnprocessableEntity,
-	codeBackpressure:       http.StatusTooManyRequests,
-	codeQuotaExceeded:      http.StatusTooManyRequests,
-	codeTrap:               http.StatusBadGateway,
-	codeDeadlineExceeded:   http.StatusGatewayTimeout,
-	codeUnavailable:        http.StatusServiceUnavailable,
-	codeUnschedulable:      http.StatusBadRequest,
-	codeAdmissionTimeout:   http.StatusServiceUnavailable,
-	codeInternal:           http.StatusInternalServerError,
+	codeBadRequest:           http.StatusBadRequest,
+	codeInvalidArgument:      http.StatusBadRequest,
+	codeUnauthorized:         http.StatusUnauthorized,
+	codeForbidden:            http.StatusForbidden,
+	codeNotFound:             http.StatusNotFound,
+	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	codeClassNotFound:        http.StatusNotFound,
+	codeActorNotFound:        http.StatusNotFound,
+	codeMethodNotFound:       http.StatusNotFound,
+	codeFutureNotFound:       http.StatusNotFound,
+	codeCheckpointNotFound:   http.StatusNotFound,
+	codeNameTaken:            http.StatusConflict,
+	codeClassInUse:           http.StatusConflict,
+	codeDeadlock:             http.StatusConflict,
+	codeActorDied:            http.StatusGone,
+	codeActorDamaged:         http.StatusConflict,
+	codeTooLarge:             http.StatusRequestEntityTooLarge,
+	codeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	codeRequestTimeout:       http.StatusRequestTimeout,
+	codeArity:                http.StatusUnprocessableEntity,
+	codeInvalidModule:        http.StatusUnprocessableEntity,
+	codeAppError:             http.StatusUnprocessableEntity,
+	codeReturnCount:          http.StatusUnprocessableEntity,
+	codeBackpressure:         http.StatusTooManyRequests,
+	codeQuotaExceeded:        http.StatusTooManyRequests,
+	codeTrap:                 http.StatusBadGateway,
+	codeDeadlineExceeded:     http.StatusGatewayTimeout,
+	codeUnavailable:          http.StatusServiceUnavailable,
+	codeUnschedulable:        http.StatusBadRequest,
+	codeAdmissionTimeout:     http.StatusServiceUnavailable,
+	codeInternal:             http.StatusInternalServerError,
 }
 
 // errFutureNotFound: no future with that ID in the caller's namespace (or its
@@ -118,8 +127,9 @@ func errorFor(err error) *apiError {
 		app     *host.AppError
 		mod     *host.ModuleError
 		unsched *scheduler.InsufficientResourcesError
+		dmg     *host.DamagedError
 	)
-	msg := err.Error()
+	msg := apiMessage(err)
 	switch {
 	case errors.As(err, &ae):
 		return ae
@@ -127,6 +137,10 @@ func errorFor(err error) *apiError {
 		return &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body over the limit of %d bytes", mbe.Limit)}
 	case errors.Is(err, host.ErrClosed):
 		return &apiError{Code: codeUnavailable, Message: "the host is shutting down"}
+	case errors.As(err, &dmg):
+		return &apiError{Code: codeActorDamaged, Message: msg, Details: map[string]any{"reason": dmg.Reason}}
+	case errors.Is(err, host.ErrDamaged):
+		return &apiError{Code: codeActorDamaged, Message: msg}
 	case errors.As(err, &died):
 		if died.Reason == host.DeathHostClosed {
 			return &apiError{Code: codeUnavailable, Message: msg, Details: map[string]any{"reason": string(died.Reason)}}
@@ -194,4 +208,34 @@ func errorFor(err error) *apiError {
 		return &apiError{Code: codeInvalidArgument, Message: msg}
 	}
 	return &apiError{Code: codeInternal, Message: msg}
+}
+
+// apiMessage is err's message without the server's file paths: the file
+// errors (*fs.PathError, *os.LinkError) in its tree are shown as their
+// operation and cause only ("write: no space left on device"), so a
+// response never tells a client where the data directory is.
+func apiMessage(err error) string {
+	msg := err.Error()
+	var walk func(error)
+	walk = func(e error) {
+		switch x := e.(type) {
+		case nil:
+			return
+		case *fs.PathError:
+			msg = strings.ReplaceAll(msg, x.Error(), x.Op+": "+x.Err.Error())
+			msg = strings.ReplaceAll(msg, x.Path, "(a file of the data directory)")
+		case *os.LinkError:
+			msg = strings.ReplaceAll(msg, x.Error(), x.Op+": "+x.Err.Error())
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				walk(c)
+			}
+		}
+	}
+	walk(err)
+	return msg
 }

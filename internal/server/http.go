@@ -11,7 +11,9 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +61,8 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/v1/actors/{id}/checkpoints", handle: s.createCheckpoint},
 		{method: "GET", path: "/v1/actors/{id}/checkpoints", handle: s.listCheckpoints},
 		{method: "POST", path: "/v1/actors/{id}/restore", handle: s.restoreActor},
+		{method: "POST", path: "/v1/actors/{id}/repair", handle: s.repairActor},
+		{method: "POST", path: "/v1/actors/{id}/discard", handle: s.discardActor},
 		{method: "GET", path: "/v1/node", operator: true, handle: s.nodeUsage},
 		{method: "GET", path: "/v1/namespace", handle: s.namespaceUsage},
 		{method: "GET", path: "/metrics", operator: true, raw: s.metrics.handler().ServeHTTP},
@@ -94,6 +98,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	info := &reqInfo{id: requestID(r)}
 	w.Header().Set("X-Request-Id", info.id)
 	r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
+	if hasBody(r) && s.cfg.BodyTimeout > 0 {
+		// The body must arrive within BodyTimeout (readBody lifts the
+		// deadline once it has): a client trickling a body does not hold
+		// a connection and a handler for long. A body no handler reads is
+		// discarded by net/http under the same deadline.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
+	}
 	sw := &statusWriter{ResponseWriter: w, r: r, info: info}
 	s.mux.ServeHTTP(sw, r)
 	if sw.status == 0 {
@@ -244,11 +255,6 @@ func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rq := &request{s: s, w: w, r: r, info: infoFrom(r)}
 		rq.cborOut = acceptsCBOR(r.Header.Get("Accept"))
-		if ct := r.Header.Get("Content-Type"); ct != "" {
-			if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == mimeCBOR {
-				rq.cborIn = true
-			}
-		}
 		if !rt.public {
 			tok, err := s.authenticate(r)
 			if err != nil {
@@ -330,6 +336,11 @@ func (rq *request) reply(status int, v any) {
 		body = append(body, '\n')
 	}
 	if err != nil {
+		// Without json's wrapper, which names the Go type.
+		var me *json.MarshalerError
+		if errors.As(err, &me) {
+			err = me.Unwrap()
+		}
 		e := &apiError{Code: codeInternal, Message: "encoding the response: " + err.Error()}
 		rq.info.errCode, rq.info.err = e.Code, err
 		status, ct = e.status(), mimeJSON
@@ -372,52 +383,257 @@ func init() {
 	}
 }
 
-// decode reads a JSON or CBOR request body into dst, a pointer to a
-// request struct. An empty body leaves dst as it is.
-func (rq *request) decode(dst any) error {
-	data, err := io.ReadAll(http.MaxBytesReader(rq.w, rq.r.Body, rq.s.maxJSON))
+// bodyLimits bound a JSON request body while it is scanned: the request's
+// own fields (at most 4 levels: a batch's calls, each call's args) around
+// arguments within the ABI's limits, and no string longer than all of a
+// call's arguments may be.
+func (s *Server) bodyLimits() jsonLimits {
+	return jsonLimits{depth: abi.MaxDepth + 4, elements: abi.MaxElements, str: s.host.Config().MaxArgBytes}
+}
+
+// requestType returns whether a request body is CBOR, or an
+// unsupported_media_type error: a body is JSON (application/json, with no
+// charset or charset=utf-8) or CBOR (application/cbor); a body without a
+// Content-Type is JSON.
+func requestType(ct string) (isCBOR bool, err error) {
+	if ct == "" {
+		return false, nil
+	}
+	mt, params, perr := mime.ParseMediaType(ct)
+	if perr == nil {
+		cs, hasCS := params["charset"]
+		switch {
+		case mt == mimeJSON && (len(params) == 0 || len(params) == 1 && hasCS && strings.EqualFold(cs, "utf-8")):
+			return false, nil
+		case mt == mimeCBOR && len(params) == 0:
+			return true, nil
+		}
+	}
+	return false, newError(codeUnsupportedMediaType, "Content-Type %q is not supported: send application/json (UTF-8) or application/cbor", ct)
+}
+
+// hasBody reports whether a request comes with a body to read.
+func hasBody(r *http.Request) bool {
+	return r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
+}
+
+// readBody reads the request body, at most limit bytes, before the body
+// deadline serveHTTP set; once it is read, the deadline is lifted, so a
+// long call or stream is not cut by it. tooLarge names the limit.
+func (rq *request) readBody(limit int64, tooLarge func(limit int64) string) ([]byte, error) {
+	if n := rq.r.ContentLength; n > limit {
+		// Declared too large: refused unread (net/http closes the
+		// connection rather than read a large unread body).
+		return nil, &apiError{Code: codeTooLarge, Message: tooLarge(limit)}
+	}
+	body := http.MaxBytesReader(rq.w, rq.r.Body, limit)
+	// A declared length is allocated once (with the room ReadFrom wants
+	// free to see the end); else the buffer grows.
+	var buf bytes.Buffer
+	if n := rq.r.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(body)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body over the limit of %d bytes (twice the host's max_arg_bytes)", mbe.Limit)}
-		}
-		return newError(codeBadRequest, "reading the request body: %v", err)
+		return nil, rq.s.bodyError(err, tooLarge)
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
+	_ = http.NewResponseController(rq.w).SetReadDeadline(time.Time{})
+	return buf.Bytes(), nil
+}
+
+// bodyError maps an error reading a request body.
+func (s *Server) bodyError(err error, tooLarge func(limit int64) string) error {
+	var (
+		mbe *http.MaxBytesError
+		ne  net.Error
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return &apiError{Code: codeTooLarge, Message: tooLarge(mbe.Limit)}
+	case errors.As(err, &ne) && ne.Timeout():
+		return newError(codeRequestTimeout, "the request body did not arrive within %v (the server's body timeout)", s.cfg.BodyTimeout)
+	}
+	return newError(codeBadRequest, "reading the request body: the connection failed")
+}
+
+// decode reads a JSON or CBOR request body into dst, a pointer to a
+// request struct. An empty body leaves dst as it is. A JSON body is checked
+// against bodyLimits before it is decoded (jsonscan.go); a CBOR body is
+// checked by cborDec, with the same limits, before it is decoded.
+func (rq *request) decode(dst any) error {
+	if !hasBody(rq.r) {
 		return nil
 	}
-	if rq.cborIn {
+	isCBOR, err := requestType(rq.r.Header.Get("Content-Type"))
+	if err != nil {
+		return err
+	}
+	rq.cborIn = isCBOR
+	data, err := rq.readBody(rq.s.maxJSON, func(limit int64) string {
+		return fmt.Sprintf("request body over the limit of %d bytes (twice the host's max_arg_bytes)", limit)
+	})
+	if err != nil {
+		return err
+	}
+	if len(data) == 0 || !isCBOR && len(bytes.Trim(data, " \t\r\n")) == 0 {
+		return nil
+	}
+	if isCBOR {
 		if err := cborDec.Unmarshal(data, dst); err != nil {
-			return newError(codeBadRequest, "malformed CBOR request: %v", err)
+			return cborRequestError(err)
 		}
 		return nil
+	}
+	if err := scanJSON(data, rq.s.bodyLimits()); err != nil {
+		var je *jsonError
+		switch {
+		case errors.As(err, &je) && je.Size:
+			return newError(codeTooLarge, "request body: %v (the host's max_arg_bytes)", err)
+		case errors.As(err, &je) && je.Limit:
+			return newError(codeInvalidArgument, "request body: %v", err)
+		}
+		return newError(codeBadRequest, "malformed JSON request: %v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return newError(codeBadRequest, "malformed JSON request: %v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return newError(codeBadRequest, "malformed JSON request: data after the object")
+		return jsonRequestError(err)
 	}
 	return nil
 }
 
-// rawArg is one argument as it arrived: JSON (with the "$" encodings) or
-// CBOR. It is converted once the caller's namespace is known.
-type rawArg struct {
+// jsonRequestError describes an error of encoding/json decoding a request
+// (already scanned: a type mismatch or an unknown field) in the API's
+// words, without Go type names.
+func jsonRequestError(err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae // from an UnmarshalJSON of ours
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Type != nil {
+		return fieldTypeError(te.Field, kindWords(te.Type.Kind()), te.Value)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return newError(codeBadRequest, "unknown field %s", name)
+	}
+	return newError(codeBadRequest, "malformed JSON request")
+}
+
+// cborRequestError is jsonRequestError for a CBOR body.
+func cborRequestError(err error) error {
+	var (
+		ae  *apiError
+		te  *cbor.UnmarshalTypeError
+		ufe *cbor.UnknownFieldError
+		dke *cbor.DupMapKeyError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return ae // from an UnmarshalCBOR of ours
+	case errors.As(err, &te):
+		field := te.StructFieldName
+		if i := strings.LastIndexByte(field, '.'); i >= 0 {
+			field = field[i+1:]
+		}
+		return fieldTypeError(field, cborGoTypeWords(te.GoType), te.CBORType)
+	case errors.As(err, &ufe):
+		return newError(codeBadRequest, "unknown field (map entry %d)", ufe.Index)
+	case errors.As(err, &dke):
+		return newError(codeBadRequest, "duplicate key (map entry %d)", dke.Index)
+	}
+	// The decoder's own messages name CBOR, not Go: keep them without
+	// the package prefix.
+	return newError(codeBadRequest, "malformed CBOR request: %s", strings.TrimPrefix(err.Error(), "cbor: "))
+}
+
+// fieldTypeError says which field has a value of the wrong type.
+func fieldTypeError(field, want, got string) error {
+	if strings.HasPrefix(got, "number") && (strings.Contains(want, "integer") || strings.Contains(want, "number")) {
+		return newError(codeInvalidArgument, "field %s: %s is out of range (want %s)", fieldName(field), got, want)
+	}
+	return newError(codeBadRequest, "field %s: want %s, got %s", fieldName(field), want, got)
+}
+
+func fieldName(f string) string {
+	if f == "" {
+		return "(the request body)"
+	}
+	return f
+}
+
+// kindWords names a Go kind in the API's words.
+func kindWords(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer >= 0"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "text"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another type"
+}
+
+// cborGoTypeWords is kindWords for the Go type names of the CBOR decoder.
+func cborGoTypeWords(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "an array"
+	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "struct"), strings.Contains(t, "."):
+		return "an object"
+	case strings.HasPrefix(t, "uint"):
+		return "an integer >= 0"
+	case strings.HasPrefix(t, "int"):
+		return "an integer"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case t == "string":
+		return "text"
+	case t == "bool":
+		return "true or false"
+	}
+	return "another type"
+}
+
+// rawArgs is a request's argument list as it arrived, kept whole (one
+// copy, however many arguments): a JSON array (with the "$" encodings) or a
+// CBOR array. It is converted once the caller's namespace is known
+// (Server.args), each argument as it is scanned.
+type rawArgs struct {
 	isCBOR bool
 	data   []byte
 }
 
-// UnmarshalJSON keeps the raw JSON.
-func (a *rawArg) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON keeps the raw JSON array (null: no arguments).
+func (a *rawArgs) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		return nil
+	case len(b) == 0 || b[0] != '[':
+		return newError(codeBadRequest, "field args: want an array")
+	}
 	a.isCBOR, a.data = false, slices.Clone(b)
 	return nil
 }
 
-// UnmarshalCBOR keeps the raw CBOR.
-func (a *rawArg) UnmarshalCBOR(b []byte) error {
+// UnmarshalCBOR keeps the raw CBOR array (null: no arguments).
+func (a *rawArgs) UnmarshalCBOR(b []byte) error {
+	switch {
+	case len(b) == 1 && (b[0] == 0xf6 || b[0] == 0xf7):
+		return nil
+	case len(b) == 0 || b[0]>>5 != 4:
+		return newError(codeBadRequest, "field args: want an array")
+	}
 	a.isCBOR, a.data = true, slices.Clone(b)
 	return nil
 }

@@ -206,12 +206,15 @@ var (
 	actorsDesc = prometheus.NewDesc("wactor_actors", "Actors by state: the live ones and the dead ones the host keeps.", []string{"state"}, nil)
 	queueDesc  = prometheus.NewDesc("wactor_queue_depth", "Calls queued in all actors' mailboxes.", nil, nil)
 	nodeDescs  = map[string]*prometheus.Desc{
-		"sandboxes":     prometheus.NewDesc("wactor_sandboxes", "Actors holding a sandbox now (not passivated).", nil, nil),
-		"memory":        prometheus.NewDesc("wactor_sandbox_memory_bytes", "Linear memory of the live sandboxes.", nil, nil),
-		"passive_bytes": prometheus.NewDesc("wactor_passive_state_bytes", "Bytes kept for the states of passivated actors.", nil, nil),
-		"passivations":  prometheus.NewDesc("wactor_passivations_total", "Actors passivated since the host started.", nil, nil),
-		"reactivations": prometheus.NewDesc("wactor_reactivations_total", "Passivated actors restored by a call since the host started.", nil, nil),
-		"waiting":       prometheus.NewDesc("wactor_admission_waiting", "Spawns waiting for resources.", nil, nil),
+		"sandboxes":      prometheus.NewDesc("wactor_sandboxes", "Actors holding a sandbox now (not passivated).", nil, nil),
+		"memory":         prometheus.NewDesc("wactor_sandbox_memory_bytes", "Linear memory of the live sandboxes.", nil, nil),
+		"passive_bytes":  prometheus.NewDesc("wactor_passive_state_bytes", "Bytes kept for the states of passivated actors.", nil, nil),
+		"passivations":   prometheus.NewDesc("wactor_passivations_total", "Actors passivated since the host started.", nil, nil),
+		"reactivations":  prometheus.NewDesc("wactor_reactivations_total", "Passivated actors restored by a call since the host started.", nil, nil),
+		"waiting":        prometheus.NewDesc("wactor_admission_waiting", "Spawns waiting for resources.", nil, nil),
+		"classes":        prometheus.NewDesc("wactor_classes", "Loaded classes.", nil, nil),
+		"class_bytes":    prometheus.NewDesc("wactor_class_bytes", "Size of the loaded classes' modules, as uploaded.", nil, nil),
+		"template_bytes": prometheus.NewDesc("wactor_template_bytes", "Memory the class templates hold (their non-zero pages).", nil, nil),
 	}
 	resourceDesc = prometheus.NewDesc("wactor_resource", "Node resources by name and kind (capacity, reserved, pending); capacity -1 is unlimited.", []string{"resource", "kind"}, nil)
 )
@@ -231,7 +234,7 @@ func (c actorsCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect counts the host's actors by state and their queued calls.
 func (c actorsCollector) Collect(ch chan<- prometheus.Metric) {
-	counts := map[host.State]int{host.StatePending: 0, host.StateAlive: 0, host.StateRestarting: 0, host.StateDead: 0, host.StatePassive: 0}
+	counts := map[host.State]int{host.StatePending: 0, host.StateAlive: 0, host.StateRestarting: 0, host.StateDead: 0, host.StatePassive: 0, host.StateDamaged: 0}
 	depth := 0
 	if h := c.m.host.Load(); h != nil {
 		for _, a := range h.Actors(context.Background()) {
@@ -257,6 +260,9 @@ func (c actorsCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge("passivations", float64(u.Passivations), prometheus.CounterValue)
 	gauge("reactivations", float64(u.Reactivations), prometheus.CounterValue)
 	gauge("waiting", float64(u.Resources.Waiting), prometheus.GaugeValue)
+	gauge("classes", float64(u.Classes), prometheus.GaugeValue)
+	gauge("class_bytes", float64(u.ClassBytes), prometheus.GaugeValue)
+	gauge("template_bytes", float64(u.TemplateBytes), prometheus.GaugeValue)
 	for _, r := range u.Resources.Items {
 		ch <- prometheus.MustNewConstMetric(resourceDesc, prometheus.GaugeValue, r.Capacity, r.Name, "capacity")
 		ch <- prometheus.MustNewConstMetric(resourceDesc, prometheus.GaugeValue, r.Reserved, r.Name, "reserved")

@@ -41,11 +41,19 @@ type Config struct {
 	TokensFile string
 	// TLSCert and TLSKey are PEM files; set both to serve HTTPS.
 	TLSCert, TLSKey string
-	// MaxBodyBytes bounds a module upload (default 64 MiB). Other request
-	// bodies are bounded by twice the host's MaxArgBytes.
+	// MaxBodyBytes bounds a module upload (default 64 MiB, at most 1 GiB).
+	// Other request bodies are bounded by twice the host's MaxArgBytes.
 	MaxBodyBytes int64
+	// BodyTimeout bounds how long a request body may take to arrive, from
+	// the end of the request's headers (default 60s, at most 1h; headers themselves
+	// must arrive within 10s). A body still arriving then is answered 408
+	// request_timeout and its connection closed. Once the body is read the
+	// deadline is lifted, so long calls, long polls and log streams are
+	// not cut by it.
+	BodyTimeout time.Duration
 	// FutureTTL is how long the result of a future created through the API
-	// (submit, batch without wait) is kept after it resolves (default 10m).
+	// (submit, batch without wait) is kept after it resolves (default 10m,
+	// at most 30 days).
 	FutureTTL time.Duration
 	// Host configures the host the server creates. Its Observer, if set,
 	// receives the events too (the server adds its own for the metrics).
@@ -59,6 +67,11 @@ const (
 	defaultDataDir      = "./wactor-data"
 	defaultMaxBodyBytes = 64 << 20
 	defaultFutureTTL    = 10 * time.Minute
+	defaultBodyTimeout  = 60 * time.Second
+	// Upper bounds of the numeric fields.
+	maxMaxBodyBytes = 1 << 30
+	maxFutureTTL    = 30 * 24 * time.Hour
+	maxBodyTimeout  = time.Hour
 	// shutdownGrace bounds the graceful shutdown Serve starts when its ctx
 	// is cancelled; Close uses its own ctx instead.
 	shutdownGrace = 30 * time.Second
@@ -122,6 +135,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.FutureTTL == 0 {
 		cfg.FutureTTL = defaultFutureTTL
 	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = defaultBodyTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -130,6 +146,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: negative MaxBodyBytes %d", cfg.MaxBodyBytes)
 	case cfg.FutureTTL < 0:
 		return nil, fmt.Errorf("server: negative FutureTTL %v", cfg.FutureTTL)
+	case cfg.BodyTimeout < 0:
+		return nil, fmt.Errorf("server: negative BodyTimeout %v", cfg.BodyTimeout)
+	case cfg.MaxBodyBytes > maxMaxBodyBytes:
+		return nil, fmt.Errorf("server: MaxBodyBytes %d exceeds the maximum of %d (1 GiB)", cfg.MaxBodyBytes, int64(maxMaxBodyBytes))
+	case cfg.FutureTTL > maxFutureTTL:
+		return nil, fmt.Errorf("server: FutureTTL %v exceeds the maximum of %v", cfg.FutureTTL, maxFutureTTL)
+	case cfg.BodyTimeout > maxBodyTimeout:
+		return nil, fmt.Errorf("server: BodyTimeout %v exceeds the maximum of %v", cfg.BodyTimeout, maxBodyTimeout)
 	case (cfg.TLSCert == "") != (cfg.TLSKey == ""):
 		return nil, errors.New("server: TLS needs both a certificate and a key file")
 	}
@@ -153,7 +177,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: creating the data directory: %w", err)
 	}
 

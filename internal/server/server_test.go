@@ -46,6 +46,19 @@ func TestNewValidates(t *testing.T) {
 		{"no namespace", "namespace", func(t *testing.T, c *Config) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"name": "x", "sha256": "`+sum("t")+`"}]}`)
 		}},
+		{"namespace outside the name grammar", "invalid namespace", func(t *testing.T, c *Config) {
+			c.TokensFile = badTokens(t, `{"tokens": [{"name": "x", "namespace": "a/b", "sha256": "`+sum("t")+`"}]}`)
+		}},
+		{"namespace with NUL", "invalid namespace", func(t *testing.T, c *Config) {
+			c.TokensFile = badTokens(t, `{"tokens": [{"name": "x", "namespace": "a\u0000", "sha256": "`+sum("t")+`"}]}`)
+		}},
+		{"token name with a newline", "invalid token name", func(t *testing.T, c *Config) {
+			c.TokensFile = badTokens(t, `{"tokens": [{"name": "x\ny", "namespace": "a", "sha256": "`+sum("t")+`"}]}`)
+		}},
+		{"negative body timeout", "BodyTimeout", func(t *testing.T, c *Config) { c.BodyTimeout = -1 }},
+		{"huge body timeout", "BodyTimeout", func(t *testing.T, c *Config) { c.BodyTimeout = 1 << 62 }},
+		{"huge body limit", "MaxBodyBytes", func(t *testing.T, c *Config) { c.MaxBodyBytes = 1 << 62 }},
+		{"huge future TTL", "FutureTTL", func(t *testing.T, c *Config) { c.FutureTTL = 1 << 62 }},
 		{"duplicate token", "twice", func(t *testing.T, c *Config) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "sha256": "`+sum("t")+`"}, {"namespace": "b", "sha256": "`+sum("t")+`"}]}`)
 		}},

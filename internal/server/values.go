@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/big"
 	"slices"
@@ -41,40 +40,517 @@ type refResolver interface {
 
 // jsonArg converts one JSON argument to what host.Actor.Submit accepts: an
 // abi.Value, or (for {"$future": id} as a whole argument) the future itself.
-func jsonArg(raw json.RawMessage, res refResolver) (any, error) {
+// The JSON is converted to CBOR as it is scanned, never decoded into Go
+// values first, so its limits (abi.MaxDepth, abi.MaxElements, and
+// maxOut bytes of CBOR, 0 for none) stop a hostile argument at the first
+// byte past them.
+func jsonArg(raw []byte, res refResolver, maxOut int) (any, error) {
 	if b, ok := scalarJSON(raw); ok {
+		if maxOut > 0 && len(b) > maxOut {
+			return nil, argsTooLarge(maxOut)
+		}
 		return abi.Value(b), nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, argErrorf("argument is not JSON: %v", err)
+	c := jconv{jscan: jscan{b: raw, lim: argLimits}, res: res, max: maxOut}
+	c.ws()
+	id, isFuture, err := c.futureRef()
+	var out []byte
+	if err == nil && !isFuture {
+		out, err = c.value(nil, 1)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, argErrorf("argument is not one JSON value")
-	}
-	if m, ok := v.(map[string]any); ok && len(m) == 1 {
-		if id, ok := m[wire.KeyFuture]; ok {
-			s, ok := id.(string)
-			if !ok {
-				return nil, argErrorf("%s wants a future ID (text)", wire.KeyFuture)
-			}
-			return res.future(s)
+	if err == nil {
+		c.ws()
+		if c.i != len(c.b) {
+			err = c.errorf("data after the argument")
 		}
 	}
-	b, err := appendJSONValue(nil, v, 1, res)
-	if err != nil {
-		return nil, err
+	switch {
+	case err != nil:
+		return nil, c.fail(err)
+	case isFuture:
+		return res.future(id)
 	}
-	return abi.Value(b), nil
+	return abi.Value(out), nil
+}
+
+// jsonArgs converts a JSON argument list (an array) as jsonArg converts
+// one argument, all into one buffer of at most maxOut bytes: a list of
+// 65,536 small arguments costs that buffer and the returned slice, not an
+// allocation per argument and per step.
+func jsonArgs(list []byte, res refResolver, maxOut int) ([]any, error) {
+	c := jconv{jscan: jscan{b: list, lim: argLimits}, res: res, max: maxOut}
+	c.ws()
+	if c.i >= len(c.b) || c.b[c.i] != '[' {
+		return nil, newError(codeBadRequest, "field args: want an array")
+	}
+	count, err := countJSONArray(list)
+	if err != nil {
+		return nil, c.fail(err)
+	}
+	closer, empty := c.enter()
+	if empty {
+		return []any{}, nil
+	}
+	var (
+		buf  []byte
+		ends = make([]int, 0, min(count, abi.MaxElements)) // end of argument i in buf (-1: a future)
+		futs map[int]*host.Future                          // the future arguments, by index
+	)
+	fail := func(i int, err error) error {
+		e := errorFor(c.fail(err))
+		return &apiError{Code: e.Code, Message: fmt.Sprintf("argument %d: %s", i, e.Message), Details: e.Details}
+	}
+	for i, more := 0, true; more; i++ {
+		var err error
+		if _, err = c.member(closer, i+1, nil, false); err != nil {
+			return nil, fail(i, err)
+		}
+		id, isFuture, err := c.futureRef()
+		switch {
+		case err != nil:
+			return nil, fail(i, err)
+		case isFuture:
+			f, err := res.future(id)
+			if err != nil {
+				return nil, fail(i, err)
+			}
+			if futs == nil {
+				futs = map[int]*host.Future{}
+			}
+			futs[i] = f
+			ends = append(ends, -1)
+		default:
+			if buf, err = c.value(buf, 1); err != nil {
+				return nil, fail(i, err)
+			}
+			ends = append(ends, len(buf))
+		}
+		if more, err = c.next(closer); err != nil {
+			return nil, fail(i, err)
+		}
+	}
+	c.ws()
+	if c.i != len(c.b) {
+		return nil, fail(len(ends)-1, c.errorf("data after the arguments"))
+	}
+	out := make([]any, len(ends))
+	start := 0
+	for i, end := range ends {
+		if end < 0 {
+			out[i] = futs[i]
+			continue
+		}
+		out[i] = abi.Value(buf[start:end:end])
+		start = end
+	}
+	return out, nil
+}
+
+// argLimits are the ABI's limits on one argument. Depth is checked by the
+// converter (which counts the argument array too); strings are bounded by
+// the output size.
+var argLimits = jsonLimits{depth: abi.MaxDepth + 1, elements: abi.MaxElements, str: math.MaxInt32}
+
+func argsTooLarge(limit int) error {
+	return &apiError{Code: codeTooLarge, Message: fmt.Sprintf("arguments over the limit of %d bytes of CBOR (the host's max_arg_bytes)", limit)}
+}
+
+// jconv converts JSON (with the "$" encodings) to CBOR while scanning it.
+type jconv struct {
+	jscan
+	res refResolver
+	max int    // bound on the output, 0: none
+	tmp []byte // a decoded string
+}
+
+// fail turns a scanner error into the API's error.
+func (c *jconv) fail(err error) error {
+	var je *jsonError
+	if errors.As(err, &je) {
+		if je.Limit {
+			return argErrorf("%v", je)
+		}
+		return argErrorf("argument is not valid JSON: %v", je)
+	}
+	return err
+}
+
+// futureRef reads {"$future": "<id>"} at c.i; ok is false (and c.i
+// unchanged) for anything else. An object whose first key is $future but
+// that is not exactly that is an error.
+func (c *jconv) futureRef() (id string, ok bool, err error) {
+	start := c.i
+	if c.i >= len(c.b) || c.b[c.i] != '{' {
+		return "", false, nil
+	}
+	closer, empty := c.enter()
+	if empty {
+		c.i = start
+		return "", false, nil
+	}
+	key, err := c.member(closer, 1, nil, true)
+	if err != nil || string(key) != wire.KeyFuture {
+		c.i = start
+		return "", false, nil
+	}
+	if c.i >= len(c.b) || c.b[c.i] != '"' {
+		return "", false, argErrorf("%s wants a future ID (text)", wire.KeyFuture)
+	}
+	v, err := c.str(nil, true)
+	if err != nil {
+		return "", false, err
+	}
+	if more, err := c.next(closer); err != nil {
+		return "", false, err
+	} else if more {
+		return "", false, argErrorf(`%s wants {"%s": "<future id>"} and nothing else`, wire.KeyFuture, wire.KeyFuture)
+	}
+	return string(v), true, nil
+}
+
+// grow checks the output bound.
+func (c *jconv) grow(out []byte) error {
+	if c.max > 0 && len(out) > c.max {
+		return argsTooLarge(c.max)
+	}
+	return nil
+}
+
+// value appends the CBOR of the JSON value at c.i, nested in depth
+// arrays and maps (the argument array counts: an argument is at depth 1).
+// Recursion is bounded by abi.MaxDepth.
+func (c *jconv) value(out []byte, depth int) ([]byte, error) {
+	if c.i >= len(c.b) {
+		return nil, c.unexpected("a value")
+	}
+	switch ch := c.b[c.i]; {
+	case ch == '"':
+		var err error
+		if c.tmp, err = c.str(c.tmp[:0], true); err != nil {
+			return nil, err
+		}
+		out = abi.AppendHead(out, 3, uint64(len(c.tmp)))
+		out = append(out, c.tmp...)
+		return out, c.grow(out)
+	case ch == '[':
+		if depth >= abi.MaxDepth {
+			return nil, argErrorf("value nested deeper than %d levels", abi.MaxDepth)
+		}
+		closer, empty := c.enter()
+		if empty {
+			return append(out, 0x80), nil
+		}
+		start := len(out)
+		out = append(out, 0, 0, 0, 0, 0) // room for the head
+		n := 0
+		for more := true; more; {
+			n++
+			var err error
+			if _, err = c.member(closer, n, nil, false); err != nil {
+				return nil, err
+			}
+			if out, err = c.value(out, depth+1); err != nil {
+				return nil, err
+			}
+			if more, err = c.next(closer); err != nil {
+				return nil, err
+			}
+		}
+		return putHead(out, start, 4, n), nil
+	case ch == '{':
+		return c.object(out, depth)
+	case ch == '-' || ch >= '0' && ch <= '9':
+		num, err := c.number()
+		if err != nil {
+			return nil, err
+		}
+		if out, err = appendNumber(out, string(num)); err != nil {
+			return nil, err
+		}
+		return out, c.grow(out)
+	case ch == 't':
+		return append(out, 0xf5), c.literal("true")
+	case ch == 'f':
+		return append(out, 0xf4), c.literal("false")
+	case ch == 'n':
+		return append(out, 0xf6), c.literal("null")
+	}
+	return nil, c.unexpected("a value")
+}
+
+// putHead writes the head of a container of n items into the 5 bytes
+// reserved at out[start:], moving the items after it if the head is
+// shorter.
+func putHead(out []byte, start int, major byte, n int) []byte {
+	var h [9]byte
+	head := abi.AppendHead(h[:0], major, uint64(n))
+	copy(out[start:], head)
+	if len(head) < 5 {
+		k := copy(out[start+len(head):], out[start+5:])
+		out = out[:start+len(head)+k]
+	}
+	return out
+}
+
+// member of a plain object, as positions in the output: the key's text
+// out[key:val] (after its head at head) and the value out[val:end].
+type objMember struct{ head, key, val, end int }
+
+// object appends the CBOR of the object at c.i: one of the "$" encodings
+// (whose key comes first, or after "class" for $actor), or a map with text
+// keys in sorted order (so equal objects encode equally), duplicate keys
+// refused.
+func (c *jconv) object(out []byte, depth int) ([]byte, error) {
+	closer, empty := c.enter()
+	if empty {
+		if depth >= abi.MaxDepth {
+			return nil, argErrorf("value nested deeper than %d levels", abi.MaxDepth)
+		}
+		return append(out, 0xa0), nil
+	}
+	start := len(out)
+	out = append(out, 0, 0, 0, 0, 0) // room for the head
+	var members []objMember
+	for n, more := 1, true; more; n++ {
+		head := len(out)
+		// The key is decoded straight into out, after room for its head.
+		out = append(out, 0, 0, 0, 0, 0)
+		var err error
+		if out, err = c.member(closer, n, out, true); err != nil {
+			return nil, err
+		}
+		key := out[head+5:]
+		if len(key) > 0 && key[0] == '$' {
+			if n != 1 && !(n == 2 && string(key) == wire.KeyActor && string(out[members[0].key:members[0].val]) == wire.KeyClass) {
+				return nil, argErrorf("%q must be the first member of its object (to send a map with keys starting with $, use %s)", key, wire.KeyMap)
+			}
+			special := string(key)
+			var class []byte
+			if n == 2 {
+				// {"class": ..., "$actor": ...}: the class was converted
+				// as a value; take it back.
+				var ok bool
+				if class, ok = cborText(out[members[0].val:members[0].end]); !ok {
+					return nil, argErrorf(`%s wants {"%s": "<actor id>", "class": "<class id>"}`, wire.KeyActor, wire.KeyActor)
+				}
+				class = append([]byte(nil), class...)
+			}
+			return c.special(out[:start], special, class, n, depth)
+		}
+		if depth >= abi.MaxDepth {
+			return nil, argErrorf("value nested deeper than %d levels", abi.MaxDepth)
+		}
+		// Write the key's head in place.
+		keyLen := len(out) - head - 5
+		var h [9]byte
+		kh := abi.AppendHead(h[:0], 3, uint64(keyLen))
+		copy(out[head:], kh)
+		copy(out[head+len(kh):], out[head+5:])
+		out = out[:head+len(kh)+keyLen]
+		m := objMember{head: head, key: head + len(kh), val: len(out)}
+		if out, err = c.value(out, depth+1); err != nil {
+			return nil, err
+		}
+		if err := c.grow(out); err != nil {
+			return nil, err
+		}
+		m.end = len(out)
+		members = append(members, m)
+		if more, err = c.next(closer); err != nil {
+			return nil, err
+		}
+	}
+	key := func(m objMember) []byte { return out[m.key:m.val] }
+	sorted := true
+	for i := 1; i < len(members); i++ {
+		switch bytes.Compare(key(members[i-1]), key(members[i])) {
+		case 0:
+			return nil, argErrorf("duplicate key %q in an object", key(members[i]))
+		case 1:
+			sorted = false
+		}
+	}
+	if !sorted {
+		slices.SortFunc(members, func(a, b objMember) int { return bytes.Compare(key(a), key(b)) })
+		for i := 1; i < len(members); i++ {
+			if bytes.Equal(key(members[i-1]), key(members[i])) {
+				return nil, argErrorf("duplicate key %q in an object", key(members[i]))
+			}
+		}
+		body := make([]byte, 0, len(out)-start-5)
+		for _, m := range members {
+			body = append(body, out[m.head:m.end]...)
+		}
+		out = append(out[:start+5], body...)
+	}
+	return putHead(out, start, 5, len(members)), nil
+}
+
+// cborText returns the text of a CBOR text item.
+func cborText(b []byte) ([]byte, bool) {
+	l, n, ok := readHead(b)
+	if !ok || b[0]>>5 != 3 || uint64(len(b)-n) != l {
+		return nil, false
+	}
+	return b[n:], true
+}
+
+// special appends one of the "$" encodings, whose key (member n of its
+// object, c.i at its value) has been read; class is the "class" member
+// read before $actor, if any.
+func (c *jconv) special(out []byte, key string, class []byte, n, depth int) ([]byte, error) {
+	text := func(usage string) ([]byte, error) {
+		if c.i >= len(c.b) || c.b[c.i] != '"' {
+			return nil, argErrorf("%s wants %s", key, usage)
+		}
+		var err error
+		c.tmp, err = c.str(c.tmp[:0], true)
+		return c.tmp, err
+	}
+	end := func(usage string) error {
+		more, err := c.next('}')
+		if err != nil {
+			return err
+		}
+		if more {
+			return argErrorf("%s wants %s and nothing else", key, usage)
+		}
+		return nil
+	}
+	switch key {
+	case wire.KeyBytes:
+		const usage = `{"$bytes": "<base64>"}`
+		s, err := text(usage)
+		if err != nil {
+			return nil, err
+		}
+		raw := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+		k, err := base64.StdEncoding.Decode(raw, s)
+		if err != nil {
+			return nil, argErrorf("%s: not base64 (standard alphabet, with padding)", key)
+		}
+		out = abi.AppendHead(out, 2, uint64(k))
+		out = append(out, raw[:k]...)
+		if err := c.grow(out); err != nil {
+			return nil, err
+		}
+		return out, end(usage)
+	case wire.KeyFloat:
+		const usage = `{"$float": "NaN" | "Infinity" | "-Infinity"}`
+		s, err := text(usage)
+		if err != nil {
+			return nil, err
+		}
+		f, ok := wire.FloatNamed(string(s))
+		if !ok {
+			return nil, argErrorf("%s: %q is not NaN, Infinity or -Infinity", key, s)
+		}
+		return appendFloat64(out, f), end(usage)
+	case wire.KeyActor:
+		const usage = `{"$actor": "<actor id>"} or {"$actor": "<actor id>", "class": "<class id>"}`
+		s, err := text(usage)
+		if err != nil {
+			return nil, err
+		}
+		id := string(s)
+		if n == 1 {
+			more, err := c.next('}')
+			if err != nil {
+				return nil, err
+			}
+			if more {
+				k, err := c.member('}', 2, nil, true)
+				if err != nil {
+					return nil, err
+				}
+				if string(k) != wire.KeyClass {
+					return nil, argErrorf("%s wants %s", key, usage)
+				}
+				v, err := text(usage)
+				if err != nil {
+					return nil, err
+				}
+				class = append([]byte(nil), v...)
+				if err := end(usage); err != nil {
+					return nil, err
+				}
+			}
+		} else if err := end(usage); err != nil {
+			return nil, err
+		}
+		actual, err := c.res.actorClass(id)
+		if err != nil {
+			return nil, err
+		}
+		if class != nil && string(class) != actual {
+			return nil, argErrorf("actor %s has class %s, not %s", id, actual, class)
+		}
+		if depth >= abi.MaxDepth {
+			return nil, argErrorf("value nested deeper than %d levels", abi.MaxDepth)
+		}
+		out = abi.AppendHead(out, 6, abi.TagActorHandle)
+		out = append(out, 0x82)
+		out = abi.AppendText(out, id)
+		out = abi.AppendText(out, actual)
+		return out, c.grow(out)
+	case wire.KeyMap:
+		const usage = `{"$map": [[key, value], ...]}`
+		if c.i >= len(c.b) || c.b[c.i] != '[' {
+			return nil, argErrorf("%s wants %s", key, usage)
+		}
+		if depth >= abi.MaxDepth {
+			return nil, argErrorf("value nested deeper than %d levels", abi.MaxDepth)
+		}
+		closer, empty := c.enter()
+		if empty {
+			return append(out, 0xa0), end(usage)
+		}
+		start := len(out)
+		out = append(out, 0, 0, 0, 0, 0)
+		pairs := 0
+		for more := true; more; {
+			pairs++
+			var err error
+			if _, err = c.member(closer, pairs, nil, false); err != nil {
+				return nil, err
+			}
+			if c.i >= len(c.b) || c.b[c.i] != '[' {
+				return nil, argErrorf("%s: pair %d is not [key, value]", key, pairs-1)
+			}
+			pc, pempty := c.enter()
+			for k := 0; k < 2; k++ {
+				if pempty {
+					return nil, argErrorf("%s: pair %d is not [key, value]", key, pairs-1)
+				}
+				if out, err = c.value(out, depth+1); err != nil {
+					return nil, err
+				}
+				var pmore bool
+				if pmore, err = c.next(pc); err != nil {
+					return nil, err
+				}
+				if k == 0 {
+					pempty = !pmore
+				} else if pmore {
+					return nil, argErrorf("%s: pair %d is not [key, value]", key, pairs-1)
+				}
+			}
+			if more, err = c.next(closer); err != nil {
+				return nil, err
+			}
+		}
+		return putHead(out, start, 5, pairs), end(usage)
+	case wire.KeyFuture:
+		return nil, argErrorf("%s is allowed only as a whole argument, not inside a value", key)
+	}
+	return nil, argErrorf("unknown encoding %q (to send a map with keys starting with $, use %s)", key, wire.KeyMap)
 }
 
 // scalarJSON encodes the common scalar arguments without a JSON decoder:
 // integers, true, false, null and strings without escapes. ok is false for
 // anything else (which the decoder then handles, errors included).
 func scalarJSON(raw []byte) ([]byte, bool) {
-	raw = bytes.TrimSpace(raw)
+	raw = bytes.Trim(raw, " \t\r\n") // JSON's whitespace only
 	if len(raw) == 0 {
 		return nil, false
 	}
@@ -113,153 +589,6 @@ func scalarJSON(raw []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// appendJSONValue appends the CBOR encoding of a decoded JSON value (decoded
-// with UseNumber). depth counts the enclosing arrays and maps, the argument
-// array included, against abi.MaxDepth.
-func appendJSONValue(b []byte, v any, depth int, res refResolver) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return append(b, 0xf6), nil
-	case bool:
-		if x {
-			return append(b, 0xf5), nil
-		}
-		return append(b, 0xf4), nil
-	case string:
-		return abi.AppendText(b, x), nil
-	case json.Number:
-		return appendNumber(b, string(x))
-	case []any:
-		if depth >= abi.MaxDepth {
-			return nil, argErrorf("value nested deeper than %d levels", abi.MaxDepth)
-		}
-		if len(x) > abi.MaxElements {
-			return nil, argErrorf("array of %d elements exceeds %d", len(x), abi.MaxElements)
-		}
-		b = abi.AppendHead(b, 4, uint64(len(x)))
-		for _, e := range x {
-			var err error
-			if b, err = appendJSONValue(b, e, depth+1, res); err != nil {
-				return nil, err
-			}
-		}
-		return b, nil
-	case map[string]any:
-		return appendJSONObject(b, x, depth, res)
-	}
-	return nil, argErrorf("unexpected JSON value %T", v)
-}
-
-// appendJSONObject encodes an object: one of the "$" encodings, or a map
-// with text keys (in key order, so equal objects encode equally).
-func appendJSONObject(b []byte, m map[string]any, depth int, res refResolver) ([]byte, error) {
-	special := ""
-	for k := range m {
-		if strings.HasPrefix(k, "$") {
-			special = k
-			break
-		}
-	}
-	if special != "" {
-		return appendSpecial(b, special, m, depth, res)
-	}
-	if depth >= abi.MaxDepth {
-		return nil, argErrorf("value nested deeper than %d levels", abi.MaxDepth)
-	}
-	if len(m) > abi.MaxElements {
-		return nil, argErrorf("object of %d members exceeds %d", len(m), abi.MaxElements)
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = abi.AppendHead(b, 5, uint64(len(keys)))
-	for _, k := range keys {
-		b = abi.AppendText(b, k)
-		var err error
-		if b, err = appendJSONValue(b, m[k], depth+1, res); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
-}
-
-func appendSpecial(b []byte, key string, m map[string]any, depth int, res refResolver) ([]byte, error) {
-	extra := len(m) != 1
-	switch key {
-	case wire.KeyBytes:
-		s, ok := m[key].(string)
-		if !ok || extra {
-			return nil, argErrorf(`%s wants {"%s": "<base64>"}`, key, key)
-		}
-		raw, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return nil, argErrorf("%s: %v", key, err)
-		}
-		b = abi.AppendHead(b, 2, uint64(len(raw)))
-		return append(b, raw...), nil
-	case wire.KeyFloat:
-		s, ok := m[key].(string)
-		if !ok || extra {
-			return nil, argErrorf(`%s wants {"%s": "NaN" | "Infinity" | "-Infinity"}`, key, key)
-		}
-		f, ok := wire.FloatNamed(s)
-		if !ok {
-			return nil, argErrorf("%s: %q is not NaN, Infinity or -Infinity", key, s)
-		}
-		return appendFloat64(b, f), nil
-	case wire.KeyActor:
-		id, ok := m[key].(string)
-		class, hasClass := m[wire.KeyClass]
-		if !ok || len(m) > 2 || (len(m) == 2 && !hasClass) {
-			return nil, argErrorf(`%s wants {"%s": "<actor id>"} or {"%s": "<actor id>", "class": "<class id>"}`, key, key, key)
-		}
-		actual, err := res.actorClass(id)
-		if err != nil {
-			return nil, err
-		}
-		if hasClass && class != actual {
-			return nil, argErrorf("actor %s has class %s, not %v", id, actual, class)
-		}
-		if depth >= abi.MaxDepth {
-			return nil, argErrorf("value nested deeper than %d levels", abi.MaxDepth)
-		}
-		b = abi.AppendHead(b, 6, abi.TagActorHandle)
-		b = append(b, 0x82)
-		b = abi.AppendText(b, id)
-		return abi.AppendText(b, actual), nil
-	case wire.KeyMap:
-		pairs, ok := m[key].([]any)
-		if !ok || extra {
-			return nil, argErrorf(`%s wants {"%s": [[key, value], ...]}`, key, key)
-		}
-		if depth >= abi.MaxDepth {
-			return nil, argErrorf("value nested deeper than %d levels", abi.MaxDepth)
-		}
-		if len(pairs) > abi.MaxElements {
-			return nil, argErrorf("map of %d pairs exceeds %d", len(pairs), abi.MaxElements)
-		}
-		b = abi.AppendHead(b, 5, uint64(len(pairs)))
-		for i, p := range pairs {
-			kv, ok := p.([]any)
-			if !ok || len(kv) != 2 {
-				return nil, argErrorf("%s: pair %d is not [key, value]", key, i)
-			}
-			for _, x := range kv {
-				var err error
-				if b, err = appendJSONValue(b, x, depth+1, res); err != nil {
-					return nil, err
-				}
-			}
-		}
-		return b, nil
-	case wire.KeyFuture:
-		return nil, argErrorf("%s is allowed only as a whole argument, not inside a value", key)
-	}
-	return nil, argErrorf("unknown encoding %q (to send a map with keys starting with $, use %s)", key, wire.KeyMap)
-}
-
 // appendNumber encodes a JSON number: an integer without fraction or
 // exponent (int64, or uint64 above), else a float64.
 func appendNumber(b []byte, s string) ([]byte, error) {
@@ -277,7 +606,7 @@ func appendNumber(b []byte, s string) ([]byte, error) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return nil, argErrorf("number %s: %v", s, err)
+		return nil, argErrorf("number %s is out of the range of float64", s)
 	}
 	return appendFloat64(b, f), nil
 }
@@ -297,14 +626,46 @@ func cborArg(raw []byte, res refResolver) (any, error) {
 	}
 	// Checked as the element of an argument array, so depth counts as the
 	// guest will see it.
-	wrapped := make([]byte, 0, len(raw)+1)
-	wrapped = append(append(wrapped, 0x81), raw...)
-	if err := abi.Validate(wrapped); err != nil {
-		return nil, argErrorf("argument: %v", err)
+	if err := abi.ValidateElement(raw); err != nil {
+		return nil, argErrorf("%s", strings.TrimPrefix(err.Error(), "abi: "))
 	}
+	return checkedCBORArg(raw, res)
+}
+
+// cborArgs converts a CBOR argument list (an array) as cborArg converts
+// one argument; the arguments share list's memory.
+func cborArgs(list []byte, res refResolver) ([]any, error) {
+	// The request's decoder checked the list is one well-formed array of
+	// at most abi.MaxElements items; each is checked here.
+	n, off, ok := readHead(list)
+	if !ok || list[0]>>5 != 4 || n > abi.MaxElements || n > uint64(len(list)) {
+		return nil, newError(codeBadRequest, "field args: want an array")
+	}
+	out := make([]any, n)
+	for i := range out {
+		l := skipLen(list[off:])
+		raw := list[off : off+l : off+l]
+		off += l
+		v, err := cborArg(raw, res)
+		if err != nil {
+			e := errorFor(err)
+			return nil, &apiError{Code: e.Code, Message: fmt.Sprintf("argument %d: %s", i, e.Message), Details: e.Details}
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// checkedCBORArg is cborArg for a value already checked by abi.Validate:
+// the actor handles in it must name live actors of the caller's namespace.
+func checkedCBORArg(raw []byte, res refResolver) (any, error) {
 	var firstErr error
-	walkHandles(raw, func(id, class string) {
+	walkHandles(raw, func(id, class string, herr error) {
 		if firstErr != nil {
+			return
+		}
+		if herr != nil {
+			firstErr = argErrorf("%s", strings.TrimPrefix(herr.Error(), "abi: "))
 			return
 		}
 		actual, err := res.actorClass(id)
@@ -336,8 +697,9 @@ func futureRef(b []byte) (string, bool) {
 	return string(rest[m:]), true
 }
 
-// walkHandles calls fn for every actor handle in a well-formed value.
-func walkHandles(b []byte, fn func(id, class string)) {
+// walkHandles calls fn for every actor handle in a well-formed value (with
+// the error of one that does not decode).
+func walkHandles(b []byte, fn func(id, class string, err error)) {
 	var walk func(b []byte) int
 	walk = func(b []byte) int {
 		arg, n, ok := readHead(b)
@@ -359,9 +721,8 @@ func walkHandles(b []byte, fn func(id, class string)) {
 			return off
 		case 6:
 			if arg == abi.TagActorHandle {
-				if h, err := abi.DecodeHandle(b[:n+skipLen(b[n:])]); err == nil {
-					fn(h.ID, h.Class)
-				}
+				h, err := abi.DecodeHandle(b[:n+skipLen(b[n:])])
+				fn(h.ID, h.Class, err)
 			}
 			return n + walk(b[n:])
 		}
@@ -502,15 +863,21 @@ func appendCBORAsJSON(dst, b []byte) ([]byte, []byte, error) {
 		if arg != abi.TagActorHandle {
 			return nil, nil, fmt.Errorf("%w: tag %d", abi.ErrMalformed, arg)
 		}
+		// A well-formed handle holds [id text, class text] (abi.Validate).
 		l := skipLen(rest)
-		h, err := abi.DecodeHandle(b[:n+l])
-		if err != nil {
-			return nil, nil, err
+		if l < 1 || rest[0] != 0x82 {
+			return nil, nil, fmt.Errorf("%w: tag %d must hold [actor ID, class ID]", abi.ErrMalformed, arg)
+		}
+		k := skipLen(rest[1:l])
+		id, ok1 := cborText(rest[1 : 1+k])
+		class, ok2 := cborText(rest[1+k : l])
+		if !ok1 || !ok2 {
+			return nil, nil, fmt.Errorf("%w: tag %d must hold [actor ID, class ID]", abi.ErrMalformed, arg)
 		}
 		dst = append(dst, `{"$actor":`...)
-		dst = appendJSONString(dst, []byte(h.ID))
+		dst = appendJSONString(dst, id)
 		dst = append(dst, `,"class":`...)
-		dst = appendJSONString(dst, []byte(h.Class))
+		dst = appendJSONString(dst, class)
 		return append(dst, '}'), rest[l:], nil
 	}
 	// Major 7: simple values and floats.

@@ -62,7 +62,7 @@ func TestJSONValues(t *testing.T) {
 		{in: `[{"$actor":"a1"}]`, diag: `[51000(["a1", "sha256:c1"])]`, out: `[{"$actor":"a1","class":"sha256:c1"}]`},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			v, err := jsonArg(json.RawMessage(tc.in), fakeResolver{})
+			v, err := jsonArg([]byte(tc.in), fakeResolver{}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +126,7 @@ func TestJSONValueErrors(t *testing.T) {
 		{"\"\x01\"", codeInvalidArgument},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			_, err := jsonArg(json.RawMessage(tc.in), fakeResolver{})
+			_, err := jsonArg([]byte(tc.in), fakeResolver{}, 0)
 			if err == nil {
 				t.Fatal("no error")
 			}

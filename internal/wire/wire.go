@@ -83,6 +83,8 @@ type Actor struct {
 	Running     string     `json:"running,omitempty"`
 	Death       string     `json:"death,omitempty"`
 	DeathError  string     `json:"death_error,omitempty"`
+	// Damage says why a damaged actor is not served.
+	Damage *host.Damage `json:"damage,omitempty"`
 }
 
 // FromActorInfo converts an actor's state; the namespace is its options'.
@@ -91,7 +93,7 @@ func FromActorInfo(i host.ActorInfo) Actor {
 		ID: i.ID, Name: i.Name, Namespace: i.Options.Namespace, Class: i.Class, State: i.State,
 		QueueLen: i.QueueLen, MemoryBytes: i.MemoryBytes, CallsServed: i.CallsServed, Restarts: i.Restarts, Checkpoints: i.Checkpoints,
 		Options: FromOptions(i.Options), Created: i.Created, Running: i.Running,
-		Death: string(i.Death), DeathError: i.DeathError,
+		Death: string(i.Death), DeathError: i.DeathError, Damage: i.Damage,
 	}
 }
 
@@ -106,7 +108,7 @@ func (a Actor) ToHost() host.ActorInfo {
 		ID: a.ID, Name: a.Name, Class: a.Class, State: a.State, QueueLen: a.QueueLen,
 		MemoryBytes: a.MemoryBytes, CallsServed: a.CallsServed, Restarts: a.Restarts, Checkpoints: a.Checkpoints,
 		Options: opts, Created: a.Created, Running: a.Running,
-		Death: host.DeathReason(a.Death), DeathError: a.DeathError,
+		Death: host.DeathReason(a.Death), DeathError: a.DeathError, Damage: a.Damage,
 	}
 }
 

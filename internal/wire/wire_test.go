@@ -15,6 +15,7 @@ func fullInfo() host.ActorInfo {
 		ID: "a1", Name: "n", Class: "sha256:c", State: host.StateDead, QueueLen: 3, MemoryBytes: 65536,
 		CallsServed: 7, Restarts: 1, Checkpoints: 2, Created: time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC),
 		Running: "m", Death: host.DeathReason("trap"), DeathError: "boom",
+		Damage: &host.Damage{Reason: "r", Checkpoints: []host.CheckpointInfo{{ID: "ck", Taken: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Size: 9, Calls: 3}}},
 		Options: host.Options{
 			Name: "n", Namespace: "ns", GetIfExists: true, Detached: true, MaxChildren: 4, MemoryPages: 64,
 			CallTimeout: 1500 * time.Millisecond, MaxPending: 50, MaxRestarts: -1,
@@ -31,7 +32,7 @@ func TestActorJSON(t *testing.T) {
 		in   host.ActorInfo
 		want string
 	}{
-		{fullInfo(), `{"id":"a1","name":"n","namespace":"ns","class":"sha256:c","state":"dead","queue_len":3,"memory_bytes":65536,"calls_served":7,"restarts":1,"checkpoints":2,"options":{"name":"n","namespace":"ns","get_if_exists":true,"detached":true,"max_children":4,"memory_pages":64,"call_timeout_ms":1500,"max_pending":50,"max_restarts":-1,"durable":true,"checkpoint_every":5,"checkpoint_interval_ms":2000,"num_cpus":0.5,"num_gpus":1,"memory":1048576,"resources":{"x":1}},"created":"2025-01-02T03:04:05.000000006Z","running":"m","death":"trap","death_error":"boom"}`},
+		{fullInfo(), `{"id":"a1","name":"n","namespace":"ns","class":"sha256:c","state":"dead","queue_len":3,"memory_bytes":65536,"calls_served":7,"restarts":1,"checkpoints":2,"options":{"name":"n","namespace":"ns","get_if_exists":true,"detached":true,"max_children":4,"memory_pages":64,"call_timeout_ms":1500,"max_pending":50,"max_restarts":-1,"durable":true,"checkpoint_every":5,"checkpoint_interval_ms":2000,"num_cpus":0.5,"num_gpus":1,"memory":1048576,"resources":{"x":1}},"created":"2025-01-02T03:04:05.000000006Z","running":"m","death":"trap","death_error":"boom","damage":{"reason":"r","checkpoints":[{"id":"ck","taken":"2025-01-02T03:04:05Z","size":9,"calls":3}]}}`},
 		{host.ActorInfo{}, `{"id":"","namespace":"","class":"","state":"","queue_len":0,"memory_bytes":0,"calls_served":0,"restarts":0,"checkpoints":0,"options":{},"created":"0001-01-01T00:00:00Z"}`},
 		// Truncated to whole milliseconds.
 		{host.ActorInfo{Options: host.Options{CallTimeout: 500 * time.Microsecond}}, `{"id":"","namespace":"","class":"","state":"","queue_len":0,"memory_bytes":0,"calls_served":0,"restarts":0,"checkpoints":0,"options":{},"created":"0001-01-01T00:00:00Z"}`},

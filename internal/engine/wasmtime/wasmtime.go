@@ -35,11 +35,19 @@ type Engine struct {
 // shared is a wasmtime engine shared by the Engines of one process with the
 // same settings, with the modules it compiled: as wazero's compilation
 // cache, a module loaded by a second Engine (a second host) is not compiled
-// again. Compiled code is kept for the life of the process.
+// again. Compiled code is dropped when the last module handle compiled
+// from it is closed (an unloaded class frees its code; instances still
+// running keep it alive inside wasmtime).
 type shared struct {
 	eng  *wasmtime.Engine
 	mu   sync.Mutex
-	mods map[[sha256.Size]byte]*wasmtime.Module
+	mods map[[sha256.Size]byte]*sharedModule
+}
+
+// sharedModule is a compiled module and the number of open handles to it.
+type sharedModule struct {
+	mod  *wasmtime.Module
+	refs int
 }
 
 var (
@@ -57,31 +65,46 @@ func sharedEngine(cfg engine.Config) *shared {
 	c := wasmtime.NewConfig()
 	c.SetConsumeFuel(!cfg.NoFuel)
 	c.SetEpochInterruption(!cfg.NoInterrupt)
-	s := &shared{eng: wasmtime.NewEngineWithConfig(c), mods: map[[sha256.Size]byte]*wasmtime.Module{}}
+	s := &shared{eng: wasmtime.NewEngineWithConfig(c), mods: map[[sha256.Size]byte]*sharedModule{}}
 	engines[key] = s
 	return s
 }
 
-// compile returns the module compiled from wasm, compiling it once.
-func (s *shared) compile(wasm []byte) (*wasmtime.Module, error) {
+// compile returns the module compiled from wasm, compiling it once, and
+// takes a reference to it, which release gives back.
+func (s *shared) compile(wasm []byte) (*wasmtime.Module, [sha256.Size]byte, error) {
 	sum := sha256.Sum256(wasm)
 	s.mu.Lock()
-	mod, ok := s.mods[sum]
-	s.mu.Unlock()
-	if ok {
-		return mod, nil
+	if m, ok := s.mods[sum]; ok {
+		m.refs++
+		s.mu.Unlock()
+		return m.mod, sum, nil
 	}
+	s.mu.Unlock()
 	mod, err := wasmtime.NewModule(s.eng, wasm)
 	if err != nil {
-		return nil, err
+		return nil, sum, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m, ok := s.mods[sum]; ok {
-		return m, nil // compiled concurrently
+		m.refs++
+		return m.mod, sum, nil // compiled concurrently
 	}
-	s.mods[sum] = mod
-	return mod, nil
+	s.mods[sum] = &sharedModule{mod: mod, refs: 1}
+	return mod, sum, nil
+}
+
+// release gives back a reference that compile took; the last one drops the
+// compiled module (wasmtime-go frees it when it is collected).
+func (s *shared) release(sum [sha256.Size]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.mods[sum]; ok {
+		if m.refs--; m.refs <= 0 {
+			delete(s.mods, sum)
+		}
+	}
 }
 
 // New creates a wasmtime engine with fuel consumption and epoch interruption
@@ -114,6 +137,7 @@ func (e *Engine) Close(context.Context) error { return nil }
 type module struct {
 	e       *Engine
 	mod     *wasmtime.Module
+	sum     [sha256.Size]byte // of the code, for shared.release
 	info    *engine.ModuleInfo
 	types   []*wasmtime.FuncType // of every import (nil for non-functions)
 	globals map[string]engine.GlobalType
@@ -129,17 +153,18 @@ func (e *Engine) Compile(_ context.Context, wasm []byte) (engine.Module, error) 
 	if err != nil {
 		return nil, err
 	}
-	mod, err := e.shared.compile(wasm)
+	mod, sum, err := e.shared.compile(wasm)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrCompile, err)
 	}
-	m := &module{e: e, mod: mod, info: info, types: make([]*wasmtime.FuncType, len(info.Imports)), globals: map[string]engine.GlobalType{}}
+	m := &module{e: e, mod: mod, sum: sum, info: info, types: make([]*wasmtime.FuncType, len(info.Imports)), globals: map[string]engine.GlobalType{}}
 	for i, imp := range info.Imports {
 		if imp.Kind != engine.KindFunc {
 			continue
 		}
 		for _, t := range append(imp.Func.Params[:len(imp.Func.Params):len(imp.Func.Params)], imp.Func.Results...) {
 			if t == engine.V128 {
+				e.shared.release(sum)
 				return nil, fmt.Errorf("%w: import %s.%s: wasmtime-go cannot define host functions with v128 values", engine.ErrCompile, imp.Module, imp.Name)
 			}
 		}
@@ -190,8 +215,11 @@ func (m *module) Exports() []engine.Export { return m.info.Exports }
 func (m *module) Close(context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// The compiled code is shared (see shared): only this handle closes.
-	m.closed = true
+	// The compiled code is shared (see shared): this handle's reference goes.
+	if !m.closed {
+		m.closed = true
+		m.e.shared.release(m.sum)
+	}
 	return nil
 }
 
@@ -217,7 +245,7 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 	store := wasmtime.NewStore(m.e.eng)
 	limit := cfg.MemoryLimitBytes()
 	store.Limiter(int64(limit), -1, -1, -1, -1)
-	inst := &instance{m: m, store: store, cx: contextPtr(store), data: cfg.Data, funcs: map[string]*function{}, ctx: ctx}
+	inst := &instance{m: m, store: store, cx: contextPtr(store), data: cfg.Data, funcs: map[string]*function{}, ctx: ctx, limit: limit}
 	inst.caller.inst = inst
 	fail := func(err error) (engine.Instance, error) {
 		inst.release()
@@ -289,6 +317,8 @@ type instance struct {
 	onYield func()
 	handle  cgo.Handle
 
+	limit uint64 // InstanceConfig.MemoryLimitPages, in bytes
+
 	metered  bool   // fuel limit set by the user
 	fuelLeft uint64 // after the latest call or SetFuel
 	fuelUsed uint64
@@ -299,6 +329,11 @@ type instance struct {
 
 	mu     sync.Mutex // guards closed and flag against Interrupt
 	closed bool
+}
+
+// SetMemoryLimit implements engine.MemoryLimiter with the store's limiter.
+func (i *instance) SetMemoryLimit(bytes uint64) {
+	i.store.Limiter(int64(min(bytes, i.limit)), -1, -1, -1, -1)
 }
 
 // release frees the store and the flag.

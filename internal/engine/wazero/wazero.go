@@ -25,6 +25,7 @@ package wazero
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -121,9 +122,42 @@ type slot struct {
 	idx  int
 }
 
+// MaxCallDepth bounds a guest's call stack, in the frame weights of
+// instrument.Options.MaxCallDepth (about 64 bytes each). wazero grows a
+// call's stack by doubling, up to a fixed ceiling of 50 MB past which it
+// traps: an unbounded recursion then holds the last two stacks, about 126
+// MB of the host's memory outside the guest's memory limit, until the
+// trapped instance is collected. With this bound such a recursion traps
+// at a stack of a few megabytes; wasmtime's own bound (512 KiB of native
+// stack) is tighter still.
+const MaxCallDepth = 1 << 16
+
 func (e *Engine) instrumentOptions(fuel bool) instrument.Options {
 	on := !e.cfg.NoInterrupt
-	return instrument.Options{Interrupt: on, Yield: on, Preempt: on, Fuel: fuel}
+	opts := instrument.Options{Interrupt: on, Yield: on, Preempt: on, Fuel: fuel}
+	if on {
+		opts.MaxCallDepth = MaxCallDepth
+	}
+	return opts
+}
+
+// compileLocks serialize compiling identical code. wazero v1.12 compiles
+// twice a module that two goroutines compile at once, and the second then
+// resets the function-listener trampolines of the compiled module the first
+// stored, which instances of it may be running: they jump to a nil
+// trampoline (a fault in guest code that kills the process). Identical code
+// comes from classes that differ only in what Sanitize drops (custom
+// sections), or from two hosts of a process. Process-wide, as wazero's
+// compilation cache.
+var compileLocks [64]sync.Mutex
+
+// compileModule compiles code under the lock of its hash.
+func compileModule(ctx context.Context, rt wazero.Runtime, code []byte) (wazero.CompiledModule, error) {
+	sum := sha256.Sum256(code)
+	mu := &compileLocks[sum[0]%byte(len(compileLocks))]
+	mu.Lock()
+	defer mu.Unlock()
+	return rt.CompileModule(ctx, code)
 }
 
 // preemptListeners is the function listener factory of a module rewritten
@@ -179,7 +213,7 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte) (engine.Module, error
 		}
 		code, cctx = res.Wasm, compileCtx(ctx, res)
 	}
-	compiled, err := e.rt.CompileModule(cctx, code)
+	compiled, err := compileModule(cctx, e.rt, code)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", engine.ErrCompile, err)
 	}
@@ -378,7 +412,7 @@ func (m *module) fuelVariant(ctx context.Context) (wazero.CompiledModule, error)
 			m.fuelErr = fmt.Errorf("%w: %w", engine.ErrCompile, err)
 			return
 		}
-		if m.fuel, err = m.e.rt.CompileModule(compileCtx(ctx, res), res.Wasm); err != nil {
+		if m.fuel, err = compileModule(compileCtx(ctx, res), m.e.rt, res.Wasm); err != nil {
 			m.fuelErr = fmt.Errorf("%w: %w", engine.ErrCompile, err)
 		}
 	})
@@ -489,6 +523,10 @@ func (m *module) Instantiate(ctx context.Context, cfg engine.InstanceConfig) (en
 			return nil, fmt.Errorf("%w: interrupt global missing", engine.ErrInstantiate)
 		}
 		inst.interruptG = g
+		if inst.depthG, ok = mod.ExportedGlobal(instrument.DepthExport).(api.MutableGlobal); !ok {
+			_ = mod.Close(ctx)
+			return nil, fmt.Errorf("%w: call depth global missing", engine.ErrInstantiate)
+		}
 	}
 	if cfg.Fuel > 0 {
 		g, ok := mod.ExportedGlobal(instrument.FuelExport).(api.MutableGlobal)
@@ -528,6 +566,7 @@ type instance struct {
 	funcs  map[string]*function
 
 	interruptG api.MutableGlobal // nil with Config.NoInterrupt
+	depthG     api.MutableGlobal // the call depth counter; nil with Config.NoInterrupt
 	fuelG      api.MutableGlobal // nil without fuel metering
 	fuelUsed   uint64
 	hostErr    error // set by a failing host function during a call
@@ -595,6 +634,12 @@ func (i *instance) Call(ctx context.Context, name string, stack []uint64) error 
 	if err == nil {
 		return nil
 	}
+	tooDeep := false
+	if i.depthG != nil {
+		// The frames the trap unwound did not lower the counter.
+		tooDeep = uint32(i.depthG.Get()) > MaxCallDepth
+		i.depthG.Set(0)
+	}
 	hostErr := i.hostErr
 	i.hostErr = nil
 	switch {
@@ -604,6 +649,8 @@ func (i *instance) Call(ctx context.Context, name string, stack []uint64) error 
 		return engine.HostTrap(name, hostErr)
 	case outOfFuel:
 		return &engine.TrapError{Kind: engine.TrapOutOfFuel, Func: name, Message: fmt.Sprintf("call used up its fuel (%d)", before)}
+	case tooDeep:
+		return &engine.TrapError{Kind: engine.TrapGuest, Func: name, Message: "stack overflow: the call stack exceeded its bound", Cause: err}
 	}
 	return &engine.TrapError{Kind: engine.TrapGuest, Func: name, Message: engine.FirstLine(err.Error()), Cause: err}
 }

@@ -1,0 +1,197 @@
+package host
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wactor/wactor/abi"
+)
+
+// TestCheckName is the table of the name grammar (docs/API.md, "Names").
+func TestCheckName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"counter", true},
+		{"team-a", true},
+		{"a.b_c:d@e", true},
+		{"with space", true},
+		{"héllo wörld", true},
+		{"日本語", true},
+		{"...", true},
+		{".hidden", true},
+		{strings.Repeat("x", MaxNameBytes), true},
+		{"", false},
+		{strings.Repeat("x", MaxNameBytes+1), false},
+		{strings.Repeat("é", MaxNameBytes/2) + "x", false}, // 257 bytes
+		{"a\x00b", false},
+		{"a/b", false},
+		{"../etc", false},
+		{`a\b`, false},
+		{".", false},
+		{"..", false},
+		{"a\nb", false},
+		{"a\tb", false},
+		{"\x7f", false},
+		{"a\u0085b", false},     // C1 control (NEL)
+		{"a\u202eb", false},     // right-to-left override
+		{"a\u200bb", false},     // zero-width space
+		{"\ufeffa", false},      // byte order mark
+		{"a\ufffdb", false},     // the replacement character
+		{"a\xffb", false},       // invalid UTF-8
+		{"\xed\xa0\x80", false}, // an encoded surrogate
+		{" leading", false},     // spaces around
+		{"trailing ", false},    //
+		{"a\u00a0b", false},     // no-break space: not printable by unicode.IsPrint
+		{"a\u3000b", false},     // ideographic space
+		{"emoji 😀", true},       // symbols are fine
+		{"combining e\u0301", true},
+	} {
+		err := CheckName("actor name", tc.name)
+		if tc.ok != (err == nil) {
+			t.Errorf("CheckName(%q) = %v, want ok=%v", tc.name, err, tc.ok)
+			continue
+		}
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, ErrInvalidName) || !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("CheckName(%q) = %v: not ErrInvalidName and ErrInvalidOptions", tc.name, err)
+		}
+		var ne *NameError
+		if !errors.As(err, &ne) || ne.Kind != "actor name" || !strings.HasPrefix(err.Error(), "invalid actor name ") {
+			t.Errorf("CheckName(%q) = %v: want a *NameError naming the kind", tc.name, err)
+		}
+		if !strings.Contains(err.Error(), "\\") && strings.ContainsFunc(err.Error(), func(r rune) bool { return r < 0x20 }) {
+			t.Errorf("message %q carries a raw control character", err)
+		}
+	}
+}
+
+// Two different invalid byte strings never reach the registry, so they
+// cannot collide (JSON used to turn both into U+FFFD); nor can a name with
+// NUL collide with the namespace separator of the name registry.
+func TestNamesEnforcedOnSpawnAndLookup(t *testing.T) {
+	h := newTestHost(t, Config{})
+	ctx := context.Background()
+	c, err := h.LoadClass(ctx, fixture(t, "minimal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []Options{
+		{Name: "a\x00b"},
+		{Name: "a\xffb"},
+		{Name: "../x"},
+		{Namespace: "x/y"},
+		{Namespace: "ns\x00"},
+		{Namespace: ".."},
+		{Resources: map[string]float64{"gpu\n": 1}},
+	} {
+		if _, err := h.Spawn(ctx, c.ID, o); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("Spawn(%+v) = %v, want ErrInvalidName", o, err)
+		}
+	}
+	if _, err := h.Lookup(ctx, "default", "a\x00b"); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("Lookup of an invalid name: %v", err)
+	}
+	if _, err := h.Lookup(ctx, "a/b", "x"); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("Lookup in an invalid namespace: %v", err)
+	}
+	if _, err := h.Lookup(ctx, "default", "nobody"); !errors.Is(err, ErrActorNotFound) {
+		t.Errorf("Lookup of a valid unknown name: %v", err)
+	}
+}
+
+// TestOptionBounds: every numeric option has an upper bound, and the error
+// names the field and the bound.
+func TestOptionBounds(t *testing.T) {
+	for _, tc := range []struct {
+		opts  Options
+		field string
+		bound string
+	}{
+		{Options{MaxPending: 1 << 62}, "max_pending", "10000000"},
+		{Options{MaxPending: -1}, "max_pending", "10000000"},
+		{Options{MemoryPages: 1 << 20}, "memory_pages", "65536"},
+		{Options{Fuel: 1<<62 + 1}, "fuel", "4611686018427387904"},
+		{Options{MaxChildren: 1 << 40}, "max_children", "1000000"},
+		{Options{MaxRestarts: 1 << 40}, "max_restarts", "1000000"},
+		{Options{CheckpointEvery: 1 << 40}, "checkpoint_every", "1000000000"},
+		{Options{CheckpointInterval: 366 * 24 * time.Hour}, "checkpoint_interval", "8760h"},
+		{Options{NumCPUs: 1e10}, "num_cpus", "1e+09"},
+		{Options{NumGPUs: 1e10}, "num_gpus", "1e+09"},
+		{Options{Memory: 1 << 60}, "memory", "1125899906842624"},
+		{Options{Resources: map[string]float64{"fpga": 1e12}}, "resources[fpga]", "1e+09"},
+		{Options{Resources: manyResources(65)}, "resources", "64"},
+	} {
+		tc.opts.Namespace = DefaultNamespace
+		err := tc.opts.validate()
+		if !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("%s: %v, want ErrInvalidOptions", tc.field, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.field) || !strings.Contains(err.Error(), tc.bound) {
+			t.Errorf("%s: message %q does not name the field and the bound %s", tc.field, err, tc.bound)
+		}
+	}
+	// At the bounds: accepted.
+	ok := Options{Namespace: DefaultNamespace, MaxPending: maxMaxPending, MemoryPages: maxMemoryPages, Fuel: maxFuel,
+		MaxChildren: maxMaxChildren, MaxRestarts: maxMaxRestarts, CheckpointEvery: maxCheckpointEvery,
+		CheckpointInterval: maxCheckpointInterval, NumCPUs: maxQuantity, Memory: maxMemoryRequest, Resources: manyResources(maxResources)}
+	if err := ok.validate(); err != nil {
+		t.Errorf("options at their bounds: %v", err)
+	}
+	for _, c := range []Config{{Workers: 5000}, {MaxArgBytes: 2 << 30}, {LogLines: 2_000_000}, {MaxQueuedCalls: 1 << 31},
+		{MemoryBudget: 1 << 60}, {Node: NodeResources{Custom: map[string]float64{"a/b": 1}}}} {
+		if _, err := c.withDefaults(); !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("Config %+v: %v, want ErrInvalidOptions", c, err)
+		}
+	}
+}
+
+func manyResources(n int) map[string]float64 {
+	m := make(map[string]float64, n)
+	for i := range n {
+		m["r"+strings.Repeat("x", i)] = 1
+	}
+	return m
+}
+
+// withManifest appends a wactor.manifest custom section to a module.
+func withManifest(wasm []byte, m abi.Manifest) []byte {
+	payload, err := abi.EncodeManifest(&m)
+	if err != nil {
+		panic(err)
+	}
+	name := abi.ManifestSection
+	body := append(binary.AppendUvarint(nil, uint64(len(name))), name...)
+	body = append(body, payload...)
+	out := append([]byte{}, wasm...)
+	out = append(out, 0)
+	out = binary.AppendUvarint(out, uint64(len(body)))
+	return append(out, body...)
+}
+
+// TestClassNameGrammar: a class's name (from its manifest, shown in
+// listings and logs) follows the name grammar; a module that breaks it is
+// an invalid module naming the rule.
+func TestClassNameGrammar(t *testing.T) {
+	h := newTestHost(t, Config{})
+	ctx := context.Background()
+	base := fixture(t, "minimal")
+	if _, err := h.LoadClass(ctx, withManifest(base, abi.Manifest{ABI: abi.Version, Name: "fine name"})); err != nil {
+		t.Fatalf("a valid class name: %v", err)
+	}
+	for _, name := range []string{"a\x00b", "x/y", "\u202eevil", ".."} {
+		_, err := h.LoadClass(ctx, withManifest(base, abi.Manifest{ABI: abi.Version, Name: name}))
+		var me *ModuleError
+		if !errors.As(err, &me) || !strings.Contains(err.Error(), "invalid class name") {
+			t.Errorf("class name %q: %v, want a ModuleError naming the rule", name, err)
+		}
+	}
+}
