@@ -215,6 +215,9 @@ var (
 		"classes":        prometheus.NewDesc("wactor_classes", "Loaded classes.", nil, nil),
 		"class_bytes":    prometheus.NewDesc("wactor_class_bytes", "Size of the loaded classes' modules, as uploaded.", nil, nil),
 		"template_bytes": prometheus.NewDesc("wactor_template_bytes", "Memory the class templates hold (their non-zero pages).", nil, nil),
+		"slices":         prometheus.NewDesc("wactor_scheduler_slices_total", "Time slices the workers started (a mailbox taken in its namespace's turn, a yielded call resumed, a constructor's place).", nil, nil),
+		"preempts":       prometheus.NewDesc("wactor_scheduler_preempts_total", "Slices asked to yield because their time was up while other calls waited.", nil, nil),
+		"yields":         prometheus.NewDesc("wactor_scheduler_yields_total", "Calls that gave their worker to waiting work and waited for their namespace's turn.", nil, nil),
 	}
 	resourceDesc = prometheus.NewDesc("wactor_resource", "Node resources by name and kind (capacity, reserved, pending); capacity -1 is unlimited.", []string{"resource", "kind"}, nil)
 )
@@ -263,6 +266,9 @@ func (c actorsCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge("classes", float64(u.Classes), prometheus.GaugeValue)
 	gauge("class_bytes", float64(u.ClassBytes), prometheus.GaugeValue)
 	gauge("template_bytes", float64(u.TemplateBytes), prometheus.GaugeValue)
+	gauge("slices", float64(u.Slices), prometheus.CounterValue)
+	gauge("preempts", float64(u.Preempts), prometheus.CounterValue)
+	gauge("yields", float64(u.Yields), prometheus.CounterValue)
 	for _, r := range u.Resources.Items {
 		ch <- prometheus.MustNewConstMetric(resourceDesc, prometheus.GaugeValue, r.Capacity, r.Name, "capacity")
 		ch <- prometheus.MustNewConstMetric(resourceDesc, prometheus.GaugeValue, r.Reserved, r.Name, "reserved")
