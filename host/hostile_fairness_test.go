@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -63,7 +64,9 @@ func TestHostile_FairnessAcrossNamespaces(t *testing.T) {
 			seq := spawn(t, h, wasm, Options{Namespace: "A"})
 			const calls = 20
 			worst := uint64(0)
+			var lat []time.Duration // logged only: the assertions are on counts
 			for i := 1; i <= calls; i++ {
+				start := time.Now()
 				before := h.pool.GroupStats("B").Slices
 				f, err := seq.Call(ctx, "next")
 				if err != nil {
@@ -77,10 +80,14 @@ func TestHostile_FairnessAcrossNamespaces(t *testing.T) {
 					t.Fatalf("A's call %d returned %d: out of order", i, n)
 				}
 				worst = max(worst, h.pool.GroupStats("B").Slices-before)
+				lat = append(lat, time.Since(start))
 			}
 			if worst > bound {
 				t.Errorf("B started up to %d slices while one call of A waited and ran, want <= %d", worst, bound)
 			}
+			slices.Sort(lat)
+			t.Logf("A's sequential calls with B spinning on every worker (time slice %v): median %v, max %v",
+				h.Config().TimeSlice, lat[len(lat)/2], lat[len(lat)-1])
 
 			// Several actors of A, calls submitted at once: each actor's
 			// results are in order, and B's slices meanwhile are bounded
