@@ -130,7 +130,7 @@ type Config struct {
 	// yield (default 10ms; checked every TimeSlice, so a slice lasts one to
 	// two of them). Namespaces with waiting calls take the workers in
 	// turn, a slice each (docs/SCHEDULING.md, "Fairness across
-	// namespaces"). Without contention nothing is timed.
+	// namespaces"). Without contention nothing is timed. At least 1ms.
 	TimeSlice time.Duration `json:"time_slice,omitempty"`
 	// MaxCallTimeout caps Options.CallTimeout, from any source (Spawn,
 	// Config.Defaults, a guest's spawn options): a spawn asking for more
@@ -262,6 +262,7 @@ const (
 	maxLoadTimeout          = 10 * time.Minute
 	defaultClassBudget      = 2 << 30
 	defaultMaxCallTimeout   = 5 * time.Minute
+	minTimeSlice            = time.Millisecond
 	defaultMaxDepth         = 32
 	defaultMaxWaiting       = 100_000
 	defaultMaxWaitingCgo    = 4000 // below Go's 10,000 threads (runtime/debug.SetMaxThreads)
@@ -357,6 +358,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.TimeSlice == 0 {
 		c.TimeSlice = scheduler.DefaultSlice
+	}
+	if c.TimeSlice < minTimeSlice {
+		// The slice timer runs every TimeSlice under contention.
+		return c, fmt.Errorf("%w: time_slice %v is below the minimum of %v", ErrInvalidOptions, c.TimeSlice, minTimeSlice)
 	}
 	if c.MaxCallTimeout == 0 {
 		c.MaxCallTimeout = defaultMaxCallTimeout

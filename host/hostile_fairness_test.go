@@ -257,6 +257,9 @@ func TestMaxCallTimeout(t *testing.T) {
 	if _, err := New(ctx, Config{MaxCallTimeout: time.Second, Defaults: Options{CallTimeout: 2 * time.Second}}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("Defaults above MaxCallTimeout: %v, want ErrInvalidOptions", err)
 	}
+	if _, err := New(ctx, Config{TimeSlice: time.Microsecond}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("TimeSlice below the minimum: %v, want ErrInvalidOptions", err)
+	}
 	h := newTestHost(t, Config{})
 	if got := h.Config().MaxCallTimeout; got != defaultMaxCallTimeout {
 		t.Errorf("default MaxCallTimeout %v, want %v", got, defaultMaxCallTimeout)
