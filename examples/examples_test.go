@@ -384,7 +384,7 @@ func TestActorToActor(t *testing.T) {
 		// 300 ms deadline, waits behind it for B.pong. A's deadline must end
 		// the wait itself, not only once B gets to A's call.
 		a := e.spawn(t, "pingpong", host.Options{CallTimeout: 300 * time.Millisecond, MaxRestarts: -1})
-		b := e.spawn(t, "pingpong", host.Options{CallTimeout: 10 * time.Minute})
+		b := e.spawn(t, "pingpong", host.Options{CallTimeout: 5 * time.Minute}) // the host's maximum (Config.MaxCallTimeout)
 		c := e.spawn(t, "pingpong", host.Options{})
 		busy, err := b.Call(ctx, "ping", c, 1_000_000)
 		if err != nil {

@@ -3,6 +3,7 @@ package instrument
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +21,17 @@ type preemptListener struct {
 	calls atomic.Int64
 	trap  atomic.Bool
 	g     atomic.Pointer[api.MutableGlobal]
+	// mu orders the writes of the global by the test and by the hook (the
+	// engine does the same under its instance lock): wazero's Set is a
+	// plain store.
+	mu sync.Mutex
+}
+
+// set writes the interrupt global under mu.
+func (l *preemptListener) set(v uint64) {
+	l.mu.Lock()
+	(*l.g.Load()).Set(v)
+	l.mu.Unlock()
 }
 
 func (l *preemptListener) NewFunctionListener(def api.FunctionDefinition) experimental.FunctionListener {
@@ -32,7 +44,7 @@ func (l *preemptListener) NewFunctionListener(def api.FunctionDefinition) experi
 func (l *preemptListener) Before(context.Context, api.Module, api.FunctionDefinition, []uint64, experimental.StackIterator) {
 	l.calls.Add(1)
 	if !l.trap.Load() {
-		(*l.g.Load()).Set(0)
+		l.set(0)
 	}
 }
 
@@ -83,7 +95,7 @@ func TestPreempt(t *testing.T) {
 	t.Cleanup(func() { // never leave a guest spinning after a failure
 		if !stopped {
 			l.trap.Store(true)
-			g.Set(1)
+			l.set(1)
 			<-done
 		}
 	})
@@ -91,7 +103,7 @@ func TestPreempt(t *testing.T) {
 	waitFor(t, "spin to run", func() bool { return ticks.Get() > 1000 })
 	// Three yields: each one runs the hook once, and the guest goes on.
 	for i := int64(1); i <= 3; i++ {
-		g.Set(1)
+		l.set(1)
 		waitFor(t, "the hook to run", func() bool { return l.calls.Load() == i })
 		before := ticks.Get()
 		waitFor(t, "spin to go on after the yield", func() bool { return ticks.Get() > before+1000 })
@@ -104,7 +116,7 @@ func TestPreempt(t *testing.T) {
 	}
 	// Left set by the hook, the global makes the guest trap.
 	l.trap.Store(true)
-	g.Set(1)
+	l.set(1)
 	select {
 	case err := <-done:
 		stopped = true
