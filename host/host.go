@@ -12,10 +12,23 @@
 //
 // Host, Actor and Future are safe for concurrent use.
 //
-// Lock order: Actor.mu (a handle's held calls) -> scheduler mailbox -> scheduler
-// pool; actor.mu -> Host.liveMu; Host.classMu -> Host.mu. Host.mu, Host.liveMu and Future.mu are
-// leaves: nothing else is acquired while one is held, and futures run their
-// callbacks after releasing theirs.
+// Lock order (outermost first; a lock is only taken while holding locks to
+// its left, never the reverse):
+//
+//	persist.repairMu -> Host.sweepMu -> Host.classMu -> class.tmplMu ->
+//	Actor.mu -> actor.mu -> Host.liveMu -> scheduler Mailbox.mu -> Pool.mu
+//
+// with these side branches: actor.mu -> Host.mu; Host.classMu -> Host.mu
+// and classBudget.mu; class.tmplMu -> sandbox.mu -> the engine's locks;
+// guestFutures.mu -> Future.mu; lineWriter.mu -> logRing.mu. Host.mu (which
+// also guards namespaces' accounting, class claims and the dead-actor
+// keeper), Future.mu, waitGraph.mu, classBudget.mu, logRing.mu,
+// tailBuffer.mu, journal.mu (it only does file I/O), Pool.mu and
+// scheduler.Admission's mu are leaves: nothing else is acquired while one is
+// held, and futures run their callbacks after releasing theirs. sweepMu and
+// repairMu are held across waits for other actors' workers (a sweep
+// passivates through their mailboxes, with a timeout); no worker takes
+// repairMu, and a worker takes sweepMu only inside Pool.Blocking.
 package host
 
 import (
