@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -139,20 +138,13 @@ a word that is not valid JSON is a string).`,
 	}
 	// damaged runs a route for a damaged actor and prints what it returns.
 	damaged := func(cmd *cobra.Command, actor, suffix string, body any, done string) error {
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		id, err := a.resolveActor(cmd.Context(), c, actor)
-		if err != nil {
-			return err
-		}
 		var out json.RawMessage
 		var dst any // discard answers 204, no body
 		if body != nil {
 			dst = &out
 		}
-		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/actors/"+url.PathEscape(id)+suffix, body, dst); err != nil {
+		id, err := a.actorRoute(cmd.Context(), actor, http.MethodPost, suffix, body, dst)
+		if err != nil {
 			return err
 		}
 		if a.json() && len(out) > 0 {

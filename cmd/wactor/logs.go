@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/spf13/cobra"
 
@@ -108,16 +107,8 @@ func levelName(level int) string {
 func newCheckpointCmd(a *app) *cobra.Command {
 	// do runs one checkpoint route and prints its JSON response.
 	do := func(cmd *cobra.Command, actor, method, suffix string, body any) error {
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		id, err := a.resolveActor(cmd.Context(), c, actor)
-		if err != nil {
-			return err
-		}
 		var out json.RawMessage
-		if err := c.Do(cmd.Context(), method, "/v1/actors/"+url.PathEscape(id)+suffix, body, &out); err != nil {
+		if _, err := a.actorRoute(cmd.Context(), actor, method, suffix, body, &out); err != nil {
 			return err
 		}
 		return a.printJSON(out)
@@ -149,18 +140,11 @@ func newCheckpointCmd(a *app) *cobra.Command {
 				ck = args[1]
 			} else {
 				// The latest: the first of the newest-first list.
-				c, err := a.client()
-				if err != nil {
-					return err
-				}
-				id, err := a.resolveActor(cmd.Context(), c, args[0])
-				if err != nil {
-					return err
-				}
 				var list struct {
 					Checkpoints []struct{ ID string } `json:"checkpoints"`
 				}
-				if err := c.Do(cmd.Context(), http.MethodGet, "/v1/actors/"+url.PathEscape(id)+"/checkpoints", nil, &list); err != nil {
+				id, err := a.actorRoute(cmd.Context(), args[0], http.MethodGet, "/checkpoints", nil, &list)
+				if err != nil {
 					return err
 				}
 				if len(list.Checkpoints) == 0 {

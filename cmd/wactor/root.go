@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -140,6 +141,21 @@ func (a *app) resolveActor(ctx context.Context, c *client.Client, s string) (str
 		return "", err
 	}
 	return info.ID, nil
+}
+
+// actorRoute resolves an ACTOR argument and sends one request to the actor's
+// route suffix (as "/checkpoints"), decoding the answer into dst (nil: no
+// body expected). It returns the resolved actor ID.
+func (a *app) actorRoute(ctx context.Context, actor, method, suffix string, body, dst any) (string, error) {
+	c, err := a.client()
+	if err != nil {
+		return "", err
+	}
+	id, err := a.resolveActor(ctx, c, actor)
+	if err != nil {
+		return "", err
+	}
+	return id, c.Do(ctx, method, "/v1/actors/"+url.PathEscape(id)+suffix, body, dst)
 }
 
 // parseArgs turns command-line method arguments into call arguments: valid
