@@ -315,43 +315,33 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	var newGlobals, newExports []byte
 	var addedGlobals, addedExports uint32
 	next := uint32(globals)
-	if opts.Interrupt {
-		r.interruptIdx = next
+	// addGlobal appends a mutable global (its type, mutability and init
+	// expression encoded in def), exported as name, and returns its index.
+	addGlobal := func(def []byte, name string) uint32 {
+		idx := next
 		next++
-		newGlobals = append(newGlobals, 0x7f, 0x01, 0x41, 0x00, 0x0b) // mut i32 (i32.const 0)
-		newExports = appendExport(newExports, InterruptExport, r.interruptIdx)
+		newGlobals = append(newGlobals, def...)
+		newExports = appendExport(newExports, name, idx)
 		addedGlobals++
 		addedExports++
+		return idx
+	}
+	if opts.Interrupt {
+		r.interruptIdx = addGlobal([]byte{0x7f, 0x01, 0x41, 0x00, 0x0b}, InterruptExport) // mut i32 (i32.const 0)
 		res.InterruptExport = InterruptExport
 	}
 	if opts.Fuel {
-		r.fuelIdx = next
-		next++
-		newGlobals = append(newGlobals, 0x7e, 0x01, 0x42, 0x00, 0x0b) // mut i64 (i64.const 0)
-		newExports = appendExport(newExports, FuelExport, r.fuelIdx)
-		addedGlobals++
-		addedExports++
+		r.fuelIdx = addGlobal([]byte{0x7e, 0x01, 0x42, 0x00, 0x0b}, FuelExport) // mut i64 (i64.const 0)
 		res.FuelExport = FuelExport
 	}
 	if opts.Yield && hasMemory {
-		r.ticksIdx = next
-		next++
 		r.yield = true
-		newGlobals = append(newGlobals, 0x7f, 0x01, 0x41) // mut i32 (i32.const YieldEvery)
-		newGlobals = appendS32(newGlobals, YieldEvery)
-		newGlobals = append(newGlobals, 0x0b)
-		newExports = appendExport(newExports, TicksExport, r.ticksIdx)
-		addedGlobals++
-		addedExports++
+		def := appendS32([]byte{0x7f, 0x01, 0x41}, YieldEvery) // mut i32 (i32.const YieldEvery)
+		r.ticksIdx = addGlobal(append(def, 0x0b), TicksExport)
 		res.TicksExport = TicksExport
 	}
 	if opts.MaxCallDepth > 0 {
-		r.depthIdx = next
-		next++
-		newGlobals = append(newGlobals, 0x7f, 0x01, 0x41, 0x00, 0x0b) // mut i32 (i32.const 0)
-		newExports = appendExport(newExports, DepthExport, r.depthIdx)
-		addedGlobals++
-		addedExports++
+		r.depthIdx = addGlobal([]byte{0x7f, 0x01, 0x41, 0x00, 0x0b}, DepthExport) // mut i32 (i32.const 0)
 		res.DepthExport = DepthExport
 	}
 	if opts.ExportGlobals {
