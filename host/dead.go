@@ -182,6 +182,7 @@ func (h *Host) deadActor(id string) (ActorInfo, *logRing, bool) {
 // LogPage is a read of an actor's log: the kept lines asked for and the
 // log's stats.
 type LogPage struct {
+	// Lines are the kept lines asked for, in Seq order.
 	Lines []LogLine `json:"lines"`
 	LogStats
 }

@@ -73,9 +73,11 @@ var (
 // DamagedError is returned for a damaged actor. It wraps ErrDamaged.
 type DamagedError struct {
 	ActorID string
-	Reason  string
+	// Reason says what on disk did not decode or could not be read.
+	Reason string
 }
 
+// Error says which actor is damaged, why, and what an operator can do.
 func (e *DamagedError) Error() string {
 	return "actor " + e.ActorID + " is damaged (" + e.Reason + "): an operator must repair it from a checkpoint or discard it"
 }

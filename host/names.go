@@ -56,8 +56,8 @@ func CheckName(kind, s string) error {
 // NameError is a name that breaks the grammar of CheckName.
 type NameError struct {
 	Kind   string // what the name names: "actor name", "namespace", ...
-	Name   string
-	Reason string
+	Name   string // the name refused
+	Reason string // the rule it breaks
 }
 
 // Error names the kind, quotes the name (escaped, cut at 64 bytes) and

@@ -167,6 +167,7 @@ func (h *Host) SetQuota(ns string, q Quota) error {
 
 // NamespaceUsage is what one namespace holds on a host, against its quota.
 type NamespaceUsage struct {
+	// Namespace is the namespace reported on.
 	Namespace string `json:"namespace"`
 	// Actors counts the live actors (passivated ones and ones whose
 	// constructor runs included).

@@ -54,8 +54,8 @@ type Fault struct {
 
 // Event is one operation Faulty saw.
 type Event struct {
-	Op   Op
-	Path string
+	Op   Op     // what was done
+	Path string // the path it was done to
 	// Failed says the operation was failed by a Fault.
 	Failed bool
 }
