@@ -73,7 +73,7 @@ var (
 // DamagedError is returned for a damaged actor. It wraps ErrDamaged.
 type DamagedError struct {
 	ActorID string
-	// Reason says what on disk did not decode or could not be read.
+	// Reason says what is damaged, in the API's words (Damage.Reason).
 	Reason string
 }
 
