@@ -51,7 +51,10 @@ type class struct {
 	exports map[string]bool // exported function names
 	methods []method
 	byName  map[string]int
-	hasInit bool
+	// maxMethod is the length of the longest method name: a guest's call
+	// naming a longer one is refused before its name is copied.
+	maxMethod int
+	hasInit   bool
 	// hasLoadCheckpoint: the class exports wactor_load_checkpoint.
 	hasLoadCheckpoint bool
 	initSpec          *abi.MethodSpec
@@ -289,6 +292,7 @@ func compileClass(ctx context.Context, e *wasmEngine, id string, wasm []byte) (*
 	for i, name := range names {
 		c.methods = append(c.methods, method{name: name, spec: abi.MethodSpec{Name: name, Params: nil, Returns: 1}})
 		c.byName[name] = i
+		c.maxMethod = max(c.maxMethod, len(name))
 	}
 
 	c.info = ClassInfo{ID: id, Size: len(wasm), LoadedAt: time.Now()}

@@ -362,13 +362,55 @@ func guestActor(c engine.Caller) (*sandbox, *actor) {
 	return sb, sb.actor
 }
 
-// readBytes copies n bytes at ptr from the caller's memory.
-func (sb *sandbox) readBytes(c engine.Caller, ptr, n uint32, what string) []byte {
+// Bounds of what an import copies out of guest memory, checked before the
+// copy: a guest may pass any length its memory holds (up to 4 GiB).
+const (
+	maxGuestRefBytes  = 1 << 10 // an encoded actor handle or a class ID: tens of bytes
+	maxSpawnOptsBytes = 4 << 10 // the spawn options map: a name and a few numbers
+)
+
+// readBytes copies n bytes at ptr from the caller's memory. A range outside
+// the memory is an ABI violation (the call traps). More than limit bytes
+// are not copied: readBytes returns nil and, if *err is nil, sets it to
+// ErrTooLarge, which the import answers as an error with no other effect.
+func (sb *sandbox) readBytes(c engine.Caller, ptr, n uint32, limit int, what string, err *error) []byte {
+	b := sb.viewBytes(c, ptr, n, what)
+	if len(b) > limit {
+		if *err == nil {
+			*err = fmt.Errorf("%w: %s of %d bytes exceeds the limit of %d", ErrTooLarge, what, n, limit)
+		}
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// viewBytes returns n bytes at ptr of the caller's memory without copying
+// them: valid until the import returns to the guest, which cannot change
+// them meanwhile (it is paused in the import).
+func (sb *sandbox) viewBytes(c engine.Caller, ptr, n uint32, what string) []byte {
 	b, ok := callerMemory(c).Read(ptr, n)
 	if !ok {
 		sb.abiPanic("%s [%d, +%d) out of bounds", what, ptr, n)
 	}
-	return append([]byte(nil), b...)
+	return b
+}
+
+// maxArgBytes is the bound of a guest's call or spawn arguments (0 while a
+// class loads, when the imports fail anyway).
+func maxArgBytes(a *actor) int {
+	if a == nil {
+		return 0
+	}
+	return a.h.cfg.MaxArgBytes
+}
+
+// failInput answers an import whose inputs were refused (err from
+// readBytes): the error envelope, recorded like any outcome so a replay
+// answers the same.
+func (sb *sandbox) failInput(err error) []byte {
+	env := envelopeFor(nil, err)
+	sb.rec.recordExternal(env)
+	return env
 }
 
 func (sb *sandbox) setPending(env []byte) uint64 {
@@ -378,14 +420,13 @@ func (sb *sandbox) setPending(env []byte) uint64 {
 
 // submitFromGuest sends one call (op: "call" or "send") from actor a to the
 // target handle, an actor of a's namespace, at depth; ctx cancels it
-// (a send's is never cancelled).
+// (a send's is never cancelled). method is a view of guest memory
+// (viewBytes), copied only once it is no longer than the target class's
+// longest method name.
 func (sb *sandbox) submitFromGuest(ctx context.Context, a *actor, op string, depth int, target, method, args []byte) (*Future, *actor, error) {
 	ref, err := decodeTarget(target)
 	if err != nil {
 		return nil, nil, err
-	}
-	if !utf8.Valid(method) {
-		return nil, nil, fmt.Errorf("%w: method name is not UTF-8", ErrInvalidArgument)
 	}
 	n, err := abi.ArgCount(args)
 	if err != nil {
@@ -409,6 +450,12 @@ func (sb *sandbox) submitFromGuest(ctx context.Context, a *actor, op string, dep
 	if err := hd.a.deathError(); err != nil {
 		delete(sb.guest.outgoing, ref.ID)
 		return nil, nil, err
+	}
+	if len(method) > hd.a.class.maxMethod {
+		return nil, nil, fmt.Errorf("%w: a method name of %d bytes (class %s has none longer than %d)", ErrMethodNotFound, len(method), hd.a.class.info.ID, hd.a.class.maxMethod)
+	}
+	if !utf8.Valid(method) {
+		return nil, nil, fmt.Errorf("%w: method name is not UTF-8", ErrInvalidArgument)
 	}
 	futs, err := hd.submitEncoded(ctx, depth, string(method), args, n)
 	if err != nil {
@@ -451,15 +498,20 @@ func hostCall(_ context.Context, c engine.Caller, stack []uint64) {
 	if sb == nil {
 		return
 	}
-	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), "call target")
-	method := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), "call method")
-	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), "call arguments")
+	var err error
+	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), maxGuestRefBytes, "call target", &err)
+	method := sb.viewBytes(c, uint32(stack[2]), uint32(stack[3]), "call method")
+	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), maxArgBytes(a), "call arguments", &err)
 	if a == nil {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "actor calls are not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok { // replaying: the call was made before
 		stack[0] = sb.setPending(env)
+		return
+	}
+	if err != nil {
+		stack[0] = sb.setPending(sb.failInput(err))
 		return
 	}
 	stack[0] = sb.setPending(sb.callFromGuest(a, target, method, args))
@@ -496,9 +548,10 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 	if sb == nil {
 		return
 	}
-	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), "send target")
-	method := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), "send method")
-	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), "send arguments")
+	var inErr error
+	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), maxGuestRefBytes, "send target", &inErr)
+	method := sb.viewBytes(c, uint32(stack[2]), uint32(stack[3]), "send method")
+	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), maxArgBytes(a), "send arguments", &inErr)
 	fail := func(env []byte) { stack[0] = uint64(-int64(len(env))); sb.guest.pending = env }
 	if a == nil {
 		fail(errorEnvelope(codeError, "actor calls are not available while a class loads"))
@@ -514,7 +567,11 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 		return
 	}
 	record := func(env []byte) { sb.rec.recordExternal(env) }
-	depth, err := sb.nextDepth(a)
+	err := inErr
+	var depth int
+	if err == nil {
+		depth, err = sb.nextDepth(a)
+	}
 	if err == nil {
 		err = sb.guest.futures.full()
 	}
@@ -588,15 +645,20 @@ func hostSpawn(_ context.Context, c engine.Caller, stack []uint64) {
 	if sb == nil {
 		return
 	}
-	classID := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), "spawn class")
-	args := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), "spawn arguments")
-	rawOpts := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), "spawn options")
+	var err error
+	classID := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), maxGuestRefBytes, "spawn class", &err)
+	args := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), maxArgBytes(a), "spawn arguments", &err)
+	rawOpts := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), maxSpawnOptsBytes, "spawn options", &err)
 	if a == nil {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "spawn is not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok {
 		stack[0] = sb.setPending(env)
+		return
+	}
+	if err != nil {
+		stack[0] = sb.setPending(sb.failInput(err))
 		return
 	}
 	env := envelopeFor(sb.spawnChild(a, string(classID), args, rawOpts))
@@ -688,8 +750,9 @@ func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
 	if sb == nil {
 		return
 	}
-	ns := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), "get_actor namespace")
-	name := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), "get_actor name")
+	var err error
+	ns := sb.viewBytes(c, uint32(stack[0]), uint32(stack[1]), "get_actor namespace") // compared, never copied whole
+	name := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), MaxNameBytes, "get_actor name", &err)
 	if a == nil {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "get_actor is not available while a class loads"))
 		return
@@ -698,9 +761,13 @@ func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
 		stack[0] = sb.setPending(env)
 		return
 	}
+	if err != nil {
+		stack[0] = sb.setPending(sb.failInput(err))
+		return
+	}
 	var env []byte
 	if len(ns) > 0 && string(ns) != a.opts.Namespace {
-		other := clip(string(ns))
+		other := clipBytes(ns)
 		env = envelopeFor(nil, a.forbid("get_actor", other, "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", other, a.opts.Namespace))
 	} else if hd, err := a.h.Lookup(context.Background(), a.opts.Namespace, string(name)); err != nil {
 		env = envelopeFor(nil, err)
@@ -716,13 +783,18 @@ func hostKill(_ context.Context, c engine.Caller, stack []uint64) {
 	if sb == nil {
 		return
 	}
-	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), "kill target")
+	var err error
+	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), maxGuestRefBytes, "kill target", &err)
 	if a == nil {
 		stack[0] = sb.setPending(errorEnvelope(codeError, "kill is not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok {
 		stack[0] = sb.setPending(env)
+		return
+	}
+	if err != nil {
+		stack[0] = sb.setPending(sb.failInput(err))
 		return
 	}
 	env := a.killFromGuest(target)

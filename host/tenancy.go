@@ -312,10 +312,15 @@ func (a *actor) forbid(op, target, format string, args ...any) error {
 	return err
 }
 
+// maxEcho is how many bytes of the guest's a refusal echoes at most.
+const maxEcho = 256
+
+// clipBytes is clip of b, converting only the bytes it keeps.
+func clipBytes(b []byte) string { return clip(string(b[:min(len(b), maxEcho+1)])) }
+
 // clip bounds what a refusal echoes of the guest's bytes (a namespace can
 // be as long as the arguments).
 func clip(s string) string {
-	const maxEcho = 256
 	if len(s) <= maxEcho {
 		return s
 	}
