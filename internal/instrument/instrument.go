@@ -346,8 +346,7 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		res.TicksExport = TicksExport
 	}
 	if opts.MaxCallDepth > 0 {
-		r.depthIdx = next
-		next++
+		r.depthIdx = next // the last global added: next is not needed after it
 		newGlobals = append(newGlobals, 0x7f, 0x01, 0x41, 0x00, 0x0b) // mut i32 (i32.const 0)
 		newExports = appendExport(newExports, DepthExport, r.depthIdx)
 		addedGlobals++
