@@ -464,12 +464,20 @@ func (sb *sandbox) submitFromGuest(ctx context.Context, a *actor, op string, dep
 	return futs[0], hd.a, nil
 }
 
+// testHookBeforeWait, set by tests only, runs in wait before the waiting
+// actor's edge enters the wait graph: it lets a test order the edges of a
+// cycle (a failpoint, as bbolt's).
+var testHookBeforeWait func(a *actor)
+
 // wait blocks the calling actor until f resolves, refusing waits that would
 // deadlock and giving up when the actor's own call is interrupted (then
 // cancel, if not nil, cancels the call waited for: a chain of waiting
 // actors comes down from its root).
 func (sb *sandbox) wait(a *actor, f *Future, on *actor, cancel context.CancelFunc) []byte {
 	if !f.Ready() {
+		if testHookBeforeWait != nil {
+			testHookBeforeWait(a)
+		}
 		if err := a.h.waits.add(a, on); err != nil {
 			return envelopeFor(nil, err)
 		}
@@ -530,10 +538,21 @@ func (sb *sandbox) callFromGuest(a *actor, target, method, args []byte) []byte {
 	} else if depth, err := sb.nextDepth(a); err != nil {
 		env = envelopeFor(nil, err)
 	} else {
-		// Cancelled when this guest stops waiting for it.
+		// The call is cancelled if this guest's own call is interrupted
+		// while it waits (wait calls cancel): a chain of waiting actors
+		// comes down from its root. Not when the wait is refused as a
+		// deadlock: the call is then running or queued inside the cycle,
+		// and cancelling it would trap innocent actors of the cycle (the
+		// refusal alone breaks it), so the deferred cancel only runs once
+		// the call is done, to free the context.
 		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		if f, on, err := sb.submitFromGuest(ctx, a, "call", depth, target, method, args); err != nil {
+		f, on, err := sb.submitFromGuest(ctx, a, "call", depth, target, method, args)
+		defer func() {
+			if f == nil || f.Ready() {
+				cancel()
+			}
+		}()
+		if err != nil {
 			env = envelopeFor(nil, err)
 		} else {
 			env = sb.wait(a, f, on, cancel)

@@ -1,0 +1,63 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestDeadlock_RefusedAtTheRoot: when the wait that closes a cycle is the
+// root's (the others were already waiting when it added its edge), the
+// refusal breaks the cycle and every actor of it lives on. The call the
+// root made is running inside the cycle: cancelling it would trap an
+// innocent actor (a regression once seen as a flaky examples test).
+func TestDeadlock_RefusedAtTheRoot(t *testing.T) {
+	h := newTestHost(t, Config{Workers: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	wasm := readWasm(t, "../examples/pingpong/pingpong.wasm")
+	c, err := h.LoadClass(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x, y, z *Actor
+	for _, p := range []**Actor{&x, &y, &z} {
+		if *p, err = h.Spawn(ctx, c.ID, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The root x holds its edge back until y waits for z and z for x.
+	testHookBeforeWait = func(a *actor) {
+		if a != x.a {
+			return
+		}
+		eventually(t, "y and z to wait", func() bool {
+			h.waits.mu.Lock()
+			defer h.waits.mu.Unlock()
+			return h.waits.on[y.a] == z.a && h.waits.on[z.a] == x.a
+		})
+	}
+	t.Cleanup(func() { testHookBeforeWait = nil })
+
+	f, err := x.Call(ctx, "relay", []*Actor{y, z, x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Await[int64](ctx, f)
+	var ae *AppError
+	if !errors.As(err, &ae) || ae.Code != codeDeadlock {
+		t.Fatalf("relay around a cycle closed by the root: %v, want %s", err, codeDeadlock)
+	}
+	testHookBeforeWait = nil
+	// z's call to x runs once x is free, so the whole cycle unwinds; then
+	// all three answer.
+	for _, a := range []*Actor{x, y, z} {
+		if got := invoke[int64](t, a, "pong", 0); got != 1 {
+			t.Fatalf("pong after the deadlock = %d", got)
+		}
+		if info := a.Info(); info.State != StateAlive || info.Restarts != 0 {
+			t.Fatalf("actor after the deadlock: state %s, %d restarts", info.State, info.Restarts)
+		}
+	}
+}
