@@ -418,6 +418,32 @@ func (sb *sandbox) setPending(env []byte) uint64 {
 	return uint64(uint32(len(env)))
 }
 
+// maxOutgoing bounds a sandbox's cache of handles to the actors its guest
+// called: without it, a guest that spawns, calls and kills actors in a loop
+// would keep every dead actor's record alive for as long as it lives.
+const maxOutgoing = 256
+
+// cacheOutgoing keeps hd as the handle for calls to id. The cache only saves
+// a lookup (a guest's calls carry no futures, so they reach the mailbox in
+// order whatever handle pushes them): when full, dead targets go first, then
+// everything.
+func (sb *sandbox) cacheOutgoing(id string, hd *Actor) {
+	if sb.guest.outgoing == nil {
+		sb.guest.outgoing = map[string]*Actor{}
+	}
+	if len(sb.guest.outgoing) >= maxOutgoing {
+		for k, h := range sb.guest.outgoing {
+			if h.a.deathError() != nil {
+				delete(sb.guest.outgoing, k)
+			}
+		}
+		if len(sb.guest.outgoing) >= maxOutgoing {
+			clear(sb.guest.outgoing)
+		}
+	}
+	sb.guest.outgoing[id] = hd
+}
+
 // submitFromGuest sends one call (op: "call" or "send") from actor a to the
 // target handle, an actor of a's namespace, at depth; ctx cancels it
 // (a send's is never cancelled). method is a view of guest memory
@@ -442,10 +468,7 @@ func (sb *sandbox) submitFromGuest(ctx context.Context, a *actor, op string, dep
 		if err := a.sameNamespace(op, hd.a); err != nil {
 			return nil, nil, err
 		}
-		if sb.guest.outgoing == nil {
-			sb.guest.outgoing = map[string]*Actor{}
-		}
-		sb.guest.outgoing[ref.ID] = hd
+		sb.cacheOutgoing(ref.ID, hd)
 	}
 	if err := hd.a.deathError(); err != nil {
 		delete(sb.guest.outgoing, ref.ID)

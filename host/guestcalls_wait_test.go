@@ -61,3 +61,39 @@ func TestDeadlock_RefusedAtTheRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestGuestCalls_OutgoingBounded: a guest that calls many actors, each killed
+// after, keeps at most maxOutgoing handles (not every dead actor's record).
+func TestGuestCalls_OutgoingBounded(t *testing.T) {
+	h := newTestHost(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := h.LoadClass(ctx, readWasm(t, "../examples/pingpong/pingpong.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := h.Spawn(ctx, c.ID, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const peers = maxOutgoing + 100
+	for i := 0; i < peers; i++ {
+		y, err := h.Spawn(ctx, c.ID, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := invoke[int64](t, x, "ping", y, 1); got != 1 { // pong(0)
+			t.Fatalf("ping %d = %d", i, got)
+		}
+		if err := y.Kill(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The last call made its future resolve after the map was written.
+	x.a.mu.Lock()
+	sb := x.a.sb
+	x.a.mu.Unlock()
+	if n := len(sb.guest.outgoing); n == 0 || n > maxOutgoing {
+		t.Fatalf("the guest's handle cache holds %d handles after calling %d actors (bound %d)", n, peers, maxOutgoing)
+	}
+}
