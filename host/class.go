@@ -286,6 +286,11 @@ func compileClass(ctx context.Context, e *wasmEngine, id string, wasm []byte) (*
 		if !d.Equal(methodSig) {
 			return fail("export %q has signature %s; a method must be (i32, i32) -> (i64)", name, d)
 		}
+		// A method name is shown in listings, logs and metrics and is a
+		// segment of the HTTP call path: the name grammar.
+		if err := CheckName("method name", name); err != nil {
+			return fail("%v", err)
+		}
 		names = append(names, name)
 	}
 	sort.Strings(names)

@@ -195,3 +195,26 @@ func TestClassNameGrammar(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodNameGrammar: a method's name (an export, shown in listings, logs
+// and metrics and a segment of the HTTP call path) follows the name
+// grammar; a module with one that breaks it is an invalid module naming the
+// rule, and nothing is loaded.
+func TestMethodNameGrammar(t *testing.T) {
+	h := newTestHost(t, Config{})
+	ctx := context.Background()
+	for _, tc := range []struct{ fixture, rule string }{
+		{"hostile_method_slash", `contains '/'`},
+		{"hostile_method_ctl", "control or invisible character"},
+		{"hostile_method_dotdot", `"." and ".." are not names`},
+	} {
+		_, err := h.LoadClass(ctx, fixture(t, tc.fixture))
+		var me *ModuleError
+		if !errors.As(err, &me) || !strings.Contains(err.Error(), "invalid method name") || !strings.Contains(err.Error(), tc.rule) {
+			t.Errorf("%s: %v, want a ModuleError naming the rule %q", tc.fixture, err, tc.rule)
+		}
+	}
+	if n := len(h.Classes(ctx)); n != 0 {
+		t.Fatalf("%d classes loaded after refused modules", n)
+	}
+}
