@@ -14,8 +14,13 @@
 // the workers as a group with one. A handler that runs long (a guest call
 // in a loop) is asked to yield once its slice is up while other work waits:
 // it calls Mailbox.Yield at its next safe point, which gives its worker to
-// the next group and waits for its group's turn to come again. See
-// docs/SCHEDULING.md, "Fairness across namespaces".
+// the next group and waits for its group's turn to come again. A goroutine
+// that is not a worker but must be scheduled like one (the host runs an
+// actor's constructor so) takes a Place among the workers with
+// Pool.Acquire, in its group's turn, and is preempted and yields like a
+// mailbox until Place.Release. Pool.Stats and Pool.GroupStats count the
+// slices, preempts and yields. See docs/SCHEDULING.md, "Fairness across
+// namespaces".
 //
 // Admission accounts a node's resources (CPU slots, GPUs, memory, custom
 // resources) among actors, which reserve them for their lifetime, as Ray's
@@ -136,17 +141,10 @@ func (p *Pool) Acquire(key string, preempt func(), stop <-chan struct{}) (*Place
 	p.enqueueLocked(g, c)
 	p.wakeLocked()
 	p.mu.Unlock()
-	select {
-	case <-c.ch:
-		p.mu.Lock()
-	case <-stop:
-		p.mu.Lock()
-		if !c.granted {
-			p.cancelLocked(g, c)
-			p.mu.Unlock()
-			p.leave(g)
-			return nil, false
-		}
+	if !p.awaitTurn(g, c, stop) {
+		p.mu.Unlock()
+		p.leave(g)
+		return nil, false
 	}
 	// A worker handed its place over: running already counts it.
 	p.beginLocked(s, g, r)
@@ -448,23 +446,32 @@ func (p *Pool) yield(s *slot, stop <-chan struct{}) bool {
 	}
 	p.mu.Unlock()
 
-	select {
-	case <-c.ch:
-		// A worker handed its place over (pop): running already counts us.
-		p.mu.Lock()
-	case <-stop:
-		p.mu.Lock()
-		if !c.granted {
-			// Stopped before its turn: take the place back at once (the
-			// handler stops at its next check); the pool is over its size
-			// until a surplus worker exits.
-			p.cancelLocked(g, c)
-			p.running++
-		}
+	// Granted: a worker handed its place over (pop), running already counts
+	// us. Else stopped before its turn: take the place back at once (the
+	// handler stops at its next check); the pool is over its size until a
+	// surplus worker exits.
+	if !p.awaitTurn(g, c, stop) {
+		p.running++
 	}
 	p.beginLocked(s, g, s.cur)
 	p.mu.Unlock()
 	return true
+}
+
+// awaitTurn waits until c, queued in g, is granted (a worker handed its
+// place over) or stop is closed. It returns with p.mu held and reports
+// whether c was granted; if not, c is out of g's queue. Acquire and yield
+// share it: they differ only in what a stopped waiter does next.
+func (p *Pool) awaitTurn(g *group, c *cont, stop <-chan struct{}) bool {
+	select {
+	case <-c.ch:
+	case <-stop:
+	}
+	p.mu.Lock()
+	if !c.granted {
+		p.cancelLocked(g, c)
+	}
+	return c.granted
 }
 
 // cancelLocked takes a continuation that was not granted out of g's queue.
