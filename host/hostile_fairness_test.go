@@ -47,6 +47,32 @@ func spinNamespace(t *testing.T, h *Host, ns string, n int) ([]*Actor, []*Future
 	return actors, futs
 }
 
+// sequentialCalls calls next() on seq, a fresh counter of namespace "A",
+// calls times in sequence, checking each result is the next count. It
+// returns the most slices namespace other started while one call waited and
+// ran, and each call's latency (to log: the assertions are on counts).
+func sequentialCalls(ctx context.Context, t *testing.T, h *Host, seq *Actor, calls int, other string) (worst uint64, lat []time.Duration) {
+	t.Helper()
+	for i := 1; i <= calls; i++ {
+		start := time.Now()
+		before := h.pool.GroupStats(other).Slices
+		f, err := seq.Call(ctx, "next")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := Await[int64](ctx, f)
+		if err != nil {
+			t.Fatalf("A's call %d: %v", i, err)
+		}
+		if n != int64(i) {
+			t.Fatalf("A's call %d returned %d: out of order", i, n)
+		}
+		worst = max(worst, h.pool.GroupStats(other).Slices-before)
+		lat = append(lat, time.Since(start))
+	}
+	return worst, lat
+}
+
 func TestHostile_FairnessAcrossNamespaces(t *testing.T) {
 	for _, workers := range []int{1, 2} {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
@@ -62,26 +88,7 @@ func TestHostile_FairnessAcrossNamespaces(t *testing.T) {
 			// order, while B gets at most bound slices.
 			bound := uint64(2*workers + 1)
 			seq := spawn(t, h, wasm, Options{Namespace: "A"})
-			const calls = 20
-			worst := uint64(0)
-			var lat []time.Duration // logged only: the assertions are on counts
-			for i := 1; i <= calls; i++ {
-				start := time.Now()
-				before := h.pool.GroupStats("B").Slices
-				f, err := seq.Call(ctx, "next")
-				if err != nil {
-					t.Fatal(err)
-				}
-				n, err := Await[int64](ctx, f)
-				if err != nil {
-					t.Fatalf("A's call %d: %v", i, err)
-				}
-				if n != int64(i) {
-					t.Fatalf("A's call %d returned %d: out of order", i, n)
-				}
-				worst = max(worst, h.pool.GroupStats("B").Slices-before)
-				lat = append(lat, time.Since(start))
-			}
+			worst, lat := sequentialCalls(ctx, t, h, seq, 20, "B")
 			if worst > bound {
 				t.Errorf("B started up to %d slices while one call of A waited and ran, want <= %d", worst, bound)
 			}
@@ -191,22 +198,7 @@ func TestHostile_FairnessConstructors(t *testing.T) {
 		return h.pool.GroupStats("B").Slices >= workers
 	})
 	bound := uint64(2*workers + 1)
-	worst := uint64(0)
-	for i := 1; i <= 20; i++ {
-		before := h.pool.GroupStats("B").Slices
-		f, err := seq.Call(ctx, "next")
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := Await[int64](ctx, f)
-		if err != nil {
-			t.Fatalf("A's call %d: %v", i, err)
-		}
-		if n != int64(i) {
-			t.Fatalf("A's call %d returned %d: out of order", i, n)
-		}
-		worst = max(worst, h.pool.GroupStats("B").Slices-before)
-	}
+	worst, _ := sequentialCalls(ctx, t, h, seq, 20, "B")
 	select {
 	case err := <-errs:
 		t.Fatalf("a spawn of B ended while A ran: %v", err)
