@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wactor/wactor/internal/testutil"
 )
 
 // testClock is a settable clock for the head-of-line grace.
@@ -79,18 +81,6 @@ func (p *pending) returned() bool {
 		return true
 	default:
 		return false
-	}
-}
-
-// waitUntil polls cond until it holds, failing the test after 10s.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(100 * time.Microsecond)
 	}
 }
 
@@ -274,7 +264,7 @@ func TestAdmission_WaitsThenSucceeds(t *testing.T) {
 			a := newTestAdmission(t, node)
 			held := mustReserve(t, a, tt.held)
 			p := reserveAsync(a, context.Background(), tt.req, 0)
-			waitUntil(t, "the request waits", waiting(a, 1))
+			testutil.Eventually(t, "the request waits", waiting(a, 1))
 			if p.returned() {
 				t.Fatalf("Reserve returned while %v was held: %v", tt.held, p.err)
 			}
@@ -351,7 +341,7 @@ func TestAdmission_Cancel(t *testing.T) {
 	held := mustReserve(t, a, Resources{CPU: 4})
 	ctx, cancel := context.WithCancel(context.Background())
 	p := reserveAsync(a, ctx, Resources{CPU: 1}, 0)
-	waitUntil(t, "the request waits", waiting(a, 1))
+	testutil.Eventually(t, "the request waits", waiting(a, 1))
 	cancel()
 	r, err := p.wait(t)
 	if r != nil || !errors.Is(err, context.Canceled) || errors.Is(err, ErrAdmissionTimeout) {
@@ -416,7 +406,7 @@ func TestAdmission_FIFO(t *testing.T) {
 	var ps []*pending
 	for i := range 3 {
 		ps = append(ps, reserveAsync(a, ctx, Resources{CPU: 2}, 0))
-		waitUntil(t, fmt.Sprintf("%d waiting", i+1), waiting(a, i+1))
+		testutil.Eventually(t, fmt.Sprintf("%d waiting", i+1), waiting(a, i+1))
 	}
 	h1.Release()
 	r0, err := ps[0].wait(t)
@@ -454,7 +444,7 @@ func TestAdmission_HeadOfLine(t *testing.T) {
 		withClock(a, clock)
 		held := mustReserve(t, a, Resources{CPU: 3})
 		big := reserveAsync(a, context.Background(), Resources{CPU: 4}, 0)
-		waitUntil(t, "the big request waits", waiting(a, 1))
+		testutil.Eventually(t, "the big request waits", waiting(a, 1))
 		return a, clock, held, big
 	}
 
@@ -477,7 +467,7 @@ func TestAdmission_HeadOfLine(t *testing.T) {
 		// small request has to wait too, behind the big one.
 		filler := mustReserve(t, a, Resources{CPU: 1})
 		small := reserveAsync(a, context.Background(), Resources{CPU: 1}, 0)
-		waitUntil(t, "two waiting", waiting(a, 2))
+		testutil.Eventually(t, "two waiting", waiting(a, 2))
 		filler.Release() // 1 free: the big one still does not fit, the small one does
 		r, err := small.wait(t)
 		if err != nil {
@@ -499,7 +489,7 @@ func TestAdmission_HeadOfLine(t *testing.T) {
 		a, clock, held, big := setup(t, grace)
 		clock.advance(grace)
 		small := reserveAsync(a, context.Background(), Resources{CPU: 1}, 0) // fits, but must queue
-		waitUntil(t, "the small request queues behind the big one", waiting(a, 2))
+		testutil.Eventually(t, "the small request queues behind the big one", waiting(a, 2))
 		if small.returned() {
 			t.Fatalf("small request returned: %v", small.err)
 		}
@@ -524,9 +514,9 @@ func TestAdmission_HeadOfLine(t *testing.T) {
 		held := mustReserve(t, a, Resources{CPU: 3})
 		ctx, cancel := context.WithCancel(context.Background())
 		big := reserveAsync(a, ctx, Resources{CPU: 4}, 0)
-		waitUntil(t, "the big request waits", waiting(a, 1))
+		testutil.Eventually(t, "the big request waits", waiting(a, 1))
 		small := reserveAsync(a, context.Background(), Resources{CPU: 1}, 0)
-		waitUntil(t, "two waiting", waiting(a, 2))
+		testutil.Eventually(t, "two waiting", waiting(a, 2))
 		cancel()
 		if _, err := big.wait(t); !errors.Is(err, context.Canceled) {
 			t.Fatalf("big: %v", err)
@@ -562,7 +552,7 @@ func TestAdmission_Close(t *testing.T) {
 	a := newTestAdmission(t, node)
 	held := mustReserve(t, a, Resources{CPU: 4})
 	p := reserveAsync(a, context.Background(), Resources{CPU: 1}, 0)
-	waitUntil(t, "the request waits", waiting(a, 1))
+	testutil.Eventually(t, "the request waits", waiting(a, 1))
 	a.Close()
 	a.Close()
 	if _, err := p.wait(t); !errors.Is(err, ErrClosed) {

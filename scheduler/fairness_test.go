@@ -8,19 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond until it holds, or fails the test after 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Microsecond)
-	}
-}
+	"github.com/wactor/wactor/internal/testutil"
+)
 
 // TestPool_GroupRoundRobin: with one worker, groups with runnable work
 // take turns slice by slice, whatever their number of mailboxes: a group
@@ -134,7 +124,7 @@ func TestPool_PreemptAcrossGroups(t *testing.T) {
 					close(s.stop)
 				}
 			}()
-			waitFor(t, "B to spin on every worker", func() bool {
+			testutil.Eventually(t, "B to spin on every worker", func() bool {
 				n := int32(0)
 				for _, s := range spinners {
 					n += s.running.Load()
@@ -197,17 +187,17 @@ func TestPool_YieldStop(t *testing.T) {
 	defer p.Close(context.Background())
 	s := newSpinner(p, "B")
 	_ = s.mb.Push(0)
-	waitFor(t, "B to spin", func() bool { return s.running.Load() == 1 })
+	testutil.Eventually(t, "B to spin", func() bool { return s.running.Load() == 1 })
 	// A handler that never yields takes the worker after B yields, so B's
 	// continuation waits.
 	release := make(chan struct{})
 	hog := NewGroupMailbox(p, "C", 0, func(int) { <-release })
 	_ = hog.Push(0)
-	waitFor(t, "B to yield", func() bool { return p.GroupStats("B").Yields == 1 })
+	testutil.Eventually(t, "B to yield", func() bool { return p.GroupStats("B").Yields == 1 })
 	close(s.stop)
-	waitFor(t, "B to resume and end", func() bool { return s.running.Load() == 0 })
+	testutil.Eventually(t, "B to resume and end", func() bool { return s.running.Load() == 0 })
 	close(release)
-	waitFor(t, "the pool to shrink back", func() bool {
+	testutil.Eventually(t, "the pool to shrink back", func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		return p.running == 1 && p.waiting == 0
@@ -358,7 +348,7 @@ func TestPool_Acquire(t *testing.T) {
 		pl, _ := p.Acquire("A", nil, nil)
 		got <- pl
 	}()
-	waitFor(t, "Acquire to queue", func() bool { _, w := size(); return w == 1 })
+	testutil.Eventually(t, "Acquire to queue", func() bool { _, w := size(); return w == 1 })
 	select {
 	case <-got:
 		t.Fatal("Acquire took a place while the only worker was busy")
@@ -380,7 +370,7 @@ func TestPool_Acquire(t *testing.T) {
 	}
 	pl.Release()
 	<-ran
-	waitFor(t, "the pool to be back to its size", func() bool { r, w := size(); return r == 1 && w == 0 })
+	testutil.Eventually(t, "the pool to be back to its size", func() bool { r, w := size(); return r == 1 && w == 0 })
 
 	// Stop while waiting: nothing is held, nothing stays queued.
 	release2 := make(chan struct{})
@@ -393,7 +383,7 @@ func TestPool_Acquire(t *testing.T) {
 		_, ok := p.Acquire("A", nil, stop)
 		res <- ok
 	}()
-	waitFor(t, "Acquire to queue", func() bool { _, w := size(); return w == 1 })
+	testutil.Eventually(t, "Acquire to queue", func() bool { _, w := size(); return w == 1 })
 	close(stop)
 	if <-res {
 		t.Error("Acquire reported a place after stop")

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wactor/wactor/internal/testutil"
 )
 
 func newTestPool(t *testing.T, workers int) *Pool {
@@ -239,7 +241,7 @@ func TestPool_WakeupNotLost(t *testing.T) {
 		if err := blocker.Push(struct{}{}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "one worker blocked, one idle", func() bool {
+		testutil.Eventually(t, "one worker blocked, one idle", func() bool {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			return p.running == 1 && p.idle == 1

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/internal/engine"
+
+	"github.com/wactor/wactor/internal/testutil"
 )
 
 // TestYield: Yield makes a running call run OnYield on its own goroutine,
@@ -40,7 +42,7 @@ func TestYield(t *testing.T) {
 		// call goes on.
 		for i := int64(1); i <= 3; i++ {
 			inst.Yield()
-			waitUntil(t, "OnYield to run", func() bool { return yields.Load() >= i })
+			testutil.Eventually(t, "OnYield to run", func() bool { return yields.Load() >= i })
 		}
 		select {
 		case err := <-done:
@@ -87,16 +89,4 @@ func TestYield(t *testing.T) {
 			t.Fatalf("sum(10) after Yield without OnYield = %d, %v", stack[0], err)
 		}
 	})
-}
-
-// waitUntil polls cond until it holds, or fails the test after 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
 }

@@ -11,19 +11,9 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
-)
 
-// waitFor polls cond until it holds or a deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
-}
+	"github.com/wactor/wactor/internal/testutil"
+)
 
 // interruptRunaway starts fn in a goroutine, waits until the guest has
 // visibly made progress (the exported i64 global "ticks" moves), raises the
@@ -44,7 +34,7 @@ func interruptRunaway(t *testing.T, mod api.Module, interrupt string, fn string,
 		}
 	})
 	ticks := mod.ExportedGlobal("ticks")
-	waitFor(t, fn+" to run", func() bool { return ticks.Get() > 1000 })
+	testutil.Eventually(t, fn+" to run", func() bool { return ticks.Get() > 1000 })
 	start := time.Now()
 	setGlobal(t, mod, interrupt, 1)
 	select {
@@ -337,7 +327,7 @@ func TestYieldLetsGCRun(t *testing.T) {
 		<-done
 	}()
 	ticks := mod.ExportedGlobal("ticks")
-	waitFor(t, "spin to run", func() bool { return ticks.Get() > 1000 })
+	testutil.Eventually(t, "spin to run", func() bool { return ticks.Get() > 1000 })
 	gcDone := make(chan struct{})
 	go func() {
 		runtime.GC()

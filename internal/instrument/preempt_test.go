@@ -11,6 +11,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/wactor/wactor/internal/testutil"
 )
 
 // preemptListener is a function listener on $preempt alone: each time the
@@ -100,13 +102,13 @@ func TestPreempt(t *testing.T) {
 		}
 	})
 	ticks := mod.ExportedGlobal("ticks")
-	waitFor(t, "spin to run", func() bool { return ticks.Get() > 1000 })
+	testutil.Eventually(t, "spin to run", func() bool { return ticks.Get() > 1000 })
 	// Three yields: each one runs the hook once, and the guest goes on.
 	for i := int64(1); i <= 3; i++ {
 		l.set(1)
-		waitFor(t, "the hook to run", func() bool { return l.calls.Load() == i })
+		testutil.Eventually(t, "the hook to run", func() bool { return l.calls.Load() == i })
 		before := ticks.Get()
-		waitFor(t, "spin to go on after the yield", func() bool { return ticks.Get() > before+1000 })
+		testutil.Eventually(t, "spin to go on after the yield", func() bool { return ticks.Get() > before+1000 })
 		select {
 		case err := <-done:
 			stopped = true
