@@ -233,10 +233,7 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 		switch s.id {
 		case secType:
 			typeSec = i
-			typeCount, err = parseTypes(b, s.start, opts.Preempt)
-			if err == nil && opts.MaxCallDepth > 0 {
-				typeParams, err = parseTypeParams(b, s.start)
-			}
+			typeCount, typeParams, err = parseTypes(b, s.start, opts.Preempt || opts.MaxCallDepth > 0)
 		case secImport:
 			var mems uint32
 			importedFuncs, importedGlobals, mems, err = parseImports(b, s.start)
@@ -440,41 +437,50 @@ func rewrite(wasm []byte, opts Options) (*Result, stats, error) {
 	return res, st, nil
 }
 
-// parseTypes returns the type section's entry count. With check, it
-// also checks that every entry is a function type (0x60), so that the count
-// is the number of types: the index of a type appended after them.
-func parseTypes(b []byte, p int, check bool) (uint32, error) {
+// parseTypes returns the type section's entry count. With walk, it also
+// checks that every entry is a function type (0x60), so that the count is
+// the number of types (the index of a type appended after them, for
+// Options.Preempt), and returns each type's parameter count (for
+// Options.MaxCallDepth).
+func parseTypes(b []byte, p int, walk bool) (uint32, []uint32, error) {
 	n, p, err := readU32(b, p)
-	if err != nil || !check {
-		return n, err
+	if err != nil || !walk {
+		return n, nil, err
 	}
 	if int64(n) > int64(len(b)-p)/3 { // 0x60 and two vector lengths at least
-		return 0, malformed(p, "type count %d exceeds the section", n)
+		return 0, nil, malformed(p, "type count %d exceeds the section", n)
 	}
-	for i := uint32(0); i < n; i++ {
+	params := make([]uint32, n)
+	for i := range params {
 		if p >= len(b) {
-			return 0, malformed(p, "truncated type")
+			return 0, nil, malformed(p, "truncated type")
 		}
 		if b[p] != 0x60 {
-			return 0, unsupported(p, "type form 0x%02x (only function types)", b[p])
+			return 0, nil, unsupported(p, "type form 0x%02x (only function types)", b[p])
 		}
 		p++
 		for j := 0; j < 2; j++ { // parameters, results
 			var k uint32
 			if k, p, err = readU32(b, p); err != nil {
-				return 0, err
+				return 0, nil, err
+			}
+			if int64(k) > int64(len(b)-p) {
+				return 0, nil, malformed(p, "value type count %d exceeds the section", k)
+			}
+			if j == 0 {
+				params[i] = k
 			}
 			for ; k > 0; k-- {
 				if p, err = skipValType(b, p); err != nil {
-					return 0, err
+					return 0, nil, err
 				}
 			}
 		}
 	}
 	if p != len(b) {
-		return 0, malformed(p, "type section size mismatch")
+		return 0, nil, malformed(p, "type section size mismatch")
 	}
-	return n, nil
+	return n, params, nil
 }
 
 // parseImports validates the import section and counts imported functions,
@@ -533,43 +539,6 @@ func parseImports(b []byte, p int) (funcs, globals, memories uint32, err error) 
 		return 0, 0, 0, malformed(p, "import section size mismatch")
 	}
 	return funcs, globals, memories, nil
-}
-
-// parseTypeParams returns the parameter count of every function type of
-// the type section. Other type forms (GC) are not supported.
-func parseTypeParams(b []byte, p int) ([]uint32, error) {
-	n, p, err := readU32(b, p)
-	if err != nil {
-		return nil, err
-	}
-	if int64(n) > int64(len(b)-p)/3 { // form, two counts at least
-		return nil, malformed(p, "type count %d exceeds the section", n)
-	}
-	params := make([]uint32, n)
-	for i := range params {
-		if p >= len(b) || b[p] != 0x60 {
-			return nil, unsupported(p, "type form other than a function type")
-		}
-		p++
-		for j := 0; j < 2; j++ { // parameters, results
-			var c uint32
-			if c, p, err = readU32(b, p); err != nil {
-				return nil, err
-			}
-			if int64(c) > int64(len(b)-p) {
-				return nil, malformed(p, "value type count %d exceeds the section", c)
-			}
-			if j == 0 {
-				params[i] = c
-			}
-			for k := uint32(0); k < c; k++ {
-				if p, err = skipValType(b, p); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	return params, nil
 }
 
 // parseFuncTypes returns the type index of every function of the function
