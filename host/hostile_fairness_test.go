@@ -217,6 +217,8 @@ func TestHostile_FairnessConstructors(t *testing.T) {
 	for range workers + 1 {
 		if err := <-errs; err == nil {
 			t.Error("a spinning constructor's spawn succeeded")
+		} else if !errors.Is(err, context.Canceled) {
+			t.Errorf("a cancelled spawn failed with %v, want context.Canceled", err)
 		}
 	}
 }
