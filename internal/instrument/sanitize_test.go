@@ -167,3 +167,28 @@ func FuzzSanitize(f *testing.F) {
 		}
 	})
 }
+
+// TestSanitize_NameSectionLimit: a "name" section within
+// Limits.MaxNameSection is kept; a larger one is dropped, not refused (its
+// content is 9 bytes here).
+func TestSanitize_NameSectionLimit(t *testing.T) {
+	wasm := startModule(1, true, "name")
+	for _, tt := range []struct{ limit, kept int }{{9, 1}, {8, 0}} {
+		s, err := Sanitize(wasm, Limits{MaxNameSection: tt.limit})
+		if err != nil {
+			t.Fatalf("limit %d: %v", tt.limit, err)
+		}
+		customs := 0
+		for _, sc := range sections(t, s.Wasm) {
+			if sc.id == 0 {
+				customs++
+			}
+		}
+		if customs != tt.kept {
+			t.Errorf("limit %d: %d name sections kept, want %d", tt.limit, customs, tt.kept)
+		}
+		if err := wazeroAccepts(s.Wasm); err != nil {
+			t.Fatalf("limit %d: wazero rejects the result: %v", tt.limit, err)
+		}
+	}
+}
