@@ -192,8 +192,10 @@ type slot struct {
 	cur     runnable // the mailbox being run, nil between slices; under Pool.mu
 	grp     *group
 	start   uint64 // Pool.ticks when the slice began; under Pool.mu
-	asked   bool   // preempt was called for this slice; under Pool.mu
 	busyIdx int    // index in Pool.busy, -1 when not there; under Pool.mu
+	// expired: the slice is up while work waits, and preempt was called
+	// (tick). Written under Pool.mu; read without it by the batch loop and
+	// yield.
 	expired atomic.Bool
 }
 
@@ -361,10 +363,9 @@ func (p *Pool) tick() {
 	p.ticks++
 	if p.waiting > 0 {
 		for _, s := range p.busy {
-			if s.cur == nil || s.asked || p.ticks-s.start < 2 {
+			if s.cur == nil || s.expired.Load() || p.ticks-s.start < 2 {
 				continue
 			}
-			s.asked = true
 			s.expired.Store(true)
 			s.grp.stats.Preempts++
 			p.total.Preempts++
@@ -487,7 +488,7 @@ func (p *Pool) cancelLocked(g *group, c *cont) {
 
 // beginLocked starts a slice of r on s.
 func (p *Pool) beginLocked(s *slot, g *group, r runnable) {
-	s.cur, s.grp, s.start, s.asked = r, g, p.ticks, false
+	s.cur, s.grp, s.start = r, g, p.ticks
 	s.expired.Store(false)
 	if s.busyIdx < 0 {
 		s.busyIdx = len(p.busy)
