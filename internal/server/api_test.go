@@ -382,6 +382,16 @@ func TestBatch(t *testing.T) {
 	if v.Value != 1000+n/2+2 {
 		t.Fatalf("last future = %d", v.Value)
 	}
+
+	// Over maxBatchCalls: refused from the count, in JSON and in CBOR.
+	over := make([]any, maxBatchCalls+1)
+	for i := range over {
+		over[i] = map[string]any{}
+	}
+	e.c.do("POST", "/v1/batch", map[string]any{"calls": over}).apiErr(http.StatusRequestEntityTooLarge, codeTooLarge)
+	cb := abi.AppendHead([]byte{0xa1, 0x65, 'c', 'a', 'l', 'l', 's'}, 4, maxBatchCalls+1)
+	cb = append(cb, bytes.Repeat([]byte{0xa0}, maxBatchCalls+1)...)
+	e.c.do("POST", "/v1/batch", cb, "Content-Type", "application/cbor").apiErr(http.StatusRequestEntityTooLarge, codeTooLarge)
 }
 
 func TestLogs(t *testing.T) {
