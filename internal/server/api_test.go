@@ -558,6 +558,15 @@ func TestMetrics(t *testing.T) {
 	if t.Failed() {
 		t.Log(text)
 	}
+
+	// A class the host unloads takes its series with it (a tenant churning
+	// classes does not grow the registry).
+	e.c.do("DELETE", "/v1/actors/"+a.ID, nil).ok(http.StatusNoContent, nil)
+	e.c.do("DELETE", "/v1/classes/"+a.Class, nil).ok(http.StatusNoContent, nil)
+	text = string(e.as(tokenOp).do("GET", "/metrics", nil).ok(http.StatusOK, nil).body)
+	if label := fmt.Sprintf("class=%q", a.Class); strings.Contains(text, label) {
+		t.Errorf("metrics still carry %s after the class was deleted", label)
+	}
 }
 
 func TestHealth(t *testing.T) {
