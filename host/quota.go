@@ -237,9 +237,9 @@ func (s *nsState) addPending() error {
 // Config.MaxWaiting. release gives the slot back.
 func acquireWait(a *actor) (release func(), err error) {
 	s, h := a.ns, a.h
-	if n := s.waiting.Add(1); exceeds(n, int64(s.quota.Load().Waiting)) {
+	if n, limit := s.waiting.Add(1), s.quota.Load().Waiting; exceeds(n, int64(limit)) {
 		s.waiting.Add(-1)
-		return nil, fmt.Errorf("%w: namespace %q has %d guests waiting in call, await or spawn (quota waiting: %d)", ErrQuota, s.name, n-1, s.quota.Load().Waiting)
+		return nil, fmt.Errorf("%w: namespace %q has %d guests waiting in call, await or spawn (quota waiting: %d)", ErrQuota, s.name, n-1, limit)
 	}
 	if n := h.waiting.Add(1); exceeds(n, int64(h.cfg.MaxWaiting)) {
 		h.waiting.Add(-1)
