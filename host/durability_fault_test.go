@@ -404,6 +404,9 @@ func TestDurable_ClassStoreFaults(t *testing.T) {
 				e.open()
 				e.fs.Set(fsys.Fault{Op: s.op, Path: e.dir, After: s.after, Times: 1, Kind: kind})
 				_, err := e.h.LoadClass(ctx, wasm)
+				if e.fs.Injected() != 1 {
+					t.Fatalf("the fault was not injected (%d)", e.fs.Injected())
+				}
 				e.fs.Clear()
 				if e.fs.Injected() != 0 {
 					t.Fatal("Clear did not reset the count")
