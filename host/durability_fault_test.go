@@ -436,6 +436,49 @@ func TestDurable_ClassStoreFaults(t *testing.T) {
 	}
 }
 
+// TestDurable_OwnersOverwriteFault: a second namespace's claim on a saved
+// class rewrites its .owners file; when that write (or its directory's
+// sync, after the rename) fails, the claim fails with ErrPersist and the
+// file keeps the first namespace's claim. A missing .owners file would
+// bring the class back visible to every namespace after a restart.
+func TestDurable_OwnersOverwriteFault(t *testing.T) {
+	ctx := context.Background()
+	wasm := readWasm(t, cCounterPath)
+	for _, f := range []fsys.Fault{
+		{Op: fsys.OpSync, Path: "classes", After: 1, Times: 1, Kind: fsys.IOError}, // the directory, after the rename
+		{Op: fsys.OpRename, Path: ".owners", Times: 1, Kind: fsys.IOError},
+		{Op: fsys.OpWrite, Path: "classes", Times: 1, Kind: fsys.Short},
+	} {
+		t.Run(fmt.Sprintf("%s/%s", f.Op, f.Kind), func(t *testing.T) {
+			e := newDurEnv(t, DurabilityWrite)
+			e.open()
+			c, err := e.h.LoadClassIn(ctx, "a", wasm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.fs.Set(f)
+			_, err = e.h.LoadClassIn(ctx, "b", wasm)
+			if e.fs.Injected() != 1 {
+				t.Fatalf("the fault was not injected (%d)", e.fs.Injected())
+			}
+			e.fs.Clear()
+			if !errors.Is(err, ErrPersist) {
+				t.Fatalf("claim with a failed write: %v, want ErrPersist", err)
+			}
+			if _, err := e.h.ClassIn(ctx, "b", c.ID); !errors.Is(err, ErrClassNotFound) {
+				t.Fatalf("failed claim is visible: %v", err)
+			}
+			e.open()
+			if _, err := e.h.ClassIn(ctx, "a", c.ID); err != nil {
+				t.Fatalf("after restart, the first claim: %v (logs:\n%s)", err, e.logs)
+			}
+			if _, err := e.h.ClassIn(ctx, "c", c.ID); !errors.Is(err, ErrClassNotFound) {
+				t.Fatalf("after restart, the class is visible to a namespace that never loaded it: %v", err)
+			}
+		})
+	}
+}
+
 // BenchmarkRollback measures a call whose journal write fails: the call
 // runs, fails with ErrPersist, and the sandbox is rebuilt from the latest
 // checkpoint plus a journal of n calls.
