@@ -479,6 +479,71 @@ func TestDurable_OwnersOverwriteFault(t *testing.T) {
 	}
 }
 
+// TestDurable_ReleaseClassFaults: a release whose .owners write fails
+// fails with ErrPersist and keeps the claim, in memory as on disk; a
+// release that unloads a class whose file cannot be removed keeps its
+// claims file, so the class never comes back visible to every namespace.
+func TestDurable_ReleaseClassFaults(t *testing.T) {
+	ctx := context.Background()
+	wasm := readWasm(t, cCounterPath)
+	t.Run("owners write", func(t *testing.T) {
+		e := newDurEnv(t, DurabilityWrite)
+		e.open()
+		c, err := e.h.LoadClassIn(ctx, "a", wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.h.LoadClassIn(ctx, "b", wasm); err != nil {
+			t.Fatal(err)
+		}
+		e.fs.Set(fsys.Fault{Op: fsys.OpRename, Path: ".owners", Times: 1, Kind: fsys.IOError})
+		err = e.h.ReleaseClass(ctx, "b", c.ID)
+		if e.fs.Injected() != 1 {
+			t.Fatalf("the fault was not injected (%d)", e.fs.Injected())
+		}
+		e.fs.Clear()
+		if !errors.Is(err, ErrPersist) {
+			t.Fatalf("release with a failed write: %v, want ErrPersist", err)
+		}
+		for _, ns := range []string{"a", "b"} {
+			if _, err := e.h.ClassIn(ctx, ns, c.ID); err != nil {
+				t.Fatalf("after the failed release, %s: %v", ns, err)
+			}
+		}
+		// The claim is still counted: releasing it again succeeds.
+		if err := e.h.ReleaseClass(ctx, "b", c.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.open()
+		if _, err := e.h.ClassIn(ctx, "b", c.ID); !errors.Is(err, ErrClassNotFound) {
+			t.Fatalf("after restart, the released claim: %v", err)
+		}
+	})
+	t.Run("class remove", func(t *testing.T) {
+		e := newDurEnv(t, DurabilityWrite)
+		e.open()
+		c, err := e.h.LoadClassIn(ctx, "a", wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.fs.Set(fsys.Fault{Op: fsys.OpRemove, Path: ".wasm", Kind: fsys.IOError})
+		if err := e.h.ReleaseClass(ctx, "a", c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if e.fs.Injected() != 1 {
+			t.Fatalf("the fault was not injected (%d)", e.fs.Injected())
+		}
+		e.fs.Clear()
+		if !strings.Contains(e.logs.String(), "removing saved class") {
+			t.Fatalf("the failed removal was not logged:\n%s", e.logs)
+		}
+		e.open()
+		if _, err := e.h.ClassIn(ctx, "c", c.ID); !errors.Is(err, ErrClassNotFound) {
+			t.Fatalf("after restart, the class is visible to a namespace that never loaded it: %v", err)
+		}
+	})
+}
+
 // BenchmarkRollback measures a call whose journal write fails: the call
 // runs, fails with ErrPersist, and the sandbox is rebuilt from the latest
 // checkpoint plus a journal of n calls.
