@@ -353,7 +353,11 @@ func TestDurable_FilePermissions(t *testing.T) {
 	e.open()
 	a := e.spawn(readWasm(t, cCounterPath), 0)
 	invoke[int64](t, a, "incr", 1)
+	if _, err := e.h.LoadClassIn(context.Background(), "a", readWasm(t, cCounterPath)); err != nil {
+		t.Fatal(err)
+	}
 	n := 0
+	seen := map[string]bool{}
 	err := filepath.Walk(e.dir, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -361,6 +365,8 @@ func TestDurable_FilePermissions(t *testing.T) {
 		if p == e.dir {
 			return nil
 		}
+		seen[filepath.Ext(p)] = true
+		seen[filepath.Base(p)] = true
 		want := os.FileMode(0o600)
 		if fi.IsDir() {
 			want = 0o700
@@ -376,6 +382,11 @@ func TestDurable_FilePermissions(t *testing.T) {
 	}
 	if n < 7 {
 		t.Fatalf("only %d files and directories", n)
+	}
+	for _, f := range []string{".wasm", ".owners", ".snap", metaFile, journalFile} {
+		if !seen[f] {
+			t.Errorf("no %s file was checked", f)
+		}
 	}
 }
 
