@@ -151,7 +151,14 @@ func (h *Host) ReleaseClass(ctx context.Context, namespace, id string) error {
 		h.removeClassFiles(id)
 		return h.closeClass(ctx, c)
 	}
-	return h.saveOwners(c)
+	if err := h.saveOwners(c); err != nil {
+		// The claim stays, as on disk.
+		h.mu.Lock()
+		h.addClaimLocked(c, namespace)
+		h.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // inUseLocked reports whether a live actor uses c. Host.mu is held.
@@ -177,6 +184,24 @@ func (h *Host) dropClaimLocked(c *class, namespace string) {
 			delete(h.classUse, namespace)
 		}
 	}
+}
+
+// addClaimLocked records namespace's claim on c. Host.mu is held.
+func (h *Host) addClaimLocked(c *class, namespace string) {
+	if _, ok := c.owners[namespace]; ok {
+		return
+	}
+	if c.owners == nil {
+		c.owners = map[string]struct{}{}
+	}
+	c.owners[namespace] = struct{}{}
+	u := h.classUse[namespace]
+	if u == nil {
+		u = &classUse{}
+		h.classUse[namespace] = u
+	}
+	u.count++
+	u.bytes += int64(c.info.Size)
 }
 
 // checkClassQuota fails with ErrQuota when namespace cannot claim one more
@@ -249,17 +274,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 				return err
 			}
 		}
-		if c.owners == nil {
-			c.owners = map[string]struct{}{}
-		}
-		c.owners[ns] = struct{}{}
-		u := h.classUse[ns]
-		if u == nil {
-			u = &classUse{}
-			h.classUse[ns] = u
-		}
-		u.count++
-		u.bytes += int64(c.info.Size)
+		h.addClaimLocked(c, ns)
 		added = append(added, ns)
 		changed = true
 	}
@@ -395,7 +410,10 @@ func (h *Host) removeClassFiles(id string) {
 		return
 	}
 	if err := h.persist.removeClass(id); err != nil {
+		// Its claims stay beside it: without them it would come back
+		// visible to every namespace.
 		h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
+		return
 	}
 	if err := h.persist.fs.Remove(h.persist.ownersPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		h.cfg.Logger.Error("removing saved class namespaces", slog.String("class", id), slog.Any("err", err))
