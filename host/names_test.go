@@ -105,6 +105,11 @@ func TestNamesEnforcedOnSpawnAndLookup(t *testing.T) {
 	if _, err := h.Lookup(ctx, "default", "nobody"); !errors.Is(err, ErrActorNotFound) {
 		t.Errorf("Lookup of a valid unknown name: %v", err)
 	}
+	for _, ns := range []string{"", "ns\x00", "a/b", "..", "a\uFFFDb"} {
+		if _, err := h.LoadClassIn(ctx, ns, fixture(t, "minimal")); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("LoadClassIn(%q) = %v, want ErrInvalidName", ns, err)
+		}
+	}
 }
 
 // TestOptionBounds: every numeric option has an upper bound, and the error

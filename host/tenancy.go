@@ -61,17 +61,10 @@ type classClaims struct {
 // over it, LoadClassIn fails with ErrQuota before compiling. Loading the
 // same bytes again is free. Errors as LoadClass.
 func (h *Host) LoadClassIn(ctx context.Context, namespace string, wasm []byte) (ClassInfo, error) {
-	if err := checkNamespace(namespace); err != nil {
+	if err := CheckName("namespace", namespace); err != nil {
 		return ClassInfo{}, err
 	}
 	return h.loadClass(ctx, wasm, classClaims{namespaces: []string{namespace}, quota: true})
-}
-
-func checkNamespace(ns string) error {
-	if ns == "" || len(ns) > 256 {
-		return fmt.Errorf("%w: namespace must have 1 to 256 bytes", ErrInvalidOptions)
-	}
-	return nil
 }
 
 // ClassIn returns a class visible to namespace; other classes are not
