@@ -144,7 +144,14 @@ func (h *Host) ReleaseClass(ctx context.Context, namespace, id string) error {
 		h.removeClassFiles(id)
 		return h.closeClass(ctx, c)
 	}
-	return h.saveOwners(c)
+	if err := h.saveOwners(c); err != nil {
+		// Not saved: the claim stays, or a restart would bring it back.
+		h.mu.Lock()
+		h.addClaimLocked(c, namespace)
+		h.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // inUseLocked reports whether a live actor uses c. Host.mu is held.
@@ -155,6 +162,22 @@ func (h *Host) inUseLocked(c *class) bool {
 		}
 	}
 	return false
+}
+
+// addClaimLocked records namespace's claim on c (which it does not hold
+// yet) and counts it against namespace's class quota. Host.mu is held.
+func (h *Host) addClaimLocked(c *class, namespace string) {
+	if c.owners == nil {
+		c.owners = map[string]struct{}{}
+	}
+	c.owners[namespace] = struct{}{}
+	u := h.classUse[namespace]
+	if u == nil {
+		u = &classUse{}
+		h.classUse[namespace] = u
+	}
+	u.count++
+	u.bytes += int64(c.info.Size)
 }
 
 // dropClaimLocked removes namespace's claim on c. Host.mu is held.
@@ -172,7 +195,7 @@ func (h *Host) dropClaimLocked(c *class, namespace string) {
 	}
 }
 
-// checkClassQuota fails with ErrQuota when namespace cannot claim one more
+// checkClassQuotaLocked fails with ErrQuota when namespace cannot claim one more
 // class of size bytes. Host.mu is held.
 func (h *Host) checkClassQuotaLocked(namespace string, size int) error {
 	maxN, maxB := h.classQuota(namespace)
@@ -215,7 +238,7 @@ func (h *Host) precheckClaims(id string, size int, cl classClaims) error {
 // could claim it; the load starts over.
 var errClassGone = errors.New("class unloaded meanwhile")
 
-// claim records cl on the loaded class c (and saves the claims with the
+// claimLocked records cl on the loaded class c (and saves the claims with the
 // host's data). Host.classMu is held.
 func (h *Host) claimLocked(c *class, cl classClaims) error {
 	h.mu.Lock()
@@ -242,17 +265,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 				return err
 			}
 		}
-		if c.owners == nil {
-			c.owners = map[string]struct{}{}
-		}
-		c.owners[ns] = struct{}{}
-		u := h.classUse[ns]
-		if u == nil {
-			u = &classUse{}
-			h.classUse[ns] = u
-		}
-		u.count++
-		u.bytes += int64(c.info.Size)
+		h.addClaimLocked(c, ns)
 		added = append(added, ns)
 		changed = true
 	}
@@ -274,7 +287,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 	return nil
 }
 
-// unloadIfUnclaimed unloads a class that a failed load left with no claim
+// unloadIfUnclaimedLocked unloads a class that a failed load left with no claim
 // (a quota refused the only one), so refused uploads hold no memory.
 // Host.classMu is held.
 func (h *Host) unloadIfUnclaimedLocked(ctx context.Context, c *class) {
