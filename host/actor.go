@@ -103,7 +103,8 @@ type actor struct {
 	// guest code away and waits for its turn (sandbox.onYield): the
 	// mailbox's Yield while the mailbox handles a call (mbYield), a
 	// scheduler.Place's while Spawn runs the constructor; nil otherwise, and
-	// then guest code does not yield.
+	// then guest code does not yield. While it is set, a host function that
+	// blocks leaves the pool's count (sandbox.block).
 	yielder atomic.Pointer[yieldFunc]
 	mbYield *yieldFunc
 	// lastActive is when the actor last started a call (Unix ns), for
@@ -119,10 +120,6 @@ type actor struct {
 	// Host.Spawn, the spawning guest call's depth + 1 for the spawn import
 	// (Config.MaxDepth).
 	depth int
-	// inHandle: a mailbox worker runs the actor's call (handle), so a host
-	// function that blocks must leave the pool's count (Pool.Blocking);
-	// constructors of guest-spawned actors run on their own goroutine.
-	inHandle atomic.Bool
 
 	// ready is closed when the constructor has finished; startErr (written
 	// before) says whether it failed.
@@ -320,8 +317,6 @@ func (a *actor) setBoot(sb *sandbox) {
 func (a *actor) handle(c *call) {
 	a.h.queued.Add(-1)
 	a.ns.pending.Add(-1)
-	a.inHandle.Store(true)
-	defer a.inHandle.Store(false)
 	// Guest code run from here (the call, a restart's constructor and
 	// replay, the checkpoint hooks) yields the mailbox's worker.
 	a.yielder.Store(a.mbYield)

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"math"
@@ -476,33 +477,15 @@ func (c *Config) checkCallTimeout(d time.Duration) error {
 
 // merge fills zero fields of o from d and validates the result.
 func (o Options) merge(d Options) (Options, error) {
-	if o.MemoryPages == 0 {
-		o.MemoryPages = d.MemoryPages
-	}
-	if o.CallTimeout == 0 {
-		o.CallTimeout = d.CallTimeout
-	}
-	if o.MaxPending == 0 {
-		o.MaxPending = d.MaxPending
-	}
-	if o.MaxRestarts == 0 {
-		o.MaxRestarts = d.MaxRestarts
-	}
-	if o.Namespace == "" {
-		o.Namespace = d.Namespace
-	}
-	if o.MaxChildren == 0 {
-		o.MaxChildren = d.MaxChildren
-	}
-	if o.Fuel == 0 {
-		o.Fuel = d.Fuel
-	}
-	if o.CheckpointEvery == 0 {
-		o.CheckpointEvery = d.CheckpointEvery
-	}
-	if o.CheckpointInterval == 0 {
-		o.CheckpointInterval = d.CheckpointInterval
-	}
+	o.MemoryPages = cmp.Or(o.MemoryPages, d.MemoryPages)
+	o.CallTimeout = cmp.Or(o.CallTimeout, d.CallTimeout)
+	o.MaxPending = cmp.Or(o.MaxPending, d.MaxPending)
+	o.MaxRestarts = cmp.Or(o.MaxRestarts, d.MaxRestarts)
+	o.Namespace = cmp.Or(o.Namespace, d.Namespace)
+	o.MaxChildren = cmp.Or(o.MaxChildren, d.MaxChildren)
+	o.Fuel = cmp.Or(o.Fuel, d.Fuel)
+	o.CheckpointEvery = cmp.Or(o.CheckpointEvery, d.CheckpointEvery)
+	o.CheckpointInterval = cmp.Or(o.CheckpointInterval, d.CheckpointInterval)
 	return o, o.validate()
 }
 
