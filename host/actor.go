@@ -315,8 +315,7 @@ func (a *actor) setBoot(sb *sandbox) {
 
 // handle runs one call; the mailbox calls it on a pool worker.
 func (a *actor) handle(c *call) {
-	a.h.queued.Add(-1)
-	a.ns.pending.Add(-1)
+	a.unqueued()
 	// Guest code run from here (the call, a restart's constructor and
 	// replay, the checkpoint hooks) yields the mailbox's worker.
 	a.yielder.Store(a.mbYield)
@@ -592,8 +591,7 @@ func (a *actor) die(reason DeathReason, cause error) {
 	}
 	if a.mb != nil {
 		for _, c := range a.mb.Close() {
-			a.h.queued.Add(-1)
-			a.ns.pending.Add(-1)
+			a.unqueued()
 			c.fail(a.died)
 		}
 	}
@@ -868,6 +866,15 @@ func (h *Actor) flush() {
 	}
 }
 
+// unqueued uncounts a call that left the mailbox (to run, or failed
+// there), or that push counted and the mailbox refused: the host's
+// queued calls (Config.MaxQueuedCalls) and its namespace's pending ones
+// (Quota.PendingCalls) go together.
+func (a *actor) unqueued() {
+	a.h.queued.Add(-1)
+	a.ns.pending.Add(-1)
+}
+
 // push materializes the arguments and puts the call in the mailbox. A
 // failed future argument (or arguments that grew too large) fails the call's
 // futures, whether or not the future was resolved at submission, so the
@@ -898,12 +905,10 @@ func (a *actor) push(c *call) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, scheduler.ErrFull):
-		a.h.queued.Add(-1)
-		a.ns.pending.Add(-1)
+		a.unqueued()
 		return fmt.Errorf("%w: actor %s has %d pending calls", ErrBackpressure, a.id, a.opts.MaxPending)
 	default:
-		a.h.queued.Add(-1)
-		a.ns.pending.Add(-1)
+		a.unqueued()
 		if d := a.deathError(); d != nil {
 			return d
 		}
