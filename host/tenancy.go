@@ -145,7 +145,7 @@ func (h *Host) ReleaseClass(ctx context.Context, namespace, id string) error {
 		return h.closeClass(ctx, c)
 	}
 	if err := h.saveOwners(c); err != nil {
-		// Not saved: the claim stays, or a restart would bring it back.
+		// The claim stays, as on disk.
 		h.mu.Lock()
 		h.addClaimLocked(c, namespace)
 		h.mu.Unlock()
@@ -164,22 +164,6 @@ func (h *Host) inUseLocked(c *class) bool {
 	return false
 }
 
-// addClaimLocked records namespace's claim on c (which it does not hold
-// yet) and counts it against namespace's class quota. Host.mu is held.
-func (h *Host) addClaimLocked(c *class, namespace string) {
-	if c.owners == nil {
-		c.owners = map[string]struct{}{}
-	}
-	c.owners[namespace] = struct{}{}
-	u := h.classUse[namespace]
-	if u == nil {
-		u = &classUse{}
-		h.classUse[namespace] = u
-	}
-	u.count++
-	u.bytes += int64(c.info.Size)
-}
-
 // dropClaimLocked removes namespace's claim on c. Host.mu is held.
 func (h *Host) dropClaimLocked(c *class, namespace string) {
 	if _, ok := c.owners[namespace]; !ok {
@@ -193,6 +177,24 @@ func (h *Host) dropClaimLocked(c *class, namespace string) {
 			delete(h.classUse, namespace)
 		}
 	}
+}
+
+// addClaimLocked records namespace's claim on c. Host.mu is held.
+func (h *Host) addClaimLocked(c *class, namespace string) {
+	if _, ok := c.owners[namespace]; ok {
+		return
+	}
+	if c.owners == nil {
+		c.owners = map[string]struct{}{}
+	}
+	c.owners[namespace] = struct{}{}
+	u := h.classUse[namespace]
+	if u == nil {
+		u = &classUse{}
+		h.classUse[namespace] = u
+	}
+	u.count++
+	u.bytes += int64(c.info.Size)
 }
 
 // checkClassQuotaLocked fails with ErrQuota when namespace cannot claim one more
@@ -401,7 +403,10 @@ func (h *Host) removeClassFiles(id string) {
 		return
 	}
 	if err := h.persist.removeClass(id); err != nil {
+		// Its claims stay beside it: without them it would come back
+		// visible to every namespace.
 		h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
+		return
 	}
 	if err := h.persist.fs.Remove(h.persist.ownersPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		h.cfg.Logger.Error("removing saved class namespaces", slog.String("class", id), slog.Any("err", err))
