@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -385,6 +386,9 @@ func TestErrorMessagesWithoutPaths(t *testing.T) {
 		fmt.Errorf("%w: call incr completed but its journal record was not written: %w", host.ErrPersist, pe),
 		fmt.Errorf("%w: %w", host.ErrPersist, errors.Join(pe, errors.New("other"))),
 		fmt.Errorf("restore: %w", pe),
+		// A rename's paths, also where a message repeats them.
+		fmt.Errorf("%w: keeping /srv/wactor-data/state/x aside: %w", host.ErrPersist,
+			&os.LinkError{Op: "rename", Old: "/srv/wactor-data/state/x", New: "/srv/wactor-data/damaged/x", Err: syscall.ENOSPC}),
 	} {
 		e := errorFor(err)
 		if strings.Contains(e.Message, "/srv") || !strings.Contains(e.Message, "no space left on device") {
