@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/wactor/wactor/abi"
-	"github.com/wactor/wactor/internal/fsys"
 )
 
 // forbiddenRecorder records refused accesses (ForbiddenObserver).
@@ -214,49 +213,6 @@ func TestHostile_TenancyMatrix(t *testing.T) {
 		}
 	}
 	base.settled(t, h, 0)
-}
-
-// TestReleaseClass_SaveFails: a ReleaseClass whose claims file cannot be
-// written fails with ErrPersist and leaves the claim in place, in memory and
-// after a restart; once the disk works, the release goes through.
-func TestReleaseClass_SaveFails(t *testing.T) {
-	ctx := context.Background()
-	e := newDurEnv(t, DurabilitySync)
-	h := e.open()
-	wasm := fixture(t, "minimal")
-	for _, ns := range []string{"a", "b"} { // two claims: releasing one keeps the class
-		if _, err := h.LoadClassIn(ctx, ns, wasm); err != nil {
-			t.Fatal(err)
-		}
-	}
-	id := ClassID(wasm)
-	for _, kind := range []fsys.Kind{fsys.NoSpace, fsys.IOError} {
-		e.fs.Set(fsys.Fault{Op: fsys.OpRename, Path: ".owners", Kind: kind})
-		err := h.ReleaseClass(ctx, "a", id)
-		e.fs.Clear()
-		if !errors.Is(err, ErrPersist) {
-			t.Fatalf("%s: ReleaseClass = %v, want ErrPersist", kind, err)
-		}
-		if _, err := h.ClassIn(ctx, "a", id); err != nil {
-			t.Fatalf("%s: a failed release dropped the claim: %v", kind, err)
-		}
-		if u := h.NamespaceUsage(ctx, "a"); u.Classes != 1 {
-			t.Fatalf("%s: namespace a counts %d classes, want 1", kind, u.Classes)
-		}
-	}
-	h = e.open()
-	if _, err := h.ClassIn(ctx, "a", id); err != nil {
-		t.Fatalf("after a restart: %v", err)
-	}
-	if err := h.ReleaseClass(ctx, "a", id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.ClassIn(ctx, "a", id); !errors.Is(err, ErrClassNotFound) {
-		t.Fatalf("released: ClassIn(a) = %v", err)
-	}
-	if _, err := h.ClassIn(ctx, "b", id); err != nil {
-		t.Fatalf("b's claim: %v", err)
-	}
 }
 
 // TestClasses_PerNamespace: a class a namespace loads is visible to it
