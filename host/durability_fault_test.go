@@ -521,6 +521,9 @@ func TestDurable_ReleaseClassFaults(t *testing.T) {
 				t.Fatalf("after the failed release, %s: %v", ns, err)
 			}
 		}
+		if u := e.h.NamespaceUsage(ctx, "b"); u.Classes != 1 {
+			t.Fatalf("after the failed release, b counts %d classes, want 1", u.Classes)
+		}
 		// The claim is still counted: releasing it again succeeds.
 		if err := e.h.ReleaseClass(ctx, "b", c.ID); err != nil {
 			t.Fatal(err)

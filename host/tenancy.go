@@ -61,17 +61,10 @@ type classClaims struct {
 // over it, LoadClassIn fails with ErrQuota before compiling. Loading the
 // same bytes again is free. Errors as LoadClass.
 func (h *Host) LoadClassIn(ctx context.Context, namespace string, wasm []byte) (ClassInfo, error) {
-	if err := checkNamespace(namespace); err != nil {
+	if err := CheckName("namespace", namespace); err != nil {
 		return ClassInfo{}, err
 	}
 	return h.loadClass(ctx, wasm, classClaims{namespaces: []string{namespace}, quota: true})
-}
-
-func checkNamespace(ns string) error {
-	if ns == "" || len(ns) > 256 {
-		return fmt.Errorf("%w: namespace must have 1 to 256 bytes", ErrInvalidOptions)
-	}
-	return nil
 }
 
 // ClassIn returns a class visible to namespace; other classes are not
@@ -204,7 +197,7 @@ func (h *Host) addClaimLocked(c *class, namespace string) {
 	u.bytes += int64(c.info.Size)
 }
 
-// checkClassQuota fails with ErrQuota when namespace cannot claim one more
+// checkClassQuotaLocked fails with ErrQuota when namespace cannot claim one more
 // class of size bytes. Host.mu is held.
 func (h *Host) checkClassQuotaLocked(namespace string, size int) error {
 	maxN, maxB := h.classQuota(namespace)
@@ -247,7 +240,7 @@ func (h *Host) precheckClaims(id string, size int, cl classClaims) error {
 // could claim it; the load starts over.
 var errClassGone = errors.New("class unloaded meanwhile")
 
-// claim records cl on the loaded class c (and saves the claims with the
+// claimLocked records cl on the loaded class c (and saves the claims with the
 // host's data). Host.classMu is held.
 func (h *Host) claimLocked(c *class, cl classClaims) error {
 	h.mu.Lock()
@@ -296,7 +289,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 	return nil
 }
 
-// unloadIfUnclaimed unloads a class that a failed load left with no claim
+// unloadIfUnclaimedLocked unloads a class that a failed load left with no claim
 // (a quota refused the only one), so refused uploads hold no memory.
 // Host.classMu is held.
 func (h *Host) unloadIfUnclaimedLocked(ctx context.Context, c *class) {
