@@ -96,6 +96,22 @@ var (
 	ErrDeadlock = errors.New("deadlock")
 	// ErrActorDied: actor_died; Details["reason"] says why.
 	ErrActorDied = errors.New("actor_died")
+	// ErrActorDamaged: actor_damaged, the actor's files on disk are damaged
+	// and it is not served until repaired or discarded; Details["reason"]
+	// says why.
+	ErrActorDamaged = errors.New("actor_damaged")
+	// ErrUnsupportedMediaType: unsupported_media_type (a body of a type the
+	// route does not read).
+	ErrUnsupportedMediaType = errors.New("unsupported_media_type")
+	// ErrRequestTimeout: request_timeout (the body did not arrive within the
+	// server's body timeout).
+	ErrRequestTimeout = errors.New("request_timeout")
+	// ErrUnschedulable: unschedulable (a spawn's resource request can never
+	// fit on the server).
+	ErrUnschedulable = errors.New("unschedulable")
+	// ErrAdmissionTimeout: admission_timeout (a spawn waited for resources
+	// past the server's admission timeout).
+	ErrAdmissionTimeout = errors.New("admission_timeout")
 	// ErrTooLarge: too_large (body, module or arguments over the limit).
 	ErrTooLarge = errors.New("too_large")
 	// ErrArity: arity (wrong number of arguments).
@@ -127,64 +143,74 @@ var (
 )
 
 var sentinelByCode = map[string]error{
-	"bad_request":          ErrBadRequest,
-	"invalid_argument":     ErrInvalidArgument,
-	"unauthorized":         ErrUnauthorized,
-	"forbidden":            ErrForbidden,
-	"not_found":            ErrNotFound,
-	"class_not_found":      ErrClassNotFound,
-	"actor_not_found":      ErrActorNotFound,
-	"method_not_found":     ErrMethodNotFound,
-	"future_not_found":     ErrFutureNotFound,
-	"method_not_allowed":   ErrMethodNotAllowed,
-	"name_taken":           ErrNameTaken,
-	"deadlock":             ErrDeadlock,
-	"quota_exceeded":       ErrQuotaExceeded,
-	"class_in_use":         ErrClassInUse,
-	"actor_died":           ErrActorDied,
-	"too_large":            ErrTooLarge,
-	"arity":                ErrArity,
-	"invalid_module":       ErrInvalidModule,
-	"app_error":            ErrAppError,
-	"return_count":         ErrReturnCount,
-	"backpressure":         ErrBackpressure,
-	"trap":                 ErrTrap,
-	"deadline_exceeded":    ErrDeadline,
-	"unavailable":          ErrUnavailable,
-	"not_implemented":      ErrNotImplemented,
-	"checkpoint_not_found": ErrNotFound,
-	"internal":             ErrInternal,
+	"bad_request":            ErrBadRequest,
+	"invalid_argument":       ErrInvalidArgument,
+	"unauthorized":           ErrUnauthorized,
+	"forbidden":              ErrForbidden,
+	"not_found":              ErrNotFound,
+	"class_not_found":        ErrClassNotFound,
+	"actor_not_found":        ErrActorNotFound,
+	"method_not_found":       ErrMethodNotFound,
+	"future_not_found":       ErrFutureNotFound,
+	"method_not_allowed":     ErrMethodNotAllowed,
+	"name_taken":             ErrNameTaken,
+	"deadlock":               ErrDeadlock,
+	"quota_exceeded":         ErrQuotaExceeded,
+	"class_in_use":           ErrClassInUse,
+	"actor_died":             ErrActorDied,
+	"actor_damaged":          ErrActorDamaged,
+	"unsupported_media_type": ErrUnsupportedMediaType,
+	"request_timeout":        ErrRequestTimeout,
+	"unschedulable":          ErrUnschedulable,
+	"admission_timeout":      ErrAdmissionTimeout,
+	"too_large":              ErrTooLarge,
+	"arity":                  ErrArity,
+	"invalid_module":         ErrInvalidModule,
+	"app_error":              ErrAppError,
+	"return_count":           ErrReturnCount,
+	"backpressure":           ErrBackpressure,
+	"trap":                   ErrTrap,
+	"deadline_exceeded":      ErrDeadline,
+	"unavailable":            ErrUnavailable,
+	"not_implemented":        ErrNotImplemented,
+	"checkpoint_not_found":   ErrNotFound,
+	"internal":               ErrInternal,
 }
 
 // statusByCode is the API's table of codes and statuses.
 var statusByCode = map[string]int{
-	"bad_request":          http.StatusBadRequest,
-	"invalid_argument":     http.StatusBadRequest,
-	"unauthorized":         http.StatusUnauthorized,
-	"forbidden":            http.StatusForbidden,
-	"not_found":            http.StatusNotFound,
-	"class_not_found":      http.StatusNotFound,
-	"actor_not_found":      http.StatusNotFound,
-	"method_not_found":     http.StatusNotFound,
-	"future_not_found":     http.StatusNotFound,
-	"method_not_allowed":   http.StatusMethodNotAllowed,
-	"name_taken":           http.StatusConflict,
-	"deadlock":             http.StatusConflict,
-	"quota_exceeded":       http.StatusTooManyRequests,
-	"class_in_use":         http.StatusConflict,
-	"actor_died":           http.StatusGone,
-	"too_large":            http.StatusRequestEntityTooLarge,
-	"arity":                http.StatusUnprocessableEntity,
-	"invalid_module":       http.StatusUnprocessableEntity,
-	"app_error":            http.StatusUnprocessableEntity,
-	"return_count":         http.StatusUnprocessableEntity,
-	"backpressure":         http.StatusTooManyRequests,
-	"trap":                 http.StatusBadGateway,
-	"deadline_exceeded":    http.StatusGatewayTimeout,
-	"unavailable":          http.StatusServiceUnavailable,
-	"not_implemented":      http.StatusNotImplemented,
-	"checkpoint_not_found": http.StatusNotFound,
-	"internal":             http.StatusInternalServerError,
+	"bad_request":            http.StatusBadRequest,
+	"invalid_argument":       http.StatusBadRequest,
+	"unauthorized":           http.StatusUnauthorized,
+	"forbidden":              http.StatusForbidden,
+	"not_found":              http.StatusNotFound,
+	"class_not_found":        http.StatusNotFound,
+	"actor_not_found":        http.StatusNotFound,
+	"method_not_found":       http.StatusNotFound,
+	"future_not_found":       http.StatusNotFound,
+	"method_not_allowed":     http.StatusMethodNotAllowed,
+	"name_taken":             http.StatusConflict,
+	"deadlock":               http.StatusConflict,
+	"quota_exceeded":         http.StatusTooManyRequests,
+	"class_in_use":           http.StatusConflict,
+	"actor_died":             http.StatusGone,
+	"actor_damaged":          http.StatusConflict,
+	"unsupported_media_type": http.StatusUnsupportedMediaType,
+	"request_timeout":        http.StatusRequestTimeout,
+	"unschedulable":          http.StatusBadRequest,
+	"admission_timeout":      http.StatusServiceUnavailable,
+	"too_large":              http.StatusRequestEntityTooLarge,
+	"arity":                  http.StatusUnprocessableEntity,
+	"invalid_module":         http.StatusUnprocessableEntity,
+	"app_error":              http.StatusUnprocessableEntity,
+	"return_count":           http.StatusUnprocessableEntity,
+	"backpressure":           http.StatusTooManyRequests,
+	"trap":                   http.StatusBadGateway,
+	"deadline_exceeded":      http.StatusGatewayTimeout,
+	"unavailable":            http.StatusServiceUnavailable,
+	"not_implemented":        http.StatusNotImplemented,
+	"checkpoint_not_found":   http.StatusNotFound,
+	"internal":               http.StatusInternalServerError,
 }
 
 func statusForCode(code string) int {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -204,6 +206,38 @@ func TestErrorIs(t *testing.T) {
 	for code, s := range sentinelByCode {
 		if !errors.Is(&Error{Code: code}, s) || statusForCode(code) == 0 {
 			t.Errorf("code %s", code)
+		}
+	}
+}
+
+// TestCodesOfTheAPI: every error code of the API (docs/openapi.json, which a
+// server test checks against the server's table) has a sentinel and its
+// status here.
+func TestCodesOfTheAPI(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "docs", "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	codes := doc.Components.Schemas["ErrorCode"].Enum
+	if len(codes) == 0 {
+		t.Fatal("docs/openapi.json lists no ErrorCode")
+	}
+	for _, code := range codes {
+		if _, ok := sentinelByCode[code]; !ok {
+			t.Errorf("code %s has no sentinel", code)
+		}
+		if statusForCode(code) == 0 {
+			t.Errorf("code %s has no status", code)
 		}
 	}
 }

@@ -103,7 +103,8 @@ type actor struct {
 	// guest code away and waits for its turn (sandbox.onYield): the
 	// mailbox's Yield while the mailbox handles a call (mbYield), a
 	// scheduler.Place's while Spawn runs the constructor; nil otherwise, and
-	// then guest code does not yield.
+	// then guest code does not yield. While it is set, a host function that
+	// blocks leaves the pool's count (sandbox.block).
 	yielder atomic.Pointer[yieldFunc]
 	mbYield *yieldFunc
 	// lastActive is when the actor last started a call (Unix ns), for
@@ -119,10 +120,6 @@ type actor struct {
 	// Host.Spawn, the spawning guest call's depth + 1 for the spawn import
 	// (Config.MaxDepth).
 	depth int
-	// inHandle: a mailbox worker runs the actor's call (handle), so a host
-	// function that blocks must leave the pool's count (Pool.Blocking);
-	// constructors of guest-spawned actors run on their own goroutine.
-	inHandle atomic.Bool
 
 	// ready is closed when the constructor has finished; startErr (written
 	// before) says whether it failed.
@@ -318,10 +315,7 @@ func (a *actor) setBoot(sb *sandbox) {
 
 // handle runs one call; the mailbox calls it on a pool worker.
 func (a *actor) handle(c *call) {
-	a.h.queued.Add(-1)
-	a.ns.pending.Add(-1)
-	a.inHandle.Store(true)
-	defer a.inHandle.Store(false)
+	a.unqueued()
 	// Guest code run from here (the call, a restart's constructor and
 	// replay, the checkpoint hooks) yields the mailbox's worker.
 	a.yielder.Store(a.mbYield)
@@ -597,8 +591,7 @@ func (a *actor) die(reason DeathReason, cause error) {
 	}
 	if a.mb != nil {
 		for _, c := range a.mb.Close() {
-			a.h.queued.Add(-1)
-			a.ns.pending.Add(-1)
+			a.unqueued()
 			c.fail(a.died)
 		}
 	}
@@ -873,6 +866,15 @@ func (h *Actor) flush() {
 	}
 }
 
+// unqueued uncounts a call that left the mailbox (to run, or failed
+// there), or that push counted and the mailbox refused: the host's
+// queued calls (Config.MaxQueuedCalls) and its namespace's pending ones
+// (Quota.PendingCalls) go together.
+func (a *actor) unqueued() {
+	a.h.queued.Add(-1)
+	a.ns.pending.Add(-1)
+}
+
 // push materializes the arguments and puts the call in the mailbox. A
 // failed future argument (or arguments that grew too large) fails the call's
 // futures, whether or not the future was resolved at submission, so the
@@ -903,12 +905,10 @@ func (a *actor) push(c *call) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, scheduler.ErrFull):
-		a.h.queued.Add(-1)
-		a.ns.pending.Add(-1)
+		a.unqueued()
 		return fmt.Errorf("%w: actor %s has %d pending calls", ErrBackpressure, a.id, a.opts.MaxPending)
 	default:
-		a.h.queued.Add(-1)
-		a.ns.pending.Add(-1)
+		a.unqueued()
 		if d := a.deathError(); d != nil {
 			return d
 		}

@@ -11,7 +11,6 @@ import (
 type classBudget struct {
 	mu        sync.Mutex
 	limit     int64
-	classes   int
 	modules   int64 // NodeUsage.ClassBytes
 	templates int64 // NodeUsage.TemplateBytes
 }
@@ -27,7 +26,6 @@ func (b *classBudget) reserve(n int64, template bool) bool {
 		b.templates += n
 	} else {
 		b.modules += n
-		b.classes++
 	}
 	return true
 }
@@ -37,15 +35,14 @@ func (b *classBudget) release(module, template int64) {
 	defer b.mu.Unlock()
 	b.modules -= module
 	b.templates -= template
-	if module > 0 {
-		b.classes--
-	}
 }
 
-func (b *classBudget) usage() (classes int, modules, templates int64) {
+// usage returns what the modules and the templates hold, loads in progress
+// included.
+func (b *classBudget) usage() (modules, templates int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.classes, b.modules, b.templates
+	return b.modules, b.templates
 }
 
 // buildClass compiles a module and runs its load-time code (probe), within
@@ -63,7 +60,7 @@ func (h *Host) buildClass(ctx context.Context, id string, wasm []byte) (*class, 
 	}()
 	size := int64(len(wasm))
 	if !h.budget.reserve(size, false) {
-		_, m, t := h.budget.usage()
+		m, t := h.budget.usage()
 		return nil, fmt.Errorf("%w: a module of %d bytes does not fit in the class memory budget (%d of %d bytes used by classes and templates)", ErrTooLarge, size, m+t, h.budget.limit)
 	}
 	c, err := compileClass(ctx, h.eng, id, wasm)

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"math"
@@ -40,23 +41,25 @@ type Config struct {
 	// LogLines is how many log lines each actor keeps (default 1000).
 	LogLines int `json:"log_lines,omitempty"`
 	// LogBytes bounds what each actor's log holds, in bytes (default 1 MiB,
-	// at least 4 KiB): each line costs its text plus 64 bytes, and the
+	// at least 4 KiB, at most 1 GiB): each line costs its text plus 64 bytes, and the
 	// oldest lines are dropped first (counted in LogStats). Lines are cut
 	// at MaxLogLine bytes, whatever their source.
 	LogBytes int `json:"log_bytes,omitempty"`
 	// LogBudget bounds what all actors' logs hold together, in bytes
-	// (default 256 MiB; Unlimited lifts it): past it, a log that takes a
+	// (default 256 MiB, at most 1 PiB; Unlimited lifts it): past it, a log that takes a
 	// new line is first cut to its last DeadLogBytes, so the logs hold at
 	// most LogBudget plus DeadLogBytes per actor however many actors flood
 	// them (NodeUsage.LogBytes).
 	LogBudget int64 `json:"log_budget,omitempty"`
 	// KeepDead is how many dead actors the host keeps, with their final
 	// state (Info: death reason and error) and the end of their log (Logs),
-	// for KeepDeadFor after they died (default 1000; -1 keeps none). When
+	// for KeepDeadFor after they died (default 1000, at most 1,000,000; -1
+	// keeps none). When
 	// full, the oldest of the namespace with the most kept goes first. Calls
 	// to a kept dead actor still fail with ErrActorDied.
 	KeepDead int `json:"keep_dead,omitempty"`
-	// KeepDeadFor is how long a dead actor is kept (default 10 minutes).
+	// KeepDeadFor is how long a dead actor is kept (default 10 minutes, at
+	// most 30 days).
 	KeepDeadFor time.Duration `json:"keep_dead_for,omitempty"`
 	// DeadLogBytes is how much of a kept dead actor's log is kept: its last
 	// lines within that many bytes, counted as LogBytes (default 32 KiB, at
@@ -115,7 +118,7 @@ type Config struct {
 	// too, not Options.CallTimeout.
 	LoadTimeout time.Duration `json:"load_timeout,omitempty"`
 	// ClassMemoryBudget bounds the memory the host keeps for its loaded
-	// classes (default 2 GiB): the modules' sizes (NodeUsage.ClassBytes)
+	// classes (default 2 GiB, at most 1 PiB): the modules' sizes (NodeUsage.ClassBytes)
 	// plus their templates (NodeUsage.TemplateBytes, the state after
 	// _initialize that spawns copy). A class whose module does not fit is
 	// refused with ErrTooLarge; a class whose template does not fit loads
@@ -130,14 +133,16 @@ type Config struct {
 	// yield (default 10ms; checked every TimeSlice, so a slice lasts one to
 	// two of them). Namespaces with waiting calls take the workers in
 	// turn, a slice each (docs/SCHEDULING.md, "Fairness across
-	// namespaces"). Without contention nothing is timed. At least 1ms.
+	// namespaces"). Without contention nothing is timed. At least 1ms, at
+	// most 1s.
 	TimeSlice time.Duration `json:"time_slice,omitempty"`
 	// MaxCallTimeout caps Options.CallTimeout, from any source (Spawn,
 	// Config.Defaults, a guest's spawn options): a spawn asking for more
 	// fails with ErrInvalidOptions, and an actor recovered from DataDir
-	// with more is cut to it (default 5 minutes).
+	// with more is cut to it (default 5 minutes, at most 24 hours).
 	MaxCallTimeout time.Duration `json:"max_call_timeout,omitempty"`
-	// MaxDepth bounds how deep guests nest work (default 32): an actor
+	// MaxDepth bounds how deep guests nest work (default 32, at most
+	// 1,000,000): an actor
 	// spawned by a guest, and a call or send made from inside a guest call,
 	// is one level deeper than the guest call that made it (a Go or HTTP
 	// call and a Host.Spawn are level 0). Past it the spawn, call or send
@@ -156,7 +161,8 @@ type Config struct {
 	// (wactor.quota). Default: 4,000 with wasmtime, where each waiting
 	// guest holds an OS thread (its host function is a cgo callback) and Go
 	// aborts the whole process past 10,000 threads; 100,000 with wazero,
-	// where it holds a goroutine. Unlimited (-1) lifts it.
+	// where it holds a goroutine. At most 10,000,000; Unlimited (-1) lifts
+	// it.
 	MaxWaiting int `json:"max_waiting,omitempty"`
 
 	// fs is the file system DataDir is kept on (nil: the operating
@@ -266,6 +272,17 @@ const (
 	defaultMaxDepth         = 32
 	defaultMaxWaiting       = 100_000
 	defaultMaxWaitingCgo    = 4000 // below Go's 10,000 threads (runtime/debug.SetMaxThreads)
+)
+
+// Upper bounds of Config's newer limits (checkBounds): far above any sane
+// setting, so that a typo cannot turn a bound into none.
+const (
+	maxKeepDead       = 1_000_000
+	maxKeepDeadFor    = 30 * 24 * time.Hour
+	maxTimeSlice      = time.Second // past it fairness across namespaces means little
+	maxMaxCallTimeout = 24 * time.Hour
+	maxMaxDepth       = 1_000_000
+	maxMaxWaiting     = 10_000_000
 )
 
 // Upper bounds of Options' numeric fields (docs/API.md, "Options"): far
@@ -427,6 +444,16 @@ func (c Config) checkBounds() error {
 		{"keep_checkpoints", int64(c.KeepCheckpoints), 10_000},
 		{"max_queued_calls", int64(c.MaxQueuedCalls), 1 << 30},
 		{"memory_budget", c.MemoryBudget, 1 << 50},
+		{"log_bytes", int64(c.LogBytes), 1 << 30},
+		{"dead_log_bytes", int64(c.DeadLogBytes), 1 << 30},
+		{"log_budget", c.LogBudget, 1 << 50},
+		{"keep_dead", int64(c.KeepDead), maxKeepDead},
+		{"keep_dead_for", int64(c.KeepDeadFor), int64(maxKeepDeadFor)},
+		{"class_memory_budget", c.ClassMemoryBudget, 1 << 50},
+		{"time_slice", int64(c.TimeSlice), int64(maxTimeSlice)},
+		{"max_call_timeout", int64(c.MaxCallTimeout), int64(maxMaxCallTimeout)},
+		{"max_depth", int64(c.MaxDepth), maxMaxDepth},
+		{"max_waiting", int64(c.MaxWaiting), maxMaxWaiting},
 	} {
 		if f.v > f.max {
 			return fmt.Errorf("%w: %s %d exceeds the maximum of %d", ErrInvalidOptions, f.name, f.v, f.max)
@@ -450,33 +477,15 @@ func (c *Config) checkCallTimeout(d time.Duration) error {
 
 // merge fills zero fields of o from d and validates the result.
 func (o Options) merge(d Options) (Options, error) {
-	if o.MemoryPages == 0 {
-		o.MemoryPages = d.MemoryPages
-	}
-	if o.CallTimeout == 0 {
-		o.CallTimeout = d.CallTimeout
-	}
-	if o.MaxPending == 0 {
-		o.MaxPending = d.MaxPending
-	}
-	if o.MaxRestarts == 0 {
-		o.MaxRestarts = d.MaxRestarts
-	}
-	if o.Namespace == "" {
-		o.Namespace = d.Namespace
-	}
-	if o.MaxChildren == 0 {
-		o.MaxChildren = d.MaxChildren
-	}
-	if o.Fuel == 0 {
-		o.Fuel = d.Fuel
-	}
-	if o.CheckpointEvery == 0 {
-		o.CheckpointEvery = d.CheckpointEvery
-	}
-	if o.CheckpointInterval == 0 {
-		o.CheckpointInterval = d.CheckpointInterval
-	}
+	o.MemoryPages = cmp.Or(o.MemoryPages, d.MemoryPages)
+	o.CallTimeout = cmp.Or(o.CallTimeout, d.CallTimeout)
+	o.MaxPending = cmp.Or(o.MaxPending, d.MaxPending)
+	o.MaxRestarts = cmp.Or(o.MaxRestarts, d.MaxRestarts)
+	o.Namespace = cmp.Or(o.Namespace, d.Namespace)
+	o.MaxChildren = cmp.Or(o.MaxChildren, d.MaxChildren)
+	o.Fuel = cmp.Or(o.Fuel, d.Fuel)
+	o.CheckpointEvery = cmp.Or(o.CheckpointEvery, d.CheckpointEvery)
+	o.CheckpointInterval = cmp.Or(o.CheckpointInterval, d.CheckpointInterval)
 	return o, o.validate()
 }
 

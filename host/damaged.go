@@ -377,10 +377,10 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 		sb.close()
 		return ActorInfo{}, fmt.Errorf("%w: keeping damaged files aside: %w", ErrPersist, diskError{err})
 	}
-	if err := p.fs.Rename(jpath, filepath.Join(dst, journalFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		sb.close()
-		return ActorInfo{}, fmt.Errorf("%w: keeping the journal aside: %w", ErrPersist, diskError{err})
-	}
+	// The newer snapshots go aside before the checkpoint (whose retention
+	// could delete them), the journal after it: until the repaired state
+	// is stored, a failed repair leaves the journal in place for the next
+	// try, and once it is, the journal's records are older than it.
 	if len(newer) > 0 {
 		if err := p.store.MoveAside(ctx, id, newer, filepath.Join(dst, "snapshots")); err != nil {
 			sb.close()
@@ -390,6 +390,10 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	if _, err := a.takeCheckpoint(sb); err != nil {
 		sb.close()
 		return ActorInfo{}, err
+	}
+	if err := p.fs.Rename(jpath, filepath.Join(dst, journalFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		sb.close()
+		return ActorInfo{}, fmt.Errorf("%w: keeping the journal aside: %w", ErrPersist, diskError{err})
 	}
 	if p.mode != DurabilityCheckpoint {
 		if a.jf, err = openJournal(p.fs, jpath, p.mode == DurabilitySync, 0); err != nil {

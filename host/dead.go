@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -18,8 +19,8 @@ import (
 type morgue struct {
 	max  int // 0 or less: keep none
 	ttl  time.Duration
-	all  deadQueue             // every kept actor, in order of death
-	byNS map[string]*deadQueue // the same, per namespace
+	all  []*deadActor            // every kept actor, in order of death
+	byNS map[string][]*deadActor // the same, per namespace
 	byID map[string]*deadActor
 }
 
@@ -31,34 +32,17 @@ type deadActor struct {
 	gone bool      // no longer kept (still in all until it reaches its head)
 }
 
-// deadQueue is a FIFO of dead actors.
-type deadQueue struct {
-	list []*deadActor
-	head int
-}
-
-func (q *deadQueue) push(d *deadActor) { q.list = append(q.list, d) }
-
-func (q *deadQueue) len() int { return len(q.list) - q.head }
-
-func (q *deadQueue) peek() *deadActor { return q.list[q.head] }
-
-func (q *deadQueue) pop() *deadActor {
-	d := q.list[q.head]
-	q.list[q.head] = nil
-	q.head++
-	if q.head == len(q.list) {
-		q.list, q.head = q.list[:0], 0
-	} else if q.head > 64 && q.head > len(q.list)/2 {
-		n := copy(q.list, q.list[q.head:])
-		clear(q.list[n:])
-		q.list, q.head = q.list[:n], 0
-	}
-	return d
+// popFront removes q's first element. A plain slice is queue enough: append
+// reallocates once the front is used up, so the backing array stays within
+// a small multiple of what is kept.
+func popFront(q []*deadActor) (*deadActor, []*deadActor) {
+	d := q[0]
+	q[0] = nil // the backing array must not keep it alive
+	return d, q[1:]
 }
 
 func newMorgue(max int, ttl time.Duration) morgue {
-	return morgue{max: max, ttl: ttl, byNS: map[string]*deadQueue{}, byID: map[string]*deadActor{}}
+	return morgue{max: max, ttl: ttl, byNS: map[string][]*deadActor{}, byID: map[string]*deadActor{}}
 }
 
 // add keeps a dead actor and returns the logs of those it no longer keeps
@@ -69,13 +53,8 @@ func (m *morgue) add(info ActorInfo, logs *logRing, now time.Time) []*logRing {
 		return append(gone, logs)
 	}
 	d := &deadActor{info: info, logs: logs, at: now}
-	m.all.push(d)
-	ns := m.byNS[info.Options.Namespace]
-	if ns == nil {
-		ns = &deadQueue{}
-		m.byNS[info.Options.Namespace] = ns
-	}
-	ns.push(d)
+	m.all = append(m.all, d)
+	m.byNS[info.Options.Namespace] = append(m.byNS[info.Options.Namespace], d)
 	m.byID[info.ID] = d
 	for len(m.byID) > m.max {
 		gone = append(gone, m.evict(m.fullest()))
@@ -86,9 +65,9 @@ func (m *morgue) add(info ActorInfo, logs *logRing, now time.Time) []*logRing {
 // fullest returns the namespace with the most kept dead actors (of two,
 // the one whose oldest died first).
 func (m *morgue) fullest() string {
-	best, bestQ := "", (*deadQueue)(nil)
+	best, bestQ := "", []*deadActor(nil)
 	for ns, q := range m.byNS {
-		if bestQ == nil || q.len() > bestQ.len() || q.len() == bestQ.len() && q.peek().at.Before(bestQ.peek().at) {
+		if bestQ == nil || len(q) > len(bestQ) || len(q) == len(bestQ) && q[0].at.Before(bestQ[0].at) {
 			best, bestQ = ns, q
 		}
 	}
@@ -97,25 +76,19 @@ func (m *morgue) fullest() string {
 
 // evict drops the oldest kept dead actor of namespace ns.
 func (m *morgue) evict(ns string) *logRing {
-	q := m.byNS[ns]
-	d := q.pop()
-	if q.len() == 0 {
+	d, q := popFront(m.byNS[ns])
+	if len(q) == 0 {
 		delete(m.byNS, ns)
+	} else {
+		m.byNS[ns] = q
 	}
 	delete(m.byID, d.info.ID)
 	d.gone = true
-	for m.all.len() > 0 && m.all.peek().gone {
-		m.all.pop()
+	for len(m.all) > 0 && m.all[0].gone {
+		_, m.all = popFront(m.all)
 	}
-	if m.all.len() > 2*len(m.byID)+64 { // evicted out of order: drop them
-		kept := m.all.list[:0]
-		for _, d := range m.all.list[m.all.head:] {
-			if !d.gone {
-				kept = append(kept, d)
-			}
-		}
-		clear(m.all.list[len(kept):])
-		m.all.list, m.all.head = kept, 0
+	if len(m.all) > 2*len(m.byID)+64 { // evicted out of order: drop them
+		m.all = slices.DeleteFunc(m.all, func(d *deadActor) bool { return d.gone })
 	}
 	logs := d.logs
 	d.info, d.logs = ActorInfo{}, nil // a gone entry waiting in all holds nothing
@@ -125,9 +98,9 @@ func (m *morgue) evict(ns string) *logRing {
 // prune drops the actors kept longer than the TTL and returns their logs.
 func (m *morgue) prune(now time.Time) []*logRing {
 	var gone []*logRing
-	for m.all.len() > 0 && m.ttl > 0 && now.Sub(m.all.peek().at) >= m.ttl {
+	for len(m.all) > 0 && m.ttl > 0 && now.Sub(m.all[0].at) >= m.ttl {
 		// The oldest of all is the oldest of its namespace.
-		gone = append(gone, m.evict(m.all.peek().info.Options.Namespace))
+		gone = append(gone, m.evict(m.all[0].info.Options.Namespace))
 	}
 	return gone
 }
@@ -138,7 +111,7 @@ func (m *morgue) get(id string) *deadActor { return m.byID[id] }
 // infos returns the kept dead actors' final states, oldest death first.
 func (m *morgue) infos() []ActorInfo {
 	out := make([]ActorInfo, 0, len(m.byID))
-	for _, d := range m.all.list[m.all.head:] {
+	for _, d := range m.all {
 		if !d.gone {
 			out = append(out, d.info)
 		}

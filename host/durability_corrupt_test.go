@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wactor/wactor/internal/fsys"
 )
 
 // treeOf maps every file under dir to a hash of its content.
@@ -352,5 +354,64 @@ func TestDurable_UnfinishedSpawn(t *testing.T) {
 	}
 	if out := e.logs.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, id) {
 		t.Fatalf("removed without a warning:\n%s", out)
+	}
+}
+
+// TestDurable_RepairFault: a repair whose checkpoint cannot be written, or
+// whose journal cannot be moved aside, fails with ErrPersist and leaves
+// what the next repair needs: once the disk works, a second repair brings
+// the actor back with the same journal records replayed.
+func TestDurable_RepairFault(t *testing.T) {
+	for _, f := range []fsys.Fault{
+		{Op: fsys.OpWrite, Path: "snapshots", Kind: fsys.NoSpace},
+		{Op: fsys.OpRename, Path: journalFile, Kind: fsys.IOError},
+	} {
+		t.Run(string(f.Op), func(t *testing.T) { testRepairFault(t, f) })
+	}
+}
+
+func testRepairFault(t *testing.T, f fsys.Fault) {
+	ctx := context.Background()
+	e := newDurEnv(t, DurabilityWrite)
+	e.open()
+	victim := e.spawn(readWasm(t, cCounterPath), 0)
+	for range 5 {
+		invoke[int64](t, victim, "incr", 1)
+	}
+	id := victim.ID()
+	if err := e.h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.h = nil
+	// A gap after the second record: a repair replays two calls.
+	rewrite(t, filepath.Join(e.dir, "actors", id, journalFile), func(b []byte) []byte {
+		recs := journalRecords(t, b)
+		return bytes.Join(append(recs[:2:2], recs[3:]...), nil)
+	})
+	e.open()
+	if info, err := e.h.Info(ctx, id); err != nil || info.State != StateDamaged {
+		t.Fatalf("info: %+v, %v", info, err)
+	}
+	e.fs.Set(f)
+	_, err := e.h.RepairActor(ctx, id, "")
+	if e.fs.Injected() == 0 {
+		t.Fatal("the fault was not injected")
+	}
+	e.fs.Clear()
+	if !errors.Is(err, ErrPersist) {
+		t.Fatalf("repair with a failing disk: %v, want ErrPersist", err)
+	}
+	if _, err := e.h.RepairActor(ctx, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(id); got != 2 {
+		t.Fatalf("after the second repair: %d, want 2 (the records before the gap)", got)
+	}
+	if kept, _ := filepath.Glob(filepath.Join(e.dir, "damaged", id, "*", journalFile)); len(kept) != 1 {
+		t.Fatalf("the journal was not kept aside: %v", kept)
+	}
+	e.open()
+	if got := e.get(id); got != 2 {
+		t.Fatalf("after repair and restart: %d, want 2\n%s", got, e.logs)
 	}
 }

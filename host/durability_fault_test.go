@@ -353,7 +353,11 @@ func TestDurable_FilePermissions(t *testing.T) {
 	e.open()
 	a := e.spawn(readWasm(t, cCounterPath), 0)
 	invoke[int64](t, a, "incr", 1)
+	if _, err := e.h.LoadClassIn(context.Background(), "a", readWasm(t, cCounterPath)); err != nil {
+		t.Fatal(err)
+	}
 	n := 0
+	seen := map[string]bool{}
 	err := filepath.Walk(e.dir, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -361,6 +365,8 @@ func TestDurable_FilePermissions(t *testing.T) {
 		if p == e.dir {
 			return nil
 		}
+		seen[filepath.Ext(p)] = true
+		seen[filepath.Base(p)] = true
 		want := os.FileMode(0o600)
 		if fi.IsDir() {
 			want = 0o700
@@ -376,6 +382,11 @@ func TestDurable_FilePermissions(t *testing.T) {
 	}
 	if n < 7 {
 		t.Fatalf("only %d files and directories", n)
+	}
+	for _, f := range []string{".wasm", ".owners", ".snap", metaFile, journalFile} {
+		if !seen[f] {
+			t.Errorf("no %s file was checked", f)
+		}
 	}
 }
 
@@ -404,6 +415,9 @@ func TestDurable_ClassStoreFaults(t *testing.T) {
 				e.open()
 				e.fs.Set(fsys.Fault{Op: s.op, Path: e.dir, After: s.after, Times: 1, Kind: kind})
 				_, err := e.h.LoadClass(ctx, wasm)
+				if e.fs.Injected() != 1 {
+					t.Fatalf("the fault was not injected (%d)", e.fs.Injected())
+				}
 				e.fs.Clear()
 				if e.fs.Injected() != 0 {
 					t.Fatal("Clear did not reset the count")
@@ -431,6 +445,117 @@ func TestDurable_ClassStoreFaults(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestDurable_OwnersOverwriteFault: a second namespace's claim on a saved
+// class rewrites its .owners file; when that write (or its directory's
+// sync, after the rename) fails, the claim fails with ErrPersist and the
+// file keeps the first namespace's claim. A missing .owners file would
+// bring the class back visible to every namespace after a restart.
+func TestDurable_OwnersOverwriteFault(t *testing.T) {
+	ctx := context.Background()
+	wasm := readWasm(t, cCounterPath)
+	for _, f := range []fsys.Fault{
+		{Op: fsys.OpSync, Path: "classes", After: 1, Times: 1, Kind: fsys.IOError}, // the directory, after the rename
+		{Op: fsys.OpRename, Path: ".owners", Times: 1, Kind: fsys.IOError},
+		{Op: fsys.OpWrite, Path: "classes", Times: 1, Kind: fsys.Short},
+	} {
+		t.Run(fmt.Sprintf("%s/%s", f.Op, f.Kind), func(t *testing.T) {
+			e := newDurEnv(t, DurabilityWrite)
+			e.open()
+			c, err := e.h.LoadClassIn(ctx, "a", wasm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.fs.Set(f)
+			_, err = e.h.LoadClassIn(ctx, "b", wasm)
+			if e.fs.Injected() != 1 {
+				t.Fatalf("the fault was not injected (%d)", e.fs.Injected())
+			}
+			e.fs.Clear()
+			if !errors.Is(err, ErrPersist) {
+				t.Fatalf("claim with a failed write: %v, want ErrPersist", err)
+			}
+			if _, err := e.h.ClassIn(ctx, "b", c.ID); !errors.Is(err, ErrClassNotFound) {
+				t.Fatalf("failed claim is visible: %v", err)
+			}
+			e.open()
+			if _, err := e.h.ClassIn(ctx, "a", c.ID); err != nil {
+				t.Fatalf("after restart, the first claim: %v (logs:\n%s)", err, e.logs)
+			}
+			if _, err := e.h.ClassIn(ctx, "c", c.ID); !errors.Is(err, ErrClassNotFound) {
+				t.Fatalf("after restart, the class is visible to a namespace that never loaded it: %v", err)
+			}
+		})
+	}
+}
+
+// TestDurable_ReleaseClassFaults: a release whose .owners write fails
+// fails with ErrPersist and keeps the claim, in memory as on disk; a
+// release that unloads a class whose file cannot be removed keeps its
+// claims file, so the class never comes back visible to every namespace.
+func TestDurable_ReleaseClassFaults(t *testing.T) {
+	ctx := context.Background()
+	wasm := readWasm(t, cCounterPath)
+	t.Run("owners write", func(t *testing.T) {
+		e := newDurEnv(t, DurabilityWrite)
+		e.open()
+		c, err := e.h.LoadClassIn(ctx, "a", wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.h.LoadClassIn(ctx, "b", wasm); err != nil {
+			t.Fatal(err)
+		}
+		e.fs.Set(fsys.Fault{Op: fsys.OpRename, Path: ".owners", Times: 1, Kind: fsys.IOError})
+		err = e.h.ReleaseClass(ctx, "b", c.ID)
+		if e.fs.Injected() != 1 {
+			t.Fatalf("the fault was not injected (%d)", e.fs.Injected())
+		}
+		e.fs.Clear()
+		if !errors.Is(err, ErrPersist) {
+			t.Fatalf("release with a failed write: %v, want ErrPersist", err)
+		}
+		for _, ns := range []string{"a", "b"} {
+			if _, err := e.h.ClassIn(ctx, ns, c.ID); err != nil {
+				t.Fatalf("after the failed release, %s: %v", ns, err)
+			}
+		}
+		if u := e.h.NamespaceUsage(ctx, "b"); u.Classes != 1 {
+			t.Fatalf("after the failed release, b counts %d classes, want 1", u.Classes)
+		}
+		// The claim is still counted: releasing it again succeeds.
+		if err := e.h.ReleaseClass(ctx, "b", c.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.open()
+		if _, err := e.h.ClassIn(ctx, "b", c.ID); !errors.Is(err, ErrClassNotFound) {
+			t.Fatalf("after restart, the released claim: %v", err)
+		}
+	})
+	t.Run("class remove", func(t *testing.T) {
+		e := newDurEnv(t, DurabilityWrite)
+		e.open()
+		c, err := e.h.LoadClassIn(ctx, "a", wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.fs.Set(fsys.Fault{Op: fsys.OpRemove, Path: ".wasm", Kind: fsys.IOError})
+		if err := e.h.ReleaseClass(ctx, "a", c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if e.fs.Injected() != 1 {
+			t.Fatalf("the fault was not injected (%d)", e.fs.Injected())
+		}
+		e.fs.Clear()
+		if !strings.Contains(e.logs.String(), "removing saved class") {
+			t.Fatalf("the failed removal was not logged:\n%s", e.logs)
+		}
+		e.open()
+		if _, err := e.h.ClassIn(ctx, "c", c.ID); !errors.Is(err, ErrClassNotFound) {
+			t.Fatalf("after restart, the class is visible to a namespace that never loaded it: %v", err)
+		}
+	})
 }
 
 // BenchmarkRollback measures a call whose journal write fails: the call

@@ -90,12 +90,41 @@ func openPersist(fsy fsys.FS, dir string, mode Durability, keep int) (*persist, 
 	return &persist{dir: dir, mode: mode, store: store, fs: fsy}, nil
 }
 
-// writeAtomic writes a new file (0600) so that it exists whole or not at
-// all, and is on disk when writeAtomic returns; when it fails, the file
-// does not exist.
+// writeAtomic writes a file (0600) so that it holds the new bytes whole or
+// its old content (none, for a new file), and is on disk when writeAtomic
+// returns. When it fails, the file is as before: a new file does not
+// exist, and a replaced one holds its old bytes again (a missing .owners
+// file would make a class visible to every namespace).
 func (p *persist) writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := p.fs.CreateTemp(dir, ".tmp-*")
+	old, err := p.fs.ReadFile(path)
+	existed := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := p.replace(path, data); err != nil {
+		return err
+	}
+	if err := fsys.SyncDir(p.fs, filepath.Dir(path)); err != nil {
+		// Not durable, so not written.
+		var undo error
+		if existed {
+			undo = p.replace(path, old)
+		} else {
+			undo = p.fs.Remove(path)
+		}
+		if undo != nil {
+			return fmt.Errorf("%w (and undoing the write: %w)", err, undo)
+		}
+		return err
+	}
+	return nil
+}
+
+// replace writes data to a temporary file, syncs it and renames it to
+// path; when it fails, path is untouched and the temporary file removed.
+// The directory is not synced.
+func (p *persist) replace(path string, data []byte) error {
+	f, err := p.fs.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err
 	}
@@ -115,14 +144,8 @@ func (p *persist) writeAtomic(path string, data []byte) error {
 	}
 	if err != nil {
 		_ = p.fs.Remove(tmp)
-		return err
 	}
-	if err := fsys.SyncDir(p.fs, dir); err != nil {
-		// Not durable, so not written: a failed write leaves nothing.
-		_ = p.fs.Remove(path)
-		return err
-	}
-	return nil
+	return err
 }
 
 func (p *persist) classPath(id string) string { return filepath.Join(p.dir, "classes", id+".wasm") }

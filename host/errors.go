@@ -70,8 +70,14 @@ var (
 	ErrDamaged = errors.New("actor damaged")
 )
 
+// ErrInvalidName: a name that breaks the name grammar (CheckName). It
+// wraps ErrInvalidOptions, so callers that test for invalid options see it
+// too.
+var ErrInvalidName = fmt.Errorf("%w: invalid name", ErrInvalidOptions)
+
 // DamagedError is returned for a damaged actor. It wraps ErrDamaged.
 type DamagedError struct {
+	// ActorID is the damaged actor.
 	ActorID string
 	// Reason says what is damaged, in the API's words (Damage.Reason).
 	Reason string

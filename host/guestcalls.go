@@ -256,9 +256,10 @@ func (sb *sandbox) nextDepth(a *actor) (int, error) {
 }
 
 // block runs fn, which waits, leaving the pool's count if the guest call
-// runs on a mailbox worker.
+// runs on a worker place: a.yielder is set exactly then (handle on a
+// mailbox worker, or startScheduled's place for a constructor).
 func (sb *sandbox) block(a *actor, fn func()) {
-	if a.inHandle.Load() || a.yielder.Load() != nil { // on a worker, or a constructor's place (startScheduled)
+	if a.yielder.Load() != nil {
 		a.h.pool.Blocking(fn)
 		return
 	}

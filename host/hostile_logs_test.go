@@ -268,8 +268,11 @@ func TestMorgue_Fairness(t *testing.T) {
 	if got := m.infos(); len(got) != 3 || got[0].ID != "b0" || got[1].ID != "a998" || got[2].ID != "a999" {
 		t.Fatalf("infos %+v", got)
 	}
-	if n := len(m.all.list) - m.all.head; n > 2*m.count()+64 {
+	if n := len(m.all); n > 2*m.count()+64 {
 		t.Fatalf("%d entries in the death order for %d kept", n, m.count())
+	}
+	if c := cap(m.all); c > 4*(2*m.count()+64) { // the queue's backing array is not kept at its peak
+		t.Fatalf("death order's capacity %d for %d kept", c, m.count())
 	}
 	if want := int64(2 + 4 + 4 + 3*logLineOverhead); acct.held.Load() != want { // b0, a998, a999
 		t.Fatalf("accounted %d, want %d", acct.held.Load(), want)

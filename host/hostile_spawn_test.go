@@ -48,6 +48,21 @@ func attackerSettled(t testing.TB, h *Host) {
 	})
 }
 
+// endAttack kills the attacker's actors and checks the attack left nothing
+// behind: the attacker's namespace empty, the host's accounting back at its
+// baseline, and the bystander still answering.
+func endAttack(t testing.TB, h *Host, base baseline, by *bystander, kill ...*Actor) {
+	t.Helper()
+	for _, a := range kill {
+		if err := a.Kill(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attackerSettled(t, h)
+	base.settled(t, h, 0)
+	by.finish(t)
+}
+
 // TestHostile_SpawnSelf: a constructor that spawns its own class. Before
 // issue 12 it recursed on one goroutine until the process died; now each
 // child's spawn runs on its own goroutine and the chain stops at
@@ -75,12 +90,7 @@ func TestHostile_SpawnSelf(t *testing.T) {
 		t.Fatalf("%d actors in the chain, want MaxDepth+1 = %d", u.Actors, depth+1)
 	}
 	by.progress(t, 3)
-	if err := root.Kill(ctx); err != nil {
-		t.Fatal(err)
-	}
-	attackerSettled(t, h)
-	base.settled(t, h, 0)
-	by.finish(t)
+	endAttack(t, h, base, by, root)
 }
 
 // TestHostile_SpawnCallChain: each actor spawns a child of its class and
@@ -101,12 +111,7 @@ func TestHostile_SpawnCallChain(t *testing.T) {
 		t.Fatalf("%d actors in the chain, want %d", u.Actors, want)
 	}
 	by.progress(t, 3)
-	if err := root.Kill(ctx); err != nil {
-		t.Fatal(err)
-	}
-	attackerSettled(t, h)
-	base.settled(t, h, 0)
-	by.finish(t)
+	endAttack(t, h, base, by, root)
 }
 
 // TestHostile_SpawnCallChainInterrupted: a chain of actors each waiting in
@@ -183,14 +188,7 @@ func TestHostile_ConstructorCallsParent(t *testing.T) {
 		t.Fatalf("adopt: %v, want an application error %s", err, codeDeadlock)
 	}
 	by.progress(t, 3)
-	for _, a := range []*Actor{root, helper} {
-		if err := a.Kill(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	attackerSettled(t, h)
-	base.settled(t, h, 0)
-	by.finish(t)
+	endAttack(t, h, base, by, root, helper)
 }
 
 // TestHostile_SpawnTree: a constructor that spawns two children of its
@@ -217,12 +215,7 @@ func TestHostile_SpawnTree(t *testing.T) {
 		t.Fatalf("spawn past the quota: %v, want ErrQuota naming the actors quota", err)
 	}
 	by.progress(t, 3)
-	if err := root.Kill(ctx); err != nil {
-		t.Fatal(err)
-	}
-	attackerSettled(t, h)
-	base.settled(t, h, 0)
-	by.finish(t)
+	endAttack(t, h, base, by, root)
 }
 
 // TestHostile_FuturesNeverAwaited: 20,000 sends whose futures are never
@@ -279,12 +272,7 @@ func TestHostile_FuturesNeverAwaited(t *testing.T) {
 	if _, err := a.Invoke(ctx, "await_last"); err != nil {
 		t.Fatalf("await of the newest future: %v", err)
 	}
-	if err := a.Kill(ctx); err != nil {
-		t.Fatal(err)
-	}
-	attackerSettled(t, h)
-	base.settled(t, h, 0)
-	by.finish(t)
+	endAttack(t, h, base, by, a)
 }
 
 // TestHostile_CloseDuringChain: closing the host while a chain of guests
@@ -377,12 +365,5 @@ func TestHostile_WaitingGuests(t *testing.T) {
 		}
 		spawned = append(spawned, r.a)
 	}
-	for _, a := range append(spawned, target) {
-		if err := a.Kill(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	attackerSettled(t, h)
-	base.settled(t, h, 0)
-	by.finish(t)
+	endAttack(t, h, base, by, append(spawned, target)...)
 }

@@ -164,8 +164,11 @@ func (r *logRing) addLine(level int, text string, truncated bool) {
 }
 
 // grow makes room for one more line (the ring is full and below maxLines).
-func (r *logRing) grow() {
-	size := min(max(2*len(r.lines), 16), r.maxLines)
+func (r *logRing) grow() { r.resize(min(max(2*len(r.lines), 16), r.maxLines)) }
+
+// resize moves the kept lines, in order, to a ring of size slots (at least
+// r.n).
+func (r *logRing) resize(size int) {
 	lines := make([]LogLine, size)
 	for i := range r.n {
 		lines[i] = r.lines[(r.head+i)%len(r.lines)]
@@ -235,11 +238,7 @@ func (r *logRing) retire(maxBytes int64) {
 		r.dropOldest()
 	}
 	if r.n < len(r.lines)/2 { // give back the unused slots
-		lines := make([]LogLine, r.n)
-		for i := range r.n {
-			lines[i] = r.lines[(r.head+i)%len(r.lines)]
-		}
-		r.lines, r.head = lines, 0
+		r.resize(r.n)
 	}
 }
 

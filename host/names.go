@@ -9,11 +9,6 @@ import (
 // MaxNameBytes bounds every user-chosen name (docs/API.md, "Names").
 const MaxNameBytes = 256
 
-// ErrInvalidName: a name that breaks the name grammar (CheckName). It
-// wraps ErrInvalidOptions, so callers that test for invalid options see it
-// too.
-var ErrInvalidName = fmt.Errorf("%w: invalid name", ErrInvalidOptions)
-
 // CheckName checks s against the one grammar of user-chosen names: actor
 // names, namespaces, custom resource names and token names. A name is 1 to
 // MaxNameBytes bytes of valid UTF-8 made of printable characters (letters,

@@ -105,6 +105,11 @@ func TestNamesEnforcedOnSpawnAndLookup(t *testing.T) {
 	if _, err := h.Lookup(ctx, "default", "nobody"); !errors.Is(err, ErrActorNotFound) {
 		t.Errorf("Lookup of a valid unknown name: %v", err)
 	}
+	for _, ns := range []string{"", "ns\x00", "a/b", "..", "a\uFFFDb"} {
+		if _, err := h.LoadClassIn(ctx, ns, fixture(t, "minimal")); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("LoadClassIn(%q) = %v, want ErrInvalidName", ns, err)
+		}
+	}
 }
 
 // TestOptionBounds: every numeric option has an upper bound, and the error
@@ -147,10 +152,19 @@ func TestOptionBounds(t *testing.T) {
 		t.Errorf("options at their bounds: %v", err)
 	}
 	for _, c := range []Config{{Workers: 5000}, {MaxArgBytes: 2 << 30}, {LogLines: 2_000_000}, {MaxQueuedCalls: 1 << 31},
-		{MemoryBudget: 1 << 60}, {Node: NodeResources{Custom: map[string]float64{"a/b": 1}}}} {
+		{MemoryBudget: 1 << 60}, {Node: NodeResources{Custom: map[string]float64{"a/b": 1}}},
+		{LogBytes: 2 << 30}, {DeadLogBytes: 2 << 30}, {LogBudget: 1 << 60}, {KeepDead: maxKeepDead + 1},
+		{KeepDeadFor: maxKeepDeadFor + 1}, {ClassMemoryBudget: 1 << 60}, {TimeSlice: maxTimeSlice + 1},
+		{MaxCallTimeout: maxMaxCallTimeout + 1}, {MaxDepth: maxMaxDepth + 1}, {MaxWaiting: maxMaxWaiting + 1}} {
 		if _, err := c.withDefaults(); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("Config %+v: %v, want ErrInvalidOptions", c, err)
 		}
+	}
+	atBounds := Config{LogBytes: 1 << 30, DeadLogBytes: 1 << 30, LogBudget: 1 << 50, KeepDead: maxKeepDead,
+		KeepDeadFor: maxKeepDeadFor, ClassMemoryBudget: 1 << 50, TimeSlice: maxTimeSlice,
+		MaxCallTimeout: maxMaxCallTimeout, MaxDepth: maxMaxDepth, MaxWaiting: maxMaxWaiting}
+	if _, err := atBounds.withDefaults(); err != nil {
+		t.Errorf("Config at its bounds: %v", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -72,27 +73,13 @@ func (q Quota) validate() error {
 
 // withDefaults fills the zero fields of q from d.
 func (q Quota) withDefaults(d Quota) Quota {
-	if q.Actors == 0 {
-		q.Actors = d.Actors
-	}
-	if q.Memory == 0 {
-		q.Memory = d.Memory
-	}
-	if q.PendingCalls == 0 {
-		q.PendingCalls = d.PendingCalls
-	}
-	if q.Waiting == 0 {
-		q.Waiting = d.Waiting
-	}
-	if q.Classes == 0 {
-		q.Classes = d.Classes
-	}
-	if q.ClassBytes == 0 {
-		q.ClassBytes = d.ClassBytes
-	}
-	if q.CallTimeout == 0 {
-		q.CallTimeout = d.CallTimeout
-	}
+	q.Actors = cmp.Or(q.Actors, d.Actors)
+	q.Memory = cmp.Or(q.Memory, d.Memory)
+	q.PendingCalls = cmp.Or(q.PendingCalls, d.PendingCalls)
+	q.Waiting = cmp.Or(q.Waiting, d.Waiting)
+	q.Classes = cmp.Or(q.Classes, d.Classes)
+	q.ClassBytes = cmp.Or(q.ClassBytes, d.ClassBytes)
+	q.CallTimeout = cmp.Or(q.CallTimeout, d.CallTimeout)
 	return q
 }
 
@@ -250,9 +237,9 @@ func (s *nsState) addPending() error {
 // Config.MaxWaiting. release gives the slot back.
 func acquireWait(a *actor) (release func(), err error) {
 	s, h := a.ns, a.h
-	if n := s.waiting.Add(1); exceeds(n, int64(s.quota.Load().Waiting)) {
+	if n, limit := s.waiting.Add(1), s.quota.Load().Waiting; exceeds(n, int64(limit)) {
 		s.waiting.Add(-1)
-		return nil, fmt.Errorf("%w: namespace %q has %d guests waiting in call, await or spawn (quota waiting: %d)", ErrQuota, s.name, n-1, s.quota.Load().Waiting)
+		return nil, fmt.Errorf("%w: namespace %q has %d guests waiting in call, await or spawn (quota waiting: %d)", ErrQuota, s.name, n-1, limit)
 	}
 	if n := h.waiting.Add(1); exceeds(n, int64(h.cfg.MaxWaiting)) {
 		h.waiting.Add(-1)

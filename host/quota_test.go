@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestQuota: each per-namespace quota refuses what passes it with ErrQuota
@@ -152,15 +153,15 @@ func TestQuota(t *testing.T) {
 // take Config.Quota's for their zero fields, and bad quotas are refused once.
 func TestQuota_Defaults(t *testing.T) {
 	ctx := context.Background()
-	h := newTestHost(t, Config{Quota: Quota{PendingCalls: 7}, Quotas: map[string]Quota{"a": {Actors: 5}}})
+	h := newTestHost(t, Config{Quota: Quota{PendingCalls: 7, CallTimeout: time.Second}, Quotas: map[string]Quota{"a": {Actors: 5}}})
 	if got := h.NamespaceUsage(ctx, "b").Quota; got != (Quota{Actors: defaultQuotaActors, Memory: defaultQuotaMemory, PendingCalls: 7, Waiting: defaultQuotaWaiting,
-		Classes: defaultQuotaClasses, ClassBytes: defaultQuotaClassBytes}) {
+		Classes: defaultQuotaClasses, ClassBytes: defaultQuotaClassBytes, CallTimeout: time.Second}) {
 		t.Errorf("default quota %+v", got)
 	}
-	if got := h.quotaFor("a"); got.Actors != 5 || got.PendingCalls != 7 || got.Memory != defaultQuotaMemory {
+	if got := h.quotaFor("a"); got.Actors != 5 || got.PendingCalls != 7 || got.Memory != defaultQuotaMemory || got.CallTimeout != time.Second {
 		t.Errorf("quota of a %+v", got)
 	}
-	for _, bad := range []Quota{{Actors: -2}, {Memory: -3}, {PendingCalls: -9}, {Waiting: -2}, {Classes: -2}, {ClassBytes: -2}} {
+	for _, bad := range []Quota{{Actors: -2}, {Memory: -3}, {PendingCalls: -9}, {Waiting: -2}, {Classes: -2}, {ClassBytes: -2}, {CallTimeout: -2}} {
 		if err := h.SetQuota("a", bad); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("SetQuota(%+v): %v, want ErrInvalidOptions", bad, err)
 		}

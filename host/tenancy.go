@@ -61,17 +61,10 @@ type classClaims struct {
 // over it, LoadClassIn fails with ErrQuota before compiling. Loading the
 // same bytes again is free. Errors as LoadClass.
 func (h *Host) LoadClassIn(ctx context.Context, namespace string, wasm []byte) (ClassInfo, error) {
-	if err := checkNamespace(namespace); err != nil {
+	if err := CheckName("namespace", namespace); err != nil {
 		return ClassInfo{}, err
 	}
 	return h.loadClass(ctx, wasm, classClaims{namespaces: []string{namespace}, quota: true})
-}
-
-func checkNamespace(ns string) error {
-	if ns == "" || len(ns) > 256 {
-		return fmt.Errorf("%w: namespace must have 1 to 256 bytes", ErrInvalidOptions)
-	}
-	return nil
 }
 
 // ClassIn returns a class visible to namespace; other classes are not
@@ -151,7 +144,14 @@ func (h *Host) ReleaseClass(ctx context.Context, namespace, id string) error {
 		h.removeClassFiles(id)
 		return h.closeClass(ctx, c)
 	}
-	return h.saveOwners(c)
+	if err := h.saveOwners(c); err != nil {
+		// The claim stays, as on disk.
+		h.mu.Lock()
+		h.addClaimLocked(c, namespace)
+		h.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // inUseLocked reports whether a live actor uses c. Host.mu is held.
@@ -179,7 +179,25 @@ func (h *Host) dropClaimLocked(c *class, namespace string) {
 	}
 }
 
-// checkClassQuota fails with ErrQuota when namespace cannot claim one more
+// addClaimLocked records namespace's claim on c. Host.mu is held.
+func (h *Host) addClaimLocked(c *class, namespace string) {
+	if _, ok := c.owners[namespace]; ok {
+		return
+	}
+	if c.owners == nil {
+		c.owners = map[string]struct{}{}
+	}
+	c.owners[namespace] = struct{}{}
+	u := h.classUse[namespace]
+	if u == nil {
+		u = &classUse{}
+		h.classUse[namespace] = u
+	}
+	u.count++
+	u.bytes += int64(c.info.Size)
+}
+
+// checkClassQuotaLocked fails with ErrQuota when namespace cannot claim one more
 // class of size bytes. Host.mu is held.
 func (h *Host) checkClassQuotaLocked(namespace string, size int) error {
 	maxN, maxB := h.classQuota(namespace)
@@ -222,7 +240,7 @@ func (h *Host) precheckClaims(id string, size int, cl classClaims) error {
 // could claim it; the load starts over.
 var errClassGone = errors.New("class unloaded meanwhile")
 
-// claim records cl on the loaded class c (and saves the claims with the
+// claimLocked records cl on the loaded class c (and saves the claims with the
 // host's data). Host.classMu is held.
 func (h *Host) claimLocked(c *class, cl classClaims) error {
 	h.mu.Lock()
@@ -249,17 +267,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 				return err
 			}
 		}
-		if c.owners == nil {
-			c.owners = map[string]struct{}{}
-		}
-		c.owners[ns] = struct{}{}
-		u := h.classUse[ns]
-		if u == nil {
-			u = &classUse{}
-			h.classUse[ns] = u
-		}
-		u.count++
-		u.bytes += int64(c.info.Size)
+		h.addClaimLocked(c, ns)
 		added = append(added, ns)
 		changed = true
 	}
@@ -281,7 +289,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 	return nil
 }
 
-// unloadIfUnclaimed unloads a class that a failed load left with no claim
+// unloadIfUnclaimedLocked unloads a class that a failed load left with no claim
 // (a quota refused the only one), so refused uploads hold no memory.
 // Host.classMu is held.
 func (h *Host) unloadIfUnclaimedLocked(ctx context.Context, c *class) {
@@ -395,7 +403,10 @@ func (h *Host) removeClassFiles(id string) {
 		return
 	}
 	if err := h.persist.removeClass(id); err != nil {
+		// Its claims stay beside it: without them it would come back
+		// visible to every namespace.
 		h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
+		return
 	}
 	if err := h.persist.fs.Remove(h.persist.ownersPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		h.cfg.Logger.Error("removing saved class namespaces", slog.String("class", id), slog.Any("err", err))

@@ -36,7 +36,7 @@ type NodeUsage struct {
 	// Classes counts the loaded classes; ClassBytes is their modules' size
 	// as uploaded and TemplateBytes what their templates hold (non-zero
 	// pages), which together count against ClassMemoryBudget
-	// (Config.ClassMemoryBudget).
+	// (Config.ClassMemoryBudget). The bytes include loads in progress.
 	Classes           int   `json:"classes"`
 	ClassBytes        int64 `json:"class_bytes"`
 	TemplateBytes     int64 `json:"template_bytes"`
@@ -79,7 +79,7 @@ func (h *Host) Usage(ctx context.Context) NodeUsage {
 		MemoryBudget: h.cfg.MemoryBudget, PassiveBytes: h.passiveBytes.Load(), QueuedCalls: h.queued.Load(),
 		Workers: h.cfg.Workers, Passivations: h.passivations.Load(), Reactivations: h.reactivations.Load(),
 	}
-	u.Classes, u.ClassBytes, u.TemplateBytes = h.budget.usage()
+	u.ClassBytes, u.TemplateBytes = h.budget.usage()
 	u.ClassMemoryBudget = h.budget.limit
 	st := h.pool.Stats()
 	u.Slices, u.Preempts, u.Yields = st.Slices, st.Preempts, st.Yields
@@ -90,6 +90,7 @@ func (h *Host) Usage(ctx context.Context) NodeUsage {
 		actors = append(actors, a)
 	}
 	u.DeadActors = h.dead.count()
+	u.Classes = len(h.classes)
 	h.mu.Unlock()
 	u.LogBytes = h.logs.held.Load()
 	u.Actors = len(actors)

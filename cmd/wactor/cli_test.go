@@ -343,6 +343,12 @@ func TestServeErrors(t *testing.T) {
 	if r := run("--memory-budget-mib", "9999999999999"); r.code != 2 {
 		t.Fatalf("--memory-budget-mib out of range: %+v", r)
 	}
+	// 2^44 MiB would wrap to 0 bytes (the default) once shifted.
+	for _, v := range []string{"17592186044416", "-1"} {
+		if r := run("--class-memory-budget-mib", v); r.code != 2 || !strings.Contains(r.stderr, "out of range") {
+			t.Fatalf("--class-memory-budget-mib %s: %+v", v, r)
+		}
+	}
 	// A taken port fails at once, with what to do about it.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -171,17 +171,27 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 	if changed("passivate-after") {
 		fc.Host.PassivateAfter = f.passivateAfter
 	}
-	if changed("memory-budget-mib") {
-		if f.memoryBudgetMiB < 0 || f.memoryBudgetMiB > 1<<30 {
-			return server.Config{}, "", nil, usagef("--memory-budget-mib %d out of range [0, %d]", f.memoryBudgetMiB, 1<<30)
+	// MiB flags are bounded before the shift to bytes, which would
+	// otherwise wrap (to 0: the default) or turn negative.
+	mib := func(flag string, v int64, dst *int64) error {
+		if v < 0 || v > 1<<30 {
+			return usagef("--%s %d out of range [0, %d]", flag, v, 1<<30)
 		}
-		fc.Host.MemoryBudget = f.memoryBudgetMiB << 20
+		*dst = v << 20
+		return nil
+	}
+	if changed("memory-budget-mib") {
+		if err := mib("memory-budget-mib", f.memoryBudgetMiB, &fc.Host.MemoryBudget); err != nil {
+			return server.Config{}, "", nil, err
+		}
 	}
 	if changed("load-timeout") {
 		fc.Host.LoadTimeout = f.loadTimeout
 	}
 	if changed("class-memory-budget-mib") {
-		fc.Host.ClassMemoryBudget = f.classBudgetMiB << 20
+		if err := mib("class-memory-budget-mib", f.classBudgetMiB, &fc.Host.ClassMemoryBudget); err != nil {
+			return server.Config{}, "", nil, err
+		}
 	}
 	preload := fc.Preload
 	if changed("preload") {

@@ -382,6 +382,16 @@ func TestBatch(t *testing.T) {
 	if v.Value != 1000+n/2+2 {
 		t.Fatalf("last future = %d", v.Value)
 	}
+
+	// Over maxBatchCalls: refused from the count, in JSON and in CBOR.
+	over := make([]any, maxBatchCalls+1)
+	for i := range over {
+		over[i] = map[string]any{}
+	}
+	e.c.do("POST", "/v1/batch", map[string]any{"calls": over}).apiErr(http.StatusRequestEntityTooLarge, codeTooLarge)
+	cb := abi.AppendHead([]byte{0xa1, 0x65, 'c', 'a', 'l', 'l', 's'}, 4, maxBatchCalls+1)
+	cb = append(cb, bytes.Repeat([]byte{0xa0}, maxBatchCalls+1)...)
+	e.c.do("POST", "/v1/batch", cb, "Content-Type", "application/cbor").apiErr(http.StatusRequestEntityTooLarge, codeTooLarge)
 }
 
 func TestLogs(t *testing.T) {
@@ -547,6 +557,15 @@ func TestMetrics(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(text)
+	}
+
+	// A class the host unloads takes its series with it (a tenant churning
+	// classes does not grow the registry).
+	e.c.do("DELETE", "/v1/actors/"+a.ID, nil).ok(http.StatusNoContent, nil)
+	e.c.do("DELETE", "/v1/classes/"+a.Class, nil).ok(http.StatusNoContent, nil)
+	text = string(e.as(tokenOp).do("GET", "/metrics", nil).ok(http.StatusOK, nil).body)
+	if label := fmt.Sprintf("class=%q", a.Class); strings.Contains(text, label) {
+		t.Errorf("metrics still carry %s after the class was deleted", label)
 	}
 }
 

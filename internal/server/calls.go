@@ -267,9 +267,7 @@ func (s *Server) batch(rq *request) error {
 	if err := rq.decode(&req); err != nil {
 		return err
 	}
-	if len(req.Calls) > maxBatchCalls {
-		return newError(codeTooLarge, "batch of %d calls exceeds %d", len(req.Calls), maxBatchCalls)
-	}
+	// batchCalls' decoders refused more than maxBatchCalls already.
 	if !req.Wait {
 		if err := s.futures.reserve(rq.ns, len(req.Calls)); err != nil {
 			return err

@@ -131,6 +131,9 @@ func (s *Server) deleteClass(rq *request) error {
 	if err := s.host.ReleaseClass(rq.ctx(), rq.ns, id); err != nil {
 		return err
 	}
+	if _, err := s.host.Class(rq.ctx(), id); errors.Is(err, host.ErrClassNotFound) {
+		s.metrics.forgetClass(id) // unloaded: no namespace has it now
+	}
 	rq.logEvent("class deleted", slog.String("class", id))
 	rq.noContent()
 	return nil

@@ -226,6 +226,11 @@ func apiMessage(err error) string {
 			msg = strings.ReplaceAll(msg, x.Path, "(a file of the data directory)")
 		case *os.LinkError:
 			msg = strings.ReplaceAll(msg, x.Error(), x.Op+": "+x.Err.Error())
+			for _, p := range []string{x.Old, x.New} {
+				if p != "" {
+					msg = strings.ReplaceAll(msg, p, "(a file of the data directory)")
+				}
+			}
 		}
 		switch u := e.(type) {
 		case interface{ Unwrap() error }:

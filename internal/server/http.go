@@ -549,7 +549,11 @@ func cborRequestError(err error) error {
 
 // fieldTypeError says which field has a value of the wrong type.
 func fieldTypeError(field, want, got string) error {
-	if strings.HasPrefix(got, "number") && (strings.Contains(want, "integer") || strings.Contains(want, "number")) {
+	// A number where a number is due is out of range: JSON says "number
+	// 1e99", CBOR "positive integer" or "negative integer" (an integer
+	// decodes into any integer field it fits).
+	number := strings.HasPrefix(got, "number") || strings.HasSuffix(got, "tive integer")
+	if number && (strings.Contains(want, "integer") || strings.Contains(want, "number")) {
 		return newError(codeInvalidArgument, "field %s: %s is out of range (want %s)", fieldName(field), got, want)
 	}
 	return newError(codeBadRequest, "field %s: want %s, got %s", fieldName(field), want, got)

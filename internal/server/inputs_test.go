@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -312,6 +313,19 @@ func TestNamesAndBoundsOverHTTP(t *testing.T) {
 		}
 		checkMessage(t, fmt.Sprint(tc.opts), ae.Message)
 	}
+	// In CBOR, a number out of its field's range is refused the same way
+	// (the decoder names the outer field only).
+	for _, opts := range []map[string]any{{"memory_pages": uint64(1) << 40}, {"memory_pages": -1}} {
+		b, err := abi.Encode(map[string]any{"class": class.ID, "args": []any{0}, "options": opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ae := a.do("POST", "/v1/actors", []byte(b), "Content-Type", "application/cbor").apiErr(http.StatusBadRequest, codeInvalidArgument)
+		if !strings.Contains(ae.Message, "out of range") {
+			t.Errorf("CBOR %v: message %q does not say out of range", opts, ae.Message)
+		}
+		checkMessage(t, fmt.Sprint(opts), ae.Message)
+	}
 	// Lookups of names no actor can have are refused, not searched.
 	a.do("GET", "/v1/names/a%00b", nil).apiErr(http.StatusBadRequest, codeInvalidArgument)
 	a.do("GET", "/v1/names/nobody", nil).apiErr(http.StatusNotFound, codeActorNotFound)
@@ -385,6 +399,9 @@ func TestErrorMessagesWithoutPaths(t *testing.T) {
 		fmt.Errorf("%w: call incr completed but its journal record was not written: %w", host.ErrPersist, pe),
 		fmt.Errorf("%w: %w", host.ErrPersist, errors.Join(pe, errors.New("other"))),
 		fmt.Errorf("restore: %w", pe),
+		// A rename's paths, also where a message repeats them.
+		fmt.Errorf("%w: keeping /srv/wactor-data/state/x aside: %w", host.ErrPersist,
+			&os.LinkError{Op: "rename", Old: "/srv/wactor-data/state/x", New: "/srv/wactor-data/damaged/x", Err: syscall.ENOSPC}),
 	} {
 		e := errorFor(err)
 		if strings.Contains(e.Message, "/srv") || !strings.Contains(e.Message, "no space left on device") {

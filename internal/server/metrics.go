@@ -128,6 +128,26 @@ func (m *metrics) series(class, method string) *callSeries {
 	return s
 }
 
+// forgetClass deletes the series of a class the host unloaded: a tenant
+// that uploads, calls and deletes class after class would otherwise grow
+// the registry (a series per class and method) for as long as the server
+// runs.
+func (m *metrics) forgetClass(class string) {
+	m.mu.Lock()
+	for k := range m.cache {
+		if k.class == class {
+			delete(m.cache, k)
+		}
+	}
+	m.mu.Unlock()
+	l := prometheus.Labels{"class": class}
+	m.calls.DeletePartialMatch(l)
+	m.duration.DeletePartialMatch(l)
+	m.queue.DeletePartialMatch(l)
+	m.traps.DeletePartialMatch(l)
+	m.restarts.DeletePartialMatch(l)
+}
+
 // CallDone counts a finished call.
 func (m *metrics) CallDone(e host.CallEvent) {
 	s := m.series(e.Class, e.Method)

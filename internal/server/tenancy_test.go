@@ -69,6 +69,12 @@ func TestTenancyMatrix(t *testing.T) {
 		{name: "checkpoint A's actor", method: "POST", path: "/v1/actors/" + victim.ID + "/checkpoints", status: 404, code: codeActorNotFound},
 		{name: "A's checkpoints", method: "GET", path: "/v1/actors/" + victim.ID + "/checkpoints", status: 404, code: codeActorNotFound},
 		{name: "restore A's actor", method: "POST", path: "/v1/actors/" + victim.ID + "/restore", body: map[string]any{}, status: 404, code: codeActorNotFound},
+		{name: "repair A's actor", method: "POST", path: "/v1/actors/" + victim.ID + "/repair", body: map[string]any{}, status: 404, code: codeActorNotFound},
+		{name: "discard A's actor", method: "POST", path: "/v1/actors/" + victim.ID + "/discard", status: 404, code: codeActorNotFound},
+		// A itself gets past the namespace check (its actor is not damaged):
+		// so B's 404s above come from the check, not from the state.
+		{name: "discard own undamaged actor", method: "POST", path: "/v1/actors/" + victim.ID + "/discard", c: a, status: 400, code: codeInvalidArgument},
+		{name: "repair own undamaged actor", method: "POST", path: "/v1/actors/" + victim.ID + "/repair", body: map[string]any{}, c: a, status: 400, code: codeInvalidArgument},
 		{name: "node usage", method: "GET", path: "/v1/node", status: 403, code: codeForbidden},
 		{name: "metrics", method: "GET", path: "/metrics", status: 403, code: codeForbidden},
 		{name: "metrics without a token", method: "GET", path: "/metrics", c: e.as(""), status: 401, code: codeUnauthorized},
