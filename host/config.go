@@ -142,10 +142,12 @@ type Config struct {
 	// with more is cut to it (default 5 minutes, at most 24 hours).
 	MaxCallTimeout time.Duration `json:"max_call_timeout,omitempty"`
 	// MaxDepth bounds how deep guests nest work (default 32, at most
-	// 1,000,000): an actor
-	// spawned by a guest, and a call or send made from inside a guest call,
-	// is one level deeper than the guest call that made it (a Go or HTTP
-	// call and a Host.Spawn are level 0). Past it the spawn, call or send
+	// 1,000,000): an actor spawned by a guest, and a call or send made from
+	// inside a guest call, is one level deeper than the guest call that
+	// made it, which runs at the deeper of its actor's depth and its own (a
+	// Go or HTTP call and a Host.Spawn start at level 0, so a Go call into
+	// an actor spawned 10 levels deep runs at level 10, and the actor's
+	// own spawns and calls count from there). Past it the spawn, call or send
 	// fails with ErrQuota (guests: wactor.quota). This bounds chains of
 	// spawn-and-call and spawn trees by depth, as Quota bounds them by
 	// size. Unlimited (-1) lifts it (quotas still bound what a namespace
