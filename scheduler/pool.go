@@ -522,7 +522,13 @@ func (p *Pool) pop(s *slot) bool {
 			// Closing, or a surplus worker after a Blocking call returned.
 			p.running--
 			if p.waiting > p.woken {
-				p.signalLocked() // pass on a wake-up this worker may have taken
+				// Pass on a wake-up this worker may have taken: to an idle
+				// worker, or, when there is none (a Place took this
+				// worker's room), to the slice timer, which preempts the
+				// running ones. Signalling alone left the work waiting,
+				// with no worker and no timer, for as long as the places
+				// ran (a constructor spinning to its deadline).
+				p.wakeLocked()
 			}
 			return false
 		}
