@@ -16,64 +16,6 @@ import (
 	"github.com/wactor/wactor/snapshots"
 )
 
-// State is an actor's lifecycle state.
-type State string
-
-// Actor states.
-const (
-	// StatePending: the constructor is running.
-	StatePending State = "pending"
-	// StateAlive: serving calls.
-	StateAlive State = "alive"
-	// StateRestarting: a trap discarded the sandbox; a fresh one is being made.
-	StateRestarting State = "restarting"
-	// StateDead: killed, exited, or out of restarts; calls fail with ErrActorDied.
-	StateDead State = "dead"
-	// StatePassive: idle, its sandbox freed and its state kept compressed
-	// (Config.PassivateAfter, Config.MemoryBudget); the next call restores it.
-	StatePassive State = "passive"
-	// StateDamaged: its files in Config.DataDir are damaged (a corrupt
-	// journal or snapshot, missing snapshots, unreadable metadata or
-	// class), or its state could not be rebuilt. It is not served (calls
-	// fail with ErrDamaged) until an operator repairs it from a checkpoint
-	// (Host.RepairActor) or discards it (Host.DiscardActor); ActorInfo.Damage
-	// says why and what it can be repaired from.
-	StateDamaged State = "damaged"
-)
-
-// Damage describes a damaged actor.
-type Damage struct {
-	// Reason says what is damaged, in the API's words.
-	Reason string `json:"reason"`
-	// Checkpoints lists the checkpoints on disk that decode, newest first:
-	// what RepairActor can restore it from (none: only DiscardActor).
-	Checkpoints []CheckpointInfo `json:"checkpoints,omitempty"`
-}
-
-// ActorInfo is a snapshot of an actor's state, for listing and inspection.
-type ActorInfo struct {
-	ID          string `json:"id"`
-	Name        string `json:"name,omitempty"`
-	Class       string `json:"class"`
-	State       State  `json:"state"`
-	QueueLen    int    `json:"queue_len"`
-	MemoryBytes uint64 `json:"memory_bytes"`
-	CallsServed uint64 `json:"calls_served"`
-	Restarts    int    `json:"restarts"`
-	// Checkpoints is how many checkpoints the actor keeps.
-	Checkpoints int       `json:"checkpoints"`
-	Options     Options   `json:"options"`
-	Created     time.Time `json:"created"`
-	// Running is the method running now ("" when idle).
-	Running string `json:"running,omitempty"`
-	// Death says why a dead actor died ("" while it lives).
-	Death DeathReason `json:"death,omitempty"`
-	// DeathError is the error that killed it, if any.
-	DeathError string `json:"death_error,omitempty"`
-	// Damage says why a damaged actor (StateDamaged) is not served.
-	Damage *Damage `json:"damage,omitempty"`
-}
-
 // actor is the host's record of one actor. Its sandbox is used only by the
 // worker running its mailbox; mu guards state, sb (the pointer) and death.
 type actor struct {
@@ -137,7 +79,7 @@ type actor struct {
 	// durable actors outlive the host (Host.durable); jf is their journal
 	// on disk (nil in DurabilityCheckpoint mode). Worker only, like journal.
 	durable bool
-	jf      *journal
+	jf      *journalFile
 	// rollingBack is set while rollback checkpoints (worker only), so that
 	// a failure there does not roll back again.
 	rollingBack bool
@@ -354,7 +296,7 @@ func (a *actor) handle(c *call) {
 	}
 	var rec *entry
 	if a.journaling() {
-		rec = &entry{method: c.method, midx: c.midx, args: c.args}
+		rec = &entry{Method: c.method, Index: c.midx, Args: c.args}
 		sb.rec.start(rec, recOn)
 	}
 	env, err := sb.invoke(c.ctx, c.method, sb.method(c.midx), c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
@@ -659,13 +601,6 @@ type Actor struct {
 
 	mu      sync.Mutex // guards waiting; held while pushing to keep caller order
 	waiting []*call    // calls held back behind a call with unresolved futures
-}
-
-// CallOptions adjust one call.
-type CallOptions struct {
-	// NumReturns is the number of futures the call returns (Ray's
-	// num_return_vals); 0 means the method's default from the manifest, else 1.
-	NumReturns int
 }
 
 // ID returns the actor's globally unique ID.
