@@ -28,6 +28,9 @@ type actor struct {
 	logs     *logRing
 	mb       *scheduler.Mailbox[*call]
 	seq      atomic.Uint64
+	// inc is the incarnation of this record (newIncarnation), part of
+	// every future ID: seq starts again when a host recovers the actor.
+	inc string
 	// served counts the calls completed (and journaled, when the actor
 	// keeps a journal): the sequence number of its latest journal record.
 	// failed counts the calls that trapped or could not be journaled.
@@ -137,6 +140,15 @@ type call struct {
 
 func newID() string {
 	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newIncarnation returns a fresh actor incarnation: 48 random bits, so two
+// incarnations of one actor (before and after a host restart) differ but
+// for a chance of 2^-48.
+func newIncarnation() string {
+	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
@@ -693,7 +705,7 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 	seq := a.seq.Add(1)
 	c.futs = make([]*Future, n)
 	for i := range c.futs {
-		c.futs[i] = newFuture(a.id, seq, i)
+		c.futs[i] = newFuture(a, seq, i)
 	}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
@@ -716,7 +728,7 @@ func (h *Actor) submitEncoded(ctx context.Context, depth int, method string, arg
 	if err := checkArgSize(len(args), a.h.cfg.MaxArgBytes); err != nil {
 		return nil, err
 	}
-	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: args, futs: []*Future{newFuture(a.id, a.seq.Add(1), 0)}}
+	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: args, futs: []*Future{newFuture(a, a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
 	}

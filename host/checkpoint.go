@@ -54,7 +54,7 @@ func (h *Actor) control(ctx context.Context, fn func(sb *sandbox) (abi.Value, er
 	if err := h.a.deathError(); err != nil {
 		return nil, err
 	}
-	c := &call{control: fn, ctx: ctx, method: "(control)", futs: []*Future{newFuture(h.a.id, h.a.seq.Add(1), 0)}}
+	c := &call{control: fn, ctx: ctx, method: "(control)", futs: []*Future{newFuture(h.a, h.a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
 	}

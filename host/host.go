@@ -515,7 +515,8 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	}()
 	for {
 		a := &actor{
-			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
+			inc: newIncarnation(),
+			h:   h, id: newID(), class: c, opts: opts, initArgs: initArgs,
 			created: time.Now(), logs: h.newLog(), state: StatePending,
 			ready: make(chan struct{}), durable: durable, depth: spawnDepth(ctx),
 		}
