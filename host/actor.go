@@ -17,64 +17,6 @@ import (
 	"github.com/wactor/wactor/snapshots"
 )
 
-// State is an actor's lifecycle state.
-type State string
-
-// Actor states.
-const (
-	// StatePending: the constructor is running.
-	StatePending State = "pending"
-	// StateAlive: serving calls.
-	StateAlive State = "alive"
-	// StateRestarting: a trap discarded the sandbox; a fresh one is being made.
-	StateRestarting State = "restarting"
-	// StateDead: killed, exited, or out of restarts; calls fail with ErrActorDied.
-	StateDead State = "dead"
-	// StatePassive: idle, its sandbox freed and its state kept compressed
-	// (Config.PassivateAfter, Config.MemoryBudget); the next call restores it.
-	StatePassive State = "passive"
-	// StateDamaged: its files in Config.DataDir are damaged (a corrupt
-	// journal or snapshot, missing snapshots, unreadable metadata or
-	// class), or its state could not be rebuilt. It is not served (calls
-	// fail with ErrDamaged) until an operator repairs it from a checkpoint
-	// (Host.RepairActor) or discards it (Host.DiscardActor); ActorInfo.Damage
-	// says why and what it can be repaired from.
-	StateDamaged State = "damaged"
-)
-
-// Damage describes a damaged actor.
-type Damage struct {
-	// Reason says what is damaged, in the API's words.
-	Reason string `json:"reason"`
-	// Checkpoints lists the checkpoints on disk that decode, newest first:
-	// what RepairActor can restore it from (none: only DiscardActor).
-	Checkpoints []CheckpointInfo `json:"checkpoints,omitempty"`
-}
-
-// ActorInfo is a snapshot of an actor's state, for listing and inspection.
-type ActorInfo struct {
-	ID          string `json:"id"`
-	Name        string `json:"name,omitempty"`
-	Class       string `json:"class"`
-	State       State  `json:"state"`
-	QueueLen    int    `json:"queue_len"`
-	MemoryBytes uint64 `json:"memory_bytes"`
-	CallsServed uint64 `json:"calls_served"`
-	Restarts    int    `json:"restarts"`
-	// Checkpoints is how many checkpoints the actor keeps.
-	Checkpoints int       `json:"checkpoints"`
-	Options     Options   `json:"options"`
-	Created     time.Time `json:"created"`
-	// Running is the method running now ("" when idle).
-	Running string `json:"running,omitempty"`
-	// Death says why a dead actor died ("" while it lives).
-	Death DeathReason `json:"death,omitempty"`
-	// DeathError is the error that killed it, if any.
-	DeathError string `json:"death_error,omitempty"`
-	// Damage says why a damaged actor (StateDamaged) is not served.
-	Damage *Damage `json:"damage,omitempty"`
-}
-
 // actor is the host's record of one actor. Its sandbox is used only by the
 // worker running its mailbox; mu guards state, sb (the pointer) and death.
 type actor struct {
@@ -87,6 +29,9 @@ type actor struct {
 	logs     *logRing
 	mb       *scheduler.Mailbox[*call]
 	seq      atomic.Uint64
+	// inc is the incarnation of this record (newIncarnation), part of
+	// every future ID: seq starts again when a host recovers the actor.
+	inc string
 	// served counts the calls completed (and journaled, when the actor
 	// keeps a journal): the sequence number of its latest journal record.
 	// failed counts the calls that trapped or could not be journaled.
@@ -138,7 +83,7 @@ type actor struct {
 	// durable actors outlive the host (Host.durable); jf is their journal
 	// on disk (nil in DurabilityCheckpoint mode). Worker only, like journal.
 	durable bool
-	jf      *journal
+	jf      *journalFile
 	// rollingBack is set while rollback checkpoints (worker only), so that
 	// a failure there does not roll back again.
 	rollingBack bool
@@ -196,6 +141,15 @@ type call struct {
 
 func newID() string {
 	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newIncarnation returns a fresh actor incarnation: 48 random bits, so two
+// incarnations of one actor (before and after a host restart) differ but
+// for a chance of 2^-48.
+func newIncarnation() string {
+	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
@@ -355,7 +309,7 @@ func (a *actor) handle(c *call) {
 	}
 	var rec *entry
 	if a.journaling() {
-		rec = &entry{method: c.method, midx: c.midx, args: c.args}
+		rec = &entry{Method: c.method, Index: c.midx, Args: c.args}
 		sb.rec.start(rec, recOn)
 	}
 	env, err := sb.invoke(c.ctx, c.method, sb.method(c.midx), c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
@@ -662,13 +616,6 @@ type Actor struct {
 	waiting []*call    // calls held back behind a call with unresolved futures
 }
 
-// CallOptions adjust one call.
-type CallOptions struct {
-	// NumReturns is the number of futures the call returns (Ray's
-	// num_return_vals); 0 means the method's default from the manifest, else 1.
-	NumReturns int
-}
-
 // ID returns the actor's globally unique ID.
 func (h *Actor) ID() string { return h.a.id }
 
@@ -759,7 +706,7 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 	seq := a.seq.Add(1)
 	c.futs = make([]*Future, n)
 	for i := range c.futs {
-		c.futs[i] = newFuture(a.id, seq, i)
+		c.futs[i] = newFuture(a, seq, i)
 	}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
@@ -782,7 +729,7 @@ func (h *Actor) submitEncoded(ctx context.Context, depth int, method string, arg
 	if err := checkArgSize(len(args), a.h.cfg.MaxArgBytes); err != nil {
 		return nil, err
 	}
-	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: args, futs: []*Future{newFuture(a.id, a.seq.Add(1), 0)}}
+	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: args, futs: []*Future{newFuture(a, a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
 	}

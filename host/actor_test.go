@@ -410,7 +410,7 @@ func TestActor_Ordering(t *testing.T) {
 	h := newTestHost(t, Config{})
 	ctx := context.Background()
 	a := spawn(t, h, readWasm(t, cCounterPath), Options{}, 0)
-	gate := newFuture("test-gate", 1, 0)
+	gate := newFuture(&actor{id: "test-gate", inc: newIncarnation()}, 1, 0)
 
 	f1, err := a.Call(ctx, "add", gate, 0) // waits for gate
 	if err != nil {

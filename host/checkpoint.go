@@ -16,19 +16,6 @@ import (
 // keepCheckpoints is how many checkpoints an actor keeps by default.
 const keepCheckpoints = 3
 
-// CheckpointInfo describes one checkpoint of an actor.
-type CheckpointInfo struct {
-	ID    string    `json:"id"`
-	Taken time.Time `json:"taken"`
-	// Size is the checkpoint's size in bytes: linear memory plus globals in
-	// memory, or the encoded snapshot on disk for a durable actor.
-	Size int `json:"size"`
-	// Calls is how many calls the actor had completed when it was taken
-	// (calls that trapped or failed are not counted): the sequence number
-	// of its latest journal record.
-	Calls uint64 `json:"calls"`
-}
-
 func checkpointInfo(st *snapshots.State) CheckpointInfo {
 	return CheckpointInfo{ID: st.ID, Taken: st.Taken, Size: st.Size(), Calls: st.Calls}
 }
@@ -68,7 +55,7 @@ func (h *Actor) control(ctx context.Context, fn func(sb *sandbox) (abi.Value, er
 	if err := h.a.deathError(); err != nil {
 		return nil, err
 	}
-	c := &call{control: fn, ctx: ctx, method: "(control)", futs: []*Future{newFuture(h.a.id, h.a.seq.Add(1), 0)}}
+	c := &call{control: fn, ctx: ctx, method: "(control)", futs: []*Future{newFuture(h.a, h.a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
 	}
@@ -138,7 +125,7 @@ func (a *actor) callExport(sb *sandbox, fn, name string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	rec := &entry{method: name, midx: midxExport, args: enc}
+	rec := &entry{Method: name, Index: midxExport, Args: enc}
 	if a.journaling() {
 		sb.rec.start(rec, recOn)
 	}
@@ -331,7 +318,7 @@ func (a *actor) persistStart() error {
 		return fmt.Errorf("%w: writing its metadata: %w", ErrPersist, diskError{err})
 	}
 	if p.mode != DurabilityCheckpoint {
-		jf, err := openJournal(p.fs, filepath.Join(p.actorDir(a.id), journalFile), p.mode == DurabilitySync, 0)
+		jf, err := openJournal(p.fs, filepath.Join(p.actorDir(a.id), journalName), p.mode == DurabilitySync, 0)
 		if err != nil {
 			return fmt.Errorf("%w: opening its journal: %w", ErrPersist, diskError{err})
 		}

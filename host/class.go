@@ -18,24 +18,6 @@ import (
 	"github.com/wactor/wactor/snapshots"
 )
 
-// ClassInfo describes a loaded class.
-type ClassInfo struct {
-	// ID is the class's content address: "sha256:" and the hex SHA-256 of the
-	// module bytes as uploaded. The same bytes give the same ID on every host.
-	ID   string `json:"id"`
-	Name string `json:"name,omitempty"`
-	Doc  string `json:"doc,omitempty"`
-	// Size is the module's size in bytes, as uploaded.
-	Size int `json:"size"`
-	// HasManifest reports whether arity checks and return counts come from a manifest.
-	HasManifest bool `json:"has_manifest"`
-	// Init describes the constructor, if the class has one.
-	Init *abi.MethodSpec `json:"init,omitempty"`
-	// Methods lists the methods in name order.
-	Methods  []abi.MethodSpec `json:"methods"`
-	LoadedAt time.Time        `json:"loaded_at"`
-}
-
 type method struct {
 	name    string
 	checked bool // arity checked against spec

@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
-	"math"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/internal/fsys"
 	"github.com/wactor/wactor/scheduler"
@@ -174,94 +174,19 @@ type Config struct {
 	fs fsys.FS
 }
 
-// NodeResources is a host's resource capacity. Zero fields take defaults:
-// CPU the CPUs the process may use (GOMAXPROCS), GPU none, Memory
-// unlimited (when set, each actor reserves at least its memory limit),
-// Custom none.
-type NodeResources struct {
-	CPU    float64            `json:"cpu,omitempty"`
-	GPU    float64            `json:"gpu,omitempty"`
-	Memory int64              `json:"memory,omitempty"` // bytes
-	Custom map[string]float64 `json:"custom,omitempty"`
-}
-
-// Options configures one actor at Spawn. Zero fields take the host's
-// Config.Defaults, then the built-in defaults.
-type Options struct {
-	// Name, if set, must be unique among the live actors of its namespace;
-	// GetActor and Lookup find it.
-	Name string `json:"name,omitempty"`
-	// Namespace scopes Name (default "default"; a child spawned by a guest
-	// defaults to its parent's namespace).
-	Namespace string `json:"namespace,omitempty"`
-	// GetIfExists makes Spawn return the live actor of that name and class
-	// instead of failing with ErrNameTaken (Ray's get_if_exists). Concurrent
-	// calls create exactly one actor.
-	GetIfExists bool `json:"get_if_exists,omitempty"`
-	// Detached actors have no owner: they live until killed or exited. Others
-	// die with their owner (a Session, a parent actor, or the host).
-	Detached bool `json:"detached,omitempty"`
-	// MaxChildren bounds the live actors this actor may own through the
-	// spawn import (default 1000).
-	MaxChildren int `json:"max_children,omitempty"`
-	// MemoryPages limits the actor's linear memory, in 64 KiB pages (default 4096 = 256 MiB).
-	MemoryPages uint32 `json:"memory_pages,omitempty"`
-	// CallTimeout is the deadline of each call, the constructor included
-	// (default 30s, at most Config.MaxCallTimeout). It is wall-clock time
-	// from the call's start, time spent yielded to other namespaces
-	// included.
-	CallTimeout time.Duration `json:"call_timeout,omitempty"`
-	// Fuel, if set, limits each call (the constructor included) to that many
-	// units of deterministic fuel: roughly one unit per WebAssembly
-	// instruction executed. A call that runs out fails with a TrapError of
-	// reason fuel, like a trap. The same call on the same state always uses
-	// the same fuel, unlike a deadline.
-	Fuel uint64 `json:"fuel,omitempty"`
-	// MaxPending bounds calls queued on the actor; beyond it Call fails with
-	// ErrBackpressure (default 100000).
-	MaxPending int `json:"max_pending,omitempty"`
-	// MaxRestarts is how often the actor is recreated after a trap: 0 never
-	// (the default), N times, or -1 without limit (Ray's max_reconstructions).
-	MaxRestarts int `json:"max_restarts,omitempty"`
-	// Durable actors outlive the host: a host started again on the same
-	// Config.DataDir brings them back with their state. Detached actors are
-	// durable on a host with a DataDir. Needs Config.DataDir.
-	Durable bool `json:"durable,omitempty"`
-	// CheckpointEvery, if set, checkpoints the actor after every that many
-	// completed calls.
-	CheckpointEvery int `json:"checkpoint_every,omitempty"`
-	// CheckpointInterval, if set, checkpoints the actor after a call that
-	// completes at least this long after its previous checkpoint.
-	CheckpointInterval time.Duration `json:"checkpoint_interval,omitempty"`
-
-	// MaxConcurrency is Ray's max_concurrency: how many calls of the actor
-	// may run at once. Only 1 (the default) is supported: a sandbox is
-	// single-threaded and holds the actor's whole state, so calls run one
-	// at a time; spawn several actors for parallelism. Larger values fail
-	// with ErrInvalidOptions (docs/SCHEDULING.md).
-	MaxConcurrency int `json:"max_concurrency,omitempty"`
-
-	// Ray resource requests, reserved for the actor's lifetime against the
-	// host's Config.Node (admission).
-	NumCPUs   float64            `json:"num_cpus,omitempty"`
-	NumGPUs   float64            `json:"num_gpus,omitempty"`
-	Memory    int64              `json:"memory,omitempty"` // bytes
-	Resources map[string]float64 `json:"resources,omitempty"`
-}
-
 const (
-	defaultMaxClassBytes    = 64 << 20
-	defaultLogLines         = 1000
-	defaultLogBytes         = 1 << 20
-	minLogBytes             = 4 << 10
-	defaultKeepDead         = 1000
-	defaultKeepDeadFor      = 10 * time.Minute
-	defaultDeadLogBytes     = 32 << 10
-	defaultLogBudget        = 256 << 20
-	defaultMemoryPages      = 4096
-	defaultCallTimeout      = 30 * time.Second
-	defaultMaxPending       = 100000
-	maxMemoryPages          = 65536
+	defaultMaxClassBytes = 64 << 20
+	defaultLogLines      = 1000
+	defaultLogBytes      = 1 << 20
+	minLogBytes          = 4 << 10
+	defaultKeepDead      = 1000
+	defaultKeepDeadFor   = 10 * time.Minute
+	defaultDeadLogBytes  = 32 << 10
+	defaultLogBudget     = 256 << 20
+	defaultMemoryPages   = 4096
+	defaultCallTimeout   = 30 * time.Second
+	defaultMaxPending    = 100000
+
 	defaultMaxChildren      = 1000
 	maxGuestFutures         = 10000
 	defaultMaxQueuedCalls   = 1_000_000
@@ -286,24 +211,6 @@ const (
 	maxMaxDepth       = 1_000_000
 	maxMaxWaiting     = 10_000_000
 )
-
-// Upper bounds of Options' numeric fields (docs/API.md, "Options"): far
-// above any sane use, low enough that no arithmetic on them overflows and
-// no request can ask the host for an absurd amount of anything.
-const (
-	maxMaxPending         = 10_000_000
-	maxMaxRestarts        = 1_000_000
-	maxMaxChildren        = 1_000_000
-	maxFuel               = 1 << 62
-	maxCheckpointEvery    = 1_000_000_000
-	maxCheckpointInterval = 365 * 24 * time.Hour
-	maxQuantity           = 1e9     // num_cpus, num_gpus, each custom resource
-	maxMemoryRequest      = 1 << 50 // Options.Memory, bytes
-	maxResources          = 64      // custom resources per actor
-)
-
-// DefaultNamespace is the namespace of actors spawned without one.
-const DefaultNamespace = "default"
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 ||
@@ -345,15 +252,15 @@ func (c Config) withDefaults() (Config, error) {
 			c.MaxWaiting = defaultMaxWaitingCgo
 		}
 	}
-	if err := c.Quota.validate(); err != nil {
+	if err := c.Quota.Validate(); err != nil {
 		return c, err
 	}
-	c.Quota = c.Quota.withDefaults(builtinQuota)
+	c.Quota = c.Quota.WithDefaults(builtinQuota)
 	for ns, q := range c.Quotas {
 		if ns == "" {
 			return c, fmt.Errorf("%w: quotas: empty namespace", ErrInvalidOptions)
 		}
-		if err := q.validate(); err != nil {
+		if err := q.Validate(); err != nil {
 			return c, fmt.Errorf("quotas[%q]: %w", ns, err)
 		}
 	}
@@ -420,7 +327,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	builtin := Options{MemoryPages: defaultMemoryPages, CallTimeout: defaultCallTimeout, MaxPending: defaultMaxPending,
 		Namespace: DefaultNamespace, MaxChildren: defaultMaxChildren}
-	d, err := c.Defaults.merge(builtin)
+	d, err := mergeOptions(c.Defaults, builtin)
 	if err != nil {
 		return c, err
 	}
@@ -462,7 +369,7 @@ func (c Config) checkBounds() error {
 		}
 	}
 	for k := range c.Node.Custom {
-		if err := CheckName("resource name", k); err != nil {
+		if err := api.CheckResourceName(k); err != nil {
 			return err
 		}
 	}
@@ -477,8 +384,8 @@ func (c *Config) checkCallTimeout(d time.Duration) error {
 	return nil
 }
 
-// merge fills zero fields of o from d and validates the result.
-func (o Options) merge(d Options) (Options, error) {
+// mergeOptions fills zero fields of o from d and validates the result.
+func mergeOptions(o, d Options) (Options, error) {
 	o.MemoryPages = cmp.Or(o.MemoryPages, d.MemoryPages)
 	o.CallTimeout = cmp.Or(o.CallTimeout, d.CallTimeout)
 	o.MaxPending = cmp.Or(o.MaxPending, d.MaxPending)
@@ -488,90 +395,10 @@ func (o Options) merge(d Options) (Options, error) {
 	o.Fuel = cmp.Or(o.Fuel, d.Fuel)
 	o.CheckpointEvery = cmp.Or(o.CheckpointEvery, d.CheckpointEvery)
 	o.CheckpointInterval = cmp.Or(o.CheckpointInterval, d.CheckpointInterval)
-	return o, o.validate()
-}
-
-func (o Options) validate() error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...)
-	}
-	switch {
-	case o.MemoryPages > maxMemoryPages:
-		return bad("memory_pages %d exceeds the maximum of %d (4 GiB)", o.MemoryPages, maxMemoryPages)
-	case o.CallTimeout < 0:
-		return bad("negative call_timeout")
-	case o.MaxPending < 0 || o.MaxPending > maxMaxPending:
-		return bad("max_pending %d out of range [0, %d]", o.MaxPending, maxMaxPending)
-	case o.MaxRestarts < -1 || o.MaxRestarts > maxMaxRestarts:
-		return bad("max_restarts %d: want -1 (unlimited) or 0 to %d", o.MaxRestarts, maxMaxRestarts)
-	case o.Fuel > maxFuel:
-		return bad("fuel %d exceeds the maximum of %d (2^62)", o.Fuel, uint64(maxFuel))
-	case o.MaxChildren < 0 || o.MaxChildren > maxMaxChildren:
-		return bad("max_children %d out of range [0, %d]", o.MaxChildren, maxMaxChildren)
-	case o.CheckpointEvery > maxCheckpointEvery:
-		return bad("checkpoint_every %d exceeds the maximum of %d", o.CheckpointEvery, maxCheckpointEvery)
-	case o.CheckpointInterval > maxCheckpointInterval:
-		return bad("checkpoint_interval %v exceeds the maximum of %v", o.CheckpointInterval, maxCheckpointInterval)
-	case o.NumCPUs > maxQuantity || o.NumGPUs > maxQuantity:
-		return bad("num_cpus and num_gpus may not exceed %g", float64(maxQuantity))
-	case o.Memory > maxMemoryRequest:
-		return bad("memory %d exceeds the maximum of %d bytes (1 PiB)", o.Memory, int64(maxMemoryRequest))
-	case len(o.Resources) > maxResources:
-		return bad("%d resources exceed the maximum of %d", len(o.Resources), maxResources)
-	case o.GetIfExists && o.Name == "":
-		return bad("get_if_exists needs a name")
-	case o.MaxConcurrency < 0 || o.MaxConcurrency > 1:
-		return bad("max_concurrency %d: only 1 is supported (a sandbox runs one call at a time; spawn several actors for parallelism)", o.MaxConcurrency)
-	case o.CheckpointEvery < 0 || o.CheckpointInterval < 0:
-		return bad("negative checkpoint_every or checkpoint_interval")
-	}
-	if o.Name != "" {
-		if err := CheckName("actor name", o.Name); err != nil {
-			return err
-		}
-	}
-	if err := CheckName("namespace", o.Namespace); err != nil {
-		return err
-	}
-	if err := checkQuantity("num_cpus", o.NumCPUs); err != nil {
-		return err
-	}
-	if err := checkQuantity("num_gpus", o.NumGPUs); err != nil {
-		return err
-	}
-	// Ray: fractional GPUs only below one GPU.
-	if o.NumGPUs > 1 && o.NumGPUs != math.Trunc(o.NumGPUs) {
-		return bad("num_gpus %v: a request above 1 must be a whole number", o.NumGPUs)
-	}
-	if o.Memory < 0 {
-		return bad("negative memory")
-	}
-	for k, v := range o.Resources {
-		if err := CheckName("resource name", k); err != nil {
-			return err
-		}
-		switch k {
-		case "CPU", "GPU", "memory", "object_store_memory":
-			return bad("resource %q: use the dedicated field", k)
-		}
-		if err := checkQuantity("resources["+k+"]", v); err != nil {
-			return err
-		}
-		if v > maxQuantity {
-			return bad("resources[%s] %v exceeds the maximum of %g", k, v, float64(maxQuantity))
-		}
-	}
-	return nil
+	return o, o.Validate()
 }
 
 func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
-
-func checkQuantity(name string, v float64) error {
-	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("%w: %s must be a finite number >= 0, got %v", ErrInvalidOptions, name, v)
-	}
-	return nil
-}
 
 // checkArgSize fails with ErrTooLarge for encoded arguments over the limit.
 func checkArgSize(n, limit int) error {

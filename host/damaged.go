@@ -93,7 +93,7 @@ func (h *Host) recoverActor(ctx context.Context, me metaEntry) {
 		h.addDamaged(me, c, "its snapshots cannot be read: "+diskError{err}.Error())
 		return
 	}
-	jpath := filepath.Join(p.actorDir(m.ID), journalFile)
+	jpath := filepath.Join(p.actorDir(m.ID), journalName)
 	js, err := readJournal(p.fs, jpath)
 	if err != nil {
 		h.addDamaged(me, c, "its journal cannot be read: "+diskError{err}.Error())
@@ -115,7 +115,8 @@ func (h *Host) recoverActor(ctx context.Context, me metaEntry) {
 		}
 	}
 	a := &actor{
-		h: h, id: m.ID, class: c, opts: m.Options, initArgs: m.InitArgs,
+		inc: newIncarnation(),
+		h:   h, id: m.ID, class: c, opts: m.Options, initArgs: m.InitArgs,
 		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
@@ -171,15 +172,15 @@ func followCheckpoint(calls uint64, js journalScan) (out []*entry, served uint64
 			continue
 		}
 		switch {
-		case e.midx >= 0 && seq == served+1:
+		case e.Index >= 0 && seq == served+1:
 			served = seq
-		case e.midx == midxExport && started && seq == served:
+		case e.Index == midxExport && started && seq == served:
 		default:
 			what := "call"
-			if e.midx < 0 {
+			if e.Index < 0 {
 				what = "start-up or export"
 			}
-			return out, served, fmt.Errorf("record %d (%s %d, %s) follows call %d", i+1, what, seq, e.method, served)
+			return out, served, fmt.Errorf("record %d (%s %d, %s) follows call %d", i+1, what, seq, e.Method, served)
 		}
 		started = true
 		out = append(out, e)
@@ -250,7 +251,8 @@ func (h *Host) addDamaged(me metaEntry, c *class, reason string) {
 		c = &class{info: ClassInfo{ID: m.Class}} // a stand-in: the actor does not run
 	}
 	a := &actor{
-		h: h, id: me.id, class: c, opts: m.Options, initArgs: m.InitArgs,
+		inc: newIncarnation(),
+		h:   h, id: me.id, class: c, opts: m.Options, initArgs: m.InitArgs,
 		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
@@ -349,7 +351,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	if st == nil {
 		return ActorInfo{}, fmt.Errorf("%w: actor %s has no checkpoint %q that decodes", ErrCheckpointNotFound, id, checkpointID)
 	}
-	jpath := filepath.Join(p.actorDir(id), journalFile)
+	jpath := filepath.Join(p.actorDir(id), journalName)
 	var calls []*entry
 	served := st.Calls
 	if js, err := readJournal(p.fs, jpath); err == nil {
@@ -365,7 +367,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	a.mu.Unlock()
 	a.journal, a.journalBytes = calls, 0
 	for _, e := range calls {
-		a.journalBytes += e.size()
+		a.journalBytes += e.Size()
 	}
 	a.served.Store(served)
 	sb, err := a.rebuild()
@@ -391,7 +393,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 		sb.close()
 		return ActorInfo{}, err
 	}
-	if err := p.fs.Rename(jpath, filepath.Join(dst, journalFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := p.fs.Rename(jpath, filepath.Join(dst, journalName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		sb.close()
 		return ActorInfo{}, fmt.Errorf("%w: keeping the journal aside: %w", ErrPersist, diskError{err})
 	}

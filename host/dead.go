@@ -152,14 +152,6 @@ func (h *Host) deadActor(id string) (ActorInfo, *logRing, bool) {
 	return info, logs, d != nil
 }
 
-// LogPage is a read of an actor's log: the kept lines asked for and the
-// log's stats.
-type LogPage struct {
-	// Lines are the kept lines asked for, in Seq order.
-	Lines []LogLine `json:"lines"`
-	LogStats
-}
-
 // Logs returns the kept log lines with Seq >= since of a live actor, or of
 // a dead one the host still keeps (Config.KeepDead, Config.KeepDeadFor:
 // its last Config.DeadLogBytes of log, with the line saying why it died),

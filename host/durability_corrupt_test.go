@@ -101,7 +101,7 @@ func TestDurable_Corruption(t *testing.T) {
 		{
 			name: "journal record flipped",
 			corrupt: func(t *testing.T, e env) {
-				rewrite(t, actorFile(e, journalFile), func(b []byte) []byte { b[12] ^= 0x40; return b })
+				rewrite(t, actorFile(e, journalName), func(b []byte) []byte { b[12] ^= 0x40; return b })
 			},
 			reason: "journal is corrupt",
 			decide: func(t *testing.T, e env) int64 {
@@ -114,7 +114,7 @@ func TestDurable_Corruption(t *testing.T) {
 		{
 			name: "journal gap",
 			corrupt: func(t *testing.T, e env) {
-				rewrite(t, actorFile(e, journalFile), func(b []byte) []byte {
+				rewrite(t, actorFile(e, journalName), func(b []byte) []byte {
 					recs := journalRecords(t, b)
 					return bytes.Join(append(recs[:2:2], recs[3:]...), nil)
 				})
@@ -130,7 +130,7 @@ func TestDurable_Corruption(t *testing.T) {
 		{
 			name: "journal torn tail",
 			corrupt: func(t *testing.T, e env) {
-				rewrite(t, actorFile(e, journalFile), func(b []byte) []byte {
+				rewrite(t, actorFile(e, journalName), func(b []byte) []byte {
 					first := journalRecords(t, b)[0]
 					return append(b, first[:len(first)/2]...)
 				})
@@ -364,7 +364,7 @@ func TestDurable_UnfinishedSpawn(t *testing.T) {
 func TestDurable_RepairFault(t *testing.T) {
 	for _, f := range []fsys.Fault{
 		{Op: fsys.OpWrite, Path: "snapshots", Kind: fsys.NoSpace},
-		{Op: fsys.OpRename, Path: journalFile, Kind: fsys.IOError},
+		{Op: fsys.OpRename, Path: journalName, Kind: fsys.IOError},
 	} {
 		t.Run(string(f.Op), func(t *testing.T) { testRepairFault(t, f) })
 	}
@@ -384,7 +384,7 @@ func testRepairFault(t *testing.T, f fsys.Fault) {
 	}
 	e.h = nil
 	// A gap after the second record: a repair replays two calls.
-	rewrite(t, filepath.Join(e.dir, "actors", id, journalFile), func(b []byte) []byte {
+	rewrite(t, filepath.Join(e.dir, "actors", id, journalName), func(b []byte) []byte {
 		recs := journalRecords(t, b)
 		return bytes.Join(append(recs[:2:2], recs[3:]...), nil)
 	})
@@ -407,7 +407,7 @@ func testRepairFault(t *testing.T, f fsys.Fault) {
 	if got := e.get(id); got != 2 {
 		t.Fatalf("after the second repair: %d, want 2 (the records before the gap)", got)
 	}
-	if kept, _ := filepath.Glob(filepath.Join(e.dir, "damaged", id, "*", journalFile)); len(kept) != 1 {
+	if kept, _ := filepath.Glob(filepath.Join(e.dir, "damaged", id, "*", journalName)); len(kept) != 1 {
 		t.Fatalf("the journal was not kept aside: %v", kept)
 	}
 	e.open()

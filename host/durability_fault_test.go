@@ -336,7 +336,7 @@ func TestDurable_JournalUncuttable(t *testing.T) {
 	if got := invoke[int64](t, a, "incr", 1); got != want+1 {
 		t.Fatalf("incr = %d, want %d", got, want+1)
 	}
-	js, err := readJournal(nil, filepath.Join(e.dir, "actors", a.ID(), journalFile))
+	js, err := readJournal(nil, filepath.Join(e.dir, "actors", a.ID(), journalName))
 	if err != nil || js.bad != nil || js.torn {
 		t.Fatalf("journal: bad %v, torn %v, %v", js.bad, js.torn, err)
 	}
@@ -383,7 +383,7 @@ func TestDurable_FilePermissions(t *testing.T) {
 	if n < 7 {
 		t.Fatalf("only %d files and directories", n)
 	}
-	for _, f := range []string{".wasm", ".owners", ".snap", metaFile, journalFile} {
+	for _, f := range []string{".wasm", ".owners", ".snap", metaFile, journalName} {
 		if !seen[f] {
 			t.Errorf("no %s file was checked", f)
 		}

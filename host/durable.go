@@ -23,30 +23,6 @@ import (
 	"github.com/wactor/wactor/snapshots"
 )
 
-// Durability says when a durable actor's completed call is safe from a
-// crash. Every mode keeps checkpoints (written atomically and fsynced) and
-// the actor's identity; they differ in the calls made since the latest
-// checkpoint. See docs/SNAPSHOTS.md.
-type Durability string
-
-// Durability modes.
-const (
-	// DurabilitySync writes each completed call to the actor's journal and
-	// fsyncs it before the call's result is returned: no acknowledged call
-	// is lost, even to a power failure. It costs an fsync per call.
-	DurabilitySync Durability = "sync"
-	// DurabilityWrite (the default) writes each completed call to the
-	// journal before its result is returned, without fsync: no acknowledged
-	// call is lost when the host process dies (kill -9, a crash), because
-	// the kernel still holds the write; a power failure or kernel crash can
-	// lose the calls since the latest checkpoint.
-	DurabilityWrite Durability = "write"
-	// DurabilityCheckpoint keeps no journal on disk: after a host restart a
-	// durable actor is back at its latest checkpoint, and the calls made
-	// since are lost. Use it with a checkpoint policy (CheckpointEvery).
-	DurabilityCheckpoint Durability = "checkpoint"
-)
-
 // persist is where a host with a DataDir keeps what survives it: the
 // classes it loaded, and its durable actors' metadata, snapshots and
 // journals. Directories are 0700 and files 0600: they hold call arguments
@@ -219,7 +195,7 @@ func (p *persist) actorDir(id string) string { return filepath.Join(p.dir, "acto
 // The files of an actor's directory.
 const (
 	metaFile     = "actor.json"
-	journalFile  = "journal"
+	journalName  = "journal"
 	spawningFile = "spawning"
 	// removingPrefix names an actor directory whose removal has begun.
 	removingPrefix = ".removing-"
@@ -351,7 +327,7 @@ func (p *persist) readMeta(id string) (actorMeta, error) {
 // when that truncation fails too, the journal refuses every append (its
 // calls fail) until a checkpoint empties it. Only the actor's worker
 // appends.
-type journal struct {
+type journalFile struct {
 	mu   sync.Mutex // Close may come from another goroutine than the worker
 	f    fsys.File
 	sync bool
@@ -393,7 +369,7 @@ var journalDec = func() cbor.DecMode {
 // openJournal opens (creating it 0600) a journal whose first validLen
 // bytes are good records; what follows is cut, so new records follow the
 // last good one. The caller has kept the cut bytes aside if they mattered.
-func openJournal(fsy fsys.FS, path string, sync bool, validLen int64) (*journal, error) {
+func openJournal(fsy fsys.FS, path string, sync bool, validLen int64) (*journalFile, error) {
 	f, err := fsys.Or(fsy).OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
@@ -406,7 +382,7 @@ func openJournal(fsy fsys.FS, path string, sync bool, validLen int64) (*journal,
 		f.Close()
 		return nil, err
 	}
-	return &journal{f: f, sync: sync, good: validLen}, nil
+	return &journalFile{f: f, sync: sync, good: validLen}, nil
 }
 
 // errJournalBroken: the journal refuses appends (see journal.broken).
@@ -414,7 +390,7 @@ var errJournalBroken = errors.New("the journal refuses appends since a failed wr
 
 // append writes one record (and fsyncs it in sync mode). When it fails,
 // the journal is as before the call: the record is cut off.
-func (j *journal) append(e *entry, seq uint64) error {
+func (j *journalFile) append(e *entry, seq uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
@@ -423,7 +399,7 @@ func (j *journal) append(e *entry, seq uint64) error {
 	if j.broken != nil {
 		return fmt.Errorf("%w (%w)", errJournalBroken, j.broken)
 	}
-	payload, err := cbor.Marshal(journalRecord{Seq: seq, Method: e.method, Midx: e.midx, Args: e.args, Clocks: e.clocks, Rnd: e.rnd, Ext: e.ext})
+	payload, err := cbor.Marshal(journalRecord{Seq: seq, Method: e.Method, Midx: e.Index, Args: e.Args, Clocks: e.Clocks, Rnd: e.Rand, Ext: e.Ext})
 	if err != nil {
 		return err
 	}
@@ -449,7 +425,7 @@ func (j *journal) append(e *entry, seq uint64) error {
 // sync mode, durably: after a failed fsync the record may be on disk
 // whole, and must not be replayed as if its call had succeeded). If that
 // fails, the journal is broken.
-func (j *journal) undo() {
+func (j *journalFile) undo() {
 	err := j.f.Truncate(j.good)
 	if err == nil {
 		_, err = j.f.Seek(j.good, io.SeekStart)
@@ -463,7 +439,7 @@ func (j *journal) undo() {
 }
 
 // isBroken reports whether the journal refuses appends.
-func (j *journal) isBroken() bool {
+func (j *journalFile) isBroken() bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.broken != nil
@@ -471,7 +447,7 @@ func (j *journal) isBroken() bool {
 
 // reset empties the journal once a checkpoint holds its calls, which also
 // mends a broken journal.
-func (j *journal) reset() error {
+func (j *journalFile) reset() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
@@ -488,7 +464,7 @@ func (j *journal) reset() error {
 	return nil
 }
 
-func (j *journal) close() {
+func (j *journalFile) close() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f != nil {
@@ -540,7 +516,7 @@ func readJournal(fsy fsys.FS, path string) (journalScan, error) {
 			js.bad = fmt.Errorf("record does not decode: %w", err)
 			break
 		}
-		js.entries = append(js.entries, &entry{method: rec.Method, midx: rec.Midx, args: rec.Args, clocks: rec.Clocks, rnd: rec.Rnd, ext: rec.Ext})
+		js.entries = append(js.entries, &entry{Method: rec.Method, Index: rec.Midx, Args: rec.Args, Clocks: rec.Clocks, Rand: rec.Rnd, Ext: rec.Ext})
 		js.seqs = append(js.seqs, rec.Seq)
 		js.valid += 8 + int64(n)
 		r = r[8+n:]
@@ -618,3 +594,22 @@ func tornTail(r []byte) (bool, error) {
 func (h *Host) durable(o Options) bool {
 	return h.persist != nil && (o.Durable || o.Detached)
 }
+
+// diskError is a file-system failure described without its file's path
+// (error messages never show server paths); it unwraps to the original
+// error, so errors.Is(err, syscall.ENOSPC) still holds.
+type diskError struct{ err error }
+
+func (e diskError) Error() string {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(e.err, &pe):
+		return pe.Op + ": " + pe.Err.Error()
+	case errors.As(e.err, &le):
+		return le.Op + ": " + le.Err.Error()
+	}
+	return e.err.Error()
+}
+
+func (e diskError) Unwrap() error { return e.err }

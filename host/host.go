@@ -468,7 +468,7 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 // spawn creates an actor from encoded constructor arguments.
 func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
 	explicitTimeout := opts.CallTimeout != 0
-	opts, err := opts.merge(h.cfg.Defaults)
+	opts, err := mergeOptions(opts, h.cfg.Defaults)
 	if err != nil {
 		return nil, err
 	}
@@ -516,7 +516,8 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	}()
 	for {
 		a := &actor{
-			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
+			inc: newIncarnation(),
+			h:   h, id: newID(), class: c, opts: opts, initArgs: initArgs,
 			created: time.Now(), logs: h.newLog(), state: StatePending,
 			ready: make(chan struct{}), durable: durable, depth: spawnDepth(ctx),
 		}
@@ -549,7 +550,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 		if from != nil {
 			a.checkpoints = []*snapshots.State{from}
 		} else if a.journaling() {
-			startup, mode = &entry{method: "(start)", midx: -1}, recOn
+			startup, mode = &entry{Method: "(start)", Index: -1}, recOn
 			a.journal = []*entry{startup}
 		}
 		fail := func(err error) (*Actor, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/host/journal"
 	"github.com/wactor/wactor/snapshots"
 )
 
@@ -26,28 +27,12 @@ const (
 	maxJournalBytes   = 64 << 20
 )
 
-// entry is one recorded call (midx -1: the start-up, _initialize plus the
-// constructor; midxExport: the reserved export named by method).
-type entry struct {
-	method string
-	midx   int
-	args   []byte
-	clocks []int64  // clock reads, in order (wall clock as Unix ns, monotonic as ns)
-	rnd    []byte   // random bytes read, in order
-	ext    [][]byte // results of actor-call imports, in order
-}
-
-func (e *entry) size() int {
-	n := len(e.args) + 8*len(e.clocks) + len(e.rnd)
-	for _, x := range e.ext {
-		n += len(x)
-	}
-	return n
-}
+// entry is one recorded call (journal.Entry).
+type entry = journal.Entry
 
 // midxExport marks a journal entry of a call to a reserved, method-shaped
-// export (wactor_checkpoint_expired) rather than to a method.
-const midxExport = -2
+// export (journal.IndexExport).
+const midxExport = journal.IndexExport
 
 type recMode int
 
@@ -78,10 +63,10 @@ func (r *recorder) replaying() bool { return r.mode == recReplay }
 func (r *recorder) clock(live int64) int64 {
 	switch r.mode {
 	case recOn:
-		r.e.clocks = append(r.e.clocks, live)
+		r.e.Clocks = append(r.e.Clocks, live)
 	case recReplay:
-		if r.ci < len(r.e.clocks) {
-			v := r.e.clocks[r.ci]
+		if r.ci < len(r.e.Clocks) {
+			v := r.e.Clocks[r.ci]
 			r.ci++
 			return v
 		}
@@ -93,15 +78,15 @@ func (r *recorder) clock(live int64) int64 {
 // Read implements io.Reader for the guest's random source.
 func (r *recorder) Read(p []byte) (int, error) {
 	if r.mode == recReplay {
-		if r.ri+len(p) <= len(r.e.rnd) {
-			r.ri += copy(p, r.e.rnd[r.ri:])
+		if r.ri+len(p) <= len(r.e.Rand) {
+			r.ri += copy(p, r.e.Rand[r.ri:])
 			return len(p), nil
 		}
 		r.diverged = true
 	}
 	n, err := rand.Read(p)
 	if r.mode == recOn {
-		r.e.rnd = append(r.e.rnd, p[:n]...)
+		r.e.Rand = append(r.e.Rand, p[:n]...)
 	}
 	return n, err
 }
@@ -112,8 +97,8 @@ func (r *recorder) external() ([]byte, bool) {
 	if r.mode != recReplay {
 		return nil, false
 	}
-	if r.ei < len(r.e.ext) {
-		v := r.e.ext[r.ei]
+	if r.ei < len(r.e.Ext) {
+		v := r.e.Ext[r.ei]
 		r.ei++
 		return v, true
 	}
@@ -123,7 +108,7 @@ func (r *recorder) external() ([]byte, bool) {
 
 func (r *recorder) recordExternal(v []byte) {
 	if r.mode == recOn {
-		r.e.ext = append(r.e.ext, v)
+		r.e.Ext = append(r.e.Ext, v)
 	}
 }
 
@@ -172,7 +157,7 @@ func (a *actor) record(sb *sandbox, e *entry, seq uint64) error {
 		}
 	}
 	a.journal = append(a.journal, e)
-	a.journalBytes += e.size()
+	a.journalBytes += e.Size()
 	if len(a.journal) > maxJournalEntries || a.journalBytes > maxJournalBytes {
 		if _, err := a.takeCheckpoint(sb); err != nil {
 			a.logs.add(abi.LogError, "wactor: checkpoint of a full journal failed: "+err.Error())
@@ -210,7 +195,7 @@ func (a *actor) rebuild() (*sandbox, error) {
 	}
 	var startup *entry
 	mode := recOff
-	if from == nil && len(calls) > 0 && calls[0].midx < 0 {
+	if from == nil && len(calls) > 0 && calls[0].Index < 0 {
 		startup, mode, calls = calls[0], recReplay, calls[1:]
 	}
 	sb, err := a.start(ctx, from, startup, mode)
@@ -219,19 +204,19 @@ func (a *actor) rebuild() (*sandbox, error) {
 	}
 	for i, e := range calls {
 		sb.rec.start(e, recReplay)
-		fn := e.method
-		if e.midx >= 0 {
-			fn = sb.method(e.midx)
+		fn := e.Method
+		if e.Index >= 0 {
+			fn = sb.method(e.Index)
 		}
-		_, err := sb.invoke(ctx, e.method, fn, e.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+		_, err := sb.invoke(ctx, e.Method, fn, e.Args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 		diverged := sb.rec.diverged
 		sb.rec.stop()
 		if err != nil {
 			sb.close()
-			return nil, fmt.Errorf("replaying call %d of %d (%s): %w", i+1, len(calls), e.method, err)
+			return nil, fmt.Errorf("replaying call %d of %d (%s): %w", i+1, len(calls), e.Method, err)
 		}
 		if diverged {
-			a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: replay of %s read more clock, random or actor-call results than were recorded", e.method))
+			a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: replay of %s read more clock, random or actor-call results than were recorded", e.Method))
 		}
 	}
 	sb.exitRequested = false

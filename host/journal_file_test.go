@@ -18,7 +18,7 @@ func TestReadJournal_tornAndCorrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		e := &entry{method: "incr", midx: 1, args: []byte{0x81, byte(i)}, clocks: []int64{int64(i)}, rnd: []byte{1, 2}, ext: [][]byte{{9}}}
+		e := &entry{Method: "incr", Index: 1, Args: []byte{0x81, byte(i)}, Clocks: []int64{int64(i)}, Rand: []byte{1, 2}, Ext: [][]byte{{9}}}
 		if err := j.append(e, uint64(i+1)); err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestReadJournal_tornAndCorrupt(t *testing.T) {
 				t.Fatalf("torn %v, bad %v; want torn %v, bad %v", js.torn, js.bad, tt.torn, tt.bad)
 			}
 			for i, s := range seqs {
-				if s != uint64(i+1) || entries[i].method != "incr" || entries[i].args[1] != byte(i) {
+				if s != uint64(i+1) || entries[i].Method != "incr" || entries[i].Args[1] != byte(i) {
 					t.Fatalf("record %d: seq %d %+v", i, s, entries[i])
 				}
 			}
@@ -80,12 +80,12 @@ func TestReadJournal_tornAndCorrupt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := j.append(&entry{method: "get", midx: 0}, 99); err != nil {
+			if err := j.append(&entry{Method: "get", Index: 0}, 99); err != nil {
 				t.Fatal(err)
 			}
 			j.close()
 			again, _ := readJournal(nil, p)
-			if n := len(again.entries); n != len(entries)+1 || again.entries[n-1].method != "get" || again.bad != nil || again.torn {
+			if n := len(again.entries); n != len(entries)+1 || again.entries[n-1].Method != "get" || again.bad != nil || again.torn {
 				t.Fatalf("after append: %d records, want %d ending with get", n, len(entries)+1)
 			}
 		})
@@ -102,7 +102,7 @@ func FuzzReadJournal(f *testing.F) {
 	dir := f.TempDir()
 	path := filepath.Join(dir, "seed")
 	if j, err := openJournal(nil, path, false, 0); err == nil {
-		_ = j.append(&entry{method: "incr", midx: 1, args: []byte{0x81, 1}}, 1)
+		_ = j.append(&entry{Method: "incr", Index: 1, Args: []byte{0x81, 1}}, 1)
 		j.close()
 		if b, err := os.ReadFile(path); err == nil {
 			f.Add(b)

@@ -8,50 +8,9 @@ import (
 	"unicode/utf8"
 )
 
-// MaxLogLine is the longest log line kept, in bytes of UTF-8 text, whatever
-// its source (the log import, stdout, stderr or the host's own messages). A
-// longer line is cut there, at a character boundary, and marked Truncated;
-// on stdout and stderr the rest of that line, up to its newline, is
-// discarded (so a flood without newlines costs time in proportion to its
-// size and memory in proportion to MaxLogLine).
-const MaxLogLine = 16 << 10
-
 // logLineOverhead is what a kept line costs besides its text (its LogLine
 // and slot in the ring), counted against Config.LogBytes.
 const logLineOverhead = 64
-
-// LogLine is one line of an actor's log: what the guest logged through the
-// log import or wrote to stdout/stderr.
-type LogLine struct {
-	Seq   uint64    `json:"seq"`
-	Time  time.Time `json:"time"`
-	Level int       `json:"level"`
-	Text  string    `json:"text"`
-	// Truncated: the line was longer than MaxLogLine bytes and Text is its
-	// beginning.
-	Truncated bool `json:"truncated,omitempty"`
-}
-
-// LogStats describes what an actor's log keeps and what it dropped.
-type LogStats struct {
-	// KeptLines and KeptBytes are what the log holds now (KeptBytes counts
-	// each line's text plus a fixed overhead per line, as Config.LogBytes
-	// does).
-	KeptLines int   `json:"kept_lines"`
-	KeptBytes int64 `json:"kept_bytes"`
-	// FirstSeq is the Seq of the oldest kept line, NextSeq the Seq the next
-	// line will get (FirstSeq == NextSeq when none is kept). Lines before
-	// FirstSeq were dropped.
-	FirstSeq uint64 `json:"first_seq"`
-	NextSeq  uint64 `json:"next_seq"`
-	// DroppedLines and DroppedBytes count the lines dropped, oldest first,
-	// to stay within Config.LogLines and Config.LogBytes (and, once the
-	// actor died, Config.DeadLogBytes).
-	DroppedLines uint64 `json:"dropped_lines"`
-	DroppedBytes uint64 `json:"dropped_bytes"`
-	// TruncatedLines counts the lines cut at MaxLogLine.
-	TruncatedLines uint64 `json:"truncated_lines"`
-}
 
 // logRing keeps an actor's last lines within a line count and a byte
 // budget, dropping the oldest first. The kept lines have consecutive

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wactor/wactor/abi"
 )
@@ -114,43 +113,9 @@ func TestNamesEnforcedOnSpawnAndLookup(t *testing.T) {
 
 // TestOptionBounds: every numeric option has an upper bound, and the error
 // names the field and the bound.
-func TestOptionBounds(t *testing.T) {
-	for _, tc := range []struct {
-		opts  Options
-		field string
-		bound string
-	}{
-		{Options{MaxPending: 1 << 62}, "max_pending", "10000000"},
-		{Options{MaxPending: -1}, "max_pending", "10000000"},
-		{Options{MemoryPages: 1 << 20}, "memory_pages", "65536"},
-		{Options{Fuel: 1<<62 + 1}, "fuel", "4611686018427387904"},
-		{Options{MaxChildren: 1 << 40}, "max_children", "1000000"},
-		{Options{MaxRestarts: 1 << 40}, "max_restarts", "1000000"},
-		{Options{CheckpointEvery: 1 << 40}, "checkpoint_every", "1000000000"},
-		{Options{CheckpointInterval: 366 * 24 * time.Hour}, "checkpoint_interval", "8760h"},
-		{Options{NumCPUs: 1e10}, "num_cpus", "1e+09"},
-		{Options{NumGPUs: 1e10}, "num_gpus", "1e+09"},
-		{Options{Memory: 1 << 60}, "memory", "1125899906842624"},
-		{Options{Resources: map[string]float64{"fpga": 1e12}}, "resources[fpga]", "1e+09"},
-		{Options{Resources: manyResources(65)}, "resources", "64"},
-	} {
-		tc.opts.Namespace = DefaultNamespace
-		err := tc.opts.validate()
-		if !errors.Is(err, ErrInvalidOptions) {
-			t.Errorf("%s: %v, want ErrInvalidOptions", tc.field, err)
-			continue
-		}
-		if !strings.Contains(err.Error(), tc.field) || !strings.Contains(err.Error(), tc.bound) {
-			t.Errorf("%s: message %q does not name the field and the bound %s", tc.field, err, tc.bound)
-		}
-	}
-	// At the bounds: accepted.
-	ok := Options{Namespace: DefaultNamespace, MaxPending: maxMaxPending, MemoryPages: maxMemoryPages, Fuel: maxFuel,
-		MaxChildren: maxMaxChildren, MaxRestarts: maxMaxRestarts, CheckpointEvery: maxCheckpointEvery,
-		CheckpointInterval: maxCheckpointInterval, NumCPUs: maxQuantity, Memory: maxMemoryRequest, Resources: manyResources(maxResources)}
-	if err := ok.validate(); err != nil {
-		t.Errorf("options at their bounds: %v", err)
-	}
+// TestConfigBounds: Config's limits are bounded above (Options' bounds:
+// api.TestOptionBounds).
+func TestConfigBounds(t *testing.T) {
 	for _, c := range []Config{{Workers: 5000}, {MaxArgBytes: 2 << 30}, {LogLines: 2_000_000}, {MaxQueuedCalls: 1 << 31},
 		{MemoryBudget: 1 << 60}, {Node: NodeResources{Custom: map[string]float64{"a/b": 1}}},
 		{LogBytes: 2 << 30}, {DeadLogBytes: 2 << 30}, {LogBudget: 1 << 60}, {KeepDead: maxKeepDead + 1},
@@ -166,14 +131,6 @@ func TestOptionBounds(t *testing.T) {
 	if _, err := atBounds.withDefaults(); err != nil {
 		t.Errorf("Config at its bounds: %v", err)
 	}
-}
-
-func manyResources(n int) map[string]float64 {
-	m := make(map[string]float64, n)
-	for i := range n {
-		m["r"+strings.Repeat("x", i)] = 1
-	}
-	return m
 }
 
 // withManifest appends a wactor.manifest custom section to a module.

@@ -1,56 +1,14 @@
 package host
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"sort"
 	"sync/atomic"
-	"time"
 
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/snapshots"
 )
-
-// Quota bounds what one namespace may hold on a host: every tenant is
-// hostile, so no namespace can take more than its share. Zero fields take
-// the host's default (Config.Quota, then the built-in defaults below);
-// Unlimited (-1) lifts a bound. Refusals fail with ErrQuota (guests:
-// wactor.quota; HTTP: 429) and name the quota.
-type Quota struct {
-	// Actors bounds the namespace's live actors, passivated ones included
-	// (default 10,000).
-	Actors int `json:"actors,omitempty"`
-	// Memory bounds the linear memory of the namespace's live sandboxes, in
-	// bytes (default 4 GiB). A spawn that would pass it is refused, and so
-	// is a guest's memory.grow (it returns -1). On wasmtime, whose engine
-	// owns the memory, each call's limit is set from what the quota leaves
-	// when it starts; a call that still grew past the quota (racing another
-	// of the namespace) fails with a TrapError of reason memory when it
-	// returns.
-	Memory int64 `json:"memory,omitempty"`
-	// PendingCalls bounds the calls queued on the namespace's actors, not
-	// yet running (default 100,000).
-	PendingCalls int `json:"pending_calls,omitempty"`
-	// Waiting bounds the namespace's guests blocked at once in call, await
-	// or spawn (default 1,000): each holds a goroutine, and on wasmtime an
-	// OS thread (see Config.MaxWaiting).
-	Waiting int `json:"waiting,omitempty"`
-	// Classes and ClassBytes bound the classes a namespace has uploaded,
-	// by count and by module bytes (defaults 100 and 256 MiB). They are
-	// enforced where classes are owned by namespaces (see Host.quotaFor).
-	Classes    int   `json:"classes,omitempty"`
-	ClassBytes int64 `json:"class_bytes,omitempty"`
-	// CallTimeout caps the call deadline (Options.CallTimeout) of the
-	// namespace's actors below Config.MaxCallTimeout, which caps every
-	// namespace's (default and Unlimited: that cap alone). A spawn asking
-	// for more fails with ErrQuota; one that asks for nothing gets the
-	// lesser of the default deadline and this cap.
-	CallTimeout time.Duration `json:"call_timeout,omitempty"`
-}
-
-// Unlimited, as a Quota field (or Config.MaxDepth), lifts the bound.
-const Unlimited = -1
 
 // Built-in quota defaults (docs/SEMANTICS.md, "Limits a guest cannot exceed").
 const (
@@ -61,27 +19,6 @@ const (
 	defaultQuotaClasses      = 100
 	defaultQuotaClassBytes   = 256 << 20
 )
-
-// validate checks that every field is Unlimited, 0 (default) or positive.
-func (q Quota) validate() error {
-	if q.Actors < Unlimited || q.PendingCalls < Unlimited || q.Waiting < Unlimited || q.Classes < Unlimited || q.Memory < Unlimited || q.ClassBytes < Unlimited ||
-		q.CallTimeout < Unlimited {
-		return fmt.Errorf("%w: quota fields must be -1 (unlimited), 0 (default) or positive", ErrInvalidOptions)
-	}
-	return nil
-}
-
-// withDefaults fills the zero fields of q from d.
-func (q Quota) withDefaults(d Quota) Quota {
-	q.Actors = cmp.Or(q.Actors, d.Actors)
-	q.Memory = cmp.Or(q.Memory, d.Memory)
-	q.PendingCalls = cmp.Or(q.PendingCalls, d.PendingCalls)
-	q.Waiting = cmp.Or(q.Waiting, d.Waiting)
-	q.Classes = cmp.Or(q.Classes, d.Classes)
-	q.ClassBytes = cmp.Or(q.ClassBytes, d.ClassBytes)
-	q.CallTimeout = cmp.Or(q.CallTimeout, d.CallTimeout)
-	return q
-}
 
 var builtinQuota = Quota{
 	Actors: defaultQuotaActors, Memory: defaultQuotaMemory, PendingCalls: defaultQuotaPendingCalls, Waiting: defaultQuotaWaiting,
@@ -116,7 +53,7 @@ func (h *Host) namespaceLocked(ns string) *nsState {
 }
 
 func (h *Host) resolveQuotaLocked(ns string) Quota {
-	return h.quotas[ns].withDefaults(h.cfg.Quota)
+	return h.quotas[ns].WithDefaults(h.cfg.Quota)
 }
 
 // quotaFor returns the resolved quota of namespace ns: no zero fields,
@@ -136,7 +73,7 @@ func (h *Host) SetQuota(ns string, q Quota) error {
 	if ns == "" {
 		return fmt.Errorf("%w: SetQuota needs a namespace", ErrInvalidOptions)
 	}
-	if err := q.validate(); err != nil {
+	if err := q.Validate(); err != nil {
 		return err
 	}
 	h.mu.Lock()
@@ -150,28 +87,6 @@ func (h *Host) SetQuota(ns string, q Quota) error {
 		s.quota.Store(&r)
 	}
 	return nil
-}
-
-// NamespaceUsage is what one namespace holds on a host, against its quota.
-type NamespaceUsage struct {
-	// Namespace is the namespace reported on.
-	Namespace string `json:"namespace"`
-	// Actors counts the live actors (passivated ones and ones whose
-	// constructor runs included).
-	Actors int `json:"actors"`
-	// MemoryBytes is the linear memory of the namespace's live sandboxes.
-	MemoryBytes int64 `json:"memory_bytes"`
-	// PendingCalls is the calls queued on its actors, not yet running.
-	PendingCalls int64 `json:"pending_calls"`
-	// Waiting is its guests blocked in call, await or spawn now.
-	Waiting int64 `json:"waiting"`
-	// Classes and ClassBytes are the classes the namespace loaded
-	// (LoadClassIn) and their module bytes; classes loaded for every
-	// namespace do not count.
-	Classes    int   `json:"classes"`
-	ClassBytes int64 `json:"class_bytes"`
-	// Quota is the namespace's resolved quota (-1: unlimited).
-	Quota Quota `json:"quota"`
 }
 
 // NamespaceUsage reports what namespace ns holds now, and its quota.

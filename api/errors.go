@@ -1,16 +1,14 @@
-package host
+package api
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 )
 
-// Sentinel errors of package host. Errors returned by the host wrap one of
-// these (or are one of the typed errors below), so test with errors.Is/As.
+// Sentinel errors of the API. Errors returned by the host, the server and
+// the client wrap one of these (or are one of the typed errors below), so test with errors.Is/As.
 var (
 	// ErrClosed: the host is closed.
 	ErrClosed = errors.New("host closed")
@@ -91,43 +89,27 @@ func (e *DamagedError) Error() string {
 // Unwrap returns ErrDamaged.
 func (e *DamagedError) Unwrap() error { return ErrDamaged }
 
-// diskError is a file-system failure described without its file's path
-// (error messages never show server paths); it unwraps to the original
-// error, so errors.Is(err, syscall.ENOSPC) still holds.
-type diskError struct{ err error }
-
-func (e diskError) Error() string {
-	var pe *fs.PathError
-	var le *os.LinkError
-	switch {
-	case errors.As(e.err, &pe):
-		return pe.Op + ": " + pe.Err.Error()
-	case errors.As(e.err, &le):
-		return le.Op + ": " + le.Err.Error()
-	}
-	return e.err.Error()
-}
-
-func (e diskError) Unwrap() error { return e.err }
-
 // ModuleError says why a module was rejected. It wraps ErrInvalidModule.
 type ModuleError struct {
+	// Reason says what is wrong with the module, in the ABI's words.
 	Reason string
-	cause  error
+	// Cause is the engine's or decoder's error, if any.
+	Cause error
 }
 
 func (e *ModuleError) Error() string { return "invalid module: " + e.Reason }
 
 // Unwrap returns ErrInvalidModule and the underlying cause, if any.
 func (e *ModuleError) Unwrap() []error {
-	if e.cause != nil {
-		return []error{ErrInvalidModule, e.cause}
+	if e.Cause != nil {
+		return []error{ErrInvalidModule, e.Cause}
 	}
 	return []error{ErrInvalidModule}
 }
 
-func moduleErrorf(cause error, format string, args ...any) *ModuleError {
-	return &ModuleError{Reason: fmt.Sprintf(format, args...), cause: cause}
+// ModuleErrorf makes a ModuleError with a formatted reason.
+func ModuleErrorf(cause error, format string, args ...any) *ModuleError {
+	return &ModuleError{Reason: fmt.Sprintf(format, args...), Cause: cause}
 }
 
 // TrapReason classifies a TrapError.

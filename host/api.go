@@ -1,0 +1,102 @@
+package host
+
+import "github.com/wactor/wactor/api"
+
+// The API's data types and errors, defined once in package api (their JSON
+// form is the HTTP API's) and named here too, so that a program using the
+// host alone needs one import. errors.Is and errors.As work across: these
+// are the same types and values.
+
+type (
+	DamagedError   = api.DamagedError
+	ModuleError    = api.ModuleError
+	TrapReason     = api.TrapReason
+	TrapError      = api.TrapError
+	AppError       = api.AppError
+	DeathReason    = api.DeathReason
+	ActorDiedError = api.ActorDiedError
+	NameError      = api.NameError
+	State          = api.State
+	Damage         = api.Damage
+	ActorInfo      = api.ActorInfo
+	CallOptions    = api.CallOptions
+	CheckpointInfo = api.CheckpointInfo
+	LogLine        = api.LogLine
+	LogStats       = api.LogStats
+	LogPage        = api.LogPage
+	ClassInfo      = api.ClassInfo
+	NodeResources  = api.NodeResources
+	Options        = api.Options
+	Durability     = api.Durability
+	Quota          = api.Quota
+	NodeUsage      = api.NodeUsage
+	ResourceUsage  = api.ResourceUsage
+	ResourceAmount = api.ResourceAmount
+	NamespaceUsage = api.NamespaceUsage
+)
+
+// Sentinel errors (api/errors.go).
+var (
+	ErrClosed             = api.ErrClosed
+	ErrClassNotFound      = api.ErrClassNotFound
+	ErrActorNotFound      = api.ErrActorNotFound
+	ErrMethodNotFound     = api.ErrMethodNotFound
+	ErrArity              = api.ErrArity
+	ErrInvalidModule      = api.ErrInvalidModule
+	ErrInvalidOptions     = api.ErrInvalidOptions
+	ErrInvalidArgument    = api.ErrInvalidArgument
+	ErrTooLarge           = api.ErrTooLarge
+	ErrActorDied          = api.ErrActorDied
+	ErrBackpressure       = api.ErrBackpressure
+	ErrNameTaken          = api.ErrNameTaken
+	ErrReturnCount        = api.ErrReturnCount
+	ErrTrap               = api.ErrTrap
+	ErrApp                = api.ErrApp
+	ErrOutOfFuel          = api.ErrOutOfFuel
+	ErrDeadlock           = api.ErrDeadlock
+	ErrClassInUse         = api.ErrClassInUse
+	ErrCheckpointNotFound = api.ErrCheckpointNotFound
+	ErrQuota              = api.ErrQuota
+	ErrForbidden          = api.ErrForbidden
+	ErrPersist            = api.ErrPersist
+	ErrDamaged            = api.ErrDamaged
+	ErrInvalidName        = api.ErrInvalidName
+)
+
+// Constants of the API (states, reasons, modes, limits).
+const (
+	TrapGuest              = api.TrapGuest
+	TrapDeadline           = api.TrapDeadline
+	TrapCancelled          = api.TrapCancelled
+	TrapMemory             = api.TrapMemory
+	TrapABI                = api.TrapABI
+	TrapKilled             = api.TrapKilled
+	TrapFuel               = api.TrapFuel
+	DeathKilled            = api.DeathKilled
+	DeathExited            = api.DeathExited
+	DeathRestartsExhausted = api.DeathRestartsExhausted
+	DeathHostClosed        = api.DeathHostClosed
+	DeathInitFailed        = api.DeathInitFailed
+	DeathOwnerGone         = api.DeathOwnerGone
+	DeathDiscarded         = api.DeathDiscarded
+	MaxNameBytes           = api.MaxNameBytes
+	StatePending           = api.StatePending
+	StateAlive             = api.StateAlive
+	StateRestarting        = api.StateRestarting
+	StateDead              = api.StateDead
+	StatePassive           = api.StatePassive
+	StateDamaged           = api.StateDamaged
+	MaxLogLine             = api.MaxLogLine
+	DurabilitySync         = api.DurabilitySync
+	DurabilityWrite        = api.DurabilityWrite
+	DurabilityCheckpoint   = api.DurabilityCheckpoint
+	MaxMemoryPages         = api.MaxMemoryPages
+	DefaultNamespace       = api.DefaultNamespace
+	Unlimited              = api.Unlimited
+)
+
+// CheckName is api.CheckName.
+var CheckName = api.CheckName
+
+// moduleErrorf makes a ModuleError (api.ModuleErrorf).
+var moduleErrorf = api.ModuleErrorf

@@ -1,0 +1,44 @@
+// Package journal keeps what a restartable actor needs to be rebuilt: the
+// record of each call it completed since its latest checkpoint, with every
+// nondeterministic input the call read (clock readings, random bytes,
+// results of calls to other actors), so a replay on a fresh sandbox
+// reaches the same state (docs/SNAPSHOTS.md, "Journal").
+//
+// It knows nothing of actors or of the host: the host decides what to
+// record and when to replay.
+package journal
+
+// Entry is one recorded call. Index is the method's index in its class
+// (IndexStartup: the start-up, _initialize plus the constructor;
+// IndexExport: the reserved export named by Method).
+type Entry struct {
+	Method string
+	Index  int
+	Args   []byte
+	// Clocks are the clock reads, in order (wall clock as Unix ns,
+	// monotonic as ns).
+	Clocks []int64
+	// Rand are the random bytes read, in order.
+	Rand []byte
+	// Ext are the results of actor-call imports, in order.
+	Ext [][]byte
+}
+
+// Entry indexes that are not methods.
+const (
+	// IndexStartup marks the start-up record: _initialize and the
+	// constructor.
+	IndexStartup = -1
+	// IndexExport marks a call to a reserved, method-shaped export
+	// (wactor_checkpoint_expired) rather than to a method.
+	IndexExport = -2
+)
+
+// Size is the entry's size in bytes, as counted against a journal's bound.
+func (e *Entry) Size() int {
+	n := len(e.Args) + 8*len(e.Clocks) + len(e.Rand)
+	for _, x := range e.Ext {
+		n += len(x)
+	}
+	return n
+}
