@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -180,7 +181,7 @@ func (c *call) materialize(maxBytes int) error {
 		}
 		vals[i] = p
 	}
-	b, err := abi.EncodeArgs(vals)
+	b, err := codec.EncodeArgs(vals)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
@@ -625,7 +626,7 @@ func (h *Actor) Ref() abi.Handle { return abi.Handle{ID: h.a.id, Class: h.a.clas
 
 // MarshalCBOR encodes the handle as its Ref, so an *Actor can be passed
 // anywhere in a call's arguments (also inside slices, maps and structs).
-func (h *Actor) MarshalCBOR() ([]byte, error) { return abi.Encode(h.Ref()) }
+func (h *Actor) MarshalCBOR() ([]byte, error) { return codec.Encode(h.Ref()) }
 
 // Namespace returns the namespace of the actor's name.
 func (h *Actor) Namespace() string { return h.a.opts.Namespace }
@@ -744,7 +745,7 @@ func (c *call) encode(args []any, maxBytes int) error {
 		}
 	}
 	if !hasDeps {
-		b, err := abi.EncodeArgs(args)
+		b, err := codec.EncodeArgs(args)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 		}
@@ -765,7 +766,7 @@ func (c *call) encode(args []any, maxBytes int) error {
 			c.deps[i] = f
 			continue
 		}
-		v, err := abi.Encode(x)
+		v, err := codec.Encode(x)
 		if err != nil {
 			return fmt.Errorf("%w: argument %d: %w", ErrInvalidArgument, i, err)
 		}

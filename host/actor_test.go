@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 func TestActor_Call(t *testing.T) {
@@ -429,7 +430,7 @@ func TestActor_Ordering(t *testing.T) {
 	if f2.Ready() {
 		t.Fatal("second call ran before the first, which waits on a future")
 	}
-	gate.set(abi.MustEncode(int64(1)), nil)
+	gate.set(codec.MustEncode(int64(1)), nil)
 	if got, err := Await[int64](ctx, f1); err != nil || got != 1 {
 		t.Fatalf("f1 = %d, %v", got, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 // Future is the eventual result of one return value of a call (Ray's
@@ -96,7 +97,7 @@ func Await[T any](ctx context.Context, f *Future) (T, error) {
 	if err != nil {
 		return out, err
 	}
-	err = v.Decode(&out)
+	err = codec.Decode(v, &out)
 	return out, err
 }
 

@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/internal/goroutines"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
@@ -460,7 +461,7 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 			args[i] = val
 		}
 	}
-	initArgs, err := abi.EncodeArgs(args)
+	initArgs, err := codec.EncodeArgs(args)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
