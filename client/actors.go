@@ -23,9 +23,6 @@ func (c *Client) Spawn(ctx context.Context, class string, opts host.Options, arg
 		return host.ActorInfo{}, err
 	}
 	wo := wire.FromOptions(opts)
-	if wo.CallTimeoutMS == 0 && opts.CallTimeout > 0 {
-		wo.CallTimeoutMS = 1 // a sub-millisecond timeout is not "the default"
-	}
 	in := struct {
 		Class   string       `json:"class"`
 		Args    []any        `json:"args"`

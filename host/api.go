@@ -100,3 +100,7 @@ var CheckName = api.CheckName
 
 // moduleErrorf makes a ModuleError (api.ModuleErrorf).
 var moduleErrorf = api.ModuleErrorf
+
+// Ptr returns a pointer to v, for the optional fields of Options
+// (api.Ptr): Ptr(0) asks for an explicit zero.
+func Ptr[T any](v T) *T { return api.Ptr(v) }

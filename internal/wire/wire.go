@@ -12,40 +12,41 @@ import (
 
 // Options is host.Options on the wire (docs/API.md, "Options"), with
 // durations in milliseconds. Zero fields are omitted: they take the
-// server's defaults.
+// server's defaults; the optional ones (pointers, as in host.Options) are
+// sent when set, so an explicit 0 asks for zero (no restarts, no deadline
+// of the actor's own, no fuel limit, no checkpoint policy, no children).
 type Options struct {
-	Name          string `json:"name,omitempty"`
-	Namespace     string `json:"namespace,omitempty"`
-	GetIfExists   bool   `json:"get_if_exists,omitempty"`
-	Detached      bool   `json:"detached,omitempty"`
-	MaxChildren   int    `json:"max_children,omitempty"`
-	MemoryPages   uint32 `json:"memory_pages,omitempty"`
-	CallTimeoutMS int64  `json:"call_timeout_ms,omitempty"`
-	MaxPending    int    `json:"max_pending,omitempty"`
-	MaxRestarts   int    `json:"max_restarts,omitempty"`
-	Fuel          uint64 `json:"fuel,omitempty"`
-	Durable       bool   `json:"durable,omitempty"`
+	Name          string  `json:"name,omitempty"`
+	Namespace     string  `json:"namespace,omitempty"`
+	GetIfExists   bool    `json:"get_if_exists,omitempty"`
+	Detached      bool    `json:"detached,omitempty"`
+	MaxChildren   *int    `json:"max_children,omitempty"`
+	MemoryPages   uint32  `json:"memory_pages,omitempty"`
+	CallTimeoutMS *int64  `json:"call_timeout_ms,omitempty"`
+	MaxPending    int     `json:"max_pending,omitempty"`
+	MaxRestarts   *int    `json:"max_restarts,omitempty"`
+	Fuel          *uint64 `json:"fuel,omitempty"`
+	Durable       bool    `json:"durable,omitempty"`
 	// MaxConcurrency is Ray's max_concurrency (only 1 is supported).
 	MaxConcurrency int `json:"max_concurrency,omitempty"`
 	// CheckpointEvery and CheckpointIntervalMS are the checkpoint policy.
-	CheckpointEvery      int                `json:"checkpoint_every,omitempty"`
-	CheckpointIntervalMS int64              `json:"checkpoint_interval_ms,omitempty"`
+	CheckpointEvery      *int               `json:"checkpoint_every,omitempty"`
+	CheckpointIntervalMS *int64             `json:"checkpoint_interval_ms,omitempty"`
 	NumCPUs              float64            `json:"num_cpus,omitempty"`
 	NumGPUs              float64            `json:"num_gpus,omitempty"`
 	Memory               int64              `json:"memory,omitempty"`
 	Resources            map[string]float64 `json:"resources,omitempty"`
 }
 
-// FromOptions converts host options; CallTimeout is truncated to whole
-// milliseconds (a positive timeout under 1ms becomes 0, "the default": a
-// sender that means it rounds up itself).
+// FromOptions converts host options; durations are rounded up to whole
+// milliseconds.
 func FromOptions(o host.Options) Options {
 	return Options{
 		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
-		CallTimeoutMS: o.CallTimeout.Milliseconds(),
+		CallTimeoutMS: toMS(o.CallTimeout),
 		MaxPending:    o.MaxPending, MaxRestarts: o.MaxRestarts, Fuel: o.Fuel,
-		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery, CheckpointIntervalMS: o.CheckpointInterval.Milliseconds(),
+		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery, CheckpointIntervalMS: toMS(o.CheckpointInterval),
 		MaxConcurrency: o.MaxConcurrency,
 		NumCPUs:        o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
 	}
@@ -57,12 +58,34 @@ func (o Options) ToHost() host.Options {
 	return host.Options{
 		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
-		CallTimeout: time.Duration(o.CallTimeoutMS) * time.Millisecond,
+		CallTimeout: fromMS(o.CallTimeoutMS),
 		MaxPending:  o.MaxPending, MaxRestarts: o.MaxRestarts, Fuel: o.Fuel,
 		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery, MaxConcurrency: o.MaxConcurrency,
-		CheckpointInterval: time.Duration(o.CheckpointIntervalMS) * time.Millisecond,
+		CheckpointInterval: fromMS(o.CheckpointIntervalMS),
 		NumCPUs:            o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
 	}
+}
+
+// toMS is a duration in whole milliseconds, rounded up (a positive
+// duration under 1ms is 1, not 0: "none"); nil stays nil.
+func toMS(d *time.Duration) *int64 {
+	if d == nil {
+		return nil
+	}
+	ms := (*d + time.Millisecond - 1).Milliseconds()
+	if *d <= 0 {
+		ms = d.Milliseconds()
+	}
+	return &ms
+}
+
+// fromMS is toMS reversed.
+func fromMS(ms *int64) *time.Duration {
+	if ms == nil {
+		return nil
+	}
+	d := time.Duration(*ms) * time.Millisecond
+	return &d
 }
 
 // Actor is host.ActorInfo on the wire (docs/API.md, "ActorInfo"): the
