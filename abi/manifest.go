@@ -2,6 +2,8 @@ package abi
 
 import (
 	"fmt"
+	"math"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -58,7 +60,7 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
 	}
 	var m Manifest
-	if err := decMode.Unmarshal(b, &m); err != nil {
+	if err := decodeManifest(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
 	}
 	if m.ABI != Version {
@@ -96,11 +98,252 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 	return &m, nil
 }
 
-// EncodeManifest encodes a manifest.
+// EncodeManifest encodes a manifest: a map with the keys of docs/ABI.md
+// section 5, in the order of the struct's fields, empty optional ones left out.
 func EncodeManifest(m *Manifest) ([]byte, error) {
-	b, err := encMode.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrEncode, err)
+	if m == nil {
+		return nil, fmt.Errorf("%w: nil manifest", ErrEncode)
+	}
+	n := 2 // abi and methods are always written
+	if m.Name != "" {
+		n++
+	}
+	if m.Doc != "" {
+		n++
+	}
+	if m.Init != nil {
+		n++
+	}
+	b := appendHead(nil, 0xa0, uint64(n))
+	b = appendInt(appendText(b, "abi"), int64(m.ABI))
+	if m.Name != "" {
+		b = appendText(appendText(b, "name"), m.Name)
+	}
+	if m.Doc != "" {
+		b = appendText(appendText(b, "doc"), m.Doc)
+	}
+	if m.Init != nil {
+		b = appendMethodSpec(appendText(b, "init"), m.Init)
+	}
+	b = appendText(b, "methods")
+	if m.Methods == nil {
+		b = append(b, 0xf6)
+	} else {
+		b = appendHead(b, 0x80, uint64(len(m.Methods)))
+		for i := range m.Methods {
+			b = appendMethodSpec(b, &m.Methods[i])
+		}
 	}
 	return b, nil
+}
+
+func appendMethodSpec(b []byte, s *MethodSpec) []byte {
+	n := 1 // params is always written
+	for _, set := range []bool{s.Name != "", s.Variadic, s.Returns != 0, s.Doc != ""} {
+		if set {
+			n++
+		}
+	}
+	b = appendHead(b, 0xa0, uint64(n))
+	if s.Name != "" {
+		b = appendText(appendText(b, "name"), s.Name)
+	}
+	b = appendText(b, "params")
+	if s.Params == nil {
+		b = append(b, 0xf6)
+	} else {
+		b = appendHead(b, 0x80, uint64(len(s.Params)))
+		for _, p := range s.Params {
+			b = appendText(b, p)
+		}
+	}
+	if s.Variadic {
+		b = appendText(b, "variadic")
+		b = append(b, 0xf5)
+	}
+	if s.Returns != 0 {
+		b = appendInt(appendText(b, "returns"), int64(s.Returns))
+	}
+	if s.Doc != "" {
+		b = appendText(appendText(b, "doc"), s.Doc)
+	}
+	return b
+}
+
+// decodeManifest decodes validated bytes into m the way a reflection-based
+// CBOR decoder would: map keys match field names exactly or else ignoring
+// case, unknown keys and non-text keys are skipped, null leaves a field
+// unset, and a value of the wrong type is an error naming the field.
+func decodeManifest(b []byte, m *Manifest) error {
+	return decodeMap(b, "manifest", func(key string, v []byte) error {
+		switch {
+		case fieldIs(key, "abi"):
+			return decodeInt(v, "abi", &m.ABI)
+		case fieldIs(key, "name"):
+			return decodeString(v, "name", &m.Name)
+		case fieldIs(key, "doc"):
+			return decodeString(v, "doc", &m.Doc)
+		case fieldIs(key, "init"):
+			if isNull(v) {
+				m.Init = nil
+				return nil
+			}
+			m.Init = new(MethodSpec)
+			return decodeMethodSpec(v, "init", m.Init)
+		case fieldIs(key, "methods"):
+			if isNull(v) {
+				m.Methods = nil
+				return nil
+			}
+			if v[0]>>5 != 4 {
+				return fieldTypeError("methods", v)
+			}
+			n, off, _ := readHead(v)
+			m.Methods = make([]MethodSpec, n)
+			for i := range m.Methods {
+				k, _ := skipItem(v[off:], 1)
+				if err := decodeMethodSpec(v[off:off+k], "methods", &m.Methods[i]); err != nil {
+					return err
+				}
+				off += k
+			}
+		}
+		return nil
+	})
+}
+
+func decodeMethodSpec(b []byte, what string, s *MethodSpec) error {
+	if isNull(b) {
+		return nil
+	}
+	return decodeMap(b, what, func(key string, v []byte) error {
+		switch {
+		case fieldIs(key, "name"):
+			return decodeString(v, "name", &s.Name)
+		case fieldIs(key, "params"):
+			if isNull(v) {
+				s.Params = nil
+				return nil
+			}
+			if v[0]>>5 != 4 {
+				return fieldTypeError("params", v)
+			}
+			n, off, _ := readHead(v)
+			s.Params = make([]string, n)
+			for i := range s.Params {
+				k, _ := skipItem(v[off:], 1)
+				if err := decodeString(v[off:off+k], "params", &s.Params[i]); err != nil {
+					return err
+				}
+				off += k
+			}
+		case fieldIs(key, "variadic"):
+			switch v[0] {
+			case 0xf4, 0xf5:
+				s.Variadic = v[0] == 0xf5
+			case 0xf6, 0xf7:
+			default:
+				return fieldTypeError("variadic", v)
+			}
+		case fieldIs(key, "returns"):
+			return decodeInt(v, "returns", &s.Returns)
+		case fieldIs(key, "doc"):
+			return decodeString(v, "doc", &s.Doc)
+		}
+		return nil
+	})
+}
+
+// decodeMap calls f for each text-keyed pair of the map b (well-formed).
+func decodeMap(b []byte, what string, f func(key string, v []byte) error) error {
+	if b[0]>>5 != 5 {
+		return fmt.Errorf("%s: %s is not a map", what, cborTypeName(b))
+	}
+	n, off, _ := readHead(b)
+	for i := uint64(0); i < n; i++ {
+		k, _ := skipItem(b[off:], 1)
+		key, isText := decodeText(Value(b[off : off+k]))
+		off += k
+		k, _ = skipItem(b[off:], 1)
+		v := b[off : off+k]
+		off += k
+		if !isText {
+			continue
+		}
+		if err := f(key, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fieldIs matches a map key to a field name: exactly, or else ignoring case.
+func fieldIs(key, field string) bool { return key == field || strings.EqualFold(key, field) }
+
+func isNull(v []byte) bool { return len(v) == 1 && (v[0] == 0xf6 || v[0] == 0xf7) }
+
+func decodeString(v []byte, field string, dst *string) error {
+	if isNull(v) {
+		return nil
+	}
+	s, ok := decodeText(Value(v))
+	if !ok {
+		return fieldTypeError(field, v)
+	}
+	*dst = s
+	return nil
+}
+
+func decodeInt(v []byte, field string, dst *int) error {
+	if isNull(v) {
+		return nil
+	}
+	major := v[0] >> 5
+	if major > 1 {
+		return fieldTypeError(field, v)
+	}
+	n, _, _ := readHead(v)
+	if n > math.MaxInt32 {
+		return fmt.Errorf("field %s: %s overflows", field, cborTypeName(v))
+	}
+	if major == 1 {
+		*dst = -1 - int(n)
+	} else {
+		*dst = int(n)
+	}
+	return nil
+}
+
+func fieldTypeError(field string, v []byte) error {
+	return fmt.Errorf("field %s: %s is not of the expected type", field, cborTypeName(v))
+}
+
+// cborTypeName names the CBOR type of the item at the start of v, for errors.
+func cborTypeName(v []byte) string {
+	switch v[0] >> 5 {
+	case 0:
+		return "positive integer"
+	case 1:
+		return "negative integer"
+	case 2:
+		return "byte string"
+	case 3:
+		return "UTF-8 text string"
+	case 4:
+		return "array"
+	case 5:
+		return "map"
+	case 6:
+		return "tag"
+	default:
+		switch v[0] {
+		case 0xf4, 0xf5:
+			return "boolean"
+		case 0xf6, 0xf7:
+			return "null"
+		case 0xf9, 0xfa, 0xfb:
+			return "floating-point number"
+		}
+		return "simple value"
+	}
 }

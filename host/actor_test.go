@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 func TestActor_Call(t *testing.T) {
@@ -409,7 +410,7 @@ func TestActor_Ordering(t *testing.T) {
 	h := newTestHost(t, Config{})
 	ctx := context.Background()
 	a := spawn(t, h, readWasm(t, cCounterPath), Options{}, 0)
-	gate := newFuture("test-gate", 1, 0)
+	gate := newFuture(&actor{id: "test-gate", inc: newIncarnation()}, 1, 0)
 
 	f1, err := a.Call(ctx, "add", gate, 0) // waits for gate
 	if err != nil {
@@ -429,7 +430,7 @@ func TestActor_Ordering(t *testing.T) {
 	if f2.Ready() {
 		t.Fatal("second call ran before the first, which waits on a future")
 	}
-	gate.set(abi.MustEncode(int64(1)), nil)
+	gate.set(codec.MustEncode(int64(1)), nil)
 	if got, err := Await[int64](ctx, f1); err != nil || got != 1 {
 		t.Fatalf("f1 = %d, %v", got, err)
 	}

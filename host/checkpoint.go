@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/snapshots"
 )
 
@@ -54,7 +55,7 @@ func (h *Actor) control(ctx context.Context, fn func(sb *sandbox) (abi.Value, er
 	if err := h.a.deathError(); err != nil {
 		return nil, err
 	}
-	c := &call{control: fn, ctx: ctx, method: "(control)", futs: []*Future{newFuture(h.a.id, h.a.seq.Add(1), 0)}}
+	c := &call{control: fn, ctx: ctx, method: "(control)", futs: []*Future{newFuture(h.a, h.a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
 	}
@@ -120,7 +121,7 @@ func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
 // callExport calls a reserved, method-shaped export between calls, with
 // args, recording it in the journal like a call. Worker only.
 func (a *actor) callExport(sb *sandbox, fn, name string, args ...any) error {
-	enc, err := abi.EncodeArgs(args)
+	enc, err := codec.EncodeArgs(args)
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 		return nil, err
 	}
 	defer sb.close()
-	enc, err := abi.EncodeArgs([]any{avail})
+	enc, err := codec.EncodeArgs([]any{avail})
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +180,7 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 	}
 	var id string
 	if env.Kind == abi.KindValue && len(env.Values) == 1 {
-		_ = env.Values[0].Decode(&id) // null or not a string: the newest
+		_ = codec.Decode(env.Values[0], &id) // null or not a string: the newest
 	}
 	for _, st := range states {
 		if st.ID == id {

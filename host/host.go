@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/internal/goroutines"
 	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/scheduler"
@@ -458,7 +459,7 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 			args[i] = val
 		}
 	}
-	initArgs, err := abi.EncodeArgs(args)
+	initArgs, err := codec.EncodeArgs(args)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
@@ -516,7 +517,8 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	}()
 	for {
 		a := &actor{
-			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
+			inc: newIncarnation(),
+			h:   h, id: newID(), class: c, opts: opts, initArgs: initArgs,
 			created: time.Now(), logs: h.newLog(), state: StatePending,
 			ready: make(chan struct{}), durable: durable, depth: spawnDepth(ctx),
 		}

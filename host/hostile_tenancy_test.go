@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 // forbiddenRecorder records refused accesses (ForbiddenObserver).
@@ -37,7 +38,7 @@ func (r *forbiddenRecorder) ops() map[string]int {
 
 func mustEncode(t testing.TB, v any) []byte {
 	t.Helper()
-	b, err := abi.Encode(v)
+	b, err := codec.Encode(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func mustEncode(t testing.TB, v any) []byte {
 
 func encodeArgs(t testing.TB, args ...any) []byte {
 	t.Helper()
-	b, err := abi.EncodeArgs(args)
+	b, err := codec.EncodeArgs(args)
 	if err != nil {
 		t.Fatal(err)
 	}
