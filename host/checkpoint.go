@@ -228,22 +228,26 @@ func (a *actor) checkpointDue(sb *sandbox) (bool, error) {
 }
 
 // Checkpoints lists the actor's kept checkpoints, newest first: for a
-// durable actor those in its store (which outlive the host), else those in
-// memory.
-func (h *Actor) Checkpoints(ctx context.Context) []CheckpointInfo {
+// durable actor those in its store (which outlive the host; reading it can
+// fail with ErrPersist), else those in memory.
+func (h *Actor) Checkpoints(ctx context.Context) ([]CheckpointInfo, error) {
 	a := h.a
 	if a.durable {
 		metas, err := a.h.persist.store.List(ctx, a.id)
-		if err == nil {
-			// The store may also hold an older full snapshot that the newest
-			// ones are increments of: storage, not a kept checkpoint.
-			metas = metas[:min(len(metas), a.h.cfg.KeepCheckpoints)]
-			out := make([]CheckpointInfo, 0, len(metas))
-			for _, m := range metas {
-				out = append(out, CheckpointInfo{ID: m.ID, Taken: m.Taken, Size: int(m.Size), Calls: m.Calls})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
 			}
-			return out
+			return nil, fmt.Errorf("%w: listing checkpoints: %w", ErrPersist, diskError{err})
 		}
+		// The store may also hold an older full snapshot that the newest
+		// ones are increments of: storage, not a kept checkpoint.
+		metas = metas[:min(len(metas), a.h.cfg.KeepCheckpoints)]
+		out := make([]CheckpointInfo, 0, len(metas))
+		for _, m := range metas {
+			out = append(out, CheckpointInfo{ID: m.ID, Taken: m.Taken, Size: int(m.Size), Calls: m.Calls})
+		}
+		return out, nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -251,7 +255,7 @@ func (h *Actor) Checkpoints(ctx context.Context) []CheckpointInfo {
 	for i := len(a.checkpoints) - 1; i >= 0; i-- {
 		out = append(out, checkpointInfo(a.checkpoints[i]))
 	}
-	return out
+	return out, nil
 }
 
 // Restore puts the actor back to one of its checkpoints, between two calls:

@@ -602,7 +602,7 @@ func TestNoAuthDefaultNamespace(t *testing.T) {
 	if a.Namespace != host.DefaultNamespace {
 		t.Fatalf("namespace %q", a.Namespace)
 	}
-	if _, err := e.s.Host().GetActor(context.Background(), "x"); err == nil {
+	if _, err := e.s.Host().Lookup(context.Background(), host.DefaultNamespace, "x"); err == nil {
 		t.Fatal("unexpected actor")
 	}
 	if n := anon.callInt(a.ID, "get"); n != 3 {
