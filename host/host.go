@@ -41,7 +41,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/internal/goroutines"
 	"github.com/wactor/wactor/scheduler"
