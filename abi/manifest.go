@@ -170,29 +170,29 @@ func appendMethodSpec(b []byte, s *MethodSpec) []byte {
 	return b
 }
 
-// decodeManifest decodes validated bytes into m the way a reflection-based
-// CBOR decoder would: map keys match field names exactly or else ignoring
-// case, unknown keys and non-text keys are skipped, null leaves a field
-// unset, and a value of the wrong type is an error naming the field.
+// decodeManifest decodes validated bytes into m the way the reflection-based
+// codec (abi/codec) does, which FuzzDecodeManifest_MatchesCodec checks: map
+// keys match field names exactly or else ignoring case, the first occurrence
+// of a field wins, unknown text keys and integer keys are skipped, other keys
+// are an error, null leaves a field unset, and a value of the wrong type is
+// an error naming the field.
 func decodeManifest(b []byte, m *Manifest) error {
-	return decodeMap(b, "manifest", func(key string, v []byte) error {
-		switch {
-		case fieldIs(key, "abi"):
+	return decodeMap(b, "manifest", manifestFields[:], func(field int, v []byte) error {
+		switch field {
+		case 0:
 			return decodeInt(v, "abi", &m.ABI)
-		case fieldIs(key, "name"):
+		case 1:
 			return decodeString(v, "name", &m.Name)
-		case fieldIs(key, "doc"):
+		case 2:
 			return decodeString(v, "doc", &m.Doc)
-		case fieldIs(key, "init"):
+		case 3:
 			if isNull(v) {
-				m.Init = nil
 				return nil
 			}
 			m.Init = new(MethodSpec)
 			return decodeMethodSpec(v, "init", m.Init)
-		case fieldIs(key, "methods"):
+		default:
 			if isNull(v) {
-				m.Methods = nil
 				return nil
 			}
 			if v[0]>>5 != 4 {
@@ -207,22 +207,27 @@ func decodeManifest(b []byte, m *Manifest) error {
 				}
 				off += k
 			}
+			return nil
 		}
-		return nil
 	})
 }
+
+// Map keys of a manifest and of a method spec, in the structs' field order.
+var (
+	manifestFields = [...]string{"abi", "name", "doc", "init", "methods"}
+	specFields     = [...]string{"name", "params", "variadic", "returns", "doc"}
+)
 
 func decodeMethodSpec(b []byte, what string, s *MethodSpec) error {
 	if isNull(b) {
 		return nil
 	}
-	return decodeMap(b, what, func(key string, v []byte) error {
-		switch {
-		case fieldIs(key, "name"):
+	return decodeMap(b, what, specFields[:], func(field int, v []byte) error {
+		switch field {
+		case 0:
 			return decodeString(v, "name", &s.Name)
-		case fieldIs(key, "params"):
+		case 1:
 			if isNull(v) {
-				s.Params = nil
 				return nil
 			}
 			if v[0]>>5 != 4 {
@@ -237,7 +242,8 @@ func decodeMethodSpec(b []byte, what string, s *MethodSpec) error {
 				}
 				off += k
 			}
-		case fieldIs(key, "variadic"):
+			return nil
+		case 2:
 			switch v[0] {
 			case 0xf4, 0xf5:
 				s.Variadic = v[0] == 0xf5
@@ -245,40 +251,67 @@ func decodeMethodSpec(b []byte, what string, s *MethodSpec) error {
 			default:
 				return fieldTypeError("variadic", v)
 			}
-		case fieldIs(key, "returns"):
+			return nil
+		case 3:
 			return decodeInt(v, "returns", &s.Returns)
-		case fieldIs(key, "doc"):
+		default:
 			return decodeString(v, "doc", &s.Doc)
 		}
-		return nil
 	})
 }
 
-// decodeMap calls f for each text-keyed pair of the map b (well-formed).
-func decodeMap(b []byte, what string, f func(key string, v []byte) error) error {
+// decodeMap calls f for each pair of the map b (well-formed) whose key names
+// one of fields (by index), once per field: the first occurrence wins.
+func decodeMap(b []byte, what string, fields []string, f func(field int, v []byte) error) error {
 	if b[0]>>5 != 5 {
 		return fmt.Errorf("%s: %s is not a map", what, cborTypeName(b))
 	}
+	var found uint64 // bit i: fields[i] was set
 	n, off, _ := readHead(b)
 	for i := uint64(0); i < n; i++ {
-		k, _ := skipItem(b[off:], 1)
-		key, isText := decodeText(Value(b[off : off+k]))
+		key := b[off:]
+		k, _ := skipItem(key, 1)
+		key = key[:k]
 		off += k
 		k, _ = skipItem(b[off:], 1)
 		v := b[off : off+k]
 		off += k
-		if !isText {
+		switch key[0] >> 5 {
+		case 0, 1: // integer keys name no field of these structs
+			if arg, _, _ := readHead(key); arg > math.MaxInt64 {
+				return fmt.Errorf("%s: map key %s overflows", what, cborTypeName(key))
+			}
+			continue
+		case 3:
+		default:
+			return fmt.Errorf("%s: a map key of type %s cannot name a field", what, cborTypeName(key))
+		}
+		name, _ := decodeText(Value(key))
+		field := -1
+		for j, fn := range fields {
+			if name == fn {
+				field = j
+				break
+			}
+		}
+		if field < 0 {
+			for j, fn := range fields {
+				if strings.EqualFold(name, fn) {
+					field = j
+					break
+				}
+			}
+		}
+		if field < 0 || found&(1<<field) != 0 {
 			continue
 		}
-		if err := f(key, v); err != nil {
+		found |= 1 << field
+		if err := f(field, v); err != nil {
 			return err
 		}
 	}
 	return nil
 }
-
-// fieldIs matches a map key to a field name: exactly, or else ignoring case.
-func fieldIs(key, field string) bool { return key == field || strings.EqualFold(key, field) }
 
 func isNull(v []byte) bool { return len(v) == 1 && (v[0] == 0xf6 || v[0] == 0xf7) }
 
@@ -303,7 +336,7 @@ func decodeInt(v []byte, field string, dst *int) error {
 		return fieldTypeError(field, v)
 	}
 	n, _, _ := readHead(v)
-	if n > math.MaxInt32 {
+	if n > math.MaxInt {
 		return fmt.Errorf("field %s: %s overflows", field, cborTypeName(v))
 	}
 	if major == 1 {
