@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/server"
+	"github.com/wactor/wactor/server"
 )
 
 // httpClients is the number of client goroutines of the synchronous HTTP

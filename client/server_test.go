@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/client"
-	"github.com/wactor/wactor/internal/server"
+	"github.com/wactor/wactor/server"
 )
 
 // Tokens of the test server: two tenants.

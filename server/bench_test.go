@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
+	"github.com/wactor/wactor/api"
 )
 
 // BenchmarkHTTP measures the API over a real loopback listener with
@@ -75,7 +75,7 @@ func BenchmarkHTTP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var a wire.Actor
+		var a api.WireActor
 		_ = json.Unmarshal(out, &a)
 		actors[i] = a.ID
 	}
