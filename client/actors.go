@@ -26,8 +26,8 @@ func (c *Client) Spawn(ctx context.Context, class string, opts api.Options, args
 		wo.CallTimeoutMS = 1 // a sub-millisecond timeout is not "the default"
 	}
 	in := struct {
-		Class   string       `json:"class"`
-		Args    []any        `json:"args"`
+		Class   string          `json:"class"`
+		Args    []any           `json:"args"`
 		Options api.WireOptions `json:"options"`
 	}{class, wa, wo}
 	var info api.WireActor

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/host"
 )
 
 // maxTimeoutMs bounds the millisecond durations of requests (7 days).
@@ -109,8 +109,8 @@ func (s *Server) args(rq *request, raw rawArgs) ([]any, error) {
 
 // spawnRequest is the body of POST /v1/actors.
 type spawnRequest struct {
-	Class   string       `json:"class"`
-	Args    rawArgs      `json:"args"`
+	Class   string          `json:"class"`
+	Args    rawArgs         `json:"args"`
 	Options api.WireOptions `json:"options"`
 }
 

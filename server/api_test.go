@@ -20,8 +20,8 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/wactor/wactor/abi"
-	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/host"
 )
 
 func TestClasses(t *testing.T) {

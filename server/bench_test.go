@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/host"
 )
 
 // BenchmarkHTTP measures the API over a real loopback listener with

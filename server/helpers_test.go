@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/host"
 )
 
 // Test tokens: two tenants, and an operator.

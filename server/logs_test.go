@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/host"
 )
 
 // TestDeadActorLogs: a dead actor's info (death reason and error) and last

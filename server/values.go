@@ -14,8 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/wactor/wactor/abi"
-	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/host"
 )
 
 // JSON has no bytes, no maps with non-text keys, no actor handles and no
