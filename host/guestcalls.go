@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/internal/engine"
 )
 
@@ -602,7 +603,7 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 	}
 	if env, ok := sb.rec.external(); ok { // replaying: the call was sent before
 		var id int64
-		if e, err := abi.DecodeEnvelope(env, 0); err == nil && e.Kind == abi.KindValue && e.Values[0].Decode(&id) == nil {
+		if e, err := abi.DecodeEnvelope(env, 0); err == nil && e.Kind == abi.KindValue && codec.Decode(e.Values[0], &id) == nil {
 			stack[0] = uint64(id)
 			return
 		}
@@ -629,7 +630,7 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 		return
 	}
 	id := sb.guest.futures.add(f)
-	record(envelopeFor(abi.Encode(id)))
+	record(envelopeFor(codec.Encode(id)))
 	stack[0] = uint64(id)
 }
 
@@ -720,7 +721,7 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 		if err := abi.Validate(rawOpts); err != nil {
 			return nil, fmt.Errorf("%w: spawn options: %w", ErrInvalidArgument, err)
 		}
-		if err := abi.Value(rawOpts).Decode(&o); err != nil {
+		if err := codec.Decode(abi.Value(rawOpts), &o); err != nil {
 			return nil, fmt.Errorf("%w: spawn options: %w", ErrInvalidArgument, err)
 		}
 	}
@@ -785,7 +786,7 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 	if childErr != nil {
 		return nil, childErr
 	}
-	return abi.Encode(child.Ref())
+	return codec.Encode(child.Ref())
 }
 
 func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
@@ -815,7 +816,7 @@ func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
 	} else if hd, err := a.h.Lookup(context.Background(), a.opts.Namespace, string(name)); err != nil {
 		env = envelopeFor(nil, err)
 	} else {
-		env = envelopeFor(abi.Encode(hd.Ref()))
+		env = envelopeFor(codec.Encode(hd.Ref()))
 	}
 	sb.rec.recordExternal(env)
 	stack[0] = sb.setPending(env)

@@ -22,7 +22,7 @@ import (
 // (one actor per goroutine, so actors do not serialize them), and batches of
 // 1,000 calls with wait.
 //
-//	go test -run '^$' -bench HTTP -benchtime 2s ./internal/server/
+//	go test -run '^$' -bench HTTP -benchtime 2s ./server/
 func BenchmarkHTTP(b *testing.B) {
 	cfg := testConfig(b)
 	cfg.Host.Workers = 0 // GOMAXPROCS
