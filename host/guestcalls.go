@@ -18,24 +18,6 @@ import (
 // on the calling actor's worker, inside its guest call. Every outcome is an
 // envelope left pending in the sandbox for the guest to take.
 
-// Error codes in host-made envelopes.
-const (
-	codeActorNotFound  = "wactor.actor_not_found"
-	codeMethodNotFound = "wactor.method_not_found"
-	codeArity          = "wactor.arity"
-	codeActorDied      = "wactor.actor_died"
-	codeTrap           = "wactor.trap"
-	codeDeadlock       = "wactor.deadlock"
-	codeBackpressure   = "wactor.backpressure"
-	codeQuota          = "wactor.quota"
-	codeBadHandle      = "wactor.bad_handle"
-	codeBadArgs        = "wactor.bad_args"
-	codeNameTaken      = "wactor.name_taken"
-	codeCancelled      = "wactor.cancelled"
-	codeForbidden      = "wactor.forbidden"
-	codeError          = "wactor.error"
-)
-
 // errBadHandle marks a target that is not an actor handle (wactor.bad_handle).
 var errBadHandle = errors.New("not an actor handle")
 
@@ -57,34 +39,34 @@ func errorCode(err error) (code, msg string) {
 	msg = err.Error()
 	switch {
 	case errors.Is(err, errBadHandle):
-		return codeBadHandle, msg
+		return abi.CodeBadHandle, msg
 	case errors.Is(err, ErrForbidden):
-		return codeForbidden, msg
+		return abi.CodeForbidden, msg
 	case errors.Is(err, ErrDeadlock):
-		return codeDeadlock, msg
+		return abi.CodeDeadlock, msg
 	case errors.Is(err, ErrActorDied):
-		return codeActorDied, msg
+		return abi.CodeActorDied, msg
 	case errors.Is(err, ErrTrap):
-		return codeTrap, msg
+		return abi.CodeTrap, msg
 	case errors.Is(err, ErrActorNotFound):
-		return codeActorNotFound, msg
+		return abi.CodeActorNotFound, msg
 	case errors.Is(err, ErrMethodNotFound):
-		return codeMethodNotFound, msg
+		return abi.CodeMethodNotFound, msg
 	case errors.Is(err, ErrArity):
-		return codeArity, msg
+		return abi.CodeArity, msg
 	case errors.Is(err, ErrBackpressure):
-		return codeBackpressure, msg
+		return abi.CodeBackpressure, msg
 	case errors.Is(err, ErrQuota):
-		return codeQuota, msg
+		return abi.CodeQuota, msg
 	case errors.Is(err, ErrNameTaken):
-		return codeNameTaken, msg
+		return abi.CodeNameTaken, msg
 	case errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrTooLarge), errors.Is(err, ErrInvalidOptions),
 		errors.Is(err, ErrClassNotFound), errors.Is(err, abi.ErrMalformed):
-		return codeBadArgs, msg
+		return abi.CodeBadArgs, msg
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return codeCancelled, msg
+		return abi.CodeCancelled, msg
 	}
-	return codeError, msg
+	return abi.CodeError, msg
 }
 
 func errorEnvelope(code, msg string) []byte {
@@ -518,7 +500,7 @@ func (sb *sandbox) wait(a *actor, f *Future, on *actor, cancel context.CancelFun
 			if cancel != nil {
 				cancel()
 			}
-			return errorEnvelope(codeCancelled, "the calling actor's call was interrupted while it waited")
+			return errorEnvelope(abi.CodeCancelled, "the calling actor's call was interrupted while it waited")
 		}
 	}
 	return envelopeFor(f.result())
@@ -536,7 +518,7 @@ func hostCall(_ context.Context, c engine.Caller, stack []uint64) {
 	method := sb.viewBytes(c, uint32(stack[2]), uint32(stack[3]), "call method")
 	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), maxArgBytes(a), "call arguments", &err)
 	if a == nil {
-		stack[0] = sb.setPending(errorEnvelope(codeError, "actor calls are not available while a class loads"))
+		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "actor calls are not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok { // replaying: the call was made before
@@ -598,7 +580,7 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), maxArgBytes(a), "send arguments", &inErr)
 	fail := func(env []byte) { stack[0] = uint64(-int64(len(env))); sb.guest.pending = env }
 	if a == nil {
-		fail(errorEnvelope(codeError, "actor calls are not available while a class loads"))
+		fail(errorEnvelope(abi.CodeError, "actor calls are not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok { // replaying: the call was sent before
@@ -661,10 +643,10 @@ func hostAwait(_ context.Context, c engine.Caller, stack []uint64) {
 	case err != nil:
 		env = envelopeFor(nil, err) // the future stays, for a later await
 	case dropped:
-		env = errorEnvelope(codeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
+		env = errorEnvelope(abi.CodeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
 			id, maxKeptResults, maxKeptResultBytes>>20))
 	case f == nil || a == nil:
-		env = errorEnvelope(codeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
+		env = errorEnvelope(abi.CodeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
 	default:
 		on, _ := a.h.actorByID(f.actorID)
 		env = sb.wait(a, f, on, nil)
@@ -694,7 +676,7 @@ func hostSpawn(_ context.Context, c engine.Caller, stack []uint64) {
 	args := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), maxArgBytes(a), "spawn arguments", &err)
 	rawOpts := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), maxSpawnOptsBytes, "spawn options", &err)
 	if a == nil {
-		stack[0] = sb.setPending(errorEnvelope(codeError, "spawn is not available while a class loads"))
+		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "spawn is not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok {
@@ -798,7 +780,7 @@ func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
 	ns := sb.viewBytes(c, uint32(stack[0]), uint32(stack[1]), "get_actor namespace") // compared, never copied whole
 	name := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), MaxNameBytes, "get_actor name", &err)
 	if a == nil {
-		stack[0] = sb.setPending(errorEnvelope(codeError, "get_actor is not available while a class loads"))
+		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "get_actor is not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok {
@@ -830,7 +812,7 @@ func hostKill(_ context.Context, c engine.Caller, stack []uint64) {
 	var err error
 	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), maxGuestRefBytes, "kill target", &err)
 	if a == nil {
-		stack[0] = sb.setPending(errorEnvelope(codeError, "kill is not available while a class loads"))
+		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "kill is not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok {
