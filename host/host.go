@@ -518,7 +518,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, o Options, initA
 	// one node): wait while they are taken, fail at once if they never fit.
 	res, err := h.admit.Reserve(ctx, h.request(opts.Options), h.cfg.AdmissionTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("spawn: %w", err)
+		return nil, fmt.Errorf("spawn: %w", admissionError(err))
 	}
 	admitted := false
 	defer func() {
