@@ -13,6 +13,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/internal/instrument"
+	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/internal/memtrack"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -366,7 +367,7 @@ func loadError(ctx context.Context, export string, loadTimeout time.Duration, er
 // spawns start from instead of running them again, if reserve accepts its
 // size (the host's class budget).
 func (c *class) probe(ctx context.Context, e *wasmEngine, limits Options, loadTimeout time.Duration, template bool, reserve func(int64) bool) error {
-	logs := newLogRing(16, 64<<10, nil) // a probe's log, dropped with it
+	logs := logring.New(16, 64<<10, nil) // a probe's log, dropped with it
 	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, loadTimeout, nil, nil, recOff)
 	if err != nil {
 		return loadError(ctx, abi.ExportInitialize, loadTimeout, err)

@@ -4,134 +4,12 @@ import (
 	"bytes"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wactor/wactor/internal/logring"
 )
-
-func texts(lines []LogLine) []string {
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		out[i] = l.Text
-	}
-	return out
-}
-
-func TestLogRing_Budget(t *testing.T) {
-	var acct logBudget
-	cost := func(text string) int64 { return int64(len(text)) + logLineOverhead }
-	t.Run("lines", func(t *testing.T) {
-		r := newLogRing(3, 1<<20, &acct)
-		for _, s := range []string{"a", "b", "c", "d", "e"} {
-			r.add(1, s)
-		}
-		lines, st, _ := r.page(0)
-		if got := strings.Join(texts(lines), ""); got != "cde" || lines[0].Seq != 2 {
-			t.Fatalf("kept %q from seq %d", got, lines[0].Seq)
-		}
-		want := LogStats{KeptLines: 3, KeptBytes: 3 * cost("a"), FirstSeq: 2, NextSeq: 5, DroppedLines: 2, DroppedBytes: uint64(2 * cost("a"))}
-		if st != want {
-			t.Fatalf("stats %+v, want %+v", st, want)
-		}
-		if acct.held.Load() != st.KeptBytes {
-			t.Fatalf("accounted %d, kept %d", acct.held.Load(), st.KeptBytes)
-		}
-		// since in the middle, past the end, before the first kept.
-		for since, want := range map[uint64]string{0: "cde", 3: "de", 4: "e", 5: "", 99: ""} {
-			lines, _ := r.since(since)
-			if got := strings.Join(texts(lines), ""); got != want {
-				t.Errorf("since(%d) = %q, want %q", since, got, want)
-			}
-		}
-		r.release()
-		if acct.held.Load() != 0 {
-			t.Fatalf("released log still accounted: %d", acct.held.Load())
-		}
-		r.add(1, "after")
-		if lines, _ := r.since(0); len(lines) != 0 || acct.held.Load() != 0 {
-			t.Fatalf("a released log kept %d lines, %d bytes", len(lines), acct.held.Load())
-		}
-	})
-	t.Run("bytes", func(t *testing.T) {
-		budget := 3 * cost(strings.Repeat("x", 1000))
-		r := newLogRing(1000, budget, &acct)
-		for i := range 10 {
-			r.add(1, strings.Repeat(string(rune('a'+i)), 1000))
-		}
-		_, st, _ := r.page(0)
-		if st.KeptLines != 3 || st.KeptBytes != budget || st.FirstSeq != 7 || st.DroppedLines != 7 {
-			t.Fatalf("stats %+v", st)
-		}
-		// A line larger than the whole budget keeps its beginning.
-		r.add(1, strings.Repeat("z", int(budget)))
-		lines, st, _ := r.page(0)
-		if len(lines) != 1 || !lines[0].Truncated || st.KeptBytes > budget {
-			t.Fatalf("an oversized line: %d lines, stats %+v", len(lines), st)
-		}
-		// Retired (the actor died): the last lines within the smaller budget.
-		r.add(1, "last")
-		r.retire(cost("last") + 10)
-		lines, st, _ = r.page(0)
-		if got := texts(lines); len(got) != 1 || got[0] != "last" || acct.held.Load() != st.KeptBytes {
-			t.Fatalf("retired: %q, stats %+v, accounted %d", got, st, acct.held.Load())
-		}
-		r.release()
-	})
-	t.Run("line limit", func(t *testing.T) {
-		r := newLogRing(10, 1<<20, nil)
-		long := strings.Repeat("é", MaxLogLine) // 2 bytes each
-		r.add(1, long)
-		r.add(1, "bad \xff utf-8")
-		lines, st, _ := r.page(0)
-		if l := lines[0]; len(l.Text) != MaxLogLine || !l.Truncated || !utf8.ValidString(l.Text) {
-			t.Fatalf("long line: %d bytes, truncated %v", len(l.Text), l.Truncated)
-		}
-		if lines[1].Text != "bad \uFFFD utf-8" || st.TruncatedLines != 1 {
-			t.Fatalf("second line %q, stats %+v", lines[1].Text, st)
-		}
-	})
-}
-
-// TestLogRing_Concurrent: writers and readers at once; the kept lines are
-// always consecutive and within the budget (run with -race).
-func TestLogRing_Concurrent(t *testing.T) {
-	var acct logBudget
-	r := newLogRing(100, 8<<10, &acct)
-	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 2000 {
-				r.add(w, strings.Repeat("x", i%200))
-			}
-		}()
-	}
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 500 {
-				lines, st, _ := r.page(0)
-				if st.KeptBytes > 8<<10 || len(lines) > 100 {
-					t.Errorf("over budget: %+v", st)
-					return
-				}
-				for i := 1; i < len(lines); i++ {
-					if lines[i].Seq != lines[i-1].Seq+1 {
-						t.Errorf("seqs %d then %d", lines[i-1].Seq, lines[i].Seq)
-						return
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if _, st, _ := r.page(0); st.NextSeq != 8000 || acct.held.Load() != st.KeptBytes {
-		t.Fatalf("stats %+v, accounted %d", st, acct.held.Load())
-	}
-}
 
 func TestLineWriter(t *testing.T) {
 	long := strings.Repeat("x", MaxLogLine)
@@ -155,7 +33,7 @@ func TestLineWriter(t *testing.T) {
 		{"invalid utf-8", []string{"a\xffb\n"}, []line{{"a\uFFFDb", false}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sb := &sandbox{logs: newLogRing(100, 1<<20, nil)}
+			sb := &sandbox{logs: logring.New(100, 1<<20, nil)}
 			w := sb.lineWriter(0)
 			for _, s := range tt.writes {
 				if n, err := w.Write([]byte(s)); n != len(s) || err != nil {
@@ -163,7 +41,7 @@ func TestLineWriter(t *testing.T) {
 				}
 			}
 			sb.flushOutput()
-			lines, _ := sb.logs.since(0)
+			lines, _ := sb.logs.Since(0)
 			var got []line
 			for _, l := range lines {
 				got = append(got, line{l.Text, l.Truncated})
@@ -183,7 +61,7 @@ func TestLineWriter(t *testing.T) {
 // TestLineWriter_FloodCost: 64 MiB without a newline costs memory in
 // proportion to the line limit, not to what was written.
 func TestLineWriter_FloodCost(t *testing.T) {
-	sb := &sandbox{logs: newLogRing(100, 1<<20, nil)}
+	sb := &sandbox{logs: logring.New(100, 1<<20, nil)}
 	w := sb.lineWriter(1)
 	chunk := bytes.Repeat([]byte("x"), 1<<20)
 	var before, after runtime.MemStats
@@ -196,7 +74,7 @@ func TestLineWriter_FloodCost(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
 		t.Fatalf("a 64 MiB line allocated %d bytes", alloc)
 	}
-	lines, _ := sb.logs.since(0)
+	lines, _ := sb.logs.Since(0)
 	if len(lines) != 2 || !lines[0].Truncated || len(lines[0].Text) != MaxLogLine || lines[1].Text != "after" {
 		t.Fatalf("got %d lines", len(lines))
 	}
@@ -280,7 +158,7 @@ func FuzzLineWriter(f *testing.F) {
 	f.Add([]byte("a\xff\xfeb\n\n\xc3"), uint16(2))
 	f.Fuzz(func(t *testing.T, data []byte, piece uint16) {
 		data = bytes.Repeat(data, 1+(MaxLogLine+1)/(len(data)+1)/8) // reach the limit now and then
-		sb := &sandbox{logs: newLogRing(1<<20, 1<<40, nil)}
+		sb := &sandbox{logs: logring.New(1<<20, 1<<40, nil)}
 		w := sb.lineWriter(0)
 		step := int(piece)%4096 + 1
 		for p := data; len(p) > 0; {
@@ -294,7 +172,7 @@ func FuzzLineWriter(f *testing.F) {
 			p = p[n:]
 		}
 		sb.flushOutput()
-		lines, _ := sb.logs.since(0)
+		lines, _ := sb.logs.Since(0)
 		for _, l := range lines {
 			if len(l.Text) > MaxLogLine || !utf8.ValidString(l.Text) {
 				t.Fatalf("line %d: %d bytes, valid %v", l.Seq, len(l.Text), utf8.ValidString(l.Text))
@@ -309,38 +187,9 @@ func FuzzLineWriter(f *testing.F) {
 			t.Fatalf("%d lines logged, %d written", len(lines), len(want))
 		}
 		for i, w := range want {
-			if len(w) <= MaxLogLine && (lines[i].Truncated || lines[i].Text != validText(w)) {
+			if len(w) <= MaxLogLine && (lines[i].Truncated || lines[i].Text != logring.ValidText(w)) {
 				t.Fatalf("line %d: %.40q, want %.40q", i, lines[i].Text, w)
 			}
 		}
 	})
-}
-
-// TestLogRing_HostBudget: past the host's budget, a log that grows is held
-// to the floor; logs below it keep what they have.
-func TestLogRing_HostBudget(t *testing.T) {
-	acct := logBudget{limit: 16 << 10, floor: 4 << 10}
-	line := strings.Repeat("x", 1000)
-	quiet := newLogRing(1000, 1<<20, &acct)
-	for range 10 {
-		quiet.add(1, line) // about 10 KiB, under the budget
-	}
-	loud := newLogRing(1000, 1<<20, &acct)
-	for range 1000 {
-		loud.add(1, line)
-		if acct.held.Load() > acct.limit+2*acct.floor {
-			t.Fatalf("logs hold %d bytes, budget %d", acct.held.Load(), acct.limit)
-		}
-	}
-	_, lst, _ := loud.page(0)
-	_, qst, _ := quiet.page(0)
-	if lst.KeptLines == 0 || lst.KeptBytes > acct.limit-qst.KeptBytes || qst.KeptLines != 10 {
-		t.Fatalf("loud %+v, quiet %+v", lst, qst)
-	}
-	// The quiet log growing past the budget is held to the floor too
-	// (then both may grow again while under it).
-	quiet.add(1, strings.Repeat("y", 3000))
-	if _, qst, _ = quiet.page(0); qst.KeptBytes > acct.floor || acct.held.Load() > acct.limit {
-		t.Fatalf("quiet past the budget: %+v; logs hold %d", qst, acct.held.Load())
-	}
 }

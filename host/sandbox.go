@@ -17,6 +17,7 @@ import (
 	"github.com/wactor/wactor/internal/engine"
 	_ "github.com/wactor/wactor/internal/engine/wazero" // the default engine
 	"github.com/wactor/wactor/internal/instrument"
+	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/internal/memtrack"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -105,7 +106,7 @@ type sandbox struct {
 	guest   guestState
 	rec     recorder
 	actorID string
-	logs    *logRing
+	logs    *logring.Ring
 	ctx     context.Context
 	inst    engine.Instance
 	mem     engine.Memory
@@ -249,7 +250,7 @@ func (m *limitedMemory) Free() {}
 
 // newSandbox instantiates a class and runs _initialize, or, with from, puts
 // the snapshot's state into it instead. It does not run the constructor.
-func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID string, logs *logRing, memPages uint32, timeout time.Duration, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
+func newSandbox(ctx context.Context, e *wasmEngine, c *class, a *actor, actorID string, logs *logring.Ring, memPages uint32, timeout time.Duration, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
 	var fuel uint64
 	usedTemplate := false
 	if a != nil && a.opts.Fuel > 0 {
@@ -923,8 +924,8 @@ func hostLog(_ context.Context, c engine.Caller, stack []uint64) {
 	if truncated {
 		b = trimPartialRune(b[:MaxLogLine])
 	}
-	text := validText(b)
-	sb.logs.addLine(int(level), text, truncated)
+	text := logring.ValidText(b)
+	sb.logs.AddLine(int(level), text, truncated)
 	if level >= abi.LogError {
 		sb.stderr.errorLine(text)
 	}
@@ -998,7 +999,7 @@ func (t *tailBuffer) write(p []byte) {
 // errorLine records an error-level line, keeping the last tailSize bytes
 // of them, from a line's start.
 func (t *tailBuffer) errorLine(text string) {
-	text = cutText(text, tailSize-1)
+	text = logring.CutText(text, tailSize-1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if over := len(t.errs) + len(text) + 1 - tailSize; over > 0 {
@@ -1041,7 +1042,7 @@ func (t *tailBuffer) String() string {
 // closes (after a trap, a kill, or passivation).
 type lineWriter struct {
 	sb    *sandbox
-	logs  *logRing
+	logs  *logring.Ring
 	level int
 	tail  *tailBuffer // stderr: the call's output for a TrapError
 
@@ -1094,14 +1095,14 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		case len(w.partial)+len(seg) > MaxLogLine:
 			// Cut: log the line's first MaxLogLine bytes now.
 			line := append(w.partial, seg[:MaxLogLine-len(w.partial)]...)
-			w.logs.addBytes(w.level, trimPartialRune(line), true)
+			w.logs.AddBytes(w.level, trimPartialRune(line), true)
 			w.partial, w.skip = w.partial[:0], true
 		case i >= 0 && len(w.partial) == 0:
-			w.logs.addBytes(w.level, seg, false) // a whole line: no copy to partial
+			w.logs.AddBytes(w.level, seg, false) // a whole line: no copy to partial
 		default:
 			w.partial = append(w.partial, seg...)
 			if i >= 0 {
-				w.logs.addBytes(w.level, w.partial, false)
+				w.logs.AddBytes(w.level, w.partial, false)
 				w.partial = w.partial[:0]
 			}
 		}
@@ -1119,7 +1120,7 @@ func (w *lineWriter) flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.partial) > 0 {
-		w.logs.addBytes(w.level, w.partial, false)
+		w.logs.AddBytes(w.level, w.partial, false)
 	}
 	w.partial, w.skip = nil, false
 }
