@@ -135,7 +135,7 @@ func (h *Host) recoverActor(ctx context.Context, me metaEntry) {
 	}
 	if p.mode != DurabilityCheckpoint {
 		if a.jf, err = openJournal(p.fs, jpath, p.mode == DurabilitySync, js.valid); err != nil {
-			sb.close()
+			sb.Close()
 			close(a.ready)
 			h.damage(a, "its journal cannot be opened: "+diskError{err}.Error())
 			return
@@ -152,7 +152,7 @@ func (h *Host) recoverActor(ctx context.Context, me metaEntry) {
 	h.setLive(a, true)
 	a.mu.Unlock()
 	close(a.ready)
-	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.info.ID, State: StateAlive})
+	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
 }
 
 // followCheckpoint returns the journal records to replay after a snapshot
@@ -247,7 +247,7 @@ func (h *Host) addDamaged(me metaEntry, c *class, reason string) {
 		m = actorMeta{ID: me.id, Options: Options{Namespace: DefaultNamespace}}
 	}
 	if c == nil {
-		c = &class{info: ClassInfo{ID: m.Class}} // a stand-in: the actor does not run
+		c = standInClass(m.Class) // the actor does not run
 	}
 	a := &actor{
 		h: h, id: me.id, class: c, opts: m.Options, initArgs: m.InitArgs,
@@ -277,7 +277,7 @@ func (h *Host) damage(a *actor, reason string) {
 	a.sb = nil
 	a.mu.Unlock()
 	if sb != nil {
-		sb.close()
+		sb.Close()
 	}
 	h.setLive(a, false)
 	if a.jf != nil {
@@ -287,7 +287,7 @@ func (h *Host) damage(a *actor, reason string) {
 	h.cfg.Logger.Error("actor damaged: not served until an operator repairs it from a checkpoint or discards it; its files are left in place",
 		slog.String("actor", a.id), slog.String("reason", reason), slog.Int("checkpoints", len(d.Checkpoints)))
 	a.logs.add(abi.LogError, "wactor: actor damaged: "+reason)
-	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateDamaged})
+	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.Info.ID, State: StateDamaged})
 }
 
 // damagedActor returns the damaged actor id.
@@ -374,7 +374,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	}
 	dst := p.damagedDir(id)
 	if err := p.fs.MkdirAll(dst, 0o700); err != nil {
-		sb.close()
+		sb.Close()
 		return ActorInfo{}, fmt.Errorf("%w: keeping damaged files aside: %w", ErrPersist, diskError{err})
 	}
 	// The newer snapshots go aside before the checkpoint (whose retention
@@ -383,21 +383,21 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	// try, and once it is, the journal's records are older than it.
 	if len(newer) > 0 {
 		if err := p.store.MoveAside(ctx, id, newer, filepath.Join(dst, "snapshots")); err != nil {
-			sb.close()
+			sb.Close()
 			return ActorInfo{}, fmt.Errorf("%w: keeping snapshots aside: %w", ErrPersist, diskError{err})
 		}
 	}
 	if _, err := a.takeCheckpoint(sb); err != nil {
-		sb.close()
+		sb.Close()
 		return ActorInfo{}, err
 	}
 	if err := p.fs.Rename(jpath, filepath.Join(dst, journalName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		sb.close()
+		sb.Close()
 		return ActorInfo{}, fmt.Errorf("%w: keeping the journal aside: %w", ErrPersist, diskError{err})
 	}
 	if p.mode != DurabilityCheckpoint {
 		if a.jf, err = openJournal(p.fs, jpath, p.mode == DurabilitySync, 0); err != nil {
-			sb.close()
+			sb.Close()
 			return ActorInfo{}, fmt.Errorf("%w: %w", ErrPersist, diskError{err})
 		}
 	}
@@ -414,7 +414,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	h.cfg.Logger.Warn("damaged actor repaired by an operator; the damaged files are kept aside",
 		slog.String("actor", id), slog.String("checkpoint", st.ID), slog.Int("calls_replayed", len(calls)), slog.String("kept", dst))
 	a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: repaired from checkpoint %s (calls replayed: %d)", st.ID, len(calls)))
-	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.info.ID, State: StateAlive})
+	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
 	return a.info(), nil
 }
 

@@ -73,8 +73,8 @@ func cutText(s string, n int) string {
 }
 
 // addBytes appends a line of raw bytes (made valid UTF-8).
-func (r *logRing) addBytes(level int, b []byte, truncated bool) {
-	r.addLine(level, validText(b), truncated)
+func (r *logRing) AddBytes(level int, b []byte, truncated bool) {
+	r.AddLine(level, validText(b), truncated)
 }
 
 // add appends a line.
@@ -82,10 +82,10 @@ func (r *logRing) add(level int, text string) {
 	if !utf8.ValidString(text) {
 		text = validText([]byte(text))
 	}
-	r.addLine(level, text, false)
+	r.AddLine(level, text, false)
 }
 
-func (r *logRing) addLine(level int, text string, truncated bool) {
+func (r *logRing) AddLine(level int, text string, truncated bool) {
 	if len(text) > MaxLogLine {
 		text, truncated = cutText(text, MaxLogLine), true
 	}

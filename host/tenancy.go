@@ -75,7 +75,7 @@ func (h *Host) ClassIn(ctx context.Context, namespace, id string) (ClassInfo, er
 	if err != nil {
 		return ClassInfo{}, err
 	}
-	return c.info, nil
+	return c.Info, nil
 }
 
 // classIn returns the class id if it is visible to namespace.
@@ -99,7 +99,7 @@ func (h *Host) ClassesIn(ctx context.Context, namespace string) []ClassInfo {
 	out := []ClassInfo{}
 	for _, c := range h.classes {
 		if c.visibleTo(namespace) {
-			out = append(out, c.info)
+			out = append(out, c.Info)
 		}
 	}
 	h.mu.Unlock()
@@ -172,7 +172,7 @@ func (h *Host) dropClaimLocked(c *class, namespace string) {
 	delete(c.owners, namespace)
 	if u := h.classUse[namespace]; u != nil {
 		u.count--
-		u.bytes -= int64(c.info.Size)
+		u.bytes -= int64(c.Info.Size)
 		if u.count <= 0 {
 			delete(h.classUse, namespace)
 		}
@@ -194,7 +194,7 @@ func (h *Host) addClaimLocked(c *class, namespace string) {
 		h.classUse[namespace] = u
 	}
 	u.count++
-	u.bytes += int64(c.info.Size)
+	u.bytes += int64(c.Info.Size)
 }
 
 // checkClassQuotaLocked fails with ErrQuota when namespace cannot claim one more
@@ -248,7 +248,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 		h.mu.Unlock()
 		return ErrClosed
 	}
-	if h.classes[c.info.ID] != c {
+	if h.classes[c.Info.ID] != c {
 		h.mu.Unlock()
 		return errClassGone
 	}
@@ -259,7 +259,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 			continue
 		}
 		if cl.quota {
-			if err := h.checkClassQuotaLocked(ns, c.info.Size); err != nil {
+			if err := h.checkClassQuotaLocked(ns, c.Info.Size); err != nil {
 				for _, a := range added {
 					h.dropClaimLocked(c, a)
 				}
@@ -294,13 +294,13 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 // Host.classMu is held.
 func (h *Host) unloadIfUnclaimedLocked(ctx context.Context, c *class) {
 	h.mu.Lock()
-	drop := h.classes[c.info.ID] == c && !c.global && len(c.owners) == 0 && !h.inUseLocked(c)
+	drop := h.classes[c.Info.ID] == c && !c.global && len(c.owners) == 0 && !h.inUseLocked(c)
 	if drop {
-		delete(h.classes, c.info.ID)
+		delete(h.classes, c.Info.ID)
 	}
 	h.mu.Unlock()
 	if drop {
-		h.removeClassFiles(c.info.ID)
+		h.removeClassFiles(c.Info.ID)
 		_ = h.closeClass(ctx, c)
 	}
 }
@@ -373,10 +373,10 @@ func (h *Host) saveOwners(c *class) error {
 	sort.Strings(o.Namespaces)
 	b, err := json.Marshal(o)
 	if err == nil {
-		err = h.persist.writeAtomic(h.persist.ownersPath(c.info.ID), b)
+		err = h.persist.writeAtomic(h.persist.ownersPath(c.Info.ID), b)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: saving the namespaces of class %s: %w", ErrPersist, c.info.ID, diskError{err})
+		return fmt.Errorf("%w: saving the namespaces of class %s: %w", ErrPersist, c.Info.ID, diskError{err})
 	}
 	return nil
 }
