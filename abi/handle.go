@@ -1,16 +1,12 @@
 package abi
 
-import (
-	"fmt"
-	"reflect"
-
-	"github.com/fxamacker/cbor/v2"
-)
+import "fmt"
 
 // Handle is an actor handle as a value (docs/ABI.md section 2): CBOR tag
 // 51000 around [actor ID, class ID]. It can be passed as an argument and
 // returned as a result; a host resolves it to the actor by ID, so it means
-// the same actor wherever it travels.
+// the same actor wherever it travels. Package abi/codec encodes and decodes
+// it with the tag; DecodeHandle reads one without reflection.
 type Handle struct {
 	_     struct{} `cbor:",toarray"`
 	ID    string   `json:"id"`
@@ -19,16 +15,6 @@ type Handle struct {
 
 // String returns the actor ID.
 func (h Handle) String() string { return h.ID }
-
-func handleTags() cbor.TagSet {
-	tags := cbor.NewTagSet()
-	err := tags.Add(cbor.TagOptions{EncTag: cbor.EncTagRequired, DecTag: cbor.DecTagRequired},
-		reflect.TypeOf(Handle{}), TagActorHandle)
-	if err != nil {
-		panic(err)
-	}
-	return tags
-}
 
 // DecodeHandle decodes an encoded handle from untrusted bytes: tag 51000
 // around an array of two texts, the first not empty. It is checked byte by

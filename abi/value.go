@@ -1,52 +1,14 @@
 package abi
 
 import (
-	"errors"
 	"fmt"
-	"reflect"
-	"strings"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // Value is one CBOR-encoded value, as it crosses the boundary. Values are
 // kept encoded so they can be forwarded (as a future passed to another call)
-// without being decoded and encoded again.
+// without being decoded and encoded again. Package abi/codec converts
+// between Values and Go values.
 type Value []byte
-
-var (
-	decMode cbor.DecMode
-	encMode cbor.EncMode
-)
-
-func init() {
-	var err error
-	tags := handleTags()
-	decMode, err = cbor.DecOptions{
-		MaxNestedLevels:  MaxDepth,
-		MaxArrayElements: MaxElements,
-		MaxMapPairs:      MaxElements,
-		IndefLength:      cbor.IndefLengthForbidden,
-		// Only the ABI's registered tags occur: guest bytes are checked by
-		// Validate (skipItem) first, which rejects all others.
-		TagsMd:         cbor.TagsAllowed,
-		DupMapKey:      cbor.DupMapKeyQuiet,
-		UTF8:           cbor.UTF8RejectInvalid,
-		IntDec:         cbor.IntDecConvertSignedOrBigInt,
-		DefaultMapType: reflect.TypeOf(map[string]any(nil)),
-	}.DecModeWithTags(tags)
-	if err != nil {
-		panic(err)
-	}
-	encMode, err = cbor.EncOptions{
-		IndefLength: cbor.IndefLengthForbidden,
-		Time:        cbor.TimeRFC3339Nano,
-		TagsMd:      cbor.TagsAllowed,
-	}.EncModeWithTags(tags)
-	if err != nil {
-		panic(err)
-	}
-}
 
 // Null is the encoded CBOR null.
 var null = Value{0xf6}
@@ -54,55 +16,12 @@ var null = Value{0xf6}
 // Null returns the encoded CBOR null value.
 func Null() Value { return Value{null[0]} }
 
-// Encode encodes a Go value as CBOR. A Value is returned as is.
-func Encode(v any) (Value, error) {
-	if raw, ok := v.(Value); ok {
-		return raw, nil
-	}
-	b, err := encMode.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrEncode, err)
-	}
-	return b, nil
-}
-
-// MustEncode is Encode for values known to encode (constants in tests and examples).
-func MustEncode(v any) Value {
-	b, err := Encode(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-// Decode decodes the value into dst (a pointer), with the ABI's decode limits.
-// Maps with non-text keys decode into map[any]any when dst is *any.
-func (v Value) Decode(dst any) error {
-	if err := decMode.Unmarshal(v, dst); err != nil {
-		if isSyntaxErr(err) {
-			return fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-		return decodeError(err)
-	}
-	return nil
-}
-
-// Interface decodes the value into a plain Go value (nil, bool, int64, uint64,
-// float64, string, []byte, []any, map[string]any or map[any]any).
-func (v Value) Interface() (any, error) {
-	var x any
-	err := v.Decode(&x)
-	return x, err
-}
-
-// String renders the value in CBOR diagnostic notation, for logs and errors.
-func (v Value) String() string {
-	s, err := cbor.Diagnose(v)
-	if err != nil {
-		return fmt.Sprintf("<malformed CBOR %x>", []byte(v))
-	}
-	return s
-}
+// String renders the value in CBOR diagnostic notation (RFC 8949 section 8),
+// for logs and errors. The bytes may come from a guest, so the text is
+// bounded: output longer than MaxDiagnosticBytes is cut and ends in "...".
+// A value that is not one well-formed item within the ABI's limits prints as
+// "<malformed CBOR ...>" with its first bytes in hex.
+func (v Value) String() string { return Diagnose(v) }
 
 // Validate checks that b holds exactly one well-formed CBOR item within the limits.
 func Validate(b []byte) error {
@@ -130,16 +49,6 @@ func ValidateElement(b []byte) error {
 	return nil
 }
 
-func isSyntaxErr(err error) bool {
-	switch err.(type) {
-	case *cbor.SyntaxError, *cbor.MaxNestedLevelError, *cbor.MaxArrayElementsError,
-		*cbor.MaxMapPairsError, *cbor.IndefiniteLengthError, *cbor.TagsMdError,
-		*cbor.ExtraneousDataError, *cbor.SemanticError:
-		return true
-	}
-	return err.Error() == "EOF" || err.Error() == "unexpected EOF"
-}
-
 // AppendHead appends a CBOR item head: major type 0..7 and its argument
 // (a value, a length or a tag number), in the shortest form.
 func AppendHead(b []byte, major byte, n uint64) []byte { return appendHead(b, major<<5, n) }
@@ -149,6 +58,9 @@ func AppendText(b []byte, s string) []byte { return appendText(b, s) }
 
 // AppendArrayHeader appends the header of a definite-length CBOR array of n items.
 func AppendArrayHeader(b []byte, n int) []byte { return appendHead(b, 0x80, uint64(n)) }
+
+// AppendInt appends v as a CBOR integer (major type 0 or 1), in the shortest form.
+func AppendInt(b []byte, v int64) []byte { return appendInt(b, v) }
 
 func appendHead(b []byte, major byte, n uint64) []byte {
 	switch {
@@ -171,53 +83,6 @@ func appendInt(b []byte, v int64) []byte {
 		return appendHead(b, 0x00, uint64(v))
 	}
 	return appendHead(b, 0x20, uint64(-1-v))
-}
-
-// EncodeArgs encodes call arguments as one CBOR array, the form a method
-// receives. Elements that are already a Value are copied in unchanged.
-func EncodeArgs(args []any) ([]byte, error) {
-	b := make([]byte, 0, 16+8*len(args))
-	b = AppendArrayHeader(b, len(args))
-	for i, a := range args {
-		// Fast paths for the common scalars; everything else goes through
-		// the reflection-based encoder.
-		switch x := a.(type) {
-		case Value:
-			b = append(b, x...)
-			continue
-		case int:
-			b = appendInt(b, int64(x))
-			continue
-		case int64:
-			b = appendInt(b, x)
-			continue
-		case int32:
-			b = appendInt(b, int64(x))
-			continue
-		case uint64:
-			b = appendHead(b, 0x00, x)
-			continue
-		case string:
-			b = appendText(b, x)
-			continue
-		case bool:
-			if x {
-				b = append(b, 0xf5)
-			} else {
-				b = append(b, 0xf4)
-			}
-			continue
-		case nil:
-			b = append(b, 0xf6)
-			continue
-		}
-		enc, err := encMode.Marshal(a)
-		if err != nil {
-			return nil, fmt.Errorf("%w: argument %d (%T): %v", ErrEncode, i, a, err)
-		}
-		b = append(b, enc...)
-	}
-	return b, nil
 }
 
 // ArgCount returns the number of elements of an encoded argument array,
@@ -260,28 +125,3 @@ func readHead(b []byte) (uint64, int, error) {
 		return 0, 0, fmt.Errorf("%w: indefinite or reserved length", ErrMalformed)
 	}
 }
-
-// decodeError describes a value that does not fit the destination. For a
-// struct field it names the field (as encoded) and the CBOR type found, not
-// the Go types, since these messages can reach guests and API clients.
-func decodeError(err error) error {
-	var te *cbor.UnmarshalTypeError
-	if errors.As(err, &te) {
-		what := "the value"
-		if f := te.StructFieldName; f != "" {
-			what = "field " + f[strings.LastIndexByte(f, '.')+1:]
-		}
-		return &typeError{msg: fmt.Sprintf("abi: %s: %s is not of the expected type", what, te.CBORType), err: err}
-	}
-	return &typeError{msg: "abi: cannot decode the value: " + strings.TrimPrefix(err.Error(), "cbor: "), err: err}
-}
-
-// typeError is a well-formed value that does not decode into the
-// destination; it wraps the decoder's error.
-type typeError struct {
-	msg string
-	err error
-}
-
-func (e *typeError) Error() string { return e.msg }
-func (e *typeError) Unwrap() error { return e.err }

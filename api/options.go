@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -226,12 +227,8 @@ func (o Options) Validate() error {
 		return bad("negative memory")
 	}
 	for k, v := range o.Resources {
-		if err := CheckName("resource name", k); err != nil {
+		if err := CheckResourceName(k); err != nil {
 			return err
-		}
-		switch k {
-		case "CPU", "GPU", "memory", "object_store_memory":
-			return bad("resource %q: use the dedicated field", k)
 		}
 		if err := checkQuantity("resources["+k+"]", v); err != nil {
 			return err
@@ -269,4 +266,29 @@ func (q Quota) WithDefaults(d Quota) Quota {
 	q.ClassBytes = cmp.Or(q.ClassBytes, d.ClassBytes)
 	q.CallTimeout = cmp.Or(q.CallTimeout, d.CallTimeout)
 	return q
+}
+
+// CheckResourceName checks a custom resource's name (Options.Resources,
+// the host's Config.Node.Custom): the name grammar (CheckName), and not a
+// built-in resource's name in any case ("CPU", "gpu", "Memory",
+// "object_store_memory"), which has its own field. It is the one check of
+// resource names: the scheduler refuses the same names.
+func CheckResourceName(name string) error {
+	if err := CheckName("resource name", name); err != nil {
+		return err
+	}
+	if IsBuiltinResource(name) {
+		return fmt.Errorf("%w: resource %q: use the dedicated field (num_cpus, num_gpus, memory)", ErrInvalidOptions, name)
+	}
+	return nil
+}
+
+// IsBuiltinResource reports whether name is, in any case, the name of a
+// built-in resource: cpu, gpu, memory or object_store_memory.
+func IsBuiltinResource(name string) bool {
+	switch strings.ToLower(name) {
+	case "cpu", "gpu", "memory", "object_store_memory":
+		return true
+	}
+	return false
 }

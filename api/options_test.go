@@ -55,3 +55,31 @@ func manyResources(n int) map[string]float64 {
 	}
 	return m
 }
+
+// TestCheckResourceName: the one check of custom resource names refuses the
+// built-in resources' names in any case (before, "Gpu" passed the options
+// check and failed later as a scheduler error) and names that break the
+// name grammar.
+func TestCheckResourceName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"fpga", true}, {"TPU", true}, {"gpu_ram", true},
+		{"CPU", false}, {"cpu", false}, {"Gpu", false}, {"GPU", false}, {"Memory", false},
+		{"object_store_memory", false}, {"OBJECT_STORE_MEMORY", false},
+		{"", false}, {"a/b", false}, {" x", false},
+	} {
+		err := CheckResourceName(tc.name)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckResourceName(%q) = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+		if err != nil && !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("CheckResourceName(%q) = %v, want an error wrapping ErrInvalidOptions", tc.name, err)
+		}
+		o := Options{Namespace: DefaultNamespace, Resources: map[string]float64{tc.name: 1}}
+		if err := o.Validate(); (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("Options{Resources: {%q: 1}}.Validate() = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host"
 )
 
@@ -39,9 +41,9 @@ func withActors(ctx context.Context, cfg host.Config, wasm []byte, init []any, n
 }
 
 // checkInt decodes v as an int64 and compares it with want.
-func checkInt(what string, v interface{ Decode(any) error }, want int64) error {
+func checkInt(what string, v abi.Value, want int64) error {
 	var got int64
-	if err := v.Decode(&got); err != nil {
+	if err := codec.Decode(v, &got); err != nil {
 		return fmt.Errorf("%s: decoding the result: %w", what, err)
 	}
 	if got != want {
@@ -122,7 +124,7 @@ func sumCounters(ctx context.Context, actors []*host.Actor, want int64) error {
 			return fmt.Errorf("get: %w", err)
 		}
 		var n int64
-		if err := v.Decode(&n); err != nil {
+		if err := codec.Decode(v, &n); err != nil {
 			return fmt.Errorf("get: %w", err)
 		}
 		sum += n

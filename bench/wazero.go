@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 // rawRuntime is a wazero runtime able to instantiate the example guests
@@ -113,7 +114,7 @@ var incrArgs = []byte{0x81, 0x01}
 
 // initArgs returns a guest's encoded constructor arguments.
 func (g guest) initArgs() []byte {
-	b, err := abi.EncodeArgs(g.init)
+	b, err := codec.EncodeArgs(g.init)
 	if err != nil {
 		panic(err)
 	}

@@ -422,7 +422,7 @@ func TestActorToActor(t *testing.T) {
 			t.Fatalf("check with healthy children replaced %d", got)
 		}
 		// Kill one child from outside; the supervisor notices and replaces it.
-		victim, err := e.h.Resolve(ctx, kids[1])
+		victim, err := e.h.Actor(ctx, kids[1].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -441,7 +441,7 @@ func TestActorToActor(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, k := range now {
-			if _, err := e.h.Resolve(ctx, k); !errors.Is(err, host.ErrActorNotFound) {
+			if _, err := e.h.Actor(ctx, k.ID); !errors.Is(err, host.ErrActorNotFound) {
 				t.Fatalf("child %s outlived its owner: %v", k.ID, err)
 			}
 		}

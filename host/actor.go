@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -28,6 +29,9 @@ type actor struct {
 	logs     *logRing
 	mb       *scheduler.Mailbox[*call]
 	seq      atomic.Uint64
+	// inc is the incarnation of this record (newIncarnation), part of
+	// every future ID: seq starts again when a host recovers the actor.
+	inc string
 	// served counts the calls completed (and journaled, when the actor
 	// keeps a journal): the sequence number of its latest journal record.
 	// failed counts the calls that trapped or could not be journaled.
@@ -141,6 +145,15 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// newIncarnation returns a fresh actor incarnation: 48 random bits, so two
+// incarnations of one actor (before and after a host restart) differ but
+// for a chance of 2^-48.
+func newIncarnation() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // ready reports whether every future argument is resolved.
 func (c *call) ready() bool {
 	for _, d := range c.deps {
@@ -168,7 +181,7 @@ func (c *call) materialize(maxBytes int) error {
 		}
 		vals[i] = p
 	}
-	b, err := abi.EncodeArgs(vals)
+	b, err := codec.EncodeArgs(vals)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
@@ -613,7 +626,7 @@ func (h *Actor) Ref() abi.Handle { return abi.Handle{ID: h.a.id, Class: h.a.clas
 
 // MarshalCBOR encodes the handle as its Ref, so an *Actor can be passed
 // anywhere in a call's arguments (also inside slices, maps and structs).
-func (h *Actor) MarshalCBOR() ([]byte, error) { return abi.Encode(h.Ref()) }
+func (h *Actor) MarshalCBOR() ([]byte, error) { return codec.Encode(h.Ref()) }
 
 // Namespace returns the namespace of the actor's name.
 func (h *Actor) Namespace() string { return h.a.opts.Namespace }
@@ -693,7 +706,7 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 	seq := a.seq.Add(1)
 	c.futs = make([]*Future, n)
 	for i := range c.futs {
-		c.futs[i] = newFuture(a.id, seq, i)
+		c.futs[i] = newFuture(a, seq, i)
 	}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
@@ -716,7 +729,7 @@ func (h *Actor) submitEncoded(ctx context.Context, depth int, method string, arg
 	if err := checkArgSize(len(args), a.h.cfg.MaxArgBytes); err != nil {
 		return nil, err
 	}
-	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: args, futs: []*Future{newFuture(a.id, a.seq.Add(1), 0)}}
+	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: args, futs: []*Future{newFuture(a, a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
 	}
@@ -732,7 +745,7 @@ func (c *call) encode(args []any, maxBytes int) error {
 		}
 	}
 	if !hasDeps {
-		b, err := abi.EncodeArgs(args)
+		b, err := codec.EncodeArgs(args)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 		}
@@ -753,7 +766,7 @@ func (c *call) encode(args []any, maxBytes int) error {
 			c.deps[i] = f
 			continue
 		}
-		v, err := abi.Encode(x)
+		v, err := codec.Encode(x)
 		if err != nil {
 			return fmt.Errorf("%w: argument %d: %w", ErrInvalidArgument, i, err)
 		}

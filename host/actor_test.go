@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 func TestActor_Call(t *testing.T) {
@@ -253,10 +254,10 @@ func TestHost_Spawn_Constructor(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != "bad_init" {
 		t.Fatalf("error in constructor: %v", err)
 	}
-	if n := len(h.Actors(ctx)); n != 0 {
+	if n := len(h.Actors()); n != 0 {
 		t.Fatalf("%d actors left after failed constructors", n)
 	}
-	if _, err := h.GetActor(ctx, "t"); !errors.Is(err, ErrActorNotFound) {
+	if _, err := h.Lookup(ctx, DefaultNamespace, "t"); !errors.Is(err, ErrActorNotFound) {
 		t.Fatalf("name kept by a failed spawn: %v", err)
 	}
 	if _, err := h.Spawn(ctx, load("minimal"), Options{}, 1); !errors.Is(err, ErrArity) {
@@ -409,7 +410,7 @@ func TestActor_Ordering(t *testing.T) {
 	h := newTestHost(t, Config{})
 	ctx := context.Background()
 	a := spawn(t, h, readWasm(t, cCounterPath), Options{}, 0)
-	gate := newFuture("test-gate", 1, 0)
+	gate := newFuture(&actor{id: "test-gate", inc: newIncarnation()}, 1, 0)
 
 	f1, err := a.Call(ctx, "add", gate, 0) // waits for gate
 	if err != nil {
@@ -429,7 +430,7 @@ func TestActor_Ordering(t *testing.T) {
 	if f2.Ready() {
 		t.Fatal("second call ran before the first, which waits on a future")
 	}
-	gate.set(abi.MustEncode(int64(1)), nil)
+	gate.set(codec.MustEncode(int64(1)), nil)
 	if got, err := Await[int64](ctx, f1); err != nil || got != 1 {
 		t.Fatalf("f1 = %d, %v", got, err)
 	}
@@ -523,12 +524,12 @@ func TestActor_Kill(t *testing.T) {
 	if a.Info().State != StateDead {
 		t.Fatalf("state %s", a.Info().State)
 	}
-	if _, err := h.GetActor(ctx, "looper"); !errors.Is(err, ErrActorNotFound) {
+	if _, err := h.Lookup(ctx, DefaultNamespace, "looper"); !errors.Is(err, ErrActorNotFound) {
 		t.Fatalf("name not released: %v", err)
 	}
 	// The name can be reused.
 	b := spawn(t, h, fixture(t, "loop"), Options{Name: "looper"})
-	got, err := h.GetActor(ctx, "looper")
+	got, err := h.Lookup(ctx, DefaultNamespace, "looper")
 	if err != nil || got.ID() != b.ID() {
 		t.Fatalf("GetActor after reuse: %v", err)
 	}
@@ -541,11 +542,11 @@ func TestHost_Names(t *testing.T) {
 	if _, err := h.Spawn(ctx, a.Class(), Options{Name: "one"}); !errors.Is(err, ErrNameTaken) {
 		t.Fatalf("duplicate name: %v", err)
 	}
-	got, err := h.GetActor(ctx, "one")
+	got, err := h.Lookup(ctx, DefaultNamespace, "one")
 	if err != nil || got.ID() != a.ID() || got.Name() != "one" {
 		t.Fatalf("GetActor: %v", err)
 	}
-	if _, err := h.GetActor(ctx, "two"); !errors.Is(err, ErrActorNotFound) {
+	if _, err := h.Lookup(ctx, DefaultNamespace, "two"); !errors.Is(err, ErrActorNotFound) {
 		t.Fatalf("unknown name: %v", err)
 	}
 }
@@ -651,7 +652,7 @@ func TestHost_Actors(t *testing.T) {
 	a := spawn(t, h, readWasm(t, cCounterPath), Options{Name: "c1", NumCPUs: 1}, 0)
 	invoke[int64](t, a, "incr", 1)
 	invoke[int64](t, a, "incr", 1)
-	list := h.Actors(ctx)
+	list := h.Actors()
 	if len(list) != 1 {
 		t.Fatalf("%d actors", len(list))
 	}
@@ -661,7 +662,7 @@ func TestHost_Actors(t *testing.T) {
 		t.Fatalf("info = %+v", info)
 	}
 	_ = a.Kill(ctx)
-	list = h.Actors(ctx)
+	list = h.Actors()
 	if len(list) != 1 || list[0].State != StateDead || list[0].Death != DeathKilled || list[0].CallsServed != 2 {
 		t.Fatalf("dead actor listing: %+v", list)
 	}
@@ -718,7 +719,7 @@ func TestHost_Hammer(t *testing.T) {
 				}
 				futs = append(futs, f)
 				if i%50 == 0 {
-					_ = h.Actors(ctx)
+					_ = h.Actors()
 				}
 			}
 			for _, f := range futs {

@@ -53,7 +53,7 @@ func TestHost_Admission(t *testing.T) {
 		}
 		done <- err
 	}()
-	eventually(t, "the third spawn to wait", func() bool { return h.Usage(ctx).Resources.Waiting == 1 })
+	eventually(t, "the third spawn to wait", func() bool { return h.Usage().Resources.Waiting == 1 })
 	select {
 	case err := <-done:
 		t.Fatalf("third spawn did not wait: %v", err)

@@ -201,7 +201,7 @@ func BenchmarkCheckpointRestore(b *testing.B) {
 	// restores the newest.
 	b.Run("restore", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if err := a.Restore(ctx, a.Checkpoints(ctx)[0].ID); err != nil {
+			if err := a.Restore(ctx, checkpointsOf(b, a)[0].ID); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -310,7 +310,7 @@ func BenchmarkSnapshot(b *testing.B) {
 						b.Fatal(err)
 					}
 					b.StopTimer()
-					for _, m := range a.Checkpoints(ctx) {
+					for _, m := range checkpointsOf(b, a) {
 						if m.ID == info.ID {
 							bytesOnDisk += m.Size
 						}
@@ -331,7 +331,7 @@ func BenchmarkSnapshot(b *testing.B) {
 						b.Fatal(err)
 					}
 					b.StopTimer()
-					for _, m := range a.Checkpoints(ctx) {
+					for _, m := range checkpointsOf(b, a) {
 						if m.ID == info.ID {
 							bytesOnDisk += int64(m.Size)
 						}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/snapshots"
 )
 
@@ -54,7 +55,7 @@ func (h *Actor) control(ctx context.Context, fn func(sb *box) (abi.Value, error)
 	if err := h.a.deathError(); err != nil {
 		return nil, err
 	}
-	c := &call{control: fn, ctx: ctx, method: "(control)", futs: []*Future{newFuture(h.a.id, h.a.seq.Add(1), 0)}}
+	c := &call{control: fn, ctx: ctx, method: "(control)", futs: []*Future{newFuture(h.a, h.a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
 	}
@@ -120,7 +121,7 @@ func (a *actor) takeCheckpoint(sb *box) (*snapshots.State, error) {
 // callExport calls a reserved, method-shaped export between calls, with
 // args, recording it in the journal like a call. Worker only.
 func (a *actor) callExport(sb *box, fn, name string, args ...any) error {
-	enc, err := abi.EncodeArgs(args)
+	enc, err := codec.EncodeArgs(args)
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 		return nil, err
 	}
 	defer sb.Close()
-	enc, err := abi.EncodeArgs([]any{avail})
+	enc, err := codec.EncodeArgs([]any{avail})
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +180,7 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 	}
 	var id string
 	if env.Kind == abi.KindValue && len(env.Values) == 1 {
-		_ = env.Values[0].Decode(&id) // null or not a string: the newest
+		_ = codec.Decode(env.Values[0], &id) // null or not a string: the newest
 	}
 	for _, st := range states {
 		if st.ID == id {
@@ -227,22 +228,26 @@ func (a *actor) checkpointDue(sb *box) (bool, error) {
 }
 
 // Checkpoints lists the actor's kept checkpoints, newest first: for a
-// durable actor those in its store (which outlive the host), else those in
-// memory.
-func (h *Actor) Checkpoints(ctx context.Context) []CheckpointInfo {
+// durable actor those in its store (which outlive the host; reading it can
+// fail with ErrPersist), else those in memory.
+func (h *Actor) Checkpoints(ctx context.Context) ([]CheckpointInfo, error) {
 	a := h.a
 	if a.durable {
 		metas, err := a.h.persist.store.List(ctx, a.id)
-		if err == nil {
-			// The store may also hold an older full snapshot that the newest
-			// ones are increments of: storage, not a kept checkpoint.
-			metas = metas[:min(len(metas), a.h.cfg.KeepCheckpoints)]
-			out := make([]CheckpointInfo, 0, len(metas))
-			for _, m := range metas {
-				out = append(out, CheckpointInfo{ID: m.ID, Taken: m.Taken, Size: int(m.Size), Calls: m.Calls})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
 			}
-			return out
+			return nil, fmt.Errorf("%w: listing checkpoints: %w", ErrPersist, diskError{err})
 		}
+		// The store may also hold an older full snapshot that the newest
+		// ones are increments of: storage, not a kept checkpoint.
+		metas = metas[:min(len(metas), a.h.cfg.KeepCheckpoints)]
+		out := make([]CheckpointInfo, 0, len(metas))
+		for _, m := range metas {
+			out = append(out, CheckpointInfo{ID: m.ID, Taken: m.Taken, Size: int(m.Size), Calls: m.Calls})
+		}
+		return out, nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -250,7 +255,7 @@ func (h *Actor) Checkpoints(ctx context.Context) []CheckpointInfo {
 	for i := len(a.checkpoints) - 1; i >= 0; i-- {
 		out = append(out, checkpointInfo(a.checkpoints[i]))
 	}
-	return out
+	return out, nil
 }
 
 // Restore puts the actor back to one of its checkpoints, between two calls:

@@ -100,7 +100,7 @@ func TestActor_Checkpoints(t *testing.T) {
 		}
 		ids = append(ids, ck.ID)
 	}
-	list := a.Checkpoints(ctx)
+	list := checkpointsOf(t, a)
 	if len(list) != keepCheckpoints {
 		t.Fatalf("%d checkpoints kept, want %d", len(list), keepCheckpoints)
 	}
@@ -142,7 +142,7 @@ func TestActor_RayCheckpointHooks(t *testing.T) {
 	if got := invoke[int64](t, a, "expired"); got != 2 {
 		t.Fatalf("expired = %d, want 2", got)
 	}
-	kept := a.Checkpoints(ctx)
+	kept := checkpointsOf(t, a)
 	oldest := kept[len(kept)-1]
 	invoke[int64](t, a, "incr", 100)
 	if _, err := a.Call(ctx, "trap"); err != nil {
@@ -166,7 +166,6 @@ func logLines(a *Actor) []LogLine {
 // after each call, takes checkpoints (this one every 5 calls); so do
 // CheckpointEvery and CheckpointInterval.
 func TestActor_ShouldCheckpoint(t *testing.T) {
-	ctx := context.Background()
 	for _, tt := range []struct {
 		name  string
 		wasm  func(t *testing.T) []byte
@@ -185,7 +184,7 @@ func TestActor_ShouldCheckpoint(t *testing.T) {
 				invoke[int64](t, a, "incr", 1)
 			}
 			var got []uint64
-			for _, c := range a.Checkpoints(ctx) {
+			for _, c := range checkpointsOf(t, a) {
 				got = append(got, c.Calls)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
@@ -193,4 +192,14 @@ func TestActor_ShouldCheckpoint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkpointsOf is a.Checkpoints, failing the test on an error.
+func checkpointsOf(t testing.TB, a *Actor) []CheckpointInfo {
+	t.Helper()
+	list, err := a.Checkpoints(context.Background())
+	if err != nil {
+		t.Fatalf("Checkpoints: %v", err)
+	}
+	return list
 }

@@ -62,7 +62,7 @@ func TestHost_LoadClass(t *testing.T) {
 			}
 		})
 	}
-	if got := len(h.Classes(ctx)); got != 5 {
+	if got := len(h.Classes()); got != 5 {
 		t.Fatalf("Classes() has %d entries, want the 5 good ones", got)
 	}
 }
@@ -114,7 +114,7 @@ func TestHost_LoadClass_Concurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(h.Classes(context.Background())); n != 1 {
+	if n := len(h.Classes()); n != 1 {
 		t.Fatalf("%d classes after concurrent loads of one module", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/internal/fsys"
 	"github.com/wactor/wactor/scheduler"
@@ -368,7 +369,7 @@ func (c Config) checkBounds() error {
 		}
 	}
 	for k := range c.Node.Custom {
-		if err := CheckName("resource name", k); err != nil {
+		if err := api.CheckResourceName(k); err != nil {
 			return err
 		}
 	}

@@ -115,7 +115,8 @@ func (h *Host) recoverActor(ctx context.Context, me metaEntry) {
 		}
 	}
 	a := &actor{
-		h: h, id: m.ID, class: c, opts: m.Options, initArgs: m.InitArgs,
+		inc: newIncarnation(),
+		h:   h, id: m.ID, class: c, opts: m.Options, initArgs: m.InitArgs,
 		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
@@ -250,7 +251,8 @@ func (h *Host) addDamaged(me metaEntry, c *class, reason string) {
 		c = standInClass(m.Class) // the actor does not run
 	}
 	a := &actor{
-		h: h, id: me.id, class: c, opts: m.Options, initArgs: m.InitArgs,
+		inc: newIncarnation(),
+		h:   h, id: me.id, class: c, opts: m.Options, initArgs: m.InitArgs,
 		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}

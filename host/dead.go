@@ -160,6 +160,9 @@ func (h *Host) Logs(ctx context.Context, id string, since uint64) (LogPage, erro
 	if err := ctx.Err(); err != nil {
 		return LogPage{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return LogPage{}, err
+	}
 	var logs *logRing
 	if a, err := h.actorByID(id); err == nil {
 		logs = a.logs

@@ -202,7 +202,7 @@ func TestDurable_FaultAtEverySite(t *testing.T) {
 							}
 							// Nothing of it is left, now or after a restart.
 							e.open()
-							if l := e.h.Actors(ctx); len(l) != 0 {
+							if l := e.h.Actors(); len(l) != 0 {
 								t.Fatalf("a failed spawn left actors: %+v", l)
 							}
 							if ents, _ := os.ReadDir(filepath.Join(e.dir, "actors")); len(ents) != 0 {
@@ -436,7 +436,7 @@ func TestDurable_ClassStoreFaults(t *testing.T) {
 					t.Fatalf("LoadClass: %v", err)
 				}
 				e.open()
-				if err == nil && len(e.h.Classes(ctx)) != 1 {
+				if err == nil && len(e.h.Classes()) != 1 {
 					t.Fatal("the saved class did not come back")
 				}
 				if strings.Contains(e.logs.String(), "level=ERROR") {
@@ -521,7 +521,7 @@ func TestDurable_ReleaseClassFaults(t *testing.T) {
 				t.Fatalf("after the failed release, %s: %v", ns, err)
 			}
 		}
-		if u := e.h.NamespaceUsage(ctx, "b"); u.Classes != 1 {
+		if u := e.h.NamespaceUsage("b"); u.Classes != 1 {
 			t.Fatalf("after the failed release, b counts %d classes, want 1", u.Classes)
 		}
 		// The claim is still counted: releasing it again succeeds.

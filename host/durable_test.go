@@ -231,7 +231,7 @@ func TestActor_CheckpointRetention(t *testing.T) {
 					taken = append(taken, info.ID)
 					value[info.ID] = v
 				}
-				list := a.Checkpoints(ctx)
+				list := checkpointsOf(t, a)
 				var got []string
 				for _, c := range list {
 					got = append(got, c.ID)

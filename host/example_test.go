@@ -46,7 +46,7 @@ func Example() {
 }
 
 // ExampleHost_GetActor finds a named actor from another part of a program.
-func ExampleHost_GetActor() {
+func ExampleHost_Lookup() {
 	ctx := context.Background()
 	h, _ := host.New(ctx, host.Config{})
 	defer h.Close(ctx)
@@ -54,7 +54,7 @@ func ExampleHost_GetActor() {
 	class, _ := h.LoadClass(ctx, wasm)
 	_, _ = h.Spawn(ctx, class.ID, host.Options{Name: "hits"}, 0)
 
-	hits, err := h.GetActor(ctx, "hits")
+	hits, err := h.Lookup(ctx, host.DefaultNamespace, "hits")
 	if err != nil {
 		panic(err)
 	}

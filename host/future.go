@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 // Future is the eventual result of one return value of a call (Ray's
@@ -14,8 +15,13 @@ import (
 // is ready, without a round trip through the caller. Safe for concurrent use.
 type Future struct {
 	actorID string
-	seq     uint64
-	index   int
+	// inc is the incarnation of the actor record that made the call: new
+	// at every spawn and every recovery by a host process, so a future ID
+	// from before a restart never names a call made after it (the call
+	// sequence starts again at 1).
+	inc   string
+	seq   uint64
+	index int
 
 	mu    sync.Mutex
 	done  bool
@@ -25,14 +31,18 @@ type Future struct {
 	onSet []func()
 }
 
-func newFuture(actorID string, seq uint64, index int) *Future {
-	return &Future{actorID: actorID, seq: seq, index: index}
+func newFuture(a *actor, seq uint64, index int) *Future {
+	return &Future{actorID: a.id, inc: a.inc, seq: seq, index: index}
 }
 
-// ID returns the future's globally unique ID: the actor ID, the call's
-// sequence number and, for results after the first, the result's index.
+// ID returns the future's globally unique ID, "ACTOR/INC-SEQ[.INDEX]": the
+// actor ID, the incarnation of the actor (12 hex digits, new whenever a
+// host process spawns or recovers it), the call's sequence number within
+// the incarnation and, for results after the first, the result's index.
+// IDs are unique across host restarts: a future ID from before a durable
+// actor's recovery never resolves to a call made after it.
 func (f *Future) ID() string {
-	id := f.actorID + "/" + strconv.FormatUint(f.seq, 10)
+	id := f.actorID + "/" + f.inc + "-" + strconv.FormatUint(f.seq, 10)
 	if f.index > 0 {
 		id += "." + strconv.Itoa(f.index)
 	}
@@ -87,7 +97,7 @@ func Await[T any](ctx context.Context, f *Future) (T, error) {
 	if err != nil {
 		return out, err
 	}
-	err = v.Decode(&out)
+	err = codec.Decode(v, &out)
 	return out, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/sandbox"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -516,7 +517,7 @@ func (sb *box) spawnChild(a *actor, classID string, args, rawOpts []byte) (abi.V
 		if err := abi.Validate(rawOpts); err != nil {
 			return nil, fmt.Errorf("%w: spawn options: %w", ErrInvalidArgument, err)
 		}
-		if err := abi.Value(rawOpts).Decode(&o); err != nil {
+		if err := codec.Decode(abi.Value(rawOpts), &o); err != nil {
 			return nil, fmt.Errorf("%w: spawn options: %w", ErrInvalidArgument, err)
 		}
 	}
@@ -581,7 +582,7 @@ func (sb *box) spawnChild(a *actor, classID string, args, rawOpts []byte) (abi.V
 	if childErr != nil {
 		return nil, childErr
 	}
-	return abi.Encode(child.Ref())
+	return codec.Encode(child.Ref())
 }
 
 func (a *actor) killFromGuest(target []byte) []byte {
@@ -726,7 +727,7 @@ func (b *box) GetActor(ns, name []byte) []byte {
 	if err != nil {
 		return envelopeFor(nil, err)
 	}
-	return envelopeFor(abi.Encode(hd.Ref()))
+	return envelopeFor(codec.Encode(hd.Ref()))
 }
 
 // Kill implements sandbox.Imports (wactor.kill).

@@ -21,7 +21,7 @@ func TestActor_HandleAsValue(t *testing.T) {
 	if ref != b.Ref() {
 		t.Fatalf("echo(handle) = %+v, want %+v", ref, b.Ref())
 	}
-	again, err := h.Resolve(ctx, ref)
+	again, err := h.Actor(ctx, ref.ID)
 	if err != nil || again.ID() != b.ID() {
 		t.Fatalf("Resolve: %v", err)
 	}
@@ -34,7 +34,7 @@ func TestActor_HandleAsValue(t *testing.T) {
 		t.Fatalf("echo([a, b]) = %+v", refs)
 	}
 	_ = b.Kill(ctx)
-	if _, err := h.Resolve(ctx, ref); !errors.Is(err, ErrActorNotFound) {
+	if _, err := h.Actor(ctx, ref.ID); !errors.Is(err, ErrActorNotFound) {
 		t.Fatalf("Resolve(dead): %v", err)
 	}
 }
@@ -54,7 +54,7 @@ func TestHost_Namespaces(t *testing.T) {
 			t.Fatalf("Lookup(%s): %v", ns, err)
 		}
 	}
-	if _, err := h.GetActor(ctx, "svc"); !errors.Is(err, ErrActorNotFound) {
+	if _, err := h.Lookup(ctx, DefaultNamespace, "svc"); !errors.Is(err, ErrActorNotFound) {
 		t.Fatalf("default namespace sees another namespace's name: %v", err)
 	}
 	if _, err := h.Spawn(ctx, a.Class(), Options{Name: "svc", Namespace: "team-a"}); !errors.Is(err, ErrNameTaken) {
@@ -94,10 +94,10 @@ func TestHost_GetIfExists(t *testing.T) {
 			t.Fatalf("get-or-create made more than one actor: %s and %s", ids[0], id)
 		}
 	}
-	if got := len(h.Actors(ctx)); got != 1 {
+	if got := len(h.Actors()); got != 1 {
 		t.Fatalf("%d actors", got)
 	}
-	a, _ := h.GetActor(ctx, "singleton")
+	a, _ := h.Lookup(ctx, DefaultNamespace, "singleton")
 	if got := invoke[int64](t, a, "get"); got != n {
 		t.Fatalf("counter = %d, want %d (every caller reached the same actor)", got, n)
 	}

@@ -41,7 +41,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/sandbox"
 	"github.com/wactor/wactor/internal/goroutines"
 	"github.com/wactor/wactor/scheduler"
@@ -368,6 +368,9 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 
 // Class returns a loaded class.
 func (h *Host) Class(ctx context.Context, id string) (ClassInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return ClassInfo{}, err
+	}
 	c, err := h.class(id)
 	if err != nil {
 		return ClassInfo{}, err
@@ -416,7 +419,7 @@ func (h *Host) UnloadClass(ctx context.Context, id string) error {
 }
 
 // Classes lists the loaded classes by ID.
-func (h *Host) Classes(ctx context.Context) []ClassInfo {
+func (h *Host) Classes() []ClassInfo {
 	h.mu.Lock()
 	out := make([]ClassInfo, 0, len(h.classes))
 	for _, c := range h.classes {
@@ -457,7 +460,7 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 			args[i] = val
 		}
 	}
-	initArgs, err := abi.EncodeArgs(args)
+	initArgs, err := codec.EncodeArgs(args)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
@@ -515,7 +518,8 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	}()
 	for {
 		a := &actor{
-			h: h, id: newID(), class: c, opts: opts, initArgs: initArgs,
+			inc: newIncarnation(),
+			h:   h, id: newID(), class: c, opts: opts, initArgs: initArgs,
 			created: time.Now(), logs: h.newLog(), state: StatePending,
 			ready: make(chan struct{}), durable: durable, depth: spawnDepth(ctx),
 		}
@@ -705,16 +709,15 @@ func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 	return kids
 }
 
-// GetActor returns a new handle to the live actor with that name in the
-// default namespace (Ray's get_actor).
-func (h *Host) GetActor(ctx context.Context, name string) (*Actor, error) {
-	return h.Lookup(ctx, DefaultNamespace, name)
-}
-
-// Lookup returns a new handle to the live actor with that name in namespace.
+// Lookup returns a new handle to the live actor with that name in namespace
+// (Ray's get_actor; the namespace of actors spawned without one is
+// DefaultNamespace). With Actor (by ID) it is the one way to find an actor.
 // A name or namespace that breaks the name grammar (CheckName) fails with
 // ErrInvalidName: no actor can have it.
 func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := CheckName("namespace", namespace); err != nil {
 		return nil, err
 	}
@@ -732,8 +735,12 @@ func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, erro
 	return nil, fmt.Errorf("%w: no actor named %q in namespace %q", ErrActorNotFound, name, namespace)
 }
 
-// Actor returns a new handle to the live actor with that ID.
+// Actor returns a new handle to the live actor with that ID (for an actor
+// handle value a guest returned, its abi.Handle.ID).
 func (h *Host) Actor(ctx context.Context, id string) (*Actor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a, ok := h.actors[id]; ok && a.started() {
@@ -745,16 +752,10 @@ func (h *Host) Actor(ctx context.Context, id string) (*Actor, error) {
 	return nil, fmt.Errorf("%w: %s", ErrActorNotFound, id)
 }
 
-// Resolve returns a handle for an actor handle value (for example one
-// returned by a guest).
-func (h *Host) Resolve(ctx context.Context, ref abi.Handle) (*Actor, error) {
-	return h.Actor(ctx, ref.ID)
-}
-
 // Actors lists the live actors (pending, alive or restarting) and the dead
 // ones the host keeps (Config.KeepDead, Config.KeepDeadFor), ordered by
 // creation time.
-func (h *Host) Actors(ctx context.Context) []ActorInfo {
+func (h *Host) Actors() []ActorInfo {
 	h.pruneDead()
 	h.mu.Lock()
 	list := make([]*actor, 0, len(h.actors))
@@ -775,6 +776,9 @@ func (h *Host) Actors(ctx context.Context) []ActorInfo {
 // keeps (Config.KeepDead, Config.KeepDeadFor): state dead, with its death
 // reason and error.
 func (h *Host) Info(ctx context.Context, id string) (ActorInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return ActorInfo{}, err
+	}
 	if a, err := h.actorByID(id); err == nil {
 		return a.info(), nil
 	}

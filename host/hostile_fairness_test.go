@@ -144,7 +144,7 @@ func TestHostile_FairnessAcrossNamespaces(t *testing.T) {
 				}
 			}
 			bst, ast := h.pool.GroupStats("B"), h.pool.GroupStats("A")
-			u := h.Usage(ctx)
+			u := h.Usage()
 			t.Logf("B: %+v; A: %+v; worst B slices per sequential call of A: %d; host: slices %d, preempts %d, yields %d",
 				bst, ast, worst, u.Slices, u.Preempts, u.Yields)
 			if bst.Yields == 0 || u.Yields < bst.Yields || u.Preempts < bst.Preempts {

@@ -93,7 +93,7 @@ func (b *bystander) finish(t testing.TB) {
 // baseline is the host's own accounting before an attack.
 type baseline struct{ u NodeUsage }
 
-func takeBaseline(h *Host) baseline { return baseline{h.Usage(context.Background())} }
+func takeBaseline(h *Host) baseline { return baseline{h.Usage()} }
 
 // settled waits until the host's accounting is back near the baseline: the
 // same number of live actors and sandboxes (the bystander's included) and
@@ -102,7 +102,7 @@ func (b baseline) settled(t testing.TB, h *Host, slack uint64) {
 	t.Helper()
 	var u NodeUsage
 	eventually(t, "the host's accounting to return to its baseline", func() bool {
-		u = h.Usage(context.Background())
+		u = h.Usage()
 		return u.Actors <= b.u.Actors && u.Sandboxes <= b.u.Sandboxes && u.MemoryBytes <= b.u.MemoryBytes+slack
 	})
 }

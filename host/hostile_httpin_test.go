@@ -36,7 +36,7 @@ func TestHostile_GuestNames(t *testing.T) {
 		}
 		by.progress(t, 1)
 	}
-	if n := len(h.Actors(context.Background())); n != 2 { // the bystander and a
+	if n := len(h.Actors()); n != 2 { // the bystander and a
 		t.Errorf("%d actors after the refused spawns, want 2", n)
 	}
 	by.finish(t)

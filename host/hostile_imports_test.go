@@ -53,7 +53,7 @@ func TestHostile_ImportInputSizes(t *testing.T) {
 	if st := a.Info().State; st != StateAlive {
 		t.Fatalf("attacker state %s, want alive", st)
 	}
-	if u := h.NamespaceUsage(ctx, "attacker"); u.Actors != 1 || u.PendingCalls != 0 {
+	if u := h.NamespaceUsage("attacker"); u.Actors != 1 || u.PendingCalls != 0 {
 		t.Errorf("attacker's namespace holds %d actors and %d pending calls, want 1 and 0", u.Actors, u.PendingCalls)
 	}
 	by.progress(t, 10)

@@ -77,7 +77,7 @@ func TestHostileLoad_Hooks(t *testing.T) {
 	b.progress(t, 3)
 	b.finish(t)
 	base.settled(t, h, 0)
-	if u := h.Usage(context.Background()); u.Classes != base.u.Classes || u.ClassBytes != base.u.ClassBytes || u.TemplateBytes != base.u.TemplateBytes {
+	if u := h.Usage(); u.Classes != base.u.Classes || u.ClassBytes != base.u.ClassBytes || u.TemplateBytes != base.u.TemplateBytes {
 		t.Errorf("class accounting %d classes, %d + %d bytes; want the baseline's %d, %d + %d",
 			u.Classes, u.ClassBytes, u.TemplateBytes, base.u.Classes, base.u.ClassBytes, base.u.TemplateBytes)
 	}
@@ -195,7 +195,7 @@ func TestHostileLoad_InitializeGrow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u := h.Usage(ctx)
+			u := h.Usage()
 			if u.Classes != base.u.Classes+1 || u.ClassBytes != base.u.ClassBytes+int64(len(wasm)) {
 				t.Errorf("after loading: %d classes of %d bytes, want %d of %d", u.Classes, u.ClassBytes, base.u.Classes+1, base.u.ClassBytes+int64(len(wasm)))
 			}
@@ -217,7 +217,7 @@ func TestHostileLoad_InitializeGrow(t *testing.T) {
 				t.Fatal(err)
 			}
 			eventually(t, "the actor to go", func() bool { return h.UnloadClass(ctx, info.ID) == nil })
-			u = h.Usage(ctx)
+			u = h.Usage()
 			if u.Classes != base.u.Classes || u.ClassBytes != base.u.ClassBytes || u.TemplateBytes != base.u.TemplateBytes {
 				t.Errorf("after UnloadClass: %d classes, %d + %d bytes; want the baseline's %d, %d + %d",
 					u.Classes, u.ClassBytes, u.TemplateBytes, base.u.Classes, base.u.ClassBytes, base.u.TemplateBytes)
@@ -235,7 +235,7 @@ func TestHostileLoad_ClassBudget(t *testing.T) {
 	h := newTestHost(t, Config{ClassMemoryBudget: int64(len(wasm)) - 1})
 	_, err := h.LoadClass(context.Background(), wasm)
 	wantErr(t, err, ErrTooLarge)
-	if u := h.Usage(context.Background()); u.Classes != 0 || u.ClassBytes != 0 || u.TemplateBytes != 0 {
+	if u := h.Usage(); u.Classes != 0 || u.ClassBytes != 0 || u.TemplateBytes != 0 {
 		t.Errorf("a refused class left %d classes, %d + %d bytes accounted", u.Classes, u.ClassBytes, u.TemplateBytes)
 	}
 }

@@ -47,7 +47,7 @@ func TestHostile_LogFlood(t *testing.T) {
 			a := spawn(t, h, fixture(t, logFloodClass), Options{Namespace: "attacker"})
 			for range 2 {
 				invoke[any](t, a, tt.method)
-				u := h.Usage(context.Background())
+				u := h.Usage()
 				if held := u.LogBytes - base.u.LogBytes; held > actorLogBudget {
 					t.Fatalf("after %s the host holds %d bytes of logs, above the budget of %d", tt.method, held, actorLogBudget)
 				}
@@ -85,7 +85,7 @@ func TestHostile_LogFlood(t *testing.T) {
 			base.settled(t, h, 0)
 			// What stays is the dead actor's last words, within DeadLogBytes.
 			eventually(t, "the dead actor's log to shrink", func() bool {
-				u := h.Usage(context.Background())
+				u := h.Usage()
 				return u.LogBytes-base.u.LogBytes <= defaultDeadLogBytes && u.DeadActors == base.u.DeadActors+1
 			})
 			by.finish(t)
@@ -104,7 +104,7 @@ func TestHostile_LogFloodReleased(t *testing.T) {
 	invoke[any](t, a, "flood_stdout")
 	invoke[any](t, a, "flood_stderr")
 	by.progress(t, 1)
-	if u := h.Usage(context.Background()); u.LogBytes <= base.u.LogBytes {
+	if u := h.Usage(); u.LogBytes <= base.u.LogBytes {
 		t.Fatalf("the flood is not accounted: %d log bytes, baseline %d", u.LogBytes, base.u.LogBytes)
 	}
 	a.a.mu.Lock()
@@ -118,7 +118,7 @@ func TestHostile_LogFloodReleased(t *testing.T) {
 	a = nil
 	base.settled(t, h, 0)
 	eventually(t, "the killed actor's log to be released", func() bool {
-		return h.Usage(context.Background()).LogBytes == base.u.LogBytes
+		return h.Usage().LogBytes == base.u.LogBytes
 	})
 	eventually(t, "the killed actor's log and line buffers to be collected", func() bool {
 		runtime.GC()
@@ -208,9 +208,9 @@ func TestHost_KeepDead(t *testing.T) {
 				t.Fatalf("dead actor %s's log: %+v, %v", id, page, err)
 			}
 		}
-		u := h.Usage(ctx)
-		if u.DeadActors != 2 || len(h.Actors(ctx)) != 2 {
-			t.Fatalf("kept %d dead actors, listed %d; want 2", u.DeadActors, len(h.Actors(ctx)))
+		u := h.Usage()
+		if u.DeadActors != 2 || len(h.Actors()) != 2 {
+			t.Fatalf("kept %d dead actors, listed %d; want 2", u.DeadActors, len(h.Actors()))
 		}
 		var held int64
 		for _, id := range ids[1:] {
@@ -229,7 +229,7 @@ func TestHost_KeepDead(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, "the dead actor to expire", func() bool {
-			u := h.Usage(ctx)
+			u := h.Usage()
 			return u.DeadActors == 0 && u.LogBytes == 0
 		})
 		if _, err := h.Info(ctx, a.ID()); !errors.Is(err, ErrActorNotFound) {
@@ -309,7 +309,7 @@ func TestHostile_LogFloodManyActors(t *testing.T) {
 	bound := int64(budget + actors*(defaultDeadLogBytes+MaxLogLine+logLineOverhead))
 	for _, a := range flooders {
 		invoke[any](t, a, "flood_lines")
-		if held := h.Usage(context.Background()).LogBytes - base.u.LogBytes; held > bound {
+		if held := h.Usage().LogBytes - base.u.LogBytes; held > bound {
 			t.Fatalf("%d flooding actors hold %d bytes of logs, above %d", actors, held, bound)
 		}
 	}
@@ -324,7 +324,7 @@ func TestHostile_LogFloodManyActors(t *testing.T) {
 		}
 	}
 	base.settled(t, h, 0)
-	if held := h.Usage(context.Background()).LogBytes - base.u.LogBytes; held > actors*defaultDeadLogBytes {
+	if held := h.Usage().LogBytes - base.u.LogBytes; held > actors*defaultDeadLogBytes {
 		t.Fatalf("after the kills the host holds %d bytes of logs", held)
 	}
 	by.finish(t)

@@ -43,7 +43,7 @@ func attackerSettled(t testing.TB, h *Host) {
 	t.Helper()
 	var u NamespaceUsage
 	eventually(t, "the attacker's namespace to be empty", func() bool {
-		u = h.NamespaceUsage(context.Background(), attackerNamespace)
+		u = h.NamespaceUsage(attackerNamespace)
 		return u.Actors == 0 && u.MemoryBytes == 0 && u.PendingCalls == 0 && u.Waiting == 0
 	})
 }
@@ -86,7 +86,7 @@ func TestHostile_SpawnSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u := h.NamespaceUsage(ctx, attackerNamespace); u.Actors != depth+1 {
+	if u := h.NamespaceUsage(attackerNamespace); u.Actors != depth+1 {
 		t.Fatalf("%d actors in the chain, want MaxDepth+1 = %d", u.Actors, depth+1)
 	}
 	by.progress(t, 3)
@@ -107,7 +107,7 @@ func TestHostile_SpawnCallChain(t *testing.T) {
 	}
 	_, err = root.Invoke(ctx, "run")
 	wantQuotaApp(t, err, "max_depth")
-	if u, want := h.NamespaceUsage(ctx, attackerNamespace), h.Config().MaxDepth+1; u.Actors != want {
+	if u, want := h.NamespaceUsage(attackerNamespace), h.Config().MaxDepth+1; u.Actors != want {
 		t.Fatalf("%d actors in the chain, want %d", u.Actors, want)
 	}
 	by.progress(t, 3)
@@ -145,7 +145,7 @@ func TestHostile_SpawnCallChainInterrupted(t *testing.T) {
 			}
 			if tt.timeout == 0 {
 				eventually(t, "the chain to be built", func() bool {
-					return h.NamespaceUsage(context.Background(), attackerNamespace).Actors == 9
+					return h.NamespaceUsage(attackerNamespace).Actors == 9
 				})
 				by.progress(t, 3)
 				cancel()
@@ -207,7 +207,7 @@ func TestHostile_SpawnTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := h.NamespaceUsage(ctx, attackerNamespace)
+	u := h.NamespaceUsage(attackerNamespace)
 	if u.Actors != quota {
 		t.Fatalf("%d actors in the tree, want the quota of %d", u.Actors, quota)
 	}
@@ -243,7 +243,7 @@ func TestHostile_FuturesNeverAwaited(t *testing.T) {
 		// The child answers them all before the next flood, so no more
 		// than 1,000 are ever unresolved.
 		eventually(t, "the sends to be answered", func() bool {
-			return h.NamespaceUsage(ctx, attackerNamespace).PendingCalls == 0
+			return h.NamespaceUsage(attackerNamespace).PendingCalls == 0
 		})
 	}
 	for i := range 20 {
@@ -292,7 +292,7 @@ func TestHostile_CloseDuringChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the chain to be built", func() bool {
-		return h.NamespaceUsage(ctx, attackerNamespace).Actors == 9
+		return h.NamespaceUsage(attackerNamespace).Actors == 9
 	})
 	by.progress(t, 3)
 	by.finish(t)
@@ -304,7 +304,7 @@ func TestHostile_CloseDuringChain(t *testing.T) {
 	if _, err := f.Get(ctx); err == nil {
 		t.Fatal("the root call succeeded after Close")
 	}
-	if u := h.NamespaceUsage(ctx, attackerNamespace); u.Actors != 0 || u.MemoryBytes != 0 || u.PendingCalls != 0 {
+	if u := h.NamespaceUsage(attackerNamespace); u.Actors != 0 || u.MemoryBytes != 0 || u.PendingCalls != 0 {
 		t.Fatalf("after Close the attacker's namespace holds %+v", u)
 	}
 }
@@ -353,7 +353,7 @@ func TestHostile_WaitingGuests(t *testing.T) {
 		}
 		wantQuotaApp(t, r.err, "quota waiting")
 	}
-	if u := h.NamespaceUsage(ctx, attackerNamespace); u.Waiting != quota {
+	if u := h.NamespaceUsage(attackerNamespace); u.Waiting != quota {
 		t.Fatalf("%d guests waiting, want the quota of %d", u.Waiting, quota)
 	}
 	by.progress(t, 3)

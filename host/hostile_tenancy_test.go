@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 // forbiddenRecorder records refused accesses (ForbiddenObserver).
@@ -37,7 +38,7 @@ func (r *forbiddenRecorder) ops() map[string]int {
 
 func mustEncode(t testing.TB, v any) []byte {
 	t.Helper()
-	b, err := abi.Encode(v)
+	b, err := codec.Encode(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func mustEncode(t testing.TB, v any) []byte {
 
 func encodeArgs(t testing.TB, args ...any) []byte {
 	t.Helper()
-	b, err := abi.EncodeArgs(args)
+	b, err := codec.EncodeArgs(args)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestHostile_TenancyMatrix(t *testing.T) {
 	if st := victim.Info().State; st != StateAlive {
 		t.Errorf("a's counter is %s", st)
 	}
-	for _, info := range h.Actors(ctx) {
+	for _, info := range h.Actors() {
 		switch ns := info.Options.Namespace; {
 		case ns == "a" && info.ID != victim.ID():
 			t.Errorf("actor %s (%s) appeared in namespace a", info.ID, info.Name)
@@ -205,7 +206,7 @@ func TestHostile_TenancyMatrix(t *testing.T) {
 	for _, a := range []*Actor{victim, attacker} {
 		_ = a.Kill(ctx)
 	}
-	for _, info := range h.Actors(ctx) {
+	for _, info := range h.Actors() {
 		if info.State != StateDead && info.Options.Namespace == "b" {
 			if a, err := h.Actor(ctx, info.ID); err == nil {
 				_ = a.Kill(ctx)
@@ -240,7 +241,7 @@ func TestClasses_PerNamespace(t *testing.T) {
 	if err := h.ReleaseClass(ctx, "b", c.ID); !errors.Is(err, ErrClassNotFound) {
 		t.Fatalf("ReleaseClass(b) = %v, want ErrClassNotFound", err)
 	}
-	if n := len(h.ClassesIn(ctx, "b")); n != 0 {
+	if n := len(h.ClassesIn("b")); n != 0 {
 		t.Fatalf("b sees %d classes", n)
 	}
 	a, err := h.Spawn(ctx, c.ID, Options{Namespace: "a"})
@@ -267,7 +268,7 @@ func TestClasses_PerNamespace(t *testing.T) {
 	if err := h.ReleaseClass(ctx, "b", c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(h.Classes(ctx)); n != 0 {
+	if n := len(h.Classes()); n != 0 {
 		t.Fatalf("%d classes loaded after every namespace released it", n)
 	}
 	// LoadClass: every namespace sees it, none can delete it.
@@ -275,7 +276,7 @@ func TestClasses_PerNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := h.ClassesIn(ctx, "z"); len(got) != 1 || got[0].ID != g.ID {
+	if got := h.ClassesIn("z"); len(got) != 1 || got[0].ID != g.ID {
 		t.Fatalf("ClassesIn(z) = %v", got)
 	}
 	if err := h.ReleaseClass(ctx, "z", g.ID); !errors.Is(err, ErrForbidden) {
@@ -310,14 +311,14 @@ func TestClasses_NamespaceQuota(t *testing.T) {
 			t.Fatalf("class %d: %v", i, err)
 		}
 	}
-	before := len(h.Classes(ctx))
+	before := len(h.Classes())
 	if _, err := h.LoadClassIn(ctx, "a", variant(maxN)); !errors.Is(err, ErrQuota) {
 		t.Fatalf("class %d over the quota: %v, want ErrQuota", maxN, err)
 	}
-	if n := len(h.Classes(ctx)); n != before {
+	if n := len(h.Classes()); n != before {
 		t.Fatalf("a refused upload left a class loaded: %d classes, want %d", n, before)
 	}
-	if u := h.NamespaceUsage(ctx, "a"); u.Classes != maxN || u.ClassBytes != int64(maxN*len(variant(0))) {
+	if u := h.NamespaceUsage("a"); u.Classes != maxN || u.ClassBytes != int64(maxN*len(variant(0))) {
 		t.Fatalf("NamespaceUsage(a): %d classes, %d bytes; want %d, %d", u.Classes, u.ClassBytes, maxN, maxN*len(variant(0)))
 	}
 	// Loading again a class the namespace holds is free.
@@ -425,7 +426,7 @@ func TestClasses_ConcurrentClaims(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if n := len(h.Classes(ctx)); n != 0 {
+	if n := len(h.Classes()); n != 0 {
 		t.Fatalf("%d classes loaded after every claim was released", n)
 	}
 	saved := filepath.Join(dir, "classes", id+".wasm")

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wactor/wactor/abi/codec"
 )
 
 // BenchmarkManyActors creates WACTOR_ACTORS actors of the small C guest
@@ -81,7 +83,7 @@ func BenchmarkManyActors(b *testing.B) {
 			lat = append(lat, time.Since(t0))
 			var got int64
 			if err == nil {
-				err = v.Decode(&got)
+				err = codec.Decode(v, &got)
 			}
 			if err != nil || got != int64(i+1) {
 				b.Fatalf("actor %d after reactivation: %d, %v", i, got, err)

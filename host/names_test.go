@@ -185,7 +185,7 @@ func TestMethodNameGrammar(t *testing.T) {
 			t.Errorf("%s: %v, want a ModuleError naming the rule %q", tc.fixture, err, tc.rule)
 		}
 	}
-	if n := len(h.Classes(ctx)); n != 0 {
+	if n := len(h.Classes()); n != 0 {
 		t.Fatalf("%d classes loaded after refused modules", n)
 	}
 }

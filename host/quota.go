@@ -1,7 +1,6 @@
 package host
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"sync/atomic"
@@ -87,7 +86,7 @@ func (h *Host) SetQuota(ns string, q Quota) error {
 }
 
 // NamespaceUsage reports what namespace ns holds now, and its quota.
-func (h *Host) NamespaceUsage(ctx context.Context, ns string) NamespaceUsage {
+func (h *Host) NamespaceUsage(ns string) NamespaceUsage {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	u := NamespaceUsage{Namespace: ns, Quota: h.resolveQuotaLocked(ns)}
@@ -101,7 +100,7 @@ func (h *Host) NamespaceUsage(ctx context.Context, ns string) NamespaceUsage {
 }
 
 // Namespaces lists the namespaces the host has accounted, sorted.
-func (h *Host) Namespaces(ctx context.Context) []string {
+func (h *Host) Namespaces() []string {
 	h.mu.Lock()
 	out := make([]string, 0, len(h.nss))
 	for ns := range h.nss {

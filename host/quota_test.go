@@ -37,7 +37,7 @@ func TestQuota(t *testing.T) {
 			}
 			_, err := h.Spawn(ctx, class, Options{Namespace: ns})
 			wantQuota(t, err, "actors")
-			if u := h.NamespaceUsage(ctx, ns); u.Actors != 3 || u.Quota.Actors != 3 {
+			if u := h.NamespaceUsage(ns); u.Actors != 3 || u.Quota.Actors != 3 {
 				t.Fatalf("usage %+v, want 3 actors of a quota of 3", u)
 			}
 			if _, err := h.Spawn(ctx, class, Options{Namespace: "other"}); err != nil {
@@ -59,7 +59,7 @@ func TestQuota(t *testing.T) {
 			}
 			_, err := h.Spawn(ctx, class, Options{Namespace: ns})
 			wantQuota(t, err, "memory")
-			if u := h.NamespaceUsage(ctx, ns); u.MemoryBytes != 3*65536 || u.Actors != 3 {
+			if u := h.NamespaceUsage(ns); u.MemoryBytes != 3*65536 || u.Actors != 3 {
 				t.Fatalf("usage %+v, want 3 actors holding 3 pages", u)
 			}
 		}},
@@ -75,7 +75,7 @@ func TestQuota(t *testing.T) {
 					t.Fatal("grow16 grew past the namespace's memory quota")
 				}
 			}
-			if u := h.NamespaceUsage(ctx, ns); u.MemoryBytes != 65536 {
+			if u := h.NamespaceUsage(ns); u.MemoryBytes != 65536 {
 				t.Fatalf("the namespace holds %d bytes, want its one page", u.MemoryBytes)
 			}
 			// With the quota raised to 2 MiB, the same growth passes.
@@ -86,7 +86,7 @@ func TestQuota(t *testing.T) {
 				t.Fatal("grow16 refused within the namespace's raised quota")
 			}
 			eventually(t, "the namespace's memory to count the growth", func() bool {
-				u := h.NamespaceUsage(ctx, ns)
+				u := h.NamespaceUsage(ns)
 				return u.MemoryBytes == 17*65536
 			})
 		}},
@@ -108,11 +108,11 @@ func TestQuota(t *testing.T) {
 			}
 			_, err = a.Call(ctx, "get")
 			wantQuota(t, err, "pending_calls")
-			if u := h.NamespaceUsage(ctx, ns); u.PendingCalls != 3 {
+			if u := h.NamespaceUsage(ns); u.PendingCalls != 3 {
 				t.Fatalf("usage %+v, want 3 pending calls", u)
 			}
 			cancel()
-			eventually(t, "the queue to drain", func() bool { return h.NamespaceUsage(ctx, ns).PendingCalls == 0 })
+			eventually(t, "the queue to drain", func() bool { return h.NamespaceUsage(ns).PendingCalls == 0 })
 		}},
 		{"unlimited", Quota{Actors: Unlimited}, func(t *testing.T, h *Host) {
 			// Config.Quota (below) allows 2 per namespace; ns has none.
@@ -122,7 +122,7 @@ func TestQuota(t *testing.T) {
 					t.Fatalf("spawn %d: %v", i, err)
 				}
 			}
-			if u := h.NamespaceUsage(ctx, ns); u.Quota.Actors != Unlimited {
+			if u := h.NamespaceUsage(ns); u.Quota.Actors != Unlimited {
 				t.Fatalf("quota %+v, want unlimited actors", u.Quota)
 			}
 			for range 2 {
@@ -154,7 +154,7 @@ func TestQuota(t *testing.T) {
 func TestQuota_Defaults(t *testing.T) {
 	ctx := context.Background()
 	h := newTestHost(t, Config{Quota: Quota{PendingCalls: 7, CallTimeout: time.Second}, Quotas: map[string]Quota{"a": {Actors: 5}}})
-	if got := h.NamespaceUsage(ctx, "b").Quota; got != (Quota{Actors: defaultQuotaActors, Memory: defaultQuotaMemory, PendingCalls: 7, Waiting: defaultQuotaWaiting,
+	if got := h.NamespaceUsage("b").Quota; got != (Quota{Actors: defaultQuotaActors, Memory: defaultQuotaMemory, PendingCalls: 7, Waiting: defaultQuotaWaiting,
 		Classes: defaultQuotaClasses, ClassBytes: defaultQuotaClassBytes, CallTimeout: time.Second}) {
 		t.Errorf("default quota %+v", got)
 	}
@@ -208,13 +208,13 @@ func TestMaxDepth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := h.NamespaceUsage(ctx, DefaultNamespace).Actors; n != tt.actors {
+			if n := h.NamespaceUsage(DefaultNamespace).Actors; n != tt.actors {
 				t.Fatalf("%d actors, want %d", n, tt.actors)
 			}
 			if err := root.Kill(ctx); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "the chain to die", func() bool { return h.NamespaceUsage(ctx, DefaultNamespace).Actors == 0 })
+			eventually(t, "the chain to die", func() bool { return h.NamespaceUsage(DefaultNamespace).Actors == 0 })
 		})
 	}
 }
@@ -230,7 +230,7 @@ func TestMaxDepth_Calls(t *testing.T) {
 	}
 	_, err = root.Invoke(ctx, "run")
 	wantQuotaApp(t, err, "limit of 3 (max_depth)")
-	if n := h.NamespaceUsage(ctx, DefaultNamespace).Actors; n != 4 {
+	if n := h.NamespaceUsage(DefaultNamespace).Actors; n != 4 {
 		t.Fatalf("%d actors, want 4", n)
 	}
 }

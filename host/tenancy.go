@@ -71,6 +71,9 @@ func (h *Host) LoadClassIn(ctx context.Context, namespace string, wasm []byte) (
 // found, exactly like missing ones (a class ID is the hash of its bytes, so
 // anything else would tell whether another namespace uploaded them).
 func (h *Host) ClassIn(ctx context.Context, namespace, id string) (ClassInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return ClassInfo{}, err
+	}
 	c, err := h.classIn(namespace, id)
 	if err != nil {
 		return ClassInfo{}, err
@@ -94,7 +97,7 @@ func (h *Host) classIn(namespace, id string) (*class, error) {
 
 // ClassesIn lists the classes visible to namespace by ID: those it loaded
 // and those loaded for every namespace.
-func (h *Host) ClassesIn(ctx context.Context, namespace string) []ClassInfo {
+func (h *Host) ClassesIn(namespace string) []ClassInfo {
 	h.mu.Lock()
 	out := []ClassInfo{}
 	for _, c := range h.classes {

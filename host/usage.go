@@ -1,12 +1,11 @@
 package host
 
 import (
-	"context"
 	"math"
 )
 
 // Usage reports the host's resource use now.
-func (h *Host) Usage(ctx context.Context) NodeUsage {
+func (h *Host) Usage() NodeUsage {
 	u := NodeUsage{
 		MemoryBudget: h.cfg.MemoryBudget, PassiveBytes: h.passiveBytes.Load(), QueuedCalls: h.queued.Load(),
 		Workers: h.cfg.Workers, Passivations: h.passivations.Load(), Reactivations: h.reactivations.Load(),

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/wactor/wactor/api"
 )
 
 // Names of the built-in resources, as they appear in Usage, in
@@ -218,13 +220,7 @@ func (v vec) isZero() bool { return v.cpu == 0 && v.gpu == 0 && v.mem == 0 && le
 
 // reservedName reports whether name is a built-in resource's name, which a
 // custom resource may not take.
-func reservedName(name string) bool {
-	switch strings.ToLower(name) {
-	case ResourceCPU, ResourceGPU, ResourceMemory, "object_store_memory":
-		return true
-	}
-	return false
-}
+func reservedName(name string) bool { return api.IsBuiltinResource(name) }
 
 // toUnits converts an amount; allowInf lets +Inf mean unlimited (capacities).
 func toUnits(name string, v float64, allowInf bool) (int64, error) {

@@ -54,7 +54,7 @@ func run(ctx context.Context) error {
 	for i := 0; i < 3; i++ {
 		show("counter.incr(5)", call[int64](ctx, counter, "incr", 5))
 	}
-	same, _ := h.GetActor(ctx, "counter")
+	same, _ := h.Lookup(ctx, host.DefaultNamespace, "counter")
 	show(`GetActor("counter").get()`, call[int64](ctx, same, "get"))
 
 	step("c-counter (C guest, same ABI)")
@@ -182,14 +182,14 @@ func run(ctx context.Context) error {
 		return err
 	}
 	fmt.Printf("  %-45s -> %d children\n", "sup.start(misbehave, 3)", len(kids))
-	if victim, err := h.Resolve(ctx, kids[0]); err == nil {
+	if victim, err := h.Actor(ctx, kids[0].ID); err == nil {
 		_ = victim.Kill(ctx)
 		fmt.Printf("  %-45s\n", "killed child "+kids[0].ID[:8]+" from outside")
 	}
 	show("sup.check() (children replaced)", call[int64](ctx, sup, "check"))
 
 	step("actors")
-	for _, a := range h.Actors(ctx) {
+	for _, a := range h.Actors() {
 		fmt.Printf("  %s %-8s %-6s calls=%-3d restarts=%d mem=%dKiB\n", a.ID[:8], a.Name, a.State, a.CallsServed, a.Restarts, a.MemoryBytes>>10)
 	}
 	return nil

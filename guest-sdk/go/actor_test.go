@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 // ---------------------------------------------------------------------------
@@ -57,7 +58,7 @@ func TestHandleMatchesHost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hb, err := abi.Encode(abi.Handle{ID: h.ID, Class: h.Class})
+		hb, err := codec.Encode(abi.Handle{ID: h.ID, Class: h.Class})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func TestHandleMatchesHost(t *testing.T) {
 		if ah, err := abi.DecodeHandle(b); err != nil || ah.ID != h.ID || ah.Class != h.Class {
 			t.Fatalf("abi.DecodeHandle = %v, %v", ah, err)
 		}
-		args, _ := abi.EncodeArgs([]any{abi.Handle{ID: h.ID, Class: h.Class}, int64(1)})
+		args, _ := codec.EncodeArgs([]any{abi.Handle{ID: h.ID, Class: h.Class}, int64(1)})
 		var got []any
 		if err := Unmarshal(args, &got); err != nil || got[0] != h {
 			t.Fatalf("host-encoded args % x: %v, %v", args, got, err)

@@ -26,6 +26,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 type fakeSystem struct {
@@ -73,7 +74,7 @@ func errEnv(code, msg string) []byte {
 }
 
 func valueEnv(v any) []byte {
-	b, err := abi.EncodeEnvelope(abi.Envelope{Kind: abi.KindValue, Values: []abi.Value{abi.MustEncode(v)}})
+	b, err := abi.EncodeEnvelope(abi.Envelope{Kind: abi.KindValue, Values: []abi.Value{codec.MustEncode(v)}})
 	if err != nil {
 		panic(err)
 	}
@@ -257,7 +258,7 @@ func (s *fakeSystem) spawnImport(owner *fakeActor, class string, args, opts []by
 	}
 	var o map[string]any
 	if len(opts) > 0 {
-		if err := abi.Value(opts).Decode(&o); err != nil {
+		if err := codec.Decode(abi.Value(opts), &o); err != nil {
 			return errEnv(CodeBadArgs, "options: "+err.Error())
 		}
 	}
@@ -341,7 +342,7 @@ func (s *fakeSystem) spawn(tb testing.TB, class string, args ...any) *guest {
 // are abi.Handle values).
 func encodeArgs(tb testing.TB, args []any) []byte {
 	tb.Helper()
-	b, err := abi.EncodeArgs(args)
+	b, err := codec.EncodeArgs(args)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/internal/engine"
 )
@@ -200,7 +201,7 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 	}
 	if env, ok := sb.rec.external(); ok { // replaying: the call was sent before
 		var id int64
-		if e, err := abi.DecodeEnvelope(env, 0); err == nil && e.Kind == abi.KindValue && e.Values[0].Decode(&id) == nil {
+		if e, err := abi.DecodeEnvelope(env, 0); err == nil && e.Kind == abi.KindValue && codec.Decode(e.Values[0], &id) == nil {
 			stack[0] = uint64(id)
 			return
 		}
@@ -218,7 +219,7 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 		return
 	}
 	if sb.rec.mode == Record {
-		v, err := abi.Encode(id)
+		v, err := codec.Encode(id)
 		if err != nil {
 			panic(err) // an int64 always encodes
 		}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/internal/instrument"
 )
@@ -214,7 +215,7 @@ func start(t testing.TB, m engine.Module, inst engine.Instance) {
 
 // invoke calls a method as the host does (docs/ABI.md section 3).
 func invoke(inst engine.Instance, method string, args ...any) (abi.Envelope, error) {
-	b, err := abi.EncodeArgs(args)
+	b, err := codec.EncodeArgs(args)
 	if err != nil {
 		return abi.Envelope{}, err
 	}
@@ -249,7 +250,7 @@ func invokeInt(t testing.TB, inst engine.Instance, method string, args ...any) i
 		t.Fatalf("%s%v: envelope %+v", method, args, env)
 	}
 	var n int64
-	if err := env.Values[0].Decode(&n); err != nil {
+	if err := codec.Decode(env.Values[0], &n); err != nil {
 		t.Fatalf("%s%v: result %s: %v", method, args, env.Values[0], err)
 	}
 	return n
@@ -936,7 +937,7 @@ func TestGoGuestAfterTrap(t *testing.T) {
 				return err
 			}
 			var got string
-			if env.Kind != abi.KindValue || env.Values[0].Decode(&got) != nil || got != "ok" {
+			if env.Kind != abi.KindValue || codec.Decode(env.Values[0], &got) != nil || got != "ok" {
 				return fmt.Errorf("ok() returned %+v", env)
 			}
 			return nil

@@ -153,7 +153,7 @@ func (s *Server) listActors(rq *request) error {
 		return newError(codeBadRequest, "query parameter state=%q: want pending, alive, restarting or dead", state)
 	}
 	out := wire.ActorList{Actors: []wire.Actor{}}
-	for _, a := range s.host.Actors(rq.ctx()) {
+	for _, a := range s.host.Actors() {
 		if a.Options.Namespace != rq.ns || class != "" && a.Class != class ||
 			name != "" && a.Name != name || state != "" && a.State != state {
 			continue

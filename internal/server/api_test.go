@@ -20,6 +20,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/internal/wire"
 )
@@ -297,14 +298,14 @@ func TestCBOR(t *testing.T) {
 	}
 	// Bytes and handles are native CBOR.
 	ref := abi.Handle{ID: a.ID, Class: a.Class}
-	r = post("/v1/actors/"+a.ID+"/call/echo", map[string]any{"args": []any{cbor.RawMessage(abi.MustEncode([]any{[]byte{1, 2}, ref}))}})
+	r = post("/v1/actors/"+a.ID+"/call/echo", map[string]any{"args": []any{cbor.RawMessage(codec.MustEncode([]any{[]byte{1, 2}, ref}))}})
 	var echoed struct {
 		Value cbor.RawMessage `cbor:"value"`
 	}
 	if err := cbor.Unmarshal(r.body, &echoed); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := abi.Value(echoed.Value).String(), abi.MustEncode([]any{[]byte{1, 2}, ref}).String(); got != want {
+	if got, want := abi.Value(echoed.Value).String(), codec.MustEncode([]any{[]byte{1, 2}, ref}).String(); got != want {
 		t.Fatalf("echo %s, want %s", got, want)
 	}
 	// A future reference: tag 51001 around the future ID.
@@ -601,7 +602,7 @@ func TestNoAuthDefaultNamespace(t *testing.T) {
 	if a.Namespace != host.DefaultNamespace {
 		t.Fatalf("namespace %q", a.Namespace)
 	}
-	if _, err := e.s.Host().GetActor(context.Background(), "x"); err == nil {
+	if _, err := e.s.Host().Lookup(context.Background(), host.DefaultNamespace, "x"); err == nil {
 		t.Fatal("unexpected actor")
 	}
 	if n := anon.callInt(a.ID, "get"); n != 3 {

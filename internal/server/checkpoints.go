@@ -26,14 +26,14 @@ func (s *Server) createCheckpoint(rq *request) error {
 
 // nodeUsage: GET /v1/node, the host's resource use (host.NodeUsage).
 func (s *Server) nodeUsage(rq *request) error {
-	rq.reply(http.StatusOK, s.host.Usage(rq.ctx()))
+	rq.reply(http.StatusOK, s.host.Usage())
 	return nil
 }
 
 // namespaceUsage: GET /v1/namespace, what the caller's namespace holds
 // against its quota (host.NamespaceUsage): its own, so any token may ask.
 func (s *Server) namespaceUsage(rq *request) error {
-	rq.reply(http.StatusOK, s.host.NamespaceUsage(rq.ctx(), rq.ns))
+	rq.reply(http.StatusOK, s.host.NamespaceUsage(rq.ns))
 	return nil
 }
 
@@ -43,9 +43,13 @@ func (s *Server) listCheckpoints(rq *request) error {
 	if err != nil {
 		return err
 	}
+	list, err := a.Checkpoints(rq.ctx())
+	if err != nil {
+		return err
+	}
 	rq.reply(http.StatusOK, struct {
 		Checkpoints []host.CheckpointInfo `json:"checkpoints"`
-	}{a.Checkpoints(rq.ctx())})
+	}{list})
 	return nil
 }
 

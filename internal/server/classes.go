@@ -109,7 +109,7 @@ type classList struct {
 
 // listClasses: GET /v1/classes, the classes visible to the namespace.
 func (s *Server) listClasses(rq *request) error {
-	rq.reply(http.StatusOK, classList{Classes: s.host.ClassesIn(rq.ctx(), rq.ns)})
+	rq.reply(http.StatusOK, classList{Classes: s.host.ClassesIn(rq.ns)})
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host"
 )
 
@@ -316,7 +317,7 @@ func TestNamesAndBoundsOverHTTP(t *testing.T) {
 	// In CBOR, a number out of its field's range is refused the same way
 	// (the decoder names the outer field only).
 	for _, opts := range []map[string]any{{"memory_pages": uint64(1) << 40}, {"memory_pages": -1}} {
-		b, err := abi.Encode(map[string]any{"class": class.ID, "args": []any{0}, "options": opts})
+		b, err := codec.Encode(map[string]any{"class": class.ID, "args": []any{0}, "options": opts})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -93,7 +93,7 @@ func TestLogsFlood(t *testing.T) {
 			t.Fatalf("line %d: %d bytes, truncated %v", line.Seq, len(line.Text), line.Truncated)
 		}
 	}
-	u := e.s.host.Usage(context.Background())
+	u := e.s.host.Usage()
 	if u.LogBytes < l.KeptBytes || u.LogBytes > l.KeptBytes+64<<10 {
 		t.Fatalf("node log_bytes %d, the actor keeps %d", u.LogBytes, l.KeptBytes)
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -260,7 +259,7 @@ func (c actorsCollector) Collect(ch chan<- prometheus.Metric) {
 	counts := map[host.State]int{host.StatePending: 0, host.StateAlive: 0, host.StateRestarting: 0, host.StateDead: 0, host.StatePassive: 0, host.StateDamaged: 0}
 	depth := 0
 	if h := c.m.host.Load(); h != nil {
-		for _, a := range h.Actors(context.Background()) {
+		for _, a := range h.Actors() {
 			counts[a.State]++
 			depth += a.QueueLen
 		}
@@ -273,7 +272,7 @@ func (c actorsCollector) Collect(ch chan<- prometheus.Metric) {
 	if h == nil {
 		return
 	}
-	u := h.Usage(context.Background())
+	u := h.Usage()
 	gauge := func(name string, v float64, kind prometheus.ValueType) {
 		ch <- prometheus.MustNewConstMetric(nodeDescs[name], kind, v)
 	}

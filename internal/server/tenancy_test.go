@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 )
 
 // TestTenancyMatrix: for every route, namespace B cannot see, call, kill,
@@ -32,7 +33,7 @@ func TestTenancyMatrix(t *testing.T) {
 		return map[string]any{"$bytes": base64.StdEncoding.EncodeToString(raw)}
 	}
 	enc := func(v any) []byte {
-		x, err := abi.Encode(v)
+		x, err := codec.Encode(v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +41,7 @@ func TestTenancyMatrix(t *testing.T) {
 	}
 	handle := bytesArg(enc(abi.Handle{ID: victim.ID, Class: counter.ID}))
 	bare := bytesArg(enc(abi.Handle{ID: victim.ID}))
-	args1000, err := abi.EncodeArgs([]any{1000})
+	args1000, err := codec.EncodeArgs([]any{1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestTenancyMatrix(t *testing.T) {
 		t.Errorf("A's counter is %d, want 100", n)
 	}
 	a.do("GET", "/v1/classes/"+private.ID, nil).ok(http.StatusOK, nil)
-	for _, info := range e.s.Host().Actors(t.Context()) {
+	for _, info := range e.s.Host().Actors() {
 		if info.Options.Namespace != nsA && info.Options.Namespace != nsB {
 			t.Errorf("actor %s in namespace %q", info.ID, info.Options.Namespace)
 		}

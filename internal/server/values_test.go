@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host"
 )
 
@@ -165,21 +166,21 @@ func TestCBORToJSON(t *testing.T) {
 	if _, err := valueJSON([]byte{0x82, 0x01}); !errors.Is(err, abi.ErrMalformed) {
 		t.Errorf("truncated array: %v", err)
 	}
-	if got, _ := valueJSON(abi.MustEncode(math.Inf(-1))); string(got) != `{"$float":"-Infinity"}` {
+	if got, _ := valueJSON(codec.MustEncode(math.Inf(-1))); string(got) != `{"$float":"-Infinity"}` {
 		t.Errorf("-Inf: %s", got)
 	}
 }
 
 func TestCBORArgs(t *testing.T) {
-	handle := abi.MustEncode(abi.Handle{ID: "a1", Class: "sha256:c1"})
+	handle := codec.MustEncode(abi.Handle{ID: "a1", Class: "sha256:c1"})
 	if v, err := cborArg(handle, fakeResolver{}); err != nil || string(v.(abi.Value)) != string(handle) {
 		t.Errorf("handle: %v %v", v, err)
 	}
-	wrong := abi.MustEncode(abi.Handle{ID: "a1", Class: "sha256:zz"})
+	wrong := codec.MustEncode(abi.Handle{ID: "a1", Class: "sha256:zz"})
 	if _, err := cborArg(wrong, fakeResolver{}); errorFor(err).Code != codeInvalidArgument {
 		t.Errorf("wrong class: %v", err)
 	}
-	other := abi.MustEncode([]any{1, abi.Handle{ID: "zz", Class: "sha256:c1"}})
+	other := codec.MustEncode([]any{1, abi.Handle{ID: "zz", Class: "sha256:c1"}})
 	if _, err := cborArg(other, fakeResolver{}); errorFor(err).Code != codeActorNotFound {
 		t.Errorf("unknown actor inside an array: %v", err)
 	}
