@@ -13,6 +13,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -26,7 +27,7 @@ type actor struct {
 	opts     Options
 	initArgs []byte
 	created  time.Time
-	logs     *logRing
+	logs     *logring.Ring
 	mb       *scheduler.Mailbox[*call]
 	seq      atomic.Uint64
 	// inc is the incarnation of this record (newIncarnation), part of
@@ -360,7 +361,7 @@ func (a *actor) handle(c *call) {
 		defer a.onTrap(sb, err)
 	} else if due {
 		if _, err := a.takeCheckpoint(sb); err != nil {
-			a.logs.add(abi.LogError, "wactor: checkpoint failed: "+err.Error())
+			a.logs.Add(abi.LogError, "wactor: checkpoint failed: "+err.Error())
 		}
 	}
 	switch {
@@ -393,7 +394,7 @@ func (a *actor) rollback(sb *box, cause error) {
 		return // killed while the call ran (which closed the journal)
 	}
 	a.h.cfg.Logger.Error("journal write failed: the call is failed and rolled back", slog.String("actor", a.id), slog.Any("err", cause))
-	a.logs.add(abi.LogError, "wactor: a call failed and was rolled back: its journal record could not be written: "+diskError{cause}.Error())
+	a.logs.Add(abi.LogError, "wactor: a call failed and was rolled back: its journal record could not be written: "+diskError{cause}.Error())
 	if a.rollingBack {
 		// Within a rollback's own checkpoint: the sandbox is gone, and the
 		// next call rebuilds it.
@@ -459,7 +460,7 @@ func (a *actor) onTrap(sb *box, err error) {
 	a.state = StateRestarting
 	a.mu.Unlock()
 	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.Info.ID, State: StateRestarting})
-	a.logs.add(abi.LogWarn, "wactor: sandbox discarded after: "+err.Error())
+	a.logs.Add(abi.LogWarn, "wactor: sandbox discarded after: "+err.Error())
 	a.restart()
 }
 
@@ -553,7 +554,7 @@ func (a *actor) die(reason DeathReason, cause error) {
 	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.Info.ID, State: StateDead, Death: reason})
 	info := a.info()
 	kids := a.h.forget(a, &info)
-	a.logs.add(abi.LogInfo, "wactor: actor died: "+a.died.Error())
+	a.logs.Add(abi.LogInfo, "wactor: actor died: "+a.died.Error())
 	for _, k := range kids {
 		k.die(DeathOwnerGone, nil)
 	}
@@ -645,11 +646,11 @@ func (h *Actor) Info() ActorInfo { return h.a.info() }
 //
 // A dead actor's log keeps its last Config.DeadLogBytes while the host
 // keeps the actor (Config.KeepDead, Config.KeepDeadFor), then nothing.
-func (h *Actor) Logs(since uint64) ([]LogLine, <-chan struct{}) { return h.a.logs.since(since) }
+func (h *Actor) Logs(since uint64) ([]LogLine, <-chan struct{}) { return h.a.logs.Since(since) }
 
 // LogStats describes what the actor's log keeps and what it dropped.
 func (h *Actor) LogStats() LogStats {
-	_, st, _ := h.a.logs.page(^uint64(0))
+	_, st, _ := h.a.logs.Page(^uint64(0))
 	return st
 }
 

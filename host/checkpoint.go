@@ -104,7 +104,7 @@ func (a *actor) takeCheckpoint(sb *box) (*snapshots.State, error) {
 	if sb.HasCheckpointExpired() {
 		for _, d := range dropped {
 			if err := a.callExport(sb, abi.ExportCheckpointExpired, abi.ExportCheckpointExpired, d.ID); err != nil {
-				a.logs.add(abi.LogError, "wactor: checkpoint_expired failed: "+err.Error())
+				a.logs.Add(abi.LogError, "wactor: checkpoint_expired failed: "+err.Error())
 				if errors.Is(err, ErrPersist) {
 					// Not journaled: undone like a call that could not be.
 					a.rollback(sb, err)
@@ -135,7 +135,7 @@ func (a *actor) callExport(sb *box, fn, name string, args ...any) error {
 		return err
 	}
 	if env.Kind == abi.KindError {
-		a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: %s returned an error: %s: %s", name, env.Code, env.Message))
+		a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: %s returned an error: %s: %s", name, env.Code, env.Message))
 	}
 	if a.journaling() {
 		if err := a.record(sb, rec, a.served.Load()); err != nil {
@@ -188,7 +188,7 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 		}
 	}
 	if id != "" {
-		a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: %s chose %q, which is not available; restoring the newest", abi.ExportLoadCheckpoint, id))
+		a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: %s chose %q, which is not available; restoring the newest", abi.ExportLoadCheckpoint, id))
 	}
 	return newest, nil
 }

@@ -145,7 +145,7 @@ func (h *Host) recoverActor(ctx context.Context, me metaEntry) {
 	if me.spawning {
 		_ = p.spawned(m.ID) // its snapshot is there: the spawn finished
 	}
-	a.logs.add(0, fmt.Sprintf("wactor: recovered after a host restart (snapshot %s, calls replayed: %d)", latest.ID, len(calls)))
+	a.logs.Add(0, fmt.Sprintf("wactor: recovered after a host restart (snapshot %s, calls replayed: %d)", latest.ID, len(calls)))
 	a.lastActive.Store(time.Now().UnixNano())
 	a.mb = newMailbox(h, a)
 	a.mu.Lock()
@@ -288,7 +288,7 @@ func (h *Host) damage(a *actor, reason string) {
 	}
 	h.cfg.Logger.Error("actor damaged: not served until an operator repairs it from a checkpoint or discards it; its files are left in place",
 		slog.String("actor", a.id), slog.String("reason", reason), slog.Int("checkpoints", len(d.Checkpoints)))
-	a.logs.add(abi.LogError, "wactor: actor damaged: "+reason)
+	a.logs.Add(abi.LogError, "wactor: actor damaged: "+reason)
 	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.Info.ID, State: StateDamaged})
 }
 
@@ -415,7 +415,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	h.setLive(a, true)
 	h.cfg.Logger.Warn("damaged actor repaired by an operator; the damaged files are kept aside",
 		slog.String("actor", id), slog.String("checkpoint", st.ID), slog.Int("calls_replayed", len(calls)), slog.String("kept", dst))
-	a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: repaired from checkpoint %s (calls replayed: %d)", st.ID, len(calls)))
+	a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: repaired from checkpoint %s (calls replayed: %d)", st.ID, len(calls)))
 	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
 	return a.info(), nil
 }

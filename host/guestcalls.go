@@ -19,24 +19,6 @@ import (
 // on the calling actor's worker, inside its guest call. Every outcome is an
 // envelope left pending in the sandbox for the guest to take.
 
-// Error codes in host-made envelopes.
-const (
-	codeActorNotFound  = "wactor.actor_not_found"
-	codeMethodNotFound = "wactor.method_not_found"
-	codeArity          = "wactor.arity"
-	codeActorDied      = "wactor.actor_died"
-	codeTrap           = "wactor.trap"
-	codeDeadlock       = "wactor.deadlock"
-	codeBackpressure   = "wactor.backpressure"
-	codeQuota          = "wactor.quota"
-	codeBadHandle      = "wactor.bad_handle"
-	codeBadArgs        = "wactor.bad_args"
-	codeNameTaken      = "wactor.name_taken"
-	codeCancelled      = "wactor.cancelled"
-	codeForbidden      = "wactor.forbidden"
-	codeError          = "wactor.error"
-)
-
 // errBadHandle marks a target that is not an actor handle (wactor.bad_handle).
 var errBadHandle = errors.New("not an actor handle")
 
@@ -58,34 +40,34 @@ func errorCode(err error) (code, msg string) {
 	msg = err.Error()
 	switch {
 	case errors.Is(err, errBadHandle):
-		return codeBadHandle, msg
+		return abi.CodeBadHandle, msg
 	case errors.Is(err, ErrForbidden):
-		return codeForbidden, msg
+		return abi.CodeForbidden, msg
 	case errors.Is(err, ErrDeadlock):
-		return codeDeadlock, msg
+		return abi.CodeDeadlock, msg
 	case errors.Is(err, ErrActorDied):
-		return codeActorDied, msg
+		return abi.CodeActorDied, msg
 	case errors.Is(err, ErrTrap):
-		return codeTrap, msg
+		return abi.CodeTrap, msg
 	case errors.Is(err, ErrActorNotFound):
-		return codeActorNotFound, msg
+		return abi.CodeActorNotFound, msg
 	case errors.Is(err, ErrMethodNotFound):
-		return codeMethodNotFound, msg
+		return abi.CodeMethodNotFound, msg
 	case errors.Is(err, ErrArity):
-		return codeArity, msg
+		return abi.CodeArity, msg
 	case errors.Is(err, ErrBackpressure):
-		return codeBackpressure, msg
+		return abi.CodeBackpressure, msg
 	case errors.Is(err, ErrQuota):
-		return codeQuota, msg
+		return abi.CodeQuota, msg
 	case errors.Is(err, ErrNameTaken):
-		return codeNameTaken, msg
+		return abi.CodeNameTaken, msg
 	case errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrTooLarge), errors.Is(err, ErrInvalidOptions),
 		errors.Is(err, ErrClassNotFound), errors.Is(err, abi.ErrMalformed):
-		return codeBadArgs, msg
+		return abi.CodeBadArgs, msg
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return codeCancelled, msg
+		return abi.CodeCancelled, msg
 	}
-	return codeError, msg
+	return abi.CodeError, msg
 }
 
 func errorEnvelope(code, msg string) []byte {
@@ -453,7 +435,7 @@ func (sb *box) wait(a *actor, f *Future, on *actor, cancel context.CancelFunc) [
 			if cancel != nil {
 				cancel()
 			}
-			return errorEnvelope(codeCancelled, "the calling actor's call was interrupted while it waited")
+			return errorEnvelope(abi.CodeCancelled, "the calling actor's call was interrupted while it waited")
 		}
 	}
 	return envelopeFor(f.result())
@@ -702,10 +684,10 @@ func (b *box) Await(id int64) []byte {
 	f, dropped := b.guest.futures.take(id)
 	switch {
 	case dropped:
-		return errorEnvelope(codeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
+		return errorEnvelope(abi.CodeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
 			id, maxKeptResults, maxKeptResultBytes>>20))
 	case f == nil:
-		return errorEnvelope(codeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
+		return errorEnvelope(abi.CodeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
 	}
 	on, _ := a.h.actorByID(f.actorID)
 	return b.wait(a, f, on, nil)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // TestGuestCalls_BadInput: malformed requests to the actor-call imports give
@@ -14,10 +16,10 @@ func TestGuestCalls_BadInput(t *testing.T) {
 	for _, tt := range []struct {
 		method, code string
 	}{
-		{"await_unknown", codeBadArgs},
-		{"bad_handle", codeBadHandle},
-		{"missing", codeActorNotFound},
-		{"take_short", codeActorNotFound},
+		{"await_unknown", abi.CodeBadArgs},
+		{"bad_handle", abi.CodeBadHandle},
+		{"missing", abi.CodeActorNotFound},
+		{"take_short", abi.CodeActorNotFound},
 	} {
 		_, err := a.Invoke(context.Background(), tt.method)
 		var ae *AppError

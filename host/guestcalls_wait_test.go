@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // TestDeadlock_RefusedAtTheRoot: when the wait that closes a cycle is the
@@ -46,8 +48,8 @@ func TestDeadlock_RefusedAtTheRoot(t *testing.T) {
 	}
 	_, err = Await[int64](ctx, f)
 	var ae *AppError
-	if !errors.As(err, &ae) || ae.Code != codeDeadlock {
-		t.Fatalf("relay around a cycle closed by the root: %v, want %s", err, codeDeadlock)
+	if !errors.As(err, &ae) || ae.Code != abi.CodeDeadlock {
+		t.Fatalf("relay around a cycle closed by the root: %v, want %s", err, abi.CodeDeadlock)
 	}
 	testHookBeforeWait = nil
 	// z's call to x runs once x is free, so the whole cycle unwinds; then

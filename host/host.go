@@ -20,9 +20,9 @@
 //
 // with these side branches: actor.mu -> Host.mu; Host.classMu -> Host.mu
 // and classBudget.mu; sandbox.Class.tmplMu -> sandbox.Sandbox.mu -> the engine's locks;
-// guestFutures.mu -> Future.mu; lineWriter.mu -> logRing.mu. Host.mu (which
+// guestFutures.mu -> Future.mu; lineWriter.mu -> logring.Ring.mu. Host.mu (which
 // also guards namespaces' accounting, class claims and the dead-actor
-// keeper), Future.mu, waitGraph.mu, classBudget.mu, logRing.mu,
+// keeper), Future.mu, waitGraph.mu, classBudget.mu, logring.Ring.mu,
 // tailBuffer.mu, journal.mu (it only does file I/O), Pool.mu and
 // scheduler.Admission's mu are leaves: nothing else is acquired while one is
 // held, and futures run their callbacks after releasing theirs. sweepMu and
@@ -44,6 +44,7 @@ import (
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/sandbox"
 	"github.com/wactor/wactor/internal/goroutines"
+	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -67,9 +68,9 @@ type Host struct {
 	classes map[string]*class
 	loading map[string]chan struct{}
 	actors  map[string]*actor
-	names   map[string]*actor // by nameKey(namespace, name)
-	dead    morgue            // the recently dead actors (Config.KeepDead)
-	logs    logBudget         // what all actors' logs hold (NodeUsage.LogBytes)
+	names   map[string]*actor          // by nameKey(namespace, name)
+	dead    *logring.Morgue[ActorInfo] // the recently dead actors (Config.KeepDead)
+	logs    logring.Budget             // what all actors' logs hold (NodeUsage.LogBytes)
 
 	waits waitGraph
 	// budget accounts classes and templates (Config.ClassMemoryBudget).
@@ -165,8 +166,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		loading:  map[string]chan struct{}{},
 		actors:   map[string]*actor{},
 		names:    map[string]*actor{},
-		dead:     newMorgue(cfg.KeepDead, cfg.KeepDeadFor),
-		logs:     logBudget{limit: max(cfg.LogBudget, 0), floor: int64(cfg.DeadLogBytes)},
+		dead:     logring.NewMorgue[ActorInfo](cfg.KeepDead, cfg.KeepDeadFor),
+		logs:     logring.Budget{Limit: max(cfg.LogBudget, 0), Floor: int64(cfg.DeadLogBytes)},
 		stop:     make(chan struct{}),
 		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
@@ -215,8 +216,8 @@ func (a *actor) startScheduled(ctx context.Context, from *snapshots.State, start
 }
 
 // newLog makes an actor's log, within the host's limits and accounting.
-func (h *Host) newLog() *logRing {
-	return newLogRing(h.cfg.LogLines, int64(h.cfg.LogBytes), &h.logs)
+func (h *Host) newLog() *logring.Ring {
+	return logring.New(h.cfg.LogLines, int64(h.cfg.LogBytes), &h.logs)
 }
 
 // newMailbox wires an actor record, spawned or recovered, to the pool: its
@@ -508,7 +509,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	// one node): wait while they are taken, fail at once if they never fit.
 	res, err := h.admit.Reserve(ctx, h.request(opts), h.cfg.AdmissionTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("spawn: %w", err)
+		return nil, fmt.Errorf("spawn: %w", admissionError(err))
 	}
 	admitted := false
 	defer func() {
@@ -676,15 +677,15 @@ func (h *Host) register(a *actor, own *owner) (existing *actor, err error) {
 func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 	// Its log is shrunk to a dead actor's, or released if it is not kept;
 	// after unlocking (Host.mu is a leaf).
-	var gone []*logRing
-	defer func() { releaseLogs(gone) }()
+	var gone []*logring.Ring
+	defer func() { logring.Release(gone) }()
 	if info != nil {
-		a.logs.retire(int64(h.cfg.DeadLogBytes))
+		a.logs.Retire(int64(h.cfg.DeadLogBytes))
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if info != nil {
-		gone = h.dead.add(*info, a.logs, time.Now())
+		gone = h.dead.Add(info.ID, info.Options.Namespace, *info, a.logs, time.Now())
 	} else {
 		gone = append(gone, a.logs)
 	}
@@ -762,8 +763,8 @@ func (h *Host) Actors() []ActorInfo {
 	for _, a := range h.actors {
 		list = append(list, a)
 	}
-	out := make([]ActorInfo, len(list), len(list)+h.dead.count())
-	out = append(out, h.dead.infos()...)
+	out := make([]ActorInfo, len(list), len(list)+h.dead.Len())
+	out = append(out, h.dead.Values()...)
 	h.mu.Unlock()
 	for i, a := range list {
 		out[i] = a.info()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // TestHostile_GuestNames: a guest asking get_actor or spawn for names
@@ -20,14 +22,14 @@ func TestHostile_GuestNames(t *testing.T) {
 	// checked ("a" + NUL + "b" used to be a valid name).
 	a := spawn(t, h, fixture(t, "hostile_names"), Options{MaxRestarts: -1})
 	for _, tc := range []struct{ method, code, says string }{
-		{"get_nul", codeBadArgs, "invalid actor name"},
-		{"get_slash", codeBadArgs, "invalid actor name"},
-		{"get_utf8", codeBadArgs, "invalid actor name"},
-		{"spawn_bad_name", codeBadArgs, "invalid actor name"},
+		{"get_nul", abi.CodeBadArgs, "invalid actor name"},
+		{"get_slash", abi.CodeBadArgs, "invalid actor name"},
+		{"get_utf8", abi.CodeBadArgs, "invalid actor name"},
+		{"spawn_bad_name", abi.CodeBadArgs, "invalid actor name"},
 		// Another namespace, valid or not, is refused first: namespaces
 		// are walls for guests.
-		{"get_in_dotdot", codeForbidden, "namespace"},
-		{"spawn_bad_namespace", codeForbidden, "namespace"},
+		{"get_in_dotdot", abi.CodeForbidden, "namespace"},
+		{"spawn_bad_namespace", abi.CodeForbidden, "namespace"},
 	} {
 		_, err := a.Invoke(context.Background(), tc.method)
 		var ae *AppError

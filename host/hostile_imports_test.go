@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // TestHostile_ImportInputSizes: a guest passes every actor-call import 48
@@ -21,16 +23,16 @@ func TestHostile_ImportInputSizes(t *testing.T) {
 	a := spawn(t, h, fixture(t, "hostile_import_sizes"), Options{Name: "self", Namespace: "attacker", MaxRestarts: -1})
 	const input = 48 << 20
 	for _, tt := range []struct{ method, code string }{
-		{"call_target", codeBadArgs},
-		{"call_method", codeMethodNotFound},
-		{"call_args", codeBadArgs},
-		{"send_args", codeBadArgs},
-		{"spawn_class", codeBadArgs},
-		{"spawn_args", codeBadArgs},
-		{"spawn_opts", codeBadArgs},
-		{"get_actor_ns", codeForbidden},
-		{"get_actor_name", codeBadArgs},
-		{"kill_target", codeBadArgs},
+		{"call_target", abi.CodeBadArgs},
+		{"call_method", abi.CodeMethodNotFound},
+		{"call_args", abi.CodeBadArgs},
+		{"send_args", abi.CodeBadArgs},
+		{"spawn_class", abi.CodeBadArgs},
+		{"spawn_args", abi.CodeBadArgs},
+		{"spawn_opts", abi.CodeBadArgs},
+		{"get_actor_ns", abi.CodeForbidden},
+		{"get_actor_name", abi.CodeBadArgs},
+		{"kill_target", abi.CodeBadArgs},
 	} {
 		// The least the host allocated over a few calls: other goroutines
 		// (the bystander's calls) only add to it.

@@ -3,12 +3,13 @@ package host
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 	"weak"
+
+	"github.com/wactor/wactor/internal/logring"
 )
 
 // The log attacks: a guest floods its log from every source (stdout and
@@ -241,49 +242,6 @@ func TestHost_KeepDead(t *testing.T) {
 	})
 }
 
-// TestMorgue_Fairness: a namespace that kills many actors pushes its own
-// dead out of the morgue, not another namespace's; entries evicted out of
-// order do not pile up.
-func TestMorgue_Fairness(t *testing.T) {
-	var acct logBudget
-	m := newMorgue(3, time.Hour)
-	now := time.Unix(0, 0)
-	var released int
-	add := func(ns, id string) {
-		l := newLogRing(10, 1<<20, &acct)
-		l.add(1, id)
-		for _, g := range m.add(ActorInfo{ID: id, Options: Options{Namespace: ns}}, l, now) {
-			g.release()
-			released++
-		}
-		now = now.Add(time.Second)
-	}
-	add("b", "b0")
-	for i := range 1000 {
-		add("a", fmt.Sprint("a", i))
-	}
-	if m.get("b0") == nil || m.count() != 3 || released != 998 {
-		t.Fatalf("kept %d, b0 kept: %v, released %d", m.count(), m.get("b0") != nil, released)
-	}
-	if got := m.infos(); len(got) != 3 || got[0].ID != "b0" || got[1].ID != "a998" || got[2].ID != "a999" {
-		t.Fatalf("infos %+v", got)
-	}
-	if n := len(m.all); n > 2*m.count()+64 {
-		t.Fatalf("%d entries in the death order for %d kept", n, m.count())
-	}
-	if c := cap(m.all); c > 4*(2*m.count()+64) { // the queue's backing array is not kept at its peak
-		t.Fatalf("death order's capacity %d for %d kept", c, m.count())
-	}
-	if want := int64(2 + 4 + 4 + 3*logLineOverhead); acct.held.Load() != want { // b0, a998, a999
-		t.Fatalf("accounted %d, want %d", acct.held.Load(), want)
-	}
-	// The TTL takes the oldest first, across namespaces.
-	gone := m.prune(time.Unix(0, 0).Add(time.Hour)) // b0's age reaches the TTL
-	if len(gone) != 1 || m.get("b0") != nil || m.count() != 2 {
-		t.Fatalf("prune took %d, kept %d", len(gone), m.count())
-	}
-}
-
 // TestHostile_LogFloodManyActors: many flooding actors together hold at
 // most Config.LogBudget plus DeadLogBytes each, not LogBytes each.
 func TestHostile_LogFloodManyActors(t *testing.T) {
@@ -306,7 +264,7 @@ func TestHostile_LogFloodManyActors(t *testing.T) {
 		}
 		flooders = append(flooders, a)
 	}
-	bound := int64(budget + actors*(defaultDeadLogBytes+MaxLogLine+logLineOverhead))
+	bound := int64(budget + actors*(defaultDeadLogBytes+MaxLogLine+logring.LineOverhead))
 	for _, a := range flooders {
 		invoke[any](t, a, "flood_lines")
 		if held := h.Usage().LogBytes - base.u.LogBytes; held > bound {

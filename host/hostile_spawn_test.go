@@ -33,8 +33,8 @@ func loadFixture(t testing.TB, h *Host, name string) string {
 func wantQuotaApp(t testing.TB, err error, want string) {
 	t.Helper()
 	var ae *AppError
-	if !errors.As(err, &ae) || ae.Code != codeQuota || !strings.Contains(ae.Message, want) {
-		t.Fatalf("got %v, want an application error %s naming %q", err, codeQuota, want)
+	if !errors.As(err, &ae) || ae.Code != abi.CodeQuota || !strings.Contains(ae.Message, want) {
+		t.Fatalf("got %v, want an application error %s naming %q", err, abi.CodeQuota, want)
 	}
 }
 
@@ -184,8 +184,8 @@ func TestHostile_ConstructorCallsParent(t *testing.T) {
 	}
 	_, err = root.Invoke(ctx, "adopt", root)
 	var ae *AppError
-	if !errors.As(err, &ae) || ae.Code != codeDeadlock {
-		t.Fatalf("adopt: %v, want an application error %s", err, codeDeadlock)
+	if !errors.As(err, &ae) || ae.Code != abi.CodeDeadlock {
+		t.Fatalf("adopt: %v, want an application error %s", err, abi.CodeDeadlock)
 	}
 	by.progress(t, 3)
 	endAttack(t, h, base, by, root, helper)

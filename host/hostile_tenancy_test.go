@@ -112,27 +112,27 @@ func TestHostile_TenancyMatrix(t *testing.T) {
 		args   []any
 		want   string // error code, or ok
 	}{
-		{"get_actor a's name in a", "get_actor", []any{[]byte("a"), []byte("victim")}, codeForbidden},
-		{"get_actor a's name in a, no name", "get_actor", []any{[]byte("a"), []byte("")}, codeForbidden},
-		{"get_actor a's name in b", "get_actor", []any{[]byte(""), []byte("victim")}, codeActorNotFound},
-		{"get_actor a name in a namespace nobody uses", "get_actor", []any{[]byte("nobody"), []byte("victim")}, codeForbidden},
+		{"get_actor a's name in a", "get_actor", []any{[]byte("a"), []byte("victim")}, abi.CodeForbidden},
+		{"get_actor a's name in a, no name", "get_actor", []any{[]byte("a"), []byte("")}, abi.CodeForbidden},
+		{"get_actor a's name in b", "get_actor", []any{[]byte(""), []byte("victim")}, abi.CodeActorNotFound},
+		{"get_actor a name in a namespace nobody uses", "get_actor", []any{[]byte("nobody"), []byte("victim")}, abi.CodeForbidden},
 		{"get_actor own name (control)", "get_actor", []any{[]byte("b"), []byte("own")}, ok},
-		{"call a's actor by handle", "call", []any{handle(victim), []byte("incr"), incr}, codeForbidden},
-		{"call a's actor by bare ID", "call", []any{bare(victim), []byte("incr"), incr}, codeForbidden},
-		{"call a's actor by forged class", "call", []any{forged(victim), []byte("incr"), incr}, codeForbidden},
-		{"call a's actor by the ID as text", "call", []any{mustEncode(t, victim.ID()), []byte("incr"), incr}, codeBadHandle},
+		{"call a's actor by handle", "call", []any{handle(victim), []byte("incr"), incr}, abi.CodeForbidden},
+		{"call a's actor by bare ID", "call", []any{bare(victim), []byte("incr"), incr}, abi.CodeForbidden},
+		{"call a's actor by forged class", "call", []any{forged(victim), []byte("incr"), incr}, abi.CodeForbidden},
+		{"call a's actor by the ID as text", "call", []any{mustEncode(t, victim.ID()), []byte("incr"), incr}, abi.CodeBadHandle},
 		{"call own actor (control)", "call", []any{handle(own), []byte("get"), none}, ok},
-		{"send a's actor by handle", "send", []any{handle(victim), []byte("incr"), incr}, codeForbidden},
-		{"send a's actor by bare ID", "send", []any{bare(victim), []byte("incr"), incr}, codeForbidden},
+		{"send a's actor by handle", "send", []any{handle(victim), []byte("incr"), incr}, abi.CodeForbidden},
+		{"send a's actor by bare ID", "send", []any{bare(victim), []byte("incr"), incr}, abi.CodeForbidden},
 		{"send own actor (control)", "send", []any{bare(own), []byte("get"), none}, ok},
-		{"await a future this sandbox never sent", "await_stray", nil, codeBadArgs},
-		{"kill a's actor by handle", "kill", []any{handle(victim)}, codeForbidden},
-		{"kill a's actor by bare ID", "kill", []any{bare(victim)}, codeForbidden},
-		{"spawn own class into a", "spawn", []any{[]byte(""), none, opts(map[string]any{"namespace": "a", "name": "planted"})}, codeForbidden},
-		{"spawn own class into a namespace nobody uses", "spawn", []any{[]byte(""), none, opts(map[string]any{"namespace": "nobody"})}, codeForbidden},
-		{"spawn a's class", "spawn", []any{[]byte(private.ID), none, []byte{}}, codeBadArgs},
-		{"spawn a's class into a", "spawn", []any{[]byte(private.ID), none, opts(map[string]any{"namespace": "a"})}, codeForbidden},
-		{"spawn a class nobody loaded", "spawn", []any{[]byte("sha256:00"), none, []byte{}}, codeBadArgs},
+		{"await a future this sandbox never sent", "await_stray", nil, abi.CodeBadArgs},
+		{"kill a's actor by handle", "kill", []any{handle(victim)}, abi.CodeForbidden},
+		{"kill a's actor by bare ID", "kill", []any{bare(victim)}, abi.CodeForbidden},
+		{"spawn own class into a", "spawn", []any{[]byte(""), none, opts(map[string]any{"namespace": "a", "name": "planted"})}, abi.CodeForbidden},
+		{"spawn own class into a namespace nobody uses", "spawn", []any{[]byte(""), none, opts(map[string]any{"namespace": "nobody"})}, abi.CodeForbidden},
+		{"spawn a's class", "spawn", []any{[]byte(private.ID), none, []byte{}}, abi.CodeBadArgs},
+		{"spawn a's class into a", "spawn", []any{[]byte(private.ID), none, opts(map[string]any{"namespace": "a"})}, abi.CodeForbidden},
+		{"spawn a class nobody loaded", "spawn", []any{[]byte("sha256:00"), none, []byte{}}, abi.CodeBadArgs},
 		{"spawn own class (control)", "spawn", []any{[]byte(""), none, opts(map[string]any{"name": "kid", "detached": true})}, ok},
 		{"spawn a shared class into b (control)", "spawn", []any{[]byte(counter.ID), encodeArgs(t, 1), opts(map[string]any{"namespace": "b"})}, ok},
 	} {
@@ -195,7 +195,7 @@ func TestHostile_TenancyMatrix(t *testing.T) {
 	}
 	_, err = attacker.Invoke(ctx, "get_actor", long, []byte("victim"))
 	var ae *AppError
-	if !errors.As(err, &ae) || ae.Code != codeForbidden {
+	if !errors.As(err, &ae) || ae.Code != abi.CodeForbidden {
 		t.Errorf("get_actor with a 20,000-byte namespace: %v, want wactor.forbidden", err)
 	} else if len(ae.Message) > 1024 {
 		t.Errorf("get_actor with a 20,000-byte namespace: the refusal is %d bytes", len(ae.Message))

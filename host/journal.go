@@ -60,7 +60,7 @@ func (a *actor) record(sb *box, e *entry, seq uint64) error {
 	a.journalBytes += e.Size()
 	if len(a.journal) > maxJournalEntries || a.journalBytes > maxJournalBytes {
 		if _, err := a.takeCheckpoint(sb); err != nil {
-			a.logs.add(abi.LogError, "wactor: checkpoint of a full journal failed: "+err.Error())
+			a.logs.Add(abi.LogError, "wactor: checkpoint of a full journal failed: "+err.Error())
 		}
 	}
 	return nil
@@ -91,7 +91,7 @@ func (a *actor) rebuild() (*box, error) {
 		// The guest chose an older checkpoint: the journal, which follows the
 		// newest, does not apply to it.
 		from, calls = chosen, nil
-		a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: the guest chose checkpoint %s; the calls since the newest are not replayed", chosen.ID))
+		a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: the guest chose checkpoint %s; the calls since the newest are not replayed", chosen.ID))
 	}
 	var startup *entry
 	mode := recOff
@@ -115,12 +115,12 @@ func (a *actor) rebuild() (*box, error) {
 			return nil, fmt.Errorf("replaying call %d of %d (%s): %w", i+1, len(calls), e.Method, err)
 		}
 		if diverged {
-			a.logs.add(abi.LogWarn, fmt.Sprintf("wactor: replay of %s read more clock, random or actor-call results than were recorded", e.Method))
+			a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: replay of %s read more clock, random or actor-call results than were recorded", e.Method))
 		}
 	}
 	sb.ResetExit()
 	if n := len(calls); n > 0 {
-		a.logs.add(abi.LogInfo, fmt.Sprintf("wactor: replayed %d calls after restart", n))
+		a.logs.Add(abi.LogInfo, fmt.Sprintf("wactor: replayed %d calls after restart", n))
 	}
 	return sb, nil
 }

@@ -20,10 +20,10 @@ func (h *Host) Usage() NodeUsage {
 	for _, a := range h.actors {
 		actors = append(actors, a)
 	}
-	u.DeadActors = h.dead.count()
+	u.DeadActors = h.dead.Len()
 	u.Classes = len(h.classes)
 	h.mu.Unlock()
-	u.LogBytes = h.logs.held.Load()
+	u.LogBytes = h.logs.Held()
 	u.Actors = len(actors)
 	for _, a := range actors { // Host.mu is a leaf: not held here
 		a.mu.Lock()

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/client"
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
 )
 
 func newActorCmd(a *app) *cobra.Command {
@@ -35,7 +35,7 @@ a word that is not valid JSON is a string).`,
 				return err
 			}
 			if a.json() {
-				return a.printJSON(wire.FromActorInfo(info)) // as the API shows it
+				return a.printJSON(info.Wire()) // as the API shows it
 			}
 			return a.printActors([]host.ActorInfo{info})
 		},
@@ -73,9 +73,9 @@ a word that is not valid JSON is a string).`,
 				return err
 			}
 			if a.json() {
-				list := wire.ActorList{Actors: make([]wire.Actor, len(actors))}
+				list := api.ActorList{Actors: make([]api.WireActor, len(actors))}
 				for i, ai := range actors {
-					list.Actors[i] = wire.FromActorInfo(ai)
+					list.Actors[i] = ai.Wire()
 				}
 				return a.printJSON(list)
 			}
@@ -108,7 +108,7 @@ a word that is not valid JSON is a string).`,
 				return err
 			}
 			if a.json() {
-				return a.printJSON(wire.FromActorInfo(info))
+				return a.printJSON(info.Wire())
 			}
 			return a.printActor(info)
 		},

@@ -9,46 +9,48 @@ package wactor
 import (
 	"errors"
 	"strconv"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // Error codes of the errors the host reports for actor-to-actor calls, as
-// the Code of an *Error. Any other code is an application error of the
-// called method, passed through unchanged.
+// the Code of an *Error (the abi package's codes). Any other code is an
+// application error of the called method, passed through unchanged.
 const (
 	// CodeActorNotFound: no live actor with that handle, or no actor with
 	// that name.
-	CodeActorNotFound = "wactor.actor_not_found"
+	CodeActorNotFound = abi.CodeActorNotFound
 	// CodeMethodNotFound: the target's class has no such method.
-	CodeMethodNotFound = "wactor.method_not_found"
+	CodeMethodNotFound = abi.CodeMethodNotFound
 	// CodeArity: the wrong number of arguments for the method.
-	CodeArity = "wactor.arity"
+	CodeArity = abi.CodeArity
 	// CodeActorDied: the target died before or during the call.
-	CodeActorDied = "wactor.actor_died"
+	CodeActorDied = abi.CodeActorDied
 	// CodeTrap: the target trapped on this call.
-	CodeTrap = "wactor.trap"
+	CodeTrap = abi.CodeTrap
 	// CodeDeadlock: waiting would close a cycle of actors waiting on each
 	// other (for instance an actor calling itself); the message names the
 	// chain.
-	CodeDeadlock = "wactor.deadlock"
+	CodeDeadlock = abi.CodeDeadlock
 	// CodeBackpressure: the target's mailbox is full.
-	CodeBackpressure = "wactor.backpressure"
+	CodeBackpressure = abi.CodeBackpressure
 	// CodeQuota: this actor has too many children or outstanding futures.
-	CodeQuota = "wactor.quota"
+	CodeQuota = abi.CodeQuota
 	// CodeBadHandle: a malformed handle.
-	CodeBadHandle = "wactor.bad_handle"
+	CodeBadHandle = abi.CodeBadHandle
 	// CodeBadArgs: malformed method, arguments or options. (The SDK's own
 	// argument errors, when a method of this actor is called badly, have
 	// the code "bad_args".)
-	CodeBadArgs = "wactor.bad_args"
+	CodeBadArgs = abi.CodeBadArgs
 	// CodeNameTaken: a spawn asked for a name that a live actor of the
 	// namespace has.
-	CodeNameTaken = "wactor.name_taken"
+	CodeNameTaken = abi.CodeNameTaken
 	// CodeCancelled: this actor's own call was interrupted (deadline, kill)
 	// while it waited.
-	CodeCancelled = "wactor.cancelled"
+	CodeCancelled = abi.CodeCancelled
 	// CodeForbidden: the request reached outside this actor's namespace
 	// (another namespace's actor, or a spawn into another namespace).
-	CodeForbidden = "wactor.forbidden"
+	CodeForbidden = abi.CodeForbidden
 )
 
 // codeUnavailable is the code of the errors the stand-ins outside a wasip1

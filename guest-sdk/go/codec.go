@@ -20,16 +20,18 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/wactor/wactor/abi"
 )
 
-// Decode and encode limits (the values of the abi package's constants).
+// Decode and encode limits (the abi package's).
 const (
 	// MaxDepth is the deepest nesting of arrays and maps accepted (the
 	// outermost container is at depth 1).
-	MaxDepth = 32
+	MaxDepth = abi.MaxDepth
 	// MaxElements is the largest number of elements in one array or pairs
 	// in one map.
-	MaxElements = 65536
+	MaxElements = abi.MaxElements
 )
 
 var (

@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // TagActorHandle is the CBOR tag of an actor handle: tag 51000 around the
 // array [actor_id, class_id]. It is the only tag the codec accepts.
-const TagActorHandle = 51000
+const TagActorHandle = abi.TagActorHandle
 
 // Handle refers to an actor. It encodes as CBOR tag 51000 around
 // [ID, Class], so it can be a method parameter or result (also inside

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // A Handler is a registered method (or the constructor): it decodes the CBOR
@@ -222,7 +224,7 @@ func register(h *Handler) *Handler {
 	switch {
 	case h.name == "":
 		panic("wactor: empty method name")
-	case strings.HasPrefix(h.name, "_") || strings.HasPrefix(h.name, "wactor_"):
+	case abi.IsReservedExport(h.name):
 		panic("wactor: method name " + h.name + " is reserved (names starting with _ or wactor_)")
 	case methodNames[h.name]:
 		panic("wactor: method " + h.name + " registered twice")
@@ -284,7 +286,7 @@ func manifestValue() map[string]any {
 		m["returns"] = int64(h.returns)
 		ms = append(ms, m)
 	}
-	man := map[string]any{"abi": int64(1), "methods": ms}
+	man := map[string]any{"abi": int64(abi.Version), "methods": ms}
 	if className != "" {
 		man["name"] = className
 	}
@@ -562,7 +564,7 @@ func Method2x2[A, B, R1, R2 any](name string, fn func(A, B) (R1, R2, error)) *Ha
 // ---------------------------------------------------------------------------
 // Constructors
 
-const initName = "wactor_init"
+const initName = abi.ExportInit
 
 // initResult encodes [0, null], or the application error.
 func initResult(e *encoder, err error) {
@@ -645,10 +647,10 @@ func Init2[A, B any](fn func(A, B) error) *Handler {
 
 // Log levels for Log and Logf.
 const (
-	LevelDebug = 0
-	LevelInfo  = 1
-	LevelWarn  = 2
-	LevelError = 3
+	LevelDebug = abi.LogDebug
+	LevelInfo  = abi.LogInfo
+	LevelWarn  = abi.LogWarn
+	LevelError = abi.LogError
 )
 
 // Logf formats its arguments with fmt.Sprintf and calls Log.

@@ -2,13 +2,17 @@
 
 package wactor
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/wactor/wactor/abi"
+)
 
 // The ABI exports every actor class needs (docs/ABI.md section 1). They are
 // exported from this package: importing the SDK is enough.
 
 //go:wasmexport wactor_abi_version
-func wactorABIVersion() int32 { return 1 }
+func wactorABIVersion() int32 { return abi.Version }
 
 // inBuf is the one reusable input buffer handed out by wactor_alloc. The
 // package variable keeps it referenced, so the (non-moving) garbage

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/internal/logring"
 )
 
 // tailBuffer keeps what a failed call reports of the guest's output
@@ -37,7 +38,7 @@ func (t *tailBuffer) write(p []byte) {
 // errorLine records an error-level line, keeping the last tailSize bytes
 // of them, from a line's start.
 func (t *tailBuffer) errorLine(text string) {
-	text = cutText(text, tailSize-1)
+	text = logring.CutText(text, tailSize-1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if over := len(t.errs) + len(text) + 1 - tailSize; over > 0 {
@@ -175,27 +176,6 @@ func trimPartialRune(b []byte) []byte {
 		}
 	}
 	return b
-}
-
-// validText returns b as valid UTF-8 text (invalid bytes replaced by
-// U+FFFD), copied.
-func validText(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	return string(bytes.ToValidUTF8(b, []byte("\uFFFD")))
-}
-
-// cutText cuts valid UTF-8 text to at most n bytes at a character boundary.
-func cutText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
 }
 
 // discardLog is the Log of a sandbox without one (a class probe's).

@@ -4,35 +4,12 @@ import (
 	"bytes"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/internal/logring"
 )
-
-// testLog is a Log that keeps every line, as an actor's log ring does
-// within its budget.
-type testLog struct {
-	mu    sync.Mutex
-	lines []api.LogLine
-}
-
-func (l *testLog) AddLine(level int, text string, truncated bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, api.LogLine{Seq: uint64(len(l.lines)), Level: level, Text: text, Truncated: truncated})
-}
-
-func (l *testLog) AddBytes(level int, b []byte, truncated bool) {
-	l.AddLine(level, validText(b), truncated)
-}
-
-func (l *testLog) since(uint64) ([]api.LogLine, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]api.LogLine(nil), l.lines...), false
-}
 
 func TestLineWriter(t *testing.T) {
 	long := strings.Repeat("x", api.MaxLogLine)
@@ -56,7 +33,7 @@ func TestLineWriter(t *testing.T) {
 		{"invalid utf-8", []string{"a\xffb\n"}, []line{{"a\uFFFDb", false}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := &testLog{}
+			logs := logring.New(100, 1<<20, nil)
 			sb := &Sandbox{logs: logs}
 			w := sb.lineWriter(0)
 			for _, s := range tt.writes {
@@ -65,7 +42,7 @@ func TestLineWriter(t *testing.T) {
 				}
 			}
 			sb.flushOutput()
-			lines, _ := logs.since(0)
+			lines, _ := logs.Since(0)
 			var got []line
 			for _, l := range lines {
 				got = append(got, line{l.Text, l.Truncated})
@@ -85,7 +62,7 @@ func TestLineWriter(t *testing.T) {
 // TestLineWriter_FloodCost: 64 MiB without a newline costs memory in
 // proportion to the line limit, not to what was written.
 func TestLineWriter_FloodCost(t *testing.T) {
-	logs := &testLog{}
+	logs := logring.New(100, 1<<20, nil)
 	sb := &Sandbox{logs: logs}
 	w := sb.lineWriter(1)
 	chunk := bytes.Repeat([]byte("x"), 1<<20)
@@ -99,7 +76,7 @@ func TestLineWriter_FloodCost(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
 		t.Fatalf("a 64 MiB line allocated %d bytes", alloc)
 	}
-	lines, _ := logs.since(0)
+	lines, _ := logs.Since(0)
 	if len(lines) != 2 || !lines[0].Truncated || len(lines[0].Text) != api.MaxLogLine || lines[1].Text != "after" {
 		t.Fatalf("got %d lines", len(lines))
 	}
@@ -144,7 +121,7 @@ func FuzzLineWriter(f *testing.F) {
 	f.Add([]byte("a\xff\xfeb\n\n\xc3"), uint16(2))
 	f.Fuzz(func(t *testing.T, data []byte, piece uint16) {
 		data = bytes.Repeat(data, 1+(api.MaxLogLine+1)/(len(data)+1)/8) // reach the limit now and then
-		logs := &testLog{}
+		logs := logring.New(1<<20, 1<<40, nil)
 		sb := &Sandbox{logs: logs}
 		w := sb.lineWriter(0)
 		step := int(piece)%4096 + 1
@@ -159,7 +136,7 @@ func FuzzLineWriter(f *testing.F) {
 			p = p[n:]
 		}
 		sb.flushOutput()
-		lines, _ := logs.since(0)
+		lines, _ := logs.Since(0)
 		for _, l := range lines {
 			if len(l.Text) > api.MaxLogLine || !utf8.ValidString(l.Text) {
 				t.Fatalf("line %d: %d bytes, valid %v", l.Seq, len(l.Text), utf8.ValidString(l.Text))
@@ -174,7 +151,7 @@ func FuzzLineWriter(f *testing.F) {
 			t.Fatalf("%d lines logged, %d written", len(lines), len(want))
 		}
 		for i, w := range want {
-			if len(w) <= api.MaxLogLine && (lines[i].Truncated || lines[i].Text != validText(w)) {
+			if len(w) <= api.MaxLogLine && (lines[i].Truncated || lines[i].Text != logring.ValidText(w)) {
 				t.Fatalf("line %d: %.40q, want %.40q", i, lines[i].Text, w)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"time"
 
+	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host/journal"
 )
 
@@ -86,7 +87,7 @@ func (r *recorder) external() ([]byte, bool) {
 		return v, true
 	}
 	r.diverged = true
-	return errorEnvelope(codeError, "replay diverged: no recorded result"), true
+	return errorEnvelope(abi.CodeError, "replay diverged: no recorded result"), true
 }
 
 func (r *recorder) recordExternal(v []byte) {

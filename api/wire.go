@@ -1,19 +1,16 @@
-// Package wire holds the JSON shapes of docs/API.md shared by the server
-// (internal/server) and the Go client (client): one definition of each
-// shape, with its conversions from the host's types and back to them. The
-// CLI prints these shapes for -o json.
-package wire
+package api
 
 import (
+	"encoding/json"
 	"time"
-
-	"github.com/wactor/wactor/host"
 )
 
-// Options is host.Options on the wire (docs/API.md, "Options"), with
-// durations in milliseconds. Zero fields are omitted: they take the
-// server's defaults.
-type Options struct {
+// WireOptions is Options as the HTTP API carries them (docs/API.md,
+// "Options"): durations in whole milliseconds, zero fields omitted (they
+// take the server's defaults). It is the "options" of a spawn request and
+// of an actor in a response. (Options' own JSON form, with durations in
+// nanoseconds, is what a host keeps on disk.)
+type WireOptions struct {
 	Name          string `json:"name,omitempty"`
 	Namespace     string `json:"namespace,omitempty"`
 	GetIfExists   bool   `json:"get_if_exists,omitempty"`
@@ -36,11 +33,12 @@ type Options struct {
 	Resources            map[string]float64 `json:"resources,omitempty"`
 }
 
-// FromOptions converts host options; CallTimeout is truncated to whole
-// milliseconds (a positive timeout under 1ms becomes 0, "the default": a
-// sender that means it rounds up itself).
-func FromOptions(o host.Options) Options {
-	return Options{
+// Wire returns o as the HTTP API carries it. CallTimeout and
+// CheckpointInterval are truncated to whole milliseconds (a positive
+// timeout under 1ms becomes 0, "the default": a sender that means it rounds
+// up itself).
+func (o Options) Wire() WireOptions {
+	return WireOptions{
 		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
 		CallTimeoutMS: o.CallTimeout.Milliseconds(),
@@ -51,10 +49,9 @@ func FromOptions(o host.Options) Options {
 	}
 }
 
-// ToHost converts back to host options. It does not validate: the host
-// does (and the server checks the namespace and the timeout's range first).
-func (o Options) ToHost() host.Options {
-	return host.Options{
+// Options converts back. It does not validate (Options.Validate does).
+func (o WireOptions) Options() Options {
+	return Options{
 		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
 		CallTimeout: time.Duration(o.CallTimeoutMS) * time.Millisecond,
@@ -65,54 +62,68 @@ func (o Options) ToHost() host.Options {
 	}
 }
 
-// Actor is host.ActorInfo on the wire (docs/API.md, "ActorInfo"): the
-// namespace at the top as well as in the options.
-type Actor struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name,omitempty"`
-	Namespace   string     `json:"namespace"`
-	Class       string     `json:"class"`
-	State       host.State `json:"state"`
-	QueueLen    int        `json:"queue_len"`
-	MemoryBytes uint64     `json:"memory_bytes"`
-	CallsServed uint64     `json:"calls_served"`
-	Restarts    int        `json:"restarts"`
-	Checkpoints int        `json:"checkpoints"`
-	Options     Options    `json:"options"`
-	Created     time.Time  `json:"created"`
-	Running     string     `json:"running,omitempty"`
-	Death       string     `json:"death,omitempty"`
-	DeathError  string     `json:"death_error,omitempty"`
+// WireActor is ActorInfo as the HTTP API carries it (docs/API.md,
+// "ActorInfo"), in JSON and in CBOR: the namespace at the top as well as in
+// the options, and the options as WireOptions.
+type WireActor struct {
+	ID          string      `json:"id"`
+	Name        string      `json:"name,omitempty"`
+	Namespace   string      `json:"namespace"`
+	Class       string      `json:"class"`
+	State       State       `json:"state"`
+	QueueLen    int         `json:"queue_len"`
+	MemoryBytes uint64      `json:"memory_bytes"`
+	CallsServed uint64      `json:"calls_served"`
+	Restarts    int         `json:"restarts"`
+	Checkpoints int         `json:"checkpoints"`
+	Options     WireOptions `json:"options"`
+	Created     time.Time   `json:"created"`
+	Running     string      `json:"running,omitempty"`
+	Death       string      `json:"death,omitempty"`
+	DeathError  string      `json:"death_error,omitempty"`
 	// Damage says why a damaged actor is not served.
-	Damage *host.Damage `json:"damage,omitempty"`
+	Damage *Damage `json:"damage,omitempty"`
 }
 
-// FromActorInfo converts an actor's state; the namespace is its options'.
-func FromActorInfo(i host.ActorInfo) Actor {
-	return Actor{
+// Wire returns i as the HTTP API carries it; the namespace is its options'.
+func (i ActorInfo) Wire() WireActor {
+	return WireActor{
 		ID: i.ID, Name: i.Name, Namespace: i.Options.Namespace, Class: i.Class, State: i.State,
 		QueueLen: i.QueueLen, MemoryBytes: i.MemoryBytes, CallsServed: i.CallsServed, Restarts: i.Restarts, Checkpoints: i.Checkpoints,
-		Options: FromOptions(i.Options), Created: i.Created, Running: i.Running,
+		Options: i.Options.Wire(), Created: i.Created, Running: i.Running,
 		Death: string(i.Death), DeathError: i.DeathError, Damage: i.Damage,
 	}
 }
 
-// ToHost converts back to the host's form. The options' namespace is the
-// top-level one when the options leave it out.
-func (a Actor) ToHost() host.ActorInfo {
-	opts := a.Options.ToHost()
+// Info converts back. The options' namespace is the top-level one when the
+// options leave it out.
+func (a WireActor) Info() ActorInfo {
+	opts := a.Options.Options()
 	if opts.Namespace == "" {
 		opts.Namespace = a.Namespace
 	}
-	return host.ActorInfo{
+	return ActorInfo{
 		ID: a.ID, Name: a.Name, Class: a.Class, State: a.State, QueueLen: a.QueueLen,
 		MemoryBytes: a.MemoryBytes, CallsServed: a.CallsServed, Restarts: a.Restarts, Checkpoints: a.Checkpoints,
 		Options: opts, Created: a.Created, Running: a.Running,
-		Death: host.DeathReason(a.Death), DeathError: a.DeathError, Damage: a.Damage,
+		Death: DeathReason(a.Death), DeathError: a.DeathError, Damage: a.Damage,
 	}
+}
+
+// MarshalJSON encodes i in the HTTP API's form (WireActor).
+func (i ActorInfo) MarshalJSON() ([]byte, error) { return json.Marshal(i.Wire()) }
+
+// UnmarshalJSON decodes the HTTP API's form (WireActor).
+func (i *ActorInfo) UnmarshalJSON(b []byte) error {
+	var a WireActor
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	*i = a.Info()
+	return nil
 }
 
 // ActorList is the body of GET /v1/actors.
 type ActorList struct {
-	Actors []Actor `json:"actors"`
+	Actors []WireActor `json:"actors"`
 }
