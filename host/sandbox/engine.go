@@ -34,9 +34,7 @@ type Engine struct {
 	// dirty-page tracking and copy-on-write templates; else the engine's
 	// memory is used and captures compare pages.
 	ownMemory bool
-	hostFuncs []engine.HostFunc          // module "wactor"
-	hostSigs  map[string]engine.FuncType // by import name
-	wasiSigs  map[string]engine.FuncType
+	hostFuncs []engine.HostFunc // module "wactor" (abi.HostImports)
 	// loadTimeout bounds the start function and _initialize.
 	loadTimeout time.Duration
 }
@@ -69,8 +67,7 @@ func NewEngine(ctx context.Context, name, cacheDir string, loadTimeout time.Dura
 	}
 	i32, i64 := engine.I32, engine.I64
 	p := func(ts ...engine.ValueType) []engine.ValueType { return ts }
-	e := &Engine{eng: eng, name: name, ownMemory: name == EngineWazero, loadTimeout: loadTimeout,
-		hostSigs: map[string]engine.FuncType{}, wasiSigs: map[string]engine.FuncType{}}
+	e := &Engine{eng: eng, name: name, ownMemory: name == EngineWazero, loadTimeout: loadTimeout}
 	e.hostFuncs = []engine.HostFunc{
 		{Name: abi.ImportLog, Params: p(i32, i32, i32), Func: hostLog},
 		{Name: abi.ImportSelfID, Params: p(i32, i32), Results: p(i32), Func: hostSelfID},
@@ -82,12 +79,6 @@ func NewEngine(ctx context.Context, name, cacheDir string, loadTimeout time.Dura
 		{Name: abi.ImportGetActor, Params: p(i32, i32, i32, i32), Results: p(i32), Func: hostGetActor},
 		{Name: abi.ImportKill, Params: p(i32, i32), Results: p(i32), Func: hostKill},
 		{Name: abi.ImportTake, Params: p(i32, i32), Results: p(i32), Func: hostTake},
-	}
-	for _, f := range e.hostFuncs {
-		e.hostSigs[f.Name] = f.Type()
-	}
-	for _, f := range engine.WASIFuncs(engine.WASIConfig{}) {
-		e.wasiSigs[f.Name] = f.Type()
 	}
 	return e, nil
 }
