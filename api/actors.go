@@ -41,27 +41,28 @@ type Damage struct {
 }
 
 // ActorInfo is a snapshot of an actor's state, for listing and inspection.
+// Its JSON form is the HTTP API's, WireActor (MarshalJSON).
 type ActorInfo struct {
-	ID          string `json:"id"`
-	Name        string `json:"name,omitempty"`
-	Class       string `json:"class"`
-	State       State  `json:"state"`
-	QueueLen    int    `json:"queue_len"`
-	MemoryBytes uint64 `json:"memory_bytes"`
-	CallsServed uint64 `json:"calls_served"`
-	Restarts    int    `json:"restarts"`
+	ID          string
+	Name        string
+	Class       string
+	State       State
+	QueueLen    int
+	MemoryBytes uint64
+	CallsServed uint64
+	Restarts    int
 	// Checkpoints is how many checkpoints the actor keeps.
-	Checkpoints int       `json:"checkpoints"`
-	Options     Options   `json:"options"`
-	Created     time.Time `json:"created"`
+	Checkpoints int
+	Options     Options
+	Created     time.Time
 	// Running is the method running now ("" when idle).
-	Running string `json:"running,omitempty"`
+	Running string
 	// Death says why a dead actor died ("" while it lives).
-	Death DeathReason `json:"death,omitempty"`
+	Death DeathReason
 	// DeathError is the error that killed it, if any.
-	DeathError string `json:"death_error,omitempty"`
+	DeathError string
 	// Damage says why a damaged actor (StateDamaged) is not served.
-	Damage *Damage `json:"damage,omitempty"`
+	Damage *Damage
 }
 
 // CallOptions adjust one call.

@@ -7,17 +7,23 @@ import (
 	"strings"
 )
 
+// ErrNotFound: something named in a request does not exist (or is not
+// visible to the caller's namespace). ErrClassNotFound, ErrActorNotFound,
+// ErrMethodNotFound, ErrCheckpointNotFound and ErrFutureNotFound wrap it.
+var ErrNotFound = errors.New("not found")
+
 // Sentinel errors of the API. Errors returned by the host, the server and
-// the client wrap one of these (or are one of the typed errors below), so test with errors.Is/As.
+// the client wrap one of these (or are one of the typed errors below), so
+// test with errors.Is/As. Codes maps each to its code in the HTTP API.
 var (
 	// ErrClosed: the host is closed.
 	ErrClosed = errors.New("host closed")
 	// ErrClassNotFound: no class with that ID is loaded.
-	ErrClassNotFound = errors.New("class not found")
+	ErrClassNotFound = fmt.Errorf("class %w", ErrNotFound)
 	// ErrActorNotFound: no live actor with that ID or name.
-	ErrActorNotFound = errors.New("actor not found")
+	ErrActorNotFound = fmt.Errorf("actor %w", ErrNotFound)
 	// ErrMethodNotFound: the class has no such method.
-	ErrMethodNotFound = errors.New("method not found")
+	ErrMethodNotFound = fmt.Errorf("method %w", ErrNotFound)
 	// ErrArity: the number of arguments does not match the method's manifest.
 	ErrArity = errors.New("wrong number of arguments")
 	// ErrInvalidModule: the module cannot be an actor class; *ModuleError says why.
@@ -48,7 +54,7 @@ var (
 	// ErrClassInUse: the class has live actors.
 	ErrClassInUse = errors.New("class in use")
 	// ErrCheckpointNotFound: no kept checkpoint with that ID.
-	ErrCheckpointNotFound = errors.New("checkpoint not found")
+	ErrCheckpointNotFound = fmt.Errorf("checkpoint %w", ErrNotFound)
 	// ErrQuota: a limit was reached, which the message names: an actor's
 	// children (MaxChildren) or unresolved futures, the depth of
 	// guest-initiated work (Config.MaxDepth), or a namespace's Quota
@@ -67,6 +73,70 @@ var (
 	// Host.DiscardActor). *DamagedError says why.
 	ErrDamaged = errors.New("actor damaged")
 )
+
+// Sentinel errors of the HTTP API that the host does not return: the
+// server answers with their codes, and the client's *Error unwraps to them.
+var (
+	// ErrFutureNotFound: no future with that ID in the caller's namespace,
+	// or its result expired (the server's future TTL).
+	ErrFutureNotFound = fmt.Errorf("future %w", ErrNotFound)
+	// ErrBadRequest: a malformed request body or query parameter.
+	ErrBadRequest = errors.New("bad request")
+	// ErrUnauthorized: a missing or unknown bearer token.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrMethodNotAllowed: a route called with the wrong HTTP method.
+	ErrMethodNotAllowed = errors.New("method not allowed")
+	// ErrUnsupportedMediaType: a body of a type the route does not read.
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	// ErrRequestTimeout: the request's body did not arrive in time.
+	ErrRequestTimeout = errors.New("request timeout")
+	// ErrUnavailable: the server is shutting down, or could not persist
+	// what it must (ErrClosed and ErrPersist have its code).
+	ErrUnavailable = errors.New("unavailable")
+	// ErrInternal: a bug in wactor (never a guest's fault).
+	ErrInternal = errors.New("internal error")
+)
+
+// Errors of resource admission at spawn (Options.NumCPUs, NumGPUs,
+// Memory, Resources against the host's Config.Node).
+var (
+	// ErrUnschedulable: the request can never fit on the host (more than
+	// its whole capacity, or a custom resource it lacks);
+	// *UnschedulableError says which resource.
+	ErrUnschedulable = errors.New("unschedulable")
+	// ErrAdmissionTimeout: the spawn waited for resources past the host's
+	// admission timeout. Such an error also matches context.DeadlineExceeded.
+	ErrAdmissionTimeout = errors.New("admission timed out")
+)
+
+// UnschedulableError reports a spawn whose resource request can never fit
+// on the host: Requested is more than the host's whole Capacity of
+// Resource (zero for a custom resource the host lacks; memory in bytes).
+// It wraps ErrUnschedulable and Cause.
+type UnschedulableError struct {
+	Resource  string
+	Requested float64
+	Capacity  float64
+	// Cause is the scheduler's error, whose message is shown; nil for one
+	// decoded from an API response.
+	Cause error
+}
+
+// Error names the resource, what was asked and what the host has.
+func (e *UnschedulableError) Error() string {
+	if e.Cause != nil {
+		return e.Cause.Error()
+	}
+	return fmt.Sprintf("unschedulable: requested %g %s, the host has %g in all", e.Requested, e.Resource, e.Capacity)
+}
+
+// Unwrap returns ErrUnschedulable and the cause, if any.
+func (e *UnschedulableError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{ErrUnschedulable, e.Cause}
+	}
+	return []error{ErrUnschedulable}
+}
 
 // ErrInvalidName: a name that breaks the name grammar (CheckName). It
 // wraps ErrInvalidOptions, so callers that test for invalid options see it

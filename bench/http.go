@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/server"
+	"github.com/wactor/wactor/server"
 )
 
 // httpClients is the number of client goroutines of the synchronous HTTP
-// rows (as in internal/server's BenchmarkHTTP: 4 per core).
+// rows (as in server's BenchmarkHTTP: 4 per core).
 func httpClients() int { return 4 * runtime.GOMAXPROCS(0) }
 
 // httpTarget is a server on a loopback listener with a keep-alive client.
@@ -50,7 +50,7 @@ func (t *httpTarget) post(path string, body []byte) ([]byte, error) {
 	return out, nil
 }
 
-// wactorServer starts internal/server in process on a loopback port (no
+// wactorServer starts server in process on a loopback port (no
 // authentication: namespace "default"), loads the C guest and spawns n
 // actors through the API.
 func wactorServer(ctx context.Context, e *env, n int) (t *httpTarget, s *server.Server, actors []string, err error) {

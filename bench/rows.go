@@ -122,7 +122,7 @@ func allRows() []Row {
 		// HTTP.
 		{ID: "http-sync", Name: fmt.Sprintf("HTTP sync calls (C guest, %d clients)", clients), Kind: KindRate, Ops: 60_000, MinOps: 200,
 			Baselines: []string{"http-noop"},
-			Note:      "internal/server in process on loopback: POST /v1/actors/{id}/call/incr, JSON, keep-alive, one actor per client", run: httpSync},
+			Note:      "server in process on loopback: POST /v1/actors/{id}/call/incr, JSON, keep-alive, one actor per client", run: httpSync},
 		{ID: "http-batch", Name: "HTTP batched calls (C guest, 1,000 per batch, 1 client)", Kind: KindRate, Ops: 300_000, MinOps: 1000,
 			Baselines: []string{"1:n-async"},
 			Note:      "POST /v1/batch of 1,000 incr calls over " + nn + " actors, waiting for the results", run: httpBatch(1)},

@@ -457,7 +457,10 @@ func checkpointRestore(restore bool) func(ctx context.Context, e *env, ops int) 
 					// The host checkpoints the restored state (and keeps a
 					// few checkpoints only): restore that one next, which
 					// holds the same state.
-					cks := a.Checkpoints(ctx)
+					cks, err := a.Checkpoints(ctx)
+					if err != nil {
+						return err
+					}
 					if len(cks) == 0 {
 						return errors.New("no checkpoint after Restore")
 					}

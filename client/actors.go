@@ -5,8 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
+	"github.com/wactor/wactor/api"
 )
 
 // Spawn creates an actor of a class (POST /v1/actors): it runs the
@@ -17,25 +16,22 @@ import (
 // opts.GetIfExists it returns the live actor of that name instead of failing
 // with ErrNameTaken. A failing constructor fails Spawn with ErrAppError or
 // ErrTrap and leaves no actor behind.
-func (c *Client) Spawn(ctx context.Context, class string, opts host.Options, args ...any) (host.ActorInfo, error) {
+func (c *Client) Spawn(ctx context.Context, class string, opts api.Options, args ...any) (api.ActorInfo, error) {
 	wa, err := wireArgs(args)
 	if err != nil {
-		return host.ActorInfo{}, err
+		return api.ActorInfo{}, err
 	}
-	wo := wire.FromOptions(opts)
-	if wo.CallTimeoutMS == 0 && opts.CallTimeout > 0 {
-		wo.CallTimeoutMS = 1 // a sub-millisecond timeout is not "the default"
-	}
+	wo := opts.Wire()
 	in := struct {
-		Class   string       `json:"class"`
-		Args    []any        `json:"args"`
-		Options wire.Options `json:"options"`
+		Class   string          `json:"class"`
+		Args    []any           `json:"args"`
+		Options api.WireOptions `json:"options"`
 	}{class, wa, wo}
-	var info wire.Actor
+	var info api.WireActor
 	if _, err = c.doJSON(ctx, http.MethodPost, c.endpoint(nil, "/v1/actors"), in, &info); err != nil {
-		return host.ActorInfo{}, err
+		return api.ActorInfo{}, err
 	}
-	return info.ToHost(), nil
+	return info.Info(), nil
 }
 
 // ActorFilter selects actors in Actors; empty fields match everything.
@@ -50,7 +46,7 @@ type ActorFilter struct {
 
 // Actors lists the live actors of the token's namespace that match the
 // filter (GET /v1/actors).
-func (c *Client) Actors(ctx context.Context, filter ActorFilter) ([]host.ActorInfo, error) {
+func (c *Client) Actors(ctx context.Context, filter ActorFilter) ([]api.ActorInfo, error) {
 	q := url.Values{}
 	if filter.Class != "" {
 		q.Set("class", filter.Class)
@@ -61,34 +57,34 @@ func (c *Client) Actors(ctx context.Context, filter ActorFilter) ([]host.ActorIn
 	if filter.State != "" {
 		q.Set("state", filter.State)
 	}
-	var out wire.ActorList
+	var out api.ActorList
 	if _, err := c.doJSON(ctx, http.MethodGet, c.endpoint(q, "/v1/actors"), nil, &out); err != nil {
 		return nil, err
 	}
-	infos := make([]host.ActorInfo, len(out.Actors))
+	infos := make([]api.ActorInfo, len(out.Actors))
 	for i, a := range out.Actors {
-		infos[i] = a.ToHost()
+		infos[i] = a.Info()
 	}
 	return infos, nil
 }
 
 // Actor returns one actor (GET /v1/actors/{id}); ErrActorNotFound for
 // unknown IDs and for actors of other namespaces.
-func (c *Client) Actor(ctx context.Context, id string) (host.ActorInfo, error) {
+func (c *Client) Actor(ctx context.Context, id string) (api.ActorInfo, error) {
 	return c.actorInfo(ctx, c.endpoint(nil, "/v1/actors/", id))
 }
 
-func (c *Client) actorInfo(ctx context.Context, u string) (host.ActorInfo, error) {
-	var info wire.Actor
+func (c *Client) actorInfo(ctx context.Context, u string) (api.ActorInfo, error) {
+	var info api.WireActor
 	if _, err := c.doJSON(ctx, http.MethodGet, u, nil, &info); err != nil {
-		return host.ActorInfo{}, err
+		return api.ActorInfo{}, err
 	}
-	return info.ToHost(), nil
+	return info.Info(), nil
 }
 
 // Lookup returns the live actor with that name in the token's namespace
 // (GET /v1/names/{name}).
-func (c *Client) Lookup(ctx context.Context, name string) (host.ActorInfo, error) {
+func (c *Client) Lookup(ctx context.Context, name string) (api.ActorInfo, error) {
 	return c.actorInfo(ctx, c.endpoint(nil, "/v1/names/", name))
 }
 
@@ -101,16 +97,16 @@ func (c *Client) Kill(ctx context.Context, id string) error {
 
 // Node returns the server's resource use (GET /v1/node). With a tokens
 // file it needs an operator token (ErrForbidden otherwise).
-func (c *Client) Node(ctx context.Context) (host.NodeUsage, error) {
-	var u host.NodeUsage
+func (c *Client) Node(ctx context.Context) (api.NodeUsage, error) {
+	var u api.NodeUsage
 	_, err := c.doJSON(ctx, "GET", c.endpoint(nil, "/v1/node"), nil, &u)
 	return u, err
 }
 
 // Namespace returns what the token's namespace holds against its quota
 // (GET /v1/namespace).
-func (c *Client) Namespace(ctx context.Context) (host.NamespaceUsage, error) {
-	var u host.NamespaceUsage
+func (c *Client) Namespace(ctx context.Context) (api.NamespaceUsage, error) {
+	var u api.NamespaceUsage
 	_, err := c.doJSON(ctx, "GET", c.endpoint(nil, "/v1/namespace"), nil, &u)
 	return u, err
 }

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/api"
 )
 
 // PushClass uploads a module (POST /v1/classes) and returns its class. The
@@ -19,7 +19,7 @@ import (
 // last (once the server has read the whole module) with sent == total.
 // Modules the server rejects fail with ErrInvalidModule (Details["reason"]
 // says why) or ErrTooLarge.
-func (c *Client) PushClass(ctx context.Context, wasm []byte, progress func(sent, total int64)) (host.ClassInfo, error) {
+func (c *Client) PushClass(ctx context.Context, wasm []byte, progress func(sent, total int64)) (api.ClassInfo, error) {
 	var body io.Reader = bytes.NewReader(wasm)
 	if progress != nil {
 		progress(0, int64(len(wasm)))
@@ -33,12 +33,12 @@ func (c *Client) PushClass(ctx context.Context, wasm []byte, progress func(sent,
 		length:      int64(len(wasm)),
 	})
 	if err != nil {
-		return host.ClassInfo{}, err
+		return api.ClassInfo{}, err
 	}
 	defer resp.Body.Close()
-	var info host.ClassInfo
+	var info api.ClassInfo
 	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
-		return host.ClassInfo{}, fmt.Errorf("client: decoding class: %w", err)
+		return api.ClassInfo{}, fmt.Errorf("client: decoding class: %w", err)
 	}
 	return info, nil
 }
@@ -65,9 +65,9 @@ func (p *progressReader) Read(b []byte) (int, error) {
 }
 
 // Classes lists the classes this namespace uploaded (GET /v1/classes).
-func (c *Client) Classes(ctx context.Context) ([]host.ClassInfo, error) {
+func (c *Client) Classes(ctx context.Context) ([]api.ClassInfo, error) {
 	var out struct {
-		Classes []host.ClassInfo `json:"classes"`
+		Classes []api.ClassInfo `json:"classes"`
 	}
 	if _, err := c.doJSON(ctx, http.MethodGet, c.endpoint(nil, "/v1/classes"), nil, &out); err != nil {
 		return nil, err
@@ -77,8 +77,8 @@ func (c *Client) Classes(ctx context.Context) ([]host.ClassInfo, error) {
 
 // Class returns one class, with its methods from the manifest
 // (GET /v1/classes/{id}); ErrClassNotFound if this namespace did not upload it.
-func (c *Client) Class(ctx context.Context, id string) (host.ClassInfo, error) {
-	var info host.ClassInfo
+func (c *Client) Class(ctx context.Context, id string) (api.ClassInfo, error) {
+	var info api.ClassInfo
 	_, err := c.doJSON(ctx, http.MethodGet, c.endpoint(nil, "/v1/classes/", id), nil, &info)
 	return info, err
 }

@@ -4,7 +4,7 @@
 //
 //	c, _ := client.New(client.Config{Server: "http://127.0.0.1:7070", Token: token})
 //	class, _ := c.PushClass(ctx, wasm, nil)
-//	actor, _ := c.Spawn(ctx, class.ID, host.Options{Name: "counter"}, 10)
+//	actor, _ := c.Spawn(ctx, class.ID, api.Options{Name: "counter"}, 10)
 //	v, _ := c.Call(ctx, actor.ID, "incr", 1)
 //	n, _ := v.Int()
 //

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/client"
 	"github.com/wactor/wactor/host"
 )
@@ -26,7 +27,7 @@ func pushCounter(t *testing.T, c *client.Client) string {
 	return info.ID
 }
 
-func spawnCounter(t *testing.T, c *client.Client, class string, opts host.Options, start int) string {
+func spawnCounter(t *testing.T, c *client.Client, class string, opts api.Options, start int) string {
 	t.Helper()
 	info, err := c.Spawn(testCtx(t), class, opts, start)
 	if err != nil {
@@ -94,13 +95,13 @@ func TestPushClass(t *testing.T) {
 		t.Fatalf("team-b Classes: %+v %v", classes, err)
 	}
 	_, err = cb.Class(ctx, info.ID)
-	wantErr(t, err, client.ErrNotFound, "class_not_found")
-	_, err = cb.Spawn(ctx, info.ID, host.Options{}, 1)
-	wantErr(t, err, client.ErrClassNotFound, "class_not_found")
+	wantErr(t, err, api.ErrNotFound, "class_not_found")
+	_, err = cb.Spawn(ctx, info.ID, api.Options{}, 1)
+	wantErr(t, err, api.ErrClassNotFound, "class_not_found")
 
 	// In use: not deleted; then deleted.
-	id := spawnCounter(t, c, info.ID, host.Options{}, 0)
-	wantErr(t, c.DeleteClass(ctx, info.ID), client.ErrClassInUse, "class_in_use")
+	id := spawnCounter(t, c, info.ID, api.Options{}, 0)
+	wantErr(t, c.DeleteClass(ctx, info.ID), api.ErrClassInUse, "class_in_use")
 	if err := c.Kill(ctx, id); err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestPushClass(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Class(ctx, info.ID)
-	wantErr(t, err, client.ErrNotFound, "class_not_found")
+	wantErr(t, err, api.ErrNotFound, "class_not_found")
 }
 
 func TestCalls(t *testing.T) {
@@ -116,7 +117,7 @@ func TestCalls(t *testing.T) {
 	c := ts.client(t, tokenA)
 	ctx := testCtx(t)
 	class := pushCounter(t, c)
-	id := spawnCounter(t, c, class, host.Options{}, 10)
+	id := spawnCounter(t, c, class, api.Options{}, 10)
 
 	v, err := c.Call(ctx, id, "incr", 5)
 	if n, _ := v.Int(); err != nil || n != 15 {
@@ -141,10 +142,10 @@ func TestCalls(t *testing.T) {
 		t.Fatalf("Future again: %s %v %v", v.Raw(), ready, err)
 	}
 	_, _, err = c.Future(ctx, id+"/9999", 0)
-	wantErr(t, err, client.ErrNotFound, "future_not_found")
+	wantErr(t, err, api.ErrNotFound, "future_not_found")
 
 	// A future that is not ready: a spinning call holds the actor.
-	spinner := spawnCounter(t, c, class, host.Options{CallTimeout: 1500 * time.Millisecond, MaxRestarts: -1}, 0)
+	spinner := spawnCounter(t, c, class, api.Options{CallTimeout: api.Ptr(1500 * time.Millisecond), MaxRestarts: api.Ptr(-1)}, 0)
 	spin, err := c.Submit(ctx, spinner, "spin", client.CallOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +159,7 @@ func TestCalls(t *testing.T) {
 		t.Fatalf("get behind spin: ready %v, %v", ready, err)
 	}
 	_, err = c.Await(ctx, spin[0].ID)
-	wantErr(t, err, client.ErrDeadline, "deadline_exceeded")
+	wantErr(t, err, context.DeadlineExceeded, "deadline_exceeded")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("deadline_exceeded does not match context.DeadlineExceeded")
 	}
@@ -182,8 +183,8 @@ func TestFuturesAsArguments(t *testing.T) {
 	c := ts.client(t, tokenA)
 	ctx := testCtx(t)
 	class := pushCounter(t, c)
-	a := spawnCounter(t, c, class, host.Options{}, 40)
-	b := spawnCounter(t, c, class, host.Options{}, 0)
+	a := spawnCounter(t, c, class, api.Options{}, 40)
+	b := spawnCounter(t, c, class, api.Options{}, 0)
 
 	fa, err := c.Submit(ctx, a, "incr", client.CallOptions{}, 2) // 42
 	if err != nil {
@@ -204,10 +205,10 @@ func TestFuturesAsArguments(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Call(ctx, b, "incr", ff[0])
-	wantErr(t, err, client.ErrAppError, "app_error")
+	wantErr(t, err, api.ErrApp, "app_error")
 	// Another namespace's future is not found.
 	_, _, err = ts.client(t, tokenB).Future(ctx, fa[0].ID, 0)
-	wantErr(t, err, client.ErrNotFound, "future_not_found")
+	wantErr(t, err, api.ErrNotFound, "future_not_found")
 }
 
 func TestValuesRoundTrip(t *testing.T) {
@@ -215,8 +216,8 @@ func TestValuesRoundTrip(t *testing.T) {
 	c := ts.client(t, tokenA)
 	ctx := testCtx(t)
 	class := pushCounter(t, c)
-	id := spawnCounter(t, c, class, host.Options{}, 0)
-	other := spawnCounter(t, c, class, host.Options{}, 0)
+	id := spawnCounter(t, c, class, api.Options{}, 0)
+	other := spawnCounter(t, c, class, api.Options{}, 0)
 
 	echo := func(arg any) client.Value {
 		t.Helper()
@@ -246,9 +247,9 @@ func TestValuesRoundTrip(t *testing.T) {
 	}
 	// An actor of another namespace is not found.
 	cb := ts.client(t, tokenB)
-	otherB := spawnCounter(t, cb, pushCounter(t, cb), host.Options{}, 0)
+	otherB := spawnCounter(t, cb, pushCounter(t, cb), api.Options{}, 0)
 	_, err = c.Call(ctx, id, "echo", client.ActorRef{ID: otherB})
-	wantErr(t, err, client.ErrNotFound, "actor_not_found")
+	wantErr(t, err, api.ErrNotFound, "actor_not_found")
 
 	// Bytes, as []byte, Bytes and nested.
 	blob := []byte{0, 1, 2, 0xff}
@@ -313,7 +314,7 @@ func TestBatch(t *testing.T) {
 	c := ts.client(t, tokenA)
 	ctx := testCtx(t)
 	class := pushCounter(t, c)
-	id := spawnCounter(t, c, class, host.Options{}, 0)
+	id := spawnCounter(t, c, class, api.Options{}, 0)
 
 	res, err := c.Batch(ctx, []client.BatchCall{
 		{Actor: id, Method: "incr", Args: []any{1}},
@@ -328,11 +329,11 @@ func TestBatch(t *testing.T) {
 	if n, _ := res[1].Value.Int(); res[0].Err != nil || res[1].Err != nil || n != 3 {
 		t.Fatalf("batch incr: %+v", res[:2])
 	}
-	ce := wantErr(t, res[2].Err, client.ErrAppError, "app_error")
+	ce := wantErr(t, res[2].Err, api.ErrApp, "app_error")
 	if ce.Detail("code") != "c_error" || ce.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("batch fail: %+v", ce)
 	}
-	wantErr(t, res[3].Err, client.ErrNotFound, "method_not_found")
+	wantErr(t, res[3].Err, api.ErrNotFound, "method_not_found")
 	if n, _ := res[4].Value.Int(); res[4].Err != nil || n != 3 {
 		t.Fatalf("batch get: %+v", res[4])
 	}
@@ -361,20 +362,20 @@ func TestActorsAndNames(t *testing.T) {
 	ctx := testCtx(t)
 	class := pushCounter(t, c)
 
-	info, err := c.Spawn(ctx, class, host.Options{Name: "ctr", MaxPending: 7}, 5)
+	info, err := c.Spawn(ctx, class, api.Options{Name: "ctr", MaxPending: 7}, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Name != "ctr" || info.State != host.StateAlive || info.Options.MaxPending != 7 || info.Class != class {
+	if info.Name != "ctr" || info.State != api.StateAlive || info.Options.MaxPending != 7 || info.Class != class {
 		t.Fatalf("spawned %+v", info)
 	}
-	anon := spawnCounter(t, c, class, host.Options{}, 0)
+	anon := spawnCounter(t, c, class, api.Options{}, 0)
 
 	// The namespace's own usage; node-wide figures are the operator's.
 	if u, err := c.Namespace(ctx); err != nil || u.Actors != 2 || u.Classes != 1 {
 		t.Fatalf("Namespace: %+v %v", u, err)
 	}
-	if _, err := c.Node(ctx); !errors.Is(err, client.ErrForbidden) {
+	if _, err := c.Node(ctx); !errors.Is(err, api.ErrForbidden) {
 		t.Fatalf("Node with a tenant's token: %v, want ErrForbidden", err)
 	}
 
@@ -394,9 +395,9 @@ func TestActorsAndNames(t *testing.T) {
 		t.Fatalf("Actors(name): %+v %v", named, err)
 	}
 
-	_, err = c.Spawn(ctx, class, host.Options{Name: "ctr"}, 1)
-	wantErr(t, err, client.ErrNameTaken, "name_taken")
-	same, err := c.Spawn(ctx, class, host.Options{Name: "ctr", GetIfExists: true}, 1)
+	_, err = c.Spawn(ctx, class, api.Options{Name: "ctr"}, 1)
+	wantErr(t, err, api.ErrNameTaken, "name_taken")
+	same, err := c.Spawn(ctx, class, api.Options{Name: "ctr", GetIfExists: true}, 1)
 	if err != nil || same.ID != info.ID {
 		t.Fatalf("get-if-exists: %+v %v", same, err)
 	}
@@ -404,12 +405,12 @@ func TestActorsAndNames(t *testing.T) {
 	// Another namespace sees none of it; the same name is free there.
 	cb := ts.client(t, tokenB)
 	_, err = cb.Lookup(ctx, "ctr")
-	wantErr(t, err, client.ErrNotFound, "actor_not_found")
+	wantErr(t, err, api.ErrNotFound, "actor_not_found")
 	_, err = cb.Actor(ctx, info.ID)
-	wantErr(t, err, client.ErrNotFound, "actor_not_found")
+	wantErr(t, err, api.ErrNotFound, "actor_not_found")
 	_, err = cb.Call(ctx, info.ID, "get")
-	wantErr(t, err, client.ErrNotFound, "actor_not_found")
-	wantErr(t, cb.Kill(ctx, info.ID), client.ErrNotFound, "actor_not_found")
+	wantErr(t, err, api.ErrNotFound, "actor_not_found")
+	wantErr(t, cb.Kill(ctx, info.ID), api.ErrNotFound, "actor_not_found")
 	if list, err := cb.Actors(ctx, client.ActorFilter{}); err != nil || len(list) != 0 {
 		t.Fatalf("team-b Actors: %+v %v", list, err)
 	}
@@ -418,9 +419,9 @@ func TestActorsAndNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Lookup(ctx, "ctr")
-	wantErr(t, err, client.ErrNotFound, "actor_not_found")
+	wantErr(t, err, api.ErrNotFound, "actor_not_found")
 	_, err = c.Call(ctx, info.ID, "get")
-	if !errors.Is(err, client.ErrNotFound) && !errors.Is(err, client.ErrActorDied) {
+	if !errors.Is(err, api.ErrNotFound) && !errors.Is(err, api.ErrActorDied) {
 		t.Fatalf("call after kill: %v", err)
 	}
 	if list, err := c.Actors(ctx, client.ActorFilter{State: "alive"}); err != nil || len(list) != 1 || list[0].ID != anon {
@@ -432,12 +433,12 @@ func TestActorsAndNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range list {
-		if a.ID == info.ID && (a.State != host.StateDead || a.Death != host.DeathKilled) {
+		if a.ID == info.ID && (a.State != api.StateDead || a.Death != api.DeathKilled) {
 			t.Fatalf("killed actor listed as %+v", a)
 		}
 	}
 	// The name is free again.
-	if _, err := c.Spawn(ctx, class, host.Options{Name: "ctr"}, 1); err != nil {
+	if _, err := c.Spawn(ctx, class, api.Options{Name: "ctr"}, 1); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -450,7 +451,7 @@ func TestLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	actor, err := c.Spawn(ctx, class.ID, host.Options{})
+	actor, err := c.Spawn(ctx, class.ID, api.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,20 +466,20 @@ func TestLogs(t *testing.T) {
 		t.Fatalf("Logs(since): %+v %v", lines, err)
 	}
 	_, err = ts.client(t, tokenB).Logs(ctx, actor.ID, 0)
-	wantErr(t, err, client.ErrNotFound, "actor_not_found")
+	wantErr(t, err, api.ErrNotFound, "actor_not_found")
 
 	// Follow: the kept line, then a new one, then cancel.
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	got := make(chan host.LogLine, 10)
+	got := make(chan api.LogLine, 10)
 	done := make(chan error, 1)
 	go func() {
-		done <- c.FollowLogs(fctx, actor.ID, 0, func(l host.LogLine) error {
+		done <- c.FollowLogs(fctx, actor.ID, 0, func(l api.LogLine) error {
 			got <- l
 			return nil
 		})
 	}()
-	next := func() host.LogLine {
+	next := func() api.LogLine {
 		t.Helper()
 		select {
 		case l := <-got:
@@ -488,7 +489,7 @@ func TestLogs(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatal("no log line")
 		}
-		return host.LogLine{}
+		return api.LogLine{}
 	}
 	first := next()
 	if first.Text != "hello from wat" {
@@ -507,21 +508,21 @@ func TestLogs(t *testing.T) {
 
 	// fn's error stops the stream and is returned.
 	stop := errors.New("stop")
-	if err := c.FollowLogs(ctx, actor.ID, 0, func(host.LogLine) error { return stop }); err != stop {
+	if err := c.FollowLogs(ctx, actor.ID, 0, func(api.LogLine) error { return stop }); err != stop {
 		t.Fatalf("FollowLogs with a failing fn: %v", err)
 	}
 
 	// The stream ends when the actor dies.
 	done2 := make(chan error, 1)
 	go func() {
-		done2 <- c.FollowLogs(ctx, actor.ID, 100, func(host.LogLine) error { return nil })
+		done2 <- c.FollowLogs(ctx, actor.ID, 100, func(api.LogLine) error { return nil })
 	}()
 	if _, err := c.Call(ctx, actor.ID, "bye"); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-done2:
-		if err != nil && !errors.Is(err, client.ErrActorDied) && !errors.Is(err, client.ErrNotFound) {
+		if err != nil && !errors.Is(err, api.ErrActorDied) && !errors.Is(err, api.ErrNotFound) {
 			t.Fatalf("FollowLogs after exit: %v", err)
 		}
 	case <-time.After(30 * time.Second):
@@ -534,14 +535,14 @@ func TestErrors(t *testing.T) {
 	c := ts.client(t, tokenA)
 	ctx := testCtx(t)
 	class := pushCounter(t, c)
-	id := spawnCounter(t, c, class, host.Options{MaxRestarts: -1}, 0)
+	id := spawnCounter(t, c, class, api.Options{MaxRestarts: api.Ptr(-1)}, 0)
 
 	// Authentication.
 	noToken := ts.client(t, "")
 	_, err := noToken.Classes(ctx)
-	wantErr(t, err, client.ErrUnauthorized, "unauthorized")
+	wantErr(t, err, api.ErrUnauthorized, "unauthorized")
 	_, err = ts.client(t, "wrong").Actors(ctx, client.ActorFilter{})
-	ce := wantErr(t, err, client.ErrUnauthorized, "unauthorized")
+	ce := wantErr(t, err, api.ErrUnauthorized, "unauthorized")
 	if ce.Status != http.StatusUnauthorized {
 		t.Fatalf("status %d", ce.Status)
 	}
@@ -551,20 +552,20 @@ func TestErrors(t *testing.T) {
 
 	// Calls.
 	_, err = c.Call(ctx, id, "add", 1)
-	wantErr(t, err, client.ErrArity, "arity")
+	wantErr(t, err, api.ErrArity, "arity")
 	_, err = c.Submit(ctx, id, "add", client.CallOptions{}, 1, 2, 3)
-	wantErr(t, err, client.ErrArity, "arity")
+	wantErr(t, err, api.ErrArity, "arity")
 	_, err = c.Call(ctx, id, "nope")
-	wantErr(t, err, client.ErrMethodNotFound, "method_not_found")
+	wantErr(t, err, api.ErrMethodNotFound, "method_not_found")
 	_, err = c.Call(ctx, "0123456789abcdef0123456789abcdef", "get")
-	wantErr(t, err, client.ErrNotFound, "actor_not_found")
+	wantErr(t, err, api.ErrNotFound, "actor_not_found")
 	_, err = c.Call(ctx, id, "fail")
-	ce = wantErr(t, err, client.ErrAppError, "app_error")
+	ce = wantErr(t, err, api.ErrApp, "app_error")
 	if ce.Detail("code") != "c_error" || ce.Detail("message") != "failed on purpose" {
 		t.Fatalf("app error details %v", ce.Details)
 	}
 	_, err = c.Call(ctx, id, "trap")
-	ce = wantErr(t, err, client.ErrTrap, "trap")
+	ce = wantErr(t, err, api.ErrTrap, "trap")
 	if ce.Detail("reason") != "trap" || ce.Status != http.StatusBadGateway {
 		t.Fatalf("trap: %+v", ce)
 	}
@@ -572,24 +573,24 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("get after trap: %s %v", v.Raw(), err)
 	}
 	_, err = c.CallWithOptions(ctx, id, "spin", client.CallOptions{TimeoutMS: 100})
-	wantErr(t, err, client.ErrDeadline, "deadline_exceeded")
+	wantErr(t, err, context.DeadlineExceeded, "deadline_exceeded")
 	_, err = c.Call(ctx, id, "incr", "not a number")
-	if !errors.Is(err, client.ErrAppError) {
+	if !errors.Is(err, api.ErrApp) {
 		t.Fatalf("incr(text): %v", err)
 	}
 
 	// Modules and spawns.
 	_, err = c.PushClass(ctx, readFixture(t, garbageWasm), nil)
-	ce = wantErr(t, err, client.ErrInvalidModule, "invalid_module")
+	ce = wantErr(t, err, api.ErrInvalidModule, "invalid_module")
 	if ce.Detail("reason") == "" {
 		t.Fatalf("invalid module without a reason: %+v", ce)
 	}
-	_, err = c.Spawn(ctx, "sha256:0000", host.Options{})
-	wantErr(t, err, client.ErrNotFound, "class_not_found")
-	_, err = c.Spawn(ctx, class, host.Options{}, 1, 2)
-	wantErr(t, err, client.ErrArity, "arity")
-	_, err = c.Spawn(ctx, class, host.Options{MaxRestarts: -2})
-	wantErr(t, err, client.ErrInvalidArgument, "invalid_argument")
+	_, err = c.Spawn(ctx, "sha256:0000", api.Options{})
+	wantErr(t, err, api.ErrNotFound, "class_not_found")
+	_, err = c.Spawn(ctx, class, api.Options{}, 1, 2)
+	wantErr(t, err, api.ErrArity, "arity")
+	_, err = c.Spawn(ctx, class, api.Options{MaxRestarts: api.Ptr(-2)})
+	wantErr(t, err, api.ErrInvalidArgument, "invalid_argument")
 
 	// Checkpoints through the raw routes.
 	var ck struct{ ID string }
@@ -600,9 +601,9 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("restore: %v", err)
 	}
 	err = c.Do(ctx, http.MethodPost, "/v1/actors/"+id+"/restore", map[string]string{"checkpoint": "ck-nope"}, nil)
-	wantErr(t, err, client.ErrNotFound, "checkpoint_not_found")
+	wantErr(t, err, api.ErrNotFound, "checkpoint_not_found")
 	err = c.Do(ctx, http.MethodGet, "/v1/nothing-here", nil, nil)
-	wantErr(t, err, client.ErrNotFound, "not_found")
+	wantErr(t, err, api.ErrNotFound, "not_found")
 
 	// A server that is not there.
 	dead, err := client.New(client.Config{Server: "127.0.0.1:1"})
@@ -621,13 +622,13 @@ func TestBackpressure(t *testing.T) {
 	c := ts.client(t, tokenA)
 	ctx := testCtx(t)
 	class := pushCounter(t, c)
-	id := spawnCounter(t, c, class, host.Options{MaxPending: 1, MaxRestarts: -1, CallTimeout: 2 * time.Second}, 0)
+	id := spawnCounter(t, c, class, api.Options{MaxPending: 1, MaxRestarts: api.Ptr(-1), CallTimeout: api.Ptr(2 * time.Second)}, 0)
 
 	var err error
 	for i := 0; i < 5 && err == nil; i++ {
 		_, err = c.Submit(ctx, id, "spin", client.CallOptions{TimeoutMS: 200})
 	}
-	ce := wantErr(t, err, client.ErrBackpressure, "backpressure")
+	ce := wantErr(t, err, api.ErrBackpressure, "backpressure")
 	if ce.Status != http.StatusTooManyRequests || ce.RetryAfter != time.Second {
 		t.Fatalf("backpressure: %+v", ce)
 	}

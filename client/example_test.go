@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/client"
-	"github.com/wactor/wactor/host"
 )
 
 // A counter actor: upload its class, spawn it, call it.
@@ -27,7 +27,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	actor, err := c.Spawn(ctx, class.ID, host.Options{Name: "counter", GetIfExists: true}, 10)
+	actor, err := c.Spawn(ctx, class.ID, api.Options{Name: "counter", GetIfExists: true}, 10)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -73,12 +73,12 @@ func ExampleError() {
 		switch {
 		case err == nil:
 			return
-		case errors.Is(err, client.ErrBackpressure) && errors.As(err, &ce):
+		case errors.Is(err, api.ErrBackpressure) && errors.As(err, &ce):
 			time.Sleep(ce.RetryAfter) // the server's hint
 			continue
-		case errors.Is(err, client.ErrAppError) && errors.As(err, &ce):
+		case errors.Is(err, api.ErrApp) && errors.As(err, &ce):
 			fmt.Println("the method failed:", ce.Detail("code"), ce.Detail("message"))
-		case errors.Is(err, client.ErrNotFound):
+		case errors.Is(err, api.ErrNotFound):
 			fmt.Println("no such actor (or method) in this namespace")
 		default:
 			log.Fatal(err)
@@ -107,7 +107,7 @@ func ExampleClient_FollowLogs() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, _ := client.New(client.Config{})
-	err := c.FollowLogs(ctx, "ACTOR", 0, func(l host.LogLine) error {
+	err := c.FollowLogs(ctx, "ACTOR", 0, func(l api.LogLine) error {
 		fmt.Println(l.Seq, l.Text)
 		return nil
 	})

@@ -11,26 +11,26 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/api"
 )
 
 // Logs returns an actor's kept log lines with Seq >= since
 // (GET /v1/actors/{id}/logs), also of a dead actor the server still keeps.
-func (c *Client) Logs(ctx context.Context, actorID string, since uint64) ([]host.LogLine, error) {
+func (c *Client) Logs(ctx context.Context, actorID string, since uint64) ([]api.LogLine, error) {
 	page, err := c.LogPage(ctx, actorID, since)
 	return page.Lines, err
 }
 
 // LogPage is Logs with the log's stats: what it keeps and how many lines
 // it dropped (a line before page.FirstSeq was dropped).
-func (c *Client) LogPage(ctx context.Context, actorID string, since uint64) (host.LogPage, error) {
+func (c *Client) LogPage(ctx context.Context, actorID string, since uint64) (api.LogPage, error) {
 	q := url.Values{}
 	if since > 0 {
 		q.Set("since", strconv.FormatUint(since, 10))
 	}
-	var out host.LogPage
+	var out api.LogPage
 	if _, err := c.doJSON(ctx, http.MethodGet, c.endpoint(q, "/v1/actors/", actorID, "/logs"), nil, &out); err != nil {
-		return host.LogPage{}, err
+		return api.LogPage{}, err
 	}
 	return out, nil
 }
@@ -41,7 +41,7 @@ func (c *Client) LogPage(ctx context.Context, actorID string, since uint64) (hos
 // (ctx.Err()), when fn returns an error (that error), or when the server ends
 // the stream, for example because the actor died (nil, or the *Error the
 // server sent).
-func (c *Client) FollowLogs(ctx context.Context, actorID string, since uint64, fn func(host.LogLine) error) error {
+func (c *Client) FollowLogs(ctx context.Context, actorID string, since uint64, fn func(api.LogLine) error) error {
 	q := url.Values{"follow": {"true"}}
 	if since > 0 {
 		q.Set("since", strconv.FormatUint(since, 10))
@@ -66,7 +66,7 @@ func (c *Client) FollowLogs(ctx context.Context, actorID string, since uint64, f
 		}
 		switch event {
 		case "", "log":
-			var line host.LogLine
+			var line api.LogLine
 			if err := json.Unmarshal([]byte(data.String()), &line); err != nil {
 				return fmt.Errorf("client: malformed log event: %w", err)
 			}

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/client"
-	"github.com/wactor/wactor/internal/server"
+	"github.com/wactor/wactor/server"
 )
 
 // Tokens of the test server: two tenants.
@@ -37,7 +37,7 @@ type testServer struct {
 	srv *server.Server
 }
 
-// startServer starts internal/server on 127.0.0.1:0 with a tokens file
+// startServer starts server on 127.0.0.1:0 with a tokens file
 // binding tokenA to namespace team-a and tokenB to team-b. It is closed
 // when the test ends.
 func startServer(t *testing.T) *testServer {

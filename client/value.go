@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/wactor/wactor/abi"
-	"github.com/wactor/wactor/internal/wire"
+	"github.com/wactor/wactor/api"
 )
 
 // FutureRef names a future on the server (IDs look like "<actor id>/<seq>").
@@ -30,7 +30,7 @@ func (f FutureRef) String() string { return f.ID }
 
 // MarshalJSON encodes the reference as {"$future": id}.
 func (f FutureRef) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{wire.KeyFuture: f.ID})
+	return json.Marshal(map[string]string{api.KeyFuture: f.ID})
 }
 
 // UnmarshalJSON accepts {"$future": id} or the ID as a string.
@@ -65,7 +65,7 @@ func (a ActorRef) String() string { return a.ID }
 
 // MarshalJSON encodes the reference as {"$actor": id}.
 func (a ActorRef) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{wire.KeyActor: a.ID})
+	return json.Marshal(map[string]string{api.KeyActor: a.ID})
 }
 
 // UnmarshalJSON accepts {"$actor": id, "class": class} or the ID as a string.
@@ -93,7 +93,7 @@ type Bytes []byte
 
 // MarshalJSON encodes the bytes as {"$bytes": base64}.
 func (b Bytes) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{wire.KeyBytes: base64.StdEncoding.EncodeToString(b)})
+	return json.Marshal(map[string]string{api.KeyBytes: base64.StdEncoding.EncodeToString(b)})
 }
 
 // UnmarshalJSON accepts {"$bytes": base64} or base64 text.
@@ -196,7 +196,7 @@ func (v Value) String() (string, error) {
 func (v Value) Bytes() ([]byte, error) {
 	var b Bytes
 	var x map[string]json.RawMessage
-	if err := json.Unmarshal(v.Raw(), &x); err != nil || len(x) != 1 || x[wire.KeyBytes] == nil {
+	if err := json.Unmarshal(v.Raw(), &x); err != nil || len(x) != 1 || x[api.KeyBytes] == nil {
 		return nil, fmt.Errorf("client: value %s is not bytes", truncate(v.Raw()))
 	}
 	if err := b.UnmarshalJSON(v.Raw()); err != nil {
@@ -304,7 +304,7 @@ func fromWire(x any, native bool) (any, error) {
 		return x, nil
 	case map[string]any:
 		if len(x) == 1 {
-			if s, ok := x[wire.KeyBytes].(string); ok {
+			if s, ok := x[api.KeyBytes].(string); ok {
 				if !native {
 					return s, nil
 				}
@@ -314,17 +314,17 @@ func fromWire(x any, native bool) (any, error) {
 				}
 				return b, nil
 			}
-			if pairs, ok := x[wire.KeyMap].([]any); ok {
+			if pairs, ok := x[api.KeyMap].([]any); ok {
 				return fromWireMap(pairs, native)
 			}
-			if name, ok := x[wire.KeyFloat].(string); ok && native {
-				if f, ok := wire.FloatNamed(name); ok {
+			if name, ok := x[api.KeyFloat].(string); ok && native {
+				if f, ok := api.FloatNamed(name); ok {
 					return f, nil
 				}
 			}
 		}
-		if id, ok := x[wire.KeyActor].(string); ok && native {
-			class, _ := x[wire.KeyClass].(string)
+		if id, ok := x[api.KeyActor].(string); ok && native {
+			class, _ := x[api.KeyClass].(string)
 			return ActorRef{ID: id, Class: class}, nil
 		}
 		for k, e := range x {
@@ -555,7 +555,7 @@ func wireMap(rv reflect.Value) (any, error) {
 	for i, p := range pairs {
 		list[i] = [2]any{p.k, p.v}
 	}
-	return map[string]any{wire.KeyMap: list}, nil
+	return map[string]any{api.KeyMap: list}, nil
 }
 
 // dollarKeys reports whether a map with string keys has a key starting with
@@ -574,7 +574,7 @@ func dollarKeys(rv reflect.Value) bool {
 // fraction or an exponent even when it is integral (2 -> 2.0), and NaN and
 // the infinities as {"$float": "NaN" | "Infinity" | "-Infinity"}.
 func floatJSON(f float64) json.RawMessage {
-	return wire.AppendFloat(nil, f, 64)
+	return api.AppendFloat(nil, f, 64)
 }
 
 // wireArgs converts call arguments; nil args are sent as [].

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/api"
 )
 
 func wireJSON(t *testing.T, v any) string {
@@ -185,28 +186,52 @@ func TestRefsJSON(t *testing.T) {
 
 func TestErrorIs(t *testing.T) {
 	e := &Error{Status: 404, Code: "method_not_found", Message: "m"}
-	for _, target := range []error{ErrNotFound, ErrMethodNotFound, &Error{Code: "method_not_found"}} {
+	for _, target := range []error{api.ErrNotFound, api.ErrMethodNotFound, &Error{Code: "method_not_found"}} {
 		if !errors.Is(e, target) {
 			t.Errorf("%v is not %v", e, target)
 		}
 	}
-	for _, target := range []error{ErrActorNotFound, ErrArity, context.DeadlineExceeded} {
+	for _, target := range []error{api.ErrActorNotFound, api.ErrArity, context.DeadlineExceeded} {
 		if errors.Is(e, target) {
 			t.Errorf("%v is %v", e, target)
 		}
 	}
 	d := &Error{Code: "deadline_exceeded"}
-	if !errors.Is(d, ErrDeadline) || !errors.Is(d, context.DeadlineExceeded) || errors.Is(d, ErrNotFound) {
+	if !errors.Is(d, context.DeadlineExceeded) || errors.Is(d, api.ErrNotFound) {
 		t.Error("deadline_exceeded matching")
+	}
+	if !errors.Is(&Error{Code: "gizmo_not_found"}, api.ErrNotFound) || errors.Is(&Error{Code: "gizmo"}, api.ErrNotFound) {
+		t.Error("unknown codes matching")
 	}
 	if e.Error() != "method_not_found: m" {
 		t.Errorf("Error() = %q", e.Error())
 	}
-	// Every code of the API's table has a sentinel and a status.
-	for code, s := range sentinelByCode {
-		if !errors.Is(&Error{Code: code}, s) || statusForCode(code) == 0 {
-			t.Errorf("code %s", code)
+	// Every code of the API's table unwraps to its sentinel and has a status.
+	for _, c := range api.Codes {
+		if c.Err != nil && !errors.Is(&Error{Code: c.Name}, c.Err) || statusForCode(c.Name) == 0 {
+			t.Errorf("code %s", c.Name)
 		}
+	}
+	// Typed errors from the details, as the host returns them.
+	app := &Error{Code: "app_error", Details: map[string]any{"code": "E", "message": "m"}}
+	var ae *api.AppError
+	if !errors.As(app, &ae) || ae.Code != "E" || ae.Message != "m" || !errors.Is(app, api.ErrApp) {
+		t.Errorf("app_error: %+v", ae)
+	}
+	died := &Error{Code: "actor_died", Details: map[string]any{"reason": "killed"}}
+	var de *api.ActorDiedError
+	if !errors.As(died, &de) || de.Reason != api.DeathKilled || !errors.Is(died, api.ErrActorDied) {
+		t.Errorf("actor_died: %+v", de)
+	}
+	trap := &Error{Code: "deadline_exceeded", Details: map[string]any{"reason": "deadline"}}
+	var te *api.TrapError
+	if !errors.As(trap, &te) || te.Reason != api.TrapDeadline || !errors.Is(trap, context.DeadlineExceeded) || !errors.Is(trap, api.ErrTrap) {
+		t.Errorf("deadline trap: %+v", te)
+	}
+	un := &Error{Code: "unschedulable", Details: map[string]any{"resource": "gpu", "requested": 2.0, "capacity": 1.0}}
+	var ue *api.UnschedulableError
+	if !errors.As(un, &ue) || ue.Resource != "gpu" || ue.Requested != 2 || ue.Capacity != 1 || !errors.Is(un, api.ErrUnschedulable) {
+		t.Errorf("unschedulable: %+v", ue)
 	}
 }
 
@@ -233,7 +258,7 @@ func TestCodesOfTheAPI(t *testing.T) {
 		t.Fatal("docs/openapi.json lists no ErrorCode")
 	}
 	for _, code := range codes {
-		if _, ok := sentinelByCode[code]; !ok {
+		if c, ok := api.CodeNamed(code); !ok || !errors.Is(&Error{Code: code}, c.Err) {
 			t.Errorf("code %s has no sentinel", code)
 		}
 		if statusForCode(code) == 0 {

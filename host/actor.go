@@ -25,7 +25,7 @@ type actor struct {
 	h        *Host
 	id       string
 	class    *class
-	opts     Options
+	opts     actorOptions
 	initArgs []byte
 	created  time.Time
 	logs     *logring.Ring
@@ -584,7 +584,7 @@ func (a *actor) info() ActorInfo {
 	a.mu.Lock()
 	info := ActorInfo{
 		ID: a.id, Name: a.opts.Name, Class: a.class.info.ID, State: a.state,
-		Restarts: a.restarts, Checkpoints: len(a.checkpoints), Options: a.opts, Created: a.created,
+		Restarts: a.restarts, Checkpoints: len(a.checkpoints), Options: a.opts.public(), Created: a.created,
 	}
 	if a.died != nil {
 		info.Death = a.died.Reason

@@ -33,6 +33,11 @@ func TestHost_Admission(t *testing.T) {
 		if !errors.As(err, &ie) || !errors.Is(err, scheduler.ErrUnschedulable) || ie.Resource != tt.resource {
 			t.Fatalf("Spawn(%+v): %v, want unschedulable %s", tt.opts, err, tt.resource)
 		}
+		// In the API's words too.
+		var ue *UnschedulableError
+		if !errors.As(err, &ue) || !errors.Is(err, ErrUnschedulable) || ue.Resource != tt.resource || ue.Requested != ie.Requested {
+			t.Fatalf("Spawn(%+v): %v, want an *UnschedulableError for %s", tt.opts, err, tt.resource)
+		}
 		if d := time.Since(start); d > time.Second {
 			t.Fatalf("an impossible request took %v to fail", d)
 		}
@@ -80,7 +85,7 @@ func TestHost_Admission(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = short.Spawn(ctx, sc.ID, Options{NumCPUs: 1}, 0)
-	if !errors.Is(err, scheduler.ErrAdmissionTimeout) || !strings.Contains(err.Error(), "cpu") {
+	if !errors.Is(err, scheduler.ErrAdmissionTimeout) || !errors.Is(err, ErrAdmissionTimeout) || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "cpu") {
 		t.Fatalf("err = %v, want an admission timeout naming cpu", err)
 	}
 	// Actors with no requests take nothing (Ray's default).

@@ -1,6 +1,11 @@
 package host
 
-import "github.com/wactor/wactor/api"
+import (
+	"errors"
+
+	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/scheduler"
+)
 
 // The API's data types and errors, defined once in package api (their JSON
 // form is the HTTP API's) and named here too, so that a program using the
@@ -8,31 +13,32 @@ import "github.com/wactor/wactor/api"
 // are the same types and values.
 
 type (
-	DamagedError   = api.DamagedError
-	ModuleError    = api.ModuleError
-	TrapReason     = api.TrapReason
-	TrapError      = api.TrapError
-	AppError       = api.AppError
-	DeathReason    = api.DeathReason
-	ActorDiedError = api.ActorDiedError
-	NameError      = api.NameError
-	State          = api.State
-	Damage         = api.Damage
-	ActorInfo      = api.ActorInfo
-	CallOptions    = api.CallOptions
-	CheckpointInfo = api.CheckpointInfo
-	LogLine        = api.LogLine
-	LogStats       = api.LogStats
-	LogPage        = api.LogPage
-	ClassInfo      = api.ClassInfo
-	NodeResources  = api.NodeResources
-	Options        = api.Options
-	Durability     = api.Durability
-	Quota          = api.Quota
-	NodeUsage      = api.NodeUsage
-	ResourceUsage  = api.ResourceUsage
-	ResourceAmount = api.ResourceAmount
-	NamespaceUsage = api.NamespaceUsage
+	DamagedError       = api.DamagedError
+	ModuleError        = api.ModuleError
+	TrapReason         = api.TrapReason
+	TrapError          = api.TrapError
+	AppError           = api.AppError
+	DeathReason        = api.DeathReason
+	ActorDiedError     = api.ActorDiedError
+	UnschedulableError = api.UnschedulableError
+	NameError          = api.NameError
+	State              = api.State
+	Damage             = api.Damage
+	ActorInfo          = api.ActorInfo
+	CallOptions        = api.CallOptions
+	CheckpointInfo     = api.CheckpointInfo
+	LogLine            = api.LogLine
+	LogStats           = api.LogStats
+	LogPage            = api.LogPage
+	ClassInfo          = api.ClassInfo
+	NodeResources      = api.NodeResources
+	Options            = api.Options
+	Durability         = api.Durability
+	Quota              = api.Quota
+	NodeUsage          = api.NodeUsage
+	ResourceUsage      = api.ResourceUsage
+	ResourceAmount     = api.ResourceAmount
+	NamespaceUsage     = api.NamespaceUsage
 )
 
 // Sentinel errors (api/errors.go).
@@ -61,6 +67,8 @@ var (
 	ErrPersist            = api.ErrPersist
 	ErrDamaged            = api.ErrDamaged
 	ErrInvalidName        = api.ErrInvalidName
+	ErrUnschedulable      = api.ErrUnschedulable
+	ErrAdmissionTimeout   = api.ErrAdmissionTimeout
 )
 
 // Constants of the API (states, reasons, modes, limits).
@@ -100,3 +108,32 @@ var CheckName = api.CheckName
 
 // moduleErrorf makes a ModuleError (api.ModuleErrorf).
 var moduleErrorf = api.ModuleErrorf
+
+// admissionError gives an error of the scheduler's admission the API's
+// vocabulary, so that Spawn never returns another package's error types
+// alone: an unschedulable request becomes *UnschedulableError, a timed-out
+// one matches ErrAdmissionTimeout (and context.DeadlineExceeded), an
+// invalid one ErrInvalidOptions. The message stays the scheduler's, and
+// the scheduler's error stays in the chain.
+func admissionError(err error) error {
+	var ie *scheduler.InsufficientResourcesError
+	switch {
+	case errors.As(err, &ie):
+		return &UnschedulableError{Resource: ie.Resource, Requested: ie.Requested, Capacity: ie.Capacity, Cause: err}
+	case errors.Is(err, scheduler.ErrAdmissionTimeout):
+		return alsoIs{err, ErrAdmissionTimeout}
+	case errors.Is(err, scheduler.ErrInvalidResources):
+		return alsoIs{err, ErrInvalidOptions}
+	}
+	return err
+}
+
+// alsoIs is err that also matches sentinel.
+type alsoIs struct{ err, sentinel error }
+
+func (e alsoIs) Error() string   { return e.err.Error() }
+func (e alsoIs) Unwrap() []error { return []error{e.sentinel, e.err} }
+
+// Ptr returns a pointer to v, for the optional fields of Options
+// (api.Ptr): Ptr(0) asks for an explicit zero.
+func Ptr[T any](v T) *T { return api.Ptr(v) }

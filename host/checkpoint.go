@@ -313,7 +313,7 @@ func (h *Host) Fork(ctx context.Context, src *Actor, checkpointID string, opts O
 // before its constructor runs.
 func (a *actor) persistStart() error {
 	p := a.h.persist
-	if err := p.SaveActor(journal.ActorMeta{ID: a.id, Class: a.class.info.ID, Options: a.opts, InitArgs: a.initArgs, Created: a.created}); err != nil {
+	if err := p.SaveActor(journal.ActorMeta{ID: a.id, Class: a.class.info.ID, Options: a.opts.public(), InitArgs: a.initArgs, Created: a.created}); err != nil {
 		return fmt.Errorf("%w: writing its metadata: %w", ErrPersist, diskError{err})
 	}
 	jf, err := p.OpenJournal(a.id, 0) // none in DurabilityCheckpoint mode

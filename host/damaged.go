@@ -77,7 +77,7 @@ func (h *Host) recoverActor(ctx context.Context, f journal.Found) {
 	}
 	a := &actor{
 		inc: newIncarnation(),
-		h:   h, id: m.ID, class: c, opts: m.Options, initArgs: m.InitArgs,
+		h:   h, id: m.ID, class: c, opts: resolveOptions(m.Options), initArgs: m.InitArgs,
 		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
@@ -137,7 +137,7 @@ func (h *Host) addDamaged(f journal.Found, c *class, reason string) {
 	}
 	a := &actor{
 		inc: newIncarnation(),
-		h:   h, id: f.ID, class: c, opts: m.Options, initArgs: m.InitArgs,
+		h:   h, id: f.ID, class: c, opts: resolveOptions(m.Options), initArgs: m.InitArgs,
 		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
@@ -225,7 +225,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	h.mu.Lock()
 	a.class = c
 	h.mu.Unlock()
-	a.opts, a.initArgs, a.created = me.Options, me.InitArgs, me.Created
+	a.opts, a.initArgs, a.created = resolveOptions(me.Options), me.InitArgs, me.Created
 	a.checkpoints = []*snapshots.State{st}
 	a.mu.Unlock()
 	a.journal, a.journalBytes = calls, 0

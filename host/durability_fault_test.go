@@ -260,7 +260,7 @@ func TestDurable_DiskFull(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			e := newDurEnv(t, DurabilitySync)
 			e.open()
-			a := spawn(t, e.h, readWasm(t, cCounterPath), Options{Durable: true, CheckpointEvery: 4}, 0)
+			a := spawn(t, e.h, readWasm(t, cCounterPath), Options{Durable: true, CheckpointEvery: ptr(4)}, 0)
 			acked, failed := int64(0), 0
 			for i := range 40 {
 				switch i {

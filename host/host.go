@@ -469,16 +469,25 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 }
 
 // spawn creates an actor from encoded constructor arguments.
-func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
-	explicitTimeout := opts.CallTimeout != 0
-	opts, err := mergeOptions(opts, h.cfg.Defaults)
+func (h *Host) spawn(ctx context.Context, own *owner, c *class, o Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
+	explicitTimeout := o.CallTimeout != nil
+	merged, err := mergeOptions(o, h.cfg.Defaults)
 	if err != nil {
 		return nil, err
+	}
+	opts := resolveOptions(merged)
+	limit := h.quotaFor(opts.Namespace).CallTimeout
+	if opts.CallTimeout == 0 {
+		// No deadline of its own: the host's cap, or the namespace's.
+		opts.CallTimeout = h.cfg.MaxCallTimeout
+		if limit > 0 {
+			opts.CallTimeout = min(opts.CallTimeout, limit)
+		}
 	}
 	if err := h.cfg.checkCallTimeout(opts.CallTimeout); err != nil {
 		return nil, err
 	}
-	if limit := h.quotaFor(opts.Namespace).CallTimeout; limit > 0 && opts.CallTimeout > limit {
+	if limit > 0 && opts.CallTimeout > limit {
 		// A default deadline is cut to the namespace's cap; one asked for
 		// is refused.
 		if explicitTimeout {
@@ -504,12 +513,12 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	if opts.Durable && h.persist == nil {
 		return nil, fmt.Errorf("%w: a durable actor needs a host with a data directory", ErrInvalidOptions)
 	}
-	durable := h.durable(opts)
+	durable := h.durable(opts.Options)
 	// Reserve the actor's resources for its lifetime (Ray's placement on
 	// one node): wait while they are taken, fail at once if they never fit.
-	res, err := h.admit.Reserve(ctx, h.request(opts), h.cfg.AdmissionTimeout)
+	res, err := h.admit.Reserve(ctx, h.request(opts.Options), h.cfg.AdmissionTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("spawn: %w", err)
+		return nil, fmt.Errorf("spawn: %w", admissionError(err))
 	}
 	admitted := false
 	defer func() {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
 )
 
 // TestServeDamagedActor: a detached (durable) actor whose journal was
@@ -44,7 +44,7 @@ func TestServeDamagedActor(t *testing.T) {
 	}
 
 	p = startServe(t, nil, args...)
-	var info wire.Actor
+	var info api.WireActor
 	p.okJSON(t, &info, "actor", "show", a.ID)
 	if info.State != host.StateDamaged || info.Damage == nil || !strings.Contains(info.Damage.Reason, "journal") {
 		t.Fatalf("actor show: %+v", info)

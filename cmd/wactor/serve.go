@@ -19,7 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/server"
+	"github.com/wactor/wactor/server"
 )
 
 // Defaults of wactor serve.

@@ -21,8 +21,8 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
 )
 
 func TestClasses(t *testing.T) {
@@ -87,7 +87,7 @@ func TestSpawnListShow(t *testing.T) {
 	if a.Namespace != nsA || a.Name != "c1" || a.State != host.StateAlive || a.Class != class.ID {
 		t.Fatalf("actor %+v", a)
 	}
-	if o := a.Options; o.MaxPending != 50 || o.CallTimeoutMS != 1500 || o.MaxRestarts != 2 || o.MemoryPages != 64 || o.Namespace != nsA {
+	if o := a.Options; o.MaxPending != 50 || o.CallTimeoutMS == nil || *o.CallTimeoutMS != 1500 || o.MaxRestarts == nil || *o.MaxRestarts != 2 || o.MemoryPages != 64 || o.Namespace != nsA {
 		t.Fatalf("options %+v", o)
 	}
 	if n := e.c.callInt(a.ID, "get"); n != 10 {
@@ -98,7 +98,7 @@ func TestSpawnListShow(t *testing.T) {
 	third := e.c.spawn(class.ID, []any{0}, nil)
 
 	list := func(query string) []string {
-		var l wire.ActorList
+		var l api.ActorList
 		e.c.do("GET", "/v1/actors"+query, nil).ok(http.StatusOK, &l)
 		var ids []string
 		for _, x := range l.Actors {
@@ -112,7 +112,7 @@ func TestSpawnListShow(t *testing.T) {
 	if got := list("?state=dead"); !slices.Equal(got, []string{other.ID}) {
 		t.Errorf("dead: %v", got)
 	}
-	var dead wire.Actor
+	var dead api.WireActor
 	e.c.do("GET", "/v1/actors/"+other.ID, nil).ok(http.StatusOK, &dead)
 	if dead.State != host.StateDead || dead.Death != string(host.DeathRestartsExhausted) {
 		t.Errorf("dead actor %+v", dead)
@@ -133,12 +133,12 @@ func TestSpawnListShow(t *testing.T) {
 		t.Errorf("other namespace sees %s", got.body)
 	}
 
-	var shown wire.Actor
+	var shown api.WireActor
 	e.c.do("GET", "/v1/actors/"+a.ID, nil).ok(http.StatusOK, &shown)
 	if shown.ID != a.ID || shown.CallsServed != 1 {
 		t.Errorf("show %+v", shown)
 	}
-	var named wire.Actor
+	var named api.WireActor
 	e.c.do("GET", "/v1/names/c1", nil).ok(http.StatusOK, &named)
 	if named.ID != a.ID {
 		t.Errorf("names/c1 = %s, want %s", named.ID, a.ID)

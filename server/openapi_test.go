@@ -25,7 +25,7 @@ type openAPI struct {
 
 func readOpenAPI(t *testing.T) (openAPI, []byte) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "openapi.json"))
+	raw, err := os.ReadFile(filepath.Join("..", "docs", "openapi.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 	if !slices.Equal(got, codes) {
 		t.Errorf("ErrorCode enum %v, want %v", got, codes)
 	}
-	md, err := os.ReadFile(filepath.Join("..", "..", "docs", "API.md"))
+	md, err := os.ReadFile(filepath.Join("..", "docs", "API.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

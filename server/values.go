@@ -14,8 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
 )
 
 // JSON has no bytes, no maps with non-text keys, no actor handles and no
@@ -23,7 +23,7 @@ import (
 // starting with "$". This file converts between those JSON values and the
 // CBOR values the host passes around (abi.Value), in both directions; the
 // "$" keys and the float form, which the Go client shares, are in
-// internal/wire.
+// package api.
 
 func argErrorf(format string, args ...any) error {
 	return &apiError{Code: codeInvalidArgument, Message: fmt.Sprintf(format, args...)}
@@ -159,12 +159,12 @@ func (c *jconv) futureRef() (id string, ok bool, err error) {
 		return "", false, nil
 	}
 	key, err := c.member(closer, 1, nil, true)
-	if err != nil || string(key) != wire.KeyFuture {
+	if err != nil || string(key) != api.KeyFuture {
 		c.i = start
 		return "", false, nil
 	}
 	if c.i >= len(c.b) || c.b[c.i] != '"' {
-		return "", false, argErrorf("%s wants a future ID (text)", wire.KeyFuture)
+		return "", false, argErrorf("%s wants a future ID (text)", api.KeyFuture)
 	}
 	v, err := c.str(nil, true)
 	if err != nil {
@@ -173,7 +173,7 @@ func (c *jconv) futureRef() (id string, ok bool, err error) {
 	if more, err := c.next(closer); err != nil {
 		return "", false, err
 	} else if more {
-		return "", false, argErrorf(`%s wants {"%s": "<future id>"} and nothing else`, wire.KeyFuture, wire.KeyFuture)
+		return "", false, argErrorf(`%s wants {"%s": "<future id>"} and nothing else`, api.KeyFuture, api.KeyFuture)
 	}
 	return string(v), true, nil
 }
@@ -291,8 +291,8 @@ func (c *jconv) object(out []byte, depth int) ([]byte, error) {
 		}
 		key := out[head+5:]
 		if len(key) > 0 && key[0] == '$' {
-			if n != 1 && !(n == 2 && string(key) == wire.KeyActor && string(out[members[0].key:members[0].val]) == wire.KeyClass) {
-				return nil, argErrorf("%q must be the first member of its object (to send a map with keys starting with $, use %s)", key, wire.KeyMap)
+			if n != 1 && !(n == 2 && string(key) == api.KeyActor && string(out[members[0].key:members[0].val]) == api.KeyClass) {
+				return nil, argErrorf("%q must be the first member of its object (to send a map with keys starting with $, use %s)", key, api.KeyMap)
 			}
 			special := string(key)
 			var class []byte
@@ -301,7 +301,7 @@ func (c *jconv) object(out []byte, depth int) ([]byte, error) {
 				// as a value; take it back.
 				var ok bool
 				if class, ok = cborText(out[members[0].val:members[0].end]); !ok {
-					return nil, argErrorf(`%s wants {"%s": "<actor id>", "class": "<class id>"}`, wire.KeyActor, wire.KeyActor)
+					return nil, argErrorf(`%s wants {"%s": "<actor id>", "class": "<class id>"}`, api.KeyActor, api.KeyActor)
 				}
 				class = append([]byte(nil), class...)
 			}
@@ -388,7 +388,7 @@ func (c *jconv) special(out []byte, key string, class []byte, n, depth int) ([]b
 		return nil
 	}
 	switch key {
-	case wire.KeyBytes:
+	case api.KeyBytes:
 		const usage = `{"$bytes": "<base64>"}`
 		s, err := text(usage)
 		if err != nil {
@@ -405,18 +405,18 @@ func (c *jconv) special(out []byte, key string, class []byte, n, depth int) ([]b
 			return nil, err
 		}
 		return out, end(usage)
-	case wire.KeyFloat:
+	case api.KeyFloat:
 		const usage = `{"$float": "NaN" | "Infinity" | "-Infinity"}`
 		s, err := text(usage)
 		if err != nil {
 			return nil, err
 		}
-		f, ok := wire.FloatNamed(string(s))
+		f, ok := api.FloatNamed(string(s))
 		if !ok {
 			return nil, argErrorf("%s: %q is not NaN, Infinity or -Infinity", key, s)
 		}
 		return appendFloat64(out, f), end(usage)
-	case wire.KeyActor:
+	case api.KeyActor:
 		const usage = `{"$actor": "<actor id>"} or {"$actor": "<actor id>", "class": "<class id>"}`
 		s, err := text(usage)
 		if err != nil {
@@ -433,7 +433,7 @@ func (c *jconv) special(out []byte, key string, class []byte, n, depth int) ([]b
 				if err != nil {
 					return nil, err
 				}
-				if string(k) != wire.KeyClass {
+				if string(k) != api.KeyClass {
 					return nil, argErrorf("%s wants %s", key, usage)
 				}
 				v, err := text(usage)
@@ -463,7 +463,7 @@ func (c *jconv) special(out []byte, key string, class []byte, n, depth int) ([]b
 		out = abi.AppendText(out, id)
 		out = abi.AppendText(out, actual)
 		return out, c.grow(out)
-	case wire.KeyMap:
+	case api.KeyMap:
 		const usage = `{"$map": [[key, value], ...]}`
 		if c.i >= len(c.b) || c.b[c.i] != '[' {
 			return nil, argErrorf("%s wants %s", key, usage)
@@ -510,10 +510,10 @@ func (c *jconv) special(out []byte, key string, class []byte, n, depth int) ([]b
 			}
 		}
 		return putHead(out, start, 5, pairs), end(usage)
-	case wire.KeyFuture:
+	case api.KeyFuture:
 		return nil, argErrorf("%s is allowed only as a whole argument, not inside a value", key)
 	}
-	return nil, argErrorf("unknown encoding %q (to send a map with keys starting with $, use %s)", key, wire.KeyMap)
+	return nil, argErrorf("unknown encoding %q (to send a map with keys starting with $, use %s)", key, api.KeyMap)
 }
 
 // appendNumber encodes a JSON number: an integer without fraction or
@@ -814,11 +814,11 @@ func appendCBORAsJSON(dst, b []byte) ([]byte, []byte, error) {
 	case 21:
 		return append(dst, "true"...), rest, nil
 	case 25:
-		return wire.AppendFloat(dst, float64(halfToFloat32(uint16(arg))), 32), rest, nil
+		return api.AppendFloat(dst, float64(halfToFloat32(uint16(arg))), 32), rest, nil
 	case 26:
-		return wire.AppendFloat(dst, float64(math.Float32frombits(uint32(arg))), 32), rest, nil
+		return api.AppendFloat(dst, float64(math.Float32frombits(uint32(arg))), 32), rest, nil
 	case 27:
-		return wire.AppendFloat(dst, math.Float64frombits(arg), 64), rest, nil
+		return api.AppendFloat(dst, math.Float64frombits(arg), 64), rest, nil
 	}
 	// null, undefined and unassigned simple values.
 	return append(dst, "null"...), rest, nil

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
 )
 
 // Test tokens: two tenants, and an operator.
@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 
 func readWasm(t testing.TB, path string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", path))
+	b, err := os.ReadFile(filepath.Join("..", path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func (c *client) upload(wasm []byte) host.ClassInfo {
 }
 
 // spawn spawns an actor through the API.
-func (c *client) spawn(class string, args []any, opts map[string]any) wire.Actor {
+func (c *client) spawn(class string, args []any, opts map[string]any) api.WireActor {
 	c.t.Helper()
 	body := map[string]any{"class": class}
 	if args != nil {
@@ -238,7 +238,7 @@ func (c *client) spawn(class string, args []any, opts map[string]any) wire.Actor
 	if opts != nil {
 		body["options"] = opts
 	}
-	var a wire.Actor
+	var a api.WireActor
 	c.do("POST", "/v1/actors", body).ok(http.StatusCreated, &a)
 	return a
 }
@@ -277,7 +277,7 @@ func (c *client) submit(actor, method string, body any) []string {
 }
 
 // counter uploads the C counter and spawns one with start value.
-func (e *env) counter(c *client, start int64, opts map[string]any) (host.ClassInfo, wire.Actor) {
+func (e *env) counter(c *client, start int64, opts map[string]any) (host.ClassInfo, api.WireActor) {
 	e.t.Helper()
 	class := c.upload(counterWasm(e.t))
 	return class, c.spawn(class.ID, []any{start}, opts)

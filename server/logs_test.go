@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
 )
 
 // TestDeadActorLogs: a dead actor's info (death reason and error) and last
@@ -28,7 +28,7 @@ func TestDeadActorLogs(t *testing.T) {
 	}
 	e.c.do("POST", "/v1/actors/"+a.ID+"/call/get", map[string]any{"args": []any{}}).apiErr(http.StatusGone, codeActorDied)
 
-	var info wire.Actor
+	var info api.WireActor
 	e.c.do("GET", "/v1/actors/"+a.ID, nil).ok(http.StatusOK, &info)
 	if info.State != host.StateDead || info.Death != string(host.DeathRestartsExhausted) || !strings.Contains(info.DeathError, "abort: boom") {
 		t.Fatalf("dead actor's info %+v", info)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
 )
 
 // createCheckpoint: POST /v1/actors/{id}/checkpoints, taken between two
@@ -72,7 +71,7 @@ func (s *Server) restoreActor(rq *request) error {
 		return err
 	}
 	rq.logEvent("actor restored", slog.String("actor", a.ID()), slog.String("checkpoint", body.Checkpoint))
-	rq.reply(http.StatusOK, wire.FromActorInfo(a.Info()))
+	rq.reply(http.StatusOK, a.Info().Wire())
 	return nil
 }
 
@@ -96,7 +95,7 @@ func (s *Server) repairActor(rq *request) error {
 		return err
 	}
 	rq.logEvent("damaged actor repaired", slog.String("actor", id), slog.String("checkpoint", body.Checkpoint))
-	rq.reply(http.StatusOK, wire.FromActorInfo(info))
+	rq.reply(http.StatusOK, info.Wire())
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
 )
 
@@ -23,7 +24,7 @@ func (fakeResolver) actorClass(id string) (string, error) {
 }
 
 func (fakeResolver) future(id string) (*host.Future, error) {
-	return nil, fmt.Errorf("%w: %s", errFutureNotFound, id)
+	return nil, fmt.Errorf("%w: %s", api.ErrFutureNotFound, id)
 }
 
 func TestJSONValues(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
 )
 
 // TestDamagedActorRoutes: a durable actor whose journal is corrupt comes
@@ -42,7 +42,7 @@ func TestDamagedActorRoutes(t *testing.T) {
 	}
 
 	e = newEnv(t, shared)
-	var info wire.Actor
+	var info api.WireActor
 	e.c.do("GET", "/v1/actors/"+a.ID, nil).ok(http.StatusOK, &info)
 	if info.State != host.StateDamaged || info.Damage == nil || info.Damage.Reason == "" || len(info.Damage.Checkpoints) != 1 {
 		t.Fatalf("damaged actor: %+v", info)
@@ -57,7 +57,7 @@ func TestDamagedActorRoutes(t *testing.T) {
 	other.do("POST", "/v1/actors/"+a.ID+"/discard", nil).apiErr(http.StatusNotFound, codeActorNotFound)
 
 	ck := info.Damage.Checkpoints[0].ID
-	info = wire.Actor{}
+	info = api.WireActor{}
 	e.c.do("POST", "/v1/actors/"+a.ID+"/repair", map[string]any{"checkpoint": ck}).ok(http.StatusOK, &info)
 	if info.State != host.StateAlive || info.Damage != nil {
 		t.Fatalf("repaired actor: %+v", info)

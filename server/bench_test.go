@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
 )
 
 // BenchmarkHTTP measures the API over a real loopback listener with
@@ -22,7 +22,7 @@ import (
 // (one actor per goroutine, so actors do not serialize them), and batches of
 // 1,000 calls with wait.
 //
-//	go test -run '^$' -bench HTTP -benchtime 2s ./internal/server/
+//	go test -run '^$' -bench HTTP -benchtime 2s ./server/
 func BenchmarkHTTP(b *testing.B) {
 	cfg := testConfig(b)
 	cfg.Host.Workers = 0 // GOMAXPROCS
@@ -75,7 +75,7 @@ func BenchmarkHTTP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var a wire.Actor
+		var a api.WireActor
 		_ = json.Unmarshal(out, &a)
 		actors[i] = a.ID
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
 )
 
@@ -95,17 +96,17 @@ func allReady(futs []*host.Future) bool {
 	return true
 }
 
-// get returns the future id of namespace, or errFutureNotFound if there is
+// get returns the future id of namespace, or api.ErrFutureNotFound if there is
 // none or its result expired.
 func (r *futureRegistry) get(namespace, id string, now time.Time) (*host.Future, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.entries[id]
 	if !ok || e.namespace != namespace {
-		return nil, fmt.Errorf("%w: %s", errFutureNotFound, id)
+		return nil, fmt.Errorf("%w: %s", api.ErrFutureNotFound, id)
 	}
 	if r.check(id, e, now) {
-		return nil, fmt.Errorf("%w: %s (its result expired)", errFutureNotFound, id)
+		return nil, fmt.Errorf("%w: %s (its result expired)", api.ErrFutureNotFound, id)
 	}
 	return e.f, nil
 }

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
-	"github.com/wactor/wactor/internal/wire"
 )
 
 // maxTimeoutMs bounds the millisecond durations of requests (7 days).
@@ -21,19 +21,19 @@ const maxCheckpointIntervalMs = 365 * 24 * 3600 * 1000
 
 // spawnOptions converts spawn options; the actor goes to the caller's
 // namespace, and asking for another one is forbidden.
-func spawnOptions(o wire.Options, namespace string) (host.Options, error) {
+func spawnOptions(o api.WireOptions, namespace string) (host.Options, error) {
 	if o.Namespace != "" && o.Namespace != namespace {
 		return host.Options{}, fmt.Errorf("%w: options.namespace %q: this token may only spawn in namespace %q", host.ErrForbidden, o.Namespace, namespace)
 	}
-	if o.CallTimeoutMS < 0 || o.CallTimeoutMS > maxTimeoutMs {
-		return host.Options{}, newError(codeInvalidArgument, "options.call_timeout_ms %d out of range [0, %d]", o.CallTimeoutMS, maxTimeoutMs)
+	if ms := deref(o.CallTimeoutMS); ms < 0 || ms > maxTimeoutMs {
+		return host.Options{}, newError(codeInvalidArgument, "options.call_timeout_ms %d out of range [0, %d]", ms, maxTimeoutMs)
 	}
 	// Checked in milliseconds, before the conversion to a duration can
 	// overflow; the host bounds the rest.
-	if o.CheckpointIntervalMS < 0 || o.CheckpointIntervalMS > maxCheckpointIntervalMs {
-		return host.Options{}, newError(codeInvalidArgument, "options.checkpoint_interval_ms %d out of range [0, %d]", o.CheckpointIntervalMS, maxCheckpointIntervalMs)
+	if ms := deref(o.CheckpointIntervalMS); ms < 0 || ms > maxCheckpointIntervalMs {
+		return host.Options{}, newError(codeInvalidArgument, "options.checkpoint_interval_ms %d out of range [0, %d]", ms, maxCheckpointIntervalMs)
 	}
-	opts := o.ToHost()
+	opts := o.Options()
 	opts.Namespace = namespace
 	return opts, nil
 }
@@ -109,9 +109,9 @@ func (s *Server) args(rq *request, raw rawArgs) ([]any, error) {
 
 // spawnRequest is the body of POST /v1/actors.
 type spawnRequest struct {
-	Class   string       `json:"class"`
-	Args    rawArgs      `json:"args"`
-	Options wire.Options `json:"options"`
+	Class   string          `json:"class"`
+	Args    rawArgs         `json:"args"`
+	Options api.WireOptions `json:"options"`
 }
 
 // spawnActor: POST /v1/actors. The actor is owned by the host (see the
@@ -138,7 +138,7 @@ func (s *Server) spawnActor(rq *request) error {
 	}
 	rq.info.actor = a.ID()
 	rq.logEvent("actor spawned", slog.String("actor", a.ID()), slog.String("class", a.Class()), slog.String("name", a.Name()))
-	rq.reply(http.StatusCreated, wire.FromActorInfo(a.Info()))
+	rq.reply(http.StatusCreated, a.Info().Wire())
 	return nil
 }
 
@@ -152,13 +152,13 @@ func (s *Server) listActors(rq *request) error {
 	default:
 		return newError(codeBadRequest, "query parameter state=%q: want pending, alive, restarting or dead", state)
 	}
-	out := wire.ActorList{Actors: []wire.Actor{}}
+	out := api.ActorList{Actors: []api.WireActor{}}
 	for _, a := range s.host.Actors() {
 		if a.Options.Namespace != rq.ns || class != "" && a.Class != class ||
 			name != "" && a.Name != name || state != "" && a.State != state {
 			continue
 		}
-		out.Actors = append(out.Actors, wire.FromActorInfo(a))
+		out.Actors = append(out.Actors, a.Wire())
 	}
 	rq.reply(http.StatusOK, out)
 	return nil
@@ -172,7 +172,7 @@ func (s *Server) showActor(rq *request) error {
 	if err != nil {
 		return err
 	}
-	rq.reply(http.StatusOK, wire.FromActorInfo(info))
+	rq.reply(http.StatusOK, info.Wire())
 	return nil
 }
 
@@ -202,6 +202,14 @@ func (s *Server) lookupName(rq *request) error {
 		return err
 	}
 	rq.info.actor = a.ID()
-	rq.reply(http.StatusOK, wire.FromActorInfo(a.Info()))
+	rq.reply(http.StatusOK, a.Info().Wire())
 	return nil
+}
+
+// deref is *p, or 0 for nil.
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
