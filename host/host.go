@@ -15,7 +15,7 @@
 // Lock order (outermost first; a lock is only taken while holding locks to
 // its left, never the reverse):
 //
-//	persist.RepairMu -> Host.sweepMu -> Host.classMu -> class.tmplMu ->
+//	journal.Store.RepairMu -> Host.sweepMu -> Host.classMu -> class.tmplMu ->
 //	Actor.mu -> actor.mu -> Host.liveMu -> scheduler Mailbox.mu -> Pool.mu
 //
 // with these side branches: actor.mu -> Host.mu; Host.classMu -> Host.mu
