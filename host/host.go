@@ -15,7 +15,7 @@
 // Lock order (outermost first; a lock is only taken while holding locks to
 // its left, never the reverse):
 //
-//	persist.repairMu -> Host.sweepMu -> Host.classMu -> sandbox.Class.tmplMu ->
+//	journal.Store.RepairMu -> Host.sweepMu -> Host.classMu -> sandbox.Class.tmplMu ->
 //	Actor.mu -> actor.mu -> Host.liveMu -> scheduler Mailbox.mu -> Pool.mu
 //
 // with these side branches: actor.mu -> Host.mu; Host.classMu -> Host.mu
@@ -141,7 +141,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	var p *persist
 	if cfg.DataDir != "" {
-		if p, err = openPersist(cfg.fs, cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints); err != nil {
+		if p, err = openPersist(cfg.fs, cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints, cfg.Logger); err != nil {
 			return nil, err
 		}
 	}
@@ -340,7 +340,7 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 	h.classMu.Lock()
 	defer h.classMu.Unlock()
 	if err == nil && h.persist != nil {
-		if perr := h.persist.saveClass(id, wasm); perr != nil {
+		if perr := h.persist.SaveClass(id, wasm); perr != nil {
 			_ = c.Close(ctx)
 			err = fmt.Errorf("%w: saving class: %w", ErrPersist, diskError{perr})
 		}
@@ -571,9 +571,9 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, o Options, initA
 			close(a.ready)
 			if durable {
 				if a.jf != nil {
-					a.jf.close()
+					a.jf.Close()
 				}
-				_ = h.persist.removeActor(context.WithoutCancel(ctx), a.id)
+				_ = h.persist.RemoveActor(context.WithoutCancel(ctx), a.id)
 			}
 			return nil, err
 		}
