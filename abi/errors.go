@@ -18,6 +18,9 @@ var (
 	ErrManifest = errors.New("abi: invalid manifest")
 	// ErrEncode: a Go value that cannot be encoded as CBOR.
 	ErrEncode = errors.New("abi: cannot encode value")
+	// ErrModule: a module that breaks the contract (Check, CheckManifest;
+	// the error is a *CheckError).
+	ErrModule = errors.New("abi: invalid module")
 )
 
 // causedBy is an error of a sentinel (outer) caused by another error of this

@@ -24,6 +24,13 @@ type NodeResources struct {
 
 // Options configures one actor at Spawn. Zero fields take the host's
 // Config.Defaults, then the built-in defaults.
+//
+// The fields for which zero means something (no restarts, no deadline of
+// its own, no fuel limit, no checkpoint policy, no children) are pointers:
+// nil takes the default, a pointer to zero asks for zero, whatever the
+// host's defaults are (Ptr(0)). In JSON, a field left out takes the
+// default and an explicit 0 asks for zero. The options an actor reports
+// (ActorInfo.Options) have every one of them set.
 type Options struct {
 	// Name, if set, must be unique among the live actors of its namespace;
 	// GetActor and Lookup find it.
@@ -39,37 +46,40 @@ type Options struct {
 	// die with their owner (a Session, a parent actor, or the host).
 	Detached bool `json:"detached,omitempty"`
 	// MaxChildren bounds the live actors this actor may own through the
-	// spawn import (default 1000).
-	MaxChildren int `json:"max_children,omitempty"`
+	// spawn import (default 1000; 0: it may spawn none).
+	MaxChildren *int `json:"max_children,omitempty"`
 	// MemoryPages limits the actor's linear memory, in 64 KiB pages (default 4096 = 256 MiB).
 	MemoryPages uint32 `json:"memory_pages,omitempty"`
 	// CallTimeout is the deadline of each call, the constructor included
 	// (default 30s, at most Config.MaxCallTimeout). It is wall-clock time
 	// from the call's start, time spent yielded to other namespaces
-	// included.
-	CallTimeout time.Duration `json:"call_timeout,omitempty"`
+	// included. 0 asks for no deadline of the actor's own: calls run until
+	// the host's cap (Config.MaxCallTimeout, and the namespace's
+	// Quota.CallTimeout if lower).
+	CallTimeout *time.Duration `json:"call_timeout,omitempty"`
 	// Fuel, if set, limits each call (the constructor included) to that many
 	// units of deterministic fuel: roughly one unit per WebAssembly
 	// instruction executed. A call that runs out fails with a TrapError of
 	// reason fuel, like a trap. The same call on the same state always uses
-	// the same fuel, unlike a deadline.
-	Fuel uint64 `json:"fuel,omitempty"`
+	// the same fuel, unlike a deadline. 0: no fuel limit.
+	Fuel *uint64 `json:"fuel,omitempty"`
 	// MaxPending bounds calls queued on the actor; beyond it Call fails with
 	// ErrBackpressure (default 100000).
 	MaxPending int `json:"max_pending,omitempty"`
 	// MaxRestarts is how often the actor is recreated after a trap: 0 never
-	// (the default), N times, or -1 without limit (Ray's max_reconstructions).
-	MaxRestarts int `json:"max_restarts,omitempty"`
+	// (the built-in default), N times, or -1 without limit (Ray's
+	// max_reconstructions).
+	MaxRestarts *int `json:"max_restarts,omitempty"`
 	// Durable actors outlive the host: a host started again on the same
 	// Config.DataDir brings them back with their state. Detached actors are
 	// durable on a host with a DataDir. Needs Config.DataDir.
 	Durable bool `json:"durable,omitempty"`
-	// CheckpointEvery, if set, checkpoints the actor after every that many
+	// CheckpointEvery, if not 0, checkpoints the actor after every that many
 	// completed calls.
-	CheckpointEvery int `json:"checkpoint_every,omitempty"`
-	// CheckpointInterval, if set, checkpoints the actor after a call that
+	CheckpointEvery *int `json:"checkpoint_every,omitempty"`
+	// CheckpointInterval, if not 0, checkpoints the actor after a call that
 	// completes at least this long after its previous checkpoint.
-	CheckpointInterval time.Duration `json:"checkpoint_interval,omitempty"`
+	CheckpointInterval *time.Duration `json:"checkpoint_interval,omitempty"`
 
 	// MaxConcurrency is Ray's max_concurrency: how many calls of the actor
 	// may run at once. Only 1 (the default) is supported: a sandbox is
@@ -178,20 +188,20 @@ func (o Options) Validate() error {
 	switch {
 	case o.MemoryPages > MaxMemoryPages:
 		return bad("memory_pages %d exceeds the maximum of %d (4 GiB)", o.MemoryPages, MaxMemoryPages)
-	case o.CallTimeout < 0:
+	case val(o.CallTimeout) < 0:
 		return bad("negative call_timeout")
 	case o.MaxPending < 0 || o.MaxPending > maxMaxPending:
 		return bad("max_pending %d out of range [0, %d]", o.MaxPending, maxMaxPending)
-	case o.MaxRestarts < -1 || o.MaxRestarts > maxMaxRestarts:
-		return bad("max_restarts %d: want -1 (unlimited) or 0 to %d", o.MaxRestarts, maxMaxRestarts)
-	case o.Fuel > maxFuel:
-		return bad("fuel %d exceeds the maximum of %d (2^62)", o.Fuel, uint64(maxFuel))
-	case o.MaxChildren < 0 || o.MaxChildren > maxMaxChildren:
-		return bad("max_children %d out of range [0, %d]", o.MaxChildren, maxMaxChildren)
-	case o.CheckpointEvery > maxCheckpointEvery:
-		return bad("checkpoint_every %d exceeds the maximum of %d", o.CheckpointEvery, maxCheckpointEvery)
-	case o.CheckpointInterval > maxCheckpointInterval:
-		return bad("checkpoint_interval %v exceeds the maximum of %v", o.CheckpointInterval, maxCheckpointInterval)
+	case val(o.MaxRestarts) < -1 || val(o.MaxRestarts) > maxMaxRestarts:
+		return bad("max_restarts %d: want -1 (unlimited) or 0 to %d", val(o.MaxRestarts), maxMaxRestarts)
+	case val(o.Fuel) > maxFuel:
+		return bad("fuel %d exceeds the maximum of %d (2^62)", val(o.Fuel), uint64(maxFuel))
+	case val(o.MaxChildren) < 0 || val(o.MaxChildren) > maxMaxChildren:
+		return bad("max_children %d out of range [0, %d]", val(o.MaxChildren), maxMaxChildren)
+	case val(o.CheckpointEvery) > maxCheckpointEvery:
+		return bad("checkpoint_every %d exceeds the maximum of %d", val(o.CheckpointEvery), maxCheckpointEvery)
+	case val(o.CheckpointInterval) > maxCheckpointInterval:
+		return bad("checkpoint_interval %v exceeds the maximum of %v", val(o.CheckpointInterval), maxCheckpointInterval)
 	case o.NumCPUs > maxQuantity || o.NumGPUs > maxQuantity:
 		return bad("num_cpus and num_gpus may not exceed %g", float64(maxQuantity))
 	case o.Memory > maxMemoryRequest:
@@ -202,7 +212,7 @@ func (o Options) Validate() error {
 		return bad("get_if_exists needs a name")
 	case o.MaxConcurrency < 0 || o.MaxConcurrency > 1:
 		return bad("max_concurrency %d: only 1 is supported (a sandbox runs one call at a time; spawn several actors for parallelism)", o.MaxConcurrency)
-	case o.CheckpointEvery < 0 || o.CheckpointInterval < 0:
+	case val(o.CheckpointEvery) < 0 || val(o.CheckpointInterval) < 0:
 		return bad("negative checkpoint_every or checkpoint_interval")
 	}
 	if o.Name != "" {
@@ -291,4 +301,17 @@ func IsBuiltinResource(name string) bool {
 		return true
 	}
 	return false
+}
+
+// Ptr returns a pointer to v: Options' optional fields take one, so that
+// an explicit zero (Ptr(0)) differs from the default (nil).
+func Ptr[T any](v T) *T { return &v }
+
+// val is *p, or zero for nil.
+func val[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }

@@ -18,11 +18,11 @@ func TestOptionBounds(t *testing.T) {
 		{Options{MaxPending: 1 << 62}, "max_pending", "10000000"},
 		{Options{MaxPending: -1}, "max_pending", "10000000"},
 		{Options{MemoryPages: 1 << 20}, "memory_pages", "65536"},
-		{Options{Fuel: 1<<62 + 1}, "fuel", "4611686018427387904"},
-		{Options{MaxChildren: 1 << 40}, "max_children", "1000000"},
-		{Options{MaxRestarts: 1 << 40}, "max_restarts", "1000000"},
-		{Options{CheckpointEvery: 1 << 40}, "checkpoint_every", "1000000000"},
-		{Options{CheckpointInterval: 366 * 24 * time.Hour}, "checkpoint_interval", "8760h"},
+		{Options{Fuel: Ptr[uint64](1<<62 + 1)}, "fuel", "4611686018427387904"},
+		{Options{MaxChildren: Ptr(1 << 40)}, "max_children", "1000000"},
+		{Options{MaxRestarts: Ptr(1 << 40)}, "max_restarts", "1000000"},
+		{Options{CheckpointEvery: Ptr(1 << 40)}, "checkpoint_every", "1000000000"},
+		{Options{CheckpointInterval: Ptr(366 * 24 * time.Hour)}, "checkpoint_interval", "8760h"},
 		{Options{NumCPUs: 1e10}, "num_cpus", "1e+09"},
 		{Options{NumGPUs: 1e10}, "num_gpus", "1e+09"},
 		{Options{Memory: 1 << 60}, "memory", "1125899906842624"},
@@ -40,9 +40,9 @@ func TestOptionBounds(t *testing.T) {
 		}
 	}
 	// At the bounds: accepted.
-	ok := Options{Namespace: DefaultNamespace, MaxPending: maxMaxPending, MemoryPages: MaxMemoryPages, Fuel: maxFuel,
-		MaxChildren: maxMaxChildren, MaxRestarts: maxMaxRestarts, CheckpointEvery: maxCheckpointEvery,
-		CheckpointInterval: maxCheckpointInterval, NumCPUs: maxQuantity, Memory: maxMemoryRequest, Resources: manyResources(maxResources)}
+	ok := Options{Namespace: DefaultNamespace, MaxPending: maxMaxPending, MemoryPages: MaxMemoryPages, Fuel: Ptr[uint64](maxFuel),
+		MaxChildren: Ptr(maxMaxChildren), MaxRestarts: Ptr(maxMaxRestarts), CheckpointEvery: Ptr(maxCheckpointEvery),
+		CheckpointInterval: Ptr(maxCheckpointInterval), NumCPUs: maxQuantity, Memory: maxMemoryRequest, Resources: manyResources(maxResources)}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("options at their bounds: %v", err)
 	}

@@ -7,26 +7,27 @@ import (
 
 // WireOptions is Options as the HTTP API carries them (docs/API.md,
 // "Options"): durations in whole milliseconds, zero fields omitted (they
-// take the server's defaults). It is the "options" of a spawn request and
+// take the server's defaults) but for the optional ones (pointers, as in
+// Options), sent when set: an explicit 0 asks for zero. It is the "options" of a spawn request and
 // of an actor in a response. (Options' own JSON form, with durations in
 // nanoseconds, is what a host keeps on disk.)
 type WireOptions struct {
-	Name          string `json:"name,omitempty"`
-	Namespace     string `json:"namespace,omitempty"`
-	GetIfExists   bool   `json:"get_if_exists,omitempty"`
-	Detached      bool   `json:"detached,omitempty"`
-	MaxChildren   int    `json:"max_children,omitempty"`
-	MemoryPages   uint32 `json:"memory_pages,omitempty"`
-	CallTimeoutMS int64  `json:"call_timeout_ms,omitempty"`
-	MaxPending    int    `json:"max_pending,omitempty"`
-	MaxRestarts   int    `json:"max_restarts,omitempty"`
-	Fuel          uint64 `json:"fuel,omitempty"`
-	Durable       bool   `json:"durable,omitempty"`
+	Name          string  `json:"name,omitempty"`
+	Namespace     string  `json:"namespace,omitempty"`
+	GetIfExists   bool    `json:"get_if_exists,omitempty"`
+	Detached      bool    `json:"detached,omitempty"`
+	MaxChildren   *int    `json:"max_children,omitempty"`
+	MemoryPages   uint32  `json:"memory_pages,omitempty"`
+	CallTimeoutMS *int64  `json:"call_timeout_ms,omitempty"`
+	MaxPending    int     `json:"max_pending,omitempty"`
+	MaxRestarts   *int    `json:"max_restarts,omitempty"`
+	Fuel          *uint64 `json:"fuel,omitempty"`
+	Durable       bool    `json:"durable,omitempty"`
 	// MaxConcurrency is Ray's max_concurrency (only 1 is supported).
 	MaxConcurrency int `json:"max_concurrency,omitempty"`
 	// CheckpointEvery and CheckpointIntervalMS are the checkpoint policy.
-	CheckpointEvery      int                `json:"checkpoint_every,omitempty"`
-	CheckpointIntervalMS int64              `json:"checkpoint_interval_ms,omitempty"`
+	CheckpointEvery      *int               `json:"checkpoint_every,omitempty"`
+	CheckpointIntervalMS *int64             `json:"checkpoint_interval_ms,omitempty"`
 	NumCPUs              float64            `json:"num_cpus,omitempty"`
 	NumGPUs              float64            `json:"num_gpus,omitempty"`
 	Memory               int64              `json:"memory,omitempty"`
@@ -34,16 +35,15 @@ type WireOptions struct {
 }
 
 // Wire returns o as the HTTP API carries it. CallTimeout and
-// CheckpointInterval are truncated to whole milliseconds (a positive
-// timeout under 1ms becomes 0, "the default": a sender that means it rounds
-// up itself).
+// CheckpointInterval are rounded up to whole milliseconds (a positive
+// duration under 1ms is 1, not 0: "none").
 func (o Options) Wire() WireOptions {
 	return WireOptions{
 		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
-		CallTimeoutMS: o.CallTimeout.Milliseconds(),
+		CallTimeoutMS: toMS(o.CallTimeout),
 		MaxPending:    o.MaxPending, MaxRestarts: o.MaxRestarts, Fuel: o.Fuel,
-		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery, CheckpointIntervalMS: o.CheckpointInterval.Milliseconds(),
+		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery, CheckpointIntervalMS: toMS(o.CheckpointInterval),
 		MaxConcurrency: o.MaxConcurrency,
 		NumCPUs:        o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
 	}
@@ -54,10 +54,10 @@ func (o WireOptions) Options() Options {
 	return Options{
 		Name: o.Name, Namespace: o.Namespace, GetIfExists: o.GetIfExists, Detached: o.Detached,
 		MaxChildren: o.MaxChildren, MemoryPages: o.MemoryPages,
-		CallTimeout: time.Duration(o.CallTimeoutMS) * time.Millisecond,
+		CallTimeout: fromMS(o.CallTimeoutMS),
 		MaxPending:  o.MaxPending, MaxRestarts: o.MaxRestarts, Fuel: o.Fuel,
 		Durable: o.Durable, CheckpointEvery: o.CheckpointEvery, MaxConcurrency: o.MaxConcurrency,
-		CheckpointInterval: time.Duration(o.CheckpointIntervalMS) * time.Millisecond,
+		CheckpointInterval: fromMS(o.CheckpointIntervalMS),
 		NumCPUs:            o.NumCPUs, NumGPUs: o.NumGPUs, Memory: o.Memory, Resources: o.Resources,
 	}
 }
@@ -126,4 +126,26 @@ func (i *ActorInfo) UnmarshalJSON(b []byte) error {
 // ActorList is the body of GET /v1/actors.
 type ActorList struct {
 	Actors []WireActor `json:"actors"`
+}
+
+// toMS is a duration in whole milliseconds, rounded up (a positive
+// duration under 1ms is 1, not 0: "none"); nil stays nil.
+func toMS(d *time.Duration) *int64 {
+	if d == nil {
+		return nil
+	}
+	ms := (*d + time.Millisecond - 1).Milliseconds()
+	if *d <= 0 {
+		ms = d.Milliseconds()
+	}
+	return &ms
+}
+
+// fromMS is toMS reversed.
+func fromMS(ms *int64) *time.Duration {
+	if ms == nil {
+		return nil
+	}
+	d := time.Duration(*ms) * time.Millisecond
+	return &d
 }

@@ -15,9 +15,9 @@ func fullInfo() ActorInfo {
 		Running: "m", Death: DeathReason("trap"), DeathError: "boom",
 		Damage: &Damage{Reason: "r", Checkpoints: []CheckpointInfo{{ID: "ck", Taken: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Size: 9, Calls: 3}}},
 		Options: Options{
-			Name: "n", Namespace: "ns", GetIfExists: true, Detached: true, MaxChildren: 4, MemoryPages: 64,
-			CallTimeout: 1500 * time.Millisecond, MaxPending: 50, MaxRestarts: -1,
-			Durable: true, CheckpointEvery: 5, CheckpointInterval: 2 * time.Second,
+			Name: "n", Namespace: "ns", GetIfExists: true, Detached: true, MaxChildren: Ptr(4), MemoryPages: 64,
+			CallTimeout: Ptr(1500 * time.Millisecond), MaxPending: 50, MaxRestarts: Ptr(-1),
+			Durable: true, CheckpointEvery: Ptr(5), CheckpointInterval: Ptr(2 * time.Second),
 			NumCPUs: 0.5, NumGPUs: 1, Memory: 1 << 20, Resources: map[string]float64{"x": 1},
 		},
 	}
@@ -32,8 +32,11 @@ func TestActorJSON(t *testing.T) {
 	}{
 		{fullInfo(), `{"id":"a1","name":"n","namespace":"ns","class":"sha256:c","state":"dead","queue_len":3,"memory_bytes":65536,"calls_served":7,"restarts":1,"checkpoints":2,"options":{"name":"n","namespace":"ns","get_if_exists":true,"detached":true,"max_children":4,"memory_pages":64,"call_timeout_ms":1500,"max_pending":50,"max_restarts":-1,"durable":true,"checkpoint_every":5,"checkpoint_interval_ms":2000,"num_cpus":0.5,"num_gpus":1,"memory":1048576,"resources":{"x":1}},"created":"2025-01-02T03:04:05.000000006Z","running":"m","death":"trap","death_error":"boom","damage":{"reason":"r","checkpoints":[{"id":"ck","taken":"2025-01-02T03:04:05Z","size":9,"calls":3}]}}`},
 		{ActorInfo{}, `{"id":"","namespace":"","class":"","state":"","queue_len":0,"memory_bytes":0,"calls_served":0,"restarts":0,"checkpoints":0,"options":{},"created":"0001-01-01T00:00:00Z"}`},
-		// Truncated to whole milliseconds.
-		{ActorInfo{Options: Options{CallTimeout: 500 * time.Microsecond}}, `{"id":"","namespace":"","class":"","state":"","queue_len":0,"memory_bytes":0,"calls_served":0,"restarts":0,"checkpoints":0,"options":{},"created":"0001-01-01T00:00:00Z"}`},
+		// Rounded up to whole milliseconds: a sub-millisecond deadline is
+		// not 0 ("no deadline of its own").
+		{ActorInfo{Options: Options{CallTimeout: Ptr(500 * time.Microsecond)}}, `{"id":"","namespace":"","class":"","state":"","queue_len":0,"memory_bytes":0,"calls_served":0,"restarts":0,"checkpoints":0,"options":{"call_timeout_ms":1},"created":"0001-01-01T00:00:00Z"}`},
+		// An explicit zero is sent.
+		{ActorInfo{Options: Options{MaxRestarts: Ptr(0)}}, `{"id":"","namespace":"","class":"","state":"","queue_len":0,"memory_bytes":0,"calls_served":0,"restarts":0,"checkpoints":0,"options":{"max_restarts":0},"created":"0001-01-01T00:00:00Z"}`},
 	} {
 		got, err := json.Marshal(tc.in.Wire())
 		if err != nil {
@@ -68,7 +71,7 @@ func TestWireActorDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := a.Info()
-	want := ActorInfo{ID: "a1", Class: "c", State: StateAlive, Options: Options{Namespace: "ns", CallTimeout: 30 * time.Second}}
+	want := ActorInfo{ID: "a1", Class: "c", State: StateAlive, Options: Options{Namespace: "ns", CallTimeout: Ptr(30 * time.Second)}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Info:\n got %+v\nwant %+v", got, want)
 	}

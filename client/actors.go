@@ -22,9 +22,6 @@ func (c *Client) Spawn(ctx context.Context, class string, opts api.Options, args
 		return api.ActorInfo{}, err
 	}
 	wo := opts.Wire()
-	if wo.CallTimeoutMS == 0 && opts.CallTimeout > 0 {
-		wo.CallTimeoutMS = 1 // a sub-millisecond timeout is not "the default"
-	}
 	in := struct {
 		Class   string          `json:"class"`
 		Args    []any           `json:"args"`

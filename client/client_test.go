@@ -155,7 +155,7 @@ func TestCalls(t *testing.T) {
 	wantErr(t, err, api.ErrNotFound, "future_not_found")
 
 	// A future that is not ready: a spinning call holds the actor.
-	spinner := spawnCounter(t, c, class, api.Options{CallTimeout: 1500 * time.Millisecond, MaxRestarts: -1}, 0)
+	spinner := spawnCounter(t, c, class, api.Options{CallTimeout: api.Ptr(1500 * time.Millisecond), MaxRestarts: api.Ptr(-1)}, 0)
 	spin, err := c.Submit(ctx, spinner, "spin", client.CallOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -545,7 +545,7 @@ func TestErrors(t *testing.T) {
 	c := ts.client(t, tokenA)
 	ctx := testCtx(t)
 	class := pushCounter(t, c)
-	id := spawnCounter(t, c, class, api.Options{MaxRestarts: -1}, 0)
+	id := spawnCounter(t, c, class, api.Options{MaxRestarts: api.Ptr(-1)}, 0)
 
 	// Authentication.
 	noToken := ts.client(t, "")
@@ -603,7 +603,7 @@ func TestErrors(t *testing.T) {
 	wantErr(t, err, api.ErrNotFound, "class_not_found")
 	_, err = c.Spawn(ctx, class, api.Options{}, 1, 2)
 	wantErr(t, err, api.ErrArity, "arity")
-	_, err = c.Spawn(ctx, class, api.Options{MaxRestarts: -2})
+	_, err = c.Spawn(ctx, class, api.Options{MaxRestarts: api.Ptr(-2)})
 	wantErr(t, err, api.ErrInvalidArgument, "invalid_argument")
 
 	// Checkpoints through the raw routes.
@@ -636,7 +636,7 @@ func TestBackpressure(t *testing.T) {
 	c := ts.client(t, tokenA)
 	ctx := testCtx(t)
 	class := pushCounter(t, c)
-	id := spawnCounter(t, c, class, api.Options{MaxPending: 1, MaxRestarts: -1, CallTimeout: 2 * time.Second}, 0)
+	id := spawnCounter(t, c, class, api.Options{MaxPending: 1, MaxRestarts: api.Ptr(-1), CallTimeout: api.Ptr(2 * time.Second)}, 0)
 
 	var err error
 	for i := 0; i < 5 && err == nil; i++ {

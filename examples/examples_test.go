@@ -215,7 +215,7 @@ func TestExamples(t *testing.T) {
 	t.Run("misbehave", func(t *testing.T) {
 		ctx := context.Background()
 		bystander := e.spawn(t, "counter", host.Options{})
-		bad := e.spawn(t, "misbehave", host.Options{CallTimeout: 200 * time.Millisecond, MaxRestarts: -1})
+		bad := e.spawn(t, "misbehave", host.Options{CallTimeout: host.Ptr(200 * time.Millisecond), MaxRestarts: host.Ptr(-1)})
 		var te *host.TrapError
 		if _, err := call[int64](t, bad, "spin"); !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("spin: %v", err)
@@ -383,8 +383,8 @@ func TestActorToActor(t *testing.T) {
 		// B is busy for a long time (a million sync calls to C); A, with a
 		// 300 ms deadline, waits behind it for B.pong. A's deadline must end
 		// the wait itself, not only once B gets to A's call.
-		a := e.spawn(t, "pingpong", host.Options{CallTimeout: 300 * time.Millisecond, MaxRestarts: -1})
-		b := e.spawn(t, "pingpong", host.Options{CallTimeout: 5 * time.Minute}) // the host's maximum (Config.MaxCallTimeout)
+		a := e.spawn(t, "pingpong", host.Options{CallTimeout: host.Ptr(300 * time.Millisecond), MaxRestarts: host.Ptr(-1)})
+		b := e.spawn(t, "pingpong", host.Options{CallTimeout: host.Ptr(5 * time.Minute)}) // the host's maximum (Config.MaxCallTimeout)
 		c := e.spawn(t, "pingpong", host.Options{})
 		busy, err := b.Call(ctx, "ping", c, 1_000_000)
 		if err != nil {
@@ -448,7 +448,7 @@ func TestActorToActor(t *testing.T) {
 	})
 
 	t.Run("spawn quota", func(t *testing.T) {
-		sup := e.spawn(t, "supervisor", host.Options{MaxChildren: 2})
+		sup := e.spawn(t, "supervisor", host.Options{MaxChildren: host.Ptr(2)})
 		_, err := call[[]abi.Handle](t, sup, "start", e.classes["counter"], 3)
 		if appCode(err) != "wactor.quota" {
 			t.Fatalf("third child past max_children 2: %v", err)

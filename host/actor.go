@@ -13,6 +13,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/host/journal"
 	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
@@ -24,7 +25,7 @@ type actor struct {
 	h        *Host
 	id       string
 	class    *class
-	opts     Options
+	opts     actorOptions
 	initArgs []byte
 	created  time.Time
 	logs     *logring.Ring
@@ -84,7 +85,7 @@ type actor struct {
 	// durable actors outlive the host (Host.durable); jf is their journal
 	// on disk (nil in DurabilityCheckpoint mode). Worker only, like journal.
 	durable bool
-	jf      *journalFile
+	jf      *journal.File
 	// rollingBack is set while rollback checkpoints (worker only), so that
 	// a failure there does not roll back again.
 	rollingBack bool
@@ -416,7 +417,7 @@ func (a *actor) rollback(sb *sandbox, cause error) {
 	a.sb = nsb
 	a.mu.Unlock()
 	a.memBytes.Store(nsb.memoryBytes())
-	if a.jf != nil && a.jf.isBroken() {
+	if a.jf != nil && a.jf.Broken() {
 		if _, err := a.takeCheckpoint(nsb); err != nil {
 			a.h.cfg.Logger.Error("the journal stays unusable: checkpoint failed", slog.String("actor", a.id), slog.Any("err", err))
 		}
@@ -538,10 +539,10 @@ func (a *actor) die(reason DeathReason, cause error) {
 		sb.close() // now, or when its running call returns
 	}
 	if a.jf != nil {
-		a.jf.close()
+		a.jf.Close()
 	}
 	if a.durable && reason != DeathHostClosed && reason != DeathDiscarded {
-		if err := a.h.persist.removeActor(context.Background(), a.id); err != nil {
+		if err := a.h.persist.RemoveActor(context.Background(), a.id); err != nil {
 			a.h.cfg.Logger.Error("removing a dead durable actor's files", slog.String("actor", a.id), slog.Any("err", err))
 		}
 	}
@@ -583,7 +584,7 @@ func (a *actor) info() ActorInfo {
 	a.mu.Lock()
 	info := ActorInfo{
 		ID: a.id, Name: a.opts.Name, Class: a.class.info.ID, State: a.state,
-		Restarts: a.restarts, Checkpoints: len(a.checkpoints), Options: a.opts, Created: a.created,
+		Restarts: a.restarts, Checkpoints: len(a.checkpoints), Options: a.opts.public(), Created: a.created,
 	}
 	if a.died != nil {
 		info.Death = a.died.Reason

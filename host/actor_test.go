@@ -84,7 +84,7 @@ func TestActor_Trap(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newTestHost(t, Config{})
-			a := spawn(t, h, readWasm(t, cCounterPath), Options{MaxRestarts: tt.maxRestarts}, 7)
+			a := spawn(t, h, readWasm(t, cCounterPath), Options{MaxRestarts: ptr(tt.maxRestarts)}, 7)
 			invoke[int64](t, a, "incr", 3)
 			_, err := a.Invoke(context.Background(), "trap")
 			var te *TrapError
@@ -118,7 +118,7 @@ func TestActor_Trap(t *testing.T) {
 func TestActor_Deadline(t *testing.T) {
 	h := newTestHost(t, Config{Workers: 2})
 	wasm := readWasm(t, cCounterPath)
-	spinner := spawn(t, h, wasm, Options{CallTimeout: 100 * time.Millisecond, MaxRestarts: 1}, 0)
+	spinner := spawn(t, h, wasm, Options{CallTimeout: ptr(100 * time.Millisecond), MaxRestarts: ptr(1)}, 0)
 	other := spawn(t, h, wasm, Options{}, 0)
 	ctx := context.Background()
 
@@ -145,7 +145,7 @@ func TestActor_Deadline(t *testing.T) {
 
 func TestActor_Cancel(t *testing.T) {
 	h := newTestHost(t, Config{})
-	a := spawn(t, h, fixture(t, "loop"), Options{MaxRestarts: 1})
+	a := spawn(t, h, fixture(t, "loop"), Options{MaxRestarts: ptr(1)})
 	ctx, cancel := context.WithCancel(context.Background())
 	f, err := a.Call(ctx, "spin")
 	if err != nil {
@@ -208,7 +208,7 @@ func TestActor_ABIViolations(t *testing.T) {
 	h := newTestHost(t, Config{})
 	for _, tt := range tests {
 		t.Run(tt.fixture+"/"+tt.method, func(t *testing.T) {
-			a := spawn(t, h, fixture(t, tt.fixture), Options{MaxRestarts: -1})
+			a := spawn(t, h, fixture(t, tt.fixture), Options{MaxRestarts: ptr(-1)})
 			_, err := a.Invoke(context.Background(), tt.method)
 			var te *TrapError
 			if !errors.As(err, &te) || te.Reason != TrapABI {
@@ -283,8 +283,8 @@ func TestOptions_Validate(t *testing.T) {
 		{"reserved resource name", Options{Resources: map[string]float64{"CPU": 1}}, false},
 		{"empty resource name", Options{Resources: map[string]float64{"": 1}}, false},
 		{"too much memory", Options{MemoryPages: 70000}, false},
-		{"restarts below -1", Options{MaxRestarts: -2}, false},
-		{"negative timeout", Options{CallTimeout: -time.Second}, false},
+		{"restarts below -1", Options{MaxRestarts: ptr(-2)}, false},
+		{"negative timeout", Options{CallTimeout: ptr(-time.Second)}, false},
 		{"negative memory", Options{Memory: -1}, false},
 		{"max_concurrency 1", Options{MaxConcurrency: 1}, true},
 		{"max_concurrency 4", Options{MaxConcurrency: 4}, false},
@@ -507,7 +507,7 @@ func TestActor_OrderingHammer(t *testing.T) {
 func TestActor_Kill(t *testing.T) {
 	h := newTestHost(t, Config{})
 	ctx := context.Background()
-	a := spawn(t, h, fixture(t, "loop"), Options{Name: "looper", MaxRestarts: -1})
+	a := spawn(t, h, fixture(t, "loop"), Options{Name: "looper", MaxRestarts: ptr(-1)})
 	running, _ := a.Call(ctx, "spin")
 	queued, _ := a.Call(ctx, "get")
 	eventually(t, "spin to start", func() bool { return a.Info().Running == "spin" })
@@ -587,7 +587,7 @@ func TestActor_Exit(t *testing.T) {
 func TestActor_Backpressure(t *testing.T) {
 	h := newTestHost(t, Config{})
 	ctx := context.Background()
-	a := spawn(t, h, fixture(t, "loop"), Options{MaxPending: 3, MaxRestarts: 1})
+	a := spawn(t, h, fixture(t, "loop"), Options{MaxPending: 3, MaxRestarts: ptr(1)})
 	spin, _ := a.Call(ctx, "spin")
 	eventually(t, "spin to start", func() bool { return a.Info().Running == "spin" })
 	for i := 0; i < 2; i++ {

@@ -133,3 +133,7 @@ type alsoIs struct{ err, sentinel error }
 
 func (e alsoIs) Error() string   { return e.err.Error() }
 func (e alsoIs) Unwrap() []error { return []error{e.sentinel, e.err} }
+
+// Ptr returns a pointer to v, for the optional fields of Options
+// (api.Ptr): Ptr(0) asks for an explicit zero.
+func Ptr[T any](v T) *T { return api.Ptr(v) }

@@ -324,7 +324,7 @@ func BenchmarkSnapshot(b *testing.B) {
 				var bytesOnDisk int64
 				for b.Loop() {
 					b.StopTimer()
-					a.a.h.persist.store.SetFullEvery(1)
+					a.a.h.persist.Snapshots().SetFullEvery(1)
 					invoke[int64](b, a, "incr", 1)
 					b.StartTimer()
 					info, err := a.Checkpoint(ctx)
@@ -339,7 +339,7 @@ func BenchmarkSnapshot(b *testing.B) {
 					}
 					b.StartTimer()
 				}
-				a.a.h.persist.store.SetFullEvery(snapshots.DefaultFullEvery)
+				a.a.h.persist.Snapshots().SetFullEvery(snapshots.DefaultFullEvery)
 				b.ReportMetric(float64(bytesOnDisk)/float64(b.N), "bytes/op")
 			})
 			st := a.a.latestCheckpoint()
@@ -354,7 +354,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			})
 			b.Run("restore-from-disk", func(b *testing.B) {
 				for b.Loop() {
-					got, _, err := h.persist.store.Latest(ctx, a.ID())
+					got, _, err := h.persist.Snapshots().Latest(ctx, a.ID())
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -5,16 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/host/journal"
 	"github.com/wactor/wactor/snapshots"
 )
 
 // keepCheckpoints is how many checkpoints an actor keeps by default.
-const keepCheckpoints = 3
+const keepCheckpoints = snapshots.DefaultKeep
 
 func checkpointInfo(st *snapshots.State) CheckpointInfo {
 	return CheckpointInfo{ID: st.ID, Taken: st.Taken, Size: st.Size(), Calls: st.Calls}
@@ -42,7 +42,7 @@ func (a *actor) checkpoint(ctx context.Context, id string) (*snapshots.State, er
 	}
 	a.mu.Unlock()
 	if a.durable && id != "" {
-		if st, err := a.h.persist.store.Get(ctx, a.id, id); err == nil {
+		if st, err := a.h.persist.Snapshots().Get(ctx, a.id, id); err == nil {
 			return st, nil
 		}
 	}
@@ -89,11 +89,11 @@ func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
 		return nil, err
 	}
 	if a.durable {
-		if _, err := a.h.persist.store.Put(context.Background(), st); err != nil {
+		if _, err := a.h.persist.Snapshots().Put(context.Background(), st); err != nil {
 			return nil, fmt.Errorf("%w: storing the checkpoint: %w", ErrPersist, diskError{err})
 		}
 		if a.jf != nil {
-			if err := a.jf.reset(); err != nil {
+			if err := a.jf.Reset(); err != nil {
 				// The old records are skipped on recovery (they are older than
 				// the checkpoint), so this costs only space.
 				a.h.cfg.Logger.Warn("emptying a journal", slog.String("actor", a.id), slog.Any("err", err))
@@ -197,13 +197,8 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 // which it returns) and empties the journal, which it makes unnecessary.
 // Worker only.
 func (a *actor) keepCheckpoint(st *snapshots.State) (dropped []*snapshots.State) {
-	keep := a.h.cfg.KeepCheckpoints
 	a.mu.Lock()
-	a.checkpoints = append(a.checkpoints, st)
-	if n := len(a.checkpoints); n > keep {
-		dropped = append(dropped, a.checkpoints[:n-keep]...)
-		a.checkpoints = append(a.checkpoints[:0], a.checkpoints[n-keep:]...)
-	}
+	a.checkpoints, dropped = snapshots.Retain(append(a.checkpoints, st), a.h.cfg.KeepCheckpoints)
 	a.mu.Unlock()
 	a.resetJournal()
 	a.lastCheckpoint, a.sinceCheckpoint = time.Now(), 0
@@ -233,7 +228,7 @@ func (a *actor) checkpointDue(sb *sandbox) (bool, error) {
 func (h *Actor) Checkpoints(ctx context.Context) ([]CheckpointInfo, error) {
 	a := h.a
 	if a.durable {
-		metas, err := a.h.persist.store.List(ctx, a.id)
+		metas, err := a.h.persist.Snapshots().List(ctx, a.id)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -318,16 +313,14 @@ func (h *Host) Fork(ctx context.Context, src *Actor, checkpointID string, opts O
 // before its constructor runs.
 func (a *actor) persistStart() error {
 	p := a.h.persist
-	if err := p.saveActor(actorMeta{ID: a.id, Class: a.class.info.ID, Options: a.opts, InitArgs: a.initArgs, Created: a.created}); err != nil {
+	if err := p.SaveActor(journal.ActorMeta{ID: a.id, Class: a.class.info.ID, Options: a.opts.public(), InitArgs: a.initArgs, Created: a.created}); err != nil {
 		return fmt.Errorf("%w: writing its metadata: %w", ErrPersist, diskError{err})
 	}
-	if p.mode != DurabilityCheckpoint {
-		jf, err := openJournal(p.fs, filepath.Join(p.actorDir(a.id), journalName), p.mode == DurabilitySync, 0)
-		if err != nil {
-			return fmt.Errorf("%w: opening its journal: %w", ErrPersist, diskError{err})
-		}
-		a.jf = jf
+	jf, err := p.OpenJournal(a.id, 0) // none in DurabilityCheckpoint mode
+	if err != nil {
+		return fmt.Errorf("%w: opening its journal: %w", ErrPersist, diskError{err})
 	}
+	a.jf = jf
 	return nil
 }
 
@@ -339,7 +332,7 @@ func (a *actor) persistStarted(sb *sandbox) error {
 	if _, err := a.takeCheckpoint(sb); err != nil {
 		return err
 	}
-	if err := a.h.persist.spawned(a.id); err != nil {
+	if err := a.h.persist.Spawned(a.id); err != nil {
 		// Harmless: recovery ignores the marker of an actor with a snapshot.
 		a.h.cfg.Logger.Warn("removing a spawn marker", slog.String("actor", a.id), slog.Any("err", err))
 	}

@@ -63,7 +63,7 @@ func TestActor_CheckpointRestore(t *testing.T) {
 func TestActor_RestartFromCheckpoint(t *testing.T) {
 	h := newTestHost(t, Config{})
 	ctx := context.Background()
-	a := spawn(t, h, readWasm(t, misbehavePath), Options{MaxRestarts: 1})
+	a := spawn(t, h, readWasm(t, misbehavePath), Options{MaxRestarts: ptr(1)})
 	if got := invoke[int64](t, a, "bomb", 8); got != 8 {
 		t.Fatalf("bomb(8) = %d", got)
 	}
@@ -126,7 +126,7 @@ func TestActor_Checkpoints(t *testing.T) {
 func TestActor_RayCheckpointHooks(t *testing.T) {
 	ctx := context.Background()
 	h := newTestHost(t, Config{KeepCheckpoints: 2})
-	a := spawn(t, h, fixture(t, "ckpolicy"), Options{MaxRestarts: 1}, 0)
+	a := spawn(t, h, fixture(t, "ckpolicy"), Options{MaxRestarts: ptr(1)}, 0)
 	values := map[string]int64{}
 	for i := range 4 {
 		v := invoke[int64](t, a, "incr", 1)
@@ -174,8 +174,8 @@ func TestActor_ShouldCheckpoint(t *testing.T) {
 		want  []uint64 // calls served at each checkpoint, newest first
 	}{
 		{"guest export", func(t *testing.T) []byte { return fixture(t, "ckpolicy") }, Options{}, 12, []uint64{10, 5}},
-		{"every 4 calls", func(t *testing.T) []byte { return readWasm(t, cCounterPath) }, Options{CheckpointEvery: 4}, 9, []uint64{8, 4}},
-		{"interval", func(t *testing.T) []byte { return readWasm(t, cCounterPath) }, Options{CheckpointInterval: time.Nanosecond}, 2, []uint64{2, 1}},
+		{"every 4 calls", func(t *testing.T) []byte { return readWasm(t, cCounterPath) }, Options{CheckpointEvery: ptr(4)}, 9, []uint64{8, 4}},
+		{"interval", func(t *testing.T) []byte { return readWasm(t, cCounterPath) }, Options{CheckpointInterval: ptr(time.Nanosecond)}, 2, []uint64{2, 1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newTestHost(t, Config{})

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -139,10 +138,42 @@ func ClassID(wasm []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-var methodSig = engine.FuncType{Params: []engine.ValueType{engine.I32, engine.I32}, Results: []engine.ValueType{engine.I64}}
+// abiModule describes a module's imports and exports as package abi does
+// (the binary encodings of value types and kinds are the same).
+func abiModule(imports []engine.Import, exports []engine.Export) abi.ModuleInfo {
+	fn := func(f engine.FuncType) abi.FuncType {
+		t := abi.FuncType{Params: make([]abi.ValType, len(f.Params)), Results: make([]abi.ValType, len(f.Results))}
+		for i, v := range f.Params {
+			t.Params[i] = abi.ValType(v)
+		}
+		for i, v := range f.Results {
+			t.Results[i] = abi.ValType(v)
+		}
+		return t
+	}
+	m := abi.ModuleInfo{Imports: make([]abi.Import, len(imports)), Exports: make([]abi.Export, len(exports))}
+	for i, imp := range imports {
+		m.Imports[i] = abi.Import{Module: imp.Module, Name: imp.Name, Kind: abi.ExternKind(imp.Kind)}
+		if imp.Kind == engine.KindFunc {
+			m.Imports[i].Func = fn(imp.Func)
+		}
+	}
+	for i, x := range exports {
+		m.Exports[i] = abi.Export{Name: x.Name, Kind: abi.ExternKind(x.Kind)}
+		if x.Kind == engine.KindFunc {
+			m.Exports[i].Func = fn(x.Func)
+		}
+	}
+	return m
+}
 
-func sig(params, results []engine.ValueType) engine.FuncType {
-	return engine.FuncType{Params: params, Results: results}
+// checkError is a module that breaks the contract (abi.Check), as an
+// invalid-module error with the contract's reason.
+func checkError(err error) error {
+	if ce := (*abi.CheckError)(nil); errors.As(err, &ce) {
+		return moduleErrorf(nil, "%s", ce.Reason)
+	}
+	return moduleErrorf(err, "%v", err)
 }
 
 // compileClass validates and compiles a module. It does not run guest code.
@@ -163,43 +194,16 @@ func compileClass(ctx context.Context, e *wasmEngine, id string, wasm []byte) (*
 		// could not be checkpointed or restarted exactly (docs/SNAPSHOTS.md).
 		return nil, moduleErrorf(nil, "the module changes its tables or element segments (table.set/grow/fill/copy/init, elem.drop), which snapshots cannot capture")
 	}
-	// Imports are checked before compiling, so a bad one is reported the
-	// same way on every engine.
+	// The module is held to the contract (abi.Check: imports, reserved
+	// exports, method signatures and names) before compiling, so a bad one
+	// is reported the same way on every engine.
 	info, err := engine.ParseModule(inst.Wasm)
 	if err != nil {
 		return nil, moduleErrorf(err, "%v", err)
 	}
-	for _, imp := range info.Imports {
-		mod, name := imp.Module, imp.Name
-		if imp.Kind == engine.KindMemory {
-			return nil, moduleErrorf(nil, "a class must define its memory, not import it")
-		}
-		if imp.Kind != engine.KindFunc {
-			return nil, moduleErrorf(nil, "import %s.%s is a %s; a class may import only functions", mod, name, imp.Kind)
-		}
-		switch mod {
-		case abi.ImportModule:
-			if slices.Contains(abi.ReservedImports(), name) {
-				return nil, moduleErrorf(nil, "import %s.%s is reserved for a later ABI version", mod, name)
-			}
-			def, ok := e.hostSigs[name]
-			if !ok {
-				return nil, moduleErrorf(nil, "unknown import %s.%s", mod, name)
-			}
-			if !imp.Func.Equal(def) {
-				return nil, moduleErrorf(nil, "import %s.%s has signature %s, want %s", mod, name, imp.Func, def)
-			}
-		case abi.WASIModule:
-			def, ok := e.wasiSigs[name]
-			if !ok {
-				return nil, moduleErrorf(nil, "unknown import %s.%s", mod, name)
-			}
-			if !imp.Func.Equal(def) {
-				return nil, moduleErrorf(nil, "import %s.%s has the wrong signature", mod, name)
-			}
-		default:
-			return nil, moduleErrorf(nil, "unknown import %s.%s: a class may import only from %q and %q", mod, name, abi.ImportModule, abi.WASIModule)
-		}
+	mi := abiModule(info.Imports, info.Exports)
+	if err := abi.Check(&mi, CheckName); err != nil {
+		return nil, checkError(err)
 	}
 	compiled, err := e.eng.Compile(ctx, inst.Wasm)
 	if err != nil {
@@ -210,72 +214,24 @@ func compileClass(ctx context.Context, e *wasmEngine, id string, wasm []byte) (*
 		_ = compiled.Close(ctx)
 		return nil, moduleErrorf(nil, format, args...)
 	}
+	// abi.Check checked the exports; the compiled module has the same.
 	mem, ok := engine.FindExport(compiled, abi.ExportMemory)
 	if !ok || mem.Kind != engine.KindMemory {
 		return fail("missing export %q", abi.ExportMemory)
 	}
 	c.minPages = uint32(mem.Memory.Min)
-
-	exports := map[string]engine.FuncType{}
+	var names []string
 	for _, x := range compiled.Exports() {
-		if x.Kind == engine.KindFunc {
-			exports[x.Name] = x.Func
-			c.exports[x.Name] = true
-		}
-	}
-	if _, ok := exports[abi.ExportStart]; ok {
-		return fail("module exports %s: it is a command; build it as a reactor (see docs/ABI.md)", abi.ExportStart)
-	}
-	i32, i64 := engine.I32, engine.I64
-	p := func(ts ...engine.ValueType) []engine.ValueType { return ts }
-	required := []struct {
-		name string
-		sig  engine.FuncType
-	}{
-		{abi.ExportVersion, sig(nil, p(i32))},
-		{abi.ExportAlloc, sig(p(i32), p(i32))},
-	}
-	for _, r := range required {
-		d, ok := exports[r.name]
-		if !ok {
-			return fail("missing export %q (see docs/ABI.md)", r.name)
-		}
-		if !d.Equal(r.sig) {
-			return fail("export %q has signature %s, want %s", r.name, d, r.sig)
-		}
-	}
-	optional := map[string]engine.FuncType{
-		abi.ExportInit:              methodSig,
-		abi.ExportManifest:          sig(nil, p(i64)),
-		abi.ExportInitialize:        sig(nil, nil),
-		abi.ExportShouldCheckpoint:  sig(p(i64, i64), p(i32)),
-		abi.ExportReseed:            sig(nil, nil),
-		abi.ExportLoadCheckpoint:    methodSig,
-		abi.ExportCheckpointExpired: methodSig,
-	}
-	for name, want := range optional {
-		if d, ok := exports[name]; ok && !d.Equal(want) {
-			return fail("export %q has signature %s, want %s", name, d, want)
-		}
-	}
-	_, c.hasInit = exports[abi.ExportInit]
-	_, c.hasLoadCheckpoint = exports[abi.ExportLoadCheckpoint]
-
-	names := make([]string, 0, len(exports))
-	for name, d := range exports {
-		if abi.IsReservedExport(name) {
+		if x.Kind != engine.KindFunc {
 			continue
 		}
-		if !d.Equal(methodSig) {
-			return fail("export %q has signature %s; a method must be (i32, i32) -> (i64)", name, d)
+		c.exports[x.Name] = true
+		if !abi.IsReservedExport(x.Name) {
+			names = append(names, x.Name)
 		}
-		// A method name is shown in listings, logs and metrics and is a
-		// segment of the HTTP call path: the name grammar.
-		if err := CheckName("method name", name); err != nil {
-			return fail("%v", err)
-		}
-		names = append(names, name)
 	}
+	c.hasInit = c.exports[abi.ExportInit]
+	c.hasLoadCheckpoint = c.exports[abi.ExportLoadCheckpoint]
 	sort.Strings(names)
 	for i, name := range names {
 		c.methods = append(c.methods, method{name: name, spec: abi.MethodSpec{Name: name, Params: nil, Returns: 1}})
@@ -340,11 +296,15 @@ func (c *class) applyManifest(b []byte) error {
 	if err != nil {
 		return moduleErrorf(err, "%v", err)
 	}
+	exports := make([]abi.Export, 0, len(c.exports))
+	for name := range c.exports {
+		exports = append(exports, abi.Export{Name: name, Kind: abi.KindFunc})
+	}
+	if err := abi.CheckManifest(m, &abi.ModuleInfo{Exports: exports}, CheckName); err != nil {
+		return checkError(err)
+	}
 	for _, spec := range m.Methods {
-		i, ok := c.byName[spec.Name]
-		if !ok {
-			return moduleErrorf(nil, "manifest names method %q, which the module does not export", spec.Name)
-		}
+		i := c.byName[spec.Name]
 		if spec.Returns == 0 {
 			spec.Returns = 1
 		}
@@ -352,17 +312,8 @@ func (c *class) applyManifest(b []byte) error {
 		c.methods[i].checked = true
 	}
 	if m.Init != nil {
-		if !c.hasInit {
-			return moduleErrorf(nil, "manifest describes a constructor, but the module does not export %s", abi.ExportInit)
-		}
 		spec := *m.Init
 		c.initSpec = &spec
-	}
-	if m.Name != "" {
-		// A class name is shown in listings and logs: the name grammar.
-		if err := CheckName("class name", m.Name); err != nil {
-			return moduleErrorf(nil, "manifest: %v", err)
-		}
 	}
 	c.info.Name, c.info.Doc = m.Name, m.Doc
 	c.info.HasManifest = true

@@ -325,14 +325,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Defaults.Name != "" {
 		return c, fmt.Errorf("%w: Config.Defaults.Name must be empty", ErrInvalidOptions)
 	}
-	builtin := Options{MemoryPages: defaultMemoryPages, CallTimeout: defaultCallTimeout, MaxPending: defaultMaxPending,
-		Namespace: DefaultNamespace, MaxChildren: defaultMaxChildren}
+	builtin := Options{MemoryPages: defaultMemoryPages, CallTimeout: api.Ptr(defaultCallTimeout), MaxPending: defaultMaxPending,
+		Namespace: DefaultNamespace, MaxChildren: api.Ptr(defaultMaxChildren)}
 	d, err := mergeOptions(c.Defaults, builtin)
 	if err != nil {
 		return c, err
 	}
 	c.Defaults = d
-	if err := c.checkCallTimeout(d.CallTimeout); err != nil {
+	if err := c.checkCallTimeout(deref(d.CallTimeout)); err != nil {
 		return c, fmt.Errorf("%w (Config.Defaults)", err)
 	}
 	return c, nil
@@ -384,18 +384,56 @@ func (c *Config) checkCallTimeout(d time.Duration) error {
 	return nil
 }
 
-// mergeOptions fills zero fields of o from d and validates the result.
+// mergeOptions fills the unset fields of o from d and validates the result.
 func mergeOptions(o, d Options) (Options, error) {
 	o.MemoryPages = cmp.Or(o.MemoryPages, d.MemoryPages)
-	o.CallTimeout = cmp.Or(o.CallTimeout, d.CallTimeout)
 	o.MaxPending = cmp.Or(o.MaxPending, d.MaxPending)
-	o.MaxRestarts = cmp.Or(o.MaxRestarts, d.MaxRestarts)
 	o.Namespace = cmp.Or(o.Namespace, d.Namespace)
+	o.CallTimeout = cmp.Or(o.CallTimeout, d.CallTimeout)
+	o.MaxRestarts = cmp.Or(o.MaxRestarts, d.MaxRestarts)
 	o.MaxChildren = cmp.Or(o.MaxChildren, d.MaxChildren)
 	o.Fuel = cmp.Or(o.Fuel, d.Fuel)
 	o.CheckpointEvery = cmp.Or(o.CheckpointEvery, d.CheckpointEvery)
 	o.CheckpointInterval = cmp.Or(o.CheckpointInterval, d.CheckpointInterval)
 	return o, o.Validate()
+}
+
+// actorOptions are an actor's resolved options: Options with its optional
+// fields set, as plain values that shadow the embedded pointers (so
+// a.opts.MaxRestarts is an int).
+type actorOptions struct {
+	Options
+	MaxChildren        int
+	CallTimeout        time.Duration
+	Fuel               uint64
+	MaxRestarts        int
+	CheckpointEvery    int
+	CheckpointInterval time.Duration
+}
+
+// resolveOptions makes the actor options of o, whose unset optional
+// fields count as zero.
+func resolveOptions(o Options) actorOptions {
+	return actorOptions{Options: o, MaxChildren: deref(o.MaxChildren), CallTimeout: deref(o.CallTimeout),
+		Fuel: deref(o.Fuel), MaxRestarts: deref(o.MaxRestarts), CheckpointEvery: deref(o.CheckpointEvery),
+		CheckpointInterval: deref(o.CheckpointInterval)}
+}
+
+// public returns o as Options with every optional field set.
+func (o actorOptions) public() Options {
+	p := o.Options
+	p.MaxChildren, p.CallTimeout, p.Fuel = &o.MaxChildren, &o.CallTimeout, &o.Fuel
+	p.MaxRestarts, p.CheckpointEvery, p.CheckpointInterval = &o.MaxRestarts, &o.CheckpointEvery, &o.CheckpointInterval
+	return p
+}
+
+// deref is *p, or zero for nil.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }
 
 func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }

@@ -44,7 +44,7 @@ func TestHost_Durable(t *testing.T) {
 			ctx := context.Background()
 			cfg := Config{DataDir: t.TempDir(), Durability: tt.mode}
 			h := newTestHost(t, cfg)
-			a := spawn(t, h, readWasm(t, tt.path), Options{Durable: true, Name: "d", CheckpointEvery: tt.every}, 10)
+			a := spawn(t, h, readWasm(t, tt.path), Options{Durable: true, Name: "d", CheckpointEvery: ptr(tt.every)}, 10)
 			plain := spawn(t, h, readWasm(t, tt.path), Options{}, 1)
 			for range 7 {
 				invoke[int64](t, a, "incr", 1)

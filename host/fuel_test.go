@@ -18,7 +18,7 @@ func TestActor_Fuel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newTestHost(t, Config{})
-			a := spawn(t, h, readWasm(t, tt.path), Options{Fuel: 50_000_000, MaxRestarts: 1}, tt.init...)
+			a := spawn(t, h, readWasm(t, tt.path), Options{Fuel: ptr[uint64](50_000_000), MaxRestarts: ptr(1)}, tt.init...)
 			_, err := a.Invoke(context.Background(), tt.spin)
 			var te *TrapError
 			if !errors.As(err, &te) || te.Reason != TrapFuel || !errors.Is(err, ErrOutOfFuel) || !errors.Is(err, ErrTrap) {
@@ -37,8 +37,8 @@ func TestActor_FuelDeterministic(t *testing.T) {
 	rec := &eventRecorder{}
 	h := newTestHost(t, Config{Observer: rec})
 	wasm := readWasm(t, goCounterPath)
-	a := spawn(t, h, wasm, Options{Fuel: 1 << 40})
-	b := spawn(t, h, wasm, Options{Fuel: 1 << 40})
+	a := spawn(t, h, wasm, Options{Fuel: ptr[uint64](1 << 40)})
+	b := spawn(t, h, wasm, Options{Fuel: ptr[uint64](1 << 40)})
 	for _, x := range []*Actor{a, b} {
 		invoke[int64](t, x, "incr", 7)
 		invoke[int64](t, x, "reset")

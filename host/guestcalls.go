@@ -10,6 +10,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/internal/engine"
 )
 
@@ -661,9 +662,9 @@ type guestSpawnOptions struct {
 	Namespace     string `cbor:"namespace,omitempty"`
 	Detached      bool   `cbor:"detached,omitempty"`
 	GetIfExists   bool   `cbor:"get_if_exists,omitempty"`
-	MaxRestarts   int    `cbor:"max_restarts,omitempty"`
+	MaxRestarts   *int   `cbor:"max_restarts,omitempty"`
 	MemoryPages   uint32 `cbor:"memory_pages,omitempty"`
-	CallTimeoutMS int64  `cbor:"call_timeout_ms,omitempty"`
+	CallTimeoutMS *int64 `cbor:"call_timeout_ms,omitempty"`
 }
 
 func hostSpawn(_ context.Context, c engine.Caller, stack []uint64) {
@@ -707,10 +708,10 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 			return nil, fmt.Errorf("%w: spawn options: %w", ErrInvalidArgument, err)
 		}
 	}
-	if o.CallTimeoutMS < 0 {
+	if ms := deref(o.CallTimeoutMS); ms < 0 {
 		return nil, fmt.Errorf("%w: negative call_timeout_ms", ErrInvalidOptions)
-	} else if max := a.h.cfg.MaxCallTimeout.Milliseconds(); o.CallTimeoutMS > max { // before msDuration can overflow
-		return nil, fmt.Errorf("%w: call_timeout_ms %d exceeds the host's maximum of %d", ErrInvalidOptions, o.CallTimeoutMS, max)
+	} else if max := a.h.cfg.MaxCallTimeout.Milliseconds(); ms > max { // before msDuration can overflow
+		return nil, fmt.Errorf("%w: call_timeout_ms %d exceeds the host's maximum of %d", ErrInvalidOptions, ms, max)
 	}
 	if o.Namespace != "" && o.Namespace != a.opts.Namespace {
 		ns := clip(o.Namespace)
@@ -730,7 +731,9 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 	opts := Options{
 		Name: o.Name, Namespace: a.opts.Namespace, Detached: o.Detached, GetIfExists: o.GetIfExists,
 		MaxRestarts: o.MaxRestarts, MemoryPages: o.MemoryPages,
-		CallTimeout: msDuration(o.CallTimeoutMS),
+	}
+	if o.CallTimeoutMS != nil {
+		opts.CallTimeout = api.Ptr(msDuration(*o.CallTimeoutMS))
 	}
 	depth, err := sb.nextDepth(a)
 	if err != nil {

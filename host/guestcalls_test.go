@@ -12,7 +12,7 @@ import (
 // the guest an error envelope; out-of-bounds pointers trap the call.
 func TestGuestCalls_BadInput(t *testing.T) {
 	h := newTestHost(t, Config{})
-	a := spawn(t, h, fixture(t, "calls"), Options{MaxRestarts: -1})
+	a := spawn(t, h, fixture(t, "calls"), Options{MaxRestarts: ptr(-1)})
 	for _, tt := range []struct {
 		method, code string
 	}{

@@ -97,3 +97,6 @@ func hasLine(lines []LogLine, text string) bool {
 	}
 	return false
 }
+
+// ptr is api.Ptr: Options' optional fields take a pointer.
+func ptr[T any](v T) *T { return &v }

@@ -15,7 +15,7 @@
 // Lock order (outermost first; a lock is only taken while holding locks to
 // its left, never the reverse):
 //
-//	persist.repairMu -> Host.sweepMu -> Host.classMu -> class.tmplMu ->
+//	journal.Store.RepairMu -> Host.sweepMu -> Host.classMu -> class.tmplMu ->
 //	Actor.mu -> actor.mu -> Host.liveMu -> scheduler Mailbox.mu -> Pool.mu
 //
 // with these side branches: actor.mu -> Host.mu; Host.classMu -> Host.mu
@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	var p *persist
 	if cfg.DataDir != "" {
-		if p, err = openPersist(cfg.fs, cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints); err != nil {
+		if p, err = openPersist(cfg.fs, cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints, cfg.Logger); err != nil {
 			return nil, err
 		}
 	}
@@ -340,7 +340,7 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 	h.classMu.Lock()
 	defer h.classMu.Unlock()
 	if err == nil && h.persist != nil {
-		if perr := h.persist.saveClass(id, wasm); perr != nil {
+		if perr := h.persist.SaveClass(id, wasm); perr != nil {
 			_ = c.module.Close(ctx)
 			err = fmt.Errorf("%w: saving class: %w", ErrPersist, diskError{perr})
 		}
@@ -469,16 +469,25 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 }
 
 // spawn creates an actor from encoded constructor arguments.
-func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
-	explicitTimeout := opts.CallTimeout != 0
-	opts, err := mergeOptions(opts, h.cfg.Defaults)
+func (h *Host) spawn(ctx context.Context, own *owner, c *class, o Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
+	explicitTimeout := o.CallTimeout != nil
+	merged, err := mergeOptions(o, h.cfg.Defaults)
 	if err != nil {
 		return nil, err
+	}
+	opts := resolveOptions(merged)
+	limit := h.quotaFor(opts.Namespace).CallTimeout
+	if opts.CallTimeout == 0 {
+		// No deadline of its own: the host's cap, or the namespace's.
+		opts.CallTimeout = h.cfg.MaxCallTimeout
+		if limit > 0 {
+			opts.CallTimeout = min(opts.CallTimeout, limit)
+		}
 	}
 	if err := h.cfg.checkCallTimeout(opts.CallTimeout); err != nil {
 		return nil, err
 	}
-	if limit := h.quotaFor(opts.Namespace).CallTimeout; limit > 0 && opts.CallTimeout > limit {
+	if limit > 0 && opts.CallTimeout > limit {
 		// A default deadline is cut to the namespace's cap; one asked for
 		// is refused.
 		if explicitTimeout {
@@ -504,10 +513,10 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 	if opts.Durable && h.persist == nil {
 		return nil, fmt.Errorf("%w: a durable actor needs a host with a data directory", ErrInvalidOptions)
 	}
-	durable := h.durable(opts)
+	durable := h.durable(opts.Options)
 	// Reserve the actor's resources for its lifetime (Ray's placement on
 	// one node): wait while they are taken, fail at once if they never fit.
-	res, err := h.admit.Reserve(ctx, h.request(opts), h.cfg.AdmissionTimeout)
+	res, err := h.admit.Reserve(ctx, h.request(opts.Options), h.cfg.AdmissionTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("spawn: %w", admissionError(err))
 	}
@@ -562,9 +571,9 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, opts Options, in
 			close(a.ready)
 			if durable {
 				if a.jf != nil {
-					a.jf.close()
+					a.jf.Close()
 				}
-				_ = h.persist.removeActor(context.WithoutCancel(ctx), a.id)
+				_ = h.persist.RemoveActor(context.WithoutCancel(ctx), a.id)
 			}
 			return nil, err
 		}

@@ -18,7 +18,7 @@ func TestHostile_DiskFullRollbacks(t *testing.T) {
 	ctx := context.Background()
 	e := newDurEnv(t, DurabilitySync)
 	h := e.open()
-	victim := spawn(t, h, readWasm(t, cCounterPath), Options{Namespace: "tenant", Durable: true, CheckpointEvery: 5}, 0)
+	victim := spawn(t, h, readWasm(t, cCounterPath), Options{Namespace: "tenant", Durable: true, CheckpointEvery: ptr(5)}, 0)
 	acked := int64(0)
 	for range 7 {
 		acked = invoke[int64](t, victim, "incr", 1)

@@ -28,7 +28,7 @@ func spinNamespace(t *testing.T, h *Host, ns string, n int) ([]*Actor, []*Future
 	var actors []*Actor
 	var futs []*Future
 	for range n {
-		a := spawn(t, h, wasm, Options{Namespace: ns, CallTimeout: h.Config().MaxCallTimeout, MaxRestarts: -1})
+		a := spawn(t, h, wasm, Options{Namespace: ns, CallTimeout: ptr(h.Config().MaxCallTimeout), MaxRestarts: ptr(-1)})
 		f, err := a.Call(context.Background(), "spin")
 		if err != nil {
 			t.Fatal(err)
@@ -190,7 +190,7 @@ func TestHostile_FairnessConstructors(t *testing.T) {
 	errs := make(chan error, workers+1)
 	for range workers + 1 {
 		go func() {
-			_, err := h.Spawn(spawnCtx, c.ID, Options{Namespace: "B", CallTimeout: h.Config().MaxCallTimeout})
+			_, err := h.Spawn(spawnCtx, c.ID, Options{Namespace: "B", CallTimeout: ptr(h.Config().MaxCallTimeout)})
 			errs <- err
 		}()
 	}
@@ -231,7 +231,7 @@ func TestHostile_SpinDeadlineStillApplies(t *testing.T) {
 	h := newTestHost(t, Config{Workers: 1, TimeSlice: time.Millisecond})
 	wasm := fixture(t, "hostile_spin")
 	ctx := context.Background()
-	short := spawn(t, h, wasm, Options{Namespace: "B", CallTimeout: 200 * time.Millisecond})
+	short := spawn(t, h, wasm, Options{Namespace: "B", CallTimeout: ptr(200 * time.Millisecond)})
 	_, _ = spinNamespace(t, h, "C", 1)
 	f, err := short.Call(ctx, "spin")
 	if err != nil {
@@ -248,7 +248,7 @@ func TestHostile_SpinDeadlineStillApplies(t *testing.T) {
 // every spawn, a guest's included, and of Config.Defaults.
 func TestMaxCallTimeout(t *testing.T) {
 	ctx := context.Background()
-	if _, err := New(ctx, Config{MaxCallTimeout: time.Second, Defaults: Options{CallTimeout: 2 * time.Second}}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := New(ctx, Config{MaxCallTimeout: time.Second, Defaults: Options{CallTimeout: ptr(2 * time.Second)}}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("Defaults above MaxCallTimeout: %v, want ErrInvalidOptions", err)
 	}
 	if _, err := New(ctx, Config{TimeSlice: time.Microsecond}); !errors.Is(err, ErrInvalidOptions) {
@@ -270,7 +270,7 @@ func TestMaxCallTimeout(t *testing.T) {
 		{defaultMaxCallTimeout + time.Millisecond, ErrInvalidOptions},
 		{7 * 24 * time.Hour, ErrInvalidOptions},
 	} {
-		_, err := h.Spawn(ctx, c.ID, Options{CallTimeout: tt.timeout})
+		_, err := h.Spawn(ctx, c.ID, Options{CallTimeout: ptr(tt.timeout)})
 		if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
 			t.Errorf("CallTimeout %v: %v, want %v", tt.timeout, err, tt.want)
 		}
@@ -285,13 +285,13 @@ func TestMaxCallTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := a.Info().Options.CallTimeout; got != time.Second {
+	if got := *a.Info().Options.CallTimeout; got != time.Second {
 		t.Errorf("default deadline in a capped namespace: %v, want 1s", got)
 	}
-	if _, err := h.Spawn(ctx, c.ID, Options{Namespace: "capped", CallTimeout: 2 * time.Second}); !errors.Is(err, ErrQuota) {
+	if _, err := h.Spawn(ctx, c.ID, Options{Namespace: "capped", CallTimeout: ptr(2 * time.Second)}); !errors.Is(err, ErrQuota) {
 		t.Errorf("deadline above the namespace's cap: %v, want ErrQuota", err)
 	}
-	if _, err := h.Spawn(ctx, c.ID, Options{Namespace: "capped", CallTimeout: time.Millisecond}); err != nil {
+	if _, err := h.Spawn(ctx, c.ID, Options{Namespace: "capped", CallTimeout: ptr(time.Millisecond)}); err != nil {
 		t.Errorf("deadline below the namespace's cap: %v", err)
 	}
 	if err := h.SetQuota("bad", Quota{CallTimeout: -2}); !errors.Is(err, ErrInvalidOptions) {

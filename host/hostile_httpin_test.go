@@ -20,7 +20,7 @@ func TestHostile_GuestNames(t *testing.T) {
 	base := takeBaseline(h)
 	// An actor whose name the NUL lookup would hit if names were not
 	// checked ("a" + NUL + "b" used to be a valid name).
-	a := spawn(t, h, fixture(t, "hostile_names"), Options{MaxRestarts: -1})
+	a := spawn(t, h, fixture(t, "hostile_names"), Options{MaxRestarts: ptr(-1)})
 	for _, tc := range []struct{ method, code, says string }{
 		{"get_nul", abi.CodeBadArgs, "invalid actor name"},
 		{"get_slash", abi.CodeBadArgs, "invalid actor name"},

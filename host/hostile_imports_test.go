@@ -20,7 +20,7 @@ func TestHostile_ImportInputSizes(t *testing.T) {
 	h := newTestHost(t, Config{})
 	by := startBystander(t, h)
 	base := takeBaseline(h)
-	a := spawn(t, h, fixture(t, "hostile_import_sizes"), Options{Name: "self", Namespace: "attacker", MaxRestarts: -1})
+	a := spawn(t, h, fixture(t, "hostile_import_sizes"), Options{Name: "self", Namespace: "attacker", MaxRestarts: ptr(-1)})
 	const input = 48 << 20
 	for _, tt := range []struct{ method, code string }{
 		{"call_target", abi.CodeBadArgs},

@@ -302,7 +302,7 @@ func TestHostileLoad_StackOverflowEveryWorker(t *testing.T) {
 	peak.start()
 	actors := make([]*Actor, workers)
 	for i := range actors {
-		if actors[i], err = h.Spawn(ctx, info.ID, Options{Namespace: attackNamespace, MaxRestarts: -1}); err != nil {
+		if actors[i], err = h.Spawn(ctx, info.ID, Options{Namespace: attackNamespace, MaxRestarts: ptr(-1)}); err != nil {
 			t.Fatal(err)
 		}
 	}

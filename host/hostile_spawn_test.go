@@ -133,7 +133,7 @@ func TestHostile_SpawnCallChainInterrupted(t *testing.T) {
 			by := startBystander(t, h)
 			base := takeBaseline(h)
 			root, err := h.Spawn(context.Background(), loadFixture(t, h, "hostile_chain"),
-				Options{Namespace: attackerNamespace, CallTimeout: tt.timeout})
+				Options{Namespace: attackerNamespace, CallTimeout: ptr(tt.timeout)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -323,7 +323,7 @@ func TestHostile_WaitingGuests(t *testing.T) {
 	}
 	by := startBystander(t, h)
 	base := takeBaseline(h)
-	target, err := h.Spawn(ctx, loadFixture(t, h, "loop"), Options{Namespace: attackerNamespace, MaxRestarts: -1})
+	target, err := h.Spawn(ctx, loadFixture(t, h, "loop"), Options{Namespace: attackerNamespace, MaxRestarts: ptr(-1)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,7 +152,7 @@ func (a *actor) record(sb *sandbox, e *entry, seq uint64) error {
 	// On disk first: a call whose record is not written is not in the
 	// journal a rollback rebuilds from.
 	if a.jf != nil {
-		if err := a.jf.append(e, seq); err != nil {
+		if err := a.jf.Append(e, seq); err != nil {
 			return err
 		}
 	}

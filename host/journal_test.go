@@ -62,7 +62,7 @@ func TestActor_ReplayExact(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newTestHost(t, Config{})
-			a := spawn(t, h, readWasm(t, tt.path), Options{MaxRestarts: 1}, tt.init...)
+			a := spawn(t, h, readWasm(t, tt.path), Options{MaxRestarts: ptr(1)}, tt.init...)
 			tt.calls(t, a)
 			before := peek(t, a)
 			_, err := a.Invoke(context.Background(), tt.crash)
@@ -85,7 +85,7 @@ func TestActor_ReplayExact(t *testing.T) {
 func TestActor_ReplayFromCheckpoint(t *testing.T) {
 	h := newTestHost(t, Config{})
 	ctx := context.Background()
-	a := spawn(t, h, readWasm(t, misbehavePath), Options{MaxRestarts: -1})
+	a := spawn(t, h, readWasm(t, misbehavePath), Options{MaxRestarts: ptr(-1)})
 	invoke[int64](t, a, "bomb", 2)
 	if _, err := a.Checkpoint(ctx); err != nil {
 		t.Fatal(err)

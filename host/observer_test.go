@@ -27,7 +27,7 @@ func (r *eventRecorder) ActorChanged(e ActorEvent) {
 func TestHost_Observer(t *testing.T) {
 	rec := &eventRecorder{}
 	h := newTestHost(t, Config{Observer: rec})
-	a := spawn(t, h, readWasm(t, cCounterPath), Options{MaxRestarts: 1}, 0)
+	a := spawn(t, h, readWasm(t, cCounterPath), Options{MaxRestarts: ptr(1)}, 0)
 	invoke[int64](t, a, "incr", 1)
 	_, _ = a.Invoke(context.Background(), "fail")
 	_, _ = a.Invoke(context.Background(), "trap")

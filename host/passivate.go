@@ -55,11 +55,11 @@ func (a *actor) passivate(sb *sandbox) error {
 	}
 	if a.durable {
 		// On disk too, so the journal can start again from here.
-		if _, err := a.h.persist.store.Put(context.Background(), st); err != nil {
+		if _, err := a.h.persist.Snapshots().Put(context.Background(), st); err != nil {
 			return fmt.Errorf("%w: storing the passive state: %w", ErrPersist, diskError{err})
 		}
 		if a.jf != nil {
-			_ = a.jf.reset()
+			_ = a.jf.Reset()
 		}
 	}
 	a.mu.Lock()

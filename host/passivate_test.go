@@ -14,7 +14,7 @@ func TestActor_Passivate(t *testing.T) {
 	}{{"c", cCounterPath, []any{5}}, {"go", goCounterPath, nil}} {
 		t.Run(g.name, func(t *testing.T) {
 			h := newTestHost(t, Config{})
-			a := spawn(t, h, readWasm(t, g.path), Options{MaxRestarts: 1}, g.init...)
+			a := spawn(t, h, readWasm(t, g.path), Options{MaxRestarts: ptr(1)}, g.init...)
 			want := invoke[int64](t, a, "incr", 7)
 			before := peek(t, a)
 			if err := a.Passivate(ctx); err != nil {

@@ -25,13 +25,13 @@ func spawnOptions(o api.WireOptions, namespace string) (host.Options, error) {
 	if o.Namespace != "" && o.Namespace != namespace {
 		return host.Options{}, fmt.Errorf("%w: options.namespace %q: this token may only spawn in namespace %q", host.ErrForbidden, o.Namespace, namespace)
 	}
-	if o.CallTimeoutMS < 0 || o.CallTimeoutMS > maxTimeoutMs {
-		return host.Options{}, newError(codeInvalidArgument, "options.call_timeout_ms %d out of range [0, %d]", o.CallTimeoutMS, maxTimeoutMs)
+	if ms := deref(o.CallTimeoutMS); ms < 0 || ms > maxTimeoutMs {
+		return host.Options{}, newError(codeInvalidArgument, "options.call_timeout_ms %d out of range [0, %d]", ms, maxTimeoutMs)
 	}
 	// Checked in milliseconds, before the conversion to a duration can
 	// overflow; the host bounds the rest.
-	if o.CheckpointIntervalMS < 0 || o.CheckpointIntervalMS > maxCheckpointIntervalMs {
-		return host.Options{}, newError(codeInvalidArgument, "options.checkpoint_interval_ms %d out of range [0, %d]", o.CheckpointIntervalMS, maxCheckpointIntervalMs)
+	if ms := deref(o.CheckpointIntervalMS); ms < 0 || ms > maxCheckpointIntervalMs {
+		return host.Options{}, newError(codeInvalidArgument, "options.checkpoint_interval_ms %d out of range [0, %d]", ms, maxCheckpointIntervalMs)
 	}
 	opts := o.Options()
 	opts.Namespace = namespace
@@ -204,4 +204,12 @@ func (s *Server) lookupName(rq *request) error {
 	rq.info.actor = a.ID()
 	rq.reply(http.StatusOK, a.Info().Wire())
 	return nil
+}
+
+// deref is *p, or 0 for nil.
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

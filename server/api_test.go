@@ -87,7 +87,7 @@ func TestSpawnListShow(t *testing.T) {
 	if a.Namespace != nsA || a.Name != "c1" || a.State != host.StateAlive || a.Class != class.ID {
 		t.Fatalf("actor %+v", a)
 	}
-	if o := a.Options; o.MaxPending != 50 || o.CallTimeoutMS != 1500 || o.MaxRestarts != 2 || o.MemoryPages != 64 || o.Namespace != nsA {
+	if o := a.Options; o.MaxPending != 50 || o.CallTimeoutMS == nil || *o.CallTimeoutMS != 1500 || o.MaxRestarts == nil || *o.MaxRestarts != 2 || o.MemoryPages != 64 || o.Namespace != nsA {
 		t.Fatalf("options %+v", o)
 	}
 	if n := e.c.callInt(a.ID, "get"); n != 10 {

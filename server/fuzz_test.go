@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/api"
 )
 
 // FuzzJSONArg: the streaming JSON-to-CBOR converter of arguments never
@@ -164,7 +165,7 @@ func FuzzRequest(f *testing.F) {
 	e := newEnv(f, func(c *testCfg) {
 		c.Host.MaxArgBytes = 64 << 10
 		// A fuzzed call of spin, or a spawn, ends quickly.
-		c.Host.Defaults.CallTimeout = 200 * time.Millisecond
+		c.Host.Defaults.CallTimeout = api.Ptr(200 * time.Millisecond)
 		c.Host.Defaults.MemoryPages = 64
 	})
 	class, actor := e.counter(e.c, 0, map[string]any{"name": "n", "max_restarts": -1})

@@ -16,6 +16,13 @@ import (
 
 func newActorCmd(a *app) *cobra.Command {
 	var opts host.Options
+	// The optional options are sent only when their flag is given, so
+	// --max-restarts 0 asks for no restarts whatever the server's default.
+	var (
+		timeout                  time.Duration
+		maxRestarts, maxChildren int
+		fuel                     uint64
+	)
 	spawn := &cobra.Command{
 		Use:   "spawn CLASS [ARGS...]",
 		Short: "Create an actor of a class, running its constructor with ARGS",
@@ -25,6 +32,19 @@ a word that is not valid JSON is a string).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkNames(opts.Name, opts.Namespace); err != nil {
 				return err
+			}
+			f := cmd.Flags()
+			if f.Changed("timeout") {
+				opts.CallTimeout = &timeout
+			}
+			if f.Changed("max-restarts") {
+				opts.MaxRestarts = &maxRestarts
+			}
+			if f.Changed("fuel") {
+				opts.Fuel = &fuel
+			}
+			if f.Changed("max-children") {
+				opts.MaxChildren = &maxChildren
 			}
 			c, err := a.client()
 			if err != nil {
@@ -44,11 +64,11 @@ a word that is not valid JSON is a string).`,
 	f.StringVar(&opts.Name, "name", "", "actor name, unique among the live actors of the namespace")
 	f.StringVar(&opts.Namespace, "namespace", "", "namespace of the name (default: the token's)")
 	f.Uint32Var(&opts.MemoryPages, "memory-pages", 0, "memory limit in 64 KiB pages (default: the server's, 4096 = 256 MiB)")
-	f.DurationVar(&opts.CallTimeout, "timeout", 0, "deadline of each call, the constructor included (default: the server's, 30s)")
-	f.IntVar(&opts.MaxRestarts, "max-restarts", 0, "restarts after a trap: 0 never, N times, -1 always")
-	f.Uint64Var(&opts.Fuel, "fuel", 0, "deterministic fuel per call (about one unit per instruction); 0 none")
+	f.DurationVar(&timeout, "timeout", 0, "deadline of each call, the constructor included (default: the server's, 30s; 0: the server's maximum)")
+	f.IntVar(&maxRestarts, "max-restarts", 0, "restarts after a trap: 0 never, N times, -1 always (default: the server's, 0)")
+	f.Uint64Var(&fuel, "fuel", 0, "deterministic fuel per call (about one unit per instruction); 0 none")
 	f.IntVar(&opts.MaxPending, "max-pending", 0, "queued calls before callers get backpressure (default: the server's)")
-	f.IntVar(&opts.MaxChildren, "max-children", 0, "live actors this actor may spawn (default: the server's)")
+	f.IntVar(&maxChildren, "max-children", 0, "live actors this actor may spawn (default: the server's, 1000)")
 	f.BoolVar(&opts.Detached, "detached", false, "no owner: live until killed or exited")
 	f.BoolVar(&opts.GetIfExists, "get-if-exists", false, "with --name: return the live actor of that name instead of failing")
 
@@ -214,17 +234,17 @@ func (a *app) printActor(ai host.ActorInfo) error {
 	if o.MemoryPages != 0 {
 		opts = append(opts, fmt.Sprintf("memory-pages=%d", o.MemoryPages))
 	}
-	if o.CallTimeout != 0 {
+	if o.CallTimeout != nil && *o.CallTimeout != 0 {
 		opts = append(opts, "timeout="+o.CallTimeout.String())
 	}
-	if o.MaxRestarts != 0 {
-		opts = append(opts, fmt.Sprintf("max-restarts=%d", o.MaxRestarts))
+	if o.MaxRestarts != nil && *o.MaxRestarts != 0 {
+		opts = append(opts, fmt.Sprintf("max-restarts=%d", *o.MaxRestarts))
 	}
 	if o.MaxPending != 0 {
 		opts = append(opts, fmt.Sprintf("max-pending=%d", o.MaxPending))
 	}
-	if o.MaxChildren != 0 {
-		opts = append(opts, fmt.Sprintf("max-children=%d", o.MaxChildren))
+	if o.MaxChildren != nil && *o.MaxChildren != 0 {
+		opts = append(opts, fmt.Sprintf("max-children=%d", *o.MaxChildren))
 	}
 	if o.Detached {
 		opts = append(opts, "detached")

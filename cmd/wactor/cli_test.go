@@ -59,7 +59,7 @@ func TestCLI(t *testing.T) {
 	// Actors.
 	var actor host.ActorInfo
 	p.okJSON(t, &actor, "actor", "spawn", class.ID, "10", "--name", "c1", "--max-restarts", "-1", "--max-pending", "50")
-	if actor.Name != "c1" || actor.State != host.StateAlive || actor.Options.MaxRestarts != -1 || actor.Options.MaxPending != 50 {
+	if actor.Name != "c1" || actor.State != host.StateAlive || actor.Options.MaxRestarts == nil || *actor.Options.MaxRestarts != -1 || actor.Options.MaxPending != 50 {
 		t.Fatalf("spawned %+v", actor)
 	}
 	// -o json prints actors as the API does.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/client"
 	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/snapshots"
@@ -95,7 +96,7 @@ func crashRun(t *testing.T, mode host.Durability, rounds int) {
 			}
 			for _, a := range actors {
 				class := classOf[a.name]
-				info, err := cl.Spawn(ctx, class, host.Options{Name: a.name, Durable: true, CheckpointEvery: 3 + rng.IntN(5)}, 0)
+				info, err := cl.Spawn(ctx, class, host.Options{Name: a.name, Durable: true, CheckpointEvery: api.Ptr(3 + rng.IntN(5))}, 0)
 				if err != nil {
 					t.Fatalf("spawn %s: %v", a.name, err)
 				}

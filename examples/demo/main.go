@@ -118,7 +118,7 @@ func run(ctx context.Context) error {
 	show("collector.collected()", call[[]int64](ctx, collector, "collected"))
 
 	step("misbehave: hostile guests are contained")
-	bad, err := h.Spawn(ctx, classes["misbehave"], host.Options{CallTimeout: 200 * time.Millisecond, MemoryPages: 1024, MaxRestarts: -1})
+	bad, err := h.Spawn(ctx, classes["misbehave"], host.Options{CallTimeout: host.Ptr(200 * time.Millisecond), MemoryPages: 1024, MaxRestarts: host.Ptr(-1)})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,80 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestOptions_ExplicitZero: an optional field set to zero asks for zero
+// whatever Config.Defaults says; left unset (nil) it takes the default.
+// Before, Options{MaxRestarts: 0} on a host whose default was 5 gave 5.
+func TestOptions_ExplicitZero(t *testing.T) {
+	cfg := Config{MaxCallTimeout: 40 * time.Second, Defaults: Options{
+		MaxRestarts: ptr(5), Fuel: ptr[uint64](1 << 40), CheckpointEvery: ptr(3),
+		CheckpointInterval: ptr(time.Hour), MaxChildren: ptr(7), CallTimeout: ptr(20 * time.Second),
+	}}
+	h := newTestHost(t, cfg)
+	wasm := readWasm(t, cCounterPath)
+	for _, tt := range []struct {
+		name string
+		opts Options
+		want Options // the options the actor reports
+	}{
+		{"unset: the host's defaults", Options{}, Options{MaxRestarts: ptr(5), Fuel: ptr[uint64](1 << 40), CheckpointEvery: ptr(3),
+			CheckpointInterval: ptr(time.Hour), MaxChildren: ptr(7), CallTimeout: ptr(20 * time.Second)}},
+		{"explicit zero", Options{MaxRestarts: ptr(0), Fuel: ptr[uint64](0), CheckpointEvery: ptr(0),
+			CheckpointInterval: ptr(time.Duration(0)), MaxChildren: ptr(0), CallTimeout: ptr(time.Duration(0))},
+			// No deadline of its own: the host's cap.
+			Options{MaxRestarts: ptr(0), Fuel: ptr[uint64](0), CheckpointEvery: ptr(0),
+				CheckpointInterval: ptr(time.Duration(0)), MaxChildren: ptr(0), CallTimeout: ptr(40 * time.Second)}},
+		{"explicit values", Options{MaxRestarts: ptr(-1), Fuel: ptr[uint64](1_000_000), CheckpointEvery: ptr(1),
+			CheckpointInterval: ptr(time.Minute), MaxChildren: ptr(2), CallTimeout: ptr(time.Second)},
+			Options{MaxRestarts: ptr(-1), Fuel: ptr[uint64](1_000_000), CheckpointEvery: ptr(1),
+				CheckpointInterval: ptr(time.Minute), MaxChildren: ptr(2), CallTimeout: ptr(time.Second)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := spawn(t, h, wasm, tt.opts, 0)
+			got := a.Info().Options
+			for _, f := range []struct {
+				name      string
+				got, want any
+			}{
+				{"max_restarts", deref(got.MaxRestarts), deref(tt.want.MaxRestarts)},
+				{"fuel", deref(got.Fuel), deref(tt.want.Fuel)},
+				{"checkpoint_every", deref(got.CheckpointEvery), deref(tt.want.CheckpointEvery)},
+				{"checkpoint_interval", deref(got.CheckpointInterval), deref(tt.want.CheckpointInterval)},
+				{"max_children", deref(got.MaxChildren), deref(tt.want.MaxChildren)},
+				{"call_timeout", deref(got.CallTimeout), deref(tt.want.CallTimeout)},
+			} {
+				if f.got != f.want {
+					t.Errorf("%s = %v, want %v", f.name, f.got, f.want)
+				}
+			}
+		})
+	}
+}
+
+// TestOptions_MaxRestartsZeroMeansNone: with a host default of 5 restarts,
+// an actor that asks for MaxRestarts 0 dies at its first trap, and one that
+// asks for nothing is restarted.
+func TestOptions_MaxRestartsZeroMeansNone(t *testing.T) {
+	h := newTestHost(t, Config{Defaults: Options{MaxRestarts: ptr(5)}})
+	wasm := readWasm(t, cCounterPath)
+	ctx := context.Background()
+	none := spawn(t, h, wasm, Options{MaxRestarts: ptr(0)}, 1)
+	dflt := spawn(t, h, wasm, Options{}, 1)
+	for _, a := range []*Actor{none, dflt} {
+		if _, err := a.Invoke(ctx, "trap"); !errors.Is(err, ErrTrap) {
+			t.Fatalf("trap: %v", err)
+		}
+	}
+	var de *ActorDiedError
+	if _, err := none.Invoke(ctx, "get"); !errors.As(err, &de) || de.Reason != DeathRestartsExhausted {
+		t.Fatalf("MaxRestarts 0: call after a trap = %v, want ActorDiedError (restarts exhausted)", err)
+	}
+	if got := invoke[int64](t, dflt, "get"); got != 1 || dflt.Info().Restarts != 1 {
+		t.Fatalf("default restarts: get = %d, restarts = %d; want 1 and 1", got, dflt.Info().Restarts)
+	}
+}
