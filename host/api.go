@@ -39,7 +39,18 @@ type (
 	ResourceUsage      = api.ResourceUsage
 	ResourceAmount     = api.ResourceAmount
 	NamespaceUsage     = api.NamespaceUsage
+	Observer           = api.Observer
+	CallEvent          = api.CallEvent
+	ActorEvent         = api.ActorEvent
+	ForbiddenObserver  = api.ForbiddenObserver
+	ForbiddenEvent     = api.ForbiddenEvent
 )
+
+// nopObserver is the Observer of a Config without one.
+type nopObserver struct{}
+
+func (nopObserver) CallDone(CallEvent)      {}
+func (nopObserver) ActorChanged(ActorEvent) {}
 
 // Sentinel errors (api/errors.go).
 var (

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host/sandbox"
+	"github.com/wactor/wactor/internal/futuretable"
 	"github.com/wactor/wactor/snapshots"
 )
 
@@ -88,145 +88,22 @@ func envelopeFor(v abi.Value, err error) []byte {
 // goroutine running the sandbox's guest call touches it (futures excepted,
 // which resolutions update).
 type guestState struct {
-	futures  guestFutures      // from send, until awaited
-	outgoing map[string]*Actor // one caller handle per target, for per-caller order
+	futures  futuretable.Table[*Future] // from send, until awaited
+	outgoing map[string]*Actor          // one caller handle per target, for per-caller order
 	// callDepth is the depth of the call running (call.depth), 0 for a
 	// constructor or between calls.
 	callDepth int
 }
 
-// Bounds of a sandbox's futures (docs/ABI.md section 6): futures not yet
-// resolved count against maxGuestFutures (a send past it fails with
-// wactor.quota); of the resolved ones not yet awaited, at most
-// maxKeptResults results, together at most maxKeptResultBytes, are kept for
-// await, the oldest dropped first.
-const (
-	maxKeptResults     = 10_000
-	maxKeptResultBytes = 64 << 20
-	maxDroppedSpans    = 1000 // runs of dropped futures that await names as such
-)
-
-// guestFutures holds the futures a guest sent and has not awaited. Safe for
-// concurrent use: futures resolve on other goroutines.
-type guestFutures struct {
-	mu         sync.Mutex
-	m          map[int64]*guestFuture
-	next       int64
-	unresolved int     // sent, not yet resolved (awaited or not)
-	done       []int64 // resolution order of kept results; may hold stale IDs
-	kept       int     // resolved futures in m
-	keptBytes  int
-	dropped    []idSpan // the newest runs of dropped future numbers
-}
-
-// idSpan is the future numbers lo..hi.
-type idSpan struct{ lo, hi int64 }
-
-func (g *guestFutures) drop(id int64) {
-	if n := len(g.dropped); n > 0 && g.dropped[n-1].hi+1 == id {
-		g.dropped[n-1].hi = id
-		return
-	}
-	if len(g.dropped) >= maxDroppedSpans {
-		g.dropped = append(g.dropped[:0], g.dropped[1:]...)
-	}
-	g.dropped = append(g.dropped, idSpan{id, id})
-}
-
-func (g *guestFutures) wasDropped(id int64) bool {
-	for _, s := range g.dropped {
-		if s.lo <= id && id <= s.hi {
-			return true
-		}
-	}
-	return false
-}
-
-type guestFuture struct {
-	f    *Future
-	kept bool // resolved, counted in kept and keptBytes
-	size int
-}
-
-// full refuses a new future while maxGuestFutures are unresolved.
-func (g *guestFutures) full() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.unresolved >= maxGuestFutures {
-		return fmt.Errorf("%w: %d futures sent by this actor are not resolved yet (at most %d)", ErrQuota, g.unresolved, maxGuestFutures)
-	}
-	return nil
-}
-
-// add keeps f and returns its number.
-func (g *guestFutures) add(f *Future) int64 {
-	g.mu.Lock()
-	if g.m == nil {
-		g.m = map[int64]*guestFuture{}
-	}
-	g.next++
-	id := g.next
-	g.m[id] = &guestFuture{f: f}
-	g.unresolved++
-	g.mu.Unlock()
-	f.whenDone(func() { g.resolved(id, f) })
-	return id
-}
-
-// resolved counts f's result as kept until awaited, dropping the oldest
-// kept results past the bounds.
-func (g *guestFutures) resolved(id int64, f *Future) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.unresolved--
-	e := g.m[id]
-	if e == nil || e.f != f {
-		return // awaited already
-	}
+// resultSize is what a resolved future's result counts against
+// futuretable.MaxKeptBytes.
+func resultSize(f *Future) int {
 	v, err := f.result()
-	e.kept, e.size = true, len(v)+64
+	n := len(v) + 64
 	if err != nil {
-		e.size += len(err.Error())
+		n += len(err.Error())
 	}
-	g.kept++
-	g.keptBytes += e.size
-	g.done = append(g.done, id)
-	for len(g.done) > 0 && (g.kept > maxKeptResults || g.keptBytes > maxKeptResultBytes) {
-		old := g.done[0]
-		g.done = g.done[1:]
-		if o := g.m[old]; o != nil && o.kept {
-			delete(g.m, old)
-			g.kept--
-			g.keptBytes -= o.size
-			g.drop(old)
-		}
-	}
-	if len(g.done) > 2*g.kept+64 { // drop the IDs awaited since
-		live := make([]int64, 0, g.kept)
-		for _, x := range g.done {
-			if o := g.m[x]; o != nil && o.kept {
-				live = append(live, x)
-			}
-		}
-		g.done = live
-	}
-}
-
-// take removes future id for await. It returns nil if there is none, and
-// whether it was dropped (not awaited while newer results arrived).
-func (g *guestFutures) take(id int64) (f *Future, dropped bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	e := g.m[id]
-	if e == nil {
-		return nil, g.wasDropped(id)
-	}
-	delete(g.m, id)
-	if e.kept {
-		g.kept--
-		g.keptBytes -= e.size
-	}
-	return e.f, false
+	return n
 }
 
 // nextDepth is the depth of a spawn, call or send the running guest call
@@ -277,57 +154,24 @@ func spawnDepth(ctx context.Context) int {
 // function removes the wait.
 func waitForChild(ctx context.Context, a *actor) func() {
 	gs, _ := ctx.Value(guestSpawnKey{}).(guestSpawn)
-	if gs.parent == nil || a.h.waits.add(gs.parent, a) != nil {
+	if gs.parent == nil || a.h.waitFor(gs.parent, a) != nil {
 		return func() {}
 	}
-	return func() { a.h.waits.removeIf(gs.parent, a) }
+	return func() { a.h.waits.RemoveIf(gs.parent, a) }
 }
 
-// waitGraph records which actor each blocked actor waits for, to refuse a
-// wait that would close a cycle. Safe for concurrent use.
-type waitGraph struct {
-	mu sync.Mutex
-	on map[*actor]*actor
-}
-
-// add records that a waits for b, or returns ErrDeadlock naming the cycle.
-func (g *waitGraph) add(a, b *actor) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	chain := []*actor{a}
-	for x := b; x != nil; x = g.on[x] {
-		chain = append(chain, x)
-		if x == a {
-			names := make([]string, len(chain))
-			for i, c := range chain {
-				names[i] = c.label()
-			}
-			return fmt.Errorf("%w: %s", ErrDeadlock, strings.Join(names, " -> "))
-		}
-		if len(chain) > 10000 {
-			break
-		}
+// waitFor records, in the host's wait graph, that a waits for b, or
+// returns ErrDeadlock naming the cycle that wait would close.
+func (h *Host) waitFor(a, b *actor) error {
+	cycle := h.waits.Add(a, b)
+	if cycle == nil {
+		return nil
 	}
-	if g.on == nil {
-		g.on = map[*actor]*actor{}
+	names := make([]string, len(cycle))
+	for i, c := range cycle {
+		names[i] = c.label()
 	}
-	g.on[a] = b
-	return nil
-}
-
-func (g *waitGraph) remove(a *actor) {
-	g.mu.Lock()
-	delete(g.on, a)
-	g.mu.Unlock()
-}
-
-// removeIf removes a's wait if it is for b.
-func (g *waitGraph) removeIf(a, b *actor) {
-	g.mu.Lock()
-	if g.on[a] == b {
-		delete(g.on, a)
-	}
-	g.mu.Unlock()
+	return fmt.Errorf("%w: %s", ErrDeadlock, strings.Join(names, " -> "))
 }
 
 // label names an actor in messages: its name if it has one, else its ID.
@@ -421,10 +265,10 @@ func (sb *box) wait(a *actor, f *Future, on *actor, cancel context.CancelFunc) [
 		if testHookBeforeWait != nil {
 			testHookBeforeWait(a)
 		}
-		if err := a.h.waits.add(a, on); err != nil {
+		if err := a.h.waitFor(a, on); err != nil {
 			return envelopeFor(nil, err)
 		}
-		defer a.h.waits.remove(a)
+		defer a.h.waits.Remove(a)
 		stop := sb.Stopped()
 		sb.block(a, func() {
 			select {
@@ -664,7 +508,9 @@ func (b *box) Send(target, method, args []byte) (int64, []byte) {
 	a := b.a
 	depth, err := b.nextDepth(a)
 	if err == nil {
-		err = b.guest.futures.full()
+		if n := b.guest.futures.Unresolved(); n >= maxGuestFutures {
+			err = fmt.Errorf("%w: %d futures sent by this actor are not resolved yet (at most %d)", ErrQuota, n, maxGuestFutures)
+		}
 	}
 	var f *Future
 	if err == nil {
@@ -673,7 +519,10 @@ func (b *box) Send(target, method, args []byte) (int64, []byte) {
 	if err != nil {
 		return 0, envelopeFor(nil, err)
 	}
-	return b.guest.futures.add(f), nil
+	g := &b.guest.futures
+	id := g.Add(f)
+	f.whenDone(func() { g.Resolved(id, f, resultSize) })
+	return id, nil
 }
 
 // Await implements sandbox.Imports (wactor.await).
@@ -684,12 +533,12 @@ func (b *box) Await(id int64) []byte {
 		return envelopeFor(nil, err) // the future stays, for a later await
 	}
 	defer release()
-	f, dropped := b.guest.futures.take(id)
+	f, ok, dropped := b.guest.futures.Take(id)
 	switch {
 	case dropped:
 		return errorEnvelope(abi.CodeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
-			id, maxKeptResults, maxKeptResultBytes>>20))
-	case f == nil:
+			id, futuretable.MaxKept, futuretable.MaxKeptBytes>>20))
+	case !ok:
 		return errorEnvelope(abi.CodeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
 	}
 	on, _ := a.h.actorByID(f.actorID)

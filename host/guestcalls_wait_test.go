@@ -35,9 +35,7 @@ func TestDeadlock_RefusedAtTheRoot(t *testing.T) {
 			return
 		}
 		eventually(t, "y and z to wait", func() bool {
-			h.waits.mu.Lock()
-			defer h.waits.mu.Unlock()
-			return h.waits.on[y.a] == z.a && h.waits.on[z.a] == x.a
+			return h.waits.WaitsFor(y.a) == z.a && h.waits.WaitsFor(z.a) == x.a
 		})
 	}
 	t.Cleanup(func() { testHookBeforeWait = nil })

@@ -20,9 +20,9 @@
 //
 // with these side branches: actor.mu -> Host.mu; Host.classMu -> Host.mu
 // and classBudget.mu; sandbox.Class.tmplMu -> sandbox.Sandbox.mu -> the engine's locks;
-// guestFutures.mu -> Future.mu; lineWriter.mu -> logring.Ring.mu. Host.mu (which
+// futuretable.Table.mu -> Future.mu; lineWriter.mu -> logring.Ring.mu. Host.mu (which
 // also guards namespaces' accounting, class claims and the dead-actor
-// keeper), Future.mu, waitGraph.mu, classBudget.mu, logring.Ring.mu,
+// keeper), Future.mu, waitgraph.Graph.mu, classBudget.mu, logring.Ring.mu,
 // tailBuffer.mu, journal.mu (it only does file I/O), Pool.mu and
 // scheduler.Admission's mu are leaves: nothing else is acquired while one is
 // held, and futures run their callbacks after releasing theirs. sweepMu and
@@ -45,6 +45,7 @@ import (
 	"github.com/wactor/wactor/host/sandbox"
 	"github.com/wactor/wactor/internal/goroutines"
 	"github.com/wactor/wactor/internal/logring"
+	"github.com/wactor/wactor/internal/waitgraph"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -72,7 +73,7 @@ type Host struct {
 	dead    *logring.Morgue[ActorInfo] // the recently dead actors (Config.KeepDead)
 	logs    logring.Budget             // what all actors' logs hold (NodeUsage.LogBytes)
 
-	waits waitGraph
+	waits waitgraph.Graph[*actor]
 	// budget accounts classes and templates (Config.ClassMemoryBudget).
 	budget classBudget
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/internal/futuretable"
 )
 
 // The hostile-guest suite for guest-initiated spawns and calls
@@ -254,18 +255,15 @@ func TestHostile_FuturesNeverAwaited(t *testing.T) {
 	var kept, unresolved int
 	eventually(t, "every future to resolve", func() bool {
 		if _, err := a.control(ctx, func(sb *box) (abi.Value, error) {
-			g := &sb.guest.futures
-			g.mu.Lock()
-			kept, unresolved = g.kept, g.unresolved
-			g.mu.Unlock()
+			kept, unresolved = sb.guest.futures.Counts()
 			return nil, nil
 		}); err != nil {
 			t.Fatal(err)
 		}
 		return unresolved == 0
 	})
-	if kept != maxKeptResults {
-		t.Errorf("%d results kept for await, want the bound of %d", kept, maxKeptResults)
+	if kept != futuretable.MaxKept {
+		t.Errorf("%d results kept for await, want the bound of %d", kept, futuretable.MaxKept)
 	}
 	_, err = a.Invoke(ctx, "await_first")
 	wantQuotaApp(t, err, "future 1 was dropped")

@@ -1,11 +1,11 @@
-package host
+package api
 
 import "time"
 
-// Observer receives events for metrics and tracing. Its methods are called
-// synchronously on the host's goroutines (a call's worker), so they must be
-// fast and must not call back into the host. Implementations must be safe for
-// concurrent use.
+// Observer receives a host's events for metrics and tracing
+// (host.Config.Observer). Its methods are called synchronously on the
+// host's goroutines (a call's worker), so they must be fast and must not
+// call back into the host. Implementations must be safe for concurrent use.
 type Observer interface {
 	// CallDone reports a finished call: its queueing and running time and
 	// its outcome (nil, *AppError, *TrapError, *ActorDiedError, ...).
@@ -31,11 +31,6 @@ type ActorEvent struct {
 	// Death says why, when State is StateDead.
 	Death DeathReason
 }
-
-type nopObserver struct{}
-
-func (nopObserver) CallDone(CallEvent)      {}
-func (nopObserver) ActorChanged(ActorEvent) {}
 
 // ForbiddenObserver is an Observer that also wants to know about refused
 // accesses across namespaces (ErrForbidden): a tenant probing another's
