@@ -228,21 +228,7 @@ func (a *actor) checkpointDue(sb *sandbox) (bool, error) {
 func (h *Actor) Checkpoints(ctx context.Context) ([]CheckpointInfo, error) {
 	a := h.a
 	if a.durable {
-		metas, err := a.h.persist.Snapshots().List(ctx, a.id)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("%w: listing checkpoints: %w", ErrPersist, diskError{err})
-		}
-		// The store may also hold an older full snapshot that the newest
-		// ones are increments of: storage, not a kept checkpoint.
-		metas = metas[:min(len(metas), a.h.cfg.KeepCheckpoints)]
-		out := make([]CheckpointInfo, 0, len(metas))
-		for _, m := range metas {
-			out = append(out, CheckpointInfo{ID: m.ID, Taken: m.Taken, Size: int(m.Size), Calls: m.Calls})
-		}
-		return out, nil
+		return a.h.persist.Checkpoints(ctx, a.id, a.h.cfg.KeepCheckpoints)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -170,6 +170,26 @@ func (s *Store) GoodCheckpoints(ctx context.Context, id string) []api.Checkpoint
 	return out
 }
 
+// Checkpoints lists actor id's newest keep checkpoints on disk, newest
+// first. Errors wrap api.ErrPersist (or are ctx's).
+func (s *Store) Checkpoints(ctx context.Context, id string, keep int) ([]api.CheckpointInfo, error) {
+	metas, err := s.snaps.List(ctx, id)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: listing checkpoints: %w", api.ErrPersist, DiskError{err})
+	}
+	// The store may also hold an older full snapshot that the newest ones
+	// are increments of: storage, not a kept checkpoint.
+	metas = metas[:min(len(metas), keep)]
+	out := make([]api.CheckpointInfo, 0, len(metas))
+	for _, m := range metas {
+		out = append(out, api.CheckpointInfo{ID: m.ID, Taken: m.Taken, Size: int(m.Size), Calls: m.Calls})
+	}
+	return out, nil
+}
+
 // RepairPoint chooses what a repair of damaged actor id restores: its
 // checkpoint checkpointID ("" for the newest that decodes), plus the
 // journal records that follow it without a gap (those after a gap are

@@ -142,6 +142,12 @@ func TestStore_Load(t *testing.T) {
 	if _, err := s.Snapshots().Put(ctx, st); err != nil {
 		t.Fatal(err)
 	}
+	if list, err := s.Checkpoints(ctx, "a1", 3); err != nil || len(list) != 1 || list[0].ID != "s1" || list[0].Calls != 2 {
+		t.Fatalf("Checkpoints: %+v, %v", list, err)
+	}
+	if good := s.GoodCheckpoints(ctx, "a1"); len(good) != 1 || good[0].ID != "s1" {
+		t.Fatalf("GoodCheckpoints: %+v", good)
+	}
 	j, err := s.OpenJournal("a1", 0)
 	if err != nil {
 		t.Fatal(err)
