@@ -89,15 +89,8 @@ func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
 		return nil, err
 	}
 	if a.durable {
-		if _, err := a.h.persist.Snapshots().Put(context.Background(), st); err != nil {
-			return nil, fmt.Errorf("%w: storing the checkpoint: %w", ErrPersist, diskError{err})
-		}
-		if a.jf != nil {
-			if err := a.jf.Reset(); err != nil {
-				// The old records are skipped on recovery (they are older than
-				// the checkpoint), so this costs only space.
-				a.h.cfg.Logger.Warn("emptying a journal", slog.String("actor", a.id), slog.Any("err", err))
-			}
+		if err := a.h.persist.PutCheckpoint(context.Background(), st, a.jf); err != nil {
+			return nil, err
 		}
 	}
 	dropped := a.keepCheckpoint(st)

@@ -170,6 +170,22 @@ func (s *Store) GoodCheckpoints(ctx context.Context, id string) []api.Checkpoint
 	return out
 }
 
+// PutCheckpoint stores checkpoint st of actor st.ActorID, then empties
+// its journal jf (nil: none), whose calls st holds. A journal that cannot
+// be emptied is logged, not an error: recovery skips the records older than
+// the latest snapshot, so it costs only space. Errors wrap api.ErrPersist.
+func (s *Store) PutCheckpoint(ctx context.Context, st *snapshots.State, jf *File) error {
+	if _, err := s.snaps.Put(ctx, st); err != nil {
+		return fmt.Errorf("%w: storing the checkpoint: %w", api.ErrPersist, DiskError{err})
+	}
+	if jf != nil {
+		if err := jf.Reset(); err != nil {
+			s.log.Warn("emptying a journal", slog.String("actor", st.ActorID), slog.Any("err", err))
+		}
+	}
+	return nil
+}
+
 // Checkpoints lists actor id's newest keep checkpoints on disk, newest
 // first. Errors wrap api.ErrPersist (or are ctx's).
 func (s *Store) Checkpoints(ctx context.Context, id string, keep int) ([]api.CheckpointInfo, error) {

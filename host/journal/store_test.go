@@ -213,3 +213,39 @@ func TestDiskError_NoPaths(t *testing.T) {
 		t.Fatalf("%q", de.Error())
 	}
 }
+
+// TestStore_PutCheckpoint: a stored checkpoint empties the journal, whose
+// calls it holds; a checkpoint that cannot be stored fails with
+// api.ErrPersist and leaves the journal as it was.
+func TestStore_PutCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	f := fsys.NewFaulty(nil)
+	s, dir := openStore(t, f, api.DurabilityWrite)
+	if err := s.SaveActor(ActorMeta{ID: "a1"}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.OpenJournal("a1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if err := j.Append(&Entry{Method: "incr"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	st := &snapshots.State{ID: "s1", ActorID: "a1", ClassID: "c", Calls: 1, Taken: time.Now(), Memory: snapshots.ImageOf(make([]byte, snapshots.PageSize))}
+	jpath := filepath.Join(dir, "actors", "a1", JournalName)
+	f.Set(fsys.Fault{Op: fsys.OpWrite, Path: "snapshots", Kind: fsys.NoSpace})
+	if err := s.PutCheckpoint(ctx, st, j); !errors.Is(err, api.ErrPersist) {
+		t.Fatalf("a checkpoint on a full disk: %v", err)
+	}
+	if fi, err := os.Stat(jpath); err != nil || fi.Size() == 0 {
+		t.Fatalf("the journal was emptied by a checkpoint that failed: %v", err)
+	}
+	f.Clear()
+	if err := s.PutCheckpoint(ctx, st, j); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(jpath); err != nil || fi.Size() != 0 {
+		t.Fatalf("the journal was not emptied: %v", err)
+	}
+}
