@@ -96,7 +96,7 @@ func (h *Host) recoverActor(ctx context.Context, f journal.Found) {
 		return
 	}
 	if a.jf, err = p.OpenJournal(m.ID, rec.Valid); err != nil {
-		sb.close()
+		sb.Close()
 		close(a.ready)
 		h.damage(a, "its journal cannot be opened: "+diskError{err}.Error())
 		return
@@ -112,7 +112,7 @@ func (h *Host) recoverActor(ctx context.Context, f journal.Found) {
 	h.setLive(a, true)
 	a.mu.Unlock()
 	close(a.ready)
-	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.info.ID, State: StateAlive})
+	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
 }
 
 // removeUnfinished removes the files of an actor whose spawn never became
@@ -133,7 +133,7 @@ func (h *Host) addDamaged(f journal.Found, c *class, reason string) {
 		m = journal.ActorMeta{ID: f.ID, Options: Options{Namespace: DefaultNamespace}}
 	}
 	if c == nil {
-		c = &class{info: ClassInfo{ID: m.Class}} // a stand-in: the actor does not run
+		c = standInClass(m.Class) // the actor does not run
 	}
 	a := &actor{
 		inc: newIncarnation(),
@@ -164,7 +164,7 @@ func (h *Host) damage(a *actor, reason string) {
 	a.sb = nil
 	a.mu.Unlock()
 	if sb != nil {
-		sb.close()
+		sb.Close()
 	}
 	h.setLive(a, false)
 	if a.jf != nil {
@@ -174,7 +174,7 @@ func (h *Host) damage(a *actor, reason string) {
 	h.cfg.Logger.Error("actor damaged: not served until an operator repairs it from a checkpoint or discards it; its files are left in place",
 		slog.String("actor", a.id), slog.String("reason", reason), slog.Int("checkpoints", len(d.Checkpoints)))
 	a.logs.Add(abi.LogError, "wactor: actor damaged: "+reason)
-	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateDamaged})
+	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.Info.ID, State: StateDamaged})
 }
 
 // damagedActor returns the damaged actor id.
@@ -239,7 +239,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	}
 	dst, err := p.Aside(id)
 	if err != nil {
-		sb.close()
+		sb.Close()
 		return ActorInfo{}, err
 	}
 	// The newer snapshots go aside before the checkpoint (whose retention
@@ -248,20 +248,20 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	// try, and once it is, the journal's records are older than it.
 	if len(newer) > 0 {
 		if err := p.SnapshotsAside(ctx, id, newer, dst); err != nil {
-			sb.close()
+			sb.Close()
 			return ActorInfo{}, err
 		}
 	}
 	if _, err := a.takeCheckpoint(sb); err != nil {
-		sb.close()
+		sb.Close()
 		return ActorInfo{}, err
 	}
 	if err := p.JournalAside(id, dst); err != nil {
-		sb.close()
+		sb.Close()
 		return ActorInfo{}, err
 	}
 	if a.jf, err = p.OpenJournal(id, 0); err != nil {
-		sb.close()
+		sb.Close()
 		return ActorInfo{}, fmt.Errorf("%w: %w", ErrPersist, diskError{err})
 	}
 	_ = p.Spawned(id)
@@ -277,7 +277,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	h.cfg.Logger.Warn("damaged actor repaired by an operator; the damaged files are kept aside",
 		slog.String("actor", id), slog.String("checkpoint", st.ID), slog.Int("calls_replayed", len(calls)), slog.String("kept", dst))
 	a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: repaired from checkpoint %s (calls replayed: %d)", st.ID, len(calls)))
-	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.info.ID, State: StateAlive})
+	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
 	return a.info(), nil
 }
 

@@ -77,7 +77,7 @@ func (h *Host) ClassIn(ctx context.Context, namespace, id string) (ClassInfo, er
 	if err != nil {
 		return ClassInfo{}, err
 	}
-	return c.info, nil
+	return c.Info, nil
 }
 
 // classIn returns the class id if it is visible to namespace.
@@ -101,7 +101,7 @@ func (h *Host) ClassesIn(namespace string) []ClassInfo {
 	out := []ClassInfo{}
 	for _, c := range h.classes {
 		if c.visibleTo(namespace) {
-			out = append(out, c.info)
+			out = append(out, c.Info)
 		}
 	}
 	h.mu.Unlock()
@@ -174,7 +174,7 @@ func (h *Host) dropClaimLocked(c *class, namespace string) {
 	delete(c.owners, namespace)
 	if u := h.classUse[namespace]; u != nil {
 		u.count--
-		u.bytes -= int64(c.info.Size)
+		u.bytes -= int64(c.Info.Size)
 		if u.count <= 0 {
 			delete(h.classUse, namespace)
 		}
@@ -196,7 +196,7 @@ func (h *Host) addClaimLocked(c *class, namespace string) {
 		h.classUse[namespace] = u
 	}
 	u.count++
-	u.bytes += int64(c.info.Size)
+	u.bytes += int64(c.Info.Size)
 }
 
 // checkClassQuotaLocked fails with ErrQuota when namespace cannot claim one more
@@ -250,7 +250,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 		h.mu.Unlock()
 		return ErrClosed
 	}
-	if h.classes[c.info.ID] != c {
+	if h.classes[c.Info.ID] != c {
 		h.mu.Unlock()
 		return errClassGone
 	}
@@ -261,7 +261,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 			continue
 		}
 		if cl.quota {
-			if err := h.checkClassQuotaLocked(ns, c.info.Size); err != nil {
+			if err := h.checkClassQuotaLocked(ns, c.Info.Size); err != nil {
 				for _, a := range added {
 					h.dropClaimLocked(c, a)
 				}
@@ -296,13 +296,13 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 // Host.classMu is held.
 func (h *Host) unloadIfUnclaimedLocked(ctx context.Context, c *class) {
 	h.mu.Lock()
-	drop := h.classes[c.info.ID] == c && !c.global && len(c.owners) == 0 && !h.inUseLocked(c)
+	drop := h.classes[c.Info.ID] == c && !c.global && len(c.owners) == 0 && !h.inUseLocked(c)
 	if drop {
-		delete(h.classes, c.info.ID)
+		delete(h.classes, c.Info.ID)
 	}
 	h.mu.Unlock()
 	if drop {
-		h.removeClassFiles(c.info.ID)
+		h.removeClassFiles(c.Info.ID)
 		_ = h.closeClass(ctx, c)
 	}
 }
@@ -359,8 +359,8 @@ func (h *Host) saveOwners(c *class) error {
 		o.Namespaces = append(o.Namespaces, ns)
 	}
 	h.mu.Unlock()
-	if err := h.persist.SaveOwners(c.info.ID, o); err != nil {
-		return fmt.Errorf("%w: saving the namespaces of class %s: %w", ErrPersist, c.info.ID, diskError{err})
+	if err := h.persist.SaveOwners(c.Info.ID, o); err != nil {
+		return fmt.Errorf("%w: saving the namespaces of class %s: %w", ErrPersist, c.Info.ID, diskError{err})
 	}
 	return nil
 }
