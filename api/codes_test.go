@@ -129,3 +129,76 @@ func TestCodesTable(t *testing.T) {
 		t.Errorf("ErrActorNotFound %q does not wrap ErrNotFound", ErrActorNotFound)
 	}
 }
+
+// guestCases: an error and the code a guest sees for it (the outcome of an
+// import). The pairs that match several rows are the ones the host makes.
+var guestCases = []struct {
+	err  error
+	code string
+}{
+	{&AppError{Code: "my.code", Message: "m"}, "my.code"},
+	{fmt.Errorf("argument 0 (future x): %w", &AppError{Code: "c", Message: "m"}), "c"},
+	{&ActorDiedError{Reason: DeathKilled, Cause: &AppError{Code: "c", Message: "m"}}, "c"},
+	{fmt.Errorf("x: %w", ErrForbidden), abi.CodeForbidden},
+	{fmt.Errorf("%w: %w", ErrForbidden, ErrClassNotFound), abi.CodeForbidden},
+	{fmt.Errorf("x: %w", ErrDeadlock), abi.CodeDeadlock},
+	{&ActorDiedError{Reason: DeathKilled}, abi.CodeActorDied},
+	{&ActorDiedError{Reason: DeathHostClosed}, abi.CodeActorDied},
+	{&ActorDiedError{Reason: DeathInitFailed, Cause: &TrapError{Reason: TrapGuest}}, abi.CodeActorDied},
+	{&TrapError{Reason: TrapGuest}, abi.CodeTrap},
+	{&TrapError{Reason: TrapDeadline}, abi.CodeTrap},
+	{&TrapError{Reason: TrapCancelled}, abi.CodeTrap},
+	{&TrapError{Reason: TrapFuel}, abi.CodeTrap},
+	{fmt.Errorf("x: %w", ErrActorNotFound), abi.CodeActorNotFound},
+	{fmt.Errorf("x: %w", ErrMethodNotFound), abi.CodeMethodNotFound},
+	{fmt.Errorf("x: %w", ErrArity), abi.CodeArity},
+	{fmt.Errorf("x: %w", ErrBackpressure), abi.CodeBackpressure},
+	{fmt.Errorf("x: %w", ErrQuota), abi.CodeQuota},
+	{fmt.Errorf("x: %w", ErrNameTaken), abi.CodeNameTaken},
+	{fmt.Errorf("x: %w", ErrInvalidArgument), abi.CodeBadArgs},
+	{fmt.Errorf("%w: %w", ErrInvalidArgument, abi.ErrTooLarge), abi.CodeBadArgs},
+	{fmt.Errorf("%w: %w", ErrInvalidArgument, abi.ErrMalformed), abi.CodeBadArgs},
+	{fmt.Errorf("%w: %w", ErrInvalidArgument, abi.ErrEncode), abi.CodeBadArgs},
+	{fmt.Errorf("x: %w", ErrTooLarge), abi.CodeBadArgs},
+	{fmt.Errorf("x: %w", ErrInvalidOptions), abi.CodeBadArgs},
+	{fmt.Errorf("x: %w", ErrClassNotFound), abi.CodeBadArgs},
+	{abi.ErrMalformed, abi.CodeBadArgs},
+	{&NameError{Kind: "actor name", Name: "", Reason: "empty"}, abi.CodeBadArgs},
+	{fmt.Errorf("spawn: interrupted: %w", context.Canceled), abi.CodeCancelled},
+	{context.DeadlineExceeded, abi.CodeCancelled},
+	{fmt.Errorf("spawn: %w", errors.Join(ErrAdmissionTimeout, context.DeadlineExceeded)), abi.CodeCancelled},
+	{ErrClosed, abi.CodeError},
+	{fmt.Errorf("%w: x", ErrPersist), abi.CodeError},
+	{&UnschedulableError{Resource: "gpu", Requested: 1}, abi.CodeError},
+	{fmt.Errorf("x: %w", ErrReturnCount), abi.CodeError},
+	{fmt.Errorf("x: %w", ErrDamaged), abi.CodeError},
+	{abi.ErrEncode, abi.CodeError},
+	{errors.New("a bug"), abi.CodeError},
+}
+
+// TestGuestCodeOf: every error gives a guest its code, whatever the order
+// of the table, with the error's message (an application error's own).
+func TestGuestCodeOf(t *testing.T) {
+	saved := Codes
+	defer func() { Codes = saved }()
+	for round := range 20 {
+		if round > 0 {
+			Codes = append([]Code(nil), saved...)
+			rand.Shuffle(len(Codes), func(i, j int) { Codes[i], Codes[j] = Codes[j], Codes[i] })
+		}
+		for _, tc := range guestCases {
+			code, msg := GuestCodeOf(tc.err)
+			if code != tc.code {
+				t.Fatalf("round %d: GuestCodeOf(%v) = %s, want %s", round, tc.err, code, tc.code)
+			}
+			var ae *AppError
+			if want := tc.err.Error(); errors.As(tc.err, &ae) {
+				if msg != ae.Message {
+					t.Fatalf("GuestCodeOf(%v): message %q, want the application's %q", tc.err, msg, ae.Message)
+				}
+			} else if msg != want {
+				t.Fatalf("GuestCodeOf(%v): message %q, want %q", tc.err, msg, want)
+			}
+		}
+	}
+}

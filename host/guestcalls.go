@@ -32,43 +32,13 @@ func decodeTarget(b []byte) (abi.Handle, error) {
 	return ref, nil
 }
 
-// errorCode maps a host error to the code a guest sees.
+// errorCode maps a host error to the code a guest sees (api.Codes): a
+// target that is not a handle is the host's own case.
 func errorCode(err error) (code, msg string) {
-	var ae *AppError
-	if errors.As(err, &ae) {
-		return ae.Code, ae.Message
+	if errors.Is(err, errBadHandle) {
+		return abi.CodeBadHandle, err.Error()
 	}
-	msg = err.Error()
-	switch {
-	case errors.Is(err, errBadHandle):
-		return abi.CodeBadHandle, msg
-	case errors.Is(err, ErrForbidden):
-		return abi.CodeForbidden, msg
-	case errors.Is(err, ErrDeadlock):
-		return abi.CodeDeadlock, msg
-	case errors.Is(err, ErrActorDied):
-		return abi.CodeActorDied, msg
-	case errors.Is(err, ErrTrap):
-		return abi.CodeTrap, msg
-	case errors.Is(err, ErrActorNotFound):
-		return abi.CodeActorNotFound, msg
-	case errors.Is(err, ErrMethodNotFound):
-		return abi.CodeMethodNotFound, msg
-	case errors.Is(err, ErrArity):
-		return abi.CodeArity, msg
-	case errors.Is(err, ErrBackpressure):
-		return abi.CodeBackpressure, msg
-	case errors.Is(err, ErrQuota):
-		return abi.CodeQuota, msg
-	case errors.Is(err, ErrNameTaken):
-		return abi.CodeNameTaken, msg
-	case errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrTooLarge), errors.Is(err, ErrInvalidOptions),
-		errors.Is(err, ErrClassNotFound), errors.Is(err, abi.ErrMalformed):
-		return abi.CodeBadArgs, msg
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return abi.CodeCancelled, msg
-	}
-	return abi.CodeError, msg
+	return api.GuestCodeOf(err)
 }
 
 func errorEnvelope(code, msg string) []byte {
@@ -322,32 +292,12 @@ func (sb *box) callFromGuest(a *actor, target, method, args []byte) []byte {
 	return env
 }
 
-// guestSpawnOptions is the opts map of the spawn import.
-type guestSpawnOptions struct {
-	Name          string `cbor:"name,omitempty"`
-	Namespace     string `cbor:"namespace,omitempty"`
-	Detached      bool   `cbor:"detached,omitempty"`
-	GetIfExists   bool   `cbor:"get_if_exists,omitempty"`
-	MaxRestarts   *int   `cbor:"max_restarts,omitempty"`
-	MemoryPages   uint32 `cbor:"memory_pages,omitempty"`
-	CallTimeoutMS *int64 `cbor:"call_timeout_ms,omitempty"`
-}
-
 // spawnChild spawns a child of a for the spawn import. The child's spawn,
 // its constructor included, runs on a goroutine of its own, never on the
 // calling guest's stack (a constructor that spawns its own class would
 // otherwise recurse until the stack overflows); the guest waits for it, and
 // gives up when its own call is interrupted, which cancels the spawn.
-func (sb *box) spawnChild(a *actor, classID string, args, rawOpts []byte) (abi.Value, error) {
-	var o guestSpawnOptions
-	if len(rawOpts) > 0 {
-		if err := abi.Validate(rawOpts); err != nil {
-			return nil, fmt.Errorf("%w: spawn options: %w", ErrInvalidArgument, err)
-		}
-		if err := codec.Decode(abi.Value(rawOpts), &o); err != nil {
-			return nil, fmt.Errorf("%w: spawn options: %w", ErrInvalidArgument, err)
-		}
-	}
+func (sb *box) spawnChild(a *actor, classID string, args []byte, o sandbox.SpawnOptions) (abi.Value, error) {
 	if ms := deref(o.CallTimeoutMS); ms < 0 {
 		return nil, fmt.Errorf("%w: negative call_timeout_ms", ErrInvalidOptions)
 	} else if max := a.h.cfg.MaxCallTimeout.Milliseconds(); ms > max { // before msDuration can overflow
@@ -546,7 +496,7 @@ func (b *box) Await(id int64) []byte {
 }
 
 // Spawn implements sandbox.Imports (wactor.spawn).
-func (b *box) Spawn(classID, args, opts []byte) []byte {
+func (b *box) Spawn(classID, args []byte, opts sandbox.SpawnOptions) []byte {
 	return envelopeFor(b.spawnChild(b.a, string(classID), args, opts))
 }
 

@@ -121,9 +121,9 @@ type Imports interface {
 	// Await waits for future id and returns its outcome's envelope.
 	Await(id int64) []byte
 	// Spawn spawns an actor of class (the caller's class if empty) with
-	// encoded constructor arguments and options, and returns the envelope of
-	// its handle.
-	Spawn(class, args, opts []byte) []byte
+	// encoded constructor arguments and the guest's options, and returns
+	// the envelope of its handle.
+	Spawn(class, args []byte, opts SpawnOptions) []byte
 	// GetActor looks up the actor name in namespace (a view; empty: the
 	// caller's) and returns the envelope of its handle.
 	GetActor(namespace, name []byte) []byte

@@ -135,8 +135,8 @@ func (sb *Sandbox) viewBytes(c engine.Caller, ptr, n uint32, what string) []byte
 }
 
 // failInput answers an import whose inputs were refused (err from
-// readBytes, always api.ErrTooLarge): the error envelope, recorded like any
-// outcome so a replay answers the same.
+// readBytes, api.ErrTooLarge, or from decoding them, api.ErrInvalidArgument):
+// the error envelope, recorded like any outcome so a replay answers the same.
 func (sb *Sandbox) failInput(err error) []byte {
 	env := errorEnvelope(abi.CodeBadArgs, err.Error())
 	sb.rec.recordExternal(env)
@@ -257,11 +257,41 @@ func hostSpawn(_ context.Context, c engine.Caller, stack []uint64) {
 		stack[0] = sb.setPending(env)
 		return
 	}
+	var opts SpawnOptions
+	if err == nil {
+		err = opts.decode(rawOpts)
+	}
 	if err != nil {
 		stack[0] = sb.setPending(sb.failInput(err))
 		return
 	}
-	stack[0] = sb.answer(sb.imports.Spawn(classID, args, rawOpts))
+	stack[0] = sb.answer(sb.imports.Spawn(classID, args, opts))
+}
+
+// SpawnOptions is the options map of the spawn import (docs/ABI.md section
+// 6), decoded; the host checks the values against its own bounds.
+type SpawnOptions struct {
+	Name          string `cbor:"name,omitempty"`
+	Namespace     string `cbor:"namespace,omitempty"`
+	Detached      bool   `cbor:"detached,omitempty"`
+	GetIfExists   bool   `cbor:"get_if_exists,omitempty"`
+	MaxRestarts   *int   `cbor:"max_restarts,omitempty"`    // nil: the host's default
+	MemoryPages   uint32 `cbor:"memory_pages,omitempty"`    // 0: the class's
+	CallTimeoutMS *int64 `cbor:"call_timeout_ms,omitempty"` // nil: the host's default
+}
+
+// decode decodes the guest's options map (none if raw is empty).
+func (o *SpawnOptions) decode(raw []byte) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	if err := abi.Validate(raw); err != nil {
+		return fmt.Errorf("%w: spawn options: %w", api.ErrInvalidArgument, err)
+	}
+	if err := codec.Decode(abi.Value(raw), o); err != nil {
+		return fmt.Errorf("%w: spawn options: %w", api.ErrInvalidArgument, err)
+	}
+	return nil
 }
 
 func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
