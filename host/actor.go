@@ -14,6 +14,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/journal"
+	"github.com/wactor/wactor/internal/callargs"
 	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
@@ -132,13 +133,8 @@ type call struct {
 	queued time.Time // when it entered the mailbox
 	method string
 	midx   int
-	args   []byte // encoded argument array, once all dependencies are resolved
+	args   callargs.Args[*Future] // encoded once the futures among them are resolved
 	futs   []*Future
-
-	// With futures among the arguments: the encoded arguments, with nil where
-	// deps[i] goes.
-	parts []abi.Value
-	deps  []*Future
 }
 
 func newID() string {
@@ -154,44 +150,6 @@ func newIncarnation() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// ready reports whether every future argument is resolved.
-func (c *call) ready() bool {
-	for _, d := range c.deps {
-		if d != nil && !d.Ready() {
-			return false
-		}
-	}
-	return true
-}
-
-// materialize builds the argument array from resolved dependencies.
-func (c *call) materialize(maxBytes int) error {
-	if c.deps == nil {
-		return nil
-	}
-	vals := make([]any, len(c.parts))
-	for i, p := range c.parts {
-		if d := c.deps[i]; d != nil {
-			v, err := d.result()
-			if err != nil {
-				return fmt.Errorf("argument %d (future %s): %w", i, d.ID(), err)
-			}
-			vals[i] = v
-			continue
-		}
-		vals[i] = p
-	}
-	b, err := codec.EncodeArgs(vals)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
-	}
-	if err := checkArgSize(len(b), maxBytes); err != nil {
-		return err
-	}
-	c.args, c.parts, c.deps = b, nil, nil
-	return nil
 }
 
 func (c *call) fail(err error) {
@@ -311,10 +269,10 @@ func (a *actor) handle(c *call) {
 	}
 	var rec *entry
 	if a.journaling() {
-		rec = &entry{Method: c.method, Index: c.midx, Args: c.args}
+		rec = &entry{Method: c.method, Index: c.midx, Args: c.args.Encoded}
 		sb.Record(rec, recOn)
 	}
-	env, err := sb.Invoke(c.ctx, c.method, sb.Method(c.midx), c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	env, err := sb.Invoke(c.ctx, c.method, sb.Method(c.midx), c.args.Encoded, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	sb.StopRecord()
 	sb.guest.callDepth = 0
 	a.running.Store(nil)
@@ -702,7 +660,7 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 		return nil, fmt.Errorf("%w: num_returns %d out of range 1..64", ErrInvalidOptions, n)
 	}
 	c := &call{ctx: ctx, method: method, midx: midx}
-	if err := c.encode(args, a.h.cfg.MaxArgBytes); err != nil {
+	if err := c.args.Encode(args, a.h.cfg.MaxArgBytes); err != nil {
 		return nil, err
 	}
 	seq := a.seq.Add(1)
@@ -731,68 +689,25 @@ func (h *Actor) submitEncoded(ctx context.Context, depth int, method string, arg
 	if err := checkArgSize(len(args), a.h.cfg.MaxArgBytes); err != nil {
 		return nil, err
 	}
-	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: args, futs: []*Future{newFuture(a, a.seq.Add(1), 0)}}
+	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: callargs.Args[*Future]{Encoded: args}, futs: []*Future{newFuture(a, a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
 	}
 	return c.futs, nil
 }
 
-func (c *call) encode(args []any, maxBytes int) error {
-	hasDeps := false
-	for _, x := range args {
-		if _, ok := x.(*Future); ok {
-			hasDeps = true
-			break
-		}
-	}
-	if !hasDeps {
-		b, err := codec.EncodeArgs(args)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
-		}
-		if err := checkArgSize(len(b), maxBytes); err != nil {
-			return err
-		}
-		c.args = b
-		return nil
-	}
-	c.parts = make([]abi.Value, len(args))
-	c.deps = make([]*Future, len(args))
-	size := 0
-	for i, x := range args {
-		if f, ok := x.(*Future); ok {
-			if f == nil {
-				return fmt.Errorf("%w: argument %d is a nil *Future", ErrInvalidArgument, i)
-			}
-			c.deps[i] = f
-			continue
-		}
-		v, err := codec.Encode(x)
-		if err != nil {
-			return fmt.Errorf("%w: argument %d: %w", ErrInvalidArgument, i, err)
-		}
-		c.parts[i] = v
-		size += len(v)
-	}
-	if err := checkArgSize(size, maxBytes); err != nil {
-		return err
-	}
-	return nil
-}
-
 // enqueue pushes c to the mailbox, or holds it behind earlier calls of this
 // handle that wait for futures, keeping the handle's calls in order.
 func (h *Actor) enqueue(c *call) error {
 	h.mu.Lock()
-	if len(h.waiting) == 0 && c.ready() {
+	if len(h.waiting) == 0 && c.args.Ready() {
 		err := h.a.push(c)
 		h.mu.Unlock()
 		return err
 	}
 	h.waiting = append(h.waiting, c)
 	h.mu.Unlock()
-	for _, d := range c.deps {
+	for _, d := range c.args.Deps() {
 		if d != nil {
 			d.whenDone(h.flush)
 		}
@@ -806,7 +721,7 @@ func (h *Actor) enqueue(c *call) error {
 func (h *Actor) flush() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for len(h.waiting) > 0 && h.waiting[0].ready() {
+	for len(h.waiting) > 0 && h.waiting[0].args.Ready() {
 		c := h.waiting[0]
 		h.waiting[0] = nil
 		h.waiting = h.waiting[1:]
@@ -836,7 +751,7 @@ func (a *actor) push(c *call) error {
 		}
 		return fmt.Errorf("%w: %s", ErrActorNotFound, a.id)
 	}
-	if err := c.materialize(a.h.cfg.MaxArgBytes); err != nil {
+	if err := c.args.Resolve((*Future).result, a.h.cfg.MaxArgBytes); err != nil {
 		c.fail(err)
 		return nil
 	}

@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -19,40 +18,6 @@ import (
 // spawn, get_actor, kill and take imports (docs/ABI.md section 6). They run
 // on the calling actor's worker, inside its guest call. Every outcome is an
 // envelope left pending in the sandbox for the guest to take.
-
-// errBadHandle marks a target that is not an actor handle (wactor.bad_handle).
-var errBadHandle = errors.New("not an actor handle")
-
-// decodeTarget decodes the target handle of an actor-call import.
-func decodeTarget(b []byte) (abi.Handle, error) {
-	ref, err := abi.DecodeHandle(b)
-	if err != nil {
-		return ref, fmt.Errorf("%w: %w: %w", ErrInvalidArgument, errBadHandle, err)
-	}
-	return ref, nil
-}
-
-// errorCode maps a host error to the code a guest sees (api.Codes): a
-// target that is not a handle is the host's own case.
-func errorCode(err error) (code, msg string) {
-	if errors.Is(err, errBadHandle) {
-		return abi.CodeBadHandle, err.Error()
-	}
-	return api.GuestCodeOf(err)
-}
-
-func errorEnvelope(code, msg string) []byte {
-	b, _ := abi.EncodeEnvelope(abi.Envelope{Kind: abi.KindError, Code: code, Message: msg})
-	return b
-}
-
-func envelopeFor(v abi.Value, err error) []byte {
-	if err != nil {
-		return errorEnvelope(errorCode(err))
-	}
-	b, _ := abi.EncodeEnvelope(abi.Envelope{Kind: abi.KindValue, Values: []abi.Value{v}})
-	return b
-}
 
 // guestState is the per-sandbox state of actor-to-actor calls. Only the
 // goroutine running the sandbox's guest call touches it (futures excepted,
@@ -184,7 +149,7 @@ func (sb *box) cacheOutgoing(id string, hd *Actor) {
 // (viewBytes), copied only once it is no longer than the target class's
 // longest method name.
 func (sb *box) submitFromGuest(ctx context.Context, a *actor, op string, depth int, target, method, args []byte) (*Future, *actor, error) {
-	ref, err := decodeTarget(target)
+	ref, err := sandbox.DecodeTarget(target)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -236,7 +201,7 @@ func (sb *box) wait(a *actor, f *Future, on *actor, cancel context.CancelFunc) [
 			testHookBeforeWait(a)
 		}
 		if err := a.h.waitFor(a, on); err != nil {
-			return envelopeFor(nil, err)
+			return sandbox.Outcome(nil, err)
 		}
 		defer a.h.waits.Remove(a)
 		stop := sb.Stopped()
@@ -250,10 +215,10 @@ func (sb *box) wait(a *actor, f *Future, on *actor, cancel context.CancelFunc) [
 			if cancel != nil {
 				cancel()
 			}
-			return errorEnvelope(abi.CodeCancelled, "the calling actor's call was interrupted while it waited")
+			return sandbox.ErrorEnvelope(abi.CodeCancelled, "the calling actor's call was interrupted while it waited")
 		}
 	}
-	return envelopeFor(f.result())
+	return sandbox.Outcome(f.result())
 }
 
 // callFromGuest makes a synchronous call for the call import and returns
@@ -265,9 +230,9 @@ func (sb *box) callFromGuest(a *actor, target, method, args []byte) []byte {
 		defer release()
 	}
 	if err != nil {
-		env = envelopeFor(nil, err)
+		env = sandbox.Outcome(nil, err)
 	} else if depth, err := sb.nextDepth(a); err != nil {
-		env = envelopeFor(nil, err)
+		env = sandbox.Outcome(nil, err)
 	} else {
 		// The call is cancelled if this guest's own call is interrupted
 		// while it waits (wait calls cancel): a chain of waiting actors
@@ -284,7 +249,7 @@ func (sb *box) callFromGuest(a *actor, target, method, args []byte) []byte {
 			}
 		}()
 		if err != nil {
-			env = envelopeFor(nil, err)
+			env = sandbox.Outcome(nil, err)
 		} else {
 			env = sb.wait(a, f, on, cancel)
 		}
@@ -365,19 +330,19 @@ func (sb *box) spawnChild(a *actor, classID string, args []byte, o sandbox.Spawn
 }
 
 func (a *actor) killFromGuest(target []byte) []byte {
-	ref, err := decodeTarget(target)
+	ref, err := sandbox.DecodeTarget(target)
 	if err != nil {
-		return envelopeFor(nil, err)
+		return sandbox.Outcome(nil, err)
 	}
 	t, err := a.h.actorByID(ref.ID)
 	if err != nil {
-		return envelopeFor(nil, err)
+		return sandbox.Outcome(nil, err)
 	}
 	if err := a.sameNamespace("kill", t); err != nil {
-		return envelopeFor(nil, err)
+		return sandbox.Outcome(nil, err)
 	}
 	t.die(DeathKilled, fmt.Errorf("killed by actor %s", a.id))
-	return envelopeFor(abi.Null(), nil)
+	return sandbox.Outcome(abi.Null(), nil)
 }
 
 // closedChan is a closed channel.
@@ -467,7 +432,7 @@ func (b *box) Send(target, method, args []byte) (int64, []byte) {
 		f, _, err = b.submitFromGuest(context.Background(), a, "send", depth, target, method, args)
 	}
 	if err != nil {
-		return 0, envelopeFor(nil, err)
+		return 0, sandbox.Outcome(nil, err)
 	}
 	g := &b.guest.futures
 	id := g.Add(f)
@@ -480,16 +445,16 @@ func (b *box) Await(id int64) []byte {
 	a := b.a
 	release, err := acquireWait(a)
 	if err != nil {
-		return envelopeFor(nil, err) // the future stays, for a later await
+		return sandbox.Outcome(nil, err) // the future stays, for a later await
 	}
 	defer release()
 	f, ok, dropped := b.guest.futures.Take(id)
 	switch {
 	case dropped:
-		return errorEnvelope(abi.CodeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
+		return sandbox.ErrorEnvelope(abi.CodeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
 			id, futuretable.MaxKept, futuretable.MaxKeptBytes>>20))
 	case !ok:
-		return errorEnvelope(abi.CodeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
+		return sandbox.ErrorEnvelope(abi.CodeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
 	}
 	on, _ := a.h.actorByID(f.actorID)
 	return b.wait(a, f, on, nil)
@@ -497,7 +462,7 @@ func (b *box) Await(id int64) []byte {
 
 // Spawn implements sandbox.Imports (wactor.spawn).
 func (b *box) Spawn(classID, args []byte, opts sandbox.SpawnOptions) []byte {
-	return envelopeFor(b.spawnChild(b.a, string(classID), args, opts))
+	return sandbox.Outcome(b.spawnChild(b.a, string(classID), args, opts))
 }
 
 // GetActor implements sandbox.Imports (wactor.get_actor).
@@ -505,13 +470,13 @@ func (b *box) GetActor(ns, name []byte) []byte {
 	a := b.a
 	if len(ns) > 0 && string(ns) != a.opts.Namespace {
 		other := clipBytes(ns)
-		return envelopeFor(nil, a.forbid("get_actor", other, "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", other, a.opts.Namespace))
+		return sandbox.Outcome(nil, a.forbid("get_actor", other, "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", other, a.opts.Namespace))
 	}
 	hd, err := a.h.Lookup(context.Background(), a.opts.Namespace, string(name))
 	if err != nil {
-		return envelopeFor(nil, err)
+		return sandbox.Outcome(nil, err)
 	}
-	return envelopeFor(codec.Encode(hd.Ref()))
+	return sandbox.Outcome(codec.Encode(hd.Ref()))
 }
 
 // Kill implements sandbox.Imports (wactor.kill).

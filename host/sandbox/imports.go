@@ -96,11 +96,6 @@ func (noMemory) Read(uint32, uint32) ([]byte, bool) { return nil, false }
 func (noMemory) Write(uint32, []byte) bool          { return false }
 func (noMemory) Grow(uint32) (uint32, bool)         { return 0, false }
 
-func errorEnvelope(code, msg string) []byte {
-	b, _ := abi.EncodeEnvelope(abi.Envelope{Kind: abi.KindError, Code: code, Message: msg})
-	return b
-}
-
 // Bounds of what an import copies out of guest memory, checked before the
 // copy: a guest may pass any length its memory holds (up to 4 GiB).
 const (
@@ -138,7 +133,7 @@ func (sb *Sandbox) viewBytes(c engine.Caller, ptr, n uint32, what string) []byte
 // readBytes, api.ErrTooLarge, or from decoding them, api.ErrInvalidArgument):
 // the error envelope, recorded like any outcome so a replay answers the same.
 func (sb *Sandbox) failInput(err error) []byte {
-	env := errorEnvelope(abi.CodeBadArgs, err.Error())
+	env := ErrorEnvelope(abi.CodeBadArgs, err.Error())
 	sb.rec.recordExternal(env)
 	return env
 }
@@ -165,7 +160,7 @@ func hostCall(_ context.Context, c engine.Caller, stack []uint64) {
 	method := sb.viewBytes(c, uint32(stack[2]), uint32(stack[3]), "call method")
 	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), sb.maxArgBytes, "call arguments", &err)
 	if sb.imports == nil {
-		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "actor calls are not available while a class loads"))
+		stack[0] = sb.setPending(ErrorEnvelope(abi.CodeError, "actor calls are not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok { // replaying: the call was made before
@@ -190,7 +185,7 @@ func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
 	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), sb.maxArgBytes, "send arguments", &inErr)
 	fail := func(env []byte) { stack[0] = uint64(-int64(len(env))); sb.pending = env }
 	if sb.imports == nil {
-		fail(errorEnvelope(abi.CodeError, "actor calls are not available while a class loads"))
+		fail(ErrorEnvelope(abi.CodeError, "actor calls are not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok { // replaying: the call was sent before
@@ -234,7 +229,7 @@ func hostAwait(_ context.Context, c engine.Caller, stack []uint64) {
 	}
 	id := int64(stack[0])
 	if sb.imports == nil {
-		stack[0] = sb.answer(errorEnvelope(abi.CodeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id)))
+		stack[0] = sb.answer(ErrorEnvelope(abi.CodeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id)))
 		return
 	}
 	stack[0] = sb.answer(sb.imports.Await(id))
@@ -250,7 +245,7 @@ func hostSpawn(_ context.Context, c engine.Caller, stack []uint64) {
 	args := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), sb.maxArgBytes, "spawn arguments", &err)
 	rawOpts := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), maxSpawnOptsBytes, "spawn options", &err)
 	if sb.imports == nil {
-		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "spawn is not available while a class loads"))
+		stack[0] = sb.setPending(ErrorEnvelope(abi.CodeError, "spawn is not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok {
@@ -303,7 +298,7 @@ func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
 	ns := sb.viewBytes(c, uint32(stack[0]), uint32(stack[1]), "get_actor namespace") // compared, never copied whole
 	name := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), api.MaxNameBytes, "get_actor name", &err)
 	if sb.imports == nil {
-		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "get_actor is not available while a class loads"))
+		stack[0] = sb.setPending(ErrorEnvelope(abi.CodeError, "get_actor is not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok {
@@ -325,7 +320,7 @@ func hostKill(_ context.Context, c engine.Caller, stack []uint64) {
 	var err error
 	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), maxGuestRefBytes, "kill target", &err)
 	if sb.imports == nil {
-		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "kill is not available while a class loads"))
+		stack[0] = sb.setPending(ErrorEnvelope(abi.CodeError, "kill is not available while a class loads"))
 		return
 	}
 	if env, ok := sb.rec.external(); ok {

@@ -87,7 +87,7 @@ func (r *recorder) external() ([]byte, bool) {
 		return v, true
 	}
 	r.diverged = true
-	return errorEnvelope(abi.CodeError, "replay diverged: no recorded result"), true
+	return ErrorEnvelope(abi.CodeError, "replay diverged: no recorded result"), true
 }
 
 func (r *recorder) recordExternal(v []byte) {
