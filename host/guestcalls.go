@@ -262,7 +262,7 @@ func (sb *box) callFromGuest(a *actor, target, method, args []byte) []byte {
 // calling guest's stack (a constructor that spawns its own class would
 // otherwise recurse until the stack overflows); the guest waits for it, and
 // gives up when its own call is interrupted, which cancels the spawn.
-func (sb *box) spawnChild(a *actor, classID string, args []byte, o sandbox.SpawnOptions) (abi.Value, error) {
+func (sb *box) spawnChild(a *actor, classID string, args []byte, o abi.SpawnOptions) (abi.Value, error) {
 	if ms := deref(o.CallTimeoutMS); ms < 0 {
 		return nil, fmt.Errorf("%w: negative call_timeout_ms", ErrInvalidOptions)
 	} else if max := a.h.cfg.MaxCallTimeout.Milliseconds(); ms > max { // before msDuration can overflow
@@ -461,7 +461,7 @@ func (b *box) Await(id int64) []byte {
 }
 
 // Spawn implements sandbox.Imports (wactor.spawn).
-func (b *box) Spawn(classID, args []byte, opts sandbox.SpawnOptions) []byte {
+func (b *box) Spawn(classID, args []byte, opts abi.SpawnOptions) []byte {
 	return sandbox.Outcome(b.spawnChild(b.a, string(classID), args, opts))
 }
 

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"time"
 
+	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host/journal"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -123,7 +124,7 @@ type Imports interface {
 	// Spawn spawns an actor of class (the caller's class if empty) with
 	// encoded constructor arguments and the guest's options, and returns
 	// the envelope of its handle.
-	Spawn(class, args []byte, opts SpawnOptions) []byte
+	Spawn(class, args []byte, opts abi.SpawnOptions) []byte
 	// GetActor looks up the actor name in namespace (a view; empty: the
 	// caller's) and returns the envelope of its handle.
 	GetActor(namespace, name []byte) []byte

@@ -99,8 +99,8 @@ func (noMemory) Grow(uint32) (uint32, bool)         { return 0, false }
 // Bounds of what an import copies out of guest memory, checked before the
 // copy: a guest may pass any length its memory holds (up to 4 GiB).
 const (
-	maxGuestRefBytes  = 1 << 10 // an encoded actor handle or a class ID: tens of bytes
-	maxSpawnOptsBytes = 4 << 10 // the spawn options map: a name and a few numbers
+	maxGuestRefBytes  = abi.MaxRefBytes          // an encoded actor handle or a class ID: tens of bytes
+	maxSpawnOptsBytes = abi.MaxSpawnOptionsBytes // the spawn options map: a name and a few numbers
 )
 
 // readBytes copies n bytes at ptr from the caller's memory. A range outside
@@ -252,9 +252,9 @@ func hostSpawn(_ context.Context, c engine.Caller, stack []uint64) {
 		stack[0] = sb.setPending(env)
 		return
 	}
-	var opts SpawnOptions
+	var opts abi.SpawnOptions
 	if err == nil {
-		err = opts.decode(rawOpts)
+		err = decodeSpawnOptions(rawOpts, &opts)
 	}
 	if err != nil {
 		stack[0] = sb.setPending(sb.failInput(err))
@@ -263,20 +263,10 @@ func hostSpawn(_ context.Context, c engine.Caller, stack []uint64) {
 	stack[0] = sb.answer(sb.imports.Spawn(classID, args, opts))
 }
 
-// SpawnOptions is the options map of the spawn import (docs/ABI.md section
-// 6), decoded; the host checks the values against its own bounds.
-type SpawnOptions struct {
-	Name          string `cbor:"name,omitempty"`
-	Namespace     string `cbor:"namespace,omitempty"`
-	Detached      bool   `cbor:"detached,omitempty"`
-	GetIfExists   bool   `cbor:"get_if_exists,omitempty"`
-	MaxRestarts   *int   `cbor:"max_restarts,omitempty"`    // nil: the host's default
-	MemoryPages   uint32 `cbor:"memory_pages,omitempty"`    // 0: the class's
-	CallTimeoutMS *int64 `cbor:"call_timeout_ms,omitempty"` // nil: the host's default
-}
-
-// decode decodes the guest's options map (none if raw is empty).
-func (o *SpawnOptions) decode(raw []byte) error {
+// decodeSpawnOptions decodes the guest's options map of the spawn import
+// into o (nothing if raw is empty); the host checks the values against
+// its own bounds.
+func decodeSpawnOptions(raw []byte, o *abi.SpawnOptions) error {
 	if len(raw) == 0 {
 		return nil
 	}
