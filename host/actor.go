@@ -13,6 +13,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/host/journal"
 	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
@@ -45,7 +46,7 @@ type actor struct {
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
 	// inCall is the actor's sandbox running a guest call (sandbox.run), nil
 	// between calls: the one the pool asks to yield (preempt).
-	inCall atomic.Pointer[sandbox]
+	inCall atomic.Pointer[box]
 	// yielder gives the worker place of the goroutine running the actor's
 	// guest code away and waits for its turn (sandbox.onYield): the
 	// mailbox's Yield while the mailbox handles a call (mbYield), a
@@ -84,7 +85,7 @@ type actor struct {
 	// durable actors outlive the host (Host.durable); jf is their journal
 	// on disk (nil in DurabilityCheckpoint mode). Worker only, like journal.
 	durable bool
-	jf      *journalFile
+	jf      *journal.File
 	// rollingBack is set while rollback checkpoints (worker only), so that
 	// a failure there does not roll back again.
 	rollingBack bool
@@ -95,8 +96,8 @@ type actor struct {
 	mu          sync.Mutex
 	state       State
 	restarts    int
-	sb          *sandbox
-	boot        *sandbox // the sandbox being made or started (start), which die interrupts
+	sb          *box
+	boot        *box // the sandbox being made or started (start), which die interrupts
 	died        *ActorDiedError
 	checkpoints []*snapshots.State // oldest first, at most keepCheckpoints
 }
@@ -122,7 +123,7 @@ func (a *actor) started() bool {
 type call struct {
 	// control, if set, runs instead of a method, between calls, with the
 	// actor's sandbox (checkpoint, restore); its result goes to futs[0].
-	control func(sb *sandbox) (abi.Value, error)
+	control func(sb *box) (abi.Value, error)
 	// depth is the call's nesting (Config.MaxDepth): 0 from the Go API,
 	// the calling guest call's depth + 1 from call and send.
 	depth int
@@ -235,37 +236,37 @@ func (c *call) resolve(env abi.Envelope) {
 // start makes a sandbox and runs the constructor, or restores from. With
 // startup, the start-up's nondeterministic inputs are recorded into it (mode
 // recOn) or replayed from it (recReplay).
-func (a *actor) start(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
+func (a *actor) start(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*box, error) {
 	defer a.setBoot(nil)
-	sb, err := newSandbox(ctx, a.h.eng, a.class, a, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout, from, startup, mode)
+	sb, err := a.newBox(ctx, from, startup, mode)
 	if err != nil {
 		return nil, err
 	}
-	defer sb.rec.stop()
-	if sb.init != "" && from == nil {
-		env, err := sb.invoke(ctx, abi.ExportInit, sb.init, a.initArgs, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	defer sb.StopRecord()
+	if sb.HasInit() && from == nil {
+		env, err := sb.Invoke(ctx, abi.ExportInit, abi.ExportInit, a.initArgs, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 		if err != nil {
-			sb.close()
+			sb.Close()
 			return nil, err
 		}
 		if env.Kind == abi.KindError {
-			sb.close()
+			sb.Close()
 			return nil, &AppError{Code: env.Code, Message: env.Message}
 		}
 	}
-	a.memBytes.Store(sb.memoryBytes())
+	a.memBytes.Store(sb.MemoryBytes())
 	return sb, nil
 }
 
 // setBoot records the sandbox start is making, so that a kill during the
 // constructor (or _initialize) interrupts it.
-func (a *actor) setBoot(sb *sandbox) {
+func (a *actor) setBoot(sb *box) {
 	a.mu.Lock()
 	a.boot = sb
 	dead := a.state == StateDead
 	a.mu.Unlock()
 	if dead && sb != nil {
-		sb.interrupt(0, TrapKilled)
+		sb.Interrupt(TrapKilled)
 	}
 }
 
@@ -311,10 +312,10 @@ func (a *actor) handle(c *call) {
 	var rec *entry
 	if a.journaling() {
 		rec = &entry{Method: c.method, Index: c.midx, Args: c.args}
-		sb.rec.start(rec, recOn)
+		sb.Record(rec, recOn)
 	}
-	env, err := sb.invoke(c.ctx, c.method, sb.method(c.midx), c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
-	sb.rec.stop()
+	env, err := sb.Invoke(c.ctx, c.method, sb.Method(c.midx), c.args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	sb.StopRecord()
 	sb.guest.callDepth = 0
 	a.running.Store(nil)
 	var persistErr error
@@ -336,8 +337,8 @@ func (a *actor) handle(c *call) {
 		outcome = fmt.Errorf("%w: %w", ErrPersist, diskError{persistErr})
 	}
 	if a.h.observed {
-		a.h.cfg.Observer.CallDone(CallEvent{ActorID: a.id, Class: a.class.info.ID, Method: c.method,
-			Queued: start.Sub(c.queued), Ran: time.Since(start), Fuel: sb.fuelUsed, Err: outcome})
+		a.h.cfg.Observer.CallDone(CallEvent{ActorID: a.id, Class: a.class.Info.ID, Method: c.method,
+			Queued: start.Sub(c.queued), Ran: time.Since(start), Fuel: sb.FuelUsed(), Err: outcome})
 	}
 	if err != nil {
 		a.onTrap(sb, err)
@@ -354,7 +355,7 @@ func (a *actor) handle(c *call) {
 		c.fail(fmt.Errorf("%w: call %s failed and was rolled back: its journal record could not be written: %w", ErrPersist, c.method, diskError{persistErr}))
 		return
 	}
-	a.memBytes.Store(sb.memoryBytes())
+	a.memBytes.Store(sb.MemoryBytes())
 	a.sinceCheckpoint++
 	due, err := a.checkpointDue(sb)
 	if err != nil {
@@ -370,7 +371,7 @@ func (a *actor) handle(c *call) {
 	default:
 		c.resolve(env)
 	}
-	if sb.exitRequested {
+	if sb.ExitRequested() {
 		a.die(DeathExited, nil)
 	}
 }
@@ -382,8 +383,8 @@ func (a *actor) handle(c *call) {
 // the failure) is mended by a checkpoint of the rebuilt state, when the
 // disk allows. If the state cannot be rebuilt, the actor is damaged.
 // Worker only.
-func (a *actor) rollback(sb *sandbox, cause error) {
-	sb.close()
+func (a *actor) rollback(sb *box, cause error) {
+	sb.Close()
 	a.mu.Lock()
 	if a.sb == sb {
 		a.sb = nil
@@ -410,13 +411,13 @@ func (a *actor) rollback(sb *sandbox, cause error) {
 	a.mu.Lock()
 	if a.state != StateAlive && a.state != StateRestarting {
 		a.mu.Unlock()
-		nsb.close()
+		nsb.Close()
 		return
 	}
 	a.sb = nsb
 	a.mu.Unlock()
-	a.memBytes.Store(nsb.memoryBytes())
-	if a.jf != nil && a.jf.isBroken() {
+	a.memBytes.Store(nsb.MemoryBytes())
+	if a.jf != nil && a.jf.Broken() {
 		if _, err := a.takeCheckpoint(nsb); err != nil {
 			a.h.cfg.Logger.Error("the journal stays unusable: checkpoint failed", slog.String("actor", a.id), slog.Any("err", err))
 		}
@@ -428,7 +429,7 @@ func (a *actor) rollback(sb *sandbox, cause error) {
 // its next check and calls sandbox.onYield.
 func (a *actor) preempt() {
 	if sb := a.inCall.Load(); sb != nil {
-		sb.inst.Yield()
+		sb.Preempt()
 	}
 }
 
@@ -441,8 +442,8 @@ func isKilled(err error) bool {
 }
 
 // onTrap discards a failed sandbox and restarts the actor if its policy allows.
-func (a *actor) onTrap(sb *sandbox, err error) {
-	sb.close()
+func (a *actor) onTrap(sb *box, err error) {
+	sb.Close()
 	a.mu.Lock()
 	if a.sb == sb {
 		a.sb = nil
@@ -459,7 +460,7 @@ func (a *actor) onTrap(sb *sandbox, err error) {
 	a.restarts++
 	a.state = StateRestarting
 	a.mu.Unlock()
-	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateRestarting})
+	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.Info.ID, State: StateRestarting})
 	a.logs.Add(abi.LogWarn, "wactor: sandbox discarded after: "+err.Error())
 	a.restart()
 }
@@ -467,7 +468,7 @@ func (a *actor) onTrap(sb *sandbox, err error) {
 // restart makes a fresh sandbox (constructor re-run with the original
 // arguments). It returns nil if the actor is dead or the restart failed,
 // which kills it (a durable one is damaged instead: its files are kept).
-func (a *actor) restart() *sandbox {
+func (a *actor) restart() *box {
 	a.mu.Lock()
 	if a.state == StateDead {
 		a.mu.Unlock()
@@ -492,7 +493,7 @@ func (a *actor) restart() *sandbox {
 	a.mu.Lock()
 	if a.state == StateDead {
 		a.mu.Unlock()
-		sb.close()
+		sb.Close()
 		return nil
 	}
 	a.sb = sb
@@ -506,9 +507,9 @@ func (a *actor) restart() *sandbox {
 	a.mu.Unlock()
 	if reactivated {
 		a.h.reactivations.Add(1)
-		a.h.pool.Blocking(func() { a.h.notePressure(sb.memoryBytes()) }) // on a worker
+		a.h.pool.Blocking(func() { a.h.notePressure(sb.MemoryBytes()) }) // on a worker
 	}
-	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateAlive})
+	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.Info.ID, State: StateAlive})
 	return sb
 }
 
@@ -531,17 +532,17 @@ func (a *actor) die(reason DeathReason, cause error) {
 	}
 	if boot != nil {
 		// Its constructor runs: stop it (start's caller closes it).
-		boot.interrupt(0, TrapKilled)
+		boot.Interrupt(TrapKilled)
 	}
 	if sb != nil {
-		sb.interrupt(0, TrapKilled)
-		sb.close() // now, or when its running call returns
+		sb.Interrupt(TrapKilled)
+		sb.Close() // now, or when its running call returns
 	}
 	if a.jf != nil {
-		a.jf.close()
+		a.jf.Close()
 	}
 	if a.durable && reason != DeathHostClosed && reason != DeathDiscarded {
-		if err := a.h.persist.removeActor(context.Background(), a.id); err != nil {
+		if err := a.h.persist.RemoveActor(context.Background(), a.id); err != nil {
 			a.h.cfg.Logger.Error("removing a dead durable actor's files", slog.String("actor", a.id), slog.Any("err", err))
 		}
 	}
@@ -551,7 +552,7 @@ func (a *actor) die(reason DeathReason, cause error) {
 			c.fail(a.died)
 		}
 	}
-	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StateDead, Death: reason})
+	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.Info.ID, State: StateDead, Death: reason})
 	info := a.info()
 	kids := a.h.forget(a, &info)
 	a.logs.Add(abi.LogInfo, "wactor: actor died: "+a.died.Error())
@@ -582,7 +583,7 @@ func (a *actor) damagedError() error {
 func (a *actor) info() ActorInfo {
 	a.mu.Lock()
 	info := ActorInfo{
-		ID: a.id, Name: a.opts.Name, Class: a.class.info.ID, State: a.state,
+		ID: a.id, Name: a.opts.Name, Class: a.class.Info.ID, State: a.state,
 		Restarts: a.restarts, Checkpoints: len(a.checkpoints), Options: a.opts.public(), Created: a.created,
 	}
 	if a.died != nil {
@@ -623,7 +624,7 @@ func (h *Actor) ID() string { return h.a.id }
 // Ref returns the actor as a handle value, which can be passed to other
 // actors (as an argument or result) and resolved with Host.Resolve. Passing
 // an *Actor as a call argument passes its Ref.
-func (h *Actor) Ref() abi.Handle { return abi.Handle{ID: h.a.id, Class: h.a.class.info.ID} }
+func (h *Actor) Ref() abi.Handle { return abi.Handle{ID: h.a.id, Class: h.a.class.Info.ID} }
 
 // MarshalCBOR encodes the handle as its Ref, so an *Actor can be passed
 // anywhere in a call's arguments (also inside slices, maps and structs).
@@ -636,7 +637,7 @@ func (h *Actor) Namespace() string { return h.a.opts.Namespace }
 func (h *Actor) Name() string { return h.a.opts.Name }
 
 // Class returns the actor's class ID.
-func (h *Actor) Class() string { return h.a.class.info.ID }
+func (h *Actor) Class() string { return h.a.class.Info.ID }
 
 // Info returns the actor's current state.
 func (h *Actor) Info() ActorInfo { return h.a.info() }
@@ -686,16 +687,16 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 	if err := a.deathError(); err != nil {
 		return nil, err
 	}
-	midx, m, err := a.class.lookup(method)
+	midx, m, err := a.class.Lookup(method)
 	if err != nil {
 		return nil, err
 	}
-	if m.checked && !m.spec.CheckArity(len(args)) {
-		return nil, fmt.Errorf("%w: %s takes %d, got %d", ErrArity, method, len(m.spec.Params), len(args))
+	if m.Checked && !m.Spec.CheckArity(len(args)) {
+		return nil, fmt.Errorf("%w: %s takes %d, got %d", ErrArity, method, len(m.Spec.Params), len(args))
 	}
 	n := opts.NumReturns
 	if n == 0 {
-		n = m.spec.DefaultReturns()
+		n = m.Spec.DefaultReturns()
 	}
 	if n < 1 || n > 64 {
 		return nil, fmt.Errorf("%w: num_returns %d out of range 1..64", ErrInvalidOptions, n)
@@ -720,12 +721,12 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 // results.
 func (h *Actor) submitEncoded(ctx context.Context, depth int, method string, args []byte, n int) ([]*Future, error) {
 	a := h.a
-	midx, m, err := a.class.lookup(method)
+	midx, m, err := a.class.Lookup(method)
 	if err != nil {
 		return nil, err
 	}
-	if m.checked && !m.spec.CheckArity(n) {
-		return nil, fmt.Errorf("%w: %s takes %d, got %d", ErrArity, method, len(m.spec.Params), n)
+	if m.Checked && !m.Spec.CheckArity(n) {
+		return nil, fmt.Errorf("%w: %s takes %d, got %d", ErrArity, method, len(m.Spec.Params), n)
 	}
 	if err := checkArgSize(len(args), a.h.cfg.MaxArgBytes); err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -235,11 +234,11 @@ func BenchmarkSnapshot(b *testing.B) {
 			}
 			size := mib << 20
 			// Grow to size and fill it like a heap: runs of words, some zeros.
-			if _, err := a.control(ctx, func(sb *sandbox) (abi.Value, error) {
-				if cur := int(sb.mem.Size()); cur < size {
-					sb.mem.Grow(uint32((size - cur) / 65536))
+			if _, err := a.control(ctx, func(sb *box) (abi.Value, error) {
+				if cur := int(sb.Memory().Size()); cur < size {
+					sb.Memory().Grow(uint32((size - cur) / 65536))
 				}
-				mem, _ := sb.mem.Read(0, uint32(sb.mem.Size()))
+				mem, _ := sb.Memory().Read(0, uint32(sb.Memory().Size()))
 				x := uint64(42)
 				for i := 256 << 10; i+8 <= len(mem); i += 8 { // leave the guest's own data alone
 					x ^= x << 13
@@ -254,8 +253,8 @@ func BenchmarkSnapshot(b *testing.B) {
 				b.Fatal(err)
 			}
 			var mem []byte
-			_, _ = a.control(ctx, func(sb *sandbox) (abi.Value, error) {
-				m, _ := sb.mem.Read(0, uint32(sb.mem.Size()))
+			_, _ = a.control(ctx, func(sb *box) (abi.Value, error) {
+				m, _ := sb.Memory().Read(0, uint32(sb.Memory().Size()))
 				mem = bytes.Clone(m)
 				return abi.Null(), nil
 			})
@@ -274,12 +273,12 @@ func BenchmarkSnapshot(b *testing.B) {
 						invoke[int64](b, a, "incr", 1)
 						b.StartTimer()
 					}
-					if _, err := a.control(ctx, func(sb *sandbox) (abi.Value, error) {
+					if _, err := a.control(ctx, func(sb *box) (abi.Value, error) {
 						if full {
-							sb.hasImage, sb.tracked = false, 0
+							sb.ForgetImage()
 						}
-						prev := sb.image
-						st, err := sb.capture(a.ID(), 0)
+						prev := sb.Image()
+						st, err := sb.Capture(a.ID(), 0)
 						switch {
 						case err != nil:
 						case full:
@@ -324,7 +323,7 @@ func BenchmarkSnapshot(b *testing.B) {
 				var bytesOnDisk int64
 				for b.Loop() {
 					b.StopTimer()
-					a.a.h.persist.store.SetFullEvery(1)
+					a.a.h.persist.Snapshots().SetFullEvery(1)
 					invoke[int64](b, a, "incr", 1)
 					b.StartTimer()
 					info, err := a.Checkpoint(ctx)
@@ -339,30 +338,30 @@ func BenchmarkSnapshot(b *testing.B) {
 					}
 					b.StartTimer()
 				}
-				a.a.h.persist.store.SetFullEvery(snapshots.DefaultFullEvery)
+				a.a.h.persist.Snapshots().SetFullEvery(snapshots.DefaultFullEvery)
 				b.ReportMetric(float64(bytesOnDisk)/float64(b.N), "bytes/op")
 			})
 			st := a.a.latestCheckpoint()
 			b.Run("restore", func(b *testing.B) {
 				for b.Loop() {
-					sb, err := newSandbox(ctx, h.eng, a.a.class, a.a, a.ID(), a.a.logs, a.a.opts.MemoryPages, time.Minute, st, nil, recOff)
+					sb, err := a.a.newBox(ctx, st, nil, recOff)
 					if err != nil {
 						b.Fatal(err)
 					}
-					sb.close()
+					sb.Close()
 				}
 			})
 			b.Run("restore-from-disk", func(b *testing.B) {
 				for b.Loop() {
-					got, _, err := h.persist.store.Latest(ctx, a.ID())
+					got, _, err := h.persist.Snapshots().Latest(ctx, a.ID())
 					if err != nil {
 						b.Fatal(err)
 					}
-					sb, err := newSandbox(ctx, h.eng, a.a.class, a.a, a.ID(), a.a.logs, a.a.opts.MemoryPages, time.Minute, got, nil, recOff)
+					sb, err := a.a.newBox(ctx, got, nil, recOff)
 					if err != nil {
 						b.Fatal(err)
 					}
-					sb.close()
+					sb.Close()
 				}
 			})
 		})

@@ -5,16 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/host/journal"
 	"github.com/wactor/wactor/snapshots"
 )
 
 // keepCheckpoints is how many checkpoints an actor keeps by default.
-const keepCheckpoints = 3
+const keepCheckpoints = snapshots.DefaultKeep
 
 func checkpointInfo(st *snapshots.State) CheckpointInfo {
 	return CheckpointInfo{ID: st.ID, Taken: st.Taken, Size: st.Size(), Calls: st.Calls}
@@ -42,7 +42,7 @@ func (a *actor) checkpoint(ctx context.Context, id string) (*snapshots.State, er
 	}
 	a.mu.Unlock()
 	if a.durable && id != "" {
-		if st, err := a.h.persist.store.Get(ctx, a.id, id); err == nil {
+		if st, err := a.h.persist.Snapshots().Get(ctx, a.id, id); err == nil {
 			return st, nil
 		}
 	}
@@ -51,7 +51,7 @@ func (a *actor) checkpoint(ctx context.Context, id string) (*snapshots.State, er
 
 // control runs fn on the actor's worker between two calls, in order with the
 // calls of this handle, and waits for its result.
-func (h *Actor) control(ctx context.Context, fn func(sb *sandbox) (abi.Value, error)) (abi.Value, error) {
+func (h *Actor) control(ctx context.Context, fn func(sb *box) (abi.Value, error)) (abi.Value, error) {
 	if err := h.a.deathError(); err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (h *Actor) control(ctx context.Context, fn func(sb *sandbox) (abi.Value, er
 func (h *Actor) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
 	a := h.a
 	var info CheckpointInfo
-	_, err := h.control(ctx, func(sb *sandbox) (abi.Value, error) {
+	_, err := h.control(ctx, func(sb *box) (abi.Value, error) {
 		st, err := a.takeCheckpoint(sb)
 		if err != nil {
 			return nil, err
@@ -83,17 +83,17 @@ func (h *Actor) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
 
 // takeCheckpoint captures and keeps a checkpoint, and stores it for a
 // durable actor, after which the journal on disk starts again. Worker only.
-func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
-	st, err := sb.capture(a.id, a.served.Load())
+func (a *actor) takeCheckpoint(sb *box) (*snapshots.State, error) {
+	st, err := sb.Capture(a.id, a.served.Load())
 	if err != nil {
 		return nil, err
 	}
 	if a.durable {
-		if _, err := a.h.persist.store.Put(context.Background(), st); err != nil {
+		if _, err := a.h.persist.Snapshots().Put(context.Background(), st); err != nil {
 			return nil, fmt.Errorf("%w: storing the checkpoint: %w", ErrPersist, diskError{err})
 		}
 		if a.jf != nil {
-			if err := a.jf.reset(); err != nil {
+			if err := a.jf.Reset(); err != nil {
 				// The old records are skipped on recovery (they are older than
 				// the checkpoint), so this costs only space.
 				a.h.cfg.Logger.Warn("emptying a journal", slog.String("actor", a.id), slog.Any("err", err))
@@ -101,9 +101,9 @@ func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
 		}
 	}
 	dropped := a.keepCheckpoint(st)
-	if sb.checkpointExpired != "" {
+	if sb.HasCheckpointExpired() {
 		for _, d := range dropped {
-			if err := a.callExport(sb, sb.checkpointExpired, abi.ExportCheckpointExpired, d.ID); err != nil {
+			if err := a.callExport(sb, abi.ExportCheckpointExpired, abi.ExportCheckpointExpired, d.ID); err != nil {
 				a.logs.Add(abi.LogError, "wactor: checkpoint_expired failed: "+err.Error())
 				if errors.Is(err, ErrPersist) {
 					// Not journaled: undone like a call that could not be.
@@ -120,17 +120,17 @@ func (a *actor) takeCheckpoint(sb *sandbox) (*snapshots.State, error) {
 
 // callExport calls a reserved, method-shaped export between calls, with
 // args, recording it in the journal like a call. Worker only.
-func (a *actor) callExport(sb *sandbox, fn, name string, args ...any) error {
+func (a *actor) callExport(sb *box, fn, name string, args ...any) error {
 	enc, err := codec.EncodeArgs(args)
 	if err != nil {
 		return err
 	}
 	rec := &entry{Method: name, Index: midxExport, Args: enc}
 	if a.journaling() {
-		sb.rec.start(rec, recOn)
+		sb.Record(rec, recOn)
 	}
-	env, err := sb.invoke(context.Background(), name, fn, enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
-	sb.rec.stop()
+	env, err := sb.Invoke(context.Background(), name, fn, enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	sb.StopRecord()
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (a *actor) callExport(sb *sandbox, fn, name string, args ...any) error {
 // fresh sandbox, which it then discards. Without the export, or with
 // nothing to choose from, it returns newest.
 func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) (*snapshots.State, error) {
-	if newest == nil || !a.class.hasLoadCheckpoint {
+	if newest == nil || !a.class.HasLoadCheckpoint() {
 		return newest, nil
 	}
 	var avail []any
@@ -165,16 +165,16 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 	if len(states) == 0 {
 		states, avail = []*snapshots.State{newest}, []any{[]any{newest.ID, newest.Taken.UnixMilli(), int64(newest.Calls)}}
 	}
-	sb, err := newSandbox(ctx, a.h.eng, a.class, a, a.id, a.logs, a.opts.MemoryPages, a.opts.CallTimeout, nil, nil, recOff)
+	sb, err := a.newBox(ctx, nil, nil, recOff)
 	if err != nil {
 		return nil, err
 	}
-	defer sb.close()
+	defer sb.Close()
 	enc, err := codec.EncodeArgs([]any{avail})
 	if err != nil {
 		return nil, err
 	}
-	env, err := sb.invoke(ctx, abi.ExportLoadCheckpoint, abi.ExportLoadCheckpoint, enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	env, err := sb.Invoke(ctx, abi.ExportLoadCheckpoint, abi.ExportLoadCheckpoint, enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", abi.ExportLoadCheckpoint, err)
 	}
@@ -197,13 +197,8 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 // which it returns) and empties the journal, which it makes unnecessary.
 // Worker only.
 func (a *actor) keepCheckpoint(st *snapshots.State) (dropped []*snapshots.State) {
-	keep := a.h.cfg.KeepCheckpoints
 	a.mu.Lock()
-	a.checkpoints = append(a.checkpoints, st)
-	if n := len(a.checkpoints); n > keep {
-		dropped = append(dropped, a.checkpoints[:n-keep]...)
-		a.checkpoints = append(a.checkpoints[:0], a.checkpoints[n-keep:]...)
-	}
+	a.checkpoints, dropped = snapshots.Retain(append(a.checkpoints, st), a.h.cfg.KeepCheckpoints)
 	a.mu.Unlock()
 	a.resetJournal()
 	a.lastCheckpoint, a.sinceCheckpoint = time.Now(), 0
@@ -214,15 +209,15 @@ func (a *actor) keepCheckpoint(st *snapshots.State) (dropped []*snapshots.State)
 // call: every CheckpointEvery calls, after CheckpointInterval, or when the
 // guest's should_checkpoint export says so. Worker only.
 // A guest that fails in should_checkpoint is treated as after a trap.
-func (a *actor) checkpointDue(sb *sandbox) (bool, error) {
+func (a *actor) checkpointDue(sb *box) (bool, error) {
 	o := a.opts
 	switch {
 	case o.CheckpointEvery > 0 && a.sinceCheckpoint >= o.CheckpointEvery:
 		return true, nil
 	case o.CheckpointInterval > 0 && time.Since(a.lastCheckpoint) >= o.CheckpointInterval:
 		return true, nil
-	case sb.shouldCheckpoint != "":
-		return sb.askCheckpoint(uint64(a.sinceCheckpoint), time.Since(a.lastCheckpoint), a.opts.CallTimeout)
+	case sb.CanAskCheckpoint():
+		return sb.AskCheckpoint(uint64(a.sinceCheckpoint), time.Since(a.lastCheckpoint), a.opts.CallTimeout)
 	}
 	return false, nil
 }
@@ -233,7 +228,7 @@ func (a *actor) checkpointDue(sb *sandbox) (bool, error) {
 func (h *Actor) Checkpoints(ctx context.Context) ([]CheckpointInfo, error) {
 	a := h.a
 	if a.durable {
-		metas, err := a.h.persist.store.List(ctx, a.id)
+		metas, err := a.h.persist.Snapshots().List(ctx, a.id)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -268,7 +263,7 @@ func (h *Actor) Restore(ctx context.Context, checkpointID string) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.control(ctx, func(old *sandbox) (abi.Value, error) {
+	_, err = h.control(ctx, func(old *box) (abi.Value, error) {
 		sb, err := a.start(ctx, st, nil, recOff)
 		if err != nil {
 			return nil, err
@@ -276,13 +271,13 @@ func (h *Actor) Restore(ctx context.Context, checkpointID string) error {
 		a.mu.Lock()
 		if a.state == StateDead {
 			a.mu.Unlock()
-			sb.close()
+			sb.Close()
 			return nil, a.died
 		}
 		a.sb = sb
 		a.mu.Unlock()
-		old.close()
-		a.memBytes.Store(sb.memoryBytes())
+		old.Close()
+		a.memBytes.Store(sb.MemoryBytes())
 		// A new checkpoint of the restored state, so that the journal (now
 		// empty) starts from it, in memory and on disk.
 		if _, err := a.takeCheckpoint(sb); err != nil {
@@ -318,16 +313,14 @@ func (h *Host) Fork(ctx context.Context, src *Actor, checkpointID string, opts O
 // before its constructor runs.
 func (a *actor) persistStart() error {
 	p := a.h.persist
-	if err := p.saveActor(actorMeta{ID: a.id, Class: a.class.info.ID, Options: a.opts.public(), InitArgs: a.initArgs, Created: a.created}); err != nil {
+	if err := p.SaveActor(journal.ActorMeta{ID: a.id, Class: a.class.Info.ID, Options: a.opts.public(), InitArgs: a.initArgs, Created: a.created}); err != nil {
 		return fmt.Errorf("%w: writing its metadata: %w", ErrPersist, diskError{err})
 	}
-	if p.mode != DurabilityCheckpoint {
-		jf, err := openJournal(p.fs, filepath.Join(p.actorDir(a.id), journalName), p.mode == DurabilitySync, 0)
-		if err != nil {
-			return fmt.Errorf("%w: opening its journal: %w", ErrPersist, diskError{err})
-		}
-		a.jf = jf
+	jf, err := p.OpenJournal(a.id, 0) // none in DurabilityCheckpoint mode
+	if err != nil {
+		return fmt.Errorf("%w: opening its journal: %w", ErrPersist, diskError{err})
 	}
+	a.jf = jf
 	return nil
 }
 
@@ -335,11 +328,11 @@ func (a *actor) persistStart() error {
 // goes to the store. (Journaling the start-up instead would be cheaper, but
 // a replay must start from the same class template, and a host started
 // again makes a new one.)
-func (a *actor) persistStarted(sb *sandbox) error {
+func (a *actor) persistStarted(sb *box) error {
 	if _, err := a.takeCheckpoint(sb); err != nil {
 		return err
 	}
-	if err := a.h.persist.spawned(a.id); err != nil {
+	if err := a.h.persist.Spawned(a.id); err != nil {
 		// Harmless: recovery ignores the marker of an actor with a snapshot.
 		a.h.cfg.Logger.Warn("removing a spawn marker", slog.String("actor", a.id), slog.Any("err", err))
 	}

@@ -1,135 +1,42 @@
 package host
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
-	"sort"
-	"sync"
-	"time"
+	"sync/atomic"
 
-	"github.com/wactor/wactor/abi"
-	"github.com/wactor/wactor/internal/engine"
-	"github.com/wactor/wactor/internal/instrument"
-	"github.com/wactor/wactor/internal/logring"
-	"github.com/wactor/wactor/internal/memtrack"
-	"github.com/wactor/wactor/snapshots"
+	"github.com/wactor/wactor/host/sandbox"
 )
 
-type method struct {
-	name    string
-	checked bool // arity checked against spec
-	spec    abi.MethodSpec
-}
+// Engine names for Config.Engine.
+const (
+	// EngineWazero is the pure-Go engine, in every build (the default).
+	EngineWazero = sandbox.EngineWazero
+	// EngineWasmtime is wasmtime (Cranelift), only in builds with the tag
+	// "wasmtime" (it needs cgo).
+	EngineWasmtime = sandbox.EngineWasmtime
+)
 
+// Engines returns the names of the engines this build can run, sorted.
+func Engines() []string { return sandbox.Engines() }
+
+// defaultEngine is the engine of a Config without one: EngineWazero. The
+// tests set it (from the build tag wasmtime or $WACTOR_TEST_ENGINE) to run
+// the whole suite on either engine.
+var defaultEngine = EngineWazero
+
+// class is a loaded class: the compiled class its sandboxes are made of,
+// with the host's accounting of it.
 type class struct {
-	info ClassInfo
-	// module is the class compiled by the host's engine (which compiles
-	// the variant with fuel metering itself, on first use, where it needs
-	// one: wazero).
-	module  engine.Module
-	exports map[string]bool // exported function names
-	methods []method
-	byName  map[string]int
-	// maxMethod is the length of the longest method name: a guest's call
-	// naming a longer one is refused before its name is copied.
-	maxMethod int
-	hasInit   bool
-	// hasLoadCheckpoint: the class exports wactor_load_checkpoint.
-	hasLoadCheckpoint bool
-	initSpec          *abi.MethodSpec
-	minPages          uint32
-	globals           map[uint32]string // every original global's export name, for snapshots
-
-	// segments are the data segments taken out of the compiled module
-	// (split), which a cold start writes itself and a start from a snapshot
-	// skips (instrument.SplitData).
-	segments []instrument.Segment
-	split    bool
-	// hasStart: the module had a start section, which prepare took out and
-	// exported as instrument.StartExport; a cold start calls it first.
-	hasStart bool
-
-	// tmplMu guards the template against its release (UnloadClass) while a
-	// sandbox starts from it.
-	tmplMu sync.RWMutex
-	// template is the class's state after _initialize, taken at load, which
-	// spawns start from; tmplFile holds its memory for sandboxes to map
-	// copy-on-write. tmplBytes is what both hold, counted in the host's
-	// class budget (Config.ClassMemoryBudget).
-	template  *snapshots.State
-	tmplFile  *memtrack.Template
-	tmplBytes int64
+	*sandbox.Class
 	// budgeted is the module's size as counted in the class budget (0 once
 	// given back).
-	budgeted int64
+	budgeted atomic.Int64
 
 	// global: loaded by LoadClass, visible to every namespace; owners:
 	// the namespaces that loaded it (LoadClassIn). Guarded by Host.mu.
 	global bool
 	owners map[string]struct{}
-}
-
-// releaseTemplate frees the template and returns the bytes it held.
-func (c *class) releaseTemplate() int64 {
-	c.tmplMu.Lock()
-	defer c.tmplMu.Unlock()
-	if c.tmplFile != nil {
-		_ = c.tmplFile.Close()
-	}
-	n := c.tmplBytes
-	c.template, c.tmplFile, c.tmplBytes = nil, nil, 0
-	return n
-}
-
-// templateMinBytes is the smallest template that spawns start from: below
-// it (a C guest's 128 KiB), running _initialize is as fast as mapping the
-// template (BenchmarkSpawn_Template). Smaller templates still serve as the
-// base that passivated states are encoded against.
-const templateMinBytes = 1 << 20
-
-// prepared is a module as prepare rewrote it.
-type prepared struct {
-	inst     *instrument.Result
-	segs     []instrument.Segment
-	split    bool // the data segments were taken out (segs)
-	hasStart bool // the start section was taken out (instrument.StartExport)
-}
-
-// prepare rewrites a module for the host: its section structure checked
-// against limits first, in one pass that allocates only its output (so
-// that what follows costs a small multiple of the module's size), custom
-// sections and the start section taken out (instrument.Sanitize: the
-// instance then runs no guest code, and the host calls the start function
-// with a deadline), every global exported (for snapshots), then the data
-// segments taken out where possible. The engine adds its own
-// instrumentation (interrupts, yields, fuel) where it needs it.
-func prepare(wasm []byte) (*prepared, error) {
-	san, err := instrument.Sanitize(wasm, instrument.Limits{})
-	if err != nil {
-		return nil, err
-	}
-	// The rewrite with interrupt checks is only a check: it rejects modules
-	// the instrumentation cannot handle on any engine (so a class loads on
-	// both or neither) and finds code that changes tables.
-	check, err := instrument.Rewrite(san.Wasm, instrument.Options{Interrupt: true, ExportGlobals: true, MaxCallDepth: 1 << 16})
-	if err != nil {
-		return nil, err
-	}
-	inst, err := instrument.Rewrite(san.Wasm, instrument.Options{ExportGlobals: true})
-	if err != nil {
-		return nil, err
-	}
-	inst.MutatesTables = check.MutatesTables
-	p := &prepared{inst: inst, hasStart: san.HasStart}
-	bare, segs, err := instrument.SplitData(inst.Wasm)
-	if err != nil {
-		return p, nil // keep the segments in the module
-	}
-	inst.Wasm, p.segs, p.split = bare, segs, true
-	return p, nil
 }
 
 // ClassID computes the content address of module bytes, as LoadClass does.
@@ -138,340 +45,8 @@ func ClassID(wasm []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// abiModule describes a module's imports and exports as package abi does
-// (the binary encodings of value types and kinds are the same).
-func abiModule(imports []engine.Import, exports []engine.Export) abi.ModuleInfo {
-	fn := func(f engine.FuncType) abi.FuncType {
-		t := abi.FuncType{Params: make([]abi.ValType, len(f.Params)), Results: make([]abi.ValType, len(f.Results))}
-		for i, v := range f.Params {
-			t.Params[i] = abi.ValType(v)
-		}
-		for i, v := range f.Results {
-			t.Results[i] = abi.ValType(v)
-		}
-		return t
-	}
-	m := abi.ModuleInfo{Imports: make([]abi.Import, len(imports)), Exports: make([]abi.Export, len(exports))}
-	for i, imp := range imports {
-		m.Imports[i] = abi.Import{Module: imp.Module, Name: imp.Name, Kind: abi.ExternKind(imp.Kind)}
-		if imp.Kind == engine.KindFunc {
-			m.Imports[i].Func = fn(imp.Func)
-		}
-	}
-	for i, x := range exports {
-		m.Exports[i] = abi.Export{Name: x.Name, Kind: abi.ExternKind(x.Kind)}
-		if x.Kind == engine.KindFunc {
-			m.Exports[i].Func = fn(x.Func)
-		}
-	}
-	return m
-}
-
-// checkError is a module that breaks the contract (abi.Check), as an
-// invalid-module error with the contract's reason.
-func checkError(err error) error {
-	if ce := (*abi.CheckError)(nil); errors.As(err, &ce) {
-		return moduleErrorf(nil, "%s", ce.Reason)
-	}
-	return moduleErrorf(err, "%v", err)
-}
-
-// compileClass validates and compiles a module. It does not run guest code.
-func compileClass(ctx context.Context, e *wasmEngine, id string, wasm []byte) (*class, error) {
-	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
-		return nil, moduleErrorf(nil, "not a WebAssembly module (bad magic number)")
-	}
-	prep, err := prepare(wasm)
-	if ie := (*instrument.Error)(nil); errors.As(err, &ie) && errors.Is(err, instrument.ErrLimit) {
-		return nil, moduleErrorf(err, "%s", ie.Detail)
-	}
-	if err != nil {
-		return nil, moduleErrorf(err, "%v", err)
-	}
-	inst := prep.inst
-	if inst.MutatesTables {
-		// Snapshots hold memory and globals; a class that changes its tables
-		// could not be checkpointed or restarted exactly (docs/SNAPSHOTS.md).
-		return nil, moduleErrorf(nil, "the module changes its tables or element segments (table.set/grow/fill/copy/init, elem.drop), which snapshots cannot capture")
-	}
-	// The module is held to the contract (abi.Check: imports, reserved
-	// exports, method signatures and names) before compiling, so a bad one
-	// is reported the same way on every engine.
-	info, err := engine.ParseModule(inst.Wasm)
-	if err != nil {
-		return nil, moduleErrorf(err, "%v", err)
-	}
-	mi := abiModule(info.Imports, info.Exports)
-	if err := abi.Check(&mi, CheckName); err != nil {
-		return nil, checkError(err)
-	}
-	compiled, err := e.eng.Compile(ctx, inst.Wasm)
-	if err != nil {
-		return nil, moduleErrorf(err, "%v", err)
-	}
-	c := &class{module: compiled, exports: map[string]bool{}, byName: map[string]int{}, globals: inst.GlobalExports, segments: prep.segs, split: prep.split, hasStart: prep.hasStart}
-	fail := func(format string, args ...any) (*class, error) {
-		_ = compiled.Close(ctx)
-		return nil, moduleErrorf(nil, format, args...)
-	}
-	// abi.Check checked the exports; the compiled module has the same.
-	mem, ok := engine.FindExport(compiled, abi.ExportMemory)
-	if !ok || mem.Kind != engine.KindMemory {
-		return fail("missing export %q", abi.ExportMemory)
-	}
-	c.minPages = uint32(mem.Memory.Min)
-	var names []string
-	for _, x := range compiled.Exports() {
-		if x.Kind != engine.KindFunc {
-			continue
-		}
-		c.exports[x.Name] = true
-		if !abi.IsReservedExport(x.Name) {
-			names = append(names, x.Name)
-		}
-	}
-	c.hasInit = c.exports[abi.ExportInit]
-	c.hasLoadCheckpoint = c.exports[abi.ExportLoadCheckpoint]
-	sort.Strings(names)
-	for i, name := range names {
-		c.methods = append(c.methods, method{name: name, spec: abi.MethodSpec{Name: name, Params: nil, Returns: 1}})
-		c.byName[name] = i
-		c.maxMethod = max(c.maxMethod, len(name))
-	}
-
-	c.info = ClassInfo{ID: id, Size: len(wasm), LoadedAt: time.Now()}
-	if data, ok := customSection(wasm, abi.ManifestSection); ok {
-		if err := c.applyManifest(data); err != nil {
-			_ = compiled.Close(ctx)
-			return nil, err
-		}
-	}
-	return c, nil
-}
-
-// customSection returns the content of the first custom section of that
-// name. The module was validated by the engine's compiler.
-func customSection(wasm []byte, name string) ([]byte, bool) {
-	uleb := func(b []byte, p int) (uint64, int, bool) {
-		var v uint64
-		for shift := uint(0); shift < 35; shift += 7 {
-			if p >= len(b) {
-				return 0, p, false
-			}
-			c := b[p]
-			p++
-			v |= uint64(c&0x7f) << shift
-			if c&0x80 == 0 {
-				return v, p, true
-			}
-		}
-		return 0, p, false
-	}
-	p := 8
-	for p < len(wasm) {
-		id := wasm[p]
-		size, q, ok := uleb(wasm, p+1)
-		if !ok || size > uint64(len(wasm)-q) {
-			return nil, false
-		}
-		body := wasm[q : q+int(size)]
-		p = q + int(size)
-		if id != 0 {
-			continue
-		}
-		n, r, ok := uleb(body, 0)
-		if !ok || n > uint64(len(body)-r) {
-			continue
-		}
-		if string(body[r:r+int(n)]) == name {
-			return body[r+int(n):], true
-		}
-	}
-	return nil, false
-}
-
-// applyManifest checks a manifest against the exports and records it.
-func (c *class) applyManifest(b []byte) error {
-	m, err := abi.DecodeManifest(b)
-	if err != nil {
-		return moduleErrorf(err, "%v", err)
-	}
-	exports := make([]abi.Export, 0, len(c.exports))
-	for name := range c.exports {
-		exports = append(exports, abi.Export{Name: name, Kind: abi.KindFunc})
-	}
-	if err := abi.CheckManifest(m, &abi.ModuleInfo{Exports: exports}, CheckName); err != nil {
-		return checkError(err)
-	}
-	for _, spec := range m.Methods {
-		i := c.byName[spec.Name]
-		if spec.Returns == 0 {
-			spec.Returns = 1
-		}
-		c.methods[i].spec = spec
-		c.methods[i].checked = true
-	}
-	if m.Init != nil {
-		spec := *m.Init
-		c.initSpec = &spec
-	}
-	c.info.Name, c.info.Doc = m.Name, m.Doc
-	c.info.HasManifest = true
-	return nil
-}
-
-// loadHookName names the guest code that loading runs, for errors: the export
-// a TrapError's Method names, as the API says it.
-func loadHookName(export string) string {
-	switch export {
-	case instrument.StartExport:
-		return "start function"
-	case "":
-		return "start-up code"
-	}
-	return export
-}
-
-// loadError turns the failure of load-time guest code into the error
-// LoadClass returns: the caller's context error (wrapped) if it left, or
-// ErrClosed if the host closed, else a
-// ModuleError (HTTP 422) naming the export, with the load deadline when it
-// ran past it.
-func loadError(ctx context.Context, export string, loadTimeout time.Duration, err error) error {
-	var te *TrapError
-	if !errors.As(err, &te) {
-		return err
-	}
-	if te.Method != "" {
-		export = te.Method
-	}
-	what := loadHookName(export)
-	switch {
-	case te.Reason == TrapCancelled || ctx.Err() != nil:
-		cause := context.Cause(ctx) // the caller's context error, or ErrClosed
-		if cause == nil {
-			cause = context.Canceled
-		}
-		return fmt.Errorf("loading the class stopped in its %s: %w", what, cause)
-	case te.Reason == TrapDeadline:
-		return moduleErrorf(nil, "%s did not return within the load deadline of %s", what, loadTimeout)
-	}
-	// Not wrapped: the error is the module's (HTTP 422), not a call's.
-	return moduleErrorf(nil, "%s failed: %s", what, te.Message)
-}
-
-// probe instantiates the class once, which runs its start function and
-// _initialize, to check its version and read a manifest it serves through
-// the wactor_manifest export, each under the load deadline. With template,
-// it keeps the state after _initialize as the class's template, which
-// spawns start from instead of running them again, if reserve accepts its
-// size (the host's class budget).
-func (c *class) probe(ctx context.Context, e *wasmEngine, limits Options, loadTimeout time.Duration, template bool, reserve func(int64) bool) error {
-	logs := logring.New(16, 64<<10, nil) // a probe's log, dropped with it
-	sb, err := newSandbox(ctx, e, c, nil, "probe", logs, limits.MemoryPages, loadTimeout, nil, nil, recOff)
-	if err != nil {
-		return loadError(ctx, abi.ExportInitialize, loadTimeout, err)
-	}
-	defer sb.close()
-	if template && !sb.usedTemplate {
-		if err := c.takeTemplate(sb, reserve); err != nil {
-			return err
-		}
-	}
-	var version uint64
-	_, err = sb.run(ctx, abi.ExportVersion, loadTimeout, func() error {
-		stack := []uint64{0}
-		err := sb.inst.Call(sb.ctx, abi.ExportVersion, stack)
-		version = stack[0]
-		return err
-	})
-	if err != nil {
-		return loadError(ctx, abi.ExportVersion, loadTimeout, err)
-	}
-	if uint32(version) != abi.Version {
-		return moduleErrorf(nil, "ABI version %d, this host supports %d", int32(version), abi.Version)
-	}
-	if !c.exports[abi.ExportManifest] || c.info.HasManifest {
-		return nil
-	}
-	var raw []byte
-	_, err = sb.run(ctx, abi.ExportManifest, loadTimeout, func() error {
-		stack := []uint64{0}
-		if err := sb.inst.Call(sb.ctx, abi.ExportManifest, stack); err != nil {
-			return err
-		}
-		ptr, n := abi.UnpackPtrLen(stack[0])
-		b, ok := sb.mem.Read(ptr, n)
-		if !ok {
-			return fmt.Errorf("manifest [%d, +%d) out of bounds", ptr, n)
-		}
-		raw = append([]byte(nil), b...)
-		return nil
-	})
-	if err != nil {
-		return loadError(ctx, abi.ExportManifest, loadTimeout, err)
-	}
-	return c.applyManifest(raw)
-}
-
-// takeTemplate keeps the probe's state as the class's template if reserve
-// accepts what it holds. Zero pages are shared (snapshots.SparseImageOf)
-// and left out of the memory file (memtrack.NewTemplate), so a start-up
-// that grows memory without writing it costs nothing: the budget counts
-// what was written.
-func (c *class) takeTemplate(sb *sandbox, reserve func(int64) bool) error {
-	if !sb.enter() {
-		return fmt.Errorf("%w: the probe's sandbox is gone", ErrActorDied)
-	}
-	defer sb.leave()
-	mem, _ := sb.mem.Read(0, uint32(sb.mem.Size()))
-	im, held := snapshots.SparseImageOf(mem)
-	cost := int64(held)
-	var file *memtrack.Template
-	// Sandboxes whose memory is the host's map it copy-on-write; with
-	// the engine's own memory (wasmtime) they copy the template.
-	if sb.lm != nil {
-		if f, err := memtrack.NewTemplate(mem); err == nil {
-			file = f
-			cost += int64(f.Bytes())
-		}
-	}
-	if reserve != nil && !reserve(cost) {
-		if file != nil {
-			_ = file.Close()
-		}
-		return nil // no template: spawns run the start-up code
-	}
-	st := &snapshots.State{
-		ClassID: c.info.ID, ActorID: "template:" + c.info.ID, Memory: im,
-		Globals: make(map[uint32]uint64, len(c.globals)), Taken: time.Now(),
-		Nanotime: sb.guestNanotime(),
-	}
-	for idx, name := range c.globals {
-		if g, ok := sb.inst.Global(name); ok && g.Type().Mutable {
-			st.Globals[idx] = g.Get()
-		}
-	}
-	st.ID = snapshots.NewID(st.ActorID, st.Taken)
-	c.tmplMu.Lock()
-	c.template, c.tmplFile, c.tmplBytes = st, file, cost
-	c.tmplMu.Unlock()
-	return nil
-}
-
-// finish fills the public description once loading succeeded.
-func (c *class) finish() {
-	c.info.Methods = make([]abi.MethodSpec, len(c.methods))
-	for i, m := range c.methods {
-		c.info.Methods[i] = m.spec
-	}
-	c.info.Init = c.initSpec
-}
-
-func (c *class) lookup(name string) (int, *method, error) {
-	i, ok := c.byName[name]
-	if !ok {
-		return 0, nil, fmt.Errorf("%w: %q in class %s", ErrMethodNotFound, name, c.info.ID)
-	}
-	return i, &c.methods[i], nil
+// standInClass is the class of a damaged actor whose class is not loaded:
+// it names the class ID and cannot run.
+func standInClass(id string) *class {
+	return &class{Class: &sandbox.Class{Info: ClassInfo{ID: id}}}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/wactor/wactor/host/sandbox"
 )
 
 // classBudget accounts the memory a host keeps for its classes: module
@@ -63,41 +65,38 @@ func (h *Host) buildClass(ctx context.Context, id string, wasm []byte) (*class, 
 		m, t := h.budget.usage()
 		return nil, fmt.Errorf("%w: a module of %d bytes does not fit in the class memory budget (%d of %d bytes used by classes and templates)", ErrTooLarge, size, m+t, h.budget.limit)
 	}
-	c, err := compileClass(ctx, h.eng, id, wasm)
+	sc, err := sandbox.Compile(ctx, h.eng, id, wasm)
 	if err != nil {
 		h.budget.release(size, 0)
 		return nil, err
 	}
-	c.budgeted = size
+	c := &class{Class: sc}
+	c.budgeted.Store(size)
 	if err = ctx.Err(); err == nil {
 		reserve := func(n int64) bool { return h.budget.reserve(n, true) }
-		err = c.probe(ctx, h.eng, h.cfg.Defaults, h.cfg.LoadTimeout, !h.cfg.ColdSpawn, reserve)
+		err = c.Probe(ctx, h.eng, h.cfg.Defaults.MemoryPages, !h.cfg.ColdSpawn, reserve)
 	} else {
 		err = fmt.Errorf("loading the class stopped after compiling it: %w", context.Cause(ctx))
 	}
 	if err != nil {
-		_ = c.module.Close(ctx)
+		_ = c.Close(ctx)
 		h.releaseClass(c)
 		return nil, err
 	}
-	c.finish()
+	c.Finish()
 	return c, nil
 }
 
 // releaseClass gives back what a class held in the budget (its template is
 // freed); the module itself is closed by the caller.
 func (h *Host) releaseClass(c *class) {
-	t := c.releaseTemplate()
-	c.tmplMu.Lock()
-	m := c.budgeted
-	c.budgeted = 0
-	c.tmplMu.Unlock()
-	h.budget.release(m, t)
+	t := c.ReleaseTemplate()
+	h.budget.release(c.budgeted.Swap(0), t)
 }
 
 // closeClass frees a class that is no longer loaded: its template, its
 // place in the budget and its compiled code.
 func (h *Host) closeClass(ctx context.Context, c *class) error {
 	h.releaseClass(c)
-	return c.module.Close(ctx)
+	return c.Close(ctx)
 }

@@ -32,7 +32,7 @@ func TestSnapshot_AcrossEngines(t *testing.T) {
 				id := a.ID()
 
 				h = reopen(t, h, Config{Engine: dir[1], DataDir: data, Durability: DurabilityWrite})
-				if got := h.eng.name; got != dir[1] {
+				if got := h.eng.Name(); got != dir[1] {
 					t.Fatalf("engine %s, want %s", got, dir[1])
 				}
 				b, err := h.Actor(ctx, id)

@@ -13,10 +13,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wactor/wactor/host/journal"
 	"github.com/wactor/wactor/internal/fsys"
 )
 
 // treeOf maps every file under dir to a hash of its content.
+// The names of the files in an actor's directory (package journal).
+const (
+	journalName  = journal.JournalName
+	metaFile     = journal.MetaFile
+	spawningFile = journal.SpawningFile
+)
+
 func treeOf(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}

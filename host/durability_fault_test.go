@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wactor/wactor/host/journal"
 	"github.com/wactor/wactor/internal/fsys"
 )
 
@@ -323,22 +324,22 @@ func TestDurable_JournalUncuttable(t *testing.T) {
 			t.Fatalf("call %d with a journal that cannot be cut: %v, want ErrPersist", i, err)
 		}
 	}
-	if !a.a.jf.isBroken() {
+	if !a.a.jf.Broken() {
 		t.Fatal("the journal does not refuse appends")
 	}
 	e.fs.Clear()
 	// The next failed call's rollback checkpoints, which mends the journal.
 	_, _ = a.Invoke(ctx, "incr", 1)
-	if a.a.jf.isBroken() {
+	if a.a.jf.Broken() {
 		t.Fatal("the journal was not mended by a checkpoint")
 	}
 	want := invoke[int64](t, a, "get")
 	if got := invoke[int64](t, a, "incr", 1); got != want+1 {
 		t.Fatalf("incr = %d, want %d", got, want+1)
 	}
-	js, err := readJournal(nil, filepath.Join(e.dir, "actors", a.ID(), journalName))
-	if err != nil || js.bad != nil || js.torn {
-		t.Fatalf("journal: bad %v, torn %v, %v", js.bad, js.torn, err)
+	js, err := journal.Read(nil, filepath.Join(e.dir, "actors", a.ID(), journalName))
+	if err != nil || js.Bad != nil || js.Torn {
+		t.Fatalf("journal: bad %v, torn %v, %v", js.Bad, js.Torn, err)
 	}
 	e.open()
 	if got := e.get(a.ID()); got != want+1 {

@@ -32,7 +32,7 @@ func TestConfig_Engine(t *testing.T) {
 		t.Errorf("err = %v, want ErrInvalidOptions naming the build tag", err)
 	}
 	h := newTestHost(t, Config{})
-	if h.Config().Engine != defaultEngine || h.eng.name != defaultEngine {
-		t.Errorf("default engine: config %q, running %q, want %q", h.Config().Engine, h.eng.name, defaultEngine)
+	if h.Config().Engine != defaultEngine || h.eng.Name() != defaultEngine {
+		t.Errorf("default engine: config %q, running %q, want %q", h.Config().Engine, h.eng.Name(), defaultEngine)
 	}
 }

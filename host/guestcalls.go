@@ -11,7 +11,8 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/api"
-	"github.com/wactor/wactor/internal/engine"
+	"github.com/wactor/wactor/host/sandbox"
+	"github.com/wactor/wactor/snapshots"
 )
 
 // Actor-to-actor calls: the host side of the wactor.call, send, await,
@@ -87,7 +88,6 @@ func envelopeFor(v abi.Value, err error) []byte {
 // goroutine running the sandbox's guest call touches it (futures excepted,
 // which resolutions update).
 type guestState struct {
-	pending  []byte            // envelope waiting for take
 	futures  guestFutures      // from send, until awaited
 	outgoing map[string]*Actor // one caller handle per target, for per-caller order
 	// callDepth is the depth of the call running (call.depth), 0 for a
@@ -231,7 +231,7 @@ func (g *guestFutures) take(id int64) (f *Future, dropped bool) {
 
 // nextDepth is the depth of a spawn, call or send the running guest call
 // makes: one more than its own (Config.MaxDepth).
-func (sb *sandbox) nextDepth(a *actor) (int, error) {
+func (sb *box) nextDepth(a *actor) (int, error) {
 	d := max(a.depth, sb.guest.callDepth) + 1
 	if limit := a.h.cfg.MaxDepth; limit >= 0 && d > limit {
 		return 0, fmt.Errorf("%w: depth %d exceeds the limit of %d (max_depth): each spawn, call or send made from inside a guest call is one level deeper than that call", ErrQuota, d, limit)
@@ -242,7 +242,7 @@ func (sb *sandbox) nextDepth(a *actor) (int, error) {
 // block runs fn, which waits, leaving the pool's count if the guest call
 // runs on a worker place: a.yielder is set exactly then (handle on a
 // mailbox worker, or startScheduled's place for a constructor).
-func (sb *sandbox) block(a *actor, fn func()) {
+func (sb *box) block(a *actor, fn func()) {
 	if a.yielder.Load() != nil {
 		a.h.pool.Blocking(fn)
 		return
@@ -338,71 +338,6 @@ func (a *actor) label() string {
 	return a.id
 }
 
-// guestActor returns the calling sandbox and actor, or nil (class probe).
-func guestActor(c engine.Caller) (*sandbox, *actor) {
-	sb := sandboxFrom(c)
-	if sb == nil || sb.actor == nil {
-		return sb, nil
-	}
-	return sb, sb.actor
-}
-
-// Bounds of what an import copies out of guest memory, checked before the
-// copy: a guest may pass any length its memory holds (up to 4 GiB).
-const (
-	maxGuestRefBytes  = 1 << 10 // an encoded actor handle or a class ID: tens of bytes
-	maxSpawnOptsBytes = 4 << 10 // the spawn options map: a name and a few numbers
-)
-
-// readBytes copies n bytes at ptr from the caller's memory. A range outside
-// the memory is an ABI violation (the call traps). More than limit bytes
-// are not copied: readBytes returns nil and, if *err is nil, sets it to
-// ErrTooLarge, which the import answers as an error with no other effect.
-func (sb *sandbox) readBytes(c engine.Caller, ptr, n uint32, limit int, what string, err *error) []byte {
-	b := sb.viewBytes(c, ptr, n, what)
-	if len(b) > limit {
-		if *err == nil {
-			*err = fmt.Errorf("%w: %s of %d bytes exceeds the limit of %d", ErrTooLarge, what, n, limit)
-		}
-		return nil
-	}
-	return append([]byte(nil), b...)
-}
-
-// viewBytes returns n bytes at ptr of the caller's memory without copying
-// them: valid until the import returns to the guest, which cannot change
-// them meanwhile (it is paused in the import).
-func (sb *sandbox) viewBytes(c engine.Caller, ptr, n uint32, what string) []byte {
-	b, ok := callerMemory(c).Read(ptr, n)
-	if !ok {
-		sb.abiPanic("%s [%d, +%d) out of bounds", what, ptr, n)
-	}
-	return b
-}
-
-// maxArgBytes is the bound of a guest's call or spawn arguments (0 while a
-// class loads, when the imports fail anyway).
-func maxArgBytes(a *actor) int {
-	if a == nil {
-		return 0
-	}
-	return a.h.cfg.MaxArgBytes
-}
-
-// failInput answers an import whose inputs were refused (err from
-// readBytes): the error envelope, recorded like any outcome so a replay
-// answers the same.
-func (sb *sandbox) failInput(err error) []byte {
-	env := envelopeFor(nil, err)
-	sb.rec.recordExternal(env)
-	return env
-}
-
-func (sb *sandbox) setPending(env []byte) uint64 {
-	sb.guest.pending = env
-	return uint64(uint32(len(env)))
-}
-
 // maxOutgoing bounds a sandbox's cache of handles to the actors its guest
 // called: without it, a guest that spawns, calls and kills actors in a loop
 // would keep every dead actor's record alive for as long as it lives.
@@ -412,7 +347,7 @@ const maxOutgoing = 256
 // a lookup (a guest's calls carry no futures, so they reach the mailbox in
 // order whatever handle pushes them): when full, dead targets go first, then
 // everything.
-func (sb *sandbox) cacheOutgoing(id string, hd *Actor) {
+func (sb *box) cacheOutgoing(id string, hd *Actor) {
 	if sb.guest.outgoing == nil {
 		sb.guest.outgoing = map[string]*Actor{}
 	}
@@ -434,7 +369,7 @@ func (sb *sandbox) cacheOutgoing(id string, hd *Actor) {
 // (a send's is never cancelled). method is a view of guest memory
 // (viewBytes), copied only once it is no longer than the target class's
 // longest method name.
-func (sb *sandbox) submitFromGuest(ctx context.Context, a *actor, op string, depth int, target, method, args []byte) (*Future, *actor, error) {
+func (sb *box) submitFromGuest(ctx context.Context, a *actor, op string, depth int, target, method, args []byte) (*Future, *actor, error) {
 	ref, err := decodeTarget(target)
 	if err != nil {
 		return nil, nil, err
@@ -459,8 +394,8 @@ func (sb *sandbox) submitFromGuest(ctx context.Context, a *actor, op string, dep
 		delete(sb.guest.outgoing, ref.ID)
 		return nil, nil, err
 	}
-	if len(method) > hd.a.class.maxMethod {
-		return nil, nil, fmt.Errorf("%w: a method name of %d bytes (class %s has none longer than %d)", ErrMethodNotFound, len(method), hd.a.class.info.ID, hd.a.class.maxMethod)
+	if len(method) > hd.a.class.MaxMethodName() {
+		return nil, nil, fmt.Errorf("%w: a method name of %d bytes (class %s has none longer than %d)", ErrMethodNotFound, len(method), hd.a.class.Info.ID, hd.a.class.MaxMethodName())
 	}
 	if !utf8.Valid(method) {
 		return nil, nil, fmt.Errorf("%w: method name is not UTF-8", ErrInvalidArgument)
@@ -481,7 +416,7 @@ var testHookBeforeWait func(a *actor)
 // deadlock and giving up when the actor's own call is interrupted (then
 // cancel, if not nil, cancels the call waited for: a chain of waiting
 // actors comes down from its root).
-func (sb *sandbox) wait(a *actor, f *Future, on *actor, cancel context.CancelFunc) []byte {
+func (sb *box) wait(a *actor, f *Future, on *actor, cancel context.CancelFunc) []byte {
 	if !f.Ready() {
 		if testHookBeforeWait != nil {
 			testHookBeforeWait(a)
@@ -490,7 +425,7 @@ func (sb *sandbox) wait(a *actor, f *Future, on *actor, cancel context.CancelFun
 			return envelopeFor(nil, err)
 		}
 		defer a.h.waits.remove(a)
-		stop := sb.stopChan()
+		stop := sb.Stopped()
 		sb.block(a, func() {
 			select {
 			case <-f.doneChan():
@@ -507,35 +442,9 @@ func (sb *sandbox) wait(a *actor, f *Future, on *actor, cancel context.CancelFun
 	return envelopeFor(f.result())
 }
 
-// Host functions.
-
-func hostCall(_ context.Context, c engine.Caller, stack []uint64) {
-	sb, a := guestActor(c)
-	if sb == nil {
-		return
-	}
-	var err error
-	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), maxGuestRefBytes, "call target", &err)
-	method := sb.viewBytes(c, uint32(stack[2]), uint32(stack[3]), "call method")
-	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), maxArgBytes(a), "call arguments", &err)
-	if a == nil {
-		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "actor calls are not available while a class loads"))
-		return
-	}
-	if env, ok := sb.rec.external(); ok { // replaying: the call was made before
-		stack[0] = sb.setPending(env)
-		return
-	}
-	if err != nil {
-		stack[0] = sb.setPending(sb.failInput(err))
-		return
-	}
-	stack[0] = sb.setPending(sb.callFromGuest(a, target, method, args))
-}
-
 // callFromGuest makes a synchronous call for the call import and returns
 // its recorded outcome.
-func (sb *sandbox) callFromGuest(a *actor, target, method, args []byte) []byte {
+func (sb *box) callFromGuest(a *actor, target, method, args []byte) []byte {
 	var env []byte
 	release, err := acquireWait(a)
 	if err == nil {
@@ -566,94 +475,7 @@ func (sb *sandbox) callFromGuest(a *actor, target, method, args []byte) []byte {
 			env = sb.wait(a, f, on, cancel)
 		}
 	}
-	sb.rec.recordExternal(env)
 	return env
-}
-
-func hostSend(_ context.Context, c engine.Caller, stack []uint64) {
-	sb, a := guestActor(c)
-	if sb == nil {
-		return
-	}
-	var inErr error
-	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), maxGuestRefBytes, "send target", &inErr)
-	method := sb.viewBytes(c, uint32(stack[2]), uint32(stack[3]), "send method")
-	args := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), maxArgBytes(a), "send arguments", &inErr)
-	fail := func(env []byte) { stack[0] = uint64(-int64(len(env))); sb.guest.pending = env }
-	if a == nil {
-		fail(errorEnvelope(abi.CodeError, "actor calls are not available while a class loads"))
-		return
-	}
-	if env, ok := sb.rec.external(); ok { // replaying: the call was sent before
-		var id int64
-		if e, err := abi.DecodeEnvelope(env, 0); err == nil && e.Kind == abi.KindValue && codec.Decode(e.Values[0], &id) == nil {
-			stack[0] = uint64(id)
-			return
-		}
-		fail(env)
-		return
-	}
-	record := func(env []byte) { sb.rec.recordExternal(env) }
-	err := inErr
-	var depth int
-	if err == nil {
-		depth, err = sb.nextDepth(a)
-	}
-	if err == nil {
-		err = sb.guest.futures.full()
-	}
-	var f *Future
-	if err == nil {
-		f, _, err = sb.submitFromGuest(context.Background(), a, "send", depth, target, method, args)
-	}
-	if err != nil {
-		env := envelopeFor(nil, err)
-		record(env)
-		fail(env)
-		return
-	}
-	id := sb.guest.futures.add(f)
-	record(envelopeFor(codec.Encode(id)))
-	stack[0] = uint64(id)
-}
-
-func hostAwait(_ context.Context, c engine.Caller, stack []uint64) {
-	sb, a := guestActor(c)
-	if sb == nil {
-		return
-	}
-	if env, ok := sb.rec.external(); ok {
-		stack[0] = sb.setPending(env)
-		return
-	}
-	id := int64(stack[0])
-	var env []byte
-	var release func()
-	var err error
-	if a != nil {
-		if release, err = acquireWait(a); err == nil {
-			defer release()
-		}
-	}
-	var f *Future
-	var dropped bool
-	if err == nil {
-		f, dropped = sb.guest.futures.take(id)
-	}
-	switch {
-	case err != nil:
-		env = envelopeFor(nil, err) // the future stays, for a later await
-	case dropped:
-		env = errorEnvelope(abi.CodeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
-			id, maxKeptResults, maxKeptResultBytes>>20))
-	case f == nil || a == nil:
-		env = errorEnvelope(abi.CodeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
-	default:
-		on, _ := a.h.actorByID(f.actorID)
-		env = sb.wait(a, f, on, nil)
-	}
-	sb.rec.recordExternal(env)
-	stack[0] = sb.setPending(env)
 }
 
 // guestSpawnOptions is the opts map of the spawn import.
@@ -667,38 +489,12 @@ type guestSpawnOptions struct {
 	CallTimeoutMS *int64 `cbor:"call_timeout_ms,omitempty"`
 }
 
-func hostSpawn(_ context.Context, c engine.Caller, stack []uint64) {
-	sb, a := guestActor(c)
-	if sb == nil {
-		return
-	}
-	var err error
-	classID := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), maxGuestRefBytes, "spawn class", &err)
-	args := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), maxArgBytes(a), "spawn arguments", &err)
-	rawOpts := sb.readBytes(c, uint32(stack[4]), uint32(stack[5]), maxSpawnOptsBytes, "spawn options", &err)
-	if a == nil {
-		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "spawn is not available while a class loads"))
-		return
-	}
-	if env, ok := sb.rec.external(); ok {
-		stack[0] = sb.setPending(env)
-		return
-	}
-	if err != nil {
-		stack[0] = sb.setPending(sb.failInput(err))
-		return
-	}
-	env := envelopeFor(sb.spawnChild(a, string(classID), args, rawOpts))
-	sb.rec.recordExternal(env)
-	stack[0] = sb.setPending(env)
-}
-
 // spawnChild spawns a child of a for the spawn import. The child's spawn,
 // its constructor included, runs on a goroutine of its own, never on the
 // calling guest's stack (a constructor that spawns its own class would
 // otherwise recurse until the stack overflows); the guest waits for it, and
 // gives up when its own call is interrupted, which cancels the spawn.
-func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (abi.Value, error) {
+func (sb *box) spawnChild(a *actor, classID string, args, rawOpts []byte) (abi.Value, error) {
 	var o guestSpawnOptions
 	if len(rawOpts) > 0 {
 		if err := abi.Validate(rawOpts); err != nil {
@@ -756,7 +552,7 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 	// A spawn may wait (for resources, for passivations under memory
 	// pressure, for the constructor): off the pool's count, like a wait
 	// for another actor.
-	stop := sb.stopChan()
+	stop := sb.Stopped()
 	interrupted := false
 	sb.block(a, func() {
 		select {
@@ -772,63 +568,6 @@ func (sb *sandbox) spawnChild(a *actor, classID string, args, rawOpts []byte) (a
 		return nil, childErr
 	}
 	return codec.Encode(child.Ref())
-}
-
-func hostGetActor(_ context.Context, c engine.Caller, stack []uint64) {
-	sb, a := guestActor(c)
-	if sb == nil {
-		return
-	}
-	var err error
-	ns := sb.viewBytes(c, uint32(stack[0]), uint32(stack[1]), "get_actor namespace") // compared, never copied whole
-	name := sb.readBytes(c, uint32(stack[2]), uint32(stack[3]), MaxNameBytes, "get_actor name", &err)
-	if a == nil {
-		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "get_actor is not available while a class loads"))
-		return
-	}
-	if env, ok := sb.rec.external(); ok {
-		stack[0] = sb.setPending(env)
-		return
-	}
-	if err != nil {
-		stack[0] = sb.setPending(sb.failInput(err))
-		return
-	}
-	var env []byte
-	if len(ns) > 0 && string(ns) != a.opts.Namespace {
-		other := clipBytes(ns)
-		env = envelopeFor(nil, a.forbid("get_actor", other, "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", other, a.opts.Namespace))
-	} else if hd, err := a.h.Lookup(context.Background(), a.opts.Namespace, string(name)); err != nil {
-		env = envelopeFor(nil, err)
-	} else {
-		env = envelopeFor(codec.Encode(hd.Ref()))
-	}
-	sb.rec.recordExternal(env)
-	stack[0] = sb.setPending(env)
-}
-
-func hostKill(_ context.Context, c engine.Caller, stack []uint64) {
-	sb, a := guestActor(c)
-	if sb == nil {
-		return
-	}
-	var err error
-	target := sb.readBytes(c, uint32(stack[0]), uint32(stack[1]), maxGuestRefBytes, "kill target", &err)
-	if a == nil {
-		stack[0] = sb.setPending(errorEnvelope(abi.CodeError, "kill is not available while a class loads"))
-		return
-	}
-	if env, ok := sb.rec.external(); ok {
-		stack[0] = sb.setPending(env)
-		return
-	}
-	if err != nil {
-		stack[0] = sb.setPending(sb.failInput(err))
-		return
-	}
-	env := a.killFromGuest(target)
-	sb.rec.recordExternal(env)
-	stack[0] = sb.setPending(env)
 }
 
 func (a *actor) killFromGuest(target []byte) []byte {
@@ -847,20 +586,134 @@ func (a *actor) killFromGuest(target []byte) []byte {
 	return envelopeFor(abi.Null(), nil)
 }
 
-func hostTake(_ context.Context, c engine.Caller, stack []uint64) {
-	sb := sandboxFrom(c)
-	if sb == nil {
-		return
-	}
-	ptr, capacity := uint32(stack[0]), uint32(stack[1])
-	env := sb.guest.pending
-	if uint32(len(env)) > capacity {
-		stack[0] = uint64(uint32(-int32(len(env))))
-		return
-	}
-	if !callerMemory(c).Write(ptr, env) {
-		sb.abiPanic("wactor.take(%d, %d)", ptr, capacity)
-	}
-	sb.guest.pending = nil
-	stack[0] = uint64(len(env))
+// closedChan is a closed channel.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// box is an actor's sandbox with the actor-level state of its guest's
+// imports. It is the sandbox's Owner and Imports: the host side of the
+// actor-level imports (call, send, await, spawn, get_actor, kill), which
+// the sandbox's trampolines call once they read and bounded the guest's
+// inputs, and which record their outcomes for a replay.
+type box struct {
+	*sandbox.Sandbox
+	a     *actor
+	guest guestState
 }
+
+// newBox makes a sandbox of a (sandbox.New), from a state or not, with its
+// start-up recorded or replayed (mode).
+func (a *actor) newBox(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*box, error) {
+	b := &box{a: a}
+	cfg := sandbox.Config{
+		Class: a.class.Class, ActorID: a.id, MemoryPages: a.opts.MemoryPages, Fuel: a.opts.Fuel,
+		Timeout: a.opts.CallTimeout, MaxArgBytes: a.h.cfg.MaxArgBytes,
+		From: from, Startup: startup, Mode: mode, Owner: b, Imports: b,
+	}
+	if a.logs != nil {
+		cfg.Log = a.logs
+	}
+	if a.ns != nil {
+		cfg.Meter = a.ns
+	}
+	sb, err := sandbox.New(ctx, a.h.eng, cfg)
+	if err != nil {
+		return nil, err
+	}
+	b.Sandbox = sb
+	return b, nil
+}
+
+// Booted implements sandbox.Owner: a kill from now on interrupts the
+// sandbox's guest code.
+func (b *box) Booted(sb *sandbox.Sandbox) {
+	b.Sandbox = sb
+	b.a.setBoot(b)
+}
+
+// CallStarted implements sandbox.Owner: the sandbox is the one the pool
+// asks to yield (actor.preempt).
+func (b *box) CallStarted(*sandbox.Sandbox) { b.a.inCall.Store(b) }
+
+// CallEnded implements sandbox.Owner.
+func (b *box) CallEnded(*sandbox.Sandbox) { b.a.inCall.CompareAndSwap(b, nil) }
+
+// OnYield implements sandbox.Owner: when the pool asked the call to yield
+// (actor.preempt), the call gives its worker to waiting work and waits for
+// its namespace's turn, or until it is interrupted (killed, deadline,
+// cancelled), which the guest's next check then obeys. Only guest code run
+// on a worker place yields: from the mailbox (calls, restarts) or from
+// Spawn's place for the constructor (actor.yielder); recovery at New does
+// not.
+func (b *box) OnYield(*sandbox.Sandbox) {
+	a := b.a
+	if a.inCall.Load() != b {
+		return
+	}
+	if y := a.yielder.Load(); y != nil {
+		(*y)(b.Stopped())
+	}
+}
+
+// Call implements sandbox.Imports (wactor.call).
+func (b *box) Call(target, method, args []byte) []byte {
+	return b.callFromGuest(b.a, target, method, args)
+}
+
+// Send implements sandbox.Imports (wactor.send).
+func (b *box) Send(target, method, args []byte) (int64, []byte) {
+	a := b.a
+	depth, err := b.nextDepth(a)
+	if err == nil {
+		err = b.guest.futures.full()
+	}
+	var f *Future
+	if err == nil {
+		f, _, err = b.submitFromGuest(context.Background(), a, "send", depth, target, method, args)
+	}
+	if err != nil {
+		return 0, envelopeFor(nil, err)
+	}
+	return b.guest.futures.add(f), nil
+}
+
+// Await implements sandbox.Imports (wactor.await).
+func (b *box) Await(id int64) []byte {
+	a := b.a
+	release, err := acquireWait(a)
+	if err != nil {
+		return envelopeFor(nil, err) // the future stays, for a later await
+	}
+	defer release()
+	f, dropped := b.guest.futures.take(id)
+	switch {
+	case dropped:
+		return errorEnvelope(abi.CodeQuota, fmt.Sprintf("future %d was dropped: it was not awaited while newer results arrived (at most %d results, %d MiB, of futures not awaited are kept)",
+			id, maxKeptResults, maxKeptResultBytes>>20))
+	case f == nil:
+		return errorEnvelope(abi.CodeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
+	}
+	on, _ := a.h.actorByID(f.actorID)
+	return b.wait(a, f, on, nil)
+}
+
+// Spawn implements sandbox.Imports (wactor.spawn).
+func (b *box) Spawn(classID, args, opts []byte) []byte {
+	return envelopeFor(b.spawnChild(b.a, string(classID), args, opts))
+}
+
+// GetActor implements sandbox.Imports (wactor.get_actor).
+func (b *box) GetActor(ns, name []byte) []byte {
+	a := b.a
+	if len(ns) > 0 && string(ns) != a.opts.Namespace {
+		other := clipBytes(ns)
+		return envelopeFor(nil, a.forbid("get_actor", other, "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", other, a.opts.Namespace))
+	}
+	hd, err := a.h.Lookup(context.Background(), a.opts.Namespace, string(name))
+	if err != nil {
+		return envelopeFor(nil, err)
+	}
+	return envelopeFor(codec.Encode(hd.Ref()))
+}
+
+// Kill implements sandbox.Imports (wactor.kill).
+func (b *box) Kill(target []byte) []byte { return b.a.killFromGuest(target) }

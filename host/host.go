@@ -15,11 +15,11 @@
 // Lock order (outermost first; a lock is only taken while holding locks to
 // its left, never the reverse):
 //
-//	persist.repairMu -> Host.sweepMu -> Host.classMu -> class.tmplMu ->
+//	journal.Store.RepairMu -> Host.sweepMu -> Host.classMu -> sandbox.Class.tmplMu ->
 //	Actor.mu -> actor.mu -> Host.liveMu -> scheduler Mailbox.mu -> Pool.mu
 //
 // with these side branches: actor.mu -> Host.mu; Host.classMu -> Host.mu
-// and classBudget.mu; class.tmplMu -> sandbox.mu -> the engine's locks;
+// and classBudget.mu; sandbox.Class.tmplMu -> sandbox.Sandbox.mu -> the engine's locks;
 // guestFutures.mu -> Future.mu; lineWriter.mu -> logring.Ring.mu. Host.mu (which
 // also guards namespaces' accounting, class claims and the dead-actor
 // keeper), Future.mu, waitGraph.mu, classBudget.mu, logring.Ring.mu,
@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/host/sandbox"
 	"github.com/wactor/wactor/internal/goroutines"
 	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/scheduler"
@@ -51,7 +52,7 @@ import (
 // Host runs actors. Create it with New and release it with Close.
 type Host struct {
 	cfg     Config
-	eng     *wasmEngine
+	eng     *sandbox.Engine
 	pool    *scheduler.Pool
 	persist *persist // nil without Config.DataDir
 	admit   *scheduler.Admission
@@ -140,7 +141,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	var p *persist
 	if cfg.DataDir != "" {
-		if p, err = openPersist(cfg.fs, cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints); err != nil {
+		if p, err = openPersist(cfg.fs, cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints, cfg.Logger); err != nil {
 			return nil, err
 		}
 	}
@@ -150,11 +151,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: node resources: %w", ErrInvalidOptions, err)
 	}
-	eng, err := newEngine(ctx, cfg.Engine, cfg.CacheDir)
+	eng, err := sandbox.NewEngine(ctx, cfg.Engine, cfg.CacheDir, cfg.LoadTimeout)
 	if err != nil {
 		return nil, err
 	}
-	eng.loadTimeout = cfg.LoadTimeout
 	h := &Host{
 		cfg:      cfg,
 		eng:      eng,
@@ -203,7 +203,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 // actor's namespace (scheduler.Pool.Acquire), so constructors wait for
 // their namespace's turn, count against Config.Workers and yield like calls:
 // a namespace spawning spinning constructors gets its share, not more.
-func (a *actor) startScheduled(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*sandbox, error) {
+func (a *actor) startScheduled(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*box, error) {
 	pl, ok := a.h.pool.Acquire(a.opts.Namespace, a.preempt, ctx.Done())
 	if !ok {
 		return nil, fmt.Errorf("waiting for a worker to run the constructor: %w", context.Cause(ctx))
@@ -273,7 +273,7 @@ func (h *Host) Close(ctx context.Context) error {
 	if e := h.pool.Close(ctx); err == nil {
 		err = e
 	}
-	if e := h.eng.close(context.WithoutCancel(ctx)); err == nil {
+	if e := h.eng.Close(context.WithoutCancel(ctx)); err == nil {
 		err = e
 	}
 	return err
@@ -316,7 +316,7 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 			if err != nil {
 				return ClassInfo{}, err
 			}
-			return c.info, nil
+			return c.Info, nil
 		}
 		wait, busy := h.loading[id]
 		if !busy {
@@ -340,8 +340,8 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 	h.classMu.Lock()
 	defer h.classMu.Unlock()
 	if err == nil && h.persist != nil {
-		if perr := h.persist.saveClass(id, wasm); perr != nil {
-			_ = c.module.Close(ctx)
+		if perr := h.persist.SaveClass(id, wasm); perr != nil {
+			_ = c.Close(ctx)
 			err = fmt.Errorf("%w: saving class: %w", ErrPersist, diskError{perr})
 		}
 	}
@@ -363,8 +363,8 @@ func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (Clas
 	if err != nil {
 		return ClassInfo{}, err
 	}
-	h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "class loaded", slog.String("class", id), slog.Int("methods", len(c.methods)))
-	return c.info, nil
+	h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "class loaded", slog.String("class", id), slog.Int("methods", len(c.Info.Methods)))
+	return c.Info, nil
 }
 
 // Class returns a loaded class.
@@ -376,7 +376,7 @@ func (h *Host) Class(ctx context.Context, id string) (ClassInfo, error) {
 	if err != nil {
 		return ClassInfo{}, err
 	}
-	return c.info, nil
+	return c.Info, nil
 }
 
 func (h *Host) class(id string) (*class, error) {
@@ -424,7 +424,7 @@ func (h *Host) Classes() []ClassInfo {
 	h.mu.Lock()
 	out := make([]ClassInfo, 0, len(h.classes))
 	for _, c := range h.classes {
-		out = append(out, c.info)
+		out = append(out, c.Info)
 	}
 	h.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -495,14 +495,14 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, o Options, initA
 		}
 		opts.CallTimeout = limit
 	}
-	if c.minPages > opts.MemoryPages {
-		return nil, fmt.Errorf("%w: memory_pages %d is below the module's minimum of %d", ErrInvalidOptions, opts.MemoryPages, c.minPages)
+	if c.MinPages() > opts.MemoryPages {
+		return nil, fmt.Errorf("%w: memory_pages %d is below the module's minimum of %d", ErrInvalidOptions, opts.MemoryPages, c.MinPages())
 	}
-	if !c.hasInit && nargs > 0 {
+	if !c.HasInit() && nargs > 0 {
 		return nil, fmt.Errorf("%w: class has no constructor, got %d arguments", ErrArity, nargs)
 	}
-	if from == nil && c.initSpec != nil && !c.initSpec.CheckArity(nargs) {
-		return nil, fmt.Errorf("%w: constructor takes %d, got %d", ErrArity, len(c.initSpec.Params), nargs)
+	if from == nil && c.InitSpec() != nil && !c.InitSpec().CheckArity(nargs) {
+		return nil, fmt.Errorf("%w: constructor takes %d, got %d", ErrArity, len(c.InitSpec().Params), nargs)
 	}
 	if err := checkArgSize(len(initArgs), h.cfg.MaxArgBytes); err != nil {
 		return nil, err
@@ -553,7 +553,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, o Options, initA
 				return nil, err // it keeps its name until an operator decides
 			}
 			if existing.class != c {
-				return nil, fmt.Errorf("%w: %q exists with class %s", ErrNameTaken, opts.Name, existing.class.info.ID)
+				return nil, fmt.Errorf("%w: %q exists with class %s", ErrNameTaken, opts.Name, existing.class.Info.ID)
 			}
 			return &Actor{a: existing}, nil // res is released: the existing actor holds its own
 		}
@@ -571,13 +571,13 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, o Options, initA
 			close(a.ready)
 			if durable {
 				if a.jf != nil {
-					a.jf.close()
+					a.jf.Close()
 				}
-				_ = h.persist.removeActor(context.WithoutCancel(ctx), a.id)
+				_ = h.persist.RemoveActor(context.WithoutCancel(ctx), a.id)
 			}
 			return nil, err
 		}
-		if err := a.ns.checkMemory(initialBytes(c, from)); err != nil {
+		if err := a.ns.checkMemory(c.InitialBytes(from)); err != nil {
 			return fail(err)
 		}
 		defer waitForChild(ctx, a)()
@@ -593,41 +593,41 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, o Options, initA
 		if died := a.deathError(); died != nil {
 			// Killed while its constructor ran (its owner died, say): the
 			// sandbox was interrupted; no actor comes out of it.
-			sb.close()
+			sb.Close()
 			return fail(died)
 		}
 		switch {
 		case durable:
 			if err := a.persistStarted(sb); err != nil {
-				sb.close()
+				sb.Close()
 				return fail(err)
 			}
 		case from != nil && a.journaling():
 			// A fork's first state (reseeded) is its own checkpoint, which a
 			// restart goes back to.
 			if _, err := a.takeCheckpoint(sb); err != nil {
-				sb.close()
+				sb.Close()
 				return fail(err)
 			}
 		}
 		admitted = true
 		a.lastCheckpoint = time.Now()
 		a.lastActive.Store(time.Now().UnixNano())
-		h.notePressure(sb.memoryBytes())
+		h.notePressure(sb.MemoryBytes())
 		a.mb = newMailbox(h, a)
 		a.mu.Lock()
 		if a.state == StateDead {
 			died := a.died
 			a.mu.Unlock()
-			sb.close()
+			sb.Close()
 			return fail(died)
 		}
 		a.sb, a.state = sb, StateAlive
 		h.setLive(a, true)
 		a.mu.Unlock()
 		close(a.ready)
-		h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.info.ID, State: StateAlive})
-		h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.info.ID))
+		h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
+		h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.Info.ID))
 		return &Actor{a: a}, nil
 	}
 }

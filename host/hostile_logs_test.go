@@ -109,7 +109,7 @@ func TestHostile_LogFloodReleased(t *testing.T) {
 		t.Fatalf("the flood is not accounted: %d log bytes, baseline %d", u.LogBytes, base.u.LogBytes)
 	}
 	a.a.mu.Lock()
-	out := weak.Make(a.a.sb.out[0])
+	out := weak.Make(a.a.sb.Sandbox) // its line writers point to it
 	a.a.mu.Unlock()
 	ring := weak.Make(a.a.logs)
 	id := a.ID()

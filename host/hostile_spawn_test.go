@@ -253,7 +253,7 @@ func TestHostile_FuturesNeverAwaited(t *testing.T) {
 	flood(20)
 	var kept, unresolved int
 	eventually(t, "every future to resolve", func() bool {
-		if _, err := a.control(ctx, func(sb *sandbox) (abi.Value, error) {
+		if _, err := a.control(ctx, func(sb *box) (abi.Value, error) {
 			g := &sb.guest.futures
 			g.mu.Lock()
 			kept, unresolved = g.kept, g.unresolved

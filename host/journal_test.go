@@ -14,9 +14,9 @@ import (
 func peek(t *testing.T, a *Actor) *snapshots.State {
 	t.Helper()
 	var st *snapshots.State
-	if _, err := a.control(context.Background(), func(sb *sandbox) (abi.Value, error) {
+	if _, err := a.control(context.Background(), func(sb *box) (abi.Value, error) {
 		var err error
-		st, err = sb.capture(a.a.id, 0)
+		st, err = sb.Capture(a.a.id, 0)
 		return abi.Null(), err
 	}); err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func TestActor_NoJournalWithoutRestarts(t *testing.T) {
 	a := spawn(t, h, readWasm(t, cCounterPath), Options{}, 0)
 	invoke[int64](t, a, "incr", 1)
 	var n int
-	_, _ = a.control(context.Background(), func(*sandbox) (abi.Value, error) { n = len(a.a.journal); return abi.Null(), nil })
+	_, _ = a.control(context.Background(), func(*box) (abi.Value, error) { n = len(a.a.journal); return abi.Null(), nil })
 	if n != 0 {
 		t.Fatalf("journal of %d entries without restarts", n)
 	}

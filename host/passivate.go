@@ -29,7 +29,7 @@ type passiveState struct {
 // templateBase returns the class template as a base snapshot of actor id,
 // which Encode and Decode accept (a base must be of the same actor).
 func (a *actor) templateBase() *snapshots.State {
-	t := a.class.template
+	t := a.class.Template()
 	if t == nil {
 		return nil
 	}
@@ -41,11 +41,11 @@ func (a *actor) templateBase() *snapshots.State {
 // passivate checkpoints an idle actor into compressed form and frees its
 // sandbox. It runs on the worker, between calls; it does nothing if calls
 // are waiting (the actor is not idle after all).
-func (a *actor) passivate(sb *sandbox) error {
+func (a *actor) passivate(sb *box) error {
 	if a.mb != nil && a.mb.Len() > 1 { // Len counts the control call running this
 		return nil
 	}
-	st, err := sb.capture(a.id, a.served.Load())
+	st, err := sb.Capture(a.id, a.served.Load())
 	if err != nil {
 		return err
 	}
@@ -55,11 +55,11 @@ func (a *actor) passivate(sb *sandbox) error {
 	}
 	if a.durable {
 		// On disk too, so the journal can start again from here.
-		if _, err := a.h.persist.store.Put(context.Background(), st); err != nil {
+		if _, err := a.h.persist.Snapshots().Put(context.Background(), st); err != nil {
 			return fmt.Errorf("%w: storing the passive state: %w", ErrPersist, diskError{err})
 		}
 		if a.jf != nil {
-			_ = a.jf.reset()
+			_ = a.jf.Reset()
 		}
 	}
 	a.mu.Lock()
@@ -76,10 +76,10 @@ func (a *actor) passivate(sb *sandbox) error {
 	a.mu.Unlock()
 	a.resetJournal()
 	a.lastCheckpoint, a.sinceCheckpoint = time.Now(), 0
-	sb.close()
+	sb.Close()
 	a.memBytes.Store(0)
 	a.h.passivations.Add(1)
-	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.info.ID, State: StatePassive})
+	a.h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: a.class.Info.ID, State: StatePassive})
 	return nil
 }
 
@@ -103,7 +103,7 @@ func (a *actor) passiveSnapshot() (*snapshots.State, error) {
 // Passivate passivates the actor now, between two calls, unless calls are
 // queued. The next call restores it.
 func (h *Actor) Passivate(ctx context.Context) error {
-	_, err := h.control(ctx, func(sb *sandbox) (abi.Value, error) {
+	_, err := h.control(ctx, func(sb *box) (abi.Value, error) {
 		return abi.Null(), h.a.passivate(sb)
 	})
 	return err

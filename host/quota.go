@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"sync/atomic"
-
-	"github.com/wactor/wactor/internal/engine"
-	"github.com/wactor/wactor/snapshots"
 )
 
 // Built-in quota defaults (docs/SEMANTICS.md, "Limits a guest cannot exceed").
@@ -163,73 +160,18 @@ func acquireWait(a *actor) (release func(), err error) {
 	return func() { h.waiting.Add(-1); s.waiting.Add(-1) }, nil
 }
 
-// Memory charging: a sandbox charges its namespace the bytes of its linear
-// memory while it lives (sandbox.charged), and gives them back on close.
+// nsState is the sandbox.Meter of its namespace's sandboxes: they charge
+// it the bytes of their linear memory while they live, against its memory
+// quota.
 
-// charge sets the sandbox's charge to size bytes. A growth that would pass
-// the namespace's quota is refused (false) unless force.
-func (sb *sandbox) charge(size uint64, force bool) bool {
-	s := sb.ns
-	if s == nil {
-		return true
-	}
-	delta := int64(size) - sb.charged.Load()
-	if delta == 0 {
-		return true
-	}
-	n := s.memory.Add(delta)
-	if delta > 0 && !force && exceeds(n, s.quota.Load().Memory) {
-		s.memory.Add(-delta)
-		return false
-	}
-	sb.charged.Add(delta)
-	return true
-}
+// Charge adds delta bytes of linear memory and returns the namespace's total.
+func (s *nsState) Charge(delta int64) int64 { return s.memory.Add(delta) }
 
-// limitGrowth, before a guest call on an engine that owns its memory
-// (wasmtime), lowers the sandbox's memory limit to what the namespace's
-// quota leaves it, so memory.grow past the quota returns -1 there too.
-// Concurrent calls of the namespace may each take what is left: run charges
-// what they grew when they return, and fails the call past the quota.
-func (sb *sandbox) limitGrowth() {
-	l, ok := sb.inst.(engine.MemoryLimiter)
-	if !ok || sb.ns == nil {
-		return
-	}
-	allowed := sb.maxBytes
-	if q := sb.ns.quota.Load().Memory; q >= 0 && !sb.rec.replaying() {
-		others := sb.ns.memory.Load() - sb.charged.Load()
-		left := max(q-others, 0) / 65536 * 65536
-		allowed = min(allowed, uint64(left))
-	}
-	if allowed != sb.limitSet {
-		l.SetMemoryLimit(allowed)
-		sb.limitSet = allowed
-	}
-}
+// Charged returns the linear memory the namespace's sandboxes hold.
+func (s *nsState) Charged() int64 { return s.memory.Load() }
 
-// uncharge gives the sandbox's memory back to its namespace.
-func (sb *sandbox) uncharge() {
-	if sb.ns != nil {
-		sb.ns.memory.Add(-sb.charged.Swap(0))
-	}
-}
+// Limit returns the namespace's memory quota (-1: unlimited).
+func (s *nsState) Limit() int64 { return s.quota.Load().Memory }
 
-// overMemory reports whether the sandbox's namespace is over its memory
-// quota (after a force charge).
-func (sb *sandbox) overMemory() bool {
-	return sb.ns != nil && exceeds(sb.ns.memory.Load(), sb.ns.quota.Load().Memory)
-}
-
-// initialBytes is the linear memory a new sandbox of c starts with (from a
-// snapshot, the template, or the module's minimum).
-func initialBytes(c *class, from *snapshots.State) int64 {
-	n := int64(c.minPages) * 65536
-	switch {
-	case from != nil:
-		n = max(n, int64(from.Memory.Len()))
-	case c.template != nil:
-		n = max(n, int64(c.template.Memory.Len()))
-	}
-	return n
-}
+// LimitError is the error of a growth of more bytes past the quota.
+func (s *nsState) LimitError(more int64) error { return s.memoryError(more) }

@@ -7,15 +7,15 @@ import "testing"
 // small C guest's does not use one (templateMinBytes).
 func TestSpawn_TemplateMapped(t *testing.T) {
 	h := newTestHost(t, Config{})
-	if !h.eng.ownMemory {
+	if !h.eng.OwnsMemory() {
 		t.Skip("the engine owns its memory: templates are copied, not mapped")
 	}
 	g := spawn(t, h, readWasm(t, goCounterPath), Options{})
-	if sb := g.a.sb; !sb.usedTemplate || !sb.preloaded {
-		t.Fatalf("Go guest: usedTemplate %v, preloaded %v; want both", sb.usedTemplate, sb.preloaded)
+	if used, mapped := g.a.sb.FromTemplate(); !used || !mapped {
+		t.Fatalf("Go guest: usedTemplate %v, preloaded %v; want both", used, mapped)
 	}
 	c := spawn(t, h, readWasm(t, cCounterPath), Options{}, 0)
-	if sb := c.a.sb; sb.usedTemplate {
+	if used, _ := c.a.sb.FromTemplate(); used {
 		t.Fatalf("C guest (128 KiB template) started from the template")
 	}
 	if got := invoke[int64](t, g, "incr", 2); got != 2 {

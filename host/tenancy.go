@@ -2,14 +2,13 @@ package host
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/wactor/wactor/host/journal"
 )
 
 // Namespaces are walls (docs/SEMANTICS.md, "Namespaces"): an actor reaches
@@ -78,7 +77,7 @@ func (h *Host) ClassIn(ctx context.Context, namespace, id string) (ClassInfo, er
 	if err != nil {
 		return ClassInfo{}, err
 	}
-	return c.info, nil
+	return c.Info, nil
 }
 
 // classIn returns the class id if it is visible to namespace.
@@ -102,7 +101,7 @@ func (h *Host) ClassesIn(namespace string) []ClassInfo {
 	out := []ClassInfo{}
 	for _, c := range h.classes {
 		if c.visibleTo(namespace) {
-			out = append(out, c.info)
+			out = append(out, c.Info)
 		}
 	}
 	h.mu.Unlock()
@@ -175,7 +174,7 @@ func (h *Host) dropClaimLocked(c *class, namespace string) {
 	delete(c.owners, namespace)
 	if u := h.classUse[namespace]; u != nil {
 		u.count--
-		u.bytes -= int64(c.info.Size)
+		u.bytes -= int64(c.Info.Size)
 		if u.count <= 0 {
 			delete(h.classUse, namespace)
 		}
@@ -197,7 +196,7 @@ func (h *Host) addClaimLocked(c *class, namespace string) {
 		h.classUse[namespace] = u
 	}
 	u.count++
-	u.bytes += int64(c.info.Size)
+	u.bytes += int64(c.Info.Size)
 }
 
 // checkClassQuotaLocked fails with ErrQuota when namespace cannot claim one more
@@ -251,7 +250,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 		h.mu.Unlock()
 		return ErrClosed
 	}
-	if h.classes[c.info.ID] != c {
+	if h.classes[c.Info.ID] != c {
 		h.mu.Unlock()
 		return errClassGone
 	}
@@ -262,7 +261,7 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 			continue
 		}
 		if cl.quota {
-			if err := h.checkClassQuotaLocked(ns, c.info.Size); err != nil {
+			if err := h.checkClassQuotaLocked(ns, c.Info.Size); err != nil {
 				for _, a := range added {
 					h.dropClaimLocked(c, a)
 				}
@@ -297,13 +296,13 @@ func (h *Host) claimLocked(c *class, cl classClaims) error {
 // Host.classMu is held.
 func (h *Host) unloadIfUnclaimedLocked(ctx context.Context, c *class) {
 	h.mu.Lock()
-	drop := h.classes[c.info.ID] == c && !c.global && len(c.owners) == 0 && !h.inUseLocked(c)
+	drop := h.classes[c.Info.ID] == c && !c.global && len(c.owners) == 0 && !h.inUseLocked(c)
 	if drop {
-		delete(h.classes, c.info.ID)
+		delete(h.classes, c.Info.ID)
 	}
 	h.mu.Unlock()
 	if drop {
-		h.removeClassFiles(c.info.ID)
+		h.removeClassFiles(c.Info.ID)
 		_ = h.closeClass(ctx, c)
 	}
 }
@@ -347,56 +346,23 @@ func (a *actor) sameNamespace(op string, t *actor) error {
 	return a.forbid(op, t.id, "%s: actor %s is not in namespace %q; an actor reaches only actors of its own namespace", op, t.id, a.opts.Namespace)
 }
 
-// Class claims on disk, beside the class (DATA/classes/<id>.owners): which
-// namespaces loaded it, and whether LoadClass did. A class saved without one
-// (by a host before namespaces held classes) comes back visible to every
-// namespace, as it was then.
-
-// classOwners is the content of a .owners file.
-type classOwners struct {
-	Global     bool     `json:"global,omitempty"`
-	Namespaces []string `json:"namespaces,omitempty"`
-}
-
-func (p *persist) ownersPath(id string) string {
-	return filepath.Join(p.dir, "classes", id+".owners")
-}
-
-// saveOwners writes c's claims with the host's data. Host.classMu is held.
+// saveOwners writes c's claims with the host's data (journal.Owners: a
+// class saved without them comes back visible to every namespace).
+// Host.classMu is held.
 func (h *Host) saveOwners(c *class) error {
 	if h.persist == nil {
 		return nil
 	}
 	h.mu.Lock()
-	o := classOwners{Global: c.global}
+	o := journal.Owners{Global: c.global}
 	for ns := range c.owners {
 		o.Namespaces = append(o.Namespaces, ns)
 	}
 	h.mu.Unlock()
-	sort.Strings(o.Namespaces)
-	b, err := json.Marshal(o)
-	if err == nil {
-		err = h.persist.writeAtomic(h.persist.ownersPath(c.info.ID), b)
-	}
-	if err != nil {
-		return fmt.Errorf("%w: saving the namespaces of class %s: %w", ErrPersist, c.info.ID, diskError{err})
+	if err := h.persist.SaveOwners(c.Info.ID, o); err != nil {
+		return fmt.Errorf("%w: saving the namespaces of class %s: %w", ErrPersist, c.Info.ID, diskError{err})
 	}
 	return nil
-}
-
-// loadOwners reads a saved class's claims; ok is false without a file.
-func (p *persist) loadOwners(id string) (o classOwners, ok bool, err error) {
-	b, err := p.fs.ReadFile(p.ownersPath(id))
-	if errors.Is(err, fs.ErrNotExist) {
-		return o, false, nil
-	}
-	if err != nil {
-		return o, false, err
-	}
-	if err := json.Unmarshal(b, &o); err != nil {
-		return o, false, fmt.Errorf("class %s: namespaces file: %w", id, err)
-	}
-	return o, true, nil
 }
 
 // removeClassFiles removes a class and its claims from the host's data.
@@ -405,14 +371,8 @@ func (h *Host) removeClassFiles(id string) {
 	if h.persist == nil {
 		return
 	}
-	if err := h.persist.removeClass(id); err != nil {
-		// Its claims stay beside it: without them it would come back
-		// visible to every namespace.
+	if err := h.persist.RemoveClass(id); err != nil {
 		h.cfg.Logger.Error("removing saved class", slog.String("class", id), slog.Any("err", err))
-		return
-	}
-	if err := h.persist.fs.Remove(h.persist.ownersPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		h.cfg.Logger.Error("removing saved class namespaces", slog.String("class", id), slog.Any("err", err))
 	}
 }
 
@@ -422,7 +382,7 @@ func (h *Host) removeClassFiles(id string) {
 // namespaces than before.
 func (h *Host) recoverClass(ctx context.Context, wasm []byte) error {
 	id := ClassID(wasm)
-	o, ok, err := h.persist.loadOwners(id)
+	o, ok, err := h.persist.LoadOwners(id)
 	cl := classClaims{global: !ok && err == nil}
 	if err != nil {
 		h.cfg.Logger.Error("saved class namespaces unreadable: the class is visible to no namespace until loaded again", slog.String("class", id), slog.Any("err", err))

@@ -1,11 +1,17 @@
-// Package journal keeps what a restartable actor needs to be rebuilt: the
-// record of each call it completed since its latest checkpoint, with every
-// nondeterministic input the call read (clock readings, random bytes,
-// results of calls to other actors), so a replay on a fresh sandbox
-// reaches the same state (docs/SNAPSHOTS.md, "Journal").
+// Package journal is the durable store below the host: what a host with a
+// data directory keeps so that its durable actors outlive it (Store: class
+// files and their namespace claims, actors' metadata and spawn markers,
+// removal, the damaged directory), each actor's journal file (File: framed,
+// CRC-checked records of the calls completed since its latest checkpoint,
+// each with every nondeterministic input the call read, so a replay on a
+// fresh sandbox reaches the same state; docs/SNAPSHOTS.md, "Journal"), and
+// the recovery helpers that read and judge those files (Read, Store.Load,
+// Store.RepairPoint). Every file-system operation goes through internal/fsys
+// (the seam tests inject faults at); a write or sync that fails fails the
+// call and leaves no effect.
 //
 // It knows nothing of actors or of the host: the host decides what to
-// record and when to replay.
+// record and when to replay, and makes actors of what Load finds.
 package journal
 
 // Entry is one recorded call. Index is the method's index in its class

@@ -53,4 +53,3 @@ func TestMorgue_Fairness(t *testing.T) {
 		t.Fatalf("prune took %d, kept %d", len(gone), m.Len())
 	}
 }
-

@@ -1,4 +1,4 @@
-package host
+package sandbox
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 // wactor) and its WASI functions are exactly abi's tables, which abi.Check
 // holds modules to: a function added to one and not the other fails here.
 func TestHostFuncs_MatchABI(t *testing.T) {
-	e, err := newEngine(context.Background(), "", "")
+	e, err := NewEngine(context.Background(), "", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.close(context.Background())
+	defer e.Close(context.Background())
 	same := func(what string, funcs []engine.HostFunc, table []abi.FuncSpec) {
 		t.Helper()
 		if len(funcs) != len(table) {

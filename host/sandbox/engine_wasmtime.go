@@ -1,7 +1,7 @@
 //go:build wasmtime
 
-package host
+package sandbox
 
 // Builds with the tag wasmtime (and cgo) can run hosts on wasmtime
-// (Config.Engine "wasmtime").
+// (NewEngine with EngineWasmtime).
 import _ "github.com/wactor/wactor/internal/engine/wasmtime"

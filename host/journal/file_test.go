@@ -1,4 +1,4 @@
-package host
+package journal
 
 import (
 	"os"
@@ -6,32 +6,32 @@ import (
 	"testing"
 )
 
-// TestReadJournal_tornAndCorrupt: a journal read back stops at the first
+// TestRead_tornAndCorrupt: a journal read back stops at the first
 // record that is torn (a crash during its write) or fails its checksum,
-// reports the length of the good prefix, which openJournal keeps, and
+// reports the length of the good prefix, which OpenFile keeps, and
 // tells a torn tail (a call never acknowledged) from corruption.
-func TestReadJournal_tornAndCorrupt(t *testing.T) {
+func TestRead_tornAndCorrupt(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "journal")
-	j, err := openJournal(nil, path, false, 0)
+	j, err := OpenFile(nil, path, false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		e := &entry{Method: "incr", Index: 1, Args: []byte{0x81, byte(i)}, Clocks: []int64{int64(i)}, Rand: []byte{1, 2}, Ext: [][]byte{{9}}}
-		if err := j.append(e, uint64(i+1)); err != nil {
+		e := &Entry{Method: "incr", Index: 1, Args: []byte{0x81, byte(i)}, Clocks: []int64{int64(i)}, Rand: []byte{1, 2}, Ext: [][]byte{{9}}}
+		if err := j.Append(e, uint64(i+1)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	j.close()
+	j.Close()
 	whole, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := readJournal(nil, path)
-	full := js.valid
-	if err != nil || full != int64(len(whole)) || js.torn || js.bad != nil {
-		t.Fatalf("whole journal: valid %d of %d, torn %v, bad %v, %v", full, len(whole), js.torn, js.bad, err)
+	js, err := Read(nil, path)
+	full := js.Valid
+	if err != nil || full != int64(len(whole)) || js.Torn || js.Bad != nil {
+		t.Fatalf("whole journal: valid %d of %d, torn %v, bad %v, %v", full, len(whole), js.Torn, js.Bad, err)
 	}
 	tests := []struct {
 		name string
@@ -56,16 +56,16 @@ func TestReadJournal_tornAndCorrupt(t *testing.T) {
 			if err := os.WriteFile(p, tt.data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			js, err := readJournal(nil, p)
+			js, err := Read(nil, p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			entries, seqs, valid := js.entries, js.seqs, js.valid
+			entries, seqs, valid := js.Entries, js.Seqs, js.Valid
 			if len(entries) != tt.want {
 				t.Fatalf("%d records, want %d", len(entries), tt.want)
 			}
-			if js.torn != tt.torn || (js.bad != nil) != tt.bad {
-				t.Fatalf("torn %v, bad %v; want torn %v, bad %v", js.torn, js.bad, tt.torn, tt.bad)
+			if js.Torn != tt.torn || (js.Bad != nil) != tt.bad {
+				t.Fatalf("torn %v, bad %v; want torn %v, bad %v", js.Torn, js.Bad, tt.torn, tt.bad)
 			}
 			for i, s := range seqs {
 				if s != uint64(i+1) || entries[i].Method != "incr" || entries[i].Args[1] != byte(i) {
@@ -76,16 +76,16 @@ func TestReadJournal_tornAndCorrupt(t *testing.T) {
 				t.Fatalf("valid prefix %d longer than the file (%d)", valid, len(tt.data))
 			}
 			// New records go after the good prefix.
-			j, err := openJournal(nil, p, false, valid)
+			j, err := OpenFile(nil, p, false, valid)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := j.append(&entry{Method: "get", Index: 0}, 99); err != nil {
+			if err := j.Append(&Entry{Method: "get", Index: 0}, 99); err != nil {
 				t.Fatal(err)
 			}
-			j.close()
-			again, _ := readJournal(nil, p)
-			if n := len(again.entries); n != len(entries)+1 || again.entries[n-1].Method != "get" || again.bad != nil || again.torn {
+			j.Close()
+			again, _ := Read(nil, p)
+			if n := len(again.Entries); n != len(entries)+1 || again.Entries[n-1].Method != "get" || again.Bad != nil || again.Torn {
 				t.Fatalf("after append: %d records, want %d ending with get", n, len(entries)+1)
 			}
 		})
@@ -98,12 +98,12 @@ func flip(b []byte, i int) []byte {
 	return c
 }
 
-func FuzzReadJournal(f *testing.F) {
+func FuzzRead(f *testing.F) {
 	dir := f.TempDir()
 	path := filepath.Join(dir, "seed")
-	if j, err := openJournal(nil, path, false, 0); err == nil {
-		_ = j.append(&entry{Method: "incr", Index: 1, Args: []byte{0x81, 1}}, 1)
-		j.close()
+	if j, err := OpenFile(nil, path, false, 0); err == nil {
+		_ = j.Append(&Entry{Method: "incr", Index: 1, Args: []byte{0x81, 1}}, 1)
+		j.Close()
 		if b, err := os.ReadFile(path); err == nil {
 			f.Add(b)
 		}
@@ -114,15 +114,15 @@ func FuzzReadJournal(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		js, err := readJournal(nil, p)
+		js, err := Read(nil, p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(js.entries) != len(js.seqs) || js.valid < 0 || js.valid > int64(len(data)) || js.size != int64(len(data)) {
-			t.Fatalf("%d entries, %d seqs, valid %d of %d", len(js.entries), len(js.seqs), js.valid, len(data))
+		if len(js.Entries) != len(js.Seqs) || js.Valid < 0 || js.Valid > int64(len(data)) || js.Size != int64(len(data)) {
+			t.Fatalf("%d entries, %d seqs, valid %d of %d", len(js.Entries), len(js.Seqs), js.Valid, len(data))
 		}
-		if js.torn && js.bad != nil || (js.valid < js.size) != (js.torn || js.bad != nil) {
-			t.Fatalf("valid %d of %d: torn %v, bad %v", js.valid, js.size, js.torn, js.bad)
+		if js.Torn && js.Bad != nil || (js.Valid < js.Size) != (js.Torn || js.Bad != nil) {
+			t.Fatalf("valid %d of %d: torn %v, bad %v", js.Valid, js.Size, js.Torn, js.Bad)
 		}
 	})
 }

@@ -1,0 +1,27 @@
+package journal
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// DiskError is a file-system failure described without its file's path
+// (error messages never show server paths); it unwraps to the original
+// error, so errors.Is(err, syscall.ENOSPC) still holds.
+type DiskError struct{ Err error }
+
+func (e DiskError) Error() string {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(e.Err, &pe):
+		return pe.Op + ": " + pe.Err.Error()
+	case errors.As(e.Err, &le):
+		return le.Op + ": " + le.Err.Error()
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns the original error.
+func (e DiskError) Unwrap() error { return e.Err }
