@@ -106,9 +106,6 @@ const (
 // CheckName is api.CheckName.
 var CheckName = api.CheckName
 
-// moduleErrorf makes a ModuleError (api.ModuleErrorf).
-var moduleErrorf = api.ModuleErrorf
-
 // admissionError gives an error of the scheduler's admission the API's
 // vocabulary, so that Spawn never returns another package's error types
 // alone: an unschedulable request becomes *UnschedulableError, a timed-out
