@@ -14,7 +14,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/journal"
-	"github.com/wactor/wactor/internal/callargs"
+	"github.com/wactor/wactor/internal/callvalues"
 	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
@@ -133,7 +133,7 @@ type call struct {
 	queued time.Time // when it entered the mailbox
 	method string
 	midx   int
-	args   callargs.Args[*Future] // encoded once the futures among them are resolved
+	args   callvalues.Args[*Future] // encoded once the futures among them are resolved
 	futs   []*Future
 }
 
@@ -160,34 +160,8 @@ func (c *call) fail(err error) {
 
 // resolve hands a value envelope (KindValue or KindValues) to the futures.
 func (c *call) resolve(env abi.Envelope) {
-	k := len(c.futs)
-	if k == 1 {
-		if env.Kind == abi.KindValues {
-			b := abi.AppendArrayHeader(nil, len(env.Values))
-			for _, v := range env.Values {
-				b = append(b, v...)
-			}
-			c.futs[0].set(b, nil)
-			return
-		}
-		c.futs[0].set(env.Values[0], nil)
-		return
-	}
-	vals := env.Values
-	if env.Kind == abi.KindValue {
-		items, err := abi.SplitArray(env.Values[0])
-		if err != nil || len(items) != k {
-			c.fail(fmt.Errorf("%w: %s wants %d values, got a single non-array or wrong-length value", ErrReturnCount, c.method, k))
-			return
-		}
-		vals = items
-	}
-	if len(vals) != k {
-		c.fail(fmt.Errorf("%w: %s returned %d values, the caller asked for %d", ErrReturnCount, c.method, len(vals), k))
-		return
-	}
-	for i, f := range c.futs {
-		f.set(vals[i], nil)
+	if err := callvalues.SplitResults(env, len(c.futs), c.method, func(i int, v abi.Value) { c.futs[i].set(v, nil) }); err != nil {
+		c.fail(err)
 	}
 }
 
@@ -689,7 +663,7 @@ func (h *Actor) submitEncoded(ctx context.Context, depth int, method string, arg
 	if err := checkArgSize(len(args), a.h.cfg.MaxArgBytes); err != nil {
 		return nil, err
 	}
-	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: callargs.Args[*Future]{Encoded: args}, futs: []*Future{newFuture(a, a.seq.Add(1), 0)}}
+	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: callvalues.Args[*Future]{Encoded: args}, futs: []*Future{newFuture(a, a.seq.Add(1), 0)}}
 	if err := h.enqueue(c); err != nil {
 		return nil, err
 	}

@@ -1,10 +1,12 @@
-// Package callargs encodes the arguments of a call, some of which may be
-// futures of earlier calls: the call then waits, and its argument array is
-// built once every future it names is resolved (the future's value takes
-// its place; a future that failed fails the call).
+// Package callvalues handles the values of a call on their way through a
+// host: its arguments, some of which may be futures of earlier calls (the
+// call then waits, and its argument array is built once every future it
+// names is resolved: the future's value takes its place, a future that
+// failed fails the call), and its results, split among the caller's
+// futures.
 //
 // It knows nothing of actors or mailboxes: F is the host's future type.
-package callargs
+package callvalues
 
 import (
 	"fmt"

@@ -1,0 +1,120 @@
+package callvalues
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/api"
+)
+
+type fut struct {
+	id    string
+	ready bool
+	v     abi.Value
+	err   error
+}
+
+func (f *fut) Ready() bool                     { return f.ready }
+func (f *fut) ID() string                      { return f.id }
+func result(f *fut) (abi.Value, error)         { return f.v, f.err }
+func mustEncode(t *testing.T, v any) abi.Value { b, err := codec.Encode(v); must(t, err); return b }
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestArgs: arguments without futures encode at once; with futures, once
+// they are resolved, their values in place; bounds and failures hold.
+func TestArgs(t *testing.T) {
+	var plain Args[*fut]
+	must(t, plain.Encode([]any{int64(1), "x"}, 1<<10))
+	want, _ := codec.EncodeArgs([]any{int64(1), "x"})
+	if string(plain.Encoded) != string(want) || !plain.Ready() || plain.Deps() != nil {
+		t.Fatalf("plain: %x", plain.Encoded)
+	}
+	must(t, plain.Resolve(result, 1<<10)) // nothing to do
+
+	f := &fut{id: "f1"}
+	var a Args[*fut]
+	must(t, a.Encode([]any{int64(1), f}, 1<<10))
+	if a.Encoded != nil || a.Ready() || len(a.Deps()) != 2 || a.Deps()[1] != f {
+		t.Fatal("with a future: encoded before it resolved")
+	}
+	f.ready, f.v = true, mustEncode(t, "x")
+	if !a.Ready() {
+		t.Fatal("not ready once resolved")
+	}
+	must(t, a.Resolve(result, 1<<10))
+	if string(a.Encoded) != string(want) || a.Deps() != nil {
+		t.Fatalf("resolved: %x, want %x", a.Encoded, want)
+	}
+
+	var failed Args[*fut]
+	g := &fut{id: "g", ready: true, err: api.ErrTrap}
+	must(t, failed.Encode([]any{g}, 1<<10))
+	if err := failed.Resolve(result, 1<<10); !errors.Is(err, api.ErrTrap) || err.Error() != "argument 0 (future g): "+api.ErrTrap.Error() {
+		t.Fatalf("failed future: %v", err)
+	}
+
+	var bad Args[*fut]
+	if err := bad.Encode([]any{(*fut)(nil)}, 1<<10); !errors.Is(err, api.ErrInvalidArgument) {
+		t.Fatalf("nil future: %v", err)
+	}
+	if err := bad.Encode([]any{make([]byte, 100)}, 10); !errors.Is(err, api.ErrTooLarge) {
+		t.Fatalf("too large: %v", err)
+	}
+	if err := bad.Encode([]any{make([]byte, 100), f}, 10); !errors.Is(err, api.ErrTooLarge) {
+		t.Fatalf("too large, with a future: %v", err)
+	}
+	var grows Args[*fut]
+	big := &fut{id: "big", ready: true, v: mustEncode(t, make([]byte, 100))}
+	must(t, grows.Encode([]any{big}, 10))
+	if err := grows.Resolve(result, 10); !errors.Is(err, api.ErrTooLarge) {
+		t.Fatalf("too large once resolved: %v", err)
+	}
+}
+
+// TestSplitResults: the values of an envelope go to k futures, or the
+// call fails with ErrReturnCount before any is set.
+func TestSplitResults(t *testing.T) {
+	one, two := mustEncode(t, int64(1)), mustEncode(t, int64(2))
+	pair := mustEncode(t, []int64{1, 2})
+	cases := []struct {
+		name string
+		env  abi.Envelope
+		k    int
+		want []abi.Value // nil: ErrReturnCount
+	}{
+		{"one value", abi.Envelope{Kind: abi.KindValue, Values: []abi.Value{one}}, 1, []abi.Value{one}},
+		{"values as one array", abi.Envelope{Kind: abi.KindValues, Values: []abi.Value{one, two}}, 1, []abi.Value{pair}},
+		{"values", abi.Envelope{Kind: abi.KindValues, Values: []abi.Value{one, two}}, 2, []abi.Value{one, two}},
+		{"an array split", abi.Envelope{Kind: abi.KindValue, Values: []abi.Value{pair}}, 2, []abi.Value{one, two}},
+		{"not an array", abi.Envelope{Kind: abi.KindValue, Values: []abi.Value{one}}, 2, nil},
+		{"array of the wrong length", abi.Envelope{Kind: abi.KindValue, Values: []abi.Value{pair}}, 3, nil},
+		{"too few values", abi.Envelope{Kind: abi.KindValues, Values: []abi.Value{one, two}}, 3, nil},
+	}
+	for _, tc := range cases {
+		got := make([]abi.Value, tc.k)
+		set := 0
+		err := SplitResults(tc.env, tc.k, "m", func(i int, v abi.Value) { got[i] = v; set++ })
+		if tc.want == nil {
+			if !errors.Is(err, api.ErrReturnCount) || set != 0 {
+				t.Errorf("%s: %v, %d set", tc.name, err, set)
+			}
+			continue
+		}
+		if err != nil || set != tc.k {
+			t.Errorf("%s: %v, %d set", tc.name, err, set)
+			continue
+		}
+		for i := range got {
+			if string(got[i]) != string(tc.want[i]) {
+				t.Errorf("%s: value %d = %x, want %x", tc.name, i, got[i], tc.want[i])
+			}
+		}
+	}
+}
