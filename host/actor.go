@@ -14,6 +14,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/journal"
+	"github.com/wactor/wactor/host/tenancy"
 	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/scheduler"
 	"github.com/wactor/wactor/snapshots"
@@ -24,7 +25,7 @@ import (
 type actor struct {
 	h        *Host
 	id       string
-	class    *class
+	class    *tenancy.Class
 	opts     actorOptions
 	initArgs []byte
 	created  time.Time
@@ -63,7 +64,7 @@ type actor struct {
 	// res is the actor's reserved resources, released when it dies.
 	res *scheduler.Reservation
 	// ns is the accounting of its namespace (set by register).
-	ns *nsState
+	ns *tenancy.Namespace
 	// depth is how deep in guest-initiated work it was spawned: 0 for
 	// Host.Spawn, the spawning guest call's depth + 1 for the spawn import
 	// (Config.MaxDepth).
@@ -822,7 +823,7 @@ func (h *Actor) flush() {
 // (Quota.PendingCalls) go together.
 func (a *actor) unqueued() {
 	a.h.queued.Add(-1)
-	a.ns.pending.Add(-1)
+	a.ns.DonePending()
 }
 
 // push materializes the arguments and puts the call in the mailbox. A
@@ -847,7 +848,7 @@ func (a *actor) push(c *call) error {
 		a.h.queued.Add(-1)
 		return fmt.Errorf("%w: the host has %d calls queued (max_queued_calls)", ErrBackpressure, max)
 	}
-	if err := a.ns.addPending(); err != nil {
+	if err := a.ns.AddPending(); err != nil {
 		a.h.queued.Add(-1)
 		return err
 	}
