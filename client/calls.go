@@ -16,9 +16,10 @@ type CallOptions struct {
 	// num_return_vals); 0 means the method's default from the manifest.
 	// Submit returns one future per return value.
 	NumReturns int
-	// TimeoutMS is the call's deadline in milliseconds, counted from its
-	// submission; 0 means the actor's CallTimeout.
-	TimeoutMS int64
+	// Timeout is the call's deadline, counted from its submission, sent in
+	// whole milliseconds (a positive timeout under 1ms as 1ms); 0 means the
+	// actor's CallTimeout.
+	Timeout time.Duration
 }
 
 type callRequest struct {
@@ -85,7 +86,7 @@ func resultValue(out map[string]json.RawMessage) (Value, error) {
 // /v1/actors/{id}/submit/{method}) and returns one future per return value,
 // as host.Actor.Submit does. Get their values with Future.Get, or pass the
 // futures as arguments of other calls. ctx bounds the request only; the
-// call's deadline is opts.TimeoutMS (or the actor's CallTimeout). Errors
+// call's deadline is opts.Timeout (or the actor's CallTimeout). Errors
 // known before the call runs (unknown method, arity, a dead actor,
 // backpressure) are returned here.
 func (c *Client) Submit(ctx context.Context, actorID, method string, opts CallOptions, args ...any) ([]*Future, error) {
@@ -93,7 +94,7 @@ func (c *Client) Submit(ctx context.Context, actorID, method string, opts CallOp
 	if err != nil {
 		return nil, err
 	}
-	in := callRequest{Args: wa, TimeoutMS: opts.TimeoutMS, NumReturns: opts.NumReturns}
+	in := callRequest{Args: wa, TimeoutMS: millis(opts.Timeout), NumReturns: opts.NumReturns}
 	var out struct {
 		Futures []string `json:"futures"`
 	}
@@ -109,6 +110,15 @@ func (c *Client) Submit(ctx context.Context, actorID, method string, opts CallOp
 		futs[i] = c.Future(id)
 	}
 	return futs, nil
+}
+
+// millis is d in the API's whole milliseconds: a positive duration under
+// 1ms is 1ms, not 0 ("the default").
+func millis(d time.Duration) int64 {
+	if d > 0 && d < time.Millisecond {
+		return 1
+	}
+	return d.Milliseconds()
 }
 
 // MaxWait is the longest wait the server allows for one Future request.

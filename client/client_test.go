@@ -582,7 +582,7 @@ func TestErrors(t *testing.T) {
 	if v, err := c.Invoke(ctx, id, "get"); err != nil || v.IsNull() { // restarted
 		t.Fatalf("get after trap: %s %v", v.Raw(), err)
 	}
-	spin, err := c.Submit(ctx, id, "spin", client.CallOptions{TimeoutMS: 100})
+	spin, err := c.Submit(ctx, id, "spin", client.CallOptions{Timeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -640,7 +640,7 @@ func TestBackpressure(t *testing.T) {
 
 	var err error
 	for i := 0; i < 5 && err == nil; i++ {
-		_, err = c.Submit(ctx, id, "spin", client.CallOptions{TimeoutMS: 200})
+		_, err = c.Submit(ctx, id, "spin", client.CallOptions{Timeout: 200 * time.Millisecond})
 	}
 	ce := wantErr(t, err, api.ErrBackpressure, "backpressure")
 	if ce.Status != http.StatusTooManyRequests || ce.RetryAfter != time.Second {

@@ -47,7 +47,7 @@ prints the call's future IDs at once; get the results with 'wactor future get'.`
 				return err
 			}
 			method, cargs := args[1], parseArgs(args[2:])
-			opts := client.CallOptions{NumReturns: returns, TimeoutMS: timeout.Milliseconds()}
+			opts := client.CallOptions{NumReturns: returns, Timeout: timeout}
 			if async {
 				futs, err := c.Submit(ctx, id, method, opts, cargs...)
 				if err != nil {
