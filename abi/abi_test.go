@@ -242,3 +242,68 @@ func encodeHandle(h Handle) []byte {
 	b = AppendArrayHeader(b, 2)
 	return AppendText(AppendText(b, h.ID), h.Class)
 }
+
+// TestSkipItem_Handles: a handle's tag and its array are two levels of
+// nesting (docs/ABI.md section 2), its array head may take any width, and
+// each malformed shape names its rule.
+func TestSkipItem_Handles(t *testing.T) {
+	h := encodeHandle(Handle{ID: "a", Class: "b"})
+	nest := func(levels int) []byte {
+		return append(bytes.Repeat([]byte{0x81}, levels), h...)
+	}
+	if err := Validate(nest(MaxDepth - 2)); err != nil {
+		t.Errorf("handle inside %d arrays: %v", MaxDepth-2, err)
+	}
+	if err := Validate(nest(MaxDepth - 1)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("handle inside %d arrays: err = %v", MaxDepth-1, err)
+	}
+	wide := []byte{0xd9, 0xc7, 0x38, 0x98, 0x02, 0x61, 'a', 0x61, 'b'} // array head in two bytes
+	if got, err := DecodeHandle(wide); err != nil || got != (Handle{ID: "a", Class: "b"}) {
+		t.Errorf("DecodeHandle(%x) = %+v, %v", wide, got, err)
+	}
+	for _, tc := range []struct {
+		in   []byte
+		rule Rule
+	}{
+		{[]byte{0xd9, 0xc7, 0x38}, RuleTruncated},
+		{[]byte{0xd9, 0xc7, 0x38, 0x61, 'a'}, RuleHandle},
+		{[]byte{0xd9, 0xc7, 0x38, 0x83, 0x60, 0x60, 0x60}, RuleHandle},
+		{[]byte{0xd9, 0xc7, 0x38, 0x82, 0x60, 0x01}, RuleHandle},
+		{[]byte{0xd9, 0xc7, 0x38, 0x82, 0x61, 'a'}, RuleTruncated},
+		{[]byte{0xd9, 0xc7, 0x38, 0x82, 0x60}, RuleLength},
+		{[]byte{0xd9, 0xc7, 0x38, 0x9f, 0x60, 0x60, 0xff}, RuleIndefinite},
+		{[]byte{0xc1, 0x00}, RuleTag},
+		{[]byte{0xff}, RuleBreak},
+		{[]byte{0x5f, 0xff}, RuleIndefinite},
+		{[]byte{0x1c}, RuleReserved},
+		{[]byte{0x19, 0x01}, RuleTruncated},
+		{[]byte{0x62, 'a'}, RuleLength},
+		{[]byte{0x61, 0xff}, RuleUTF8},
+		{[]byte{0x9a, 0x00, 0x01, 0x00, 0x01}, RuleElements},
+		{[]byte{0xf8, 0x10}, RuleSimple},
+		{[]byte{0x01, 0x02}, RuleTrailing},
+		{nest(MaxDepth + 1), RuleDepth},
+	} {
+		var se *SyntaxError
+		if err := Validate(tc.in); !errors.As(err, &se) || se.Rule != tc.rule || !errors.Is(err, ErrMalformed) {
+			t.Errorf("Validate(%x) = %v, want rule %d", tc.in, err, tc.rule)
+		}
+	}
+}
+
+// FuzzItemLen: on any bytes ItemLen stays within them, and on bytes the
+// walker accepts it agrees with the walker.
+func FuzzItemLen(f *testing.F) {
+	f.Add([]byte{0x82, 0x01, 0x61, 'a'})
+	f.Add(encodeHandle(Handle{ID: "a", Class: "b"}))
+	f.Add([]byte{0x5b, 0x7f, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n := ItemLen(b)
+		if n < 0 || n > len(b) {
+			t.Fatalf("ItemLen(%x) = %d", b, n)
+		}
+		if k, err := SkipItem(b, 0); err == nil && k != n {
+			t.Fatalf("SkipItem(%x) = %d, ItemLen %d", b, k, n)
+		}
+	})
+}

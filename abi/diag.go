@@ -101,11 +101,9 @@ func (p *diagPrinter) item(b []byte) int {
 			}
 			if p.cut {
 				// Validate bounded the work; skip the rest without printing.
-				k, _ := skipItem(b[off:], 1)
-				off += k
+				off += ItemLen(b[off:])
 				if major == 5 {
-					k, _ = skipItem(b[off:], 1)
-					off += k
+					off += ItemLen(b[off:])
 				}
 				continue
 			}

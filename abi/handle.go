@@ -23,13 +23,14 @@ func DecodeHandle(b []byte) (Handle, error) {
 	if err := Validate(b); err != nil {
 		return Handle{}, err
 	}
-	tag, n, _ := readHead(b)
+	tag, n, _ := ReadHead(b)
 	if b[0]>>5 != 6 || tag != TagActorHandle {
 		return Handle{}, fmt.Errorf("%w: not an actor handle (tag %d around [actor ID, class ID])", ErrMalformed, TagActorHandle)
 	}
-	// Validate checked the tag's content: 0x82 and two texts.
-	rest := b[n+1:]
-	k, _ := skipItem(rest, 1)
+	// Validate checked the tag's content: an array head and two texts.
+	_, ah, _ := ReadHead(b[n:])
+	rest := b[n+ah:]
+	k := ItemLen(rest)
 	id, _ := decodeText(rest[:k])
 	class, _ := decodeText(rest[k:])
 	if id == "" {

@@ -201,7 +201,7 @@ func decodeManifest(b []byte, m *Manifest) error {
 			n, off, _ := readHead(v)
 			m.Methods = make([]MethodSpec, n)
 			for i := range m.Methods {
-				k, _ := skipItem(v[off:], 1)
+				k := ItemLen(v[off:])
 				if err := decodeMethodSpec(v[off:off+k], "methods", &m.Methods[i]); err != nil {
 					return err
 				}
@@ -236,7 +236,7 @@ func decodeMethodSpec(b []byte, what string, s *MethodSpec) error {
 			n, off, _ := readHead(v)
 			s.Params = make([]string, n)
 			for i := range s.Params {
-				k, _ := skipItem(v[off:], 1)
+				k := ItemLen(v[off:])
 				if err := decodeString(v[off:off+k], "params", &s.Params[i]); err != nil {
 					return err
 				}
@@ -270,10 +270,10 @@ func decodeMap(b []byte, what string, fields []string, f func(field int, v []byt
 	n, off, _ := readHead(b)
 	for i := uint64(0); i < n; i++ {
 		key := b[off:]
-		k, _ := skipItem(key, 1)
+		k := ItemLen(key)
 		key = key[:k]
 		off += k
-		k, _ = skipItem(b[off:], 1)
+		k = ItemLen(b[off:])
 		v := b[off : off+k]
 		off += k
 		switch key[0] >> 5 {

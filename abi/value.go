@@ -25,12 +25,12 @@ func (v Value) String() string { return Diagnose(v) }
 
 // Validate checks that b holds exactly one well-formed CBOR item within the limits.
 func Validate(b []byte) error {
-	n, err := skipItem(b, 0)
+	n, err := SkipItem(b, 0)
 	if err != nil {
 		return err
 	}
 	if n != len(b) {
-		return fmt.Errorf("%w: %d bytes after the item", ErrMalformed, len(b)-n)
+		return syntaxErrorf(RuleTrailing, "%d bytes after the item", len(b)-n)
 	}
 	return nil
 }
@@ -39,12 +39,12 @@ func Validate(b []byte) error {
 // argument of an argument list: its nesting counts from one, as it will
 // when the array is checked whole.
 func ValidateElement(b []byte) error {
-	n, err := skipItem(b, 1)
+	n, err := SkipItem(b, 1)
 	if err != nil {
 		return err
 	}
 	if n != len(b) {
-		return fmt.Errorf("%w: %d bytes after the item", ErrMalformed, len(b)-n)
+		return syntaxErrorf(RuleTrailing, "%d bytes after the item", len(b)-n)
 	}
 	return nil
 }
@@ -99,29 +99,4 @@ func ArgCount(b []byte) (int, error) {
 		return 0, err
 	}
 	return int(n), nil
-}
-
-// readHead reads the argument of a CBOR head (length or value), returning it
-// and the head's size in bytes.
-func readHead(b []byte) (uint64, int, error) {
-	if len(b) == 0 {
-		return 0, 0, fmt.Errorf("%w: empty", ErrMalformed)
-	}
-	ai := b[0] & 0x1f
-	switch {
-	case ai < 24:
-		return uint64(ai), 1, nil
-	case ai <= 27:
-		size := 1 << (ai - 24)
-		if len(b) < 1+size {
-			return 0, 0, fmt.Errorf("%w: truncated head", ErrMalformed)
-		}
-		var n uint64
-		for _, c := range b[1 : 1+size] {
-			n = n<<8 | uint64(c)
-		}
-		return n, 1 + size, nil
-	default:
-		return 0, 0, fmt.Errorf("%w: indefinite or reserved length", ErrMalformed)
-	}
 }

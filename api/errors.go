@@ -167,6 +167,7 @@ type ModuleError struct {
 	Cause error
 }
 
+// Error says why the module was rejected.
 func (e *ModuleError) Error() string { return "invalid module: " + e.Reason }
 
 // Unwrap returns ErrInvalidModule and the underlying cause, if any.
@@ -219,6 +220,7 @@ type TrapError struct {
 	GuestOutput string
 }
 
+// Error names the actor, the method, the reason and the guest's output.
 func (e *TrapError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "actor %s: %s: %s", e.ActorID, e.Method, e.Reason)
@@ -254,6 +256,7 @@ type AppError struct {
 	Message string
 }
 
+// Error gives the guest's code and message.
 func (e *AppError) Error() string { return "application error " + e.Code + ": " + e.Message }
 
 // Unwrap returns ErrApp.
@@ -283,6 +286,7 @@ type ActorDiedError struct {
 	Cause   error
 }
 
+// Error names the actor and why it died.
 func (e *ActorDiedError) Error() string {
 	s := "actor " + e.ActorID + " died: " + string(e.Reason)
 	if e.Cause != nil {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -58,15 +59,27 @@ func wactorServer(ctx context.Context, e *env, n int) (t *httpTarget, s *server.
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("temp dir: %w", err)
 	}
-	s, err = server.New(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: discardLogger})
+	metrics := server.NewMetrics()
+	h, err := host.New(ctx, host.Config{DataDir: filepath.Join(dir, "state"), CacheDir: filepath.Join(dir, "cache"),
+		Logger: discardLogger, Observer: metrics.Observer(nil)})
 	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, nil, fmt.Errorf("creating the host: %w", err)
+	}
+	closeAll := func() {
+		_ = s.Close(context.Background())
+		_ = h.Close(context.Background())
+		_ = os.RemoveAll(dir)
+	}
+	s, err = server.New(h, server.Options{Addr: "127.0.0.1:0", Metrics: metrics, Logger: discardLogger})
+	if err != nil {
+		_ = h.Close(ctx)
 		_ = os.RemoveAll(dir)
 		return nil, nil, nil, fmt.Errorf("creating the server: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		_ = s.Close(ctx)
-		_ = os.RemoveAll(dir)
+		closeAll()
 		return nil, nil, nil, fmt.Errorf("listen: %w", err)
 	}
 	sctx, cancel := context.WithCancel(ctx)
@@ -77,10 +90,9 @@ func wactorServer(ctx context.Context, e *env, n int) (t *httpTarget, s *server.
 		t.hc.CloseIdleConnections()
 		cancel()
 		<-served
-		_ = s.Close(context.Background())
-		_ = os.RemoveAll(dir)
+		closeAll()
 	}
-	class, err := s.LoadClass(ctx, host.DefaultNamespace, e.cWasm)
+	class, err := h.LoadClassIn(ctx, host.DefaultNamespace, e.cWasm)
 	if err != nil {
 		t.stop()
 		return nil, nil, nil, fmt.Errorf("loading the class: %w", err)

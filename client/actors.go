@@ -9,7 +9,7 @@ import (
 )
 
 // Spawn creates an actor of a class (POST /v1/actors): it runs the
-// constructor with args (which may include FutureRefs) and returns the
+// constructor with args (which may include Futures) and returns the
 // actor. The actor gets the token's namespace (opts.Namespace may be empty
 // or that namespace; another one is ErrForbidden). opts.CallTimeout is sent
 // in milliseconds (a positive timeout under 1ms as 1ms). With opts.Name and

@@ -10,17 +10,16 @@ import (
 	"time"
 )
 
-// CallOptions adjust one call.
+// CallOptions adjust one call (Submit).
 type CallOptions struct {
 	// NumReturns is the number of return values asked for (Ray's
 	// num_return_vals); 0 means the method's default from the manifest.
-	// Submit returns one future per return value; a synchronous call with
-	// several returns gets them as one array Value (see Value.Values).
+	// Submit returns one future per return value.
 	NumReturns int
-	// TimeoutMS is the call's deadline in milliseconds, counted from its
-	// submission; 0 means the actor's CallTimeout. For synchronous calls
-	// without it, the time left before ctx's deadline is used.
-	TimeoutMS int64
+	// Timeout is the call's deadline, counted from its submission, sent in
+	// whole milliseconds (a positive timeout under 1ms as 1ms); 0 means the
+	// actor's CallTimeout.
+	Timeout time.Duration
 }
 
 type callRequest struct {
@@ -29,33 +28,41 @@ type callRequest struct {
 	NumReturns int   `json:"num_returns,omitempty"`
 }
 
-// Call calls a method and waits for its result (POST
-// /v1/actors/{id}/call/{method}). The call's timeout is the time left
-// before ctx's deadline, if it has one (else the actor's CallTimeout); when
-// it passes, the error is the server's ErrDeadline or ctx's own
-// context.DeadlineExceeded, whichever comes first: test with
-// errors.Is(err, context.DeadlineExceeded), which matches both. A method
-// with several return values returns them as one array Value.
-//
-// Errors: ErrMethodNotFound, ErrArity, ErrInvalidArgument before the call
-// runs; ErrAppError (the guest's code and message in Details), ErrTrap,
-// ErrDeadline, ErrActorDied from running it; ErrBackpressure when the
-// actor's mailbox is full (not retried).
-func (c *Client) Call(ctx context.Context, actorID, method string, args ...any) (Value, error) {
-	return c.CallWithOptions(ctx, actorID, method, CallOptions{}, args...)
+// Call submits a call and returns its future at once, as host.Actor.Call
+// does (POST /v1/actors/{id}/submit/{method} with num_returns 1: the
+// values of a method with several come as one array Value). Future.Get
+// waits for the result. ctx bounds the request only; the call's deadline
+// is the actor's CallTimeout (Submit takes another). Errors known before
+// the call runs are returned here: ErrMethodNotFound, ErrArity,
+// ErrInvalidArgument, ErrActorDied, ErrBackpressure (not retried).
+func (c *Client) Call(ctx context.Context, actorID, method string, args ...any) (*Future, error) {
+	futs, err := c.Submit(ctx, actorID, method, CallOptions{NumReturns: 1}, args...)
+	if err != nil {
+		return nil, err
+	}
+	return futs[0], nil
 }
 
-// CallWithOptions is Call with options (several return values, an explicit
-// timeout).
-func (c *Client) CallWithOptions(ctx context.Context, actorID, method string, opts CallOptions, args ...any) (Value, error) {
+// Invoke calls a method and waits for its result, as host.Actor.Invoke
+// does (POST /v1/actors/{id}/call/{method}, one request). The call's
+// timeout is the time left before ctx's deadline, if it has one (else the
+// actor's CallTimeout); when it passes, the error is the server's
+// deadline_exceeded or ctx's own context.DeadlineExceeded, whichever comes
+// first: test with errors.Is(err, context.DeadlineExceeded), which matches
+// both. A method with several return values returns them as one array
+// Value.
+//
+// Errors (test with errors.Is and the sentinels of package api):
+// api.ErrMethodNotFound, api.ErrArity, api.ErrInvalidArgument before the
+// call runs; api.ErrApp (errors.As gives the guest's *api.AppError),
+// api.ErrTrap, context.DeadlineExceeded, api.ErrActorDied from running it;
+// api.ErrBackpressure when the actor's mailbox is full (not retried).
+func (c *Client) Invoke(ctx context.Context, actorID, method string, args ...any) (Value, error) {
 	wa, err := wireArgs(args)
 	if err != nil {
 		return Value{}, err
 	}
-	in := callRequest{Args: wa, TimeoutMS: opts.TimeoutMS, NumReturns: opts.NumReturns}
-	if in.TimeoutMS == 0 {
-		in.TimeoutMS = timeoutMS(ctx)
-	}
+	in := callRequest{Args: wa, TimeoutMS: timeoutMS(ctx)}
 	var out map[string]json.RawMessage
 	u := c.endpoint(nil, "/v1/actors/", actorID, "/call/", method)
 	if _, err := c.doJSON(ctx, http.MethodPost, u, in, &out); err != nil {
@@ -76,17 +83,18 @@ func resultValue(out map[string]json.RawMessage) (Value, error) {
 }
 
 // Submit submits a call without waiting (POST
-// /v1/actors/{id}/submit/{method}) and returns one future per return value.
-// Fetch results with Future or Await, or pass the futures as arguments of
-// other calls. ctx bounds the request only; the call's deadline is
-// opts.TimeoutMS (or the actor's CallTimeout). Errors known before the call
-// runs (unknown method, arity, a dead actor, backpressure) are returned here.
-func (c *Client) Submit(ctx context.Context, actorID, method string, opts CallOptions, args ...any) ([]FutureRef, error) {
+// /v1/actors/{id}/submit/{method}) and returns one future per return value,
+// as host.Actor.Submit does. Get their values with Future.Get, or pass the
+// futures as arguments of other calls. ctx bounds the request only; the
+// call's deadline is opts.Timeout (or the actor's CallTimeout). Errors
+// known before the call runs (unknown method, arity, a dead actor,
+// backpressure) are returned here.
+func (c *Client) Submit(ctx context.Context, actorID, method string, opts CallOptions, args ...any) ([]*Future, error) {
 	wa, err := wireArgs(args)
 	if err != nil {
 		return nil, err
 	}
-	in := callRequest{Args: wa, TimeoutMS: opts.TimeoutMS, NumReturns: opts.NumReturns}
+	in := callRequest{Args: wa, TimeoutMS: millis(opts.Timeout), NumReturns: opts.NumReturns}
 	var out struct {
 		Futures []string `json:"futures"`
 	}
@@ -94,22 +102,42 @@ func (c *Client) Submit(ctx context.Context, actorID, method string, opts CallOp
 	if _, err := c.doJSON(ctx, http.MethodPost, u, in, &out); err != nil {
 		return nil, err
 	}
-	refs := make([]FutureRef, len(out.Futures))
-	for i, id := range out.Futures {
-		refs[i] = FutureRef{ID: id}
+	if len(out.Futures) == 0 {
+		return nil, fmt.Errorf("client: submit returned no futures")
 	}
-	return refs, nil
+	futs := make([]*Future, len(out.Futures))
+	for i, id := range out.Futures {
+		futs[i] = c.Future(id)
+	}
+	return futs, nil
+}
+
+// millis is d in the API's whole milliseconds: a positive duration under
+// 1ms is 1ms, not 0 ("the default").
+func millis(d time.Duration) int64 {
+	if d > 0 && d < time.Millisecond {
+		return 1
+	}
+	return d.Milliseconds()
 }
 
 // MaxWait is the longest wait the server allows for one Future request.
 const MaxWait = 60 * time.Second
 
-// Future fetches a future's value (GET /v1/futures/{id}), waiting up to wait
-// (at most MaxWait, and not past ctx's deadline) for it. ready is false if
-// it was not ready in time. A failed call returns its error (ErrAppError,
-// ErrTrap, ...). Results are kept by the server for its future TTL after
-// they resolve; later the future is ErrFutureNotFound.
-func (c *Client) Future(ctx context.Context, id string, wait time.Duration) (v Value, ready bool, err error) {
+// Future returns the future with that ID on the server, to get its value
+// (a future of another call, printed or stored as its ID).
+func (c *Client) Future(id string) *Future { return &Future{ID: id, c: c} }
+
+// Poll fetches the future's value (GET /v1/futures/{id}) in one request,
+// waiting up to wait (at most MaxWait, and not past ctx's deadline) for it.
+// ready is false if it was not ready in time. A failed call returns its
+// error (api.ErrApp, api.ErrTrap, ...). Results are kept by the server for
+// its future TTL after they resolve; later the future is
+// api.ErrFutureNotFound.
+func (f *Future) Poll(ctx context.Context, wait time.Duration) (v Value, ready bool, err error) {
+	if f.c == nil {
+		return Value{}, false, errNoClient
+	}
 	if wait > MaxWait {
 		wait = MaxWait
 	}
@@ -123,7 +151,7 @@ func (c *Client) Future(ctx context.Context, id string, wait time.Duration) (v V
 	}
 	q := url.Values{"wait_ms": {strconv.FormatInt(wait.Milliseconds(), 10)}}
 	var out map[string]json.RawMessage
-	status, err := c.doJSON(ctx, http.MethodGet, c.endpoint(q, "/v1/futures/", id), nil, &out)
+	status, err := f.c.doJSON(ctx, http.MethodGet, f.c.endpoint(q, "/v1/futures/", f.ID), nil, &out)
 	if err != nil {
 		return Value{}, false, err
 	}
@@ -140,11 +168,11 @@ func (c *Client) Future(ctx context.Context, id string, wait time.Duration) (v V
 	return v, true, nil
 }
 
-// Await waits for a future until it is ready or ctx is done, with long polls
-// of at most MaxWait each.
-func (c *Client) Await(ctx context.Context, id string) (Value, error) {
+// Get waits for the future's value until it is ready or ctx is done, with
+// long polls of at most MaxWait each, as host.Future.Get does.
+func (f *Future) Get(ctx context.Context) (Value, error) {
 	for {
-		v, ready, err := c.Future(ctx, id, MaxWait)
+		v, ready, err := f.Poll(ctx, MaxWait)
 		if err != nil || ready {
 			return v, err
 		}
@@ -168,8 +196,8 @@ type BatchCall struct {
 // when not, Futures, one per return value, and Future, the first of them.
 type BatchResult struct {
 	Value   Value
-	Future  FutureRef
-	Futures []FutureRef
+	Future  *Future
+	Futures []*Future
 	Err     error
 }
 
@@ -212,17 +240,19 @@ func (c *Client) Batch(ctx context.Context, calls []BatchCall, wait bool) ([]Bat
 		case r["error"] != nil:
 			res[i].Err = errorFromJSON(r["error"])
 		case r["future"] != nil:
-			if err := json.Unmarshal(r["future"], &res[i].Future); err != nil {
+			var f Future
+			if err := json.Unmarshal(r["future"], &f); err != nil {
 				return nil, fmt.Errorf("client: batch result %d: %w", i, err)
 			}
-			res[i].Futures = []FutureRef{res[i].Future}
+			res[i].Future = c.Future(f.ID)
+			res[i].Futures = []*Future{res[i].Future}
 		case r["futures"] != nil:
 			var ids []string
 			if err := json.Unmarshal(r["futures"], &ids); err != nil || len(ids) == 0 {
 				return nil, fmt.Errorf("client: batch result %d: bad futures %s", i, truncate(r["futures"]))
 			}
 			for _, id := range ids {
-				res[i].Futures = append(res[i].Futures, FutureRef{ID: id})
+				res[i].Futures = append(res[i].Futures, c.Future(id))
 			}
 			res[i].Future = res[i].Futures[0]
 		default:

@@ -1,17 +1,26 @@
-// Package client is a Go client for the wactor HTTP API (docs/API.md).
+// Package client is a Go client for the wactor HTTP API (docs/API.md). It
+// imports package api (the API's data types and errors) and never the host:
+// a program that uses it links no WebAssembly engine.
 //
-// A program talks to a running `wactor serve` like this:
+// A program talks to a running `wactor serve` (or any server.Server) like
+// this:
 //
 //	c, _ := client.New(client.Config{Server: "http://127.0.0.1:7070", Token: token})
 //	class, _ := c.PushClass(ctx, wasm, nil)
 //	actor, _ := c.Spawn(ctx, class.ID, api.Options{Name: "counter"}, 10)
-//	v, _ := c.Call(ctx, actor.ID, "incr", 1)
+//	v, _ := c.Invoke(ctx, actor.ID, "incr", 1) // waits for the result
+//	f, _ := c.Call(ctx, actor.ID, "incr", 1)   // returns a future at once
+//	v, _ = f.Get(ctx)
 //	n, _ := v.Int()
+//
+// The words mean what they mean in package host: Call returns a future,
+// Invoke waits for the value, Submit takes options and returns one future
+// per return value.
 //
 // # Values
 //
 // Method arguments are Go values sent as JSON with the API's value mapping:
-// []byte (and [Bytes]) travel as {"$bytes": base64}; a [FutureRef], as a
+// []byte (and [Bytes]) travel as {"$bytes": base64}; a [Future], as a
 // whole argument, as {"$future": id} (the call waits for that future on the
 // server, without a round trip through the client); an [ActorRef] or
 // abi.Handle as {"$actor": id}; a map with non-text keys (or keys starting
@@ -28,13 +37,15 @@
 //
 // # Errors
 //
-// Every error the server reports is an [*Error] with the API's stable code.
-// errors.Is matches it against the sentinels of this package by code, for
-// example errors.Is(err, client.ErrArity) or errors.Is(err, client.ErrNotFound)
-// (any *_not_found code). Transport errors are returned as they come from
+// Every error the server reports is an [*Error] with the API's stable code,
+// which unwraps to the code's sentinel in package api (api.Codes), as the
+// host's errors do: errors.Is(err, api.ErrArity), errors.Is(err,
+// api.ErrActorNotFound) or errors.Is(err, api.ErrNotFound) (any *_not_found
+// code); errors.As(err, &appErr) with an *api.AppError gives the guest's
+// code and message. Transport errors are returned as they come from
 // net/http.
 //
-// Backpressure (429, [ErrBackpressure]) is returned to the caller and never
+// Backpressure (429, api.ErrBackpressure) is returned to the caller and never
 // retried by the client: the actor's mailbox is full and only the caller
 // knows whether to wait, shed the call or slow down. [Error.RetryAfter] holds
 // the server's hint.
@@ -208,7 +219,7 @@ func (c *Client) doJSON(ctx context.Context, method, u string, in, out any) (int
 
 // Do performs a request on any API path (for routes without a typed method,
 // such as checkpoints): in, if not nil, is sent as JSON encoded by
-// encoding/json (in which Value, Bytes, FutureRef and ActorRef have the API's
+// encoding/json (in which Value, Bytes, Future and ActorRef have the API's
 // value mapping), and a 2xx response is decoded into out, if not nil (a
 // *json.RawMessage keeps it as is). path is relative to the server, such as
 // "/v1/actors/ID/checkpoints"; it is used as given, so escape parameters with
@@ -283,4 +294,7 @@ func errorFromJSON(raw json.RawMessage) error {
 	return &Error{Status: statusForCode(x.Code), Code: x.Code, Message: x.Message, Details: x.Details}
 }
 
-var errNoValue = errors.New("client: response has no value")
+var (
+	errNoValue  = errors.New("client: response has no value")
+	errNoClient = errors.New("client: a Future decoded from JSON is a reference only: get it with Client.Future(id)")
+)

@@ -119,13 +119,23 @@ func TestCalls(t *testing.T) {
 	class := pushCounter(t, c)
 	id := spawnCounter(t, c, class, api.Options{}, 10)
 
-	v, err := c.Call(ctx, id, "incr", 5)
+	v, err := c.Invoke(ctx, id, "incr", 5)
 	if n, _ := v.Int(); err != nil || n != 15 {
 		t.Fatalf("incr: %s %v", v.Raw(), err)
 	}
-	v, err = c.Call(ctx, id, "add", 2, 3)
+	v, err = c.Invoke(ctx, id, "add", 2, 3)
 	if n, _ := v.Int(); err != nil || n != 5 {
 		t.Fatalf("add: %s %v", v.Raw(), err)
+	}
+
+	// Call returns a future at once, as in the host; Get waits for it.
+	f, err := c.Call(ctx, id, "add", 20, 1)
+	if err != nil || !strings.HasPrefix(f.ID, id+"/") {
+		t.Fatalf("Call: %v %v", f, err)
+	}
+	v, err = f.Get(ctx)
+	if n, _ := v.Int(); err != nil || n != 21 {
+		t.Fatalf("Call's future: %s %v", v.Raw(), err)
 	}
 
 	// Async: futures, fetched with and without waiting.
@@ -133,15 +143,15 @@ func TestCalls(t *testing.T) {
 	if err != nil || len(futs) != 1 || !strings.HasPrefix(futs[0].ID, id+"/") {
 		t.Fatalf("Submit: %v %v", futs, err)
 	}
-	v, err = c.Await(ctx, futs[0].ID)
+	v, err = futs[0].Get(ctx)
 	if n, _ := v.Int(); err != nil || n != 16 {
 		t.Fatalf("Await: %s %v", v.Raw(), err)
 	}
-	v, ready, err := c.Future(ctx, futs[0].ID, 0)
+	v, ready, err := c.Future(futs[0].ID).Poll(ctx, 0)
 	if n, _ := v.Int(); err != nil || !ready || n != 16 {
 		t.Fatalf("Future again: %s %v %v", v.Raw(), ready, err)
 	}
-	_, _, err = c.Future(ctx, id+"/9999", 0)
+	_, _, err = c.Future(id+"/9999").Poll(ctx, 0)
 	wantErr(t, err, api.ErrNotFound, "future_not_found")
 
 	// A future that is not ready: a spinning call holds the actor.
@@ -154,16 +164,16 @@ func TestCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, ready, err = c.Future(ctx, get[0].ID, 10*time.Millisecond)
+	_, ready, err = c.Future(get[0].ID).Poll(ctx, 10*time.Millisecond)
 	if err != nil || ready {
 		t.Fatalf("get behind spin: ready %v, %v", ready, err)
 	}
-	_, err = c.Await(ctx, spin[0].ID)
+	_, err = spin[0].Get(ctx)
 	wantErr(t, err, context.DeadlineExceeded, "deadline_exceeded")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("deadline_exceeded does not match context.DeadlineExceeded")
 	}
-	v, err = c.Await(ctx, get[0].ID) // ran on the restarted sandbox
+	v, err = get[0].Get(ctx) // ran on the restarted sandbox
 	if n, _ := v.Int(); err != nil || n != 0 {
 		t.Fatalf("get after restart: %s %v", v.Raw(), err)
 	}
@@ -172,7 +182,7 @@ func TestCalls(t *testing.T) {
 	sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = c.Call(sctx, spinner, "spin")
+	_, err = c.Invoke(sctx, spinner, "spin")
 	if err == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("spin with a 300ms ctx: %v after %v", err, time.Since(start))
 	}
@@ -191,11 +201,11 @@ func TestFuturesAsArguments(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As a value and as a pointer, to another actor.
-	fb, err := c.Submit(ctx, b, "add", client.CallOptions{}, fa[0], &fa[0]) // 84
+	fb, err := c.Submit(ctx, b, "add", client.CallOptions{}, fa[0], *fa[0]) // 84
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := c.Call(ctx, b, "incr", fb[0]) // 0 + 84
+	v, err := c.Invoke(ctx, b, "incr", fb[0]) // 0 + 84
 	if n, _ := v.Int(); err != nil || n != 84 {
 		t.Fatalf("incr(future): %s %v", v.Raw(), err)
 	}
@@ -204,10 +214,10 @@ func TestFuturesAsArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Call(ctx, b, "incr", ff[0])
+	_, err = c.Invoke(ctx, b, "incr", ff[0])
 	wantErr(t, err, api.ErrApp, "app_error")
 	// Another namespace's future is not found.
-	_, _, err = ts.client(t, tokenB).Future(ctx, fa[0].ID, 0)
+	_, _, err = ts.client(t, tokenB).Future(fa[0].ID).Poll(ctx, 0)
 	wantErr(t, err, api.ErrNotFound, "future_not_found")
 }
 
@@ -221,7 +231,7 @@ func TestValuesRoundTrip(t *testing.T) {
 
 	echo := func(arg any) client.Value {
 		t.Helper()
-		v, err := c.Call(ctx, id, "echo", arg)
+		v, err := c.Invoke(ctx, id, "echo", arg)
 		if err != nil {
 			t.Fatalf("echo(%v): %v", arg, err)
 		}
@@ -248,7 +258,7 @@ func TestValuesRoundTrip(t *testing.T) {
 	// An actor of another namespace is not found.
 	cb := ts.client(t, tokenB)
 	otherB := spawnCounter(t, cb, pushCounter(t, cb), api.Options{}, 0)
-	_, err = c.Call(ctx, id, "echo", client.ActorRef{ID: otherB})
+	_, err = c.Invoke(ctx, id, "echo", client.ActorRef{ID: otherB})
 	wantErr(t, err, api.ErrNotFound, "actor_not_found")
 
 	// Bytes, as []byte, Bytes and nested.
@@ -349,7 +359,7 @@ func TestBatch(t *testing.T) {
 		if res[i].Err != nil || res[i].Future.ID == "" {
 			t.Fatalf("batch result %d: %+v", i, res[i])
 		}
-		v, err := c.Await(ctx, res[i].Future.ID)
+		v, err := res[i].Future.Get(ctx)
 		if n, _ := v.Int(); err != nil || n != want {
 			t.Fatalf("batch future %d: %s %v", i, v.Raw(), err)
 		}
@@ -408,7 +418,7 @@ func TestActorsAndNames(t *testing.T) {
 	wantErr(t, err, api.ErrNotFound, "actor_not_found")
 	_, err = cb.Actor(ctx, info.ID)
 	wantErr(t, err, api.ErrNotFound, "actor_not_found")
-	_, err = cb.Call(ctx, info.ID, "get")
+	_, err = cb.Invoke(ctx, info.ID, "get")
 	wantErr(t, err, api.ErrNotFound, "actor_not_found")
 	wantErr(t, cb.Kill(ctx, info.ID), api.ErrNotFound, "actor_not_found")
 	if list, err := cb.Actors(ctx, client.ActorFilter{}); err != nil || len(list) != 0 {
@@ -420,7 +430,7 @@ func TestActorsAndNames(t *testing.T) {
 	}
 	_, err = c.Lookup(ctx, "ctr")
 	wantErr(t, err, api.ErrNotFound, "actor_not_found")
-	_, err = c.Call(ctx, info.ID, "get")
+	_, err = c.Invoke(ctx, info.ID, "get")
 	if !errors.Is(err, api.ErrNotFound) && !errors.Is(err, api.ErrActorDied) {
 		t.Fatalf("call after kill: %v", err)
 	}
@@ -455,7 +465,7 @@ func TestLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Call(ctx, actor.ID, "hello"); err != nil {
+	if _, err := c.Invoke(ctx, actor.ID, "hello"); err != nil {
 		t.Fatal(err)
 	}
 	lines, err := c.Logs(ctx, actor.ID, 0)
@@ -495,7 +505,7 @@ func TestLogs(t *testing.T) {
 	if first.Text != "hello from wat" {
 		t.Fatalf("first followed line %+v", first)
 	}
-	if _, err := c.Call(ctx, actor.ID, "hello"); err != nil {
+	if _, err := c.Invoke(ctx, actor.ID, "hello"); err != nil {
 		t.Fatal(err)
 	}
 	if second := next(); second.Text != "hello from wat" || second.Seq <= first.Seq {
@@ -517,7 +527,7 @@ func TestLogs(t *testing.T) {
 	go func() {
 		done2 <- c.FollowLogs(ctx, actor.ID, 100, func(api.LogLine) error { return nil })
 	}()
-	if _, err := c.Call(ctx, actor.ID, "bye"); err != nil {
+	if _, err := c.Invoke(ctx, actor.ID, "bye"); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -551,30 +561,34 @@ func TestErrors(t *testing.T) {
 	}
 
 	// Calls.
-	_, err = c.Call(ctx, id, "add", 1)
+	_, err = c.Invoke(ctx, id, "add", 1)
 	wantErr(t, err, api.ErrArity, "arity")
 	_, err = c.Submit(ctx, id, "add", client.CallOptions{}, 1, 2, 3)
 	wantErr(t, err, api.ErrArity, "arity")
-	_, err = c.Call(ctx, id, "nope")
+	_, err = c.Invoke(ctx, id, "nope")
 	wantErr(t, err, api.ErrMethodNotFound, "method_not_found")
-	_, err = c.Call(ctx, "0123456789abcdef0123456789abcdef", "get")
+	_, err = c.Invoke(ctx, "0123456789abcdef0123456789abcdef", "get")
 	wantErr(t, err, api.ErrNotFound, "actor_not_found")
-	_, err = c.Call(ctx, id, "fail")
+	_, err = c.Invoke(ctx, id, "fail")
 	ce = wantErr(t, err, api.ErrApp, "app_error")
 	if ce.Detail("code") != "c_error" || ce.Detail("message") != "failed on purpose" {
 		t.Fatalf("app error details %v", ce.Details)
 	}
-	_, err = c.Call(ctx, id, "trap")
+	_, err = c.Invoke(ctx, id, "trap")
 	ce = wantErr(t, err, api.ErrTrap, "trap")
 	if ce.Detail("reason") != "trap" || ce.Status != http.StatusBadGateway {
 		t.Fatalf("trap: %+v", ce)
 	}
-	if v, err := c.Call(ctx, id, "get"); err != nil || v.IsNull() { // restarted
+	if v, err := c.Invoke(ctx, id, "get"); err != nil || v.IsNull() { // restarted
 		t.Fatalf("get after trap: %s %v", v.Raw(), err)
 	}
-	_, err = c.CallWithOptions(ctx, id, "spin", client.CallOptions{TimeoutMS: 100})
+	spin, err := c.Submit(ctx, id, "spin", client.CallOptions{Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = spin[0].Get(ctx)
 	wantErr(t, err, context.DeadlineExceeded, "deadline_exceeded")
-	_, err = c.Call(ctx, id, "incr", "not a number")
+	_, err = c.Invoke(ctx, id, "incr", "not a number")
 	if !errors.Is(err, api.ErrApp) {
 		t.Fatalf("incr(text): %v", err)
 	}
@@ -626,7 +640,7 @@ func TestBackpressure(t *testing.T) {
 
 	var err error
 	for i := 0; i < 5 && err == nil; i++ {
-		_, err = c.Submit(ctx, id, "spin", client.CallOptions{TimeoutMS: 200})
+		_, err = c.Submit(ctx, id, "spin", client.CallOptions{Timeout: 200 * time.Millisecond})
 	}
 	ce := wantErr(t, err, api.ErrBackpressure, "backpressure")
 	if ce.Status != http.StatusTooManyRequests || ce.RetryAfter != time.Second {

@@ -60,8 +60,10 @@ func (e *Error) Unwrap() error {
 	case "app_error":
 		return &api.AppError{Code: e.Detail("code"), Message: e.Detail("message")}
 	case "trap", "deadline_exceeded":
-		if r := e.Detail("reason"); r != "" {
-			return &api.TrapError{Reason: api.TrapReason(r), Message: e.Message, GuestOutput: e.Detail("guest_output")}
+		// A call cancelled under its timeout is deadline_exceeded too, and
+		// matches context.DeadlineExceeded, not a cancelled trap.
+		if r := api.TrapReason(e.Detail("reason")); r != "" && (e.Code == "trap" || r == api.TrapDeadline) {
+			return &api.TrapError{Reason: r, Message: e.Message, GuestOutput: e.Detail("guest_output")}
 		}
 	case "actor_died":
 		return &api.ActorDiedError{Reason: api.DeathReason(e.Detail("reason"))}

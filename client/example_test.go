@@ -31,12 +31,29 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	v, err := c.Call(ctx, actor.ID, "incr", 5)
+	v, err := c.Invoke(ctx, actor.ID, "incr", 5)
 	if err != nil {
 		log.Fatal(err)
 	}
 	n, _ := v.Int()
 	fmt.Println(n)
+}
+
+// Call returns a future at once, as host.Actor.Call does; Get waits for its
+// value (Invoke does both in one request).
+func ExampleClient_Call() {
+	ctx := context.Background()
+	c, _ := client.New(client.Config{})
+	f, err := c.Call(ctx, "ACTOR", "incr", 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// ... other work while the call runs ...
+	v, err := f.Get(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(v.Raw()))
 }
 
 // Submit returns futures; a future passed as an argument is resolved on the
@@ -55,29 +72,33 @@ func ExampleClient_Submit() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	v, err := c.Await(ctx, sum[0].ID)
+	v, err := sum[0].Get(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(string(v.Raw()))
 }
 
-// Errors carry the API's code; errors.Is matches the package's sentinels.
-// Backpressure is never retried by the client: the caller decides.
+// Errors carry the API's code and unwrap to package api's sentinels and
+// typed errors, as the host's do. Backpressure is never retried by the
+// client: the caller decides.
 func ExampleError() {
 	ctx := context.Background()
 	c, _ := client.New(client.Config{})
 	for {
-		_, err := c.Call(ctx, "ACTOR", "add", 1, 2)
-		var ce *client.Error
+		_, err := c.Invoke(ctx, "ACTOR", "add", 1, 2)
+		var (
+			ce  *client.Error
+			app *api.AppError
+		)
 		switch {
 		case err == nil:
 			return
 		case errors.Is(err, api.ErrBackpressure) && errors.As(err, &ce):
 			time.Sleep(ce.RetryAfter) // the server's hint
 			continue
-		case errors.Is(err, api.ErrApp) && errors.As(err, &ce):
-			fmt.Println("the method failed:", ce.Detail("code"), ce.Detail("message"))
+		case errors.As(err, &app):
+			fmt.Println("the method failed:", app.Code, app.Message)
 		case errors.Is(err, api.ErrNotFound):
 			fmt.Println("no such actor (or method) in this namespace")
 		default:

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/client"
+	"github.com/wactor/wactor/host"
 	"github.com/wactor/wactor/server"
 )
 
@@ -53,14 +54,16 @@ func startServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{
-		Addr:       "127.0.0.1:0",
-		DataDir:    filepath.Join(dir, "data"),
-		TokensFile: tokensFile,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := host.New(ctx, host.Config{DataDir: filepath.Join(dir, "data"), Logger: logger})
 	if err != nil {
 		cancel()
+		t.Fatal(err)
+	}
+	srv, err := server.New(h, server.Options{Addr: "127.0.0.1:0", TokensFile: tokensFile, Logger: logger})
+	if err != nil {
+		cancel()
+		_ = h.Close(context.Background())
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -79,6 +82,9 @@ func startServer(t *testing.T) *testServer {
 		defer ccancel()
 		if err := srv.Close(cctx); err != nil {
 			t.Errorf("Close: %v", err)
+		}
+		if err := h.Close(cctx); err != nil {
+			t.Errorf("closing the host: %v", err)
 		}
 	})
 	return &testServer{url: "http://" + ln.Addr().String(), srv: srv}

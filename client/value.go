@@ -15,26 +15,31 @@ import (
 	"github.com/wactor/wactor/api"
 )
 
-// FutureRef names a future on the server (IDs look like "<actor id>/<seq>").
-// Passed as a whole call argument (also as *FutureRef), it is sent as
+// Future is the result of a call on the server, to come (Call, Submit,
+// Batch without wait), as host.Future is in the host: Get waits for its
+// value. Its ID looks like "<actor id>/<seq>"; Client.Future makes one from
+// an ID. Passed as a whole call argument (also as *Future), it is sent as
 // {"$future": id}: the server runs the call once the future is ready and
 // passes its value, without a round trip through the client. A failed future
 // fails the dependent call with the same error. The server accepts futures
-// only as whole arguments, not nested in other values.
-type FutureRef struct {
+// only as whole arguments, not nested in other values (in a struct field, a
+// Future is encoded as {"$future": id} all the same).
+type Future struct {
 	ID string
+	c  *Client // nil: a reference only (Get fails)
 }
 
 // String returns the future's ID.
-func (f FutureRef) String() string { return f.ID }
+func (f Future) String() string { return f.ID }
 
 // MarshalJSON encodes the reference as {"$future": id}.
-func (f FutureRef) MarshalJSON() ([]byte, error) {
+func (f Future) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]string{api.KeyFuture: f.ID})
 }
 
-// UnmarshalJSON accepts {"$future": id} or the ID as a string.
-func (f *FutureRef) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON accepts {"$future": id} or the ID as a string. The result
+// is a reference only: Get needs a Future from a Client.
+func (f *Future) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		f.ID = s
@@ -423,9 +428,9 @@ func toWire(v any) (any, error) {
 			return nil, nil
 		}
 		return x, nil
-	case FutureRef, ActorRef, Bytes:
+	case Future, ActorRef, Bytes:
 		return x, nil
-	case *FutureRef:
+	case *Future:
 		if x == nil {
 			return nil, nil
 		}

@@ -30,10 +30,10 @@ func wireJSON(t *testing.T, v any) string {
 func TestToWire(t *testing.T) {
 	type blob []byte
 	type withBytes struct {
-		B Bytes     `json:"b"`
-		F FutureRef `json:"f"`
+		B Bytes  `json:"b"`
+		F Future `json:"f"`
 	}
-	var nilPtr *FutureRef
+	var nilPtr *Future
 	for _, tc := range []struct {
 		in   any
 		want string
@@ -53,8 +53,8 @@ func TestToWire(t *testing.T) {
 		{blob{1}, `{"$bytes":"AQ=="}`},
 		{[2]byte{1, 2}, `{"$bytes":"AQI="}`},
 		{[]byte(nil), `null`},
-		{FutureRef{ID: "a/1"}, `{"$future":"a/1"}`},
-		{&FutureRef{ID: "a/2"}, `{"$future":"a/2"}`},
+		{Future{ID: "a/1"}, `{"$future":"a/1"}`},
+		{&Future{ID: "a/2"}, `{"$future":"a/2"}`},
 		{nilPtr, `null`},
 		{ActorRef{ID: "x", Class: "c"}, `{"$actor":"x"}`},
 		{abi.Handle{ID: "y", Class: "c"}, `{"$actor":"y"}`},
@@ -62,7 +62,7 @@ func TestToWire(t *testing.T) {
 		{map[string]any{"k": []byte{0}}, `{"k":{"$bytes":"AA=="}}`},
 		{map[int]string{2: "b", 1: "a"}, `{"$map":[[1,"a"],[2,"b"]]}`},
 		{map[string]int{"$x": 1}, `{"$map":[["$x",1]]}`},
-		{withBytes{B: Bytes{1}, F: FutureRef{ID: "f"}}, `{"b":{"$bytes":"AQ=="},"f":{"$future":"f"}}`},
+		{withBytes{B: Bytes{1}, F: Future{ID: "f"}}, `{"b":{"$bytes":"AQ=="},"f":{"$future":"f"}}`},
 		{json.RawMessage(`{"$future":"z"}`), `{"$future":"z"}`},
 		{ValueOf(json.RawMessage(`[1]`)), `[1]`},
 		{Value{}, `null`},
@@ -164,15 +164,15 @@ func TestValue(t *testing.T) {
 }
 
 func TestRefsJSON(t *testing.T) {
-	var f FutureRef
+	var f Future
 	if err := json.Unmarshal([]byte(`{"$future":"a/1"}`), &f); err != nil || f.ID != "a/1" {
-		t.Errorf("FutureRef = %v %v", f, err)
+		t.Errorf("Future = %v %v", f, err)
 	}
 	if err := json.Unmarshal([]byte(`"a/2"`), &f); err != nil || f.ID != "a/2" {
-		t.Errorf("FutureRef = %v %v", f, err)
+		t.Errorf("Future = %v %v", f, err)
 	}
 	if err := json.Unmarshal([]byte(`{}`), &f); err == nil {
-		t.Error("FutureRef from {}")
+		t.Error("Future from {}")
 	}
 	var a ActorRef
 	if err := json.Unmarshal([]byte(`{}`), &a); err == nil {

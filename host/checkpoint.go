@@ -89,15 +89,8 @@ func (a *actor) takeCheckpoint(sb *box) (*snapshots.State, error) {
 		return nil, err
 	}
 	if a.durable {
-		if _, err := a.h.persist.Snapshots().Put(context.Background(), st); err != nil {
-			return nil, fmt.Errorf("%w: storing the checkpoint: %w", ErrPersist, diskError{err})
-		}
-		if a.jf != nil {
-			if err := a.jf.Reset(); err != nil {
-				// The old records are skipped on recovery (they are older than
-				// the checkpoint), so this costs only space.
-				a.h.cfg.Logger.Warn("emptying a journal", slog.String("actor", a.id), slog.Any("err", err))
-			}
+		if err := a.h.persist.PutCheckpoint(context.Background(), st, a.jf); err != nil {
+			return nil, err
 		}
 	}
 	dropped := a.keepCheckpoint(st)
@@ -228,21 +221,7 @@ func (a *actor) checkpointDue(sb *box) (bool, error) {
 func (h *Actor) Checkpoints(ctx context.Context) ([]CheckpointInfo, error) {
 	a := h.a
 	if a.durable {
-		metas, err := a.h.persist.Snapshots().List(ctx, a.id)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("%w: listing checkpoints: %w", ErrPersist, diskError{err})
-		}
-		// The store may also hold an older full snapshot that the newest
-		// ones are increments of: storage, not a kept checkpoint.
-		metas = metas[:min(len(metas), a.h.cfg.KeepCheckpoints)]
-		out := make([]CheckpointInfo, 0, len(metas))
-		for _, m := range metas {
-			out = append(out, CheckpointInfo{ID: m.ID, Taken: m.Taken, Size: int(m.Size), Calls: m.Calls})
-		}
-		return out, nil
+		return a.h.persist.Checkpoints(ctx, a.id, a.h.cfg.KeepCheckpoints)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -237,7 +237,7 @@ func TestSubmitAndFutures(t *testing.T) {
 }
 
 func TestFutureTTL(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.FutureTTL = 50 * time.Millisecond })
+	e := newEnv(t, func(c *testCfg) { c.FutureTTL = 50 * time.Millisecond })
 	_, a := e.counter(e.c, 0, nil)
 	ids := e.c.submit(a.ID, "incr", map[string]any{"args": []any{1}})
 	e.c.do("GET", "/v1/futures/"+ids[0]+"?wait_ms=5000", nil).ok(http.StatusOK, nil)
@@ -484,7 +484,7 @@ func sseEvents(r io.Reader) <-chan sseEvent {
 }
 
 func TestCloseEndsLogStreams(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.TokensFile = "" })
+	e := newEnv(t, func(c *testCfg) { c.TokensFile = "" })
 	class := e.c.upload(readWasm(t, "host/testdata/log.wasm"))
 	a := e.c.spawn(class.ID, nil, nil)
 	res, err := e.ts.Client().Get(e.ts.URL + "/v1/actors/" + a.ID + "/logs?follow=true")
@@ -587,8 +587,8 @@ func TestHealth(t *testing.T) {
 }
 
 func TestNoAuthDefaultNamespace(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.TokensFile = "" })
-	info, err := e.s.LoadClass(context.Background(), host.DefaultNamespace, counterWasm(t))
+	e := newEnv(t, func(c *testCfg) { c.TokensFile = "" })
+	info, err := e.s.Host().LoadClassIn(context.Background(), host.DefaultNamespace, counterWasm(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -630,7 +630,7 @@ func (b *lockedBuffer) String() string {
 
 func TestLogging(t *testing.T) {
 	var out lockedBuffer
-	e := newEnv(t, func(c *Config) {
+	e := newEnv(t, func(c *testCfg) {
 		c.Logger = slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	_, a := e.counter(e.c, 0, nil)
@@ -674,7 +674,7 @@ func (o *countingObserver) ActorChanged(host.ActorEvent) { o.changes.Add(1) }
 
 func TestHostObserverKept(t *testing.T) {
 	var o countingObserver
-	e := newEnv(t, func(c *Config) { c.Host.Observer = &o })
+	e := newEnv(t, func(c *testCfg) { c.Host.Observer = &o })
 	_, a := e.counter(e.c, 0, nil)
 	e.c.callInt(a.ID, "incr", 1)
 	if o.calls.Load() != 1 || o.changes.Load() != 1 {
@@ -717,7 +717,7 @@ func TestCheckpoints(t *testing.T) {
 // resources can never fit is 400 unschedulable, naming the resource; one
 // that waits past the admission timeout is 503 admission_timeout.
 func TestNodeAndAdmission(t *testing.T) {
-	e := newEnv(t, func(c *Config) {
+	e := newEnv(t, func(c *testCfg) {
 		c.Host.Node = host.NodeResources{CPU: 1}
 		c.Host.AdmissionTimeout = 50 * time.Millisecond
 	})

@@ -28,7 +28,7 @@ type token struct {
 	Quota *host.Quota `json:"quota,omitempty"`
 }
 
-// tokensFile is the format of Config.TokensFile.
+// tokensFile is the format of Options.TokensFile.
 type tokensFile struct {
 	Tokens []token `json:"tokens"`
 }

@@ -26,7 +26,7 @@ import (
 func BenchmarkHTTP(b *testing.B) {
 	cfg := testConfig(b)
 	cfg.Host.Workers = 0 // GOMAXPROCS
-	s, err := New(context.Background(), cfg)
+	s, err := newServer(b, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -230,7 +230,7 @@ func (b *batchCalls) UnmarshalJSON(data []byte) error {
 
 // UnmarshalCBOR is UnmarshalJSON for CBOR, whose array head has the count.
 func (b *batchCalls) UnmarshalCBOR(data []byte) error {
-	n, _, ok := readHead(data)
+	n, _, ok := abi.ReadHead(data)
 	if !ok || data[0]>>5 != 4 {
 		return newError(codeBadRequest, "field calls: want an array")
 	}

@@ -18,7 +18,7 @@ import (
 // (POST .../discard).
 func TestDamagedActorRoutes(t *testing.T) {
 	data, tokens := t.TempDir(), writeTokens(t)
-	shared := func(c *Config) { c.DataDir, c.TokensFile = data, tokens }
+	shared := func(c *testCfg) { c.DataDir, c.TokensFile = data, tokens }
 	e := newEnv(t, shared)
 	class, a := e.counter(e.c, 0, map[string]any{"durable": true})
 	b := e.c.spawn(class.ID, []any{5}, map[string]any{"durable": true})
@@ -26,7 +26,7 @@ func TestDamagedActorRoutes(t *testing.T) {
 		e.c.callInt(a.ID, "incr", 1)
 		e.c.callInt(b.ID, "incr", 1)
 	}
-	if err := e.s.Close(context.Background()); err != nil {
+	if err := closeAll(context.Background(), e.s); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{a.ID, b.ID} {

@@ -17,7 +17,7 @@ import (
 // TestErrors sends requests that must fail, each with its documented code
 // and status, and checks after each one that the server still serves.
 func TestErrors(t *testing.T) {
-	e := newEnv(t, func(c *Config) {
+	e := newEnv(t, func(c *testCfg) {
 		c.MaxBodyBytes = 256 << 10
 		c.Host.MaxArgBytes = 64 << 10 // JSON bodies: 128 KiB
 	})

@@ -162,14 +162,14 @@ func FuzzRequest(f *testing.F) {
 	} {
 		f.Add(s.method, s.path, s.ct, s.body)
 	}
-	e := newEnv(f, func(c *Config) {
+	e := newEnv(f, func(c *testCfg) {
 		c.Host.MaxArgBytes = 64 << 10
 		// A fuzzed call of spin, or a spawn, ends quickly.
 		c.Host.Defaults.CallTimeout = api.Ptr(200 * time.Millisecond)
 		c.Host.Defaults.MemoryPages = 64
 	})
 	class, actor := e.counter(e.c, 0, map[string]any{"name": "n", "max_restarts": -1})
-	h := e.s.Handler()
+	h := e.s
 	methods := []string{"GET", "POST", "DELETE", "PUT"}
 	types := []string{"application/json", "", "application/cbor", "text/plain", "application/json; charset=utf-8", "multipart/form-data"}
 	f.Fuzz(func(t *testing.T, method byte, path string, ct byte, body []byte) {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -76,15 +77,59 @@ func writeTokens(t testing.TB) string {
 	return path
 }
 
+// testCfg is what a test server is made of: the server's options, and
+// the configuration of the host it serves, whose data goes under DataDir
+// (DataDir/state), as `wactor serve` lays it out.
+type testCfg struct {
+	Options
+	DataDir string
+	Host    host.Config
+}
+
 // testConfig is a server configuration for tests: quiet, in a temporary
 // directory, with authentication.
-func testConfig(t testing.TB) Config {
-	return Config{
-		DataDir:    t.TempDir(),
-		TokensFile: writeTokens(t),
-		Logger:     slog.New(slog.DiscardHandler),
-		Host:       host.Config{CacheDir: cacheDir, Workers: 4},
+func testConfig(t testing.TB) testCfg {
+	return testCfg{
+		DataDir: t.TempDir(),
+		Options: Options{
+			TokensFile: writeTokens(t),
+			Logger:     slog.New(slog.DiscardHandler),
+		},
+		Host: host.Config{CacheDir: cacheDir, Workers: 4},
 	}
+}
+
+// newServer builds the host of cfg (its observer feeding the server's
+// metrics) and a server of it, as `wactor serve` does. The host is closed
+// at the end of the test, or by closeAll.
+func newServer(t testing.TB, cfg testCfg) (*Server, error) {
+	hcfg := cfg.Host
+	if hcfg.DataDir == "" && cfg.DataDir != "" {
+		hcfg.DataDir = filepath.Join(cfg.DataDir, "state")
+	}
+	if hcfg.Logger == nil {
+		hcfg.Logger = cfg.Logger
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	hcfg.Observer = cfg.Metrics.Observer(hcfg.Observer)
+	h, err := host.New(context.Background(), hcfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating the host: %w", err)
+	}
+	t.Cleanup(func() { _ = h.Close(context.Background()) })
+	s, err := New(h, cfg.Options)
+	if err != nil {
+		_ = h.Close(context.Background())
+		return nil, err
+	}
+	return s, nil
+}
+
+// closeAll closes s and then its host.
+func closeAll(ctx context.Context, s *Server) error {
+	return errors.Join(s.Close(ctx), s.Host().Close(ctx))
 }
 
 // env is a server under test with an httptest front.
@@ -103,23 +148,23 @@ type client struct {
 	token string
 }
 
-func newEnv(t testing.TB, mod func(*Config)) *env {
+func newEnv(t testing.TB, mod func(*testCfg)) *env {
 	t.Helper()
 	cfg := testConfig(t)
 	if mod != nil {
 		mod(&cfg)
 	}
-	s, err := New(context.Background(), cfg)
+	s, err := newServer(t, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(s.Handler())
+	ts := httptest.NewServer(s)
 	t.Cleanup(func() {
 		ts.CloseClientConnections()
 		ts.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := s.Close(ctx); err != nil {
+		if err := closeAll(ctx, s); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})

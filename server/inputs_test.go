@@ -78,7 +78,7 @@ func allocDuring(fn func()) uint64 {
 func TestBigArrayBodyBoundedAllocation(t *testing.T) {
 	e := newEnv(t, nil)
 	_, actor := e.counter(e.c, 0, nil)
-	h := e.s.Handler()
+	h := e.s
 	call := "/v1/actors/" + actor.ID + "/call/echo"
 	for _, tc := range []struct {
 		name, path, ct string
@@ -160,7 +160,7 @@ func TestJSONLimitsWhileDecoding(t *testing.T) {
 // connection closed); a request whose body has arrived is not cut by it,
 // however long its call takes.
 func TestBodyTimeout(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.BodyTimeout = 200 * time.Millisecond })
+	e := newEnv(t, func(c *testCfg) { c.BodyTimeout = 200 * time.Millisecond })
 	_, actor := e.counter(e.c, 0, map[string]any{"max_restarts": -1})
 
 	conn, err := net.Dial("tcp", e.ts.Listener.Addr().String())

@@ -10,7 +10,7 @@ import (
 // answered 422 invalid_module naming the export, after the load deadline
 // (not 504 after a call's).
 func TestUpload_LoadHookLoop(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Host.LoadTimeout = 200 * time.Millisecond })
+	e := newEnv(t, func(c *testCfg) { c.Host.LoadTimeout = 200 * time.Millisecond })
 	for _, tt := range []struct{ fixture, names string }{
 		{"hostile_start_loop", "start function"},
 		{"hostile_initialize_loop", "_initialize"},

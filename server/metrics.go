@@ -14,9 +14,12 @@ import (
 	"github.com/wactor/wactor/host"
 )
 
-// metrics holds the server's Prometheus series, in a registry of its own
+// Metrics are a server's Prometheus series, in a registry of their own
 // (not the global one), so that several servers can live in one process.
-type metrics struct {
+// Make them with NewMetrics before the host, and set Observer's result as
+// the host's Config.Observer: that is how they see calls, traps and
+// restarts (Options.Metrics). A *Metrics is a host.Observer.
+type Metrics struct {
 	reg      *prometheus.Registry
 	calls    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -35,8 +38,9 @@ type metrics struct {
 // callBuckets span a C guest's microseconds to the 30 s default deadline.
 var callBuckets = []float64{1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1, 5, 30}
 
-func newMetrics() *metrics {
-	m := &metrics{
+// NewMetrics makes a server's series, empty.
+func NewMetrics() *Metrics {
+	m := &Metrics{
 		cache: map[seriesKey]*callSeries{},
 		reg:   prometheus.NewRegistry(),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -79,19 +83,19 @@ func newMetrics() *metrics {
 
 // watch sets the host whose actors the wactor_actors and wactor_queue_depth
 // gauges count at scrape time.
-func (m *metrics) watch(h *host.Host) { m.host.Store(h) }
+func (m *Metrics) watch(h *host.Host) { m.host.Store(h) }
 
-func (m *metrics) handler() http.Handler {
+func (m *Metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-func (m *metrics) request(route string, status int) {
+func (m *Metrics) request(route string, status int) {
 	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 }
 
-// observer returns the host.Observer that feeds the metrics, and also next
-// if it is not nil.
-func (m *metrics) observer(next host.Observer) host.Observer {
+// Observer returns the host.Observer that feeds the metrics, and also next
+// if it is not nil: set it as the host's Config.Observer.
+func (m *Metrics) Observer(next host.Observer) host.Observer {
 	if next == nil {
 		return m
 	}
@@ -108,7 +112,7 @@ type callSeries struct {
 type seriesKey struct{ class, method string }
 
 // series returns the cached series of a class and method.
-func (m *metrics) series(class, method string) *callSeries {
+func (m *Metrics) series(class, method string) *callSeries {
 	k := seriesKey{class, method}
 	m.mu.RLock()
 	s := m.cache[k]
@@ -131,7 +135,7 @@ func (m *metrics) series(class, method string) *callSeries {
 // that uploads, calls and deletes class after class would otherwise grow
 // the registry (a series per class and method) for as long as the server
 // runs.
-func (m *metrics) forgetClass(class string) {
+func (m *Metrics) forgetClass(class string) {
 	m.mu.Lock()
 	for k := range m.cache {
 		if k.class == class {
@@ -148,7 +152,7 @@ func (m *metrics) forgetClass(class string) {
 }
 
 // CallDone counts a finished call.
-func (m *metrics) CallDone(e host.CallEvent) {
+func (m *Metrics) CallDone(e host.CallEvent) {
 	s := m.series(e.Class, e.Method)
 	if e.Err == nil {
 		s.ok.Inc()
@@ -164,14 +168,14 @@ func (m *metrics) CallDone(e host.CallEvent) {
 }
 
 // ActorChanged counts restarts.
-func (m *metrics) ActorChanged(e host.ActorEvent) {
+func (m *Metrics) ActorChanged(e host.ActorEvent) {
 	if e.State == host.StateRestarting {
 		m.restarts.WithLabelValues(e.Class).Inc()
 	}
 }
 
 // Forbidden counts a refused access.
-func (m *metrics) Forbidden(e host.ForbiddenEvent) {
+func (m *Metrics) Forbidden(e host.ForbiddenEvent) {
 	m.forbidden.WithLabelValues(e.Namespace, e.Op).Inc()
 }
 
@@ -242,7 +246,7 @@ var (
 )
 
 // actorsCollector computes the actor gauges from Host.Actors at scrape time.
-type actorsCollector struct{ m *metrics }
+type actorsCollector struct{ m *Metrics }
 
 // Describe sends the gauges' descriptions.
 func (c actorsCollector) Describe(ch chan<- *prometheus.Desc) {

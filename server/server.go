@@ -1,11 +1,16 @@
 // Package server serves a wactor host over HTTP: the API of docs/API.md
 // (classes, actors, calls, futures, batches, logs), with bearer-token
-// tenancy, Prometheus metrics and health probes. `wactor serve` runs it.
+// tenancy, Prometheus metrics and health probes. It serves any *host.Host a
+// program built: New takes the host and Options (everything else the
+// server needs), and the Server is an http.Handler, with ListenAndServe and
+// Serve to run its own listeners and Close to stop them. `wactor serve`
+// builds a host from its flags and serves it with this package.
 //
-// A Server owns its host.Host: New creates it and Close closes it. Actors
-// spawned through the API are owned by the host (not by a session): HTTP
-// requests are stateless, so an actor lives until it is killed
-// (DELETE /v1/actors/{id}), exits, or the server closes.
+// The server does not own the host: Close stops serving and leaves the
+// host running; its creator closes it. Actors spawned through the API are
+// owned by the host (not by a session): HTTP requests are stateless, so an
+// actor lives until it is killed (DELETE /v1/actors/{id}), exits, or the
+// host closes.
 package server
 
 import (
@@ -17,8 +22,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,18 +30,17 @@ import (
 	"github.com/wactor/wactor/internal/goroutines"
 )
 
-// Config configures a Server. Zero fields take the defaults below.
-type Config struct {
+// Options configure a Server: everything it needs besides its host. The
+// zero value serves on 127.0.0.1:7070 without authentication, with the
+// defaults below; New validates them once.
+type Options struct {
 	// Addr is the address ListenAndServe listens on (default "127.0.0.1:7070").
 	Addr string
-	// DataDir holds the server's files (default "./wactor-data", created):
-	// the compilation cache (DataDir/cache) unless Host.CacheDir is set, and
-	// the classes and durable actors (DataDir/state) unless Host.DataDir is.
-	DataDir string
 	// TokensFile is the JSON file of bearer tokens (docs/API.md,
 	// "Authentication and tenancy"). Empty means no authentication: every
 	// request is in namespace "default", and New refuses an Addr that is not
-	// a loopback address (Serve refuses such a listener).
+	// a loopback address (Serve refuses such a listener). The quotas the
+	// file sets are set on the host (Host.SetQuota) by New.
 	TokensFile string
 	// TLSCert and TLSKey are PEM files; set both to serve HTTPS.
 	TLSCert, TLSKey string
@@ -55,16 +58,18 @@ type Config struct {
 	// (submit, batch without wait) is kept after it resolves (default 10m,
 	// at most 30 days).
 	FutureTTL time.Duration
-	// Host configures the host the server creates. Its Observer, if set,
-	// receives the events too (the server adds its own for the metrics).
-	Host host.Config
+	// Metrics are the series GET /metrics serves. Make them with
+	// NewMetrics before the host and set Metrics.Observer as the host's
+	// Config.Observer, so that they count its calls, traps and restarts;
+	// nil: the server makes its own, which count requests and the host's
+	// actors but no calls.
+	Metrics *Metrics
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
 }
 
 const (
 	defaultAddr         = "127.0.0.1:7070"
-	defaultDataDir      = "./wactor-data"
 	defaultMaxBodyBytes = 64 << 20
 	defaultFutureTTL    = 10 * time.Minute
 	defaultBodyTimeout  = 60 * time.Second
@@ -84,14 +89,14 @@ const (
 // ListenAndServe (or mount Handler), and release it with Close. Its methods
 // are safe for concurrent use.
 type Server struct {
-	cfg       Config
+	cfg       Options
 	log       *slog.Logger
 	host      *host.Host
 	tokens    map[[32]byte]token // nil: no authentication
 	tlsConfig *tls.Config
 	mux       *http.ServeMux
 	routes    []route
-	metrics   *metrics
+	metrics   *Metrics
 	futures   *futureRegistry
 	maxJSON   int64
 	keepalive time.Duration
@@ -119,15 +124,16 @@ type listener struct {
 	err  error
 }
 
-// New validates cfg, creates the data directory and the host (with an
-// Observer feeding the metrics), and returns a server that is not serving
-// yet.
-func New(ctx context.Context, cfg Config) (*Server, error) {
+// New validates opts and returns a server of h that is not serving yet
+// (serve it with ListenAndServe or Serve, or mount it as an http.Handler).
+// It sets the tokens file's quotas on h.
+func New(h *host.Host, opts Options) (*Server, error) {
+	cfg := opts
+	if h == nil {
+		return nil, errors.New("server: no host")
+	}
 	if cfg.Addr == "" {
 		cfg.Addr = defaultAddr
-	}
-	if cfg.DataDir == "" {
-		cfg.DataDir = defaultDataDir
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = defaultMaxBodyBytes
@@ -177,35 +183,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("server: creating the data directory: %w", err)
+	// The tokens file's quotas win over the host's Config.Quotas.
+	for _, ns := range slices.Sorted(maps.Keys(quotas)) {
+		if err := h.SetQuota(ns, quotas[ns]); err != nil {
+			return nil, fmt.Errorf("server: tokens file %s: quota of namespace %q: %w", cfg.TokensFile, ns, err)
+		}
 	}
-
-	hcfg := cfg.Host
-	if hcfg.DataDir == "" {
-		// Classes and durable actors (detached, or spawned durable) outlive
-		// the server.
-		hcfg.DataDir = filepath.Join(cfg.DataDir, "state")
-	}
-	if hcfg.CacheDir == "" {
-		hcfg.CacheDir = filepath.Join(cfg.DataDir, "cache")
-	}
-	if hcfg.Logger == nil {
-		hcfg.Logger = cfg.Logger
-	}
-	if len(quotas) > 0 {
-		// The tokens file's quotas win over Host.Quotas; set before the
-		// host starts, so they hold for the actors it recovers too.
-		qs := make(map[string]host.Quota, len(hcfg.Quotas)+len(quotas))
-		maps.Copy(qs, hcfg.Quotas)
-		maps.Copy(qs, quotas)
-		hcfg.Quotas = qs
-	}
-	s.metrics = newMetrics()
-	hcfg.Observer = s.metrics.observer(hcfg.Observer)
-	h, err := host.New(ctx, hcfg)
-	if err != nil {
-		return nil, fmt.Errorf("server: creating the host: %w", err)
+	s.metrics = cfg.Metrics
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
 	}
 	s.host = h
 	s.metrics.watch(h)
@@ -236,9 +222,10 @@ func checkLoopback(addr string) error {
 	return fmt.Errorf("server: refusing to listen on %q without authentication: use a loopback address or a tokens file", addr)
 }
 
-// Handler returns the server's HTTP handler: every route of docs/API.md,
-// with request IDs, logging and request metrics.
-func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+// ServeHTTP serves one request: every route of docs/API.md, with request
+// IDs, logging and request metrics. A Server is an http.Handler, to mount
+// on a mux or an httptest.Server.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serveHTTP(w, r) }
 
 // Host returns the host the server serves.
 func (s *Server) Host() *host.Host { return s.host }
@@ -249,17 +236,6 @@ func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addr
-}
-
-// LoadClass loads a module as if namespace had uploaded it, or, with an
-// empty namespace, for every namespace (what `wactor serve --preload`
-// does): a preloaded class is visible to every tenant, counts against no
-// quota and cannot be deleted through the API.
-func (s *Server) LoadClass(ctx context.Context, namespace string, wasm []byte) (host.ClassInfo, error) {
-	if namespace == "" {
-		return s.host.LoadClass(ctx, wasm)
-	}
-	return s.host.LoadClassIn(ctx, namespace, wasm)
 }
 
 // ListenAndServe listens on cfg.Addr and serves (with TLS if configured)
@@ -288,7 +264,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	l := &listener{done: make(chan struct{}), srv: &http.Server{
-		Handler:           s.Handler(),
+		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -348,9 +324,10 @@ func (s *Server) shutdown(ctx context.Context, l *listener) error {
 	}
 }
 
-// Close stops serving (gracefully, within ctx), ends log streams, stops the
-// futures sweeper, closes the host (which kills every actor) and waits for
-// the server's goroutines. Later calls return the first call's result.
+// Close stops serving (gracefully, within ctx), ends log streams and long
+// polls, stops the futures sweeper and waits for the server's goroutines.
+// It does not close the host (nor kill its actors): the host's creator
+// does. Later calls return the first call's result.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -373,9 +350,6 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 	}
 	close(s.stop)
-	if err := s.host.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("server: closing the host: %w", err))
-	}
 	if err := s.group.Wait(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("server: waiting for goroutines: %w", err))
 	}

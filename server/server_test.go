@@ -20,7 +20,7 @@ import (
 )
 
 func TestNewValidates(t *testing.T) {
-	base := func(t *testing.T) Config {
+	base := func(t *testing.T) testCfg {
 		c := testConfig(t)
 		c.TokensFile = ""
 		return c
@@ -34,55 +34,55 @@ func TestNewValidates(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, want string
-		mod        func(t *testing.T, c *Config)
+		mod        func(t *testing.T, c *testCfg)
 	}{
-		{"public address without tokens", "without authentication", func(t *testing.T, c *Config) { c.Addr = "0.0.0.0:7070" }},
-		{"all interfaces without tokens", "without authentication", func(t *testing.T, c *Config) { c.Addr = ":7070" }},
-		{"bad address", "address", func(t *testing.T, c *Config) { c.Addr = "nowhere" }},
-		{"missing tokens file", "tokens file", func(t *testing.T, c *Config) { c.TokensFile = "/nonexistent/tokens.json" }},
-		{"bad hash", "64 hex digits", func(t *testing.T, c *Config) {
+		{"public address without tokens", "without authentication", func(t *testing.T, c *testCfg) { c.Addr = "0.0.0.0:7070" }},
+		{"all interfaces without tokens", "without authentication", func(t *testing.T, c *testCfg) { c.Addr = ":7070" }},
+		{"bad address", "address", func(t *testing.T, c *testCfg) { c.Addr = "nowhere" }},
+		{"missing tokens file", "tokens file", func(t *testing.T, c *testCfg) { c.TokensFile = "/nonexistent/tokens.json" }},
+		{"bad hash", "64 hex digits", func(t *testing.T, c *testCfg) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"name": "x", "namespace": "a", "sha256": "abc"}]}`)
 		}},
-		{"no namespace", "namespace", func(t *testing.T, c *Config) {
+		{"no namespace", "namespace", func(t *testing.T, c *testCfg) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"name": "x", "sha256": "`+sum("t")+`"}]}`)
 		}},
-		{"namespace outside the name grammar", "invalid namespace", func(t *testing.T, c *Config) {
+		{"namespace outside the name grammar", "invalid namespace", func(t *testing.T, c *testCfg) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"name": "x", "namespace": "a/b", "sha256": "`+sum("t")+`"}]}`)
 		}},
-		{"namespace with NUL", "invalid namespace", func(t *testing.T, c *Config) {
+		{"namespace with NUL", "invalid namespace", func(t *testing.T, c *testCfg) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"name": "x", "namespace": "a\u0000", "sha256": "`+sum("t")+`"}]}`)
 		}},
-		{"token name with a newline", "invalid token name", func(t *testing.T, c *Config) {
+		{"token name with a newline", "invalid token name", func(t *testing.T, c *testCfg) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"name": "x\ny", "namespace": "a", "sha256": "`+sum("t")+`"}]}`)
 		}},
-		{"negative body timeout", "BodyTimeout", func(t *testing.T, c *Config) { c.BodyTimeout = -1 }},
-		{"huge body timeout", "BodyTimeout", func(t *testing.T, c *Config) { c.BodyTimeout = 1 << 62 }},
-		{"huge body limit", "MaxBodyBytes", func(t *testing.T, c *Config) { c.MaxBodyBytes = 1 << 62 }},
-		{"huge future TTL", "FutureTTL", func(t *testing.T, c *Config) { c.FutureTTL = 1 << 62 }},
-		{"duplicate token", "twice", func(t *testing.T, c *Config) {
+		{"negative body timeout", "BodyTimeout", func(t *testing.T, c *testCfg) { c.BodyTimeout = -1 }},
+		{"huge body timeout", "BodyTimeout", func(t *testing.T, c *testCfg) { c.BodyTimeout = 1 << 62 }},
+		{"huge body limit", "MaxBodyBytes", func(t *testing.T, c *testCfg) { c.MaxBodyBytes = 1 << 62 }},
+		{"huge future TTL", "FutureTTL", func(t *testing.T, c *testCfg) { c.FutureTTL = 1 << 62 }},
+		{"duplicate token", "twice", func(t *testing.T, c *testCfg) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "sha256": "`+sum("t")+`"}, {"namespace": "b", "sha256": "`+sum("t")+`"}]}`)
 		}},
-		{"unknown field", "unknown field", func(t *testing.T, c *Config) {
+		{"unknown field", "unknown field", func(t *testing.T, c *testCfg) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "token": "plain", "sha256": "`+sum("t")+`"}]}`)
 		}},
-		{"quotas that disagree", "different quota", func(t *testing.T, c *Config) {
+		{"quotas that disagree", "different quota", func(t *testing.T, c *testCfg) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "sha256": "`+sum("t")+`", "quota": {"actors": 1}},
 				{"namespace": "a", "sha256": "`+sum("u")+`", "quota": {"actors": 2}}]}`)
 		}},
-		{"bad quota", "quota fields", func(t *testing.T, c *Config) {
+		{"bad quota", "quota fields", func(t *testing.T, c *testCfg) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "sha256": "`+sum("t")+`", "quota": {"classes": -2}}]}`)
 		}},
-		{"unknown quota field", "unknown field", func(t *testing.T, c *Config) {
+		{"unknown quota field", "unknown field", func(t *testing.T, c *testCfg) {
 			c.TokensFile = badTokens(t, `{"tokens": [{"namespace": "a", "sha256": "`+sum("t")+`", "quota": {"cpus": 1}}]}`)
 		}},
-		{"half TLS", "both", func(t *testing.T, c *Config) { c.TLSCert = "cert.pem" }},
-		{"negative TTL", "FutureTTL", func(t *testing.T, c *Config) { c.FutureTTL = -1 }},
-		{"bad host config", "host", func(t *testing.T, c *Config) { c.Host.Workers = -1 }},
+		{"half TLS", "both", func(t *testing.T, c *testCfg) { c.TLSCert = "cert.pem" }},
+		{"negative TTL", "FutureTTL", func(t *testing.T, c *testCfg) { c.FutureTTL = -1 }},
+		{"bad host config", "host", func(t *testing.T, c *testCfg) { c.Host.Workers = -1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base(t)
 			tc.mod(t, &c)
-			s, err := New(context.Background(), c)
+			s, err := newServer(t, c)
 			if err == nil {
 				_ = s.Close(context.Background())
 				t.Fatal("New accepted the configuration")
@@ -95,7 +95,7 @@ func TestNewValidates(t *testing.T) {
 	// A public address is fine with tokens.
 	c := testConfig(t)
 	c.Addr = "0.0.0.0:0"
-	s, err := New(context.Background(), c)
+	s, err := newServer(t, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestNewValidates(t *testing.T) {
 func TestListenAndServe(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Addr = "127.0.0.1:0"
-	s, err := New(context.Background(), cfg)
+	s, err := newServer(t, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestListenAndServe(t *testing.T) {
 
 func TestCloseStopsServe(t *testing.T) {
 	cfg := testConfig(t)
-	s, err := New(context.Background(), cfg)
+	s, err := newServer(t, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestCloseStopsServe(t *testing.T) {
 func TestServeRefusesPublicListenerWithoutTokens(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.TokensFile = ""
-	s, err := New(context.Background(), cfg)
+	s, err := newServer(t, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestTLS(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Addr = "127.0.0.1:0"
 	cfg.TLSCert, cfg.TLSKey = selfSigned(t)
-	s, err := New(context.Background(), cfg)
+	s, err := newServer(t, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -168,7 +168,7 @@ func TestTenancyMatrix(t *testing.T) {
 // namespace and deleted by none of them.
 func TestPreloadedClassesShared(t *testing.T) {
 	e := newEnv(t, nil)
-	info, err := e.s.LoadClass(t.Context(), "", counterWasm(t))
+	info, err := e.s.Host().LoadClass(t.Context(), counterWasm(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestPreloadedClassesShared(t *testing.T) {
 // TestTokenQuotas: a quota in the tokens file bounds its namespace (here
 // one class and one live actor for team-b), and only that namespace.
 func TestTokenQuotas(t *testing.T) {
-	e := newEnv(t, func(c *Config) {
+	e := newEnv(t, func(c *testCfg) {
 		path := filepath.Join(t.TempDir(), "tokens.json")
 		body := fmt.Sprintf(`{"tokens": [
 			{"name": "a", "namespace": %q, "sha256": %q},

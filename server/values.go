@@ -358,7 +358,7 @@ func (c *jconv) object(out []byte, depth int) ([]byte, error) {
 
 // cborText returns the text of a CBOR text item.
 func cborText(b []byte) ([]byte, bool) {
-	l, n, ok := readHead(b)
+	l, n, ok := abi.ReadHead(b)
 	if !ok || b[0]>>5 != 3 || uint64(len(b)-n) != l {
 		return nil, false
 	}
@@ -564,13 +564,13 @@ func cborArg(raw []byte, res refResolver) (any, error) {
 func cborArgs(list []byte, res refResolver) ([]any, error) {
 	// The request's decoder checked the list is one well-formed array of
 	// at most abi.MaxElements items; each is checked here.
-	n, off, ok := readHead(list)
+	n, off, ok := abi.ReadHead(list)
 	if !ok || list[0]>>5 != 4 || n > abi.MaxElements || n > uint64(len(list)) {
 		return nil, newError(codeBadRequest, "field args: want an array")
 	}
 	out := make([]any, n)
 	for i := range out {
-		l := skipLen(list[off:])
+		l := abi.ItemLen(list[off:])
 		raw := list[off : off+l : off+l]
 		off += l
 		v, err := cborArg(raw, res)
@@ -612,12 +612,12 @@ func checkedCBORArg(raw []byte, res refResolver) (any, error) {
 // futureRef reports whether b is exactly tag 51001 around a text, and
 // returns the text.
 func futureRef(b []byte) (string, bool) {
-	tag, n, ok := readHead(b)
+	tag, n, ok := abi.ReadHead(b)
 	if !ok || b[0]>>5 != 6 || tag != abi.TagFutureRef {
 		return "", false
 	}
 	rest := b[n:]
-	l, m, ok := readHead(rest)
+	l, m, ok := abi.ReadHead(rest)
 	if !ok || rest[0]>>5 != 3 || uint64(len(rest)-m) != l || !utf8.Valid(rest[m:]) {
 		return "", false
 	}
@@ -629,7 +629,7 @@ func futureRef(b []byte) (string, bool) {
 func walkHandles(b []byte, fn func(id, class string, err error)) {
 	var walk func(b []byte) int
 	walk = func(b []byte) int {
-		arg, n, ok := readHead(b)
+		arg, n, ok := abi.ReadHead(b)
 		if !ok {
 			return len(b)
 		}
@@ -648,7 +648,7 @@ func walkHandles(b []byte, fn func(id, class string, err error)) {
 			return off
 		case 6:
 			if arg == abi.TagActorHandle {
-				h, err := abi.DecodeHandle(b[:n+skipLen(b[n:])])
+				h, err := abi.DecodeHandle(b[:n+abi.ItemLen(b[n:])])
 				fn(h.ID, h.Class, err)
 			}
 			return n + walk(b[n:])
@@ -658,60 +658,11 @@ func walkHandles(b []byte, fn func(id, class string, err error)) {
 	walk(b)
 }
 
-// skipLen returns the length of the well-formed item at the start of b.
-func skipLen(b []byte) int {
-	arg, n, ok := readHead(b)
-	if !ok {
-		return len(b)
-	}
-	switch b[0] >> 5 {
-	case 2, 3:
-		return min(n+int(arg), len(b))
-	case 4, 5:
-		items := arg
-		if b[0]>>5 == 5 {
-			items *= 2
-		}
-		off := n
-		for i := uint64(0); i < items && off < len(b); i++ {
-			off += skipLen(b[off:])
-		}
-		return off
-	case 6:
-		return n + skipLen(b[n:])
-	}
-	return n
-}
-
-// readHead reads a CBOR head: its argument (for major 7 with ai 25..27, the
-// float bits) and the head's length. ok is false for a truncated or
-// indefinite head.
-func readHead(b []byte) (arg uint64, n int, ok bool) {
-	if len(b) == 0 {
-		return 0, 0, false
-	}
-	ai := b[0] & 0x1f
-	switch {
-	case ai < 24:
-		return uint64(ai), 1, true
-	case ai <= 27:
-		size := 1 << (ai - 24)
-		if len(b) < 1+size {
-			return 0, 0, false
-		}
-		for _, c := range b[1 : 1+size] {
-			arg = arg<<8 | uint64(c)
-		}
-		return arg, 1 + size, true
-	}
-	return 0, 0, false
-}
-
 // appendCBORAsJSON appends the JSON form of one well-formed CBOR value
 // (checked by the host for guest results, or by cborArg) and returns the
 // rest of b after the item.
 func appendCBORAsJSON(dst, b []byte) ([]byte, []byte, error) {
-	arg, n, ok := readHead(b)
+	arg, n, ok := abi.ReadHead(b)
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: truncated or indefinite CBOR", abi.ErrMalformed)
 	}
@@ -791,11 +742,11 @@ func appendCBORAsJSON(dst, b []byte) ([]byte, []byte, error) {
 			return nil, nil, fmt.Errorf("%w: tag %d", abi.ErrMalformed, arg)
 		}
 		// A well-formed handle holds [id text, class text] (abi.Validate).
-		l := skipLen(rest)
+		l := abi.ItemLen(rest)
 		if l < 1 || rest[0] != 0x82 {
 			return nil, nil, fmt.Errorf("%w: tag %d must hold [actor ID, class ID]", abi.ErrMalformed, arg)
 		}
-		k := skipLen(rest[1:l])
+		k := abi.ItemLen(rest[1:l])
 		id, ok1 := cborText(rest[1 : 1+k])
 		class, ok2 := cborText(rest[1+k : l])
 		if !ok1 || !ok2 {
@@ -833,12 +784,12 @@ func plainKeys(b []byte, n uint64) bool {
 		if off >= len(b) || b[off]>>5 != 3 {
 			return false
 		}
-		l, h, ok := readHead(b[off:])
+		l, h, ok := abi.ReadHead(b[off:])
 		if !ok || l > 0 && off+h < len(b) && b[off+h] == '$' {
 			return false
 		}
-		off += skipLen(b[off:])
-		off += skipLen(b[off:])
+		off += abi.ItemLen(b[off:])
+		off += abi.ItemLen(b[off:])
 	}
 	return true
 }

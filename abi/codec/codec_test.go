@@ -184,3 +184,21 @@ func FuzzDiagnose_MatchesCodec(f *testing.F) {
 		}
 	})
 }
+
+// TestDepth_MatchesWalker: abi's walker and the codec draw the nesting
+// limit at the same place for arrays; for a handle the walker counts the tag
+// as a level too (docs/ABI.md section 2, as the guest SDK does), so whatever
+// it accepts the codec decodes.
+func TestDepth_MatchesWalker(t *testing.T) {
+	h := MustEncode(abi.Handle{ID: "a", Class: "b"})
+	for levels := abi.MaxDepth - 3; levels <= abi.MaxDepth+1; levels++ {
+		for _, inner := range [][]byte{{0x01}, {0x80}, h} {
+			b := append(bytes.Repeat([]byte{0x81}, levels), inner...)
+			var x any
+			walkerOK, codecOK := abi.Validate(b) == nil, Decode(b, &x) == nil
+			if walkerOK && !codecOK || inner[0] != 0xd9 && walkerOK != codecOK {
+				t.Errorf("%d levels around %x: walker accepts %v, codec %v", levels, inner, walkerOK, codecOK)
+			}
+		}
+	}
+}

@@ -11,11 +11,10 @@ import (
 
 	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/client"
-	"github.com/wactor/wactor/host"
 )
 
 func newActorCmd(a *app) *cobra.Command {
-	var opts host.Options
+	var opts api.Options
 	// The optional options are sent only when their flag is given, so
 	// --max-restarts 0 asks for no restarts whatever the server's default.
 	var (
@@ -57,7 +56,7 @@ a word that is not valid JSON is a string).`,
 			if a.json() {
 				return a.printJSON(info.Wire()) // as the API shows it
 			}
-			return a.printActors([]host.ActorInfo{info})
+			return a.printActors([]api.ActorInfo{info})
 		},
 	}
 	f := spawn.Flags()
@@ -80,7 +79,7 @@ a word that is not valid JSON is a string).`,
 		Args:    nargs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch filter.State {
-			case "", string(host.StatePending), string(host.StateAlive), string(host.StateRestarting), string(host.StateDead):
+			case "", string(api.StatePending), string(api.StateAlive), string(api.StateRestarting), string(api.StateDead):
 			default:
 				return usagef("--state must be pending, alive, restarting or dead, not %q", filter.State)
 			}
@@ -115,7 +114,7 @@ a word that is not valid JSON is a string).`,
 			if err != nil {
 				return err
 			}
-			var info host.ActorInfo
+			var info api.ActorInfo
 			if name, ok := strings.CutPrefix(args[0], "name:"); ok {
 				if err := checkNames(name, ""); err != nil {
 					return err
@@ -196,7 +195,7 @@ a word that is not valid JSON is a string).`,
 	return group("actor", "Manage actors", spawn, ls, show, kill, repair, discard)
 }
 
-func (a *app) printActors(actors []host.ActorInfo) error {
+func (a *app) printActors(actors []api.ActorInfo) error {
 	tw := a.table()
 	fmt.Fprintln(tw, "ID\tNAME\tCLASS\tSTATE\tQUEUE\tCALLS\tRESTARTS\tMEMORY\tAGE")
 	for _, ai := range actors {
@@ -206,7 +205,7 @@ func (a *app) printActors(actors []host.ActorInfo) error {
 	return tw.Flush()
 }
 
-func (a *app) printActor(ai host.ActorInfo) error {
+func (a *app) printActor(ai api.ActorInfo) error {
 	tw := a.table()
 	fmt.Fprintf(tw, "ID:\t%s\n", ai.ID)
 	fmt.Fprintf(tw, "Name:\t%s\n", dash(ai.Name))
@@ -279,15 +278,15 @@ func age(t time.Time) string {
 }
 
 // checkNames checks an actor name and a namespace against the name grammar
-// (host.CheckName) before anything is sent; empty ones are left out.
+// (api.CheckName) before anything is sent; empty ones are left out.
 func checkNames(name, namespace string) error {
 	if name != "" {
-		if err := host.CheckName("actor name", name); err != nil {
+		if err := api.CheckName("actor name", name); err != nil {
 			return usagef("%v", err)
 		}
 	}
 	if namespace != "" {
-		if err := host.CheckName("namespace", namespace); err != nil {
+		if err := api.CheckName("namespace", namespace); err != nil {
 			return usagef("%v", err)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -46,7 +47,7 @@ prints the call's future IDs at once; get the results with 'wactor future get'.`
 				return err
 			}
 			method, cargs := args[1], parseArgs(args[2:])
-			opts := client.CallOptions{NumReturns: returns, TimeoutMS: timeout.Milliseconds()}
+			opts := client.CallOptions{NumReturns: returns, Timeout: timeout}
 			if async {
 				futs, err := c.Submit(ctx, id, method, opts, cargs...)
 				if err != nil {
@@ -70,7 +71,12 @@ prints the call's future IDs at once; get the results with 'wactor future get'.`
 				defer cancel()
 			}
 			stop := waitIndicator(a.stderr, "calling "+method)
-			v, err := c.CallWithOptions(ctx, id, method, opts, cargs...)
+			var v client.Value
+			if opts == (client.CallOptions{}) {
+				v, err = c.Invoke(ctx, id, method, cargs...)
+			} else {
+				v, err = invokeWith(ctx, c, id, method, opts, cargs)
+			}
 			stop()
 			if err != nil {
 				return err
@@ -83,6 +89,32 @@ prints the call's future IDs at once; get the results with 'wactor future get'.`
 	f.DurationVar(&timeout, "timeout", 0, "the call's deadline (default: the actor's call timeout)")
 	f.IntVar(&returns, "returns", 0, "number of return values (default: the method's)")
 	return cmd
+}
+
+// invokeWith is a synchronous call with options: Submit, then the values
+// of its futures (several as one array, as a synchronous call of the API
+// returns them).
+func invokeWith(ctx context.Context, c *client.Client, id, method string, opts client.CallOptions, args []any) (client.Value, error) {
+	futs, err := c.Submit(ctx, id, method, opts, args...)
+	if err != nil {
+		return client.Value{}, err
+	}
+	if len(futs) == 1 {
+		return futs[0].Get(ctx)
+	}
+	vals := make([]json.RawMessage, len(futs))
+	for i, f := range futs {
+		v, err := f.Get(ctx)
+		if err != nil {
+			return client.Value{}, err
+		}
+		vals[i] = v.Raw()
+	}
+	b, err := json.Marshal(vals)
+	if err != nil {
+		return client.Value{}, err
+	}
+	return client.ValueOf(b), nil
 }
 
 // printValue prints a result: as {"value": v} (or {"values": [..]}) with
@@ -131,7 +163,7 @@ func newFutureCmd(a *app) *cobra.Command {
 				}
 				stop := waitIndicator(a.stderr, "waiting for "+args[0])
 				for !ready && wctx.Err() == nil {
-					v, ready, err = c.Future(wctx, args[0], client.MaxWait)
+					v, ready, err = c.Future(args[0]).Poll(wctx, client.MaxWait)
 					if err != nil && wctx.Err() != nil && ctx.Err() == nil {
 						err = nil // --timeout passed: report pending
 					}
@@ -141,7 +173,7 @@ func newFutureCmd(a *app) *cobra.Command {
 				}
 				stop()
 			} else {
-				v, ready, err = c.Future(ctx, args[0], 0)
+				v, ready, err = c.Future(args[0]).Poll(ctx, 0)
 			}
 			if err != nil {
 				return err

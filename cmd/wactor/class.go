@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wactor/wactor/abi"
-	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/api"
 )
 
 func newClassCmd(a *app) *cobra.Command {
@@ -49,7 +49,7 @@ func newClassCmd(a *app) *cobra.Command {
 			if a.json() {
 				return a.printJSON(info)
 			}
-			return a.printClasses([]host.ClassInfo{info})
+			return a.printClasses([]api.ClassInfo{info})
 		},
 	}
 	ls := &cobra.Command{
@@ -68,7 +68,7 @@ func newClassCmd(a *app) *cobra.Command {
 			}
 			if a.json() {
 				if classes == nil {
-					classes = []host.ClassInfo{}
+					classes = []api.ClassInfo{}
 				}
 				return a.printJSON(map[string]any{"classes": classes})
 			}
@@ -117,7 +117,7 @@ func newClassCmd(a *app) *cobra.Command {
 	return group("class", "Manage classes (WebAssembly modules)", push, ls, show, rm)
 }
 
-func (a *app) printClasses(classes []host.ClassInfo) error {
+func (a *app) printClasses(classes []api.ClassInfo) error {
 	tw := a.table()
 	fmt.Fprintln(tw, "ID\tNAME\tSIZE\tMETHODS")
 	for _, ci := range classes {
@@ -130,7 +130,7 @@ func (a *app) printClasses(classes []host.ClassInfo) error {
 	return tw.Flush()
 }
 
-func (a *app) printClass(ci host.ClassInfo) error {
+func (a *app) printClass(ci api.ClassInfo) error {
 	tw := a.table()
 	fmt.Fprintf(tw, "ID:\t%s\n", ci.ID)
 	fmt.Fprintf(tw, "Name:\t%s\n", dash(ci.Name))

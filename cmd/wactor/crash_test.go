@@ -104,7 +104,7 @@ func crashRun(t *testing.T, mode host.Durability, rounds int) {
 			}
 		} else {
 			for _, a := range actors {
-				v, err := cl.Call(ctx, a.id, "get")
+				v, err := cl.Invoke(ctx, a.id, "get")
 				if err != nil {
 					t.Fatalf("round %d: %s after restart: %v; server stderr:\n%s", round, a.name, err, p.stderrText())
 				}
@@ -145,7 +145,7 @@ func crashRun(t *testing.T, mode host.Durability, rounds int) {
 				}
 				a := actors[i%len(actors)]
 				a.inFlight = true
-				if _, err := cl.Call(ctx, a.id, "incr", 1); err != nil {
+				if _, err := cl.Invoke(ctx, a.id, "incr", 1); err != nil {
 					return // the server is gone: the call stays in flight
 				}
 				a.acked++

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wactor/wactor/abi"
-	"github.com/wactor/wactor/host"
+	"github.com/wactor/wactor/api"
 )
 
 func newLogsCmd(a *app) *cobra.Command {
@@ -42,7 +42,7 @@ for a while after it died. Dropped lines are reported on stderr.`,
 			// A gap in the sequence numbers is lines the server dropped
 			// (its log keeps a bounded number of bytes and lines).
 			next := since
-			show := func(l host.LogLine) error {
+			show := func(l api.LogLine) error {
 				if l.Seq > next {
 					fmt.Fprintf(a.stderr, "wactor: %d earlier lines were dropped from the actor's log\n", l.Seq-next)
 				}
@@ -73,7 +73,7 @@ for a while after it died. Dropped lines are reported on stderr.`,
 	return cmd
 }
 
-func (a *app) printLogLine(l host.LogLine) error {
+func (a *app) printLogLine(l api.LogLine) error {
 	if a.json() {
 		b, err := json.Marshal(l)
 		if err != nil {

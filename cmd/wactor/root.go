@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/client"
-	"github.com/wactor/wactor/host"
 )
 
 // app holds the global flags and the standard streams of one run.
@@ -133,7 +133,7 @@ func (a *app) resolveActor(ctx context.Context, c *client.Client, s string) (str
 	if !ok {
 		return s, nil
 	}
-	if err := host.CheckName("actor name", name); err != nil {
+	if err := api.CheckName("actor name", name); err != nil {
 		return "", usagef("%q: %v", s, err)
 	}
 	info, err := c.Lookup(ctx, name)

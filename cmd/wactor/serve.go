@@ -31,7 +31,7 @@ const (
 )
 
 // fileConfig is the JSON configuration file of wactor serve (--config): the
-// fields of server.Config, with durations as Go duration strings ("10m") or
+// fields of server.Options, the data directory and the host's Config, with durations as Go duration strings ("10m") or
 // nanoseconds. Unknown fields are an error.
 type fileConfig struct {
 	Addr         string      `json:"addr"`
@@ -124,19 +124,27 @@ refuses to listen on a non-loopback address.`,
 	return cmd
 }
 
+// serveSetup is what wactor serve runs: a host (Config, data directory) and
+// a server of it (Options).
+type serveSetup struct {
+	opts    server.Options
+	dataDir string
+	host    host.Config
+}
+
 // serveConfig merges the configuration file, the environment and the flags
 // (in that order of precedence, lowest first).
-func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, string, []string, error) {
+func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (serveSetup, string, []string, error) {
 	fc := fileConfig{Addr: defaultAddr, DataDir: defaultDataDir, LogLevel: "info"}
 	if f.config != "" {
 		b, err := os.ReadFile(f.config)
 		if err != nil {
-			return server.Config{}, "", nil, &codedError{"config", err}
+			return serveSetup{}, "", nil, &codedError{"config", err}
 		}
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&fc); err != nil {
-			return server.Config{}, "", nil, &codedError{"config", fmt.Errorf("%s: %w", f.config, err)}
+			return serveSetup{}, "", nil, &codedError{"config", fmt.Errorf("%s: %w", f.config, err)}
 		}
 	}
 	for _, e := range []struct {
@@ -182,7 +190,7 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 	}
 	if changed("memory-budget-mib") {
 		if err := mib("memory-budget-mib", f.memoryBudgetMiB, &fc.Host.MemoryBudget); err != nil {
-			return server.Config{}, "", nil, err
+			return serveSetup{}, "", nil, err
 		}
 	}
 	if changed("load-timeout") {
@@ -190,7 +198,7 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 	}
 	if changed("class-memory-budget-mib") {
 		if err := mib("class-memory-budget-mib", f.classBudgetMiB, &fc.Host.ClassMemoryBudget); err != nil {
-			return server.Config{}, "", nil, err
+			return serveSetup{}, "", nil, err
 		}
 	}
 	preload := fc.Preload
@@ -198,18 +206,20 @@ func (a *app) serveConfig(cmd *cobra.Command, f serveFlags) (server.Config, stri
 		preload = f.preload
 	}
 	if (fc.TLSCert == "") != (fc.TLSKey == "") {
-		return server.Config{}, "", nil, usagef("--tls-cert and --tls-key go together")
+		return serveSetup{}, "", nil, usagef("--tls-cert and --tls-key go together")
 	}
-	cfg := server.Config{
-		Addr:         fc.Addr,
-		DataDir:      fc.DataDir,
-		TokensFile:   fc.TokensFile,
-		TLSCert:      fc.TLSCert,
-		TLSKey:       fc.TLSKey,
-		MaxBodyBytes: fc.MaxBodyBytes,
-		FutureTTL:    time.Duration(fc.FutureTTL),
-		BodyTimeout:  time.Duration(fc.BodyTimeout),
-		Host:         fc.Host,
+	cfg := serveSetup{
+		opts: server.Options{
+			Addr:         fc.Addr,
+			TokensFile:   fc.TokensFile,
+			TLSCert:      fc.TLSCert,
+			TLSKey:       fc.TLSKey,
+			MaxBodyBytes: fc.MaxBodyBytes,
+			FutureTTL:    time.Duration(fc.FutureTTL),
+			BodyTimeout:  time.Duration(fc.BodyTimeout),
+		},
+		dataDir: fc.DataDir,
+		host:    fc.Host,
 	}
 	return cfg, fc.LogLevel, preload, nil
 }
@@ -232,10 +242,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
-	cfg.Logger = logger
-	if cfg.Host.Logger == nil {
-		cfg.Host.Logger = logger
-	}
+	cfg.opts.Logger = logger
 	files, err := wasmFiles(preload)
 	if err != nil {
 		return err
@@ -244,26 +251,40 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 	ctx := cmd.Context() // cancelled by SIGINT/SIGTERM (see main)
 	// Listen first: a taken port fails at once, before the host recovers
 	// its actors or compiles anything.
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := net.Listen("tcp", cfg.opts.Addr)
 	if err != nil {
-		return &codedError{"serve", listenError(cfg.Addr, err)}
+		return &codedError{"serve", listenError(cfg.opts.Addr, err)}
 	}
-	srv, err := server.New(ctx, cfg)
+	h, metrics, err := newServeHost(ctx, cfg, logger)
 	if err != nil {
 		_ = ln.Close()
 		return &codedError{"serve", err}
 	}
+	cfg.opts.Metrics = metrics
+	srv, err := server.New(h, cfg.opts)
+	if err != nil {
+		_ = ln.Close()
+		_ = h.Close(context.WithoutCancel(ctx))
+		return &codedError{"serve", err}
+	}
+	// The server stops serving first, then the host closes (which kills
+	// every actor).
 	closeSrv := func() error {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 		defer cancel()
-		return srv.Close(cctx)
+		err := srv.Close(cctx)
+		if herr := h.Close(cctx); herr != nil {
+			err = errors.Join(err, fmt.Errorf("closing the host: %w", herr))
+		}
+		return err
 	}
 	fmt.Fprintf(a.stdout, "wactor listening on %s\n", ln.Addr())
 	for _, file := range files {
 		wasm, err := os.ReadFile(file)
 		if err == nil {
+			// For every namespace: each tenant may spawn it, none may delete it.
 			var info host.ClassInfo
-			if info, err = srv.LoadClass(ctx, "", wasm); err == nil {
+			if info, err = h.LoadClass(ctx, wasm); err == nil {
 				fmt.Fprintf(a.stdout, "loaded %s %s\n", info.ID, file)
 				continue
 			}
@@ -290,6 +311,35 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 		return &codedError{"serve", closeErr}
 	}
 	return nil
+}
+
+// newServeHost creates the data directory and the host that wactor serve
+// serves: its classes and durable actors in DATA/state, its compilation
+// cache in DATA/cache (unless the host's configuration names others), its
+// events feeding the server's metrics.
+func newServeHost(ctx context.Context, cfg serveSetup, logger *slog.Logger) (*host.Host, *server.Metrics, error) {
+	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	hcfg := cfg.host
+	if hcfg.DataDir == "" {
+		// Classes and durable actors (detached, or spawned durable) outlive
+		// the server.
+		hcfg.DataDir = filepath.Join(cfg.dataDir, "state")
+	}
+	if hcfg.CacheDir == "" {
+		hcfg.CacheDir = filepath.Join(cfg.dataDir, "cache")
+	}
+	if hcfg.Logger == nil {
+		hcfg.Logger = logger
+	}
+	metrics := server.NewMetrics()
+	hcfg.Observer = metrics.Observer(hcfg.Observer)
+	h, err := host.New(ctx, hcfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the host: %w", err)
+	}
+	return h, metrics, nil
 }
 
 // wasmFiles expands --preload arguments: files as given, directories into

@@ -687,55 +687,50 @@ func (d *decoder) anyKey() (any, error) {
 	return k, nil
 }
 
-// skip checks that the next item is well formed and moves past it without
-// building a value.
+// skip checks that the next item is well formed within the ABI's limits,
+// where it is (d.depth levels deep), and moves past it without building a
+// value. The check is the abi package's walker, the one the host applies to
+// the same bytes.
 func (d *decoder) skip() error {
-	if d.off >= len(d.b) {
-		return errEOF
+	n, err := abi.SkipItem(d.b[d.off:], d.depth)
+	if err != nil {
+		return skipError(err)
 	}
-	switch d.b[d.off] >> 5 {
-	case 2:
-		_, err := d.bytesView("")
+	d.off += n
+	return nil
+}
+
+// skipError gives a walker error the codec's own words.
+func skipError(err error) error {
+	var se *abi.SyntaxError
+	if !errors.As(err, &se) {
 		return err
-	case 3:
-		_, err := d.textView("")
-		return err
-	case 4, 5:
-		major := d.b[d.off] >> 5
-		n, err := d.containerHead(major, "")
-		if err != nil {
-			return err
-		}
-		if major == 5 {
-			n *= 2
-		}
-		for range n {
-			if err := d.skip(); err != nil {
-				return err
-			}
-		}
-		d.leave()
-		return nil
-	case 6:
-		_, _, err := d.handleView()
-		return err
-	case 7:
-		switch c := d.b[d.off]; {
-		case c >= 0xf4 && c <= 0xf7:
-			d.off++
-			return nil
-		case c == 0xf9 || c == 0xfa || c == 0xfb:
-			_, _, _, err := d.head()
-			return err
-		case c == 0xff:
-			return errBreak
-		case c >= 0xfc:
-			return errReserved
-		}
+	}
+	switch se.Rule {
+	case abi.RuleTruncated:
+		return errEOF
+	case abi.RuleLength:
+		return errTooLong
+	case abi.RuleIndefinite:
+		return errIndefinite
+	case abi.RuleBreak:
+		return errBreak
+	case abi.RuleReserved:
+		return errReserved
+	case abi.RuleUTF8:
+		return errUTF8
+	case abi.RuleDepth:
+		return errTooDeep
+	case abi.RuleElements:
+		return errTooMany
+	case abi.RuleTag:
+		return errTag
+	case abi.RuleHandle:
+		return errBadHandle
+	case abi.RuleSimple:
 		return errSimple
 	}
-	_, _, _, err := d.head()
-	return err
+	return newError("cbor: ", se.Detail)
 }
 
 // into decodes the next item into the value v points to.

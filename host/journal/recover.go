@@ -170,6 +170,42 @@ func (s *Store) GoodCheckpoints(ctx context.Context, id string) []api.Checkpoint
 	return out
 }
 
+// PutCheckpoint stores checkpoint st of actor st.ActorID, then empties
+// its journal jf (nil: none), whose calls st holds. A journal that cannot
+// be emptied is logged, not an error: recovery skips the records older than
+// the latest snapshot, so it costs only space. Errors wrap api.ErrPersist.
+func (s *Store) PutCheckpoint(ctx context.Context, st *snapshots.State, jf *File) error {
+	if _, err := s.snaps.Put(ctx, st); err != nil {
+		return fmt.Errorf("%w: storing the checkpoint: %w", api.ErrPersist, DiskError{err})
+	}
+	if jf != nil {
+		if err := jf.Reset(); err != nil {
+			s.log.Warn("emptying a journal", slog.String("actor", st.ActorID), slog.Any("err", err))
+		}
+	}
+	return nil
+}
+
+// Checkpoints lists actor id's newest keep checkpoints on disk, newest
+// first. Errors wrap api.ErrPersist (or are ctx's).
+func (s *Store) Checkpoints(ctx context.Context, id string, keep int) ([]api.CheckpointInfo, error) {
+	metas, err := s.snaps.List(ctx, id)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: listing checkpoints: %w", api.ErrPersist, DiskError{err})
+	}
+	// The store may also hold an older full snapshot that the newest ones
+	// are increments of: storage, not a kept checkpoint.
+	metas = metas[:min(len(metas), keep)]
+	out := make([]api.CheckpointInfo, 0, len(metas))
+	for _, m := range metas {
+		out = append(out, api.CheckpointInfo{ID: m.ID, Taken: m.Taken, Size: int(m.Size), Calls: m.Calls})
+	}
+	return out, nil
+}
+
 // RepairPoint chooses what a repair of damaged actor id restores: its
 // checkpoint checkpointID ("" for the newest that decodes), plus the
 // journal records that follow it without a gap (those after a gap are

@@ -238,54 +238,13 @@ func Compile(ctx context.Context, e *Engine, id string, wasm []byte) (*Class, er
 	}
 
 	c.Info = api.ClassInfo{ID: id, Size: len(wasm), LoadedAt: time.Now()}
-	if data, ok := customSection(wasm, abi.ManifestSection); ok {
+	if data, ok := abi.CustomSection(wasm, abi.ManifestSection); ok {
 		if err := c.applyManifest(data); err != nil {
 			_ = compiled.Close(ctx)
 			return nil, err
 		}
 	}
 	return c, nil
-}
-
-// customSection returns the content of the first custom section of that
-// name. The module was validated by the engine's compiler.
-func customSection(wasm []byte, name string) ([]byte, bool) {
-	uleb := func(b []byte, p int) (uint64, int, bool) {
-		var v uint64
-		for shift := uint(0); shift < 35; shift += 7 {
-			if p >= len(b) {
-				return 0, p, false
-			}
-			c := b[p]
-			p++
-			v |= uint64(c&0x7f) << shift
-			if c&0x80 == 0 {
-				return v, p, true
-			}
-		}
-		return 0, p, false
-	}
-	p := 8
-	for p < len(wasm) {
-		id := wasm[p]
-		size, q, ok := uleb(wasm, p+1)
-		if !ok || size > uint64(len(wasm)-q) {
-			return nil, false
-		}
-		body := wasm[q : q+int(size)]
-		p = q + int(size)
-		if id != 0 {
-			continue
-		}
-		n, r, ok := uleb(body, 0)
-		if !ok || n > uint64(len(body)-r) {
-			continue
-		}
-		if string(body[r:r+int(n)]) == name {
-			return body[r+int(n):], true
-		}
-	}
-	return nil, false
 }
 
 // applyManifest checks a manifest against the exports and records it.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // ModuleInfo is what ParseModule reads from a module: the same listing for
@@ -65,21 +67,23 @@ func (r *parser) bytes(n uint64) []byte {
 
 // uleb reads an unsigned LEB128 of at most bits bits.
 func (r *parser) uleb(bits uint) uint64 {
-	var v uint64
-	for shift := uint(0); ; shift += 7 {
-		if shift >= bits || r.err != nil {
-			r.fail("LEB128 too long")
-			return 0
-		}
-		c := r.byte()
-		v |= uint64(c&0x7f) << shift
-		if c&0x80 == 0 {
-			if shift+7 > bits && c>>(bits-shift) != 0 {
-				r.fail("LEB128 out of range")
-			}
-			return v
-		}
+	if r.err != nil {
+		r.fail("LEB128 too long")
+		return 0
 	}
+	v, n, err := abi.ReadULEB128(r.b[r.p:], bits)
+	r.p += n
+	switch err {
+	case nil:
+		return v
+	case abi.ErrLEB128Truncated:
+		r.fail("unexpected end")
+	case abi.ErrLEB128TooLong:
+		r.fail("LEB128 too long")
+	default:
+		r.fail("LEB128 out of range")
+	}
+	return 0
 }
 
 func (r *parser) u32() uint32 { return uint32(r.uleb(32)) }

@@ -1,5 +1,7 @@
 package instrument
 
+import "github.com/wactor/wactor/abi"
+
 // This file holds the bounds-checked LEB128 readers and the instruction
 // walker. Every function takes the whole module b and an absolute position p;
 // callers limit reads by slicing b[:end], which keeps positions absolute so
@@ -7,22 +9,21 @@ package instrument
 
 // readU32 decodes an unsigned LEB128 of at most 5 bytes.
 func readU32(b []byte, p int) (uint32, int, error) {
-	var v uint32
-	for i := 0; i < 5; i++ {
-		if p >= len(b) {
-			return 0, p, malformed(p, "truncated LEB128")
-		}
-		c := b[p]
-		p++
-		if i == 4 && c > 0x0f {
-			return 0, p, malformed(p-1, "u32 LEB128 too large")
-		}
-		v |= uint32(c&0x7f) << (7 * i)
-		if c < 0x80 {
-			return v, p, nil
-		}
+	if p < len(b) && b[p] < 0x80 { // one byte: most immediates
+		return uint32(b[p]), p + 1, nil
 	}
-	panic("unreachable")
+	if p > len(b) {
+		return 0, p, malformed(p, "truncated LEB128")
+	}
+	v, n, err := abi.ReadULEB128(b[p:], 32)
+	switch err {
+	case nil:
+		return uint32(v), p + n, nil
+	case abi.ErrLEB128Truncated:
+		return 0, p + n, malformed(p+n, "truncated LEB128")
+	default:
+		return 0, p + n, malformed(p+n-1, "u32 LEB128 too large")
+	}
 }
 
 // skipLEB skips a LEB128 of at most maxBytes bytes.
