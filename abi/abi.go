@@ -98,16 +98,35 @@ const (
 
 // Decode limits applied to CBOR from an untrusted side.
 const (
-	MaxDepth              = 32
-	MaxElements           = 65536
-	DefaultMaxArgBytes    = 4 << 20
+	// MaxDepth is the deepest nesting of arrays, maps and tags.
+	MaxDepth = 32
+	// MaxElements is the most elements of one array or pairs of one map.
+	MaxElements = 65536
+	// DefaultMaxArgBytes is the default bound of an encoded argument list.
+	DefaultMaxArgBytes = 4 << 20
+	// DefaultMaxResultBytes is the default bound of an encoded result envelope.
 	DefaultMaxResultBytes = 16 << 20
 )
 
-// CBOR tags reserved by the ABI for later versions.
+// Bounds of the inputs of the actor-call imports, checked before the host
+// copies them out of the guest's memory (docs/ABI.md section 6); past its
+// bound an input fails the import with CodeBadArgs.
 const (
+	// MaxRefBytes bounds an encoded actor handle or a class ID.
+	MaxRefBytes = 1 << 10
+	// MaxSpawnOptionsBytes bounds the encoded options map of spawn.
+	MaxSpawnOptionsBytes = 4 << 10
+)
+
+// CBOR tags of the ABI.
+const (
+	// TagActorHandle is an actor handle: the tag around [actor ID, class
+	// ID] (Handle). It is the one tag a value may hold.
 	TagActorHandle = 51000
-	TagFutureRef   = 51001
+	// TagFutureRef is a future reference: the tag around a future ID. It
+	// is not a value: the HTTP API accepts it as a whole argument of a
+	// call, which then receives the future's result.
+	TagFutureRef = 51001
 )
 
 // Envelope kinds: the first element of a result envelope.

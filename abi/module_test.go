@@ -146,6 +146,41 @@ func TestCheckManifest(t *testing.T) {
 
 // TestTables: the tables hold what docs/ABI.md says, and callers get copies.
 func TestTables(t *testing.T) {
+	docs := map[string]string{ // docs/ABI.md sections 1 and 6
+		"wactor.log":                "(i32, i32, i32) -> ()",
+		"wactor.self_id":            "(i32, i32) -> (i32)",
+		"wactor.exit":               "() -> ()",
+		"wactor.call":               "(i32, i32, i32, i32, i32, i32) -> (i32)",
+		"wactor.send":               "(i32, i32, i32, i32, i32, i32) -> (i64)",
+		"wactor.await":              "(i64) -> (i32)",
+		"wactor.spawn":              "(i32, i32, i32, i32, i32, i32) -> (i32)",
+		"wactor.get_actor":          "(i32, i32, i32, i32) -> (i32)",
+		"wactor.kill":               "(i32, i32) -> (i32)",
+		"wactor.take":               "(i32, i32) -> (i32)",
+		"wactor_abi_version":        "() -> (i32)",
+		"wactor_alloc":              "(i32) -> (i32)",
+		"_initialize":               "() -> ()",
+		"wactor_init":               "(i32, i32) -> (i64)",
+		"wactor_manifest":           "() -> (i64)",
+		"wactor_should_checkpoint":  "(i64, i64) -> (i32)",
+		"wactor_reseed":             "() -> ()",
+		"wactor_load_checkpoint":    "(i32, i32) -> (i64)",
+		"wactor_checkpoint_expired": "(i32, i32) -> (i64)",
+	}
+	seen := 0
+	for _, f := range append(HostImports(), FuncExports()...) {
+		name := f.Name
+		if f.Module != "" {
+			name = f.Module + "." + name
+		}
+		if want, ok := docs[name]; !ok || f.Type.String() != want {
+			t.Errorf("%s: %s, docs/ABI.md says %q", name, f.Type, want)
+		}
+		seen++
+	}
+	if seen != len(docs) {
+		t.Errorf("the tables list %d functions, docs/ABI.md %d", seen, len(docs))
+	}
 	if got := MethodType().String(); got != "(i32, i32) -> (i64)" {
 		t.Errorf("MethodType = %s", got)
 	}

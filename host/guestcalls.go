@@ -478,24 +478,13 @@ func (sb *box) callFromGuest(a *actor, target, method, args []byte) []byte {
 	return env
 }
 
-// guestSpawnOptions is the opts map of the spawn import.
-type guestSpawnOptions struct {
-	Name          string `cbor:"name,omitempty"`
-	Namespace     string `cbor:"namespace,omitempty"`
-	Detached      bool   `cbor:"detached,omitempty"`
-	GetIfExists   bool   `cbor:"get_if_exists,omitempty"`
-	MaxRestarts   *int   `cbor:"max_restarts,omitempty"`
-	MemoryPages   uint32 `cbor:"memory_pages,omitempty"`
-	CallTimeoutMS *int64 `cbor:"call_timeout_ms,omitempty"`
-}
-
 // spawnChild spawns a child of a for the spawn import. The child's spawn,
 // its constructor included, runs on a goroutine of its own, never on the
 // calling guest's stack (a constructor that spawns its own class would
 // otherwise recurse until the stack overflows); the guest waits for it, and
 // gives up when its own call is interrupted, which cancels the spawn.
 func (sb *box) spawnChild(a *actor, classID string, args, rawOpts []byte) (abi.Value, error) {
-	var o guestSpawnOptions
+	var o abi.SpawnOptions
 	if len(rawOpts) > 0 {
 		if err := abi.Validate(rawOpts); err != nil {
 			return nil, fmt.Errorf("%w: spawn options: %w", ErrInvalidArgument, err)

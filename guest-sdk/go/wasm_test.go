@@ -18,6 +18,7 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
+	"github.com/wactor/wactor/abi"
 )
 
 var goExamples = []string{"counter", "kv", "bank", "divmod", "pipeline", "misbehave", "pingpong", "paramserver", "supervisor"}
@@ -40,13 +41,28 @@ func TestGuestModuleShape(t *testing.T) {
 			sig := func(f api.FunctionDefinition) string {
 				return typesString(f.ParamTypes()) + "->" + typesString(f.ResultTypes())
 			}
-			methodShape := typesString([]api.ValueType{i32, i32}) + "->" + typesString([]api.ValueType{i64})
-			want := map[string]string{
-				"wactor_abi_version": "->" + typesString([]api.ValueType{i32}),
-				"wactor_alloc":       typesString([]api.ValueType{i32}) + "->" + typesString([]api.ValueType{i32}),
-				"wactor_init":        methodShape,
-				"wactor_manifest":    "->" + typesString([]api.ValueType{i64}),
-				"_initialize":        "->",
+			// The signatures are the abi package's table (docs/ABI.md).
+			abiSig := func(f abi.FuncType) string {
+				conv := func(ts []abi.ValType) []api.ValueType {
+					out := make([]api.ValueType, len(ts))
+					for i, t := range ts {
+						out[i] = api.ValueType(t)
+					}
+					return out
+				}
+				return typesString(conv(f.Params)) + "->" + typesString(conv(f.Results))
+			}
+			methodShape := abiSig(abi.MethodType())
+			// Every guest built with the SDK exports these five.
+			want := map[string]string{}
+			for _, f := range abi.FuncExports() {
+				switch f.Name {
+				case abi.ExportVersion, abi.ExportAlloc, abi.ExportInit, abi.ExportManifest, abi.ExportInitialize:
+					want[f.Name] = abiSig(f.Type)
+				}
+			}
+			if len(want) != 5 || want[abi.ExportManifest] != "->"+typesString([]api.ValueType{i64}) {
+				t.Fatalf("abi's export table: %v", want)
 			}
 			exports := cm.ExportedFunctions()
 			var methods []string
@@ -73,19 +89,14 @@ func TestGuestModuleShape(t *testing.T) {
 					t.Errorf("missing export %s", n)
 				}
 			}
-			// The wactor imports have the signatures of docs/ABI.md section 6.
-			i32s := func(n int) string { return typesString(slices.Repeat([]api.ValueType{i32}, n)) }
-			wactorImports := map[string]string{
-				"log":       i32s(3) + "->",
-				"self_id":   i32s(2) + "->" + i32s(1),
-				"exit":      "->",
-				"call":      i32s(6) + "->" + i32s(1),
-				"send":      i32s(6) + "->" + typesString([]api.ValueType{i64}),
-				"await":     typesString([]api.ValueType{i64}) + "->" + i32s(1),
-				"spawn":     i32s(6) + "->" + i32s(1),
-				"get_actor": i32s(4) + "->" + i32s(1),
-				"kill":      i32s(2) + "->" + i32s(1),
-				"take":      i32s(2) + "->" + i32s(1),
+			// The wactor imports have the signatures of docs/ABI.md section
+			// 6, abi's table.
+			wactorImports := map[string]string{}
+			for _, f := range abi.HostImports() {
+				wactorImports[f.Name] = abiSig(f.Type)
+			}
+			if wactorImports["send"] != typesString(slices.Repeat([]api.ValueType{i32}, 6))+"->"+typesString([]api.ValueType{i64}) {
+				t.Fatalf("abi's import table: %v", wactorImports)
 			}
 			for _, imp := range cm.ImportedFunctions() {
 				mod, n, _ := imp.Import()

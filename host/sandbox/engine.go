@@ -65,20 +65,27 @@ func NewEngine(ctx context.Context, name, cacheDir string, loadTimeout time.Dura
 	if err != nil {
 		return nil, fmt.Errorf("host: engine %s: %w", name, err)
 	}
-	i32, i64 := engine.I32, engine.I64
-	p := func(ts ...engine.ValueType) []engine.ValueType { return ts }
 	e := &Engine{eng: eng, name: name, ownMemory: name == EngineWazero, loadTimeout: loadTimeout}
-	e.hostFuncs = []engine.HostFunc{
-		{Name: abi.ImportLog, Params: p(i32, i32, i32), Func: hostLog},
-		{Name: abi.ImportSelfID, Params: p(i32, i32), Results: p(i32), Func: hostSelfID},
-		{Name: abi.ImportExit, Func: hostExit},
-		{Name: abi.ImportCall, Params: p(i32, i32, i32, i32, i32, i32), Results: p(i32), Func: hostCall},
-		{Name: abi.ImportSend, Params: p(i32, i32, i32, i32, i32, i32), Results: p(i64), Func: hostSend},
-		{Name: abi.ImportAwait, Params: p(i64), Results: p(i32), Func: hostAwait},
-		{Name: abi.ImportSpawn, Params: p(i32, i32, i32, i32, i32, i32), Results: p(i32), Func: hostSpawn},
-		{Name: abi.ImportGetActor, Params: p(i32, i32, i32, i32), Results: p(i32), Func: hostGetActor},
-		{Name: abi.ImportKill, Params: p(i32, i32), Results: p(i32), Func: hostKill},
-		{Name: abi.ImportTake, Params: p(i32, i32), Results: p(i32), Func: hostTake},
+	// The signatures are abi's table, the one abi.Check holds modules to.
+	impls := map[string]func(context.Context, engine.Caller, []uint64){
+		abi.ImportLog: hostLog, abi.ImportSelfID: hostSelfID, abi.ImportExit: hostExit,
+		abi.ImportCall: hostCall, abi.ImportSend: hostSend, abi.ImportAwait: hostAwait,
+		abi.ImportSpawn: hostSpawn, abi.ImportGetActor: hostGetActor, abi.ImportKill: hostKill,
+		abi.ImportTake: hostTake,
+	}
+	vals := func(ts []abi.ValType) []engine.ValueType {
+		out := make([]engine.ValueType, len(ts))
+		for i, t := range ts {
+			out[i] = engine.ValueType(t)
+		}
+		return out
+	}
+	for _, f := range abi.HostImports() {
+		fn, ok := impls[f.Name]
+		if !ok {
+			panic("sandbox: no implementation of import " + f.Name)
+		}
+		e.hostFuncs = append(e.hostFuncs, engine.HostFunc{Name: f.Name, Params: vals(f.Type.Params), Results: vals(f.Type.Results), Func: fn})
 	}
 	return e, nil
 }

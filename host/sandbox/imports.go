@@ -104,8 +104,8 @@ func errorEnvelope(code, msg string) []byte {
 // Bounds of what an import copies out of guest memory, checked before the
 // copy: a guest may pass any length its memory holds (up to 4 GiB).
 const (
-	maxGuestRefBytes  = 1 << 10 // an encoded actor handle or a class ID: tens of bytes
-	maxSpawnOptsBytes = 4 << 10 // the spawn options map: a name and a few numbers
+	maxGuestRefBytes  = abi.MaxRefBytes          // an encoded actor handle or a class ID: tens of bytes
+	maxSpawnOptsBytes = abi.MaxSpawnOptionsBytes // the spawn options map: a name and a few numbers
 )
 
 // readBytes copies n bytes at ptr from the caller's memory. A range outside
