@@ -45,15 +45,15 @@ type actor struct {
 	damage   atomic.Pointer[Damage]
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
-	// inCall is the actor's sandbox running a guest call (sandbox.run), nil
+	// inCall is the actor's sandbox running a guest call (box.CallStarted), nil
 	// between calls: the one the pool asks to yield (preempt).
 	inCall atomic.Pointer[box]
 	// yielder gives the worker place of the goroutine running the actor's
-	// guest code away and waits for its turn (sandbox.onYield): the
+	// guest code away and waits for its turn (box.OnYield): the
 	// mailbox's Yield while the mailbox handles a call (mbYield), a
 	// scheduler.Place's while Spawn runs the constructor; nil otherwise, and
 	// then guest code does not yield. While it is set, a host function that
-	// blocks leaves the pool's count (sandbox.block).
+	// blocks leaves the pool's count (box.block).
 	yielder atomic.Pointer[yieldFunc]
 	mbYield *yieldFunc
 	// lastActive is when the actor last started a call (Unix ns), for
@@ -427,7 +427,7 @@ func (a *actor) rollback(sb *box, cause error) {
 
 // preempt is the mailbox's OnPreempt hook: the pool wants the running call
 // to yield (its time slice is up and other calls wait). The guest stops at
-// its next check and calls sandbox.onYield.
+// its next check and calls box.OnYield.
 func (a *actor) preempt() {
 	if sb := a.inCall.Load(); sb != nil {
 		sb.Preempt()
