@@ -106,14 +106,12 @@ const (
 // CheckName is api.CheckName.
 var CheckName = api.CheckName
 
-// moduleErrorf makes a ModuleError (api.ModuleErrorf).
-var moduleErrorf = api.ModuleErrorf
-
 // admissionError gives an error of the scheduler's admission the API's
 // vocabulary, so that Spawn never returns another package's error types
 // alone: an unschedulable request becomes *UnschedulableError, a timed-out
 // one matches ErrAdmissionTimeout (and context.DeadlineExceeded), an
-// invalid one ErrInvalidOptions. The message stays the scheduler's, and
+// invalid one ErrInvalidOptions, one refused because the host closes
+// ErrClosed. The message stays the scheduler's, and
 // the scheduler's error stays in the chain.
 func admissionError(err error) error {
 	var ie *scheduler.InsufficientResourcesError
@@ -124,6 +122,8 @@ func admissionError(err error) error {
 		return alsoIs{err, ErrAdmissionTimeout}
 	case errors.Is(err, scheduler.ErrInvalidResources):
 		return alsoIs{err, ErrInvalidOptions}
+	case errors.Is(err, scheduler.ErrClosed): // the host is closing
+		return alsoIs{err, ErrClosed}
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -174,52 +175,18 @@ type Config struct {
 	fs fsys.FS
 }
 
+// Defaults used by more than the table in Config.check.
 const (
-	defaultMaxClassBytes = 64 << 20
-	defaultLogLines      = 1000
-	defaultLogBytes      = 1 << 20
-	minLogBytes          = 4 << 10
-	defaultKeepDead      = 1000
-	defaultKeepDeadFor   = 10 * time.Minute
-	defaultDeadLogBytes  = 32 << 10
-	defaultLogBudget     = 256 << 20
-	defaultMemoryPages   = 4096
-	defaultCallTimeout   = 30 * time.Second
-	defaultMaxPending    = 100000
-
-	defaultMaxChildren      = 1000
-	maxGuestFutures         = 10000
-	defaultMaxQueuedCalls   = 1_000_000
-	defaultAdmissionTimeout = 30 * time.Second
-	defaultLoadTimeout      = 5 * time.Second
-	maxLoadTimeout          = 10 * time.Minute
-	defaultClassBudget      = 2 << 30
-	defaultMaxCallTimeout   = 5 * time.Minute
-	minTimeSlice            = time.Millisecond
-	defaultMaxDepth         = 32
-	defaultMaxWaiting       = 100_000
-	defaultMaxWaitingCgo    = 4000 // below Go's 10,000 threads (runtime/debug.SetMaxThreads)
-)
-
-// Upper bounds of Config's newer limits (checkBounds): far above any sane
-// setting, so that a typo cannot turn a bound into none.
-const (
-	maxKeepDead       = 1_000_000
-	maxKeepDeadFor    = 30 * 24 * time.Hour
-	maxTimeSlice      = time.Second // past it fairness across namespaces means little
-	maxMaxCallTimeout = 24 * time.Hour
-	maxMaxDepth       = 1_000_000
-	maxMaxWaiting     = 10_000_000
+	defaultMemoryPages = 4096
+	defaultCallTimeout = 30 * time.Second
+	defaultMaxPending  = 100000
+	defaultMaxChildren = 1000
+	defaultMaxDepth    = 32
+	maxGuestFutures    = 10000
+	minLogBytes        = 4 << 10
 )
 
 func (c Config) withDefaults() (Config, error) {
-	if c.Workers < 0 || c.MaxClassBytes < 0 || c.MaxArgBytes < 0 || c.MaxResultBytes < 0 || c.LogLines < 0 || c.KeepCheckpoints < 0 ||
-		c.PassivateAfter < 0 || c.MemoryBudget < 0 || c.MaxQueuedCalls < 0 || c.TimeSlice < 0 || c.MaxCallTimeout < 0 {
-		return c, fmt.Errorf("%w: negative Config field", ErrInvalidOptions)
-	}
-	if err := c.checkBounds(); err != nil {
-		return c, err
-	}
 	if c.Engine == "" {
 		c.Engine = defaultEngine
 	}
@@ -230,27 +197,15 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		return c, fmt.Errorf("%w: engine %q is not available in this build%s; available: %s", ErrInvalidOptions, c.Engine, hint, strings.Join(engine.Names(), ", "))
 	}
+	if err := c.check(); err != nil {
+		return c, err
+	}
 	switch c.Durability {
 	case "":
 		c.Durability = DurabilityWrite
 	case DurabilitySync, DurabilityWrite, DurabilityCheckpoint:
 	default:
 		return c, fmt.Errorf("%w: durability %q (want sync, write or checkpoint)", ErrInvalidOptions, c.Durability)
-	}
-	if c.MaxDepth < Unlimited {
-		return c, fmt.Errorf("%w: max_depth %d: want -1 (unlimited), 0 (default %d) or more", ErrInvalidOptions, c.MaxDepth, defaultMaxDepth)
-	}
-	if c.MaxDepth == 0 {
-		c.MaxDepth = defaultMaxDepth
-	}
-	if c.MaxWaiting < Unlimited {
-		return c, fmt.Errorf("%w: max_waiting %d: want -1 (unlimited), 0 (default) or more", ErrInvalidOptions, c.MaxWaiting)
-	}
-	if c.MaxWaiting == 0 {
-		c.MaxWaiting = defaultMaxWaiting
-		if c.Engine == EngineWasmtime {
-			c.MaxWaiting = defaultMaxWaitingCgo
-		}
 	}
 	if err := c.Quota.Validate(); err != nil {
 		return c, err
@@ -263,58 +218,6 @@ func (c Config) withDefaults() (Config, error) {
 		if err := q.Validate(); err != nil {
 			return c, fmt.Errorf("quotas[%q]: %w", ns, err)
 		}
-	}
-	if c.AdmissionTimeout < 0 {
-		return c, fmt.Errorf("%w: negative admission_timeout", ErrInvalidOptions)
-	}
-	if c.AdmissionTimeout == 0 {
-		c.AdmissionTimeout = defaultAdmissionTimeout
-	}
-	switch {
-	case c.LoadTimeout < 0 || c.LoadTimeout > maxLoadTimeout:
-		return c, fmt.Errorf("%w: load_timeout %s: want 0 (default %s) up to %s", ErrInvalidOptions, c.LoadTimeout, defaultLoadTimeout, maxLoadTimeout)
-	case c.LoadTimeout == 0:
-		c.LoadTimeout = defaultLoadTimeout
-	}
-	switch {
-	case c.ClassMemoryBudget < 0:
-		return c, fmt.Errorf("%w: negative class_memory_budget", ErrInvalidOptions)
-	case c.ClassMemoryBudget == 0:
-		c.ClassMemoryBudget = defaultClassBudget
-	}
-	if c.TimeSlice == 0 {
-		c.TimeSlice = scheduler.DefaultSlice
-	}
-	if c.TimeSlice < minTimeSlice {
-		// The slice timer runs every TimeSlice under contention.
-		return c, fmt.Errorf("%w: time_slice %v is below the minimum of %v", ErrInvalidOptions, c.TimeSlice, minTimeSlice)
-	}
-	if c.MaxCallTimeout == 0 {
-		c.MaxCallTimeout = defaultMaxCallTimeout
-	}
-	if c.MaxQueuedCalls == 0 {
-		c.MaxQueuedCalls = defaultMaxQueuedCalls
-	}
-	if c.KeepCheckpoints == 0 {
-		c.KeepCheckpoints = keepCheckpoints
-	}
-	if c.Workers == 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
-	}
-	if c.MaxClassBytes == 0 {
-		c.MaxClassBytes = defaultMaxClassBytes
-	}
-	if c.MaxArgBytes == 0 {
-		c.MaxArgBytes = abi.DefaultMaxArgBytes
-	}
-	if c.MaxResultBytes == 0 {
-		c.MaxResultBytes = abi.DefaultMaxResultBytes
-	}
-	if c.LogLines == 0 {
-		c.LogLines = defaultLogLines
-	}
-	if err := c.logDefaults(); err != nil {
-		return c, err
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -338,40 +241,72 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// checkBounds checks the upper bounds of Config's numeric fields and the
-// names of the node's custom resources.
-func (c Config) checkBounds() error {
-	for _, f := range []struct {
-		name   string
-		v, max int64
-	}{
-		{"workers", int64(c.Workers), 4096},
-		{"max_class_bytes", int64(c.MaxClassBytes), 1 << 30},
-		{"max_arg_bytes", int64(c.MaxArgBytes), 1 << 30},
-		{"max_result_bytes", int64(c.MaxResultBytes), 1 << 30},
-		{"log_lines", int64(c.LogLines), 1_000_000},
-		{"keep_checkpoints", int64(c.KeepCheckpoints), 10_000},
-		{"max_queued_calls", int64(c.MaxQueuedCalls), 1 << 30},
-		{"memory_budget", c.MemoryBudget, 1 << 50},
-		{"log_bytes", int64(c.LogBytes), 1 << 30},
-		{"dead_log_bytes", int64(c.DeadLogBytes), 1 << 30},
-		{"log_budget", c.LogBudget, 1 << 50},
-		{"keep_dead", int64(c.KeepDead), maxKeepDead},
-		{"keep_dead_for", int64(c.KeepDeadFor), int64(maxKeepDeadFor)},
-		{"class_memory_budget", c.ClassMemoryBudget, 1 << 50},
-		{"time_slice", int64(c.TimeSlice), int64(maxTimeSlice)},
-		{"max_call_timeout", int64(c.MaxCallTimeout), int64(maxMaxCallTimeout)},
-		{"max_depth", int64(c.MaxDepth), maxMaxDepth},
-		{"max_waiting", int64(c.MaxWaiting), maxMaxWaiting},
+// check fills the zero numeric fields of c with their defaults and checks
+// every one against its range: one table, so each field is checked once
+// and every message says the same thing (0 is the default; -1 means what
+// the field's doc says, where it means anything).
+func (c *Config) check() error {
+	maxWaiting := 100_000
+	if c.Engine == EngineWasmtime {
+		maxWaiting = 4000 // below Go's 10,000 threads (runtime/debug.SetMaxThreads)
+	}
+	for _, f := range []interface{ check() error }{
+		bound[int]{"workers", &c.Workers, runtime.GOMAXPROCS(0), 1, 4096, ""},
+		bound[int]{"max_class_bytes", &c.MaxClassBytes, 64 << 20, 1, 1 << 30, ""},
+		bound[int]{"max_arg_bytes", &c.MaxArgBytes, abi.DefaultMaxArgBytes, 1, 1 << 30, ""},
+		bound[int]{"max_result_bytes", &c.MaxResultBytes, abi.DefaultMaxResultBytes, 1, 1 << 30, ""},
+		bound[int]{"log_lines", &c.LogLines, 1000, 1, 1_000_000, ""},
+		bound[int]{"log_bytes", &c.LogBytes, 1 << 20, minLogBytes, 1 << 30, ""},
+		bound[int]{"dead_log_bytes", &c.DeadLogBytes, 32 << 10, minLogBytes, 1 << 30, ""},
+		bound[int64]{"log_budget", &c.LogBudget, 256 << 20, 1, 1 << 50, "unlimited"},
+		bound[int]{"keep_dead", &c.KeepDead, 1000, 1, 1_000_000, "none"},
+		bound[time.Duration]{"keep_dead_for", &c.KeepDeadFor, 10 * time.Minute, 1, 30 * 24 * time.Hour, ""},
+		bound[int]{"keep_checkpoints", &c.KeepCheckpoints, keepCheckpoints, 1, 10_000, ""},
+		bound[time.Duration]{"passivate_after", &c.PassivateAfter, 0, 1, math.MaxInt64, ""},
+		bound[int64]{"memory_budget", &c.MemoryBudget, 0, 1, 1 << 50, ""},
+		bound[int]{"max_queued_calls", &c.MaxQueuedCalls, 1_000_000, 1, 1 << 30, ""},
+		bound[time.Duration]{"load_timeout", &c.LoadTimeout, 5 * time.Second, 1, 10 * time.Minute, ""},
+		bound[int64]{"class_memory_budget", &c.ClassMemoryBudget, 2 << 30, 1, 1 << 50, ""},
+		bound[time.Duration]{"admission_timeout", &c.AdmissionTimeout, 30 * time.Second, 1, math.MaxInt64, ""},
+		bound[time.Duration]{"time_slice", &c.TimeSlice, scheduler.DefaultSlice, time.Millisecond, time.Second, ""},
+		bound[time.Duration]{"max_call_timeout", &c.MaxCallTimeout, 5 * time.Minute, 1, 24 * time.Hour, ""},
+		bound[int]{"max_depth", &c.MaxDepth, defaultMaxDepth, 1, 1_000_000, "unlimited"},
+		bound[int]{"max_waiting", &c.MaxWaiting, maxWaiting, 1, 10_000_000, "unlimited"},
 	} {
-		if f.v > f.max {
-			return fmt.Errorf("%w: %s %d exceeds the maximum of %d", ErrInvalidOptions, f.name, f.v, f.max)
+		if err := f.check(); err != nil {
+			return err
 		}
 	}
+	// A dead actor keeps at most what a live one does.
+	c.DeadLogBytes = min(c.DeadLogBytes, c.LogBytes)
 	for k := range c.Node.Custom {
 		if err := api.CheckResourceName(k); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// bound is one numeric field of Config: 0 takes def, -1 is allowed when
+// minusOne says what it means, and anything else must lie in [min, max].
+type bound[T ~int | ~int64] struct {
+	name          string
+	v             *T
+	def, min, max T
+	minusOne      string
+}
+
+func (b bound[T]) check() error {
+	switch v := *b.v; {
+	case v == 0:
+		*b.v = b.def
+	case v == -1 && b.minusOne != "":
+	case v < b.min || v > b.max:
+		also := ""
+		if b.minusOne != "" {
+			also = ", -1 (" + b.minusOne + ")"
+		}
+		return fmt.Errorf("%w: %s %v out of range: want 0 (the default, %v)%s or %v to %v", ErrInvalidOptions, b.name, v, b.def, also, b.min, b.max)
 	}
 	return nil
 }
@@ -442,33 +377,6 @@ func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millis
 func checkArgSize(n, limit int) error {
 	if n > limit {
 		return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, n, limit)
-	}
-	return nil
-}
-
-// logDefaults fills and checks the log and dead-actor limits.
-func (c *Config) logDefaults() error {
-	if c.LogBytes < 0 || c.DeadLogBytes < 0 || c.KeepDeadFor < 0 || c.KeepDead < -1 || c.LogBudget < Unlimited {
-		return fmt.Errorf("%w: negative log_bytes, dead_log_bytes or keep_dead_for, or keep_dead or log_budget below -1", ErrInvalidOptions)
-	}
-	if c.LogBudget == 0 {
-		c.LogBudget = defaultLogBudget
-	}
-	if c.LogBytes == 0 {
-		c.LogBytes = defaultLogBytes
-	}
-	if c.DeadLogBytes == 0 {
-		c.DeadLogBytes = min(defaultDeadLogBytes, c.LogBytes)
-	}
-	if c.LogBytes < minLogBytes || c.DeadLogBytes < minLogBytes {
-		return fmt.Errorf("%w: log_bytes and dead_log_bytes must be at least %d", ErrInvalidOptions, minLogBytes)
-	}
-	c.DeadLogBytes = min(c.DeadLogBytes, c.LogBytes)
-	if c.KeepDead == 0 {
-		c.KeepDead = defaultKeepDead
-	}
-	if c.KeepDeadFor == 0 {
-		c.KeepDeadFor = defaultKeepDeadFor
 	}
 	return nil
 }

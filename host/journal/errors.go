@@ -11,6 +11,7 @@ import (
 // error, so errors.Is(err, syscall.ENOSPC) still holds.
 type DiskError struct{ Err error }
 
+// Error describes the failure: the operation and the system error, no path.
 func (e DiskError) Error() string {
 	var pe *fs.PathError
 	var le *os.LinkError

@@ -66,11 +66,11 @@ var recordDec = func() cbor.DecMode {
 	return dm
 }()
 
-// OpenFile opens (creating it 0600) the journal at path, whose first
+// openFile opens (creating it 0600) the journal at path, whose first
 // validLen bytes are good records; what follows is cut, so new records
 // follow the last good one. The caller has kept the cut bytes aside if
 // they mattered. With sync, each append is fsynced.
-func OpenFile(fsy fsys.FS, path string, sync bool, validLen int64) (*File, error) {
+func openFile(fsy fsys.FS, path string, sync bool, validLen int64) (*File, error) {
 	f, err := fsys.Or(fsy).OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err

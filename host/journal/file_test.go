@@ -8,12 +8,12 @@ import (
 
 // TestRead_tornAndCorrupt: a journal read back stops at the first
 // record that is torn (a crash during its write) or fails its checksum,
-// reports the length of the good prefix, which OpenFile keeps, and
+// reports the length of the good prefix, which openFile keeps, and
 // tells a torn tail (a call never acknowledged) from corruption.
 func TestRead_tornAndCorrupt(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "journal")
-	j, err := OpenFile(nil, path, false, 0)
+	j, err := openFile(nil, path, false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestRead_tornAndCorrupt(t *testing.T) {
 				t.Fatalf("valid prefix %d longer than the file (%d)", valid, len(tt.data))
 			}
 			// New records go after the good prefix.
-			j, err := OpenFile(nil, p, false, valid)
+			j, err := openFile(nil, p, false, valid)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +101,7 @@ func flip(b []byte, i int) []byte {
 func FuzzRead(f *testing.F) {
 	dir := f.TempDir()
 	path := filepath.Join(dir, "seed")
-	if j, err := OpenFile(nil, path, false, 0); err == nil {
+	if j, err := openFile(nil, path, false, 0); err == nil {
 		_ = j.Append(&Entry{Method: "incr", Index: 1, Args: []byte{0x81, 1}}, 1)
 		j.Close()
 		if b, err := os.ReadFile(path); err == nil {

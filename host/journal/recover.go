@@ -45,6 +45,7 @@ type Recovered struct {
 // (no file paths).
 type DamageError struct{ Reason string }
 
+// Error returns the reason.
 func (d *DamageError) Error() string { return d.Reason }
 
 func damaged(reason string) error { return &DamageError{Reason: reason} }

@@ -95,9 +95,6 @@ func Open(cfg Config) (*Store, error) {
 	return &Store{dir: cfg.Dir, mode: mode, snaps: snaps, fs: fsy, log: log}, nil
 }
 
-// Mode is when a completed call is safe on disk.
-func (s *Store) Mode() api.Durability { return s.mode }
-
 // Snapshots is the store of the actors' snapshots (DATA/snapshots).
 func (s *Store) Snapshots() *snapshots.DirStore { return s.snaps }
 
@@ -333,7 +330,7 @@ func (s *Store) OpenJournal(id string, validLen int64) (*File, error) {
 	if s.mode == api.DurabilityCheckpoint {
 		return nil, nil
 	}
-	return OpenFile(s.fs, s.journalPath(id), s.mode == api.DurabilitySync, validLen)
+	return openFile(s.fs, s.journalPath(id), s.mode == api.DurabilitySync, validLen)
 }
 
 // RemoveActor deletes everything kept for an actor, which is not coming
