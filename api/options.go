@@ -146,7 +146,7 @@ type Quota struct {
 	Waiting int `json:"waiting,omitempty"`
 	// Classes and ClassBytes bound the classes a namespace has uploaded,
 	// by count and by module bytes (defaults 100 and 256 MiB). They are
-	// enforced where classes are owned by namespaces (see Host.quotaFor).
+	// enforced where classes are owned by namespaces (see host/tenancy).
 	Classes    int   `json:"classes,omitempty"`
 	ClassBytes int64 `json:"class_bytes,omitempty"`
 	// CallTimeout caps the call deadline (Options.CallTimeout) of the
