@@ -14,6 +14,7 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/journal"
+	"github.com/wactor/wactor/host/tenancy"
 	"github.com/wactor/wactor/internal/callvalues"
 	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/scheduler"
@@ -25,7 +26,7 @@ import (
 type actor struct {
 	h        *Host
 	id       string
-	class    *class
+	class    *tenancy.Class
 	opts     actorOptions
 	initArgs []byte
 	created  time.Time
@@ -45,15 +46,15 @@ type actor struct {
 	damage   atomic.Pointer[Damage]
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
-	// inCall is the actor's sandbox running a guest call (sandbox.run), nil
+	// inCall is the actor's sandbox running a guest call (box.CallStarted), nil
 	// between calls: the one the pool asks to yield (preempt).
 	inCall atomic.Pointer[box]
 	// yielder gives the worker place of the goroutine running the actor's
-	// guest code away and waits for its turn (sandbox.onYield): the
+	// guest code away and waits for its turn (box.OnYield): the
 	// mailbox's Yield while the mailbox handles a call (mbYield), a
 	// scheduler.Place's while Spawn runs the constructor; nil otherwise, and
 	// then guest code does not yield. While it is set, a host function that
-	// blocks leaves the pool's count (sandbox.block).
+	// blocks leaves the pool's count (box.block).
 	yielder atomic.Pointer[yieldFunc]
 	mbYield *yieldFunc
 	// lastActive is when the actor last started a call (Unix ns), for
@@ -64,7 +65,7 @@ type actor struct {
 	// res is the actor's reserved resources, released when it dies.
 	res *scheduler.Reservation
 	// ns is the accounting of its namespace (set by register).
-	ns *nsState
+	ns *tenancy.Namespace
 	// depth is how deep in guest-initiated work it was spawned: 0 for
 	// Host.Spawn, the spawning guest call's depth + 1 for the spawn import
 	// (Config.MaxDepth).
@@ -358,7 +359,7 @@ func (a *actor) rollback(sb *box, cause error) {
 
 // preempt is the mailbox's OnPreempt hook: the pool wants the running call
 // to yield (its time slice is up and other calls wait). The guest stops at
-// its next check and calls sandbox.onYield.
+// its next check and calls box.OnYield.
 func (a *actor) preempt() {
 	if sb := a.inCall.Load(); sb != nil {
 		sb.Preempt()
@@ -711,7 +712,7 @@ func (h *Actor) flush() {
 // (Quota.PendingCalls) go together.
 func (a *actor) unqueued() {
 	a.h.queued.Add(-1)
-	a.ns.pending.Add(-1)
+	a.ns.DonePending()
 }
 
 // push materializes the arguments and puts the call in the mailbox. A
@@ -736,7 +737,7 @@ func (a *actor) push(c *call) error {
 		a.h.queued.Add(-1)
 		return fmt.Errorf("%w: the host has %d calls queued (max_queued_calls)", ErrBackpressure, max)
 	}
-	if err := a.ns.addPending(); err != nil {
+	if err := a.ns.AddPending(); err != nil {
 		a.h.queued.Add(-1)
 		return err
 	}

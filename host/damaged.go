@@ -9,6 +9,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/host/journal"
+	"github.com/wactor/wactor/host/tenancy"
 	"github.com/wactor/wactor/snapshots"
 )
 
@@ -23,20 +24,8 @@ import (
 
 // recover brings back the classes and durable actors of DataDir.
 func (h *Host) recover(ctx context.Context) error {
-	files, err := h.persist.Classes()
-	if err != nil {
-		return fmt.Errorf("host: reading saved classes: %w", err)
-	}
-	log := h.cfg.Logger
-	for _, cf := range files {
-		if ClassID(cf.Wasm) != cf.ID {
-			log.Error("saved class is corrupt (its content does not match its ID); left in place, its actors are damaged",
-				slog.String("class", cf.ID))
-			continue
-		}
-		if err := h.recoverClass(ctx, cf.Wasm); err != nil {
-			log.Error("saved class does not load; left in place, its actors are damaged", slog.String("class", cf.ID), slog.Any("err", err))
-		}
+	if err := h.classes.Recover(ctx); err != nil {
+		return err
 	}
 	found, err := h.persist.Actors()
 	if err != nil {
@@ -61,7 +50,7 @@ func (h *Host) recoverActor(ctx context.Context, f journal.Found) {
 		return
 	}
 	m := f.Meta
-	c, err := h.class(m.Class)
+	c, err := h.classes.Get(m.Class)
 	if err != nil {
 		h.addDamaged(f, nil, fmt.Sprintf("its class %s is not available (its saved file is missing or does not load)", m.Class))
 		return
@@ -127,7 +116,7 @@ func (h *Host) removeUnfinished(ctx context.Context, id string) {
 
 // addDamaged lists a durable actor found damaged at recovery (c nil: its
 // class is not loaded, or unknown when its metadata is unreadable).
-func (h *Host) addDamaged(f journal.Found, c *class, reason string) {
+func (h *Host) addDamaged(f journal.Found, c *tenancy.Class, reason string) {
 	m := f.Meta
 	if f.Err != nil {
 		m = journal.ActorMeta{ID: f.ID, Options: Options{Namespace: DefaultNamespace}}
@@ -212,7 +201,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	if err != nil {
 		return ActorInfo{}, fmt.Errorf("%w: actor %s cannot be repaired: its metadata is unreadable; discard it", ErrInvalidArgument, id)
 	}
-	c, err := h.class(me.Class)
+	c, err := h.classes.Get(me.Class)
 	if err != nil {
 		return ActorInfo{}, fmt.Errorf("%w: class %s of actor %s is not loaded: load it again, then repair", ErrClassNotFound, me.Class, id)
 	}

@@ -15,17 +15,20 @@
 // Lock order (outermost first; a lock is only taken while holding locks to
 // its left, never the reverse):
 //
-//	journal.Store.RepairMu -> Host.sweepMu -> Host.classMu -> sandbox.Class.tmplMu ->
+//	journal.Store.RepairMu -> Host.sweepMu -> tenancy.Registry.claimMu -> sandbox.Class.tmplMu ->
 //	Actor.mu -> actor.mu -> Host.liveMu -> scheduler Mailbox.mu -> Pool.mu
 //
-// with these side branches: actor.mu -> Host.mu; Host.classMu -> Host.mu
-// and classBudget.mu; sandbox.Class.tmplMu -> sandbox.Sandbox.mu -> the engine's locks;
-// futuretable.Table.mu -> Future.mu; lineWriter.mu -> logring.Ring.mu. Host.mu (which
-// also guards namespaces' accounting, class claims and the dead-actor
-// keeper), Future.mu, waitgraph.Graph.mu, classBudget.mu, logring.Ring.mu,
+// with these side branches: actor.mu -> Host.mu -> tenancy.Namespaces.mu;
+// tenancy.Registry.claimMu -> Host.mu, tenancy.Registry.mu and
+// tenancy.budget.mu; tenancy.Registry.mu -> tenancy.Namespaces.mu;
+// sandbox.Class.tmplMu -> sandbox.Sandbox.mu -> the engine's locks;
+// futuretable.Table.mu -> Future.mu; lineWriter.mu -> logring.Ring.mu. Host.mu
+// (which also guards the dead-actor keeper), Future.mu, waitgraph.Graph.mu,
+// tenancy.Namespaces.mu, tenancy.budget.mu, logring.Ring.mu,
 // tailBuffer.mu, journal.mu (it only does file I/O), Pool.mu and
-// scheduler.Admission's mu are leaves: nothing else is acquired while one is
-// held, and futures run their callbacks after releasing theirs. sweepMu and
+// scheduler.Admission's mu are leaves apart from the branches above:
+// nothing else is acquired while one is held, and futures run their
+// callbacks after releasing theirs. sweepMu and
 // repairMu are held across waits for other actors' workers (a sweep
 // passivates through their mailboxes, with a timeout); no worker takes
 // repairMu, and a worker takes sweepMu only inside Pool.Blocking.
@@ -33,7 +36,6 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -43,6 +45,7 @@ import (
 
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/sandbox"
+	"github.com/wactor/wactor/host/tenancy"
 	"github.com/wactor/wactor/internal/goroutines"
 	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/internal/waitgraph"
@@ -58,28 +61,20 @@ type Host struct {
 	persist *persist // nil without Config.DataDir
 	admit   *scheduler.Admission
 
-	// classMu serializes changes to which namespaces hold a class, and
-	// to the class files (tenancy.go); it is taken before mu.
-	classMu sync.Mutex
-	// classUse is each namespace's class claims (its class quota); guarded by mu.
-	classUse map[string]*classUse
+	// classes are the loaded classes and their namespaces' claims;
+	// namespaces the namespaces' accounting and quotas (host/tenancy).
+	classes    *tenancy.Registry
+	namespaces *tenancy.Namespaces
 
-	mu      sync.Mutex
-	closed  bool
-	classes map[string]*class
-	loading map[string]chan struct{}
-	actors  map[string]*actor
-	names   map[string]*actor          // by nameKey(namespace, name)
-	dead    *logring.Morgue[ActorInfo] // the recently dead actors (Config.KeepDead)
-	logs    logring.Budget             // what all actors' logs hold (NodeUsage.LogBytes)
+	mu     sync.Mutex
+	closed bool
+	actors map[string]*actor
+	names  map[string]*actor          // by nameKey(namespace, name)
+	dead   *logring.Morgue[ActorInfo] // the recently dead actors (Config.KeepDead)
+	logs   logring.Budget             // what all actors' logs hold (NodeUsage.LogBytes)
 
 	waits waitgraph.Graph[*actor]
-	// budget accounts classes and templates (Config.ClassMemoryBudget).
-	budget classBudget
 
-	// Namespaces' accounting and quotas (quota.go), guarded by mu.
-	nss    map[string]*nsState
-	quotas map[string]Quota // Config.Quotas and SetQuota, unresolved
 	// recovering: New is bringing durable actors back, which quotas do
 	// not refuse (they were accepted before).
 	recovering bool
@@ -162,9 +157,6 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		persist:  p,
 		admit:    admit,
 		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers, Slice: cfg.TimeSlice}),
-		classes:  map[string]*class{},
-		classUse: map[string]*classUse{},
-		loading:  map[string]chan struct{}{},
 		actors:   map[string]*actor{},
 		names:    map[string]*actor{},
 		dead:     logring.NewMorgue[ActorInfo](cfg.KeepDead, cfg.KeepDeadFor),
@@ -172,13 +164,14 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		stop:     make(chan struct{}),
 		live:     map[*actor]struct{}{},
 		pressure: make(chan struct{}, 1),
-		nss:      map[string]*nsState{},
-		quotas:   map[string]Quota{},
 	}
-	h.budget.limit = cfg.ClassMemoryBudget
-	for ns, q := range cfg.Quotas {
-		h.quotas[ns] = q
-	}
+	h.namespaces = tenancy.NewNamespaces(cfg.Quota, cfg.Quotas, cfg.MaxWaiting)
+	h.classes = tenancy.NewRegistry(tenancy.RegistryConfig{
+		Engine: eng, Store: p, Namespaces: h.namespaces,
+		MaxClassBytes: cfg.MaxClassBytes, MemoryBudget: cfg.ClassMemoryBudget,
+		MemoryPages: cfg.Defaults.MemoryPages, Templates: !cfg.ColdSpawn,
+		Stop: h.stop, Logger: cfg.Logger, InUse: h.classUser, Forbidden: h.forbiddenClass,
+	})
 	h.base, h.cancelBase = context.WithCancel(context.Background())
 	_, nop := cfg.Observer.(nopObserver)
 	h.observed = !nop
@@ -251,17 +244,9 @@ func (h *Host) Close(ctx context.Context) error {
 	for _, a := range h.actors {
 		actors = append(actors, a)
 	}
-	classes := make([]*class, 0, len(h.classes))
-	for _, c := range h.classes {
-		classes = append(classes, c)
-	}
 	h.mu.Unlock()
+	defer h.classes.Close()() // frees templates' memory files at the end
 	h.cancelBase()
-	defer func() {
-		for _, c := range classes {
-			h.releaseClass(c) // templates' memory files
-		}
-	}()
 	close(h.stop)
 	h.admit.Close()
 	err := h.group.Wait(ctx)
@@ -278,158 +263,6 @@ func (h *Host) Close(ctx context.Context) error {
 		err = e
 	}
 	return err
-}
-
-// LoadClass validates and compiles a module and returns its class. The class
-// ID is the module's content address, so loading the same bytes again returns
-// the loaded class at no cost. Bad modules fail with a *ModuleError
-// (ErrInvalidModule) that says why; oversized ones with ErrTooLarge.
-// A class loaded by LoadClass is trusted: visible to every namespace and
-// outside their quotas (LoadClassIn loads a tenant's class).
-func (h *Host) LoadClass(ctx context.Context, wasm []byte) (ClassInfo, error) {
-	return h.loadClass(ctx, wasm, classClaims{global: true})
-}
-
-// loadClass loads wasm (once per ID) and records cl on the class.
-func (h *Host) loadClass(ctx context.Context, wasm []byte, cl classClaims) (ClassInfo, error) {
-	if len(wasm) > h.cfg.MaxClassBytes {
-		return ClassInfo{}, fmt.Errorf("%w: module of %d bytes exceeds the limit of %d", ErrTooLarge, len(wasm), h.cfg.MaxClassBytes)
-	}
-	id := ClassID(wasm)
-	if err := h.precheckClaims(id, len(wasm), cl); err != nil {
-		return ClassInfo{}, err
-	}
-	var ch chan struct{}
-	for {
-		h.mu.Lock()
-		if h.closed {
-			h.mu.Unlock()
-			return ClassInfo{}, ErrClosed
-		}
-		if c, ok := h.classes[id]; ok {
-			h.mu.Unlock()
-			h.classMu.Lock()
-			err := h.claimLocked(c, cl)
-			h.classMu.Unlock()
-			if errors.Is(err, errClassGone) {
-				continue
-			}
-			if err != nil {
-				return ClassInfo{}, err
-			}
-			return c.Info, nil
-		}
-		wait, busy := h.loading[id]
-		if !busy {
-			ch = make(chan struct{})
-			h.loading[id] = ch
-			h.mu.Unlock()
-			break
-		}
-		h.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return ClassInfo{}, ctx.Err()
-		}
-	}
-
-	c, err := h.buildClass(ctx, id, wasm)
-	// The class file, the class and its claims change together (classMu),
-	// so a concurrent ReleaseClass never removes the file of a class that
-	// is loaded again.
-	h.classMu.Lock()
-	defer h.classMu.Unlock()
-	if err == nil && h.persist != nil {
-		if perr := h.persist.SaveClass(id, wasm); perr != nil {
-			_ = c.Close(ctx)
-			err = fmt.Errorf("%w: saving class: %w", ErrPersist, diskError{perr})
-		}
-	}
-	h.mu.Lock()
-	delete(h.loading, id)
-	if err == nil {
-		h.classes[id] = c
-	}
-	h.mu.Unlock()
-	if err != nil && c != nil {
-		h.releaseClass(c)
-	}
-	close(ch)
-	if err == nil {
-		if err = h.claimLocked(c, cl); err != nil {
-			h.unloadIfUnclaimedLocked(ctx, c)
-		}
-	}
-	if err != nil {
-		return ClassInfo{}, err
-	}
-	h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "class loaded", slog.String("class", id), slog.Int("methods", len(c.Info.Methods)))
-	return c.Info, nil
-}
-
-// Class returns a loaded class.
-func (h *Host) Class(ctx context.Context, id string) (ClassInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return ClassInfo{}, err
-	}
-	c, err := h.class(id)
-	if err != nil {
-		return ClassInfo{}, err
-	}
-	return c.Info, nil
-}
-
-func (h *Host) class(id string) (*class, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return nil, ErrClosed
-	}
-	c, ok := h.classes[id]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrClassNotFound, id)
-	}
-	return c, nil
-}
-
-// UnloadClass removes a class that no live actor uses (ErrClassInUse
-// otherwise), whoever loaded it: every namespace's claim goes with it.
-// Loading the same bytes again gives the same ID.
-func (h *Host) UnloadClass(ctx context.Context, id string) error {
-	h.classMu.Lock()
-	defer h.classMu.Unlock()
-	h.mu.Lock()
-	c, ok := h.classes[id]
-	if !ok {
-		h.mu.Unlock()
-		return fmt.Errorf("%w: %s", ErrClassNotFound, id)
-	}
-	for _, a := range h.actors {
-		if a.class == c {
-			h.mu.Unlock()
-			return fmt.Errorf("%w: actor %s uses class %s", ErrClassInUse, a.id, id)
-		}
-	}
-	for ns := range c.owners {
-		h.dropClaimLocked(c, ns)
-	}
-	delete(h.classes, id)
-	h.mu.Unlock()
-	h.removeClassFiles(id)
-	return h.closeClass(ctx, c)
-}
-
-// Classes lists the loaded classes by ID.
-func (h *Host) Classes() []ClassInfo {
-	h.mu.Lock()
-	out := make([]ClassInfo, 0, len(h.classes))
-	for _, c := range h.classes {
-		out = append(out, c.Info)
-	}
-	h.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
 }
 
 // Spawn creates an actor of a loaded class visible to the actor's namespace
@@ -470,14 +303,14 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 }
 
 // spawn creates an actor from encoded constructor arguments.
-func (h *Host) spawn(ctx context.Context, own *owner, c *class, o Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
+func (h *Host) spawn(ctx context.Context, own *owner, c *tenancy.Class, o Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
 	explicitTimeout := o.CallTimeout != nil
 	merged, err := mergeOptions(o, h.cfg.Defaults)
 	if err != nil {
 		return nil, err
 	}
 	opts := resolveOptions(merged)
-	limit := h.quotaFor(opts.Namespace).CallTimeout
+	limit := h.namespaces.Quota(opts.Namespace).CallTimeout
 	if opts.CallTimeout == 0 {
 		// No deadline of its own: the host's cap, or the namespace's.
 		opts.CallTimeout = h.cfg.MaxCallTimeout
@@ -578,7 +411,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *class, o Options, initA
 			}
 			return nil, err
 		}
-		if err := a.ns.checkMemory(c.InitialBytes(from)); err != nil {
+		if err := a.ns.CheckMemory(c.InitialBytes(from)); err != nil {
 			return fail(err)
 		}
 		defer waitForChild(ctx, a)()
@@ -659,16 +492,13 @@ func (h *Host) register(a *actor, own *owner) (existing *actor, err error) {
 			return nil, fmt.Errorf("%w: %q in namespace %q", ErrNameTaken, name, a.opts.Namespace)
 		}
 	}
-	ns := h.namespaceLocked(a.opts.Namespace)
-	if !h.recovering {
-		if err := ns.checkActorsLocked(); err != nil {
-			return nil, err
-		}
+	ns := h.namespaces.Get(a.opts.Namespace)
+	if err := ns.AddActor(!h.recovering); err != nil {
+		return nil, err
 	}
 	if name := a.opts.Name; name != "" {
 		h.names[nameKey(a.opts.Namespace, name)] = a
 	}
-	ns.actors++
 	a.ns = ns
 	h.actors[a.id] = a
 	if own != nil {
@@ -701,7 +531,7 @@ func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 	}
 	if h.actors[a.id] == a {
 		delete(h.actors, a.id)
-		a.ns.actors--
+		a.ns.RemoveActor()
 	}
 	if name := a.opts.Name; name != "" {
 		if key := nameKey(a.opts.Namespace, name); h.names[key] == a {

@@ -293,7 +293,7 @@ func TestClasses_PerNamespace(t *testing.T) {
 func TestClasses_NamespaceQuota(t *testing.T) {
 	ctx := context.Background()
 	h := newTestHost(t, Config{})
-	q := h.quotaFor("a")
+	q := h.namespaces.Quota("a")
 	maxN, maxB := q.Classes, q.ClassBytes
 	if maxN <= 0 || maxB <= 0 {
 		t.Fatalf("class quota %d classes, %d bytes: want bounds by default", maxN, maxB)

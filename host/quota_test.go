@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wactor/wactor/host/tenancy"
 )
 
 // TestQuota: each per-namespace quota refuses what passes it with ErrQuota
@@ -154,11 +156,11 @@ func TestQuota(t *testing.T) {
 func TestQuota_Defaults(t *testing.T) {
 	ctx := context.Background()
 	h := newTestHost(t, Config{Quota: Quota{PendingCalls: 7, CallTimeout: time.Second}, Quotas: map[string]Quota{"a": {Actors: 5}}})
-	if got := h.NamespaceUsage("b").Quota; got != (Quota{Actors: defaultQuotaActors, Memory: defaultQuotaMemory, PendingCalls: 7, Waiting: defaultQuotaWaiting,
-		Classes: defaultQuotaClasses, ClassBytes: defaultQuotaClassBytes, CallTimeout: time.Second}) {
+	if got := h.NamespaceUsage("b").Quota; got != (Quota{Actors: tenancy.DefaultQuotaActors, Memory: tenancy.DefaultQuotaMemory, PendingCalls: 7, Waiting: tenancy.DefaultQuotaWaiting,
+		Classes: tenancy.DefaultQuotaClasses, ClassBytes: tenancy.DefaultQuotaClassBytes, CallTimeout: time.Second}) {
 		t.Errorf("default quota %+v", got)
 	}
-	if got := h.quotaFor("a"); got.Actors != 5 || got.PendingCalls != 7 || got.Memory != defaultQuotaMemory || got.CallTimeout != time.Second {
+	if got := h.namespaces.Quota("a"); got.Actors != 5 || got.PendingCalls != 7 || got.Memory != tenancy.DefaultQuotaMemory || got.CallTimeout != time.Second {
 		t.Errorf("quota of a %+v", got)
 	}
 	for _, bad := range []Quota{{Actors: -2}, {Memory: -3}, {PendingCalls: -9}, {Waiting: -2}, {Classes: -2}, {ClassBytes: -2}, {CallTimeout: -2}} {

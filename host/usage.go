@@ -10,10 +10,10 @@ func (h *Host) Usage() NodeUsage {
 		MemoryBudget: h.cfg.MemoryBudget, PassiveBytes: h.passiveBytes.Load(), QueuedCalls: h.queued.Load(),
 		Workers: h.cfg.Workers, Passivations: h.passivations.Load(), Reactivations: h.reactivations.Load(),
 	}
-	u.ClassBytes, u.TemplateBytes = h.budget.usage()
-	u.ClassMemoryBudget = h.budget.limit
+	u.ClassBytes, u.TemplateBytes, u.ClassMemoryBudget = h.classes.Budget()
 	st := h.pool.Stats()
 	u.Slices, u.Preempts, u.Yields = st.Slices, st.Preempts, st.Yields
+	u.Classes = h.classes.Len()
 	h.pruneDead()
 	h.mu.Lock()
 	actors := make([]*actor, 0, len(h.actors))
@@ -21,7 +21,6 @@ func (h *Host) Usage() NodeUsage {
 		actors = append(actors, a)
 	}
 	u.DeadActors = h.dead.Len()
-	u.Classes = len(h.classes)
 	h.mu.Unlock()
 	u.LogBytes = h.logs.Held()
 	u.Actors = len(actors)

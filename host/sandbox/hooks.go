@@ -94,9 +94,11 @@ type Owner interface {
 	// Booted is called by New once the sandbox exists, before any guest
 	// code runs: from then on, Interrupt can stop its start-up code.
 	Booted(sb *Sandbox)
-	// CallStarted and CallEnded bracket each run of guest code.
+	// CallStarted is called before each run of guest code (a call, the
+	// constructor, start-up code), on the goroutine that runs it.
 	CallStarted(sb *Sandbox)
-	// CallEnded: see CallStarted.
+	// CallEnded is called after each run of guest code CallStarted
+	// announced.
 	CallEnded(sb *Sandbox)
 	// OnYield is called inside a guest call, on its goroutine, when the
 	// guest reached a yield point after Preempt. It may block, until

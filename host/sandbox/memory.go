@@ -19,9 +19,9 @@ type limitedMemory struct {
 	buf    []byte
 	limit  uint64
 	region *memtrack.Region
-	// grow, if set, may refuse a growth to size bytes (a namespace's
-	// memory quota).
-	grow func(size uint64) bool
+	// sb, if set, is charged a growth and may refuse it (its meter's
+	// limit): a pointer, not a closure, to spare an allocation per sandbox.
+	sb *Sandbox
 }
 
 // newLimitedMemory makes a memory; with tmpl its first bytes hold the
@@ -45,12 +45,12 @@ func newLimitedMemory(capacity, limit uint64, tmpl *memtrack.Template) (m *limit
 }
 
 // Reallocate implements engine.LinearMemory: it returns the memory grown to
-// size bytes, or nil if the limit or the grow hook refuses it.
+// size bytes, or nil if the limit or the sandbox's meter refuses it.
 func (m *limitedMemory) Reallocate(size uint64) []byte {
 	if size > m.limit {
 		return nil
 	}
-	if m.grow != nil && size > uint64(len(m.buf)) && !m.grow(size) {
+	if m.sb != nil && size > uint64(len(m.buf)) && !m.sb.chargeGrowth(size) {
 		return nil
 	}
 	if m.region == nil && size >= regionMinBytes {
@@ -145,6 +145,13 @@ func (sb *Sandbox) charge(size uint64, force bool) bool {
 	}
 	sb.charged.Add(delta)
 	return true
+}
+
+// chargeGrowth charges a growth of the memory the sandbox backs to size
+// bytes: refused past the meter's limit while guest code runs, forced when
+// the host restores a state (restore, replay), as it was accepted before.
+func (sb *Sandbox) chargeGrowth(size uint64) bool {
+	return sb.charge(size, !sb.guestRuns || sb.rec.replaying())
 }
 
 // limitGrowth, before a guest call on an engine that owns its memory

@@ -60,6 +60,8 @@ func (t *tailBuffer) reset() {
 	t.mu.Unlock()
 }
 
+// String returns the kept output: the head of stderr, then the last
+// error lines.
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()

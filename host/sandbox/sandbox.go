@@ -174,7 +174,7 @@ func newSandbox(ctx context.Context, e *Engine, cfg Config, probe bool) (*Sandbo
 			}
 			sb.lm, sb.preloaded = newLimitedMemory(capacity, l, tmpl)
 			sb.charge(capacity, true)
-			sb.lm.grow = func(size uint64) bool { return sb.charge(size, !sb.guestRuns || sb.rec.replaying()) }
+			sb.lm.sb = sb
 			return sb.lm
 		}
 	}

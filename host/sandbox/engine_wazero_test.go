@@ -1,0 +1,5 @@
+//go:build !wasmtime
+
+package sandbox
+
+const buildTestEngine = EngineWazero
