@@ -142,9 +142,15 @@ func vals(ts ...ValType) []ValType { return ts }
 // len i32) -> i64, the packed pointer and length of the result envelope.
 func MethodType() FuncType { return sig(vals(I32, I32), I64) }
 
-// The tables. Functions return copies, so callers cannot change the contract.
-var (
-	hostImports = []FuncSpec{
+// The tables are built by functions, not package variables, so a program
+// that links abi without using them (a Go guest) carries neither their code
+// nor their initialization; every call returns a new copy, which callers
+// may change.
+
+// HostImports returns the functions of ImportModule that version 1
+// provides, with their signatures.
+func HostImports() []FuncSpec {
+	return []FuncSpec{
 		{Module: ImportModule, Name: ImportLog, Type: sig(vals(I32, I32, I32))},
 		{Module: ImportModule, Name: ImportSelfID, Type: sig(vals(I32, I32), I32)},
 		{Module: ImportModule, Name: ImportExit, Type: sig(nil)},
@@ -156,65 +162,71 @@ var (
 		{Module: ImportModule, Name: ImportKill, Type: sig(vals(I32, I32), I32)},
 		{Module: ImportModule, Name: ImportTake, Type: sig(vals(I32, I32), I32)},
 	}
-	// wasiImports is WASI preview 1, every function of which a guest may
-	// import (docs/ABI.md section 6), in the order of the specification.
-	wasiImports = func() []FuncSpec {
-		errno := []ValType{I32}
-		w := func(name string, params ...ValType) FuncSpec {
-			return FuncSpec{Module: WASIModule, Name: name, Type: FuncType{Params: params, Results: errno}}
-		}
-		return []FuncSpec{
-			w("args_get", I32, I32),
-			w("args_sizes_get", I32, I32),
-			w("environ_get", I32, I32),
-			w("environ_sizes_get", I32, I32),
-			w("clock_res_get", I32, I32),
-			w("clock_time_get", I32, I64, I32),
-			w("fd_advise", I32, I64, I64, I32),
-			w("fd_allocate", I32, I64, I64),
-			w("fd_close", I32),
-			w("fd_datasync", I32),
-			w("fd_fdstat_get", I32, I32),
-			w("fd_fdstat_set_flags", I32, I32),
-			w("fd_fdstat_set_rights", I32, I64, I64),
-			w("fd_filestat_get", I32, I32),
-			w("fd_filestat_set_size", I32, I64),
-			w("fd_filestat_set_times", I32, I64, I64, I32),
-			w("fd_pread", I32, I32, I32, I64, I32),
-			w("fd_prestat_get", I32, I32),
-			w("fd_prestat_dir_name", I32, I32, I32),
-			w("fd_pwrite", I32, I32, I32, I64, I32),
-			w("fd_read", I32, I32, I32, I32),
-			w("fd_readdir", I32, I32, I32, I64, I32),
-			w("fd_renumber", I32, I32),
-			w("fd_seek", I32, I64, I32, I32),
-			w("fd_sync", I32),
-			w("fd_tell", I32, I32),
-			w("fd_write", I32, I32, I32, I32),
-			w("path_create_directory", I32, I32, I32),
-			w("path_filestat_get", I32, I32, I32, I32, I32),
-			w("path_filestat_set_times", I32, I32, I32, I32, I64, I64, I32),
-			w("path_link", I32, I32, I32, I32, I32, I32, I32),
-			w("path_open", I32, I32, I32, I32, I32, I64, I64, I32, I32),
-			w("path_readlink", I32, I32, I32, I32, I32, I32),
-			w("path_remove_directory", I32, I32, I32),
-			w("path_rename", I32, I32, I32, I32, I32, I32),
-			w("path_symlink", I32, I32, I32, I32, I32),
-			w("path_unlink_file", I32, I32, I32),
-			w("poll_oneoff", I32, I32, I32, I32),
-			{Module: WASIModule, Name: "proc_exit", Type: sig(vals(I32))}, // does not return
-			w("proc_raise", I32),
-			w("random_get", I32, I32),
-			w("sched_yield"),
-			w("sock_accept", I32, I32, I32),
-			w("sock_recv", I32, I32, I32, I32, I32, I32),
-			w("sock_send", I32, I32, I32, I32, I32),
-			w("sock_shutdown", I32, I32),
-		}
-	}()
-	// funcExports are the reserved function exports, required first, in
-	// the order of docs/ABI.md section 1.
-	funcExports = []FuncSpec{
+}
+
+// WASIImports returns the functions of WASIModule (WASI preview 1, every
+// function of which a guest may import: docs/ABI.md section 6), in the
+// order of the specification, with their signatures.
+func WASIImports() []FuncSpec {
+	errno := []ValType{I32}
+	w := func(name string, params ...ValType) FuncSpec {
+		return FuncSpec{Module: WASIModule, Name: name, Type: FuncType{Params: params, Results: errno}}
+	}
+	return []FuncSpec{
+		w("args_get", I32, I32),
+		w("args_sizes_get", I32, I32),
+		w("environ_get", I32, I32),
+		w("environ_sizes_get", I32, I32),
+		w("clock_res_get", I32, I32),
+		w("clock_time_get", I32, I64, I32),
+		w("fd_advise", I32, I64, I64, I32),
+		w("fd_allocate", I32, I64, I64),
+		w("fd_close", I32),
+		w("fd_datasync", I32),
+		w("fd_fdstat_get", I32, I32),
+		w("fd_fdstat_set_flags", I32, I32),
+		w("fd_fdstat_set_rights", I32, I64, I64),
+		w("fd_filestat_get", I32, I32),
+		w("fd_filestat_set_size", I32, I64),
+		w("fd_filestat_set_times", I32, I64, I64, I32),
+		w("fd_pread", I32, I32, I32, I64, I32),
+		w("fd_prestat_get", I32, I32),
+		w("fd_prestat_dir_name", I32, I32, I32),
+		w("fd_pwrite", I32, I32, I32, I64, I32),
+		w("fd_read", I32, I32, I32, I32),
+		w("fd_readdir", I32, I32, I32, I64, I32),
+		w("fd_renumber", I32, I32),
+		w("fd_seek", I32, I64, I32, I32),
+		w("fd_sync", I32),
+		w("fd_tell", I32, I32),
+		w("fd_write", I32, I32, I32, I32),
+		w("path_create_directory", I32, I32, I32),
+		w("path_filestat_get", I32, I32, I32, I32, I32),
+		w("path_filestat_set_times", I32, I32, I32, I32, I64, I64, I32),
+		w("path_link", I32, I32, I32, I32, I32, I32, I32),
+		w("path_open", I32, I32, I32, I32, I32, I64, I64, I32, I32),
+		w("path_readlink", I32, I32, I32, I32, I32, I32),
+		w("path_remove_directory", I32, I32, I32),
+		w("path_rename", I32, I32, I32, I32, I32, I32),
+		w("path_symlink", I32, I32, I32, I32, I32),
+		w("path_unlink_file", I32, I32, I32),
+		w("poll_oneoff", I32, I32, I32, I32),
+		{Module: WASIModule, Name: "proc_exit", Type: sig(vals(I32))}, // does not return
+		w("proc_raise", I32),
+		w("random_get", I32, I32),
+		w("sched_yield"),
+		w("sock_accept", I32, I32, I32),
+		w("sock_recv", I32, I32, I32, I32, I32, I32),
+		w("sock_send", I32, I32, I32, I32, I32),
+		w("sock_shutdown", I32, I32),
+	}
+}
+
+// FuncExports returns the reserved function exports with their signatures,
+// the required ones first, in the order of docs/ABI.md section 1. Every
+// other function export is a method and has MethodType.
+func FuncExports() []FuncSpec {
+	return []FuncSpec{
 		{Name: ExportVersion, Type: sig(nil, I32), Required: true},
 		{Name: ExportAlloc, Type: sig(vals(I32), I32), Required: true},
 		{Name: ExportInitialize, Type: sig(nil)},
@@ -225,38 +237,16 @@ var (
 		{Name: ExportLoadCheckpoint, Type: MethodType()},
 		{Name: ExportCheckpointExpired, Type: MethodType()},
 	}
-)
-
-func cloneSpecs(s []FuncSpec) []FuncSpec {
-	out := make([]FuncSpec, len(s))
-	for i, f := range s {
-		f.Type = FuncType{Params: slices.Clone(f.Type.Params), Results: slices.Clone(f.Type.Results)}
-		out[i] = f
-	}
-	return out
 }
-
-// HostImports returns the functions of ImportModule that version 1
-// provides, with their signatures.
-func HostImports() []FuncSpec { return cloneSpecs(hostImports) }
-
-// WASIImports returns the functions of WASIModule (WASI preview 1) a guest
-// may import, with their signatures.
-func WASIImports() []FuncSpec { return cloneSpecs(wasiImports) }
-
-// FuncExports returns the reserved function exports with their signatures,
-// the required ones first. Every other function export is a method and has
-// MethodType.
-func FuncExports() []FuncSpec { return cloneSpecs(funcExports) }
 
 // LookupImport returns the signature of an import the host provides.
 func LookupImport(module, name string) (FuncType, bool) {
 	var table []FuncSpec
 	switch module {
 	case ImportModule:
-		table = hostImports
+		table = HostImports()
 	case WASIModule:
-		table = wasiImports
+		table = WASIImports()
 	}
 	for _, f := range table {
 		if f.Name == name {
@@ -354,7 +344,7 @@ func Check(m *ModuleInfo, names NameCheck) error {
 	if _, ok := funcs[ExportStart]; ok {
 		return checkErrorf(nil, "module exports %s: it is a command; build it as a reactor (see docs/ABI.md)", ExportStart)
 	}
-	for _, r := range funcExports {
+	for _, r := range FuncExports() {
 		d, ok := funcs[r.Name]
 		if !ok {
 			if r.Required {

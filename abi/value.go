@@ -30,7 +30,7 @@ func Validate(b []byte) error {
 		return err
 	}
 	if n != len(b) {
-		return syntaxErrorf(RuleTrailing, "%d bytes after the item", len(b)-n)
+		return syntaxErrorf(RuleTrailing, "%d bytes after the item", uint64(len(b)-n))
 	}
 	return nil
 }
@@ -44,7 +44,7 @@ func ValidateElement(b []byte) error {
 		return err
 	}
 	if n != len(b) {
-		return syntaxErrorf(RuleTrailing, "%d bytes after the item", len(b)-n)
+		return syntaxErrorf(RuleTrailing, "%d bytes after the item", uint64(len(b)-n))
 	}
 	return nil
 }

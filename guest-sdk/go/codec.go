@@ -702,8 +702,8 @@ func (d *decoder) skip() error {
 
 // skipError gives a walker error the codec's own words.
 func skipError(err error) error {
-	var se *abi.SyntaxError
-	if !errors.As(err, &se) {
+	se, ok := err.(*abi.SyntaxError) // SkipItem's errors are, unwrapped
+	if !ok {
 		return err
 	}
 	switch se.Rule {
