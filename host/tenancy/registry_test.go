@@ -1,6 +1,7 @@
 package tenancy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
@@ -13,10 +14,10 @@ import (
 )
 
 // testEngine is the engine the tests compile with: $WACTOR_TEST_ENGINE,
-// or wazero.
+// or the build's (wasmtime with the tag wasmtime, see make test-wasmtime).
 func testEngine(t *testing.T) *sandbox.Engine {
 	t.Helper()
-	name := os.Getenv("WACTOR_TEST_ENGINE")
+	name := cmp.Or(os.Getenv("WACTOR_TEST_ENGINE"), buildTestEngine)
 	e, err := sandbox.NewEngine(context.Background(), name, "", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
