@@ -31,69 +31,73 @@ type NodeResources struct {
 // host's defaults are (Ptr(0)). In JSON, a field left out takes the
 // default and an explicit 0 asks for zero. The options an actor reports
 // (ActorInfo.Options) have every one of them set.
+//
+// Its JSON form is the HTTP API's, WireOptions (durations in whole
+// milliseconds), wherever it is written: in requests, in responses and in
+// a durable actor's files.
 type Options struct {
 	// Name, if set, must be unique among the live actors of its namespace;
 	// GetActor and Lookup find it.
-	Name string `json:"name,omitempty"`
+	Name string
 	// Namespace scopes Name (default "default"; a child spawned by a guest
 	// defaults to its parent's namespace).
-	Namespace string `json:"namespace,omitempty"`
+	Namespace string
 	// GetIfExists makes Spawn return the live actor of that name and class
 	// instead of failing with ErrNameTaken (Ray's get_if_exists). Concurrent
 	// calls create exactly one actor.
-	GetIfExists bool `json:"get_if_exists,omitempty"`
+	GetIfExists bool
 	// Detached actors have no owner: they live until killed or exited. Others
 	// die with their owner (a Session, a parent actor, or the host).
-	Detached bool `json:"detached,omitempty"`
+	Detached bool
 	// MaxChildren bounds the live actors this actor may own through the
 	// spawn import (default 1000; 0: it may spawn none).
-	MaxChildren *int `json:"max_children,omitempty"`
+	MaxChildren *int
 	// MemoryPages limits the actor's linear memory, in 64 KiB pages (default 4096 = 256 MiB).
-	MemoryPages uint32 `json:"memory_pages,omitempty"`
+	MemoryPages uint32
 	// CallTimeout is the deadline of each call, the constructor included
 	// (default 30s, at most Config.MaxCallTimeout). It is wall-clock time
 	// from the call's start, time spent yielded to other namespaces
 	// included. 0 asks for no deadline of the actor's own: calls run until
 	// the host's cap (Config.MaxCallTimeout, and the namespace's
 	// Quota.CallTimeout if lower).
-	CallTimeout *time.Duration `json:"call_timeout,omitempty"`
+	CallTimeout *time.Duration
 	// Fuel, if set, limits each call (the constructor included) to that many
 	// units of deterministic fuel: roughly one unit per WebAssembly
 	// instruction executed. A call that runs out fails with a TrapError of
 	// reason fuel, like a trap. The same call on the same state always uses
 	// the same fuel, unlike a deadline. 0: no fuel limit.
-	Fuel *uint64 `json:"fuel,omitempty"`
+	Fuel *uint64
 	// MaxPending bounds calls queued on the actor; beyond it Call fails with
 	// ErrBackpressure (default 100000).
-	MaxPending int `json:"max_pending,omitempty"`
+	MaxPending int
 	// MaxRestarts is how often the actor is recreated after a trap: 0 never
 	// (the built-in default), N times, or -1 without limit (Ray's
 	// max_reconstructions).
-	MaxRestarts *int `json:"max_restarts,omitempty"`
+	MaxRestarts *int
 	// Durable actors outlive the host: a host started again on the same
 	// Config.DataDir brings them back with their state. Detached actors are
 	// durable on a host with a DataDir. Needs Config.DataDir.
-	Durable bool `json:"durable,omitempty"`
+	Durable bool
 	// CheckpointEvery, if not 0, checkpoints the actor after every that many
 	// completed calls.
-	CheckpointEvery *int `json:"checkpoint_every,omitempty"`
+	CheckpointEvery *int
 	// CheckpointInterval, if not 0, checkpoints the actor after a call that
 	// completes at least this long after its previous checkpoint.
-	CheckpointInterval *time.Duration `json:"checkpoint_interval,omitempty"`
+	CheckpointInterval *time.Duration
 
 	// MaxConcurrency is Ray's max_concurrency: how many calls of the actor
 	// may run at once. Only 1 (the default) is supported: a sandbox is
 	// single-threaded and holds the actor's whole state, so calls run one
 	// at a time; spawn several actors for parallelism. Larger values fail
 	// with ErrInvalidOptions (docs/SCHEDULING.md).
-	MaxConcurrency int `json:"max_concurrency,omitempty"`
+	MaxConcurrency int
 
 	// Ray resource requests, reserved for the actor's lifetime against the
 	// host's Config.Node (admission).
-	NumCPUs   float64            `json:"num_cpus,omitempty"`
-	NumGPUs   float64            `json:"num_gpus,omitempty"`
-	Memory    int64              `json:"memory,omitempty"` // bytes
-	Resources map[string]float64 `json:"resources,omitempty"`
+	NumCPUs   float64
+	NumGPUs   float64
+	Memory    int64 // bytes
+	Resources map[string]float64
 }
 
 // Durability says when a durable actor's completed call is safe from a

@@ -149,3 +149,16 @@ func fromMS(ms *int64) *time.Duration {
 	d := time.Duration(*ms) * time.Millisecond
 	return &d
 }
+
+// MarshalJSON encodes o in the HTTP API's form (WireOptions).
+func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(o.Wire()) }
+
+// UnmarshalJSON decodes the HTTP API's form (WireOptions).
+func (o *Options) UnmarshalJSON(b []byte) error {
+	var w WireOptions
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*o = w.Options()
+	return nil
+}

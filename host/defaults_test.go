@@ -56,8 +56,8 @@ func TestConfigDefaults(t *testing.T) {
 		{"time_slice", c.TimeSlice, scheduler.DefaultSlice},
 		{"max_call_timeout", c.MaxCallTimeout, defaultMaxCallTimeout},
 		{"max_depth", c.MaxDepth, 32},
-		{"max_waiting (wazero)", c.MaxWaiting, 100_000},
-		{"engine", c.Engine, EngineWazero},
+		{"max_waiting", c.MaxWaiting, map[string]int{EngineWazero: 100_000, EngineWasmtime: 4000}[c.Engine]},
+		{"engine", c.Engine, defaultEngine}, // wazero; wasmtime in the tests built with -tags wasmtime
 		{"durability", c.Durability, DurabilityWrite},
 		{"defaults.call_timeout", *c.Defaults.CallTimeout, 30 * time.Second},
 		{"defaults.max_children", *c.Defaults.MaxChildren, 1000},

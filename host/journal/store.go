@@ -418,6 +418,9 @@ func (s *Store) ReadMeta(id string) (ActorMeta, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &m)
 	}
+	if err == nil {
+		err = legacyDurations(b, &m.Options)
+	}
 	if err == nil && m.ID != id {
 		err = fmt.Errorf("it names actor %q", m.ID)
 	}
@@ -425,4 +428,27 @@ func (s *Store) ReadMeta(id string) (ActorMeta, error) {
 		return m, fmt.Errorf("metadata unreadable: %w", err)
 	}
 	return m, nil
+}
+
+// legacyDurations reads the durations of an actor.json written before
+// Options had one JSON form (the HTTP API's, in milliseconds): they were
+// nanoseconds, under "call_timeout" and "checkpoint_interval". A file that
+// has the milliseconds keys, or neither, is left as decoded.
+func legacyDurations(b []byte, o *api.Options) error {
+	var old struct {
+		Options struct {
+			CallTimeout        *time.Duration `json:"call_timeout"`
+			CheckpointInterval *time.Duration `json:"checkpoint_interval"`
+		} `json:"options"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil {
+		return err
+	}
+	if o.CallTimeout == nil {
+		o.CallTimeout = old.Options.CallTimeout
+	}
+	if o.CheckpointInterval == nil {
+		o.CheckpointInterval = old.Options.CheckpointInterval
+	}
+	return nil
 }

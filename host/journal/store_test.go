@@ -249,3 +249,43 @@ func TestStore_PutCheckpoint(t *testing.T) {
 		t.Fatalf("the journal was not emptied: %v", err)
 	}
 }
+
+// TestStore_MetaJSON: actor.json holds the options in the API's JSON form
+// (durations in milliseconds, explicit zeros kept), and a file written
+// before that form (durations in nanoseconds, under call_timeout and
+// checkpoint_interval) still reads back the same options.
+func TestStore_MetaJSON(t *testing.T) {
+	s, dir := openStore(t, nil, api.DurabilityWrite)
+	want := api.Options{Namespace: "ns", MaxRestarts: api.Ptr(0), CallTimeout: api.Ptr(1500 * time.Millisecond),
+		CheckpointInterval: api.Ptr(2 * time.Second), MemoryPages: 64}
+	if err := s.SaveActor(ActorMeta{ID: "a1", Class: "sha256:c", Options: want}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "actors", "a1", MetaFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{`"call_timeout_ms":1500`, `"checkpoint_interval_ms":2000`, `"max_restarts":0`} {
+		if !strings.Contains(string(b), part) {
+			t.Errorf("actor.json %s lacks %s", b, part)
+		}
+	}
+	legacy := `{"id":"a2","class":"sha256:c","options":{"namespace":"ns","memory_pages":64,"call_timeout":1500000000,"checkpoint_interval":2000000000},"init_args":null,"created":"2026-01-02T03:04:05Z"}`
+	if err := os.MkdirAll(filepath.Join(dir, "actors", "a2"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "actors", "a2", MetaFile), []byte(legacy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a1", "a2"} {
+		m, err := s.ReadMeta(id)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		o := m.Options
+		if o.CallTimeout == nil || *o.CallTimeout != 1500*time.Millisecond || o.CheckpointInterval == nil || *o.CheckpointInterval != 2*time.Second ||
+			o.Namespace != "ns" || o.MemoryPages != 64 {
+			t.Errorf("%s: options %+v", id, o)
+		}
+	}
+}
