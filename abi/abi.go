@@ -1,10 +1,14 @@
 // Package abi is the contract between the wactor host and an actor class
-// (a WebAssembly module): export and import names, the CBOR value encoding with
-// its decode limits, the result envelope and the method manifest.
+// (a WebAssembly module): export and import names with their signatures and
+// the check of a module against them (Check, CheckManifest), limits, CBOR
+// tags, guest error codes, the method manifest, the result envelope, and the
+// readers every side shares: one CBOR well-formedness walker (Validate,
+// SkipItem), one LEB128 reader and CustomSection.
 //
-// It is a leaf package: it imports nothing from the host, so guest tooling and
-// clients can use it alone. docs/ABI.md is the normative text; this package
-// holds the same facts as Go constants and codecs.
+// It imports only the standard library, so a Go guest (the guest SDK),
+// tools and clients can use it alone. Converting Go values to and from CBOR
+// is package abi/codec. docs/ABI.md is the normative text; this package
+// holds the same facts as Go constants, tables and checks.
 //
 // All functions in this package are safe for concurrent use.
 package abi
