@@ -1,6 +1,10 @@
 package host
 
-import "time"
+import (
+	"time"
+
+	"github.com/wactor/wactor/host/tenancy"
+)
 
 // Observer receives events for metrics and tracing. Its methods are called
 // synchronously on the host's goroutines (a call's worker), so they must be
@@ -45,16 +49,5 @@ type ForbiddenObserver interface {
 	Forbidden(e ForbiddenEvent)
 }
 
-// ForbiddenEvent describes one refused access.
-type ForbiddenEvent struct {
-	// Namespace is the namespace that asked; ActorID the actor that asked
-	// ("" when the request came through the Go API).
-	Namespace, ActorID string
-	// Op is what was asked, in the ABI's words: an import ("get_actor",
-	// "call", "send", "kill", "spawn") or "delete_class".
-	Op string
-	// Target names what was refused: an actor ID, a namespace, a class ID.
-	Target string
-	// Err is the error the caller got (it wraps ErrForbidden).
-	Err error
-}
+// ForbiddenEvent describes one refused access (tenancy.ForbiddenEvent).
+type ForbiddenEvent = tenancy.ForbiddenEvent
