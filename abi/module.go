@@ -264,6 +264,7 @@ type CheckError struct {
 	Err    error
 }
 
+// Error returns "abi: invalid module: " and the reason.
 func (e *CheckError) Error() string { return ErrModule.Error() + ": " + e.Reason }
 
 // Unwrap returns ErrModule and the cause, if any.

@@ -52,6 +52,7 @@ type SyntaxError struct {
 	Detail string // what is wrong, with the numbers
 }
 
+// Error returns "abi: malformed CBOR: " and the detail.
 func (e *SyntaxError) Error() string { return ErrMalformed.Error() + ": " + e.Detail }
 
 // Unwrap returns ErrMalformed.

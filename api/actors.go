@@ -65,11 +65,17 @@ type ActorInfo struct {
 	Damage *Damage
 }
 
-// CallOptions adjust one call.
+// CallOptions adjust one call (Submit, in the host and in the client).
 type CallOptions struct {
 	// NumReturns is the number of futures the call returns (Ray's
 	// num_return_vals); 0 means the method's default from the manifest, else 1.
 	NumReturns int
+	// Timeout, if set, is the call's deadline counted from its submission
+	// (queued and running), as a context deadline is: past it a queued
+	// call is dropped and a running one interrupted (TrapDeadline). The
+	// actor's Options.CallTimeout still bounds the run. Over HTTP it is
+	// sent in whole milliseconds (a positive timeout under 1ms as 1ms).
+	Timeout time.Duration
 }
 
 // CheckpointInfo describes one checkpoint of an actor.

@@ -31,25 +31,3 @@ type ActorEvent struct {
 	// Death says why, when State is StateDead.
 	Death DeathReason
 }
-
-// ForbiddenObserver is an Observer that also wants to know about refused
-// accesses across namespaces (ErrForbidden): a tenant probing another's
-// actors shows up here. The host calls Forbidden if its Observer implements
-// it.
-type ForbiddenObserver interface {
-	Forbidden(e ForbiddenEvent)
-}
-
-// ForbiddenEvent describes one refused access.
-type ForbiddenEvent struct {
-	// Namespace is the namespace that asked; ActorID the actor that asked
-	// ("" when the request came through the Go API).
-	Namespace, ActorID string
-	// Op is what was asked, in the ABI's words: an import ("get_actor",
-	// "call", "send", "kill", "spawn") or "delete_class".
-	Op string
-	// Target names what was refused: an actor ID, a namespace, a class ID.
-	Target string
-	// Err is the error the caller got (it wraps ErrForbidden).
-	Err error
-}

@@ -8,19 +8,12 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/wactor/wactor/api"
 )
 
-// CallOptions adjust one call (Submit).
-type CallOptions struct {
-	// NumReturns is the number of return values asked for (Ray's
-	// num_return_vals); 0 means the method's default from the manifest.
-	// Submit returns one future per return value.
-	NumReturns int
-	// Timeout is the call's deadline, counted from its submission, sent in
-	// whole milliseconds (a positive timeout under 1ms as 1ms); 0 means the
-	// actor's CallTimeout.
-	Timeout time.Duration
-}
+// CallOptions adjust one call (Submit): api.CallOptions, as in the host.
+type CallOptions = api.CallOptions
 
 type callRequest struct {
 	Args       []any `json:"args"`

@@ -634,8 +634,15 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 	if n < 1 || n > 64 {
 		return nil, fmt.Errorf("%w: num_returns %d out of range 1..64", ErrInvalidOptions, n)
 	}
+	var cancel context.CancelFunc
+	if opts.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+	}
 	c := &call{ctx: ctx, method: method, midx: midx}
 	if err := c.args.Encode(args, a.h.cfg.MaxArgBytes); err != nil {
+		if cancel != nil {
+			cancel()
+		}
 		return nil, err
 	}
 	seq := a.seq.Add(1)
@@ -644,7 +651,15 @@ func (h *Actor) Submit(ctx context.Context, method string, opts CallOptions, arg
 		c.futs[i] = newFuture(a, seq, i)
 	}
 	if err := h.enqueue(c); err != nil {
+		if cancel != nil {
+			cancel()
+		}
 		return nil, err
+	}
+	if cancel != nil {
+		// The timer goes once the call is done (its futures are all set
+		// together).
+		c.futs[0].whenDone(cancel)
 	}
 	return c.futs, nil
 }

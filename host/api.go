@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/host/tenancy"
 	"github.com/wactor/wactor/scheduler"
 )
 
@@ -42,8 +43,6 @@ type (
 	Observer           = api.Observer
 	CallEvent          = api.CallEvent
 	ActorEvent         = api.ActorEvent
-	ForbiddenObserver  = api.ForbiddenObserver
-	ForbiddenEvent     = api.ForbiddenEvent
 )
 
 // nopObserver is the Observer of a Config without one.
@@ -51,6 +50,17 @@ type nopObserver struct{}
 
 func (nopObserver) CallDone(CallEvent)      {}
 func (nopObserver) ActorChanged(ActorEvent) {}
+
+// ForbiddenObserver is an Observer that also wants to know about refused
+// accesses across namespaces (ErrForbidden): a tenant probing another's
+// actors shows up here. The host calls Forbidden if its Observer implements
+// it.
+type ForbiddenObserver interface {
+	Forbidden(e ForbiddenEvent)
+}
+
+// ForbiddenEvent describes one refused access (tenancy.ForbiddenEvent).
+type ForbiddenEvent = tenancy.ForbiddenEvent
 
 // Sentinel errors (api/errors.go).
 var (

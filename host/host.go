@@ -170,7 +170,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		Engine: eng, Store: p, Namespaces: h.namespaces,
 		MaxClassBytes: cfg.MaxClassBytes, MemoryBudget: cfg.ClassMemoryBudget,
 		MemoryPages: cfg.Defaults.MemoryPages, Templates: !cfg.ColdSpawn,
-		Stop: h.stop, Logger: cfg.Logger, InUse: h.classUser, Forbidden: h.forbiddenClass,
+		Stop: h.stop, Logger: cfg.Logger, InUse: h.classUser, Forbidden: h.forbidden,
 	})
 	h.base, h.cancelBase = context.WithCancel(context.Background())
 	_, nop := cfg.Observer.(nopObserver)
@@ -310,24 +310,11 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *tenancy.Class, o Option
 		return nil, err
 	}
 	opts := resolveOptions(merged)
-	limit := h.namespaces.Quota(opts.Namespace).CallTimeout
-	if opts.CallTimeout == 0 {
-		// No deadline of its own: the host's cap, or the namespace's.
-		opts.CallTimeout = h.cfg.MaxCallTimeout
-		if limit > 0 {
-			opts.CallTimeout = min(opts.CallTimeout, limit)
-		}
-	}
 	if err := h.cfg.checkCallTimeout(opts.CallTimeout); err != nil {
 		return nil, err
 	}
-	if limit > 0 && opts.CallTimeout > limit {
-		// A default deadline is cut to the namespace's cap; one asked for
-		// is refused.
-		if explicitTimeout {
-			return nil, fmt.Errorf("%w: call_timeout %v exceeds namespace %q's maximum of %v", ErrQuota, opts.CallTimeout, opts.Namespace, limit)
-		}
-		opts.CallTimeout = limit
+	if opts.CallTimeout, err = h.namespaces.CallTimeout(opts.Namespace, opts.CallTimeout, explicitTimeout, h.cfg.MaxCallTimeout); err != nil {
+		return nil, err
 	}
 	if c.MinPages() > opts.MemoryPages {
 		return nil, fmt.Errorf("%w: memory_pages %d is below the module's minimum of %d", ErrInvalidOptions, opts.MemoryPages, c.MinPages())

@@ -3,7 +3,6 @@ package host
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/wactor/wactor/host/tenancy"
 )
@@ -135,12 +134,6 @@ func (h *Host) forbidden(e ForbiddenEvent) {
 	}
 }
 
-// forbiddenClass reports a refused access to a class
-// (tenancy.RegistryConfig.Forbidden).
-func (h *Host) forbiddenClass(namespace, op, target string, err error) {
-	h.forbidden(ForbiddenEvent{Namespace: namespace, Op: op, Target: target, Err: err})
-}
-
 // forbid is the error of an actor's refused access, reported to the
 // observer; target and what name it in the ABI's words.
 func (a *actor) forbid(op, target, format string, args ...any) error {
@@ -149,20 +142,9 @@ func (a *actor) forbid(op, target, format string, args ...any) error {
 	return err
 }
 
-// maxEcho is how many bytes of the guest's a refusal echoes at most.
-const maxEcho = 256
-
-// clipBytes is clip of b, converting only the bytes it keeps.
-func clipBytes(b []byte) string { return clip(string(b[:min(len(b), maxEcho+1)])) }
-
-// clip bounds what a refusal echoes of the guest's bytes (a namespace can
-// be as long as the arguments).
-func clip(s string) string {
-	if len(s) <= maxEcho {
-		return s
-	}
-	return strings.ToValidUTF8(s[:maxEcho], "") + "..."
-}
+// clip and clipBytes bound what a refusal echoes of a guest's bytes
+// (tenancy.Clip, tenancy.ClipBytes).
+var clip, clipBytes = tenancy.Clip, tenancy.ClipBytes
 
 // sameNamespace refuses op on actor t unless it is in a's namespace. The
 // namespace is the one the host recorded for t, never what a handle says.

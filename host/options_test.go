@@ -78,3 +78,32 @@ func TestOptions_MaxRestartsZeroMeansNone(t *testing.T) {
 		t.Fatalf("default restarts: get = %d, restarts = %d; want 1 and 1", got, dflt.Info().Restarts)
 	}
 }
+
+// TestCallOptions_Timeout: a call's own timeout (api.CallOptions.Timeout,
+// as the client and the server send it) interrupts it when it runs too
+// long, and drops it if it is still queued; calls without one are not
+// affected.
+func TestCallOptions_Timeout(t *testing.T) {
+	h := newTestHost(t, Config{Workers: 1})
+	a := spawn(t, h, fixture(t, "loop"), Options{MaxRestarts: ptr(-1)})
+	ctx := context.Background()
+	futs, err := a.Submit(ctx, "spin", CallOptions{Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Queued behind the spinner with a timeout that passes while it waits.
+	queued, err := a.Submit(ctx, "get", CallOptions{Timeout: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var te *TrapError
+	if _, err := futs[0].Get(ctx); !errors.As(err, &te) || te.Reason != TrapDeadline || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("spin with a 50ms timeout: %v, want a deadline TrapError", err)
+	}
+	if _, err := queued[0].Get(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("queued call past its timeout: %v, want DeadlineExceeded", err)
+	}
+	if got := invoke[int64](t, a, "get"); got != 1 {
+		t.Fatalf("get without a timeout = %d, want 1", got)
+	}
+}

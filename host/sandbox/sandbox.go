@@ -433,7 +433,15 @@ func (sb *Sandbox) run(callCtx context.Context, method string, timeout time.Dura
 	}
 	var stopCancel func() bool
 	if callCtx != nil && callCtx.Done() != nil {
-		stopCancel = context.AfterFunc(callCtx, func() { sb.interrupt(gen, api.TrapCancelled) })
+		stopCancel = context.AfterFunc(callCtx, func() {
+			// A caller's deadline that passes is a deadline, not a
+			// cancellation (the server's and client's call timeouts).
+			why := api.TrapCancelled
+			if errors.Is(context.Cause(callCtx), context.DeadlineExceeded) {
+				why = api.TrapDeadline
+			}
+			sb.interrupt(gen, why)
+		})
 	}
 
 	sb.limitGrowth()

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/wactor/wactor/api"
 )
@@ -100,6 +101,29 @@ func (s *Namespaces) SetQuota(ns string, q api.Quota) error {
 		n.quota.Store(&r)
 	}
 	return nil
+}
+
+// CallTimeout is the call deadline of an actor of namespace ns whose
+// options ask for asked (0: no deadline of its own), under the host's cap
+// hostMax (Config.MaxCallTimeout, which asked is within) and the
+// namespace's (Quota.CallTimeout): with none of its own, the lesser cap;
+// past the namespace's cap, asked is refused (ErrQuota) if the caller asked
+// for it (explicit) and cut to the cap if it is a default.
+func (s *Namespaces) CallTimeout(ns string, asked time.Duration, explicit bool, hostMax time.Duration) (time.Duration, error) {
+	limit := s.Quota(ns).CallTimeout
+	if asked == 0 {
+		asked = hostMax
+		if limit > 0 {
+			asked = min(asked, limit)
+		}
+	}
+	if limit > 0 && asked > limit {
+		if explicit {
+			return 0, fmt.Errorf("%w: call_timeout %v exceeds namespace %q's maximum of %v", api.ErrQuota, asked, ns, limit)
+		}
+		asked = limit
+	}
+	return asked, nil
 }
 
 // Usage reports what namespace ns holds now, and its quota. Its class

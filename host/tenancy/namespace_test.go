@@ -3,8 +3,10 @@ package tenancy
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host/sandbox"
@@ -105,5 +107,42 @@ func TestNamespace_Limits(t *testing.T) {
 	}
 	if err := n.CheckMemory(1 << 40); err != nil || n.Limit() != -1 {
 		t.Fatalf("unlimited memory: %v, limit %d", err, n.Limit())
+	}
+}
+
+func TestNamespaces_CallTimeout(t *testing.T) {
+	s := NewNamespaces(BuiltinQuota, map[string]api.Quota{"capped": {CallTimeout: time.Second}}, -1)
+	for _, tt := range []struct {
+		ns       string
+		asked    time.Duration
+		explicit bool
+		want     time.Duration
+		quota    bool // ErrQuota
+	}{
+		{"free", 0, false, time.Minute, false},
+		{"free", 5 * time.Second, true, 5 * time.Second, false},
+		{"capped", 0, false, time.Second, false},
+		{"capped", 5 * time.Second, false, time.Second, false},
+		{"capped", 5 * time.Second, true, 0, true},
+		{"capped", time.Second / 2, true, time.Second / 2, false},
+	} {
+		got, err := s.CallTimeout(tt.ns, tt.asked, tt.explicit, time.Minute)
+		if got != tt.want || errors.Is(err, api.ErrQuota) != tt.quota {
+			t.Errorf("CallTimeout(%s, %v, explicit %v) = %v, %v", tt.ns, tt.asked, tt.explicit, got, err)
+		}
+	}
+}
+
+func TestClip(t *testing.T) {
+	if got := Clip("short"); got != "short" {
+		t.Errorf("Clip(short) = %q", got)
+	}
+	long := strings.Repeat("é", MaxEcho) // 2 bytes each: cut inside a rune
+	got := Clip(long)
+	if len(got) > MaxEcho+3 || !strings.HasSuffix(got, "...") || !utf8.ValidString(got) {
+		t.Errorf("Clip(long) = %q (%d bytes)", got, len(got))
+	}
+	if got := ClipBytes([]byte(long)); got != Clip(long) {
+		t.Errorf("ClipBytes differs from Clip: %q", got)
 	}
 }

@@ -52,7 +52,7 @@ type RegistryConfig struct {
 	InUse func(c *Class, namespace string) (actorID string)
 	// Forbidden reports a refused access (op "delete_class") to the host's
 	// observer; nil reports nothing.
-	Forbidden func(namespace, op, target string, err error)
+	Forbidden func(ForbiddenEvent)
 }
 
 // Registry is a host's loaded classes: it compiles each module once, even
@@ -422,7 +422,7 @@ func (r *Registry) Release(ctx context.Context, namespace, id string) error {
 		r.mu.Unlock()
 		err := fmt.Errorf("%w: class %s is shared by the host with every namespace; a namespace deletes only classes it uploaded", api.ErrForbidden, id)
 		if r.cfg.Forbidden != nil {
-			r.cfg.Forbidden(namespace, "delete_class", id, err)
+			r.cfg.Forbidden(ForbiddenEvent{Namespace: namespace, Op: "delete_class", Target: id, Err: err})
 		}
 		return err
 	}

@@ -1,6 +1,7 @@
 package tenancy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
@@ -13,10 +14,10 @@ import (
 )
 
 // testEngine is the engine the tests compile with: $WACTOR_TEST_ENGINE,
-// or wazero.
+// or the build's (wasmtime with the tag wasmtime, see make test-wasmtime).
 func testEngine(t *testing.T) *sandbox.Engine {
 	t.Helper()
-	name := os.Getenv("WACTOR_TEST_ENGINE")
+	name := cmp.Or(os.Getenv("WACTOR_TEST_ENGINE"), buildTestEngine)
 	e, err := sandbox.NewEngine(context.Background(), name, "", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -85,11 +86,11 @@ func newRegistry(t *testing.T, q api.Quota, budget int64) (*Registry, *users, *[
 		Engine: testEngine(t), Namespaces: NewNamespaces(q.WithDefaults(BuiltinQuota), nil, -1),
 		MaxClassBytes: 1 << 20, MemoryBudget: budget, MemoryPages: 16, Templates: true, Stop: stop,
 		InUse: u.inUse,
-		Forbidden: func(namespace, op, target string, err error) {
-			if !errors.Is(err, api.ErrForbidden) {
-				t.Errorf("Forbidden reported %v", err)
+		Forbidden: func(e ForbiddenEvent) {
+			if !errors.Is(e.Err, api.ErrForbidden) || e.ActorID != "" {
+				t.Errorf("Forbidden reported %+v", e)
 			}
-			refused = append(refused, forbidden{namespace, op, target})
+			refused = append(refused, forbidden{e.Namespace, e.Op, e.Target})
 		},
 	})
 	t.Cleanup(func() { r.Close()() })
