@@ -102,21 +102,13 @@ func (a *actor) rebuild() (*box, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i, e := range calls {
-		sb.Record(e, recReplay)
-		fn := e.Method
-		if e.Index >= 0 {
-			fn = sb.Method(e.Index)
-		}
-		_, err := sb.Invoke(ctx, e.Method, fn, e.Args, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
-		diverged := sb.StopRecord()
-		if err != nil {
-			sb.Close()
-			return nil, fmt.Errorf("replaying call %d of %d (%s): %w", i+1, len(calls), e.Method, err)
-		}
-		if diverged {
-			a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: replay of %s read more clock, random or actor-call results than were recorded", e.Method))
-		}
+	diverged, err := sb.Replay(ctx, calls, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
+	if err != nil {
+		sb.Close()
+		return nil, err
+	}
+	for _, m := range diverged {
+		a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: replay of %s read more clock, random or actor-call results than were recorded", m))
 	}
 	sb.ResetExit()
 	if n := len(calls); n > 0 {

@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/rand"
+	"fmt"
 	"time"
 
 	"github.com/wactor/wactor/abi"
@@ -126,3 +128,27 @@ func (sb *Sandbox) liveNanotime() int64 {
 
 // guestNanotime is the clock a snapshot taken now records.
 func (sb *Sandbox) guestNanotime() int64 { return sb.liveNanotime() }
+
+// Replay runs recorded calls again, in order, each with its recorded
+// clock reads, random bytes and import outcomes (journal.Entry), bringing
+// the sandbox to the state it had after the last of them. It returns the
+// methods whose replay read more than was recorded (the state may differ
+// from the original's), and fails at the first call that fails; the
+// sandbox is then unusable.
+func (sb *Sandbox) Replay(ctx context.Context, calls []*journal.Entry, timeout time.Duration, maxResult int) (diverged []string, err error) {
+	for i, e := range calls {
+		sb.Record(e, Replay)
+		fn := e.Method
+		if e.Index >= 0 {
+			fn = sb.Method(e.Index)
+		}
+		_, err := sb.Invoke(ctx, e.Method, fn, e.Args, timeout, maxResult)
+		if sb.StopRecord() {
+			diverged = append(diverged, e.Method)
+		}
+		if err != nil {
+			return diverged, fmt.Errorf("replaying call %d of %d (%s): %w", i+1, len(calls), e.Method, err)
+		}
+	}
+	return diverged, nil
+}
