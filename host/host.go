@@ -321,7 +321,7 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *tenancy.Class, o Option
 	// one node): wait while they are taken, fail at once if they never fit.
 	res, err := h.admit.Reserve(ctx, h.request(opts.Options), h.cfg.AdmissionTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("spawn: %w", admissionError(err))
+		return nil, fmt.Errorf("spawn: %w", err)
 	}
 	admitted := false
 	defer func() {
