@@ -146,34 +146,23 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 	if newest == nil || !a.class.HasLoadCheckpoint() {
 		return newest, nil
 	}
-	var avail []any
 	var states []*snapshots.State
 	a.mu.Lock()
 	for i := len(a.checkpoints) - 1; i >= 0; i-- {
-		st := a.checkpoints[i]
-		states = append(states, st)
-		avail = append(avail, []any{st.ID, st.Taken.UnixMilli(), int64(st.Calls)})
+		states = append(states, a.checkpoints[i])
 	}
 	a.mu.Unlock()
 	if len(states) == 0 {
-		states, avail = []*snapshots.State{newest}, []any{[]any{newest.ID, newest.Taken.UnixMilli(), int64(newest.Calls)}}
+		states = []*snapshots.State{newest}
 	}
 	sb, err := a.newBox(ctx, nil, nil, recOff)
 	if err != nil {
 		return nil, err
 	}
 	defer sb.Close()
-	enc, err := codec.EncodeArgs([]any{avail})
+	id, err := sb.ChooseCheckpoint(ctx, states, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	if err != nil {
 		return nil, err
-	}
-	env, err := sb.Invoke(ctx, abi.ExportLoadCheckpoint, abi.ExportLoadCheckpoint, enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", abi.ExportLoadCheckpoint, err)
-	}
-	var id string
-	if env.Kind == abi.KindValue && len(env.Values) == 1 {
-		_ = codec.Decode(env.Values[0], &id) // null or not a string: the newest
 	}
 	for _, st := range states {
 		if st.ID == id {
