@@ -282,11 +282,11 @@ func (h *Host) Fork(ctx context.Context, src *Actor, checkpointID string, opts O
 func (a *actor) persistStart() error {
 	p := a.h.persist
 	if err := p.SaveActor(journal.ActorMeta{ID: a.id, Class: a.class.Info.ID, Options: a.opts.public(), InitArgs: a.initArgs, Created: a.created}); err != nil {
-		return fmt.Errorf("%w: writing its metadata: %w", ErrPersist, diskError{err})
+		return fmt.Errorf("%w: writing its metadata: %w", ErrPersist, diskError{Err: err})
 	}
 	jf, err := p.OpenJournal(a.id, 0) // none in DurabilityCheckpoint mode
 	if err != nil {
-		return fmt.Errorf("%w: opening its journal: %w", ErrPersist, diskError{err})
+		return fmt.Errorf("%w: opening its journal: %w", ErrPersist, diskError{Err: err})
 	}
 	a.jf = jf
 	return nil

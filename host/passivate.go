@@ -54,7 +54,7 @@ func (a *actor) passivate(sb *box) error {
 	if a.durable {
 		// On disk too, so the journal can start again from here.
 		if _, err := a.h.persist.Snapshots().Put(context.Background(), st); err != nil {
-			return fmt.Errorf("%w: storing the passive state: %w", ErrPersist, diskError{err})
+			return fmt.Errorf("%w: storing the passive state: %w", ErrPersist, diskError{Err: err})
 		}
 		if a.jf != nil {
 			_ = a.jf.Reset()
