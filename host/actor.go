@@ -398,8 +398,9 @@ func (a *actor) onTrap(sb *box, err error) {
 	a.restart()
 }
 
-// restart makes a fresh sandbox (constructor re-run with the original
-// arguments). It returns nil if the actor is dead or the restart failed,
+// restart makes a fresh sandbox holding the state the actor had after its
+// last completed call (rebuild: the latest checkpoint or the recorded
+// start-up, then the journal replayed). It returns nil if the actor is dead or the restart failed,
 // which kills it (a durable one is damaged instead: its files are kept).
 func (a *actor) restart() *box {
 	a.mu.Lock()
