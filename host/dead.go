@@ -42,7 +42,7 @@ func (h *Host) Logs(ctx context.Context, id string, since uint64) (LogPage, erro
 		return LogPage{}, err
 	}
 	var logs *logring.Ring
-	if a, err := h.actorByID(id); err == nil {
+	if a, err := h.dir.Find(id); err == nil {
 		logs = a.logs
 	} else if _, l, ok := h.deadActor(id); ok {
 		logs = l
