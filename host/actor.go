@@ -44,7 +44,7 @@ type actor struct {
 	served atomic.Uint64
 	failed atomic.Uint64
 	// damage is set while the actor is damaged (StateDamaged). Atomic, so
-	// that lookups under Host.mu (a leaf lock) can read it.
+	// that lookups (host/directory) read it without actor.mu.
 	damage   atomic.Pointer[Damage]
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
@@ -260,7 +260,7 @@ func (a *actor) handle(c *call) {
 		outcome = appErr
 	}
 	if persistErr != nil {
-		outcome = fmt.Errorf("%w: %w", ErrPersist, diskError{persistErr})
+		outcome = fmt.Errorf("%w: %w", ErrPersist, diskError{Err: persistErr})
 	}
 	if a.h.observed {
 		a.h.cfg.Observer.CallDone(CallEvent{ActorID: a.id, Class: a.class.Info.ID, Method: c.method,
@@ -278,7 +278,7 @@ func (a *actor) handle(c *call) {
 		// The call ran but is not durable: it fails, and its effect is
 		// undone, so that no later acknowledged call builds on it.
 		a.rollback(sb, persistErr)
-		c.fail(fmt.Errorf("%w: call %s failed and was rolled back: its journal record could not be written: %w", ErrPersist, c.method, diskError{persistErr}))
+		c.fail(fmt.Errorf("%w: call %s failed and was rolled back: its journal record could not be written: %w", ErrPersist, c.method, diskError{Err: persistErr}))
 		return
 	}
 	a.memBytes.Store(sb.MemoryBytes())
@@ -321,7 +321,7 @@ func (a *actor) rollback(sb *box, cause error) {
 		return // killed while the call ran (which closed the journal)
 	}
 	a.h.cfg.Logger.Error("journal write failed: the call is failed and rolled back", slog.String("actor", a.id), slog.Any("err", cause))
-	a.logs.Add(abi.LogError, "wactor: a call failed and was rolled back: its journal record could not be written: "+diskError{cause}.Error())
+	a.logs.Add(abi.LogError, "wactor: a call failed and was rolled back: its journal record could not be written: "+diskError{Err: cause}.Error())
 	if a.rollingBack {
 		// Within a rollback's own checkpoint: the sandbox is gone, and the
 		// next call rebuilds it.

@@ -3,7 +3,6 @@ package host
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,33 +93,5 @@ func TestHost_Admission(t *testing.T) {
 		if _, err := short.Spawn(ctx, sc.ID, Options{}, 0); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// TestAdmissionErrorVocabulary: every error of the scheduler's admission
-// that Spawn can return matches an api sentinel, keeps its message, and
-// keeps the scheduler's error in its chain.
-func TestAdmissionErrorVocabulary(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want error
-	}{
-		{&scheduler.InsufficientResourcesError{Resource: "gpu", Requested: 1}, ErrUnschedulable},
-		{&scheduler.AdmissionTimeoutError{Resource: "cpu", Requested: 1}, ErrAdmissionTimeout},
-		{fmt.Errorf("%w: negative memory", scheduler.ErrInvalidResources), ErrInvalidOptions},
-		{scheduler.ErrClosed, ErrClosed},
-	} {
-		got := admissionError(tc.err)
-		if !errors.Is(got, tc.want) || !errors.Is(got, tc.err) || got.Error() != tc.err.Error() {
-			t.Errorf("admissionError(%v) = %v: want it to match %v and the scheduler's error", tc.err, got, tc.want)
-		}
-	}
-	var ue *UnschedulableError
-	if !errors.As(admissionError(&scheduler.InsufficientResourcesError{Resource: "gpu", Requested: 2, Capacity: 1}), &ue) ||
-		ue.Resource != "gpu" || ue.Requested != 2 || ue.Capacity != 1 {
-		t.Errorf("unschedulable: %+v", ue)
-	}
-	if !errors.Is(admissionError(&scheduler.AdmissionTimeoutError{}), context.DeadlineExceeded) {
-		t.Error("an admission timeout does not match context.DeadlineExceeded")
 	}
 }

@@ -1,11 +1,8 @@
 package host
 
 import (
-	"errors"
-
 	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host/tenancy"
-	"github.com/wactor/wactor/scheduler"
 )
 
 // The API's data types and errors, defined once in package api (their JSON
@@ -126,34 +123,6 @@ const (
 
 // CheckName is api.CheckName.
 var CheckName = api.CheckName
-
-// admissionError gives an error of the scheduler's admission the API's
-// vocabulary, so that Spawn never returns another package's error types
-// alone: an unschedulable request becomes *UnschedulableError, a timed-out
-// one matches ErrAdmissionTimeout (and context.DeadlineExceeded), an
-// invalid one ErrInvalidOptions, one refused because the host closes
-// ErrClosed. The message stays the scheduler's, and
-// the scheduler's error stays in the chain.
-func admissionError(err error) error {
-	var ie *scheduler.InsufficientResourcesError
-	switch {
-	case errors.As(err, &ie):
-		return &UnschedulableError{Resource: ie.Resource, Requested: ie.Requested, Capacity: ie.Capacity, Cause: err}
-	case errors.Is(err, scheduler.ErrAdmissionTimeout):
-		return alsoIs{err, ErrAdmissionTimeout}
-	case errors.Is(err, scheduler.ErrInvalidResources):
-		return alsoIs{err, ErrInvalidOptions}
-	case errors.Is(err, scheduler.ErrClosed): // the host is closing
-		return alsoIs{err, ErrClosed}
-	}
-	return err
-}
-
-// alsoIs is err that also matches sentinel.
-type alsoIs struct{ err, sentinel error }
-
-func (e alsoIs) Error() string   { return e.err.Error() }
-func (e alsoIs) Unwrap() []error { return []error{e.sentinel, e.err} }
 
 // Ptr returns a pointer to v, for the optional fields of Options
 // (api.Ptr): Ptr(0) asks for an explicit zero.

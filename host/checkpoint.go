@@ -146,34 +146,23 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 	if newest == nil || !a.class.HasLoadCheckpoint() {
 		return newest, nil
 	}
-	var avail []any
 	var states []*snapshots.State
 	a.mu.Lock()
 	for i := len(a.checkpoints) - 1; i >= 0; i-- {
-		st := a.checkpoints[i]
-		states = append(states, st)
-		avail = append(avail, []any{st.ID, st.Taken.UnixMilli(), int64(st.Calls)})
+		states = append(states, a.checkpoints[i])
 	}
 	a.mu.Unlock()
 	if len(states) == 0 {
-		states, avail = []*snapshots.State{newest}, []any{[]any{newest.ID, newest.Taken.UnixMilli(), int64(newest.Calls)}}
+		states = []*snapshots.State{newest}
 	}
 	sb, err := a.newBox(ctx, nil, nil, recOff)
 	if err != nil {
 		return nil, err
 	}
 	defer sb.Close()
-	enc, err := codec.EncodeArgs([]any{avail})
+	id, err := sb.ChooseCheckpoint(ctx, states, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	if err != nil {
 		return nil, err
-	}
-	env, err := sb.Invoke(ctx, abi.ExportLoadCheckpoint, abi.ExportLoadCheckpoint, enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", abi.ExportLoadCheckpoint, err)
-	}
-	var id string
-	if env.Kind == abi.KindValue && len(env.Values) == 1 {
-		_ = codec.Decode(env.Values[0], &id) // null or not a string: the newest
 	}
 	for _, st := range states {
 		if st.ID == id {
@@ -293,11 +282,11 @@ func (h *Host) Fork(ctx context.Context, src *Actor, checkpointID string, opts O
 func (a *actor) persistStart() error {
 	p := a.h.persist
 	if err := p.SaveActor(journal.ActorMeta{ID: a.id, Class: a.class.Info.ID, Options: a.opts.public(), InitArgs: a.initArgs, Created: a.created}); err != nil {
-		return fmt.Errorf("%w: writing its metadata: %w", ErrPersist, diskError{err})
+		return fmt.Errorf("%w: writing its metadata: %w", ErrPersist, diskError{Err: err})
 	}
 	jf, err := p.OpenJournal(a.id, 0) // none in DurabilityCheckpoint mode
 	if err != nil {
-		return fmt.Errorf("%w: opening its journal: %w", ErrPersist, diskError{err})
+		return fmt.Errorf("%w: opening its journal: %w", ErrPersist, diskError{Err: err})
 	}
 	a.jf = jf
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/internal/callvalues"
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/internal/fsys"
 	"github.com/wactor/wactor/scheduler"
@@ -374,9 +375,4 @@ func deref[T any](p *T) T {
 func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
 
 // checkArgSize fails with ErrTooLarge for encoded arguments over the limit.
-func checkArgSize(n, limit int) error {
-	if n > limit {
-		return fmt.Errorf("%w: arguments of %d bytes exceed the limit of %d", ErrTooLarge, n, limit)
-	}
-	return nil
-}
+var checkArgSize = callvalues.CheckSize

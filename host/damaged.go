@@ -87,7 +87,7 @@ func (h *Host) recoverActor(ctx context.Context, f journal.Found) {
 	if a.jf, err = p.OpenJournal(m.ID, rec.Valid); err != nil {
 		sb.Close()
 		close(a.ready)
-		h.damage(a, "its journal cannot be opened: "+diskError{err}.Error())
+		h.damage(a, "its journal cannot be opened: "+diskError{Err: err}.Error())
 		return
 	}
 	if f.Spawning {
@@ -251,7 +251,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 	}
 	if a.jf, err = p.OpenJournal(id, 0); err != nil {
 		sb.Close()
-		return ActorInfo{}, fmt.Errorf("%w: %w", ErrPersist, diskError{err})
+		return ActorInfo{}, fmt.Errorf("%w: %w", ErrPersist, diskError{Err: err})
 	}
 	_ = p.Spawned(id)
 	if a.mb == nil {

@@ -13,7 +13,7 @@ import (
 // logring.Morgue, grouped by namespace: a tenant that kills many actors
 // pushes out its own dead, not another's. Each kept log is shrunk to
 // Config.DeadLogBytes first. The morgue is guarded by Host.mu; the logs it
-// gives up are released after unlocking (Host.mu is a leaf lock).
+// gives up are released after unlocking.
 
 // pruneDead drops the dead actors kept past Config.KeepDeadFor.
 func (h *Host) pruneDead() {

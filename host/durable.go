@@ -27,8 +27,4 @@ func (h *Host) durable(o Options) bool {
 
 // diskError is a file-system failure described without its file's path
 // (journal.DiskError): error messages never show server paths.
-type diskError struct{ err error }
-
-func (e diskError) Error() string { return journal.DiskError{Err: e.err}.Error() }
-
-func (e diskError) Unwrap() error { return e.err }
+type diskError = journal.DiskError

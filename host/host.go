@@ -15,16 +15,18 @@
 // Lock order (outermost first; a lock is only taken while holding locks to
 // its left, never the reverse):
 //
-//	journal.Store.RepairMu -> Host.sweepMu -> tenancy.Registry.claimMu -> sandbox.Class.tmplMu ->
-//	Actor.mu -> actor.mu -> Host.liveMu -> scheduler Mailbox.mu -> Pool.mu
+//	journal.Store.RepairMu -> scheduler.Sweeper.sweepMu -> tenancy.Registry.claimMu -> sandbox.Class.tmplMu ->
+//	Actor.mu -> actor.mu -> scheduler.Sweeper.mu -> scheduler.Mailbox.mu -> Pool.mu
 //
-// with these side branches: actor.mu -> Host.mu -> tenancy.Namespaces.mu;
-// tenancy.Registry.claimMu -> Host.mu, tenancy.Registry.mu and
-// tenancy.budget.mu; tenancy.Registry.mu -> tenancy.Namespaces.mu;
-// sandbox.Class.tmplMu -> sandbox.Sandbox.mu -> the engine's locks;
-// futuretable.Table.mu -> Future.mu; lineWriter.mu -> logring.Ring.mu. Host.mu
-// (which also guards the dead-actor keeper), Future.mu, waitgraph.Graph.mu,
-// tenancy.Namespaces.mu, tenancy.budget.mu, logring.Ring.mu,
+// with these side branches: actor.mu -> Host.mu -> directory.Directory.mu
+// -> tenancy.Namespaces.mu (the directory's hooks count actors in their
+// namespace); tenancy.Registry.claimMu -> Host.mu, directory.Directory.mu,
+// tenancy.Registry.mu and tenancy.budget.mu; tenancy.Registry.mu ->
+// tenancy.Namespaces.mu; sandbox.Class.tmplMu -> sandbox.Sandbox.mu -> the
+// engine's locks; futuretable.Table.mu -> Future.mu; lineWriter.mu ->
+// logring.Ring.mu. Host.mu guards the dead-actor keeper (with the
+// directory's removals: forget) and actor.class (Repair). Future.mu,
+// waitgraph.Graph.mu, tenancy.Namespaces.mu, tenancy.budget.mu, logring.Ring.mu,
 // tailBuffer.mu, journal.mu (it only does file I/O), Pool.mu and
 // scheduler.Admission's mu are leaves apart from the branches above:
 // nothing else is acquired while one is held, and futures run their
@@ -87,13 +89,12 @@ type Host struct {
 	base       context.Context
 	cancelBase context.CancelFunc
 
-	// The janitor (passivate.go), when PassivateAfter or MemoryBudget is set.
-	group    goroutines.Group
-	stop     chan struct{}
-	pressure chan struct{}
-	// liveBytes is the linear memory of live sandboxes as of the janitor's
-	// last sweep, plus what spawns and reactivations added since.
-	liveBytes                   atomic.Uint64
+	// The janitor (passivate.go), when PassivateAfter or MemoryBudget is
+	// set; sweeper holds the actors that have a sandbox (not passivated,
+	// not dead).
+	group                       goroutines.Group
+	stop                        chan struct{}
+	sweeper                     *scheduler.Sweeper[*actor]
 	passivations, reactivations atomic.Uint64
 	// observed: an Observer was configured (calls are timed for it);
 	// timed: calls are timed (for the observer, or passivation's LRU).
@@ -101,23 +102,6 @@ type Host struct {
 	passiveBytes    atomic.Int64 // encoded states of passivated actors
 	queued          atomic.Int64 // calls in all mailboxes (Config.MaxQueuedCalls)
 	waiting         atomic.Int64 // guests blocked in call, await or spawn (Config.MaxWaiting)
-	// live holds the actors that have a sandbox (not passivated, not
-	// dead): what the janitor sweeps. liveMu is a leaf lock.
-	liveMu sync.Mutex
-	live   map[*actor]struct{}
-	// sweepMu serializes sweeps (the janitor's, and those of spawns far
-	// past the memory budget).
-	sweepMu sync.Mutex
-}
-
-func (h *Host) setLive(a *actor, live bool) {
-	h.liveMu.Lock()
-	if live {
-		h.live[a] = struct{}{}
-	} else {
-		delete(h.live, a)
-	}
-	h.liveMu.Unlock()
 }
 
 // New validates cfg and starts a host.
@@ -143,17 +127,17 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{
-		cfg:      cfg,
-		eng:      eng,
-		persist:  p,
-		admit:    admit,
-		pool:     scheduler.NewPool(scheduler.Config{Workers: cfg.Workers, Slice: cfg.TimeSlice}),
-		dead:     logring.NewMorgue[ActorInfo](cfg.KeepDead, cfg.KeepDeadFor),
-		logs:     logring.Budget{Limit: max(cfg.LogBudget, 0), Floor: int64(cfg.DeadLogBytes)},
-		stop:     make(chan struct{}),
-		live:     map[*actor]struct{}{},
-		pressure: make(chan struct{}, 1),
+		cfg:     cfg,
+		eng:     eng,
+		persist: p,
+		admit:   admit,
+		pool:    scheduler.NewPool(scheduler.Config{Workers: cfg.Workers, Slice: cfg.TimeSlice}),
+		dead:    logring.NewMorgue[ActorInfo](cfg.KeepDead, cfg.KeepDeadFor),
+		logs:    logring.Budget{Limit: max(cfg.LogBudget, 0), Floor: int64(cfg.DeadLogBytes)},
+		stop:    make(chan struct{}),
 	}
+	h.sweeper = scheduler.NewSweeper(scheduler.SweeperConfig[*actor]{After: cfg.PassivateAfter, Budget: cfg.MemoryBudget,
+		Passivate: func(ctx context.Context, a *actor) error { return (&Actor{a: a}).Passivate(ctx) }})
 	h.namespaces = tenancy.NewNamespaces(cfg.Quota, cfg.Quotas, cfg.MaxWaiting)
 	h.dir = directory.New(directory.Hooks[*actor]{Admit: h.countActor, Release: func(a *actor) { a.ns.RemoveActor() }})
 	h.classes = tenancy.NewRegistry(tenancy.RegistryConfig{
@@ -166,8 +150,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	_, nop := cfg.Observer.(nopObserver)
 	h.observed = !nop
 	h.timed = h.observed || cfg.PassivateAfter > 0 || cfg.MemoryBudget > 0
-	if cfg.PassivateAfter > 0 || cfg.MemoryBudget > 0 {
-		h.group.Go(h.janitor)
+	if h.sweeper.Active() {
+		h.group.Go(func() { h.sweeper.Run(h.stop) })
 	}
 	if p != nil {
 		h.recovering.Store(true)
@@ -320,7 +304,7 @@ func (h *Host) spawn(ctx context.Context, own *directory.Owner[*actor], c *tenan
 	// one node): wait while they are taken, fail at once if they never fit.
 	res, err := h.admit.Reserve(ctx, h.request(opts.Options), h.cfg.AdmissionTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("spawn: %w", admissionError(err))
+		return nil, fmt.Errorf("spawn: %w", err)
 	}
 	admitted := false
 	defer func() {

@@ -52,7 +52,7 @@ func BenchmarkManyActors(b *testing.B) {
 			actors[i] = a
 		}
 		elapsed := time.Since(start)
-		h.sweepIdle()
+		h.sweeper.Sweep(h.stop)
 		runtime.GC()
 		rss := residentBytes()
 		var ms0 runtime.MemStats
@@ -92,7 +92,8 @@ func BenchmarkManyActors(b *testing.B) {
 		slices.Sort(lat)
 		b.ReportMetric(float64(n)/elapsed.Seconds(), "actors/s")
 		b.ReportMetric(float64(rss)/(1<<20), "RSS-MiB")
-		b.ReportMetric(float64(h.liveBytes.Load())/(1<<20), "live-MiB")
+		_, liveBytes := h.sweeper.Live()
+		b.ReportMetric(float64(liveBytes)/(1<<20), "live-MiB")
 		b.ReportMetric(float64(passive), "passive")
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)

@@ -2,10 +2,8 @@ package host
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/wactor/wactor/abi"
@@ -56,7 +54,7 @@ func (a *actor) passivate(sb *box) error {
 	if a.durable {
 		// On disk too, so the journal can start again from here.
 		if _, err := a.h.persist.Snapshots().Put(context.Background(), st); err != nil {
-			return fmt.Errorf("%w: storing the passive state: %w", ErrPersist, diskError{err})
+			return fmt.Errorf("%w: storing the passive state: %w", ErrPersist, diskError{Err: err})
 		}
 		if a.jf != nil {
 			_ = a.jf.Reset()
@@ -109,106 +107,22 @@ func (h *Actor) Passivate(ctx context.Context) error {
 	return err
 }
 
-// janitor passivates idle actors: those idle for PassivateAfter, and the
-// least recently used ones while live sandboxes use more than MemoryBudget.
-func (h *Host) janitor() {
-	every := time.Second
-	if p := h.cfg.PassivateAfter; p > 0 && p/4 < every {
-		every = max(p/4, 5*time.Millisecond)
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.stop:
-			return
-		case <-t.C:
-		case <-h.pressure:
-		}
-		h.sweepIdle()
-	}
-}
+// The janitor is a scheduler.Sweeper over the actors that hold a
+// sandbox: it passivates those idle for Config.PassivateAfter and, past
+// Config.MemoryBudget, the least recently used idle ones first.
 
-// idleActor is a candidate for passivation.
-type idleActor struct {
-	a    *actor
-	last int64
-	mem  uint64
-}
+func (h *Host) setLive(a *actor, live bool) { h.sweeper.SetLive(a, live) }
 
-func (h *Host) sweepIdle() {
-	h.sweepMu.Lock()
-	defer h.sweepMu.Unlock()
-	h.sweepIdleLocked()
-}
+// notePressure counts memory a spawn or a reactivation added
+// (scheduler.Sweeper.Pressure). On a pool worker, call it inside
+// Pool.Blocking: it may sweep, which waits for other actors' workers.
+func (h *Host) notePressure(added uint64) { h.sweeper.Pressure(added, h.stop) }
 
-// sweepIdleLocked is sweepIdle with sweepMu held.
-func (h *Host) sweepIdleLocked() {
-	now := time.Now().UnixNano()
-	var live uint64
-	var idle []idleActor
-	h.liveMu.Lock()
-	for a := range h.live {
-		mem := a.memBytes.Load()
-		live += mem
-		if a.running.Load() != nil || (a.mb != nil && a.mb.Len() > 0) {
-			continue
-		}
-		idle = append(idle, idleActor{a: a, last: a.lastActive.Load(), mem: mem})
-	}
-	h.liveMu.Unlock()
-	h.liveBytes.Store(live)
-	// Least recently used first.
-	slices.SortFunc(idle, func(x, y idleActor) int { return cmp.Compare(x.last, y.last) })
-	// Past the budget, passivate down to three quarters of it, so that the
-	// next spawns do not each start a sweep.
-	budget := uint64(h.cfg.MemoryBudget)
-	target := budget / 4 * 3
-	pressed := budget > 0 && live > budget
-	for _, c := range idle {
-		overBudget := pressed && live > target
-		tooIdle := h.cfg.PassivateAfter > 0 && now-c.last >= int64(h.cfg.PassivateAfter)
-		if !overBudget && !tooIdle {
-			continue
-		}
-		handle := &Actor{a: c.a}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := handle.Passivate(ctx); err == nil {
-			live -= c.mem
-		}
-		cancel()
-		select {
-		case <-h.stop:
-			return
-		default:
-		}
-	}
-	h.liveBytes.Store(live)
-}
+// LastActive, Memory and Busy make an actor a scheduler.Idle.
+func (a *actor) LastActive() int64 { return a.lastActive.Load() }
 
-// notePressure wakes the janitor when live sandboxes exceed the budget.
-// Far past it (a quarter more), the caller (a spawn or a reactivation)
-// sweeps itself, so that spawning faster than the janitor passivates cannot
-// run the process out of memory (or of memory mappings). On a pool worker,
-// call it inside Pool.Blocking: the sweep waits for other actors' workers.
-func (h *Host) notePressure(added uint64) {
-	if h.cfg.MemoryBudget <= 0 {
-		return
-	}
-	budget := uint64(h.cfg.MemoryBudget)
-	live := h.liveBytes.Add(added)
-	if live <= budget {
-		return
-	}
-	select {
-	case h.pressure <- struct{}{}:
-	default:
-	}
-	if live > budget+budget/4 {
-		h.sweepMu.Lock()
-		if h.liveBytes.Load() > budget+budget/4 {
-			h.sweepIdleLocked()
-		}
-		h.sweepMu.Unlock()
-	}
-}
+// Memory is the linear memory of the actor's sandbox.
+func (a *actor) Memory() uint64 { return a.memBytes.Load() }
+
+// Busy reports a call running or queued.
+func (a *actor) Busy() bool { return a.running.Load() != nil || (a.mb != nil && a.mb.Len() > 0) }

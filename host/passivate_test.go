@@ -79,7 +79,7 @@ func TestHost_MemoryBudget(t *testing.T) {
 	for _, a := range actors {
 		invoke[int64](t, a, "get")
 	}
-	h.sweepIdle()
+	h.sweeper.Sweep(h.stop)
 	live := 0
 	for i, a := range actors {
 		switch a.Info().State {

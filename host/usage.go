@@ -28,12 +28,7 @@ func (h *Host) Usage() NodeUsage {
 		}
 		a.mu.Unlock()
 	}
-	h.liveMu.Lock()
-	u.Sandboxes = len(h.live)
-	for a := range h.live {
-		u.MemoryBytes += a.memBytes.Load()
-	}
-	h.liveMu.Unlock()
+	u.Sandboxes, u.MemoryBytes = h.sweeper.Live()
 	au := h.admit.Usage()
 	u.Resources = ResourceUsage{Reservations: au.Reservations, Waiting: au.Waiting}
 	for _, r := range au.Resources {

@@ -147,8 +147,17 @@ func NewAdmission(cfg AdmissionConfig) (*Admission, error) {
 // resource the node lacks, fails at once with *InsufficientResourcesError
 // (ErrUnschedulable). An invalid request fails with ErrInvalidResources,
 // and after Close, Reserve fails with ErrClosed. A ctx that has already ended
-// fails the request even if it fits.
+// fails the request even if it fits. Every error also speaks the API's
+// vocabulary (apiError): it matches the api sentinel of its kind.
 func (a *Admission) Reserve(ctx context.Context, req Resources, timeout time.Duration) (*Reservation, error) {
+	r, err := a.reserve(ctx, req, timeout)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return r, nil
+}
+
+func (a *Admission) reserve(ctx context.Context, req Resources, timeout time.Duration) (*Reservation, error) {
 	v, err := parseRequest(req)
 	if err != nil {
 		return nil, err

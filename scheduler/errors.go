@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/wactor/wactor/api"
 )
 
 // Sentinel errors of package scheduler.
@@ -100,3 +102,30 @@ func formatQuantity(resource string, v float64) string {
 	}
 	return formatAmount(v)
 }
+
+// apiError gives an error of the admission the API's vocabulary, so that
+// a host's Spawn never returns this package's error types alone: an
+// unschedulable request becomes *api.UnschedulableError, a timed-out one
+// matches api.ErrAdmissionTimeout (and context.DeadlineExceeded), an
+// invalid one api.ErrInvalidOptions, one refused on Close api.ErrClosed.
+// The message stays the scheduler's, and its error stays in the chain.
+func apiError(err error) error {
+	var ie *InsufficientResourcesError
+	switch {
+	case errors.As(err, &ie):
+		return &api.UnschedulableError{Resource: ie.Resource, Requested: ie.Requested, Capacity: ie.Capacity, Cause: err}
+	case errors.Is(err, ErrAdmissionTimeout):
+		return alsoIs{err, api.ErrAdmissionTimeout}
+	case errors.Is(err, ErrInvalidResources):
+		return alsoIs{err, api.ErrInvalidOptions}
+	case errors.Is(err, ErrClosed): // the host is closing
+		return alsoIs{err, api.ErrClosed}
+	}
+	return err
+}
+
+// alsoIs is err that also matches sentinel.
+type alsoIs struct{ err, sentinel error }
+
+func (e alsoIs) Error() string   { return e.err.Error() }
+func (e alsoIs) Unwrap() []error { return []error{e.sentinel, e.err} }

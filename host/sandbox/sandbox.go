@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/internal/instrument"
@@ -726,6 +727,30 @@ func (sb *Sandbox) AskCheckpoint(calls uint64, since time.Duration, timeout time
 		return sb.inst.Call(sb.ctx, sb.shouldCheckpoint, stack)
 	})
 	return err == nil && uint32(stack[0]) != 0, err
+}
+
+// ChooseCheckpoint asks the guest's wactor_load_checkpoint which of the
+// checkpoints (newest first) to restore, passing [[id, taken_unix_ms,
+// calls], ...]. It returns the ID chosen, or "" for the newest (a null or
+// non-text answer). The sandbox is a fresh one, discarded after.
+func (sb *Sandbox) ChooseCheckpoint(ctx context.Context, states []*snapshots.State, timeout time.Duration, maxResult int) (string, error) {
+	avail := make([]any, len(states))
+	for i, st := range states {
+		avail[i] = []any{st.ID, st.Taken.UnixMilli(), int64(st.Calls)}
+	}
+	enc, err := codec.EncodeArgs([]any{avail})
+	if err != nil {
+		return "", err
+	}
+	env, err := sb.Invoke(ctx, abi.ExportLoadCheckpoint, abi.ExportLoadCheckpoint, enc, timeout, maxResult)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", abi.ExportLoadCheckpoint, err)
+	}
+	var id string
+	if env.Kind == abi.KindValue && len(env.Values) == 1 {
+		_ = codec.Decode(env.Values[0], &id) // null or not a string: the newest
+	}
+	return id, nil
 }
 
 // MemoryBytes returns the current size of linear memory.
