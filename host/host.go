@@ -439,10 +439,7 @@ func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 // A name or namespace that breaks the name grammar (CheckName) fails with
 // ErrInvalidName: no actor can have it.
 func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	a, err := h.dir.Lookup(namespace, name)
+	a, err := h.dir.Lookup(ctx, namespace, name)
 	if err != nil {
 		return nil, err
 	}
@@ -452,10 +449,7 @@ func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, erro
 // Actor returns a new handle to the live actor with that ID (for an actor
 // handle value a guest returned, its abi.Handle.ID).
 func (h *Host) Actor(ctx context.Context, id string) (*Actor, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	a, err := h.dir.Actor(id)
+	a, err := h.dir.Actor(ctx, id)
 	if err != nil {
 		return nil, err
 	}

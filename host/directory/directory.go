@@ -251,8 +251,12 @@ func (d *Directory[A]) Find(id string) (A, error) {
 }
 
 // Actor returns the started entry with that ID: api.ErrActorNotFound if
-// there is none, its Damaged error if it is damaged.
-func (d *Directory[A]) Actor(id string) (A, error) {
+// there is none, its Damaged error if it is damaged, ctx's error if it is
+// done (a directory in a cluster asks over the network).
+func (d *Directory[A]) Actor(ctx context.Context, id string) (A, error) {
+	if err := ctx.Err(); err != nil {
+		return *new(A), err
+	}
 	d.mu.Lock()
 	a, ok := d.byID[id]
 	d.mu.Unlock()
@@ -266,9 +270,12 @@ func (d *Directory[A]) Actor(id string) (A, error) {
 // Lookup returns the started entry with that name in namespace:
 // api.ErrInvalidName for a name or namespace that breaks the name grammar
 // (api.CheckName: no entry can have it), api.ErrActorNotFound if there is
-// none, its Damaged error if it is damaged.
-func (d *Directory[A]) Lookup(namespace, actorName string) (A, error) {
+// none, its Damaged error if it is damaged, ctx's error if it is done.
+func (d *Directory[A]) Lookup(ctx context.Context, namespace, actorName string) (A, error) {
 	var none A
+	if err := ctx.Err(); err != nil {
+		return none, err
+	}
 	if err := api.CheckName("namespace", namespace); err != nil {
 		return none, err
 	}

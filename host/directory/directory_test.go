@@ -45,23 +45,23 @@ func TestRegisterNamesAndLookups(t *testing.T) {
 	if _, err := d.Register(ctx, a, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Lookup("ns", "a"); !errors.Is(err, api.ErrActorNotFound) {
+	if _, err := d.Lookup(ctx, "ns", "a"); !errors.Is(err, api.ErrActorNotFound) {
 		t.Fatalf("lookup of a pending entry: %v", err)
 	}
-	if _, err := d.Actor(a.key.ID); !errors.Is(err, api.ErrActorNotFound) {
+	if _, err := d.Actor(ctx, a.key.ID); !errors.Is(err, api.ErrActorNotFound) {
 		t.Fatalf("actor of a pending entry: %v", err)
 	}
 	if got, err := d.Find(a.key.ID); err != nil || got != a {
 		t.Fatalf("find of a pending entry: %v %v", got, err)
 	}
 	a.start(nil)
-	if got, err := d.Lookup("ns", "a"); err != nil || got != a {
+	if got, err := d.Lookup(ctx, "ns", "a"); err != nil || got != a {
 		t.Fatalf("lookup: %v %v", got, err)
 	}
-	if _, err := d.Lookup("other", "a"); !errors.Is(err, api.ErrActorNotFound) {
+	if _, err := d.Lookup(ctx, "other", "a"); !errors.Is(err, api.ErrActorNotFound) {
 		t.Fatalf("lookup in another namespace: %v", err)
 	}
-	if _, err := d.Lookup("ns", "bad/name"); !errors.Is(err, api.ErrInvalidName) {
+	if _, err := d.Lookup(ctx, "ns", "bad/name"); !errors.Is(err, api.ErrInvalidName) {
 		t.Fatalf("lookup of an invalid name: %v", err)
 	}
 	if _, err := d.Register(ctx, newRec("ns", "a", "c1"), nil, false); !errors.Is(err, api.ErrNameTaken) {
@@ -74,7 +74,7 @@ func TestRegisterNamesAndLookups(t *testing.T) {
 		t.Fatalf("get-if-exists: %v %v", got, err)
 	}
 	a.damaged = errors.New("damaged")
-	if _, err := d.Lookup("ns", "a"); err != a.damaged {
+	if _, err := d.Lookup(ctx, "ns", "a"); err != a.damaged {
 		t.Fatalf("lookup of a damaged entry: %v", err)
 	}
 	if _, err := d.Register(ctx, newRec("ns", "a", "c1"), nil, true); err != a.damaged {
@@ -191,7 +191,7 @@ func TestHammer(t *testing.T) {
 						continue
 					}
 					r.start(nil)
-					if l, err := d.Lookup("ns", names[n]); err != nil || l != r {
+					if l, err := d.Lookup(ctx, "ns", names[n]); err != nil || l != r {
 						t.Errorf("lookup of a held name: %v %v", l, err)
 					}
 					if c := created[n].Load(); c != 1 {
@@ -204,7 +204,7 @@ func TestHammer(t *testing.T) {
 				if got.key.Name != names[n] || !got.Started() {
 					t.Errorf("get-if-exists returned %v", got.key)
 				}
-				if _, err := d.Actor(got.key.ID); err != nil && !errors.Is(err, api.ErrActorNotFound) {
+				if _, err := d.Actor(ctx, got.key.ID); err != nil && !errors.Is(err, api.ErrActorNotFound) {
 					t.Error(err)
 				}
 			}
@@ -258,5 +258,37 @@ func TestGetOrCreateMakesOne(t *testing.T) {
 	}
 	if len(d.List()) != 1 {
 		t.Fatalf("%d entries listed", len(d.List()))
+	}
+}
+
+// TestGetOrCreateWaits: get-or-create waits for the holder of the name to
+// start (or for ctx), and takes the name when the holder fails to start.
+func TestGetOrCreateWaits(t *testing.T) {
+	d := New(Hooks[*rec]{})
+	p := newRec("ns", "p", "c")
+	if _, err := d.Register(context.Background(), p, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := d.Register(ctx, newRec("ns", "p", "c"), nil, true); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled wait: %v", err)
+	}
+	q := newRec("ns", "p", "c")
+	done := make(chan error, 1)
+	go func() {
+		existing, err := d.Register(context.Background(), q, nil, true)
+		if err == nil && existing != nil {
+			err = fmt.Errorf("got %v, want to take the name", existing.key)
+		}
+		done <- err
+	}()
+	d.Forget(p) // as the host does when a constructor fails
+	p.start(errors.New("constructor failed"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.Find(q.key.ID); err != nil || got != q {
+		t.Fatalf("the waiter does not hold the name: %v %v", got, err)
 	}
 }
