@@ -120,25 +120,26 @@ func New[A Entry[A]](hooks Hooks[A]) *Directory[A] {
 // of another class, fails it; if the existing entry fails to start (and so
 // gives the name up), Register tries again.
 func (d *Directory[A]) Register(ctx context.Context, a A, owner *Owner[A], getIfExists bool) (existing A, err error) {
+	var none A
 	k := a.Key()
 	for {
 		existing, err := d.register(a, k, owner, getIfExists)
-		if err != nil || existing == *new(A) {
+		if err != nil || existing == none {
 			return existing, err
 		}
 		select {
 		case <-existing.Ready():
 		case <-ctx.Done():
-			return *new(A), ctx.Err()
+			return none, ctx.Err()
 		}
 		if !existing.Started() {
 			continue // it failed and released the name: try to be the one
 		}
 		if err := existing.Damaged(); err != nil {
-			return *new(A), err // it keeps its name until an operator decides
+			return none, err // it keeps its name until an operator decides
 		}
 		if c := existing.Key().Class; c != k.Class {
-			return *new(A), fmt.Errorf("%w: %q exists with class %s", api.ErrNameTaken, k.Name, c)
+			return none, fmt.Errorf("%w: %q exists with class %s", api.ErrNameTaken, k.Name, c)
 		}
 		return existing, nil
 	}
@@ -255,7 +256,8 @@ func (d *Directory[A]) Find(id string) (A, error) {
 // done (a directory in a cluster asks over the network).
 func (d *Directory[A]) Actor(ctx context.Context, id string) (A, error) {
 	if err := ctx.Err(); err != nil {
-		return *new(A), err
+		var none A
+		return none, err
 	}
 	d.mu.Lock()
 	a, ok := d.byID[id]
