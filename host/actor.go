@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wactor/wactor/host/directory"
+
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/journal"
@@ -42,7 +44,7 @@ type actor struct {
 	served atomic.Uint64
 	failed atomic.Uint64
 	// damage is set while the actor is damaged (StateDamaged). Atomic, so
-	// that lookups under Host.mu (a leaf lock) can read it.
+	// that lookups (host/directory) read it without actor.mu.
 	damage   atomic.Pointer[Damage]
 	memBytes atomic.Uint64
 	running  atomic.Pointer[string] // method of the call in the sandbox, nil when idle
@@ -75,9 +77,8 @@ type actor struct {
 	// before) says whether it failed.
 	ready    chan struct{}
 	startErr error
-	// owner and children are guarded by Host.mu.
-	owner    *owner
-	children owner
+	// children owns the actors it spawned (guarded by the directory).
+	children directory.Owner[*actor]
 
 	// journal holds the calls completed since the latest checkpoint (or
 	// since start-up), for exact restarts; only the worker touches it.
@@ -104,15 +105,13 @@ type actor struct {
 	checkpoints []*snapshots.State // oldest first, at most keepCheckpoints
 }
 
-// owner is what actors can belong to: a Session, a parent actor, or nothing
-// (the host) for Host.Spawn and detached actors. Guarded by Host.mu.
-type owner struct {
-	owned  map[*actor]struct{}
-	closed bool
-	limit  int // 0: no limit
+// Key, Children, Ready, Started and Damaged make an actor a directory.Entry.
+func (a *actor) Key() directory.Key {
+	return directory.Key{ID: a.id, Namespace: a.opts.Namespace, Name: a.opts.Name, Class: a.class.Info.ID}
 }
-
-func (a *actor) started() bool {
+func (a *actor) Children() *directory.Owner[*actor] { return &a.children }
+func (a *actor) Ready() <-chan struct{}             { return a.ready }
+func (a *actor) Started() bool {
 	select {
 	case <-a.ready:
 		return a.startErr == nil
@@ -136,12 +135,6 @@ type call struct {
 	midx   int
 	args   callvalues.Args[*Future] // encoded once the futures among them are resolved
 	futs   []*Future
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // newIncarnation returns a fresh actor incarnation: 48 random bits, so two
@@ -503,11 +496,11 @@ func (a *actor) deathError() error {
 	if a.died != nil {
 		return a.died
 	}
-	return a.damagedError()
+	return a.Damaged()
 }
 
-// damagedError is a *DamagedError while the actor is damaged, else nil.
-func (a *actor) damagedError() error {
+// Damaged is a *DamagedError while the actor is damaged, else nil.
+func (a *actor) Damaged() error {
 	if d := a.damage.Load(); d != nil {
 		return &DamagedError{ActorID: a.id, Reason: d.Reason}
 	}

@@ -70,8 +70,8 @@ func (h *Host) recoverActor(ctx context.Context, f journal.Found) {
 		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
-	a.children.limit = a.opts.MaxChildren
-	if _, err := h.register(a, nil); err != nil {
+	a.children.Limit = a.opts.MaxChildren
+	if _, err := h.dir.Register(context.Background(), a, nil, false); err != nil {
 		log.Error("durable actor not recovered", slog.String("actor", m.ID), slog.Any("err", err))
 		return
 	}
@@ -130,7 +130,7 @@ func (h *Host) addDamaged(f journal.Found, c *tenancy.Class, reason string) {
 		created: m.Created, logs: h.newLog(), state: StatePending,
 		ready: make(chan struct{}), durable: true,
 	}
-	if _, err := h.register(a, nil); err != nil {
+	if _, err := h.dir.Register(context.Background(), a, nil, false); err != nil {
 		h.cfg.Logger.Error("damaged actor cannot be listed", slog.String("actor", f.ID), slog.String("reason", reason), slog.Any("err", err))
 		return
 	}
@@ -168,7 +168,7 @@ func (h *Host) damage(a *actor, reason string) {
 
 // damagedActor returns the damaged actor id.
 func (h *Host) damagedActor(id string) (*actor, error) {
-	a, err := h.actorByID(id)
+	a, err := h.dir.Find(id)
 	if err != nil {
 		return nil, err
 	}

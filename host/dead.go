@@ -13,7 +13,7 @@ import (
 // logring.Morgue, grouped by namespace: a tenant that kills many actors
 // pushes out its own dead, not another's. Each kept log is shrunk to
 // Config.DeadLogBytes first. The morgue is guarded by Host.mu; the logs it
-// gives up are released after unlocking (Host.mu is a leaf lock).
+// gives up are released after unlocking.
 
 // pruneDead drops the dead actors kept past Config.KeepDeadFor.
 func (h *Host) pruneDead() {
@@ -42,7 +42,7 @@ func (h *Host) Logs(ctx context.Context, id string, since uint64) (LogPage, erro
 		return LogPage{}, err
 	}
 	var logs *logring.Ring
-	if a, err := h.actorByID(id); err == nil {
+	if a, err := h.dir.Find(id); err == nil {
 		logs = a.logs
 	} else if _, l, ok := h.deadActor(id); ok {
 		logs = l

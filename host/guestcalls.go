@@ -334,7 +334,7 @@ func (a *actor) killFromGuest(target []byte) []byte {
 	if err != nil {
 		return sandbox.Outcome(nil, err)
 	}
-	t, err := a.h.actorByID(ref.ID)
+	t, err := a.h.dir.Find(ref.ID)
 	if err != nil {
 		return sandbox.Outcome(nil, err)
 	}
@@ -456,7 +456,7 @@ func (b *box) Await(id int64) []byte {
 	case !ok:
 		return sandbox.ErrorEnvelope(abi.CodeBadArgs, fmt.Sprintf("no future %d (each future can be awaited once)", id))
 	}
-	on, _ := a.h.actorByID(f.actorID)
+	on, _ := a.h.dir.Find(f.actorID)
 	return b.wait(a, f, on, nil)
 }
 

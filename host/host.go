@@ -18,13 +18,15 @@
 //	journal.Store.RepairMu -> scheduler.Sweeper.sweepMu -> tenancy.Registry.claimMu -> sandbox.Class.tmplMu ->
 //	Actor.mu -> actor.mu -> scheduler.Sweeper.mu -> scheduler.Mailbox.mu -> Pool.mu
 //
-// with these side branches: actor.mu -> Host.mu -> tenancy.Namespaces.mu;
-// tenancy.Registry.claimMu -> Host.mu, tenancy.Registry.mu and
-// tenancy.budget.mu; tenancy.Registry.mu -> tenancy.Namespaces.mu;
-// sandbox.Class.tmplMu -> sandbox.Sandbox.mu -> the engine's locks;
-// futuretable.Table.mu -> Future.mu; lineWriter.mu -> logring.Ring.mu. Host.mu
-// (which also guards the dead-actor keeper), Future.mu, waitgraph.Graph.mu,
-// tenancy.Namespaces.mu, tenancy.budget.mu, logring.Ring.mu,
+// with these side branches: actor.mu -> Host.mu -> directory.Directory.mu
+// -> tenancy.Namespaces.mu (the directory's hooks count actors in their
+// namespace); tenancy.Registry.claimMu -> Host.mu, directory.Directory.mu,
+// tenancy.Registry.mu and tenancy.budget.mu; tenancy.Registry.mu ->
+// tenancy.Namespaces.mu; sandbox.Class.tmplMu -> sandbox.Sandbox.mu -> the
+// engine's locks; futuretable.Table.mu -> Future.mu; lineWriter.mu ->
+// logring.Ring.mu. Host.mu guards the dead-actor keeper (with the
+// directory's removals: forget) and actor.class (Repair). Future.mu,
+// waitgraph.Graph.mu, tenancy.Namespaces.mu, tenancy.budget.mu, logring.Ring.mu,
 // tailBuffer.mu, journal.mu (it only does file I/O), Pool.mu and
 // scheduler.Admission's mu are leaves apart from the branches above:
 // nothing else is acquired while one is held, and futures run their
@@ -42,6 +44,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wactor/wactor/host/directory"
 
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/sandbox"
@@ -66,18 +70,17 @@ type Host struct {
 	classes    *tenancy.Registry
 	namespaces *tenancy.Namespaces
 
-	mu     sync.Mutex
-	closed bool
-	actors map[string]*actor
-	names  map[string]*actor          // by nameKey(namespace, name)
-	dead   *logring.Morgue[ActorInfo] // the recently dead actors (Config.KeepDead)
-	logs   logring.Budget             // what all actors' logs hold (NodeUsage.LogBytes)
+	// dir is the directory of live actors: IDs, names, owners.
+	dir  *directory.Directory[*actor]
+	mu   sync.Mutex
+	dead *logring.Morgue[ActorInfo] // the recently dead actors (Config.KeepDead)
+	logs logring.Budget             // what all actors' logs hold (NodeUsage.LogBytes)
 
 	waits waitgraph.Graph[*actor]
 
 	// recovering: New is bringing durable actors back, which quotas do
 	// not refuse (they were accepted before).
-	recovering bool
+	recovering atomic.Bool
 
 	// Guest-initiated spawns run on their own goroutines (guestcalls.go),
 	// never on the stack of the guest that asked; base is cancelled on
@@ -99,16 +102,6 @@ type Host struct {
 	passiveBytes    atomic.Int64 // encoded states of passivated actors
 	queued          atomic.Int64 // calls in all mailboxes (Config.MaxQueuedCalls)
 	waiting         atomic.Int64 // guests blocked in call, await or spawn (Config.MaxWaiting)
-}
-
-// actorByID returns the live actor with that ID.
-func (h *Host) actorByID(id string) (*actor, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if a, ok := h.actors[id]; ok {
-		return a, nil
-	}
-	return nil, fmt.Errorf("%w: %s", ErrActorNotFound, id)
 }
 
 // New validates cfg and starts a host.
@@ -139,8 +132,6 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		persist: p,
 		admit:   admit,
 		pool:    scheduler.NewPool(scheduler.Config{Workers: cfg.Workers, Slice: cfg.TimeSlice}),
-		actors:  map[string]*actor{},
-		names:   map[string]*actor{},
 		dead:    logring.NewMorgue[ActorInfo](cfg.KeepDead, cfg.KeepDeadFor),
 		logs:    logring.Budget{Limit: max(cfg.LogBudget, 0), Floor: int64(cfg.DeadLogBytes)},
 		stop:    make(chan struct{}),
@@ -148,6 +139,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	h.sweeper = scheduler.NewSweeper(scheduler.SweeperConfig[*actor]{After: cfg.PassivateAfter, Budget: cfg.MemoryBudget,
 		Passivate: func(ctx context.Context, a *actor) error { return (&Actor{a: a}).Passivate(ctx) }})
 	h.namespaces = tenancy.NewNamespaces(cfg.Quota, cfg.Quotas, cfg.MaxWaiting)
+	h.dir = directory.New(directory.Hooks[*actor]{Admit: h.countActor, Release: func(a *actor) { a.ns.RemoveActor() }})
 	h.classes = tenancy.NewRegistry(tenancy.RegistryConfig{
 		Engine: eng, Store: p, Namespaces: h.namespaces,
 		MaxClassBytes: cfg.MaxClassBytes, MemoryBudget: cfg.ClassMemoryBudget,
@@ -162,11 +154,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.group.Go(func() { h.sweeper.Run(h.stop) })
 	}
 	if p != nil {
-		h.recovering = true
+		h.recovering.Store(true)
 		err := h.recover(ctx)
-		h.mu.Lock()
-		h.recovering = false
-		h.mu.Unlock()
+		h.recovering.Store(false)
 		if err != nil {
 			_ = h.Close(ctx)
 			return nil, err
@@ -216,17 +206,10 @@ func (h *Host) Config() Config { return h.cfg }
 // Close kills every actor (reason: host closed), stops the workers and frees
 // the engine. It waits for running calls to stop, or for ctx.
 func (h *Host) Close(ctx context.Context) error {
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
+	actors, ok := h.dir.Close()
+	if !ok {
 		return nil
 	}
-	h.closed = true
-	actors := make([]*actor, 0, len(h.actors))
-	for _, a := range h.actors {
-		actors = append(actors, a)
-	}
-	h.mu.Unlock()
 	defer h.classes.Close()() // frees templates' memory files at the end
 	h.cancelBase()
 	close(h.stop)
@@ -258,7 +241,7 @@ func (h *Host) Spawn(ctx context.Context, classID string, opts Options, args ...
 	return h.spawnFor(ctx, nil, classID, opts, args)
 }
 
-func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts Options, args []any) (*Actor, error) {
+func (h *Host) spawnFor(ctx context.Context, owner *directory.Owner[*actor], classID string, opts Options, args []any) (*Actor, error) {
 	ns := opts.Namespace
 	if ns == "" {
 		ns = h.cfg.Defaults.Namespace
@@ -285,7 +268,7 @@ func (h *Host) spawnFor(ctx context.Context, owner *owner, classID string, opts 
 }
 
 // spawn creates an actor from encoded constructor arguments.
-func (h *Host) spawn(ctx context.Context, own *owner, c *tenancy.Class, o Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
+func (h *Host) spawn(ctx context.Context, own *directory.Owner[*actor], c *tenancy.Class, o Options, initArgs []byte, nargs int, from *snapshots.State) (*Actor, error) {
 	explicitTimeout := o.CallTimeout != nil
 	merged, err := mergeOptions(o, h.cfg.Defaults)
 	if err != nil {
@@ -329,163 +312,112 @@ func (h *Host) spawn(ctx context.Context, own *owner, c *tenancy.Class, o Option
 			res.Release()
 		}
 	}()
-	for {
-		a := &actor{
-			inc: newIncarnation(),
-			h:   h, id: newID(), class: c, opts: opts, initArgs: initArgs,
-			created: time.Now(), logs: h.newLog(), state: StatePending,
-			ready: make(chan struct{}), durable: durable, depth: spawnDepth(ctx),
-		}
-		a.children.limit = opts.MaxChildren
-		a.res = res
-		existing, err := h.register(a, own)
-		if err != nil {
-			return nil, err
-		}
-		if existing != nil {
-			// get_if_exists: the actor of that name, once its constructor is done.
-			select {
-			case <-existing.ready:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-			if existing.startErr != nil {
-				continue // it failed and released the name: try to be the one
-			}
-			if err := existing.damagedError(); err != nil {
-				return nil, err // it keeps its name until an operator decides
-			}
-			if existing.class != c {
-				return nil, fmt.Errorf("%w: %q exists with class %s", ErrNameTaken, opts.Name, existing.class.Info.ID)
-			}
-			return &Actor{a: existing}, nil // res is released: the existing actor holds its own
-		}
-		var startup *entry
-		mode := recOff
-		if from != nil {
-			a.checkpoints = []*snapshots.State{from}
-		} else if a.journaling() {
-			startup, mode = &entry{Method: "(start)", Index: -1}, recOn
-			a.journal = []*entry{startup}
-		}
-		fail := func(err error) (*Actor, error) {
-			a.startErr = err
-			h.forget(a, nil)
-			close(a.ready)
-			if durable {
-				if a.jf != nil {
-					a.jf.Close()
-				}
-				_ = h.persist.RemoveActor(context.WithoutCancel(ctx), a.id)
-			}
-			return nil, err
-		}
-		if err := a.ns.CheckMemory(c.InitialBytes(from)); err != nil {
-			return fail(err)
-		}
-		defer waitForChild(ctx, a)()
-		if durable {
-			if err := a.persistStart(); err != nil {
-				return fail(err)
-			}
-		}
-		sb, err := a.startScheduled(ctx, from, startup, mode)
-		if err != nil {
-			return fail(err)
-		}
-		if died := a.deathError(); died != nil {
-			// Killed while its constructor ran (its owner died, say): the
-			// sandbox was interrupted; no actor comes out of it.
-			sb.Close()
-			return fail(died)
-		}
-		switch {
-		case durable:
-			if err := a.persistStarted(sb); err != nil {
-				sb.Close()
-				return fail(err)
-			}
-		case from != nil && a.journaling():
-			// A fork's first state (reseeded) is its own checkpoint, which a
-			// restart goes back to.
-			if _, err := a.takeCheckpoint(sb); err != nil {
-				sb.Close()
-				return fail(err)
-			}
-		}
-		admitted = true
-		a.lastCheckpoint = time.Now()
-		a.lastActive.Store(time.Now().UnixNano())
-		h.notePressure(sb.MemoryBytes())
-		a.mb = newMailbox(h, a)
-		a.mu.Lock()
-		if a.state == StateDead {
-			died := a.died
-			a.mu.Unlock()
-			sb.Close()
-			return fail(died)
-		}
-		a.sb, a.state = sb, StateAlive
-		h.setLive(a, true)
-		a.mu.Unlock()
-		close(a.ready)
-		h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
-		h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.Info.ID))
-		return &Actor{a: a}, nil
+	a := &actor{
+		inc: newIncarnation(),
+		h:   h, id: directory.NewID(), class: c, opts: opts, initArgs: initArgs,
+		created: time.Now(), logs: h.newLog(), state: StatePending,
+		ready: make(chan struct{}), durable: durable, depth: spawnDepth(ctx),
 	}
-}
-
-func nameKey(namespace, name string) string { return namespace + "\x00" + name }
-
-// register adds a to the host and reserves its name. With GetIfExists and
-// the name taken, it returns the actor that has it instead.
-func (h *Host) register(a *actor, own *owner) (existing *actor, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return nil, ErrClosed
-	}
-	if own != nil {
-		if own.closed {
-			return nil, fmt.Errorf("%w: owner is gone", ErrActorDied)
-		}
-		if own.limit > 0 && len(own.owned) >= own.limit {
-			return nil, fmt.Errorf("%w: owner has %d live children (max_children)", ErrQuota, len(own.owned))
-		}
-	}
-	if name := a.opts.Name; name != "" {
-		if other, taken := h.names[nameKey(a.opts.Namespace, name)]; taken {
-			if a.opts.GetIfExists {
-				return other, nil
-			}
-			return nil, fmt.Errorf("%w: %q in namespace %q", ErrNameTaken, name, a.opts.Namespace)
-		}
-	}
-	ns := h.namespaces.Get(a.opts.Namespace)
-	if err := ns.AddActor(!h.recovering); err != nil {
+	a.children.Limit = opts.MaxChildren
+	a.res = res
+	existing, err := h.dir.Register(ctx, a, own, opts.GetIfExists)
+	if err != nil {
 		return nil, err
 	}
-	if name := a.opts.Name; name != "" {
-		h.names[nameKey(a.opts.Namespace, name)] = a
+	if existing != nil {
+		return &Actor{a: existing}, nil // res is released: the existing actor holds its own
 	}
-	a.ns = ns
-	h.actors[a.id] = a
-	if own != nil {
-		if own.owned == nil {
-			own.owned = map[*actor]struct{}{}
+	var startup *entry
+	mode := recOff
+	if from != nil {
+		a.checkpoints = []*snapshots.State{from}
+	} else if a.journaling() {
+		startup, mode = &entry{Method: "(start)", Index: -1}, recOn
+		a.journal = []*entry{startup}
+	}
+	fail := func(err error) (*Actor, error) {
+		a.startErr = err
+		h.forget(a, nil)
+		close(a.ready)
+		if durable {
+			if a.jf != nil {
+				a.jf.Close()
+			}
+			_ = h.persist.RemoveActor(context.WithoutCancel(ctx), a.id)
 		}
-		own.owned[a] = struct{}{}
-		a.owner = own
+		return nil, err
 	}
-	return nil, nil
+	if err := a.ns.CheckMemory(c.InitialBytes(from)); err != nil {
+		return fail(err)
+	}
+	defer waitForChild(ctx, a)()
+	if durable {
+		if err := a.persistStart(); err != nil {
+			return fail(err)
+		}
+	}
+	sb, err := a.startScheduled(ctx, from, startup, mode)
+	if err != nil {
+		return fail(err)
+	}
+	if died := a.deathError(); died != nil {
+		// Killed while its constructor ran (its owner died, say): the
+		// sandbox was interrupted; no actor comes out of it.
+		sb.Close()
+		return fail(died)
+	}
+	switch {
+	case durable:
+		if err := a.persistStarted(sb); err != nil {
+			sb.Close()
+			return fail(err)
+		}
+	case from != nil && a.journaling():
+		// A fork's first state (reseeded) is its own checkpoint, which a
+		// restart goes back to.
+		if _, err := a.takeCheckpoint(sb); err != nil {
+			sb.Close()
+			return fail(err)
+		}
+	}
+	admitted = true
+	a.lastCheckpoint = time.Now()
+	a.lastActive.Store(time.Now().UnixNano())
+	h.notePressure(sb.MemoryBytes())
+	a.mb = newMailbox(h, a)
+	a.mu.Lock()
+	if a.state == StateDead {
+		died := a.died
+		a.mu.Unlock()
+		sb.Close()
+		return fail(died)
+	}
+	a.sb, a.state = sb, StateAlive
+	h.setLive(a, true)
+	a.mu.Unlock()
+	close(a.ready)
+	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
+	h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.Info.ID))
+	return &Actor{a: a}, nil
 }
 
-// forget removes a dead (or never started) actor, releases its name and
-// detaches it from its owner. It returns the actors a owned. info, if not
-// nil, is the dead actor's final state, kept for listing.
+// countActor counts a registering actor in its namespace (directory.Hooks.Admit).
+func (h *Host) countActor(a *actor) error {
+	ns := h.namespaces.Get(a.opts.Namespace)
+	if err := ns.AddActor(!h.recovering.Load()); err != nil {
+		return err
+	}
+	a.ns = ns
+	return nil
+}
+
+// forget removes a dead (or never started) actor from the directory and
+// returns the actors it owned. info, if not nil, is the dead actor's final
+// state, kept for listing: under Host.mu with the removal, so that Actors
+// lists the actor exactly once.
 func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 	// Its log is shrunk to a dead actor's, or released if it is not kept;
-	// after unlocking (Host.mu is a leaf).
+	// after unlocking.
 	var gone []*logring.Ring
 	defer func() { logring.Release(gone) }()
 	if info != nil {
@@ -498,25 +430,7 @@ func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 	} else {
 		gone = append(gone, a.logs)
 	}
-	if h.actors[a.id] == a {
-		delete(h.actors, a.id)
-		a.ns.RemoveActor()
-	}
-	if name := a.opts.Name; name != "" {
-		if key := nameKey(a.opts.Namespace, name); h.names[key] == a {
-			delete(h.names, key)
-		}
-	}
-	if a.owner != nil {
-		delete(a.owner.owned, a)
-		a.owner = nil
-	}
-	a.children.closed = true
-	kids := make([]*actor, 0, len(a.children.owned))
-	for k := range a.children.owned {
-		kids = append(kids, k)
-	}
-	return kids
+	return h.dir.Forget(a)
 }
 
 // Lookup returns a new handle to the live actor with that name in namespace
@@ -525,41 +439,21 @@ func (h *Host) forget(a *actor, info *ActorInfo) []*actor {
 // A name or namespace that breaks the name grammar (CheckName) fails with
 // ErrInvalidName: no actor can have it.
 func (h *Host) Lookup(ctx context.Context, namespace, name string) (*Actor, error) {
-	if err := ctx.Err(); err != nil {
+	a, err := h.dir.Lookup(ctx, namespace, name)
+	if err != nil {
 		return nil, err
 	}
-	if err := CheckName("namespace", namespace); err != nil {
-		return nil, err
-	}
-	if err := CheckName("actor name", name); err != nil {
-		return nil, err
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if a, ok := h.names[nameKey(namespace, name)]; ok && a.started() {
-		if err := a.damagedError(); err != nil {
-			return nil, err
-		}
-		return &Actor{a: a}, nil
-	}
-	return nil, fmt.Errorf("%w: no actor named %q in namespace %q", ErrActorNotFound, name, namespace)
+	return &Actor{a: a}, nil
 }
 
 // Actor returns a new handle to the live actor with that ID (for an actor
 // handle value a guest returned, its abi.Handle.ID).
 func (h *Host) Actor(ctx context.Context, id string) (*Actor, error) {
-	if err := ctx.Err(); err != nil {
+	a, err := h.dir.Actor(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if a, ok := h.actors[id]; ok && a.started() {
-		if err := a.damagedError(); err != nil {
-			return nil, err
-		}
-		return &Actor{a: a}, nil
-	}
-	return nil, fmt.Errorf("%w: %s", ErrActorNotFound, id)
+	return &Actor{a: a}, nil
 }
 
 // Actors lists the live actors (pending, alive or restarting) and the dead
@@ -567,11 +461,8 @@ func (h *Host) Actor(ctx context.Context, id string) (*Actor, error) {
 // creation time.
 func (h *Host) Actors() []ActorInfo {
 	h.pruneDead()
-	h.mu.Lock()
-	list := make([]*actor, 0, len(h.actors))
-	for _, a := range h.actors {
-		list = append(list, a)
-	}
+	h.mu.Lock() // with forget's: each actor is live or dead, not both
+	list := h.dir.List()
 	out := make([]ActorInfo, len(list), len(list)+h.dead.Len())
 	out = append(out, h.dead.Values()...)
 	h.mu.Unlock()
@@ -589,7 +480,7 @@ func (h *Host) Info(ctx context.Context, id string) (ActorInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return ActorInfo{}, err
 	}
-	if a, err := h.actorByID(id); err == nil {
+	if a, err := h.dir.Find(id); err == nil {
 		return a.info(), nil
 	}
 	if info, _, ok := h.deadActor(id); ok {

@@ -96,9 +96,10 @@ func (h *Host) ReleaseClass(ctx context.Context, namespace, id string) error {
 // classUser returns the ID of a live actor of class c, of namespace (any
 // namespace if ""), or "" (tenancy.RegistryConfig.InUse).
 func (h *Host) classUser(c *tenancy.Class, namespace string) string {
-	h.mu.Lock()
+	list := h.dir.List()
+	h.mu.Lock() // a.class (Repair changes it)
 	defer h.mu.Unlock()
-	for _, a := range h.actors {
+	for _, a := range list {
 		if a.class == c && (namespace == "" || a.opts.Namespace == namespace) {
 			return a.id
 		}

@@ -3,6 +3,8 @@ package host
 import (
 	"context"
 	"errors"
+
+	"github.com/wactor/wactor/host/directory"
 )
 
 // Session owns the actors spawned through it: when it is closed, they are
@@ -11,7 +13,7 @@ import (
 // concurrent use.
 type Session struct {
 	h   *Host
-	own owner // guarded by Host.mu
+	own directory.Owner[*actor]
 }
 
 // NewSession starts a session.
@@ -25,17 +27,7 @@ func (s *Session) Spawn(ctx context.Context, classID string, opts Options, args 
 
 // Close kills the session's actors and refuses further spawns.
 func (s *Session) Close(ctx context.Context) error {
-	s.h.mu.Lock()
-	if s.own.closed {
-		s.h.mu.Unlock()
-		return nil
-	}
-	s.own.closed = true
-	owned := make([]*actor, 0, len(s.own.owned))
-	for a := range s.own.owned {
-		owned = append(owned, a)
-	}
-	s.h.mu.Unlock()
+	owned, _ := s.h.dir.CloseOwner(&s.own)
 	for _, a := range owned {
 		a.die(DeathOwnerGone, errors.New("session closed"))
 	}

@@ -16,10 +16,7 @@ func (h *Host) Usage() NodeUsage {
 	u.Classes = h.classes.Len()
 	h.pruneDead()
 	h.mu.Lock()
-	actors := make([]*actor, 0, len(h.actors))
-	for _, a := range h.actors {
-		actors = append(actors, a)
-	}
+	actors := h.dir.List()
 	u.DeadActors = h.dead.Len()
 	h.mu.Unlock()
 	u.LogBytes = h.logs.Held()
