@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/host/directory"
+	"github.com/wactor/wactor/host/sandbox"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
@@ -102,7 +103,7 @@ type actor struct {
 	sb          *box
 	boot        *box // the sandbox being made or started (start), which die interrupts
 	died        *ActorDiedError
-	checkpoints []*snapshots.State // oldest first, at most keepCheckpoints
+	checkpoints []*snapshots.State // oldest first, at most snapshots.DefaultKeep
 }
 
 // Key, Children, Ready, Started and Damaged make an actor a directory.Entry.
@@ -161,8 +162,8 @@ func (c *call) resolve(env abi.Envelope) {
 
 // start makes a sandbox and runs the constructor, or restores from. With
 // startup, the start-up's nondeterministic inputs are recorded into it (mode
-// recOn) or replayed from it (recReplay).
-func (a *actor) start(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*box, error) {
+// sandbox.Record) or replayed from it (sandbox.Replay).
+func (a *actor) start(ctx context.Context, from *snapshots.State, startup *entry, mode sandbox.Mode) (*box, error) {
 	defer a.setBoot(nil)
 	sb, err := a.newBox(ctx, from, startup, mode)
 	if err != nil {
@@ -238,7 +239,7 @@ func (a *actor) handle(c *call) {
 	var rec *entry
 	if a.journaling() {
 		rec = &entry{Method: c.method, Index: c.midx, Args: c.args.Encoded}
-		sb.Record(rec, recOn)
+		sb.Record(rec, sandbox.Record)
 	}
 	env, err := sb.Invoke(c.ctx, c.method, sb.Method(c.midx), c.args.Encoded, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	sb.StopRecord()
@@ -670,7 +671,7 @@ func (h *Actor) submitEncoded(ctx context.Context, depth int, method string, arg
 	if m.Checked && !m.Spec.CheckArity(n) {
 		return nil, fmt.Errorf("%w: %s takes %d, got %d", ErrArity, method, len(m.Spec.Params), n)
 	}
-	if err := checkArgSize(len(args), a.h.cfg.MaxArgBytes); err != nil {
+	if err := callvalues.CheckSize(len(args), a.h.cfg.MaxArgBytes); err != nil {
 		return nil, err
 	}
 	c := &call{ctx: ctx, depth: depth, method: method, midx: midx, args: callvalues.Args[*Future]{Encoded: args}, futs: []*Future{newFuture(a, a.seq.Add(1), 0)}}

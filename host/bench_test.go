@@ -13,6 +13,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/host/sandbox"
 	"github.com/wactor/wactor/snapshots"
 )
 
@@ -344,7 +345,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			st := a.a.latestCheckpoint()
 			b.Run("restore", func(b *testing.B) {
 				for b.Loop() {
-					sb, err := a.a.newBox(ctx, st, nil, recOff)
+					sb, err := a.a.newBox(ctx, st, nil, sandbox.Live)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -357,7 +358,7 @@ func BenchmarkSnapshot(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					sb, err := a.a.newBox(ctx, got, nil, recOff)
+					sb, err := a.a.newBox(ctx, got, nil, sandbox.Live)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -10,11 +10,9 @@ import (
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/journal"
+	"github.com/wactor/wactor/host/sandbox"
 	"github.com/wactor/wactor/snapshots"
 )
-
-// keepCheckpoints is how many checkpoints an actor keeps by default.
-const keepCheckpoints = snapshots.DefaultKeep
 
 func checkpointInfo(st *snapshots.State) CheckpointInfo {
 	return CheckpointInfo{ID: st.ID, Taken: st.Taken, Size: st.Size(), Calls: st.Calls}
@@ -118,9 +116,9 @@ func (a *actor) callExport(sb *box, fn, name string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	rec := &entry{Method: name, Index: midxExport, Args: enc}
+	rec := &entry{Method: name, Index: journal.IndexExport, Args: enc}
 	if a.journaling() {
-		sb.Record(rec, recOn)
+		sb.Record(rec, sandbox.Record)
 	}
 	env, err := sb.Invoke(context.Background(), name, fn, enc, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	sb.StopRecord()
@@ -155,7 +153,7 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 	if len(states) == 0 {
 		states = []*snapshots.State{newest}
 	}
-	sb, err := a.newBox(ctx, nil, nil, recOff)
+	sb, err := a.newBox(ctx, nil, nil, sandbox.Live)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +230,7 @@ func (h *Actor) Restore(ctx context.Context, checkpointID string) error {
 		return err
 	}
 	_, err = h.control(ctx, func(old *box) (abi.Value, error) {
-		sb, err := a.start(ctx, st, nil, recOff)
+		sb, err := a.start(ctx, st, nil, sandbox.Live)
 		if err != nil {
 			return nil, err
 		}

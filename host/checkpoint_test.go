@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/wactor/wactor/snapshots"
 )
 
 func TestActor_CheckpointRestore(t *testing.T) {
@@ -101,8 +103,8 @@ func TestActor_Checkpoints(t *testing.T) {
 		ids = append(ids, ck.ID)
 	}
 	list := checkpointsOf(t, a)
-	if len(list) != keepCheckpoints {
-		t.Fatalf("%d checkpoints kept, want %d", len(list), keepCheckpoints)
+	if len(list) != snapshots.DefaultKeep {
+		t.Fatalf("%d checkpoints kept, want %d", len(list), snapshots.DefaultKeep)
 	}
 	for i, ck := range list {
 		if want := ids[len(ids)-1-i]; ck.ID != want {

@@ -2,7 +2,6 @@ package host
 
 import (
 	"github.com/wactor/wactor/host/sandbox"
-	"github.com/wactor/wactor/host/tenancy"
 )
 
 // Engine names for Config.Engine.
@@ -21,7 +20,3 @@ func Engines() []string { return sandbox.Engines() }
 // tests set it (from the build tag wasmtime or $WACTOR_TEST_ENGINE) to run
 // the whole suite on either engine.
 var defaultEngine = EngineWazero
-
-// standInClass is the class of a damaged actor whose class is not loaded:
-// it names the class ID and cannot run.
-func standInClass(id string) *tenancy.Class { return tenancy.StandIn(id) }

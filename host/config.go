@@ -12,10 +12,11 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/api"
-	"github.com/wactor/wactor/internal/callvalues"
+	"github.com/wactor/wactor/host/tenancy"
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/internal/fsys"
 	"github.com/wactor/wactor/scheduler"
+	"github.com/wactor/wactor/snapshots"
 )
 
 // Config configures a Host. The zero value means sensible defaults; New
@@ -211,7 +212,7 @@ func (c Config) withDefaults() (Config, error) {
 	if err := c.Quota.Validate(); err != nil {
 		return c, err
 	}
-	c.Quota = c.Quota.WithDefaults(builtinQuota)
+	c.Quota = c.Quota.WithDefaults(tenancy.BuiltinQuota)
 	for ns, q := range c.Quotas {
 		if ns == "" {
 			return c, fmt.Errorf("%w: quotas: empty namespace", ErrInvalidOptions)
@@ -262,7 +263,7 @@ func (c *Config) check() error {
 		bound[int64]{"log_budget", &c.LogBudget, 256 << 20, 1, 1 << 50, "unlimited"},
 		bound[int]{"keep_dead", &c.KeepDead, 1000, 1, 1_000_000, "none"},
 		bound[time.Duration]{"keep_dead_for", &c.KeepDeadFor, 10 * time.Minute, 1, 30 * 24 * time.Hour, ""},
-		bound[int]{"keep_checkpoints", &c.KeepCheckpoints, keepCheckpoints, 1, 10_000, ""},
+		bound[int]{"keep_checkpoints", &c.KeepCheckpoints, snapshots.DefaultKeep, 1, 10_000, ""},
 		bound[time.Duration]{"passivate_after", &c.PassivateAfter, 0, 1, math.MaxInt64, ""},
 		bound[int64]{"memory_budget", &c.MemoryBudget, 0, 1, 1 << 50, ""},
 		bound[int]{"max_queued_calls", &c.MaxQueuedCalls, 1_000_000, 1, 1 << 30, ""},
@@ -373,6 +374,3 @@ func deref[T any](p *T) T {
 }
 
 func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
-
-// checkArgSize fails with ErrTooLarge for encoded arguments over the limit.
-var checkArgSize = callvalues.CheckSize

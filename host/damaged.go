@@ -122,7 +122,7 @@ func (h *Host) addDamaged(f journal.Found, c *tenancy.Class, reason string) {
 		m = journal.ActorMeta{ID: f.ID, Options: Options{Namespace: DefaultNamespace}}
 	}
 	if c == nil {
-		c = standInClass(m.Class) // the actor does not run
+		c = tenancy.StandIn(m.Class) // the actor does not run
 	}
 	a := &actor{
 		inc: newIncarnation(),
@@ -210,7 +210,7 @@ func (h *Host) RepairActor(ctx context.Context, id, checkpointID string) (ActorI
 		return ActorInfo{}, err
 	}
 	st, calls := rec.Latest, rec.Calls
-	a.mu.Lock() // Host.mu is a leaf: taken inside actor.mu
+	a.mu.Lock() // then Host.mu: actor.mu -> Host.mu in the lock order
 	h.mu.Lock()
 	a.class = c
 	h.mu.Unlock()

@@ -3,10 +3,10 @@ package host
 import (
 	"context"
 	"strconv"
-	"sync"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
+	"github.com/wactor/wactor/internal/promise"
 )
 
 // Future is the eventual result of one return value of a call (Ray's
@@ -22,13 +22,7 @@ type Future struct {
 	inc   string
 	seq   uint64
 	index int
-
-	mu    sync.Mutex
-	done  bool
-	val   abi.Value
-	err   error
-	ch    chan struct{} // made on demand by waiters
-	onSet []func()
+	p     promise.P[abi.Value]
 }
 
 func newFuture(a *actor, seq uint64, index int) *Future {
@@ -51,44 +45,10 @@ func (f *Future) ID() string {
 
 // Get waits for the value (or ctx) and returns it. The error is the call's:
 // *AppError, *TrapError, *ActorDiedError, ...
-func (f *Future) Get(ctx context.Context) (abi.Value, error) {
-	f.mu.Lock()
-	if f.done {
-		f.mu.Unlock()
-		return f.val, f.err
-	}
-	if f.ch == nil {
-		f.ch = make(chan struct{})
-	}
-	ch := f.ch
-	f.mu.Unlock()
-	select {
-	case <-ch:
-		return f.val, f.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// doneChan returns a channel closed once the future is resolved.
-func (f *Future) doneChan() <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.done {
-		return closedChan
-	}
-	if f.ch == nil {
-		f.ch = make(chan struct{})
-	}
-	return f.ch
-}
+func (f *Future) Get(ctx context.Context) (abi.Value, error) { return f.p.Get(ctx) }
 
 // Ready reports whether the result is available (Get would not block).
-func (f *Future) Ready() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.done
-}
+func (f *Future) Ready() bool { return f.p.Ready() }
 
 // Await waits for f and decodes its value into a T.
 func Await[T any](ctx context.Context, f *Future) (T, error) {
@@ -101,39 +61,10 @@ func Await[T any](ctx context.Context, f *Future) (T, error) {
 	return out, err
 }
 
-// set resolves the future once; later calls are ignored.
-func (f *Future) set(v abi.Value, err error) {
-	f.mu.Lock()
-	if f.done {
-		f.mu.Unlock()
-		return
-	}
-	f.done, f.val, f.err = true, v, err
-	if f.ch != nil {
-		close(f.ch)
-	}
-	cbs := f.onSet
-	f.onSet = nil
-	f.mu.Unlock()
-	for _, cb := range cbs {
-		cb()
-	}
-}
-
-// whenDone runs cb once the future is resolved (at once if it is).
-func (f *Future) whenDone(cb func()) {
-	f.mu.Lock()
-	if !f.done {
-		f.onSet = append(f.onSet, cb)
-		f.mu.Unlock()
-		return
-	}
-	f.mu.Unlock()
-	cb()
-}
-
-func (f *Future) result() (abi.Value, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.val, f.err
-}
+// set resolves the future once (later calls are ignored), whenDone runs cb
+// once it is (at once if it is), doneChan is closed then, and result is
+// what it holds: the promise's Set, WhenDone, Done and Result.
+func (f *Future) set(v abi.Value, err error) { f.p.Set(v, err) }
+func (f *Future) whenDone(cb func())         { f.p.WhenDone(cb) }
+func (f *Future) doneChan() <-chan struct{}  { return f.p.Done() }
+func (f *Future) result() (abi.Value, error) { return f.p.Result() }

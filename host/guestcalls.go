@@ -10,6 +10,7 @@ import (
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host/sandbox"
+	"github.com/wactor/wactor/host/tenancy"
 	"github.com/wactor/wactor/internal/futuretable"
 	"github.com/wactor/wactor/snapshots"
 )
@@ -225,7 +226,7 @@ func (sb *box) wait(a *actor, f *Future, on *actor, cancel context.CancelFunc) [
 // its recorded outcome.
 func (sb *box) callFromGuest(a *actor, target, method, args []byte) []byte {
 	var env []byte
-	release, err := acquireWait(a)
+	release, err := a.ns.AcquireWait()
 	if err == nil {
 		defer release()
 	}
@@ -269,13 +270,13 @@ func (sb *box) spawnChild(a *actor, classID string, args []byte, o abi.SpawnOpti
 		return nil, fmt.Errorf("%w: call_timeout_ms %d exceeds the host's maximum of %d", ErrInvalidOptions, ms, max)
 	}
 	if o.Namespace != "" && o.Namespace != a.opts.Namespace {
-		ns := clip(o.Namespace)
+		ns := tenancy.Clip(o.Namespace)
 		return nil, a.forbid("spawn", ns, "spawn: namespace %q: an actor spawns only into its own namespace %q", ns, a.opts.Namespace)
 	}
 	c := a.class
 	if classID != "" {
 		var err error
-		if c, err = a.h.classIn(a.opts.Namespace, classID); err != nil {
+		if c, err = a.h.classes.GetIn(a.opts.Namespace, classID); err != nil {
 			return nil, err
 		}
 	}
@@ -294,7 +295,7 @@ func (sb *box) spawnChild(a *actor, classID string, args []byte, o abi.SpawnOpti
 	if err != nil {
 		return nil, err
 	}
-	release, err := acquireWait(a)
+	release, err := a.ns.AcquireWait()
 	if err != nil {
 		return nil, err
 	}
@@ -345,9 +346,6 @@ func (a *actor) killFromGuest(target []byte) []byte {
 	return sandbox.Outcome(abi.Null(), nil)
 }
 
-// closedChan is a closed channel.
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
 // box is an actor's sandbox with the actor-level state of its guest's
 // imports. It is the sandbox's Owner and Imports: the host side of the
 // actor-level imports (call, send, await, spawn, get_actor, kill), which
@@ -361,7 +359,7 @@ type box struct {
 
 // newBox makes a sandbox of a (sandbox.New), from a state or not, with its
 // start-up recorded or replayed (mode).
-func (a *actor) newBox(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*box, error) {
+func (a *actor) newBox(ctx context.Context, from *snapshots.State, startup *entry, mode sandbox.Mode) (*box, error) {
 	b := &box{a: a}
 	cfg := sandbox.Config{
 		Class: a.class.Class, ActorID: a.id, MemoryPages: a.opts.MemoryPages, Fuel: a.opts.Fuel,
@@ -443,7 +441,7 @@ func (b *box) Send(target, method, args []byte) (int64, []byte) {
 // Await implements sandbox.Imports (wactor.await).
 func (b *box) Await(id int64) []byte {
 	a := b.a
-	release, err := acquireWait(a)
+	release, err := a.ns.AcquireWait()
 	if err != nil {
 		return sandbox.Outcome(nil, err) // the future stays, for a later await
 	}
@@ -469,7 +467,7 @@ func (b *box) Spawn(classID, args []byte, opts abi.SpawnOptions) []byte {
 func (b *box) GetActor(ns, name []byte) []byte {
 	a := b.a
 	if len(ns) > 0 && string(ns) != a.opts.Namespace {
-		other := clipBytes(ns)
+		other := tenancy.ClipBytes(ns)
 		return sandbox.Outcome(nil, a.forbid("get_actor", other, "get_actor: namespace %q: an actor looks up only actors of its own namespace %q", other, a.opts.Namespace))
 	}
 	hd, err := a.h.Lookup(context.Background(), a.opts.Namespace, string(name))

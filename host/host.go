@@ -13,27 +13,29 @@
 // Host, Actor and Future are safe for concurrent use.
 //
 // Lock order (outermost first; a lock is only taken while holding locks to
-// its left, never the reverse):
+// its left, never the reverse; TestLockOrder checks that every lock is named
+// here and that docs/ARCHITECTURE.md shows the same chain):
 //
-//	journal.Store.RepairMu -> scheduler.Sweeper.sweepMu -> tenancy.Registry.claimMu -> sandbox.Class.tmplMu ->
-//	Actor.mu -> actor.mu -> scheduler.Sweeper.mu -> scheduler.Mailbox.mu -> Pool.mu
+//	journal.Store.RepairMu -> scheduler.Sweeper.sweepMu -> tenancy.Registry.claimMu ->
+//	sandbox.Class.tmplMu -> Actor.mu -> actor.mu -> scheduler.Sweeper.mu ->
+//	scheduler.Mailbox.mu -> scheduler.Pool.mu
 //
 // with these side branches: actor.mu -> Host.mu -> directory.Directory.mu
 // -> tenancy.Namespaces.mu (the directory's hooks count actors in their
 // namespace); tenancy.Registry.claimMu -> Host.mu, directory.Directory.mu,
 // tenancy.Registry.mu and tenancy.budget.mu; tenancy.Registry.mu ->
 // tenancy.Namespaces.mu; sandbox.Class.tmplMu -> sandbox.Sandbox.mu -> the
-// engine's locks; futuretable.Table.mu -> Future.mu; lineWriter.mu ->
-// logring.Ring.mu. Host.mu guards the dead-actor keeper (with the
-// directory's removals: forget) and actor.class (Repair). Future.mu,
-// waitgraph.Graph.mu, tenancy.Namespaces.mu, tenancy.budget.mu, logring.Ring.mu,
-// tailBuffer.mu, journal.mu (it only does file I/O), Pool.mu and
-// scheduler.Admission's mu are leaves apart from the branches above:
-// nothing else is acquired while one is held, and futures run their
-// callbacks after releasing theirs. sweepMu and
-// repairMu are held across waits for other actors' workers (a sweep
+// engine's locks; futuretable.Table.mu -> promise.P.mu (a Future's value);
+// lineWriter.mu -> logring.Ring.mu. Host.mu guards the dead-actor keeper
+// (with the directory's removals: forget) and actor.class (Repair). These
+// are leaves apart from the branches above (nothing else is acquired while
+// one is held; a promise runs its callbacks after releasing P.mu):
+// promise.P.mu, waitgraph.Graph.mu, tenancy.Namespaces.mu,
+// tenancy.budget.mu, logring.Ring.mu, tailBuffer.mu, journal.File.mu (file
+// I/O only), scheduler.Pool.mu and scheduler.Admission.mu. sweepMu and
+// RepairMu are held across waits for other actors' workers (a sweep
 // passivates through their mailboxes, with a timeout); no worker takes
-// repairMu, and a worker takes sweepMu only inside Pool.Blocking.
+// RepairMu, and a worker takes sweepMu only inside Pool.Blocking.
 package host
 
 import (
@@ -50,6 +52,7 @@ import (
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/sandbox"
 	"github.com/wactor/wactor/host/tenancy"
+	"github.com/wactor/wactor/internal/callvalues"
 	"github.com/wactor/wactor/internal/goroutines"
 	"github.com/wactor/wactor/internal/logring"
 	"github.com/wactor/wactor/internal/waitgraph"
@@ -169,7 +172,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 // actor's namespace (scheduler.Pool.Acquire), so constructors wait for
 // their namespace's turn, count against Config.Workers and yield like calls:
 // a namespace spawning spinning constructors gets its share, not more.
-func (a *actor) startScheduled(ctx context.Context, from *snapshots.State, startup *entry, mode recMode) (*box, error) {
+func (a *actor) startScheduled(ctx context.Context, from *snapshots.State, startup *entry, mode sandbox.Mode) (*box, error) {
 	pl, ok := a.h.pool.Acquire(a.opts.Namespace, a.preempt, ctx.Done())
 	if !ok {
 		return nil, fmt.Errorf("waiting for a worker to run the constructor: %w", context.Cause(ctx))
@@ -246,7 +249,7 @@ func (h *Host) spawnFor(ctx context.Context, owner *directory.Owner[*actor], cla
 	if ns == "" {
 		ns = h.cfg.Defaults.Namespace
 	}
-	c, err := h.classIn(ns, classID)
+	c, err := h.classes.GetIn(ns, classID)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +293,7 @@ func (h *Host) spawn(ctx context.Context, own *directory.Owner[*actor], c *tenan
 	if from == nil && c.InitSpec() != nil && !c.InitSpec().CheckArity(nargs) {
 		return nil, fmt.Errorf("%w: constructor takes %d, got %d", ErrArity, len(c.InitSpec().Params), nargs)
 	}
-	if err := checkArgSize(len(initArgs), h.cfg.MaxArgBytes); err != nil {
+	if err := callvalues.CheckSize(len(initArgs), h.cfg.MaxArgBytes); err != nil {
 		return nil, err
 	}
 	if opts.Detached {
@@ -328,11 +331,11 @@ func (h *Host) spawn(ctx context.Context, own *directory.Owner[*actor], c *tenan
 		return &Actor{a: existing}, nil // res is released: the existing actor holds its own
 	}
 	var startup *entry
-	mode := recOff
+	mode := sandbox.Live
 	if from != nil {
 		a.checkpoints = []*snapshots.State{from}
 	} else if a.journaling() {
-		startup, mode = &entry{Method: "(start)", Index: -1}, recOn
+		startup, mode = &entry{Method: "(start)", Index: -1}, sandbox.Record
 		a.journal = []*entry{startup}
 	}
 	fail := func(err error) (*Actor, error) {

@@ -29,20 +29,6 @@ const (
 // entry is one recorded call (journal.Entry).
 type entry = journal.Entry
 
-// midxExport marks a journal entry of a call to a reserved, method-shaped
-// export (journal.IndexExport).
-const midxExport = journal.IndexExport
-
-// recMode is what a sandbox's recorder does with a call's journal entry.
-type recMode = sandbox.Mode
-
-// The recorder's modes (sandbox.Mode).
-const (
-	recOff    = sandbox.Live
-	recOn     = sandbox.Record
-	recReplay = sandbox.Replay
-)
-
 func (a *actor) journaling() bool { return a.opts.MaxRestarts != 0 || a.durable }
 
 // record appends a completed call to the journal (and, for a durable actor,
@@ -94,9 +80,9 @@ func (a *actor) rebuild() (*box, error) {
 		a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: the guest chose checkpoint %s; the calls since the newest are not replayed", chosen.ID))
 	}
 	var startup *entry
-	mode := recOff
+	mode := sandbox.Live
 	if from == nil && len(calls) > 0 && calls[0].Index < 0 {
-		startup, mode, calls = calls[0], recReplay, calls[1:]
+		startup, mode, calls = calls[0], sandbox.Replay, calls[1:]
 	}
 	sb, err := a.start(ctx, from, startup, mode)
 	if err != nil {

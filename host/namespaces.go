@@ -12,9 +12,6 @@ import (
 // these are the host's public methods over it, and the refusals of
 // cross-namespace access.
 
-// builtinQuota is the quota of a Config that sets none (tenancy.BuiltinQuota).
-var builtinQuota = tenancy.BuiltinQuota
-
 // LoadClass validates and compiles a module and returns its class. The class
 // ID is the module's content address, so loading the same bytes again returns
 // the loaded class at no cost. Bad modules fail with a *ModuleError
@@ -62,11 +59,6 @@ func (h *Host) ClassIn(ctx context.Context, namespace, id string) (ClassInfo, er
 		return ClassInfo{}, err
 	}
 	return c.Info, nil
-}
-
-// classIn returns the class id if it is visible to namespace.
-func (h *Host) classIn(namespace, id string) (*tenancy.Class, error) {
-	return h.classes.GetIn(namespace, id)
 }
 
 // Classes lists the loaded classes by ID.
@@ -123,11 +115,6 @@ func (h *Host) NamespaceUsage(ns string) NamespaceUsage {
 // Namespaces lists the namespaces the host has accounted, sorted.
 func (h *Host) Namespaces() []string { return h.namespaces.Names() }
 
-// acquireWait counts a guest of a about to block in call, await or spawn,
-// or refuses it past the namespace's Quota.Waiting or the host's
-// Config.MaxWaiting. release gives the slot back.
-func acquireWait(a *actor) (release func(), err error) { return a.ns.AcquireWait() }
-
 // forbidden reports a refused access to the observer.
 func (h *Host) forbidden(e ForbiddenEvent) {
 	if o, ok := h.cfg.Observer.(ForbiddenObserver); ok {
@@ -142,10 +129,6 @@ func (a *actor) forbid(op, target, format string, args ...any) error {
 	a.h.forbidden(ForbiddenEvent{Namespace: a.opts.Namespace, ActorID: a.id, Op: op, Target: target, Err: err})
 	return err
 }
-
-// clip and clipBytes bound what a refusal echoes of a guest's bytes
-// (tenancy.Clip, tenancy.ClipBytes).
-var clip, clipBytes = tenancy.Clip, tenancy.ClipBytes
 
 // sameNamespace refuses op on actor t unless it is in a's namespace. The
 // namespace is the one the host recorded for t, never what a handle says.

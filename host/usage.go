@@ -21,7 +21,7 @@ func (h *Host) Usage() NodeUsage {
 	h.mu.Unlock()
 	u.LogBytes = h.logs.Held()
 	u.Actors = len(actors)
-	for _, a := range actors { // Host.mu is a leaf: not held here
+	for _, a := range actors { // Host.mu not held: actor.mu comes before it
 		a.mu.Lock()
 		if a.state == StatePassive {
 			u.Passive++
