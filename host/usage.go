@@ -1,9 +1,5 @@
 package host
 
-import (
-	"math"
-)
-
 // Usage reports the host's resource use now.
 func (h *Host) Usage() NodeUsage {
 	u := NodeUsage{
@@ -29,14 +25,6 @@ func (h *Host) Usage() NodeUsage {
 		a.mu.Unlock()
 	}
 	u.Sandboxes, u.MemoryBytes = h.sweeper.Live()
-	au := h.admit.Usage()
-	u.Resources = ResourceUsage{Reservations: au.Reservations, Waiting: au.Waiting}
-	for _, r := range au.Resources {
-		c := r.Capacity
-		if math.IsInf(c, 1) {
-			c = -1
-		}
-		u.Resources.Items = append(u.Resources.Items, ResourceAmount{Name: r.Name, Capacity: c, Reserved: r.Reserved, Pending: r.Pending, Waiting: r.Waiting})
-	}
+	u.Resources = h.admit.Usage().API()
 	return u
 }

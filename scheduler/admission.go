@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/wactor/wactor/api"
 )
 
 // DefaultHeadOfLineGrace is AdmissionConfig.HeadOfLineGrace's default.
@@ -435,6 +437,20 @@ func (u Usage) Resource(name string) (ResourceUsage, bool) {
 		}
 	}
 	return ResourceUsage{}, false
+}
+
+// API returns u in the API's form (NodeUsage.Resources): an unlimited
+// capacity is -1.
+func (u Usage) API() api.ResourceUsage {
+	out := api.ResourceUsage{Reservations: u.Reservations, Waiting: u.Waiting}
+	for _, r := range u.Resources {
+		c := r.Capacity
+		if math.IsInf(c, 1) {
+			c = -1
+		}
+		out.Items = append(out.Items, api.ResourceAmount{Name: r.Name, Capacity: c, Reserved: r.Reserved, Pending: r.Pending, Waiting: r.Waiting})
+	}
+	return out
 }
 
 // Usage returns the capacity, reserved and pending amounts of each
