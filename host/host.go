@@ -104,7 +104,6 @@ type Host struct {
 	observed, timed bool
 	passiveBytes    atomic.Int64 // encoded states of passivated actors
 	queued          atomic.Int64 // calls in all mailboxes (Config.MaxQueuedCalls)
-	waiting         atomic.Int64 // guests blocked in call, await or spawn (Config.MaxWaiting)
 }
 
 // New validates cfg and starts a host.
