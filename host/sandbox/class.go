@@ -134,29 +134,19 @@ func prepare(wasm []byte) (*prepared, error) {
 }
 
 // abiModule describes a module's imports and exports as package abi does
-// (the binary encodings of value types and kinds are the same).
+// (the engine's types are abi's).
 func abiModule(imports []engine.Import, exports []engine.Export) abi.ModuleInfo {
-	fn := func(f engine.FuncType) abi.FuncType {
-		t := abi.FuncType{Params: make([]abi.ValType, len(f.Params)), Results: make([]abi.ValType, len(f.Results))}
-		for i, v := range f.Params {
-			t.Params[i] = abi.ValType(v)
-		}
-		for i, v := range f.Results {
-			t.Results[i] = abi.ValType(v)
-		}
-		return t
-	}
 	m := abi.ModuleInfo{Imports: make([]abi.Import, len(imports)), Exports: make([]abi.Export, len(exports))}
 	for i, imp := range imports {
-		m.Imports[i] = abi.Import{Module: imp.Module, Name: imp.Name, Kind: abi.ExternKind(imp.Kind)}
+		m.Imports[i] = abi.Import{Module: imp.Module, Name: imp.Name, Kind: imp.Kind}
 		if imp.Kind == engine.KindFunc {
-			m.Imports[i].Func = fn(imp.Func)
+			m.Imports[i].Func = imp.Func
 		}
 	}
 	for i, x := range exports {
-		m.Exports[i] = abi.Export{Name: x.Name, Kind: abi.ExternKind(x.Kind)}
+		m.Exports[i] = abi.Export{Name: x.Name, Kind: x.Kind}
 		if x.Kind == engine.KindFunc {
-			m.Exports[i].Func = fn(x.Func)
+			m.Exports[i].Func = x.Func
 		}
 	}
 	return m

@@ -3,10 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/wactor/wactor/abi"
 )
 
 // PageSize is the size of a WebAssembly page in bytes.
@@ -15,92 +16,36 @@ const PageSize = 65536
 // MaxPages is the number of pages of the largest 32-bit linear memory (4 GiB).
 const MaxPages = 65536
 
-// ValueType is a WebAssembly value type, with its binary-format encoding.
-type ValueType byte
+// The types of the WebAssembly binary format the engines share are the
+// contract's (package abi): one definition of each.
+type (
+	// ValueType is a value type (abi.ValType).
+	ValueType = abi.ValType
+	// ExternKind is the kind of an import or export (abi.ExternKind).
+	ExternKind = abi.ExternKind
+	// FuncType is a function signature (abi.FuncType).
+	FuncType = abi.FuncType
+)
 
 // Value types.
 const (
-	I32       ValueType = 0x7f
-	I64       ValueType = 0x7e
-	F32       ValueType = 0x7d
-	F64       ValueType = 0x7c
-	V128      ValueType = 0x7b
-	FuncRef   ValueType = 0x70
-	ExternRef ValueType = 0x6f
+	I32       = abi.I32
+	I64       = abi.I64
+	F32       = abi.F32
+	F64       = abi.F64
+	V128      = abi.V128
+	FuncRef   = abi.FuncRef
+	ExternRef = abi.ExternRef
 )
-
-// String returns the text-format name of the type ("i32", ...).
-func (t ValueType) String() string {
-	switch t {
-	case I32:
-		return "i32"
-	case I64:
-		return "i64"
-	case F32:
-		return "f32"
-	case F64:
-		return "f64"
-	case V128:
-		return "v128"
-	case FuncRef:
-		return "funcref"
-	case ExternRef:
-		return "externref"
-	}
-	return fmt.Sprintf("valtype(0x%02x)", byte(t))
-}
-
-// ExternKind is the kind of an import or export, with its binary-format
-// encoding.
-type ExternKind byte
 
 // Extern kinds.
 const (
-	KindFunc   ExternKind = 0
-	KindTable  ExternKind = 1
-	KindMemory ExternKind = 2
-	KindGlobal ExternKind = 3
-	KindTag    ExternKind = 4
+	KindFunc   = abi.KindFunc
+	KindTable  = abi.KindTable
+	KindMemory = abi.KindMemory
+	KindGlobal = abi.KindGlobal
+	KindTag    = abi.KindTag
 )
-
-// String returns the text-format name of the kind ("func", ...).
-func (k ExternKind) String() string {
-	switch k {
-	case KindFunc:
-		return "func"
-	case KindTable:
-		return "table"
-	case KindMemory:
-		return "memory"
-	case KindGlobal:
-		return "global"
-	case KindTag:
-		return "tag"
-	}
-	return fmt.Sprintf("kind(%d)", byte(k))
-}
-
-// FuncType is a function signature.
-type FuncType struct {
-	Params, Results []ValueType
-}
-
-// Equal reports whether two signatures are the same.
-func (f FuncType) Equal(o FuncType) bool {
-	return slices.Equal(f.Params, o.Params) && slices.Equal(f.Results, o.Results)
-}
-
-// String formats the signature as "(i32, i32) -> (i64)".
-func (f FuncType) String() string {
-	list := func(ts []ValueType) string {
-		s := make([]string, len(ts))
-		for i, t := range ts {
-			s[i] = t.String()
-		}
-		return "(" + strings.Join(s, ", ") + ")"
-	}
-	return list(f.Params) + " -> " + list(f.Results)
-}
 
 // GlobalType is the type of a global.
 type GlobalType struct {
