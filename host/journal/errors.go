@@ -26,3 +26,12 @@ func (e DiskError) Error() string {
 
 // Unwrap returns the original error.
 func (e DiskError) Unwrap() error { return e.Err }
+
+// ErrBroken: the journal refuses appends since a failed write could not be
+// undone (File.Broken); a checkpoint, which empties it, mends it.
+var ErrBroken = errors.New("the journal refuses appends since a failed write could not be undone")
+
+// ErrUnfinished: the actor's spawn never became durable (the spawning
+// marker and no snapshot), so it was never acknowledged: its files are to
+// be removed (RemoveActor), not judged damaged.
+var ErrUnfinished = errors.New("the spawn did not finish before the host stopped")

@@ -86,10 +86,6 @@ func openFile(fsy fsys.FS, path string, sync bool, validLen int64) (*File, error
 	return &File{f: f, sync: sync, good: validLen}, nil
 }
 
-// ErrBroken: the journal refuses appends since a failed write could not be
-// undone (File.Broken); a checkpoint, which empties it, mends it.
-var ErrBroken = errors.New("the journal refuses appends since a failed write could not be undone")
-
 // Append writes e as the record of call seq (and fsyncs it in sync mode).
 // When it fails, the journal is as before the call: the record is cut off.
 // After Close it fails with api.ErrClosed.

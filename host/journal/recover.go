@@ -50,11 +50,6 @@ func (d *DamageError) Error() string { return d.Reason }
 
 func damaged(reason string) error { return &DamageError{Reason: reason} }
 
-// ErrUnfinished: the actor's spawn never became durable (the spawning
-// marker and no snapshot), so it was never acknowledged: its files are to
-// be removed (RemoveActor), not judged damaged.
-var ErrUnfinished = errors.New("the spawn did not finish before the host stopped")
-
 // Load reads what recovery brings back of actor id: its latest snapshot
 // and the journal records that follow it. spawning says the actor has the
 // spawning marker (Found.Spawning). It fails with a *DamageError for damaged

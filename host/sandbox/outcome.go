@@ -12,10 +12,6 @@ import (
 // (wactor.take): envelopes, whose error codes are the ABI's (docs/ABI.md
 // section 6), mapped from the API's errors by api.GuestCodeOf.
 
-// ErrBadHandle marks a target that is not an actor handle
-// (wactor.bad_handle).
-var ErrBadHandle = errors.New("not an actor handle")
-
 // DecodeTarget decodes the target handle of an actor-call import. An error
 // wraps api.ErrInvalidArgument and ErrBadHandle.
 func DecodeTarget(b []byte) (abi.Handle, error) {
