@@ -411,6 +411,9 @@ func (b *box) OnYield(*sandbox.Sandbox) {
 	}
 }
 
+// Blocking implements sandbox.Owner: a guest's sleep gives its worker away.
+func (b *box) Blocking(_ *sandbox.Sandbox, wait func()) { b.block(b.a, wait) }
+
 // Call implements sandbox.Imports (wactor.call).
 func (b *box) Call(target, method, args []byte) []byte {
 	return b.callFromGuest(b.a, target, method, args)

@@ -89,7 +89,8 @@ type Meter interface {
 }
 
 // Owner is told when a sandbox runs guest code, and asked to give its
-// goroutine away when the engine asks the running guest to yield.
+// goroutine away when the engine asks the running guest to yield or when
+// the guest sleeps.
 type Owner interface {
 	// Booted is called by New once the sandbox exists, before any guest
 	// code runs: from then on, Interrupt can stop its start-up code.
@@ -104,6 +105,11 @@ type Owner interface {
 	// guest reached a yield point after Preempt. It may block, until
 	// Stopped is closed at the latest.
 	OnYield(sb *Sandbox)
+	// Blocking is called inside a guest call, on its goroutine, to run
+	// wait, which blocks (the guest sleeps in poll_oneoff) until its time or
+	// until Stopped is closed: the owner lets other work use the
+	// goroutine's worker meanwhile.
+	Blocking(sb *Sandbox, wait func())
 }
 
 // Imports implements the actor-level imports of a sandbox's guest. The

@@ -126,6 +126,32 @@ func (sb *Sandbox) liveNanotime() int64 {
 	return v
 }
 
+// nanosleep is the guest's sleep (poll_oneoff's clock subscriptions): it
+// waits ns nanoseconds, or less when the call is interrupted (a kill, its
+// deadline, its caller's cancellation close Stopped; the guest's next
+// check then stops it), giving the goroutine's worker to the Owner's other
+// work meanwhile. A replayed sleep returns at once: the guest rereads its
+// clock, which replays the value it read after the original sleep.
+func (sb *Sandbox) nanosleep(ns int64) {
+	if ns <= 0 || sb.rec.replaying() {
+		return
+	}
+	stop := sb.Stopped()
+	t := time.NewTimer(time.Duration(ns))
+	defer t.Stop()
+	wait := func() {
+		select {
+		case <-t.C:
+		case <-stop:
+		}
+	}
+	if sb.owner != nil {
+		sb.owner.Blocking(sb, wait)
+		return
+	}
+	wait()
+}
+
 // guestNanotime is the clock a snapshot taken now records.
 func (sb *Sandbox) guestNanotime() int64 { return sb.liveNanotime() }
 

@@ -162,9 +162,10 @@ func newSandbox(ctx context.Context, e *Engine, cfg Config, probe bool) (*Sandbo
 		WASI: engine.WASIConfig{
 			Stdout:   sb.lineWriter(0),
 			Stderr:   sb.lineWriter(1),
-			Walltime: sb.walltime,
-			Nanotime: sb.nanotime,
-			Random:   &sb.rec,
+			Walltime:  sb.walltime,
+			Nanotime:  sb.nanotime,
+			Nanosleep: sb.nanosleep,
+			Random:    &sb.rec,
 		},
 	}
 	if e.ownMemory {

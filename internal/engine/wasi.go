@@ -12,7 +12,7 @@ import (
 
 // WASIConfig configures the WASI preview 1 functions of an instance. The
 // zero value is usable: output discarded, real clocks, cryptographic
-// randomness, sleeps that return at once.
+// randomness, sleeps that return at once (Nanosleep).
 //
 // Clocks and randomness are the host's to choose so that a journal can
 // record and replay them; the functions are called on the goroutine running
@@ -28,9 +28,13 @@ type WASIConfig struct {
 	// snapshot needs a clock that continues from the snapshot's value (a Go
 	// guest's runtime aborts if its monotonic clock goes back).
 	Nanotime func() int64
-	// Nanosleep is called by poll_oneoff with the shortest relative timeout
-	// of its clock subscriptions; nil returns at once (as wazero's default:
-	// a guest cannot hold its sandbox's goroutine in a sleep).
+	// Nanosleep is called by poll_oneoff with the shortest timeout of its
+	// clock subscriptions (absolute ones made relative with the clock
+	// above), after the events are written, when it is positive and the
+	// poll has no descriptor subscription (those are ready at once). It is
+	// the host's sleep: it may return early (the call was interrupted: the
+	// guest's next check stops it) and need not sleep at all (a replay).
+	// nil returns at once: the guest spins on its clock instead.
 	Nanosleep func(ns int64)
 	// Random fills random_get's buffers; nil means crypto/rand.
 	Random io.Reader
@@ -459,10 +463,13 @@ func wasiRandomGet(w *wasiState, m Memory, s []uint64) Errno {
 	return ErrnoSuccess
 }
 
-// wasiPollOneoff answers every subscription at once: clock subscriptions
+// wasiPollOneoff answers every subscription in one go: clock subscriptions
 // fire (after one Nanosleep of the shortest timeout), stdin is readable (at
 // its end), and other descriptors are as wazero reports them (EBADF for one
-// not open; ENOTSUP for a write subscription).
+// not open; ENOTSUP for a write subscription). A descriptor subscription is
+// ready at once, so a poll that has one does not sleep (and reports its
+// clock subscriptions too, as before sleeps were real: the guest rereads
+// its clock).
 func wasiPollOneoff(w *wasiState, m Memory, s []uint64) Errno {
 	in, out, n, resultPtr := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
 	if n == 0 {
@@ -490,6 +497,7 @@ func wasiPollOneoff(w *wasiState, m Memory, s []uint64) Errno {
 	}
 	list := make([]sub, n)
 	timeout := int64(math.MaxInt64)
+	fds := false
 	for i := range list {
 		b := subs[i*48 : i*48+48]
 		sb := sub{userdata: binary.LittleEndian.Uint64(b), tag: b[8]}
@@ -514,6 +522,7 @@ func wasiPollOneoff(w *wasiState, m Memory, s []uint64) Errno {
 			}
 			timeout = min(timeout, t)
 		case eventFdRead:
+			fds = true
 			fd := binary.LittleEndian.Uint32(b[16:])
 			if !w.open(uint64(fd)) {
 				sb.errno = ErrnoBadf
@@ -521,6 +530,7 @@ func wasiPollOneoff(w *wasiState, m Memory, s []uint64) Errno {
 				sb.errno = ErrnoNotsup
 			}
 		case eventFdWrite:
+			fds = true
 			fd := binary.LittleEndian.Uint32(b[16:])
 			if !w.open(uint64(fd)) {
 				sb.errno = ErrnoBadf
@@ -540,7 +550,7 @@ func wasiPollOneoff(w *wasiState, m Memory, s []uint64) Errno {
 		e[10] = sb.tag
 	}
 	writeU32(m, resultPtr, n)
-	if timeout != math.MaxInt64 && timeout > 0 && w.cfg.Nanosleep != nil {
+	if !fds && timeout != math.MaxInt64 && timeout > 0 && w.cfg.Nanosleep != nil {
 		w.cfg.Nanosleep(timeout)
 	}
 	return ErrnoSuccess

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -159,8 +160,36 @@ func TestWASIFunctions(t *testing.T) {
 			t.Errorf("event %d: %v", i, ev[:32])
 		}
 	}
-	if len(slept) != 1 || slept[0] != 300 {
-		t.Errorf("slept %v, want [300] (the absolute deadline is nearer)", slept)
+	if len(slept) != 0 {
+		t.Errorf("slept %v with a descriptor subscription (ready at once)", slept)
+	}
+	// Clocks only: one sleep of the nearest timeout, absolute ones made
+	// relative with their clock (monotonic 1000, realtime 2.000000100 s).
+	funcs = WASIFuncs(WASIConfig{
+		Nanotime:  func() int64 { return 1000 },
+		Walltime:  func() (int64, int32) { return 2, 100 },
+		Nanosleep: func(ns int64) { slept = append(slept, ns) },
+	})
+	for _, tt := range []struct {
+		subs [][3]uint64 // clock id, timeout, flags
+		want []int64
+	}{
+		{[][3]uint64{{clockMonotonic, 500, 0}, {clockMonotonic, 1300, subclockAbstime}}, []int64{300}},
+		{[][3]uint64{{clockRealtime, 2e9 + 600, subclockAbstime}}, []int64{500}},
+		{[][3]uint64{{clockRealtime, 700, 0}, {clockMonotonic, 800, 0}}, []int64{700}},
+		{[][3]uint64{{clockMonotonic, 900, subclockAbstime}}, nil}, // passed already
+		{[][3]uint64{{clockMonotonic, 0, 0}}, nil},
+	} {
+		slept = nil
+		for i, c := range tt.subs {
+			sub(i, uint64(i), eventClock, uint32(c[0]), c[1], uint16(c[2]))
+		}
+		if e := wasiCall(t, funcs, mem, "poll_oneoff", 1000, 2000, uint64(len(tt.subs)), 2500); e != 0 || le.Uint32(mem.b[2500:]) != uint32(len(tt.subs)) {
+			t.Fatalf("poll_oneoff %v = %d", tt.subs, e)
+		}
+		if !slices.Equal(slept, tt.want) {
+			t.Errorf("poll_oneoff %v slept %v, want %v", tt.subs, slept, tt.want)
+		}
 	}
 	if e := wasiCall(t, funcs, mem, "poll_oneoff", 1000, 2000, 0, 2500); e != uint64(ErrnoInval) {
 		t.Errorf("poll_oneoff with no subscription = %d", e)
