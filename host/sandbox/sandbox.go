@@ -160,8 +160,8 @@ func newSandbox(ctx context.Context, e *Engine, cfg Config, probe bool) (*Sandbo
 		// Clocks and randomness go through the recorder, so a journal can
 		// replay them exactly (journal.go).
 		WASI: engine.WASIConfig{
-			Stdout:   sb.lineWriter(0),
-			Stderr:   sb.lineWriter(1),
+			Stdout:    sb.lineWriter(0),
+			Stderr:    sb.lineWriter(1),
 			Walltime:  sb.walltime,
 			Nanotime:  sb.nanotime,
 			Nanosleep: sb.nanosleep,
