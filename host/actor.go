@@ -284,8 +284,12 @@ func (a *actor) handle(c *call) {
 	}
 	a.memBytes.Store(sb.MemoryBytes())
 	a.sinceCheckpoint++
-	due, err := a.checkpointDue(sb)
-	if err != nil {
+	if sb.ExitRequested() {
+		// The guest called exit: the actor dies before the call's futures
+		// resolve, so that its name is free once the caller has the reply
+		// (an immediate get-or-create makes a new actor).
+		a.die(DeathExited, nil)
+	} else if due, err := a.checkpointDue(sb); err != nil {
 		defer a.onTrap(sb, err)
 	} else if due {
 		if _, err := a.takeCheckpoint(sb); err != nil {
@@ -297,9 +301,6 @@ func (a *actor) handle(c *call) {
 		c.fail(appErr)
 	default:
 		c.resolve(env)
-	}
-	if sb.ExitRequested() {
-		a.die(DeathExited, nil)
 	}
 }
 

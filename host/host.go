@@ -338,10 +338,12 @@ func (h *Host) spawn(ctx context.Context, own *directory.Owner[*actor], c *tenan
 		a.journal = []*entry{startup}
 	}
 	fail := func(err error) (*Actor, error) {
+		// The actor dies (unless killed meanwhile) with reason init_failed,
+		// which the observer, Actors, Info and Logs show as for any death.
 		a.startErr = err
-		h.forget(a, nil)
+		a.die(DeathInitFailed, err)
 		close(a.ready)
-		if durable {
+		if durable { // never acknowledged: its files go whatever killed it
 			if a.jf != nil {
 				a.jf.Close()
 			}
@@ -400,6 +402,12 @@ func (h *Host) spawn(ctx context.Context, own *directory.Owner[*actor], c *tenan
 	close(a.ready)
 	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
 	h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.Info.ID))
+	if sb.ExitRequested() {
+		// The constructor called exit (Ray's exit_actor in __init__): the
+		// actor ends now; the handle is returned, its calls fail with
+		// ActorDiedError reason exited.
+		a.die(DeathExited, nil)
+	}
 	return &Actor{a: a}, nil
 }
 
