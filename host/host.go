@@ -236,9 +236,9 @@ func (h *Host) Close(ctx context.Context) error {
 // (ErrClassNotFound for another's class): it makes a sandbox, runs the
 // constructor with args (which may include futures: Spawn waits for them),
 // and returns a handle. A trap or an application error in the constructor
-// fails Spawn and leaves no actor behind. The actor is owned by the host
-// (it lives until killed, exited or Close); use a Session for actors that
-// should die with a client.
+// fails Spawn; the actor is kept dead (constructor failed), not live. A
+// constructor that calls exit returns the handle of an actor dead (exited).
+// The host owns it (until killed, exited or Close); a Session's die with it.
 func (h *Host) Spawn(ctx context.Context, classID string, opts Options, args ...any) (*Actor, error) {
 	return h.spawnFor(ctx, nil, classID, opts, args)
 }
