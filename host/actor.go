@@ -285,9 +285,8 @@ func (a *actor) handle(c *call) {
 	a.memBytes.Store(sb.MemoryBytes())
 	a.sinceCheckpoint++
 	if sb.ExitRequested() {
-		// The guest called exit: the actor dies before the call's futures
-		// resolve, so that its name is free once the caller has the reply
-		// (an immediate get-or-create makes a new actor).
+		// exit: the actor dies before the futures resolve, so that its name
+		// is free once the caller has the reply (for a get-or-create).
 		a.die(DeathExited, nil)
 	} else if due, err := a.checkpointDue(sb); err != nil {
 		defer a.onTrap(sb, err)

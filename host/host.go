@@ -338,8 +338,7 @@ func (h *Host) spawn(ctx context.Context, own *directory.Owner[*actor], c *tenan
 		a.journal = []*entry{startup}
 	}
 	fail := func(err error) (*Actor, error) {
-		// The actor dies (unless killed meanwhile) with reason init_failed,
-		// which the observer, Actors, Info and Logs show as for any death.
+		// Dead (unless killed meanwhile), reported and kept as any dead actor.
 		a.startErr = err
 		a.die(DeathInitFailed, err)
 		close(a.ready)
@@ -403,9 +402,7 @@ func (h *Host) spawn(ctx context.Context, own *directory.Owner[*actor], c *tenan
 	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
 	h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.Info.ID))
 	if sb.ExitRequested() {
-		// The constructor called exit (Ray's exit_actor in __init__): the
-		// actor ends now; the handle is returned, its calls fail with
-		// ActorDiedError reason exited.
+		// The constructor called exit: the handle of a dead actor (Ray's).
 		a.die(DeathExited, nil)
 	}
 	return &Actor{a: a}, nil
