@@ -129,7 +129,9 @@ const (
 	TagActorHandle = 51000
 	// TagFutureRef is a future reference: the tag around a future ID. It
 	// is not a value: the HTTP API accepts it as a whole argument of a
-	// call, which then receives the future's result.
+	// call, and the host encodes a Go future nested in an argument with
+	// it; either way the call receives the future's result in its place,
+	// so a guest never sees the tag.
 	TagFutureRef = 51001
 )
 

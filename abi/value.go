@@ -23,6 +23,24 @@ func Null() Value { return Value{null[0]} }
 // "<malformed CBOR ...>" with its first bytes in hex.
 func (v Value) String() string { return Diagnose(v) }
 
+// MarshalCBOR returns v as it is: a Value nested in a Go value (a list of
+// Values, a map to one) is encoded as the item it holds, not as a byte
+// string, as it is at the top level of an argument list. An empty Value is
+// null.
+func (v Value) MarshalCBOR() ([]byte, error) {
+	if len(v) == 0 {
+		return Null(), nil
+	}
+	return v, nil
+}
+
+// UnmarshalCBOR keeps the item as it is (a copy), so a Value field or
+// element decodes to the encoded item, whatever its type.
+func (v *Value) UnmarshalCBOR(b []byte) error {
+	*v = append((*v)[:0], b...)
+	return nil
+}
+
 // Validate checks that b holds exactly one well-formed CBOR item within the limits.
 func Validate(b []byte) error {
 	n, err := SkipItem(b, 0)

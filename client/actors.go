@@ -15,7 +15,8 @@ import (
 // in milliseconds (a positive timeout under 1ms as 1ms). With opts.Name and
 // opts.GetIfExists it returns the live actor of that name instead of failing
 // with ErrNameTaken. A failing constructor fails Spawn with ErrAppError or
-// ErrTrap and leaves no actor behind.
+// ErrTrap and leaves no live actor (the host lists it dead, reason
+// "constructor failed"); one that calls exit returns the actor dead (exited).
 func (c *Client) Spawn(ctx context.Context, class string, opts api.Options, args ...any) (api.ActorInfo, error) {
 	wa, err := wireArgs(args)
 	if err != nil {

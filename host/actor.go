@@ -284,9 +284,14 @@ func (a *actor) handle(c *call) {
 	}
 	a.memBytes.Store(sb.MemoryBytes())
 	a.sinceCheckpoint++
-	due, err := a.checkpointDue(sb)
-	if err != nil {
-		defer a.onTrap(sb, err)
+	if sb.ExitRequested() {
+		// exit: the actor dies before the futures resolve, so that its name
+		// is free once the caller has the reply (for a get-or-create).
+		a.die(DeathExited, nil)
+	} else if due, err := a.checkpointDue(sb); err != nil {
+		// The call completed and is journaled: its result stands, and the
+		// actor is rebuilt as it was after it, at no cost to MaxRestarts.
+		defer a.rebuildAfterHook(sb, abi.ExportShouldCheckpoint, err)
 	} else if due {
 		if _, err := a.takeCheckpoint(sb); err != nil {
 			a.logs.Add(abi.LogError, "wactor: checkpoint failed: "+err.Error())
@@ -298,9 +303,20 @@ func (a *actor) handle(c *call) {
 	default:
 		c.resolve(env)
 	}
-	if sb.ExitRequested() {
-		a.die(DeathExited, nil)
+}
+
+// rebuildAfterHook replaces a sandbox whose checkpoint hook failed between
+// calls: rebuilt from the latest checkpoint and journal (restart), not
+// counted against MaxRestarts. Worker only.
+func (a *actor) rebuildAfterHook(sb *box, hook string, cause error) {
+	a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: %s failed (%v); rebuilt from the journal, at no cost to max_restarts", hook, cause))
+	sb.Close()
+	a.mu.Lock()
+	if a.sb == sb {
+		a.sb = nil
 	}
+	a.mu.Unlock()
+	a.restart()
 }
 
 // rollback undoes a call whose journal record could not be written: the

@@ -254,8 +254,14 @@ func TestHost_Spawn_Constructor(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != "bad_init" {
 		t.Fatalf("error in constructor: %v", err)
 	}
-	if n := len(h.Actors()); n != 0 {
-		t.Fatalf("%d actors left after failed constructors", n)
+	// Both are kept dead (reason constructor failed), none live.
+	for _, info := range h.Actors() {
+		if info.State != StateDead || info.Death != DeathInitFailed {
+			t.Fatalf("after failed constructors: %+v", info)
+		}
+	}
+	if n := len(h.Actors()); n != 2 {
+		t.Fatalf("%d actors listed after 2 failed constructors, want 2 dead", n)
 	}
 	if _, err := h.Lookup(ctx, DefaultNamespace, "t"); !errors.Is(err, ErrActorNotFound) {
 		t.Fatalf("name kept by a failed spawn: %v", err)

@@ -34,8 +34,6 @@ type (
 	Durability         = api.Durability
 	Quota              = api.Quota
 	NodeUsage          = api.NodeUsage
-	ResourceUsage      = api.ResourceUsage
-	ResourceAmount     = api.ResourceAmount
 	NamespaceUsage     = api.NamespaceUsage
 	Observer           = api.Observer
 	CallEvent          = api.CallEvent

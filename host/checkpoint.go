@@ -160,7 +160,9 @@ func (a *actor) askLoadCheckpoint(ctx context.Context, newest *snapshots.State) 
 	defer sb.Close()
 	id, err := sb.ChooseCheckpoint(ctx, states, a.opts.CallTimeout, a.h.cfg.MaxResultBytes)
 	if err != nil {
-		return nil, err
+		// A hook that fails chooses nothing: the newest and a full replay.
+		a.logs.Add(abi.LogWarn, fmt.Sprintf("wactor: %s failed (%v); restoring the newest checkpoint", abi.ExportLoadCheckpoint, err))
+		return newest, nil
 	}
 	for _, st := range states {
 		if st.ID == id {
@@ -188,7 +190,7 @@ func (a *actor) keepCheckpoint(st *snapshots.State) (dropped []*snapshots.State)
 // checkpointDue applies the actor's checkpoint policy after a completed
 // call: every CheckpointEvery calls, after CheckpointInterval, or when the
 // guest's should_checkpoint export says so. Worker only.
-// A guest that fails in should_checkpoint is treated as after a trap.
+// A guest that fails in should_checkpoint is rebuilt (rebuildAfterHook).
 func (a *actor) checkpointDue(sb *box) (bool, error) {
 	o := a.opts
 	switch {

@@ -13,14 +13,9 @@ import (
 	"github.com/wactor/wactor/snapshots"
 )
 
-// Recovery brings back the durable actors a previous host left in DataDir,
-// each from its latest snapshot plus the journal records that follow it
-// (the files are read and judged by package journal: Store.Load). An actor
-// whose files are damaged, whose metadata is unreadable or whose class does
-// not load is logged at ERROR and listed as StateDamaged, with its files
-// left in place, until an operator repairs it from a checkpoint
-// (RepairActor) or discards it (DiscardActor); both keep the damaged files
-// under DATA/damaged. The rest of the host serves.
+// Recovery brings back the durable actors of DataDir from the files package
+// journal judges (Store.Load); a damaged one is listed as StateDamaged until
+// an operator repairs or discards it (docs/SNAPSHOTS.md, "Damaged actors").
 
 // recover brings back the classes and durable actors of DataDir.
 func (h *Host) recover(ctx context.Context) error {

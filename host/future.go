@@ -43,6 +43,14 @@ func (f *Future) ID() string {
 	return id
 }
 
+// MarshalCBOR encodes the future as a reference to it (abi.TagFutureRef
+// around its ID): a future nested in a call's argument (in a list, a map,
+// a struct) is replaced by its value before the method runs, as a future
+// passed as a whole argument is.
+func (f *Future) MarshalCBOR() ([]byte, error) {
+	return abi.AppendText(abi.AppendHead(nil, 6, abi.TagFutureRef), f.ID()), nil
+}
+
 // Get waits for the value (or ctx) and returns it. The error is the call's:
 // *AppError, *TrapError, *ActorDiedError, ...
 func (f *Future) Get(ctx context.Context) (abi.Value, error) { return f.p.Get(ctx) }

@@ -236,9 +236,9 @@ func (h *Host) Close(ctx context.Context) error {
 // (ErrClassNotFound for another's class): it makes a sandbox, runs the
 // constructor with args (which may include futures: Spawn waits for them),
 // and returns a handle. A trap or an application error in the constructor
-// fails Spawn and leaves no actor behind. The actor is owned by the host
-// (it lives until killed, exited or Close); use a Session for actors that
-// should die with a client.
+// fails Spawn; the actor is kept dead (constructor failed), not live. A
+// constructor that calls exit returns the handle of an actor dead (exited).
+// The host owns it (until killed, exited or Close); a Session's die with it.
 func (h *Host) Spawn(ctx context.Context, classID string, opts Options, args ...any) (*Actor, error) {
 	return h.spawnFor(ctx, nil, classID, opts, args)
 }
@@ -338,10 +338,11 @@ func (h *Host) spawn(ctx context.Context, own *directory.Owner[*actor], c *tenan
 		a.journal = []*entry{startup}
 	}
 	fail := func(err error) (*Actor, error) {
+		// Dead (unless killed meanwhile), reported and kept as any dead actor.
 		a.startErr = err
-		h.forget(a, nil)
+		a.die(DeathInitFailed, err)
 		close(a.ready)
-		if durable {
+		if durable { // never acknowledged: its files go whatever killed it
 			if a.jf != nil {
 				a.jf.Close()
 			}
@@ -400,6 +401,10 @@ func (h *Host) spawn(ctx context.Context, own *directory.Owner[*actor], c *tenan
 	close(a.ready)
 	h.cfg.Observer.ActorChanged(ActorEvent{ActorID: a.id, Class: c.Info.ID, State: StateAlive})
 	h.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "actor spawned", slog.String("actor", a.id), slog.String("class", c.Info.ID))
+	if sb.ExitRequested() {
+		// The constructor called exit: the handle of a dead actor (Ray's).
+		a.die(DeathExited, nil)
+	}
 	return &Actor{a: a}, nil
 }
 

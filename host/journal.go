@@ -10,14 +10,9 @@ import (
 	"github.com/wactor/wactor/snapshots"
 )
 
-// The journal makes restarts exact: every call an actor completes after its
-// latest checkpoint is recorded with the results of the guest's
-// nondeterministic imports (clock reads, random bytes, and the outcomes of
-// its calls to other actors). After a trap the actor is restored from the
-// checkpoint (or rebuilt from its recorded start-up) and the journal is
-// replayed with those recorded results, which brings it back to the exact
-// state it had before the failing call. The failing call itself is not
-// replayed. Only actors that can restart (MaxRestarts != 0) keep a journal.
+// The journal makes restarts exact: the calls completed since the latest
+// checkpoint, with what their nondeterministic imports returned, replayed
+// onto it (docs/SNAPSHOTS.md, "Reconstruction after a failure").
 
 // maxJournal bounds a journal: past it the actor checkpoints automatically,
 // which empties the journal.
@@ -29,7 +24,12 @@ const (
 // entry is one recorded call (journal.Entry).
 type entry = journal.Entry
 
-func (a *actor) journaling() bool { return a.opts.MaxRestarts != 0 || a.durable }
+// journaling: the actor keeps a journal, to be rebuilt after a trap
+// (MaxRestarts), a host restart (durable) or a trap in its checkpoint hook,
+// which costs no restart.
+func (a *actor) journaling() bool {
+	return a.opts.MaxRestarts != 0 || a.durable || a.class.HasShouldCheckpoint()
+}
 
 // record appends a completed call to the journal (and, for a durable actor,
 // to its journal on disk, as call seq), checkpointing when the journal

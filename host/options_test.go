@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/wactor/wactor/abi/codec"
 )
 
 // TestOptions_ExplicitZero: an optional field set to zero asks for zero
@@ -105,5 +107,61 @@ func TestCallOptions_Timeout(t *testing.T) {
 	}
 	if got := invoke[int64](t, a, "get"); got != 1 {
 		t.Fatalf("get without a timeout = %d, want 1", got)
+	}
+}
+
+// TestCheckpointHooks_TrapCostsNoRestart: a trap in wactor_should_checkpoint
+// (asked after a completed call) rebuilds the actor from its journal and
+// costs no restart; a trap in wactor_load_checkpoint falls back to the
+// newest checkpoint and the full journal instead of killing the actor as
+// "constructor failed" (issue 14).
+func TestCheckpointHooks_TrapCostsNoRestart(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHost(t, Config{})
+	wasm := fixture(t, "hook_traps")
+	count := func(a *Actor, method string) int64 {
+		t.Helper()
+		v, err := a.Invoke(ctx, method)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		var n int64
+		if err := codec.Decode(v, &n); err != nil {
+			t.Fatalf("%s returned %s", method, v)
+		}
+		return n
+	}
+
+	// should_checkpoint traps after every call once armed; no restarts allowed.
+	a := spawn(t, h, wasm, Options{MaxRestarts: ptr(0)})
+	count(a, "arm")
+	for want := int64(1); want <= 3; want++ {
+		if got := count(a, "incr"); got != want {
+			t.Fatalf("incr = %d, want %d", got, want)
+		}
+	}
+	if info := a.Info(); info.State != StateAlive || info.Restarts != 0 {
+		t.Fatalf("after traps in should_checkpoint: state %s, restarts %d; want alive, 0", info.State, info.Restarts)
+	}
+	if got := count(a, "get"); got != 3 {
+		t.Fatalf("get = %d, want 3", got)
+	}
+
+	// load_checkpoint traps when a trap makes the actor restart.
+	b := spawn(t, h, wasm, Options{MaxRestarts: ptr(1)})
+	count(b, "incr")
+	count(b, "incr")
+	if _, err := b.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	count(b, "incr") // 3, in the journal after the checkpoint
+	if _, err := b.Invoke(ctx, "trap"); !errors.Is(err, ErrTrap) {
+		t.Fatalf("trap: %v", err)
+	}
+	if got := count(b, "get"); got != 3 {
+		t.Fatalf("get after a restart whose load hook trapped = %d, want 3 (newest checkpoint + journal)", got)
+	}
+	if info := b.Info(); info.State != StateAlive || info.Restarts != 1 {
+		t.Fatalf("state %s, restarts %d; want alive, 1 (the trap's)", info.State, info.Restarts)
 	}
 }

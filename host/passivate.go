@@ -10,13 +10,8 @@ import (
 	"github.com/wactor/wactor/snapshots"
 )
 
-// Passivation frees the sandbox of an idle actor and keeps its state as a
-// compressed snapshot, encoded against its class's template (so it holds
-// only the pages that differ from it): a few kilobytes for a small guest.
-// The next call restores it transparently. A janitor goroutine passivates
-// actors idle for Config.PassivateAfter, and, when the memory of live
-// sandboxes exceeds Config.MemoryBudget, the least recently used idle ones
-// first.
+// Passivation frees an idle actor's sandbox and keeps its state compressed
+// against its class's template; the next call restores it (docs/SNAPSHOTS.md).
 
 // passiveState is a passivated actor's state. Worker or janitor under the
 // actor's mailbox order only.

@@ -35,12 +35,12 @@ type AdmissionConfig struct {
 	// request naming a custom resource is unschedulable). math.Inf(1) is
 	// unlimited.
 	Custom map[string]float64
-	// HeadOfLineGrace is how long the oldest waiting request may be
-	// bypassed by later requests that fit (default
-	// DefaultHeadOfLineGrace). Once it has waited that long, nothing is
-	// admitted ahead of it until it is admitted or gives up. Negative:
-	// strict FIFO, no request is ever admitted ahead of an earlier waiting
-	// one. See Admission.
+	// HeadOfLineGrace is how long a waiting request may be bypassed by
+	// later requests that fit (default DefaultHeadOfLineGrace). Once it has
+	// waited that long, no request that asks for a kind of resource it asks
+	// for is admitted ahead of it until it is admitted or gives up; others
+	// still are. Negative: strict FIFO, no request is ever admitted ahead
+	// of an earlier waiting one. See Admission.
 	HeadOfLineGrace time.Duration
 }
 
@@ -53,11 +53,14 @@ type AdmissionConfig struct {
 // gives up), the queue is scanned in order and every request that fits is
 // admitted, so a small request is not held behind a large one at the head
 // (skip-ahead). To keep a large request from being starved by a stream of
-// small ones, skip-ahead is bounded in time: once the oldest waiting request
-// has waited HeadOfLineGrace, admission becomes strict FIFO until that
-// request is admitted or gives up; requests behind it, and new requests,
-// then wait even if they fit. So a new request that fits is admitted at once
-// unless the oldest waiting request has waited longer than the grace.
+// small ones, skip-ahead is bounded in time: once a waiting request has
+// waited HeadOfLineGrace, the kinds of resources it asks for (cpu, gpu,
+// memory, each custom resource) are held for it: requests behind it, and new
+// requests, that ask for any of them wait even if they fit, until it is
+// admitted or gives up. Requests that ask for none of them still pass, so a
+// spawn waiting for CPUs does not hold back one that wants a free GPU (no
+// head-of-line blocking), and a large request is not starved by small ones
+// of its kinds. With a negative grace, admission is strict FIFO.
 //
 // Admission is safe for concurrent use. It starts no goroutines.
 type Admission struct {
@@ -139,9 +142,9 @@ func NewAdmission(cfg AdmissionConfig) (*Admission, error) {
 // request of nothing (the zero Resources, Ray's default for actors) is
 // admitted at once and holds nothing.
 //
-// A request that fits in the free resources is admitted at once (unless
-// the oldest waiting request has used up its HeadOfLineGrace; see
-// Admission). One that does not fit waits in the queue until enough is
+// A request that fits in the free resources is admitted at once (unless a
+// waiting request that asks for the same kinds of resources has used up its
+// HeadOfLineGrace; see Admission). One that does not fit waits in the queue until enough is
 // released, until timeout (if > 0) passes, or until ctx ends; the timeout and
 // ctx's deadline fail it with *AdmissionTimeoutError (ErrAdmissionTimeout),
 // cancellation with an error wrapping ctx.Err(). A request that can never
@@ -182,7 +185,7 @@ func (a *Admission) reserve(ctx context.Context, req Resources, timeout time.Dur
 		return &Reservation{res: res}, nil
 	}
 	now := a.now()
-	if a.fitsLocked(v) && a.mayBypassLocked(now) {
+	if a.fitsLocked(v) && a.mayBypassLocked(v, now) {
 		r := a.grantLocked(v, res)
 		a.mu.Unlock()
 		return r, nil
@@ -269,11 +272,52 @@ func freeUnits(capacity, reserved int64) float64 {
 
 // mayBypassLocked reports whether a request may be admitted ahead of the
 // waiting ones: none waits, or the oldest has not used up its grace.
-func (a *Admission) mayBypassLocked(now time.Time) bool {
+func (a *Admission) mayBypassLocked(v vec, now time.Time) bool {
 	if len(a.queue) == 0 {
 		return true
 	}
-	return a.grace >= 0 && now.Sub(a.queue[0].since) < a.grace
+	if a.grace < 0 {
+		return false
+	}
+	var held kinds
+	for _, w := range a.queue {
+		if now.Sub(w.since) >= a.grace {
+			held.add(w.req)
+		}
+	}
+	return !held.touches(v)
+}
+
+// kinds is a set of kinds of resources: those held for requests that
+// waited past their grace.
+type kinds struct {
+	cpu, gpu, mem bool
+	custom        map[string]bool
+}
+
+func (k *kinds) add(v vec) {
+	k.cpu, k.gpu, k.mem = k.cpu || v.cpu > 0, k.gpu || v.gpu > 0, k.mem || v.mem > 0
+	for name, u := range v.custom {
+		if u > 0 {
+			if k.custom == nil {
+				k.custom = map[string]bool{}
+			}
+			k.custom[name] = true
+		}
+	}
+}
+
+// touches reports whether v asks for any kind in k.
+func (k *kinds) touches(v vec) bool {
+	if k.cpu && v.cpu > 0 || k.gpu && v.gpu > 0 || k.mem && v.mem > 0 {
+		return true
+	}
+	for name, u := range v.custom {
+		if u > 0 && k.custom[name] {
+			return true
+		}
+	}
+	return false
 }
 
 // grantLocked reserves v, which fits.
@@ -289,26 +333,27 @@ func (a *Admission) grantLocked(v vec, res Resources) *Reservation {
 }
 
 // dispatchLocked admits the waiting requests that fit, in queue order,
-// stopping at the oldest one that does not fit once it has waited its grace
-// (at once in strict FIFO mode).
+// except those that ask for a kind of resource held for an earlier request
+// past its grace (after the first that waits, in strict FIFO mode).
 func (a *Admission) dispatchLocked() {
 	if len(a.queue) == 0 {
 		return
 	}
 	now := a.now()
 	kept := a.queue[:0]
-	blocked := false
+	var held kinds
+	blocked := false // strict FIFO (negative grace): nothing passes a waiter
 	for _, w := range a.queue {
 		switch {
-		case blocked:
-			kept = append(kept, w)
-		case a.fitsLocked(w.req):
+		case !blocked && !held.touches(w.req) && a.fitsLocked(w.req):
 			w.r = a.grantLocked(w.req, w.res)
 			close(w.ready)
 		default:
 			kept = append(kept, w)
-			if len(kept) == 1 && (a.grace < 0 || now.Sub(w.since) >= a.grace) {
+			if a.grace < 0 {
 				blocked = true
+			} else if now.Sub(w.since) >= a.grace {
+				held.add(w.req)
 			}
 		}
 	}

@@ -444,6 +444,10 @@ func (c *Class) InitSpec() *abi.MethodSpec { return c.initSpec }
 // wactor_load_checkpoint.
 func (c *Class) HasLoadCheckpoint() bool { return c.hasLoadCheckpoint }
 
+// HasShouldCheckpoint reports whether the class exports
+// wactor_should_checkpoint.
+func (c *Class) HasShouldCheckpoint() bool { return c.exports[abi.ExportShouldCheckpoint] }
+
 // MaxMethodName returns the length of the class's longest method name: a
 // call naming a longer one can be refused before its name is copied.
 func (c *Class) MaxMethodName() int { return c.maxMethod }

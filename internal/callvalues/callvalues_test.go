@@ -118,3 +118,51 @@ func TestSplitResults(t *testing.T) {
 		}
 	}
 }
+
+// MarshalCBOR encodes the test future as a reference, as host.Future does.
+func (f *fut) MarshalCBOR() ([]byte, error) {
+	return abi.AppendText(abi.AppendHead(nil, 6, abi.TagFutureRef), f.id), nil
+}
+
+// TestArgs_Nested: futures inside arguments are found (lists, maps,
+// pointers, struct fields), waited for, and replaced by their values; the
+// call waits while one is unresolved; a value that nests too deep once
+// spliced in is refused.
+func TestArgs_Nested(t *testing.T) {
+	a1 := &fut{id: "a/1", ready: true, v: mustEncode(t, int64(7))}
+	a2 := &fut{id: "a/2", v: mustEncode(t, []any{"x", "y"})}
+	type s struct {
+		F *fut
+		G []any
+	}
+	var args Args[*fut]
+	must(t, args.Encode([]any{int64(1), []any{a1, map[string]any{"k": a2}}, &s{F: a1, G: []any{a2}}}, 1<<10))
+	if len(args.Deps()) != 3+4 || args.Ready() {
+		t.Fatalf("deps %d, ready %v: want a slot per argument plus the 4 nested futures, not ready", len(args.Deps()), args.Ready())
+	}
+	a2.ready = true
+	must(t, args.Resolve(result, 1<<10))
+	got, err := codec.Interface(args.Encoded)
+	must(t, err)
+	want, _ := codec.Interface(mustEncode(t, []any{int64(1), []any{int64(7), map[string]any{"k": []any{"x", "y"}}}, map[string]any{"F": int64(7), "G": []any{[]any{"x", "y"}}}}))
+	if abi.Value(mustEncode(t, got)).String() != abi.Value(mustEncode(t, want)).String() {
+		t.Fatalf("resolved %v, want %v", got, want)
+	}
+	// A failed nested future fails the arguments.
+	boom := errors.New("boom")
+	var failed Args[*fut]
+	must(t, failed.Encode([]any{[]any{&fut{id: "b/1", ready: true, err: boom}}}, 1<<10))
+	if err := failed.Resolve(result, 1<<10); !errors.Is(err, boom) {
+		t.Fatalf("failed nested future: %v", err)
+	}
+	// Too deep once the value is in place.
+	deep := any("leaf")
+	for range abi.MaxDepth {
+		deep = []any{deep}
+	}
+	var tooDeep Args[*fut]
+	must(t, tooDeep.Encode([]any{[]any{&fut{id: "c/1", ready: true, v: mustEncode(t, deep)}}}, 1<<20))
+	if err := tooDeep.Resolve(result, 1<<20); !errors.Is(err, api.ErrInvalidArgument) {
+		t.Fatalf("too deep: %v, want ErrInvalidArgument", err)
+	}
+}
