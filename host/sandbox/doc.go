@@ -18,7 +18,8 @@
 // on disk. What it needs from above it asks through small interfaces the
 // host implements: a Meter for the memory quota its memory is charged to,
 // a Log for its output, an Owner told when guest code runs and asked to
-// yield, and Imports for the actor-level imports (call, send, await,
+// yield (or to give its worker away while the guest sleeps in
+// poll_oneoff), and Imports for the actor-level imports (call, send, await,
 // spawn, get_actor, kill), which the trampolines call with plain bytes
 // once they have read and bounded them.
 package sandbox
