@@ -12,6 +12,7 @@ import (
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/api"
+	"github.com/wactor/wactor/host/sandbox"
 	"github.com/wactor/wactor/host/tenancy"
 	"github.com/wactor/wactor/internal/engine"
 	"github.com/wactor/wactor/internal/fsys"
@@ -374,3 +375,20 @@ func deref[T any](p *T) T {
 }
 
 func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// Engine names for Config.Engine.
+const (
+	// EngineWazero is the pure-Go engine, in every build (the default).
+	EngineWazero = sandbox.EngineWazero
+	// EngineWasmtime is wasmtime (Cranelift), only in builds with the tag
+	// "wasmtime" (it needs cgo).
+	EngineWasmtime = sandbox.EngineWasmtime
+)
+
+// Engines returns the names of the engines this build can run, sorted.
+func Engines() []string { return sandbox.Engines() }
+
+// defaultEngine is the engine of a Config without one: EngineWazero. The
+// tests set it (from the build tag wasmtime or $WACTOR_TEST_ENGINE) to run
+// the whole suite on either engine.
+var defaultEngine = EngineWazero

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/wactor/wactor/abi"
 	"github.com/wactor/wactor/abi/codec"
@@ -57,6 +58,25 @@ func (f *Future) Get(ctx context.Context) (abi.Value, error) { return f.p.Get(ct
 
 // Ready reports whether the result is available (Get would not block).
 func (f *Future) Ready() bool { return f.p.Ready() }
+
+// Wait waits until n of futures are ready (n out of range: all), ctx ends or
+// timeout (0: none) passes, and splits them into ready (at most n) and
+// pending, each in the order given (Ray's ray.wait).
+func Wait(ctx context.Context, futures []*Future, n int, timeout time.Duration) (ready, pending []*Future, err error) {
+	done := make([]<-chan struct{}, len(futures))
+	for i, f := range futures {
+		done[i] = f.doneChan()
+	}
+	idx, err := promise.Wait(ctx, done, n, timeout)
+	for i, f := range futures {
+		if len(idx) > 0 && idx[0] == i {
+			ready, idx = append(ready, f), idx[1:]
+		} else {
+			pending = append(pending, f)
+		}
+	}
+	return ready, pending, err
+}
 
 // Await waits for f and decodes its value into a T.
 func Await[T any](ctx context.Context, f *Future) (T, error) {

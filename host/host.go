@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/wactor/wactor/host/directory"
+	"github.com/wactor/wactor/host/journal"
 
 	"github.com/wactor/wactor/abi/codec"
 	"github.com/wactor/wactor/host/sandbox"
@@ -114,8 +115,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	var p *persist
 	if cfg.DataDir != "" {
-		if p, err = openPersist(cfg.fs, cfg.DataDir, cfg.Durability, cfg.KeepCheckpoints, cfg.Logger); err != nil {
-			return nil, err
+		jc := journal.Config{Dir: cfg.DataDir, Mode: cfg.Durability, Keep: cfg.KeepCheckpoints, FS: cfg.fs, Logger: cfg.Logger}
+		if p, err = journal.Open(jc); err != nil {
+			return nil, fmt.Errorf("host: %w", err)
 		}
 	}
 	admit, err := scheduler.NewAdmission(scheduler.AdmissionConfig{
@@ -506,3 +508,14 @@ func (h *Host) request(o Options) scheduler.Resources {
 	}
 	return r
 }
+
+// persist is the data directory (journal.Store) of a host with a DataDir.
+type persist = journal.Store
+
+// durable reports whether an actor with these options outlives the host.
+func (h *Host) durable(o Options) bool {
+	return h.persist != nil && (o.Durable || o.Detached)
+}
+
+// diskError is a disk failure without the file's path (journal.DiskError).
+type diskError = journal.DiskError

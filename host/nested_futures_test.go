@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/wactor/wactor/abi/codec"
 )
@@ -74,5 +75,50 @@ func TestFutures_NestedInArguments(t *testing.T) {
 	// The actor is fine: the failed call never ran.
 	if got := invoke[int64](t, a, "get"); got != 5 {
 		t.Fatalf("get = %d, want 5", got)
+	}
+}
+
+// TestWait: Ray's ray.wait. Wait returns once n futures are ready, split
+// into ready (at most n) and pending in the order given; with a timeout it
+// returns what is ready; a done ctx is an error.
+func TestWait(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHost(t, Config{Workers: 2})
+	looper := spawn(t, h, fixture(t, "loop"), Options{MaxRestarts: ptr(1)})
+	c := spawn(t, h, readWasm(t, cCounterPath), Options{}, 0)
+	spin, err := looper.Call(ctx, "spin") // never ready until killed
+	if err != nil {
+		t.Fatal(err)
+	}
+	var quick []*Future
+	for range 3 {
+		f, err := c.Call(ctx, "incr", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		quick = append(quick, f)
+	}
+	all := []*Future{spin, quick[0], quick[1], quick[2]}
+	ready, pending, err := Wait(ctx, all, 2, 0)
+	if err != nil || len(ready) != 2 || len(pending) != 2 || ready[0] != quick[0] || ready[1] != quick[1] || pending[0] != spin || pending[1] != quick[2] {
+		t.Fatalf("Wait(n=2): ready %d, pending %d, %v", len(ready), len(pending), err)
+	}
+	if _, err := quick[2].Get(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ready, pending, err = Wait(ctx, all, 0, 20*time.Millisecond) // all: times out on the spinner
+	if err != nil || len(ready) != 3 || len(pending) != 1 || pending[0] != spin {
+		t.Fatalf("Wait(all, 20ms): ready %d, pending %d, %v", len(ready), len(pending), err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := Wait(done, all, 0, 0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait with a done ctx: %v", err)
+	}
+	if err := looper.Kill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ready, _, err := Wait(ctx, all, 0, 0); err != nil || len(ready) != 4 {
+		t.Fatalf("Wait(all) after the kill: %d ready, %v", len(ready), err)
 	}
 }

@@ -5,7 +5,9 @@ package promise
 
 import (
 	"context"
+	"reflect"
 	"sync"
+	"time"
 )
 
 // closed is a channel closed from the start, the Done of a set promise
@@ -105,4 +107,48 @@ func (p *P[V]) Result() (V, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.val, p.err
+}
+
+// Wait waits until n of the channels are closed (the Done of promises),
+// until ctx ends or until timeout passes (0: no timeout), and returns the
+// indexes of the closed ones, in order, at most n of them. n out of range
+// (below 1, or above len(done)) waits for all. Only ctx's end is an error;
+// a timeout returns what is ready then.
+func Wait(ctx context.Context, done []<-chan struct{}, n int, timeout time.Duration) ([]int, error) {
+	if n < 1 || n > len(done) {
+		n = len(done)
+	}
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		var ready []int
+		cases := []reflect.SelectCase{
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(expired)},
+		}
+		for i, ch := range done {
+			select {
+			case <-ch:
+				if len(ready) < n {
+					ready = append(ready, i)
+				}
+			default:
+				cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+			}
+		}
+		if len(ready) >= n || len(cases) == 2 {
+			return ready, nil
+		}
+		// Wait for any that is not done yet, then count again.
+		switch chosen, _, _ := reflect.Select(cases); chosen {
+		case 0:
+			return ready, ctx.Err()
+		case 1:
+			return ready, nil
+		}
+	}
 }
