@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/wactor/wactor/abi"
@@ -266,7 +267,7 @@ func (sb *box) callFromGuest(a *actor, target, method, args []byte) []byte {
 func (sb *box) spawnChild(a *actor, classID string, args []byte, o abi.SpawnOptions) (abi.Value, error) {
 	if ms := deref(o.CallTimeoutMS); ms < 0 {
 		return nil, fmt.Errorf("%w: negative call_timeout_ms", ErrInvalidOptions)
-	} else if max := a.h.cfg.MaxCallTimeout.Milliseconds(); ms > max { // before msDuration can overflow
+	} else if max := a.h.cfg.MaxCallTimeout.Milliseconds(); ms > max { // before the conversion can overflow
 		return nil, fmt.Errorf("%w: call_timeout_ms %d exceeds the host's maximum of %d", ErrInvalidOptions, ms, max)
 	}
 	if o.Namespace != "" && o.Namespace != a.opts.Namespace {
@@ -289,7 +290,7 @@ func (sb *box) spawnChild(a *actor, classID string, args []byte, o abi.SpawnOpti
 		MaxRestarts: o.MaxRestarts, MemoryPages: o.MemoryPages,
 	}
 	if o.CallTimeoutMS != nil {
-		opts.CallTimeout = api.Ptr(msDuration(*o.CallTimeoutMS))
+		opts.CallTimeout = api.Ptr(time.Duration(*o.CallTimeoutMS) * time.Millisecond)
 	}
 	depth, err := sb.nextDepth(a)
 	if err != nil {
@@ -411,8 +412,16 @@ func (b *box) OnYield(*sandbox.Sandbox) {
 	}
 }
 
-// Blocking implements sandbox.Owner: a guest's sleep gives its worker away.
-func (b *box) Blocking(_ *sandbox.Sandbox, wait func()) { b.block(b.a, wait) }
+// Blocking implements sandbox.Owner: a sleep gives its worker away as a
+// waiting guest (Quota.Waiting, Config.MaxWaiting), else sleeps on it.
+func (b *box) Blocking(_ *sandbox.Sandbox, wait func()) {
+	if release, err := b.a.ns.AcquireWait(); err == nil {
+		defer release()
+		b.block(b.a, wait)
+		return
+	}
+	wait()
+}
 
 // Call implements sandbox.Imports (wactor.call).
 func (b *box) Call(target, method, args []byte) []byte {

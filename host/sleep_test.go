@@ -127,3 +127,33 @@ func TestSleep_ReplayDoesNotSleep(t *testing.T) {
 		t.Fatalf("restarts = %d", r)
 	}
 }
+
+// TestSleep_CountsAsWaiting: a sleep that gives its worker away counts as a
+// waiting guest, bounded by the namespace's Quota.Waiting (and
+// Config.MaxWaiting: each holds a goroutine, an OS thread on wasmtime);
+// past it the guest sleeps on its worker instead, so a tenant's sleepers
+// cannot make the pool start workers without bound.
+func TestSleep_CountsAsWaiting(t *testing.T) {
+	h := newTestHost(t, Config{Workers: 3, Quotas: map[string]Quota{"sleepy": {Waiting: 1}}})
+	wasm := fixture(t, "sleep")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var sleepers []*Actor
+	for range 3 {
+		a := spawn(t, h, wasm, Options{Namespace: "sleepy"})
+		if _, err := a.Call(ctx, "sleep"); err != nil {
+			t.Fatal(err)
+		}
+		sleepers = append(sleepers, a)
+		eventually(t, "the sleep to start", func() bool { return a.Info().Running == "sleep" })
+	}
+	if w := h.NamespaceUsage("sleepy").Waiting; w != 1 {
+		t.Fatalf("%d sleepers counted as waiting, want 1 (the quota)", w)
+	}
+	for _, a := range sleepers {
+		if err := a.Kill(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the waiting slot released", func() bool { return h.NamespaceUsage("sleepy").Waiting == 0 })
+}
