@@ -9,6 +9,7 @@
 package callvalues
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 
@@ -46,25 +47,41 @@ type Args[F Future] struct {
 // is) or F (a future, whose value Resolve puts in its place). The encoded
 // arguments are at most maxBytes (api.ErrTooLarge).
 func (a *Args[F]) Encode(args []any, maxBytes int) error {
-	var nested []F
 	hasDeps := false
 	for _, x := range args {
 		if _, ok := x.(F); ok {
 			hasDeps = true
-		} else if composite(x) {
-			nested = findNested[F](reflect.ValueOf(x), nested, 0)
+			break
 		}
 	}
-	if !hasDeps && len(nested) == 0 {
+	var nested []F
+	if !hasDeps {
 		b, err := codec.EncodeArgs(args)
 		if err != nil {
 			return fmt.Errorf("%w: %w", api.ErrInvalidArgument, err)
 		}
-		if err := CheckSize(len(b), maxBytes); err != nil {
-			return err
+		// A future nested in an argument encodes as a reference (F's
+		// MarshalCBOR): only when its head shows up are the arguments
+		// walked to find them, so a call without one pays for one byte
+		// search, not a walk (the bytes may also occur inside a string).
+		if bytes.Contains(b, futureRefHead) {
+			for _, x := range args {
+				nested = findNested[F](reflect.ValueOf(x), nested, 0)
+			}
 		}
-		a.Encoded = b
-		return nil
+		if len(nested) == 0 {
+			if err := CheckSize(len(b), maxBytes); err != nil {
+				return err
+			}
+			a.Encoded = b
+			return nil
+		}
+	} else {
+		for _, x := range args {
+			if _, ok := x.(F); !ok {
+				nested = findNested[F](reflect.ValueOf(x), nested, 0)
+			}
+		}
 	}
 	var zero F
 	a.parts = make([]abi.Value, len(args))
@@ -90,20 +107,8 @@ func (a *Args[F]) Encode(args []any, maxBytes int) error {
 	return CheckSize(size, maxBytes)
 }
 
-// composite reports whether x may hold a future inside it (a slice, map,
-// struct, pointer or interface), leaving the common scalars on the fast
-// path.
-func composite(x any) bool {
-	switch x.(type) {
-	case nil, bool, int, int64, int32, uint64, uint32, float64, float32, string, []byte, abi.Value, abi.Handle:
-		return false
-	}
-	switch reflect.ValueOf(x).Kind() {
-	case reflect.Slice, reflect.Array, reflect.Map, reflect.Struct, reflect.Pointer, reflect.Interface:
-		return true
-	}
-	return false
-}
+// futureRefHead starts a future reference: the head of abi.TagFutureRef.
+var futureRefHead = abi.AppendHead(nil, 6, abi.TagFutureRef)
 
 // findNested appends the futures of type F inside v (the elements of
 // slices, arrays and maps, map keys, exported struct fields, what pointers

@@ -166,3 +166,15 @@ func TestArgs_Nested(t *testing.T) {
 		t.Fatalf("too deep: %v, want ErrInvalidArgument", err)
 	}
 }
+
+// TestArgs_RefBytesInAString: the bytes that start a future reference
+// inside a string are not a future: the arguments encode as they are.
+func TestArgs_RefBytesInAString(t *testing.T) {
+	var args Args[*fut]
+	s := string(futureRefHead) + "abc"
+	must(t, args.Encode([]any{s, []any{[]byte(s)}}, 1<<10))
+	want, _ := codec.EncodeArgs([]any{s, []any{[]byte(s)}})
+	if string(args.Encoded) != string(want) || args.Deps() != nil {
+		t.Fatalf("encoded %x, deps %d; want %x and none", args.Encoded, len(args.Deps()), want)
+	}
+}
