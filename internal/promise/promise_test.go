@@ -36,15 +36,11 @@ func TestP(t *testing.T) {
 	wins := 0
 	var setWG sync.WaitGroup
 	var mu sync.Mutex
-	for i := range 4 {
+	for range 4 {
 		setWG.Add(1)
 		go func() {
 			defer setWG.Done()
-			v := 7
-			if i > 0 {
-				v = 7 // every setter offers the same value: only one wins
-			}
-			if p.Set(v, nil) {
+			if p.Set(7, nil) { // every setter offers the same value: one wins
 				mu.Lock()
 				wins++
 				mu.Unlock()
