@@ -119,9 +119,5 @@ const (
 	Unlimited              = api.Unlimited
 )
 
-// CheckName is api.CheckName.
-var CheckName = api.CheckName
-
-// Ptr returns a pointer to v, for the optional fields of Options
-// (api.Ptr): Ptr(0) asks for an explicit zero.
+// Ptr is api.Ptr, for Options' optional fields: Ptr(0) is an explicit zero.
 func Ptr[T any](v T) *T { return api.Ptr(v) }

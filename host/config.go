@@ -374,8 +374,6 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
-
 // Engine names for Config.Engine.
 const (
 	// EngineWazero is the pure-Go engine, in every build (the default).
@@ -388,7 +386,6 @@ const (
 // Engines returns the names of the engines this build can run, sorted.
 func Engines() []string { return sandbox.Engines() }
 
-// defaultEngine is the engine of a Config without one: EngineWazero. The
-// tests set it (from the build tag wasmtime or $WACTOR_TEST_ENGINE) to run
-// the whole suite on either engine.
+// defaultEngine is EngineWazero; the tests set it (tag wasmtime or
+// $WACTOR_TEST_ENGINE) to run the whole suite on either engine.
 var defaultEngine = EngineWazero

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wactor/wactor/abi"
+	"github.com/wactor/wactor/api"
 )
 
 // TestCheckName is the table of the name grammar (docs/API.md, "Names").
@@ -51,7 +52,7 @@ func TestCheckName(t *testing.T) {
 		{"emoji 😀", true},       // symbols are fine
 		{"combining e\u0301", true},
 	} {
-		err := CheckName("actor name", tc.name)
+		err := api.CheckName("actor name", tc.name)
 		if tc.ok != (err == nil) {
 			t.Errorf("CheckName(%q) = %v, want ok=%v", tc.name, err, tc.ok)
 			continue

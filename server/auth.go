@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/wactor/wactor/api"
 	"github.com/wactor/wactor/host"
 )
 
@@ -52,11 +53,11 @@ func loadTokens(path string) (map[[32]byte]token, map[string]host.Quota, error) 
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("server: tokens file %s: token %d (%q): %s", path, i, t.Name, fmt.Sprintf(format, args...))
 		}
-		if err := host.CheckName("namespace", t.Namespace); err != nil {
+		if err := api.CheckName("namespace", t.Namespace); err != nil {
 			return nil, nil, bad("%v", err)
 		}
 		if t.Name != "" {
-			if err := host.CheckName("token name", t.Name); err != nil {
+			if err := api.CheckName("token name", t.Name); err != nil {
 				return nil, nil, bad("%v", err)
 			}
 		}
